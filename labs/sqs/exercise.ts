@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+
+let client: SQSClient | undefined;
+/** Created on first use, so AWS_ENDPOINT_URL and credentials set by a caller (or a test) are honoured. */
+function sqs(): SQSClient {
+  return (client ??= new SQSClient({}));
+}
+
+/** Marks this run's messages, so leftovers of earlier runs never confuse a check. */
+const runId = `run-${Date.now().toString(36)}`;
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
+const order = (orderId: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ runId, orderId, quantity: 1, ...extra });
+const isOurs = (message: Message) => message.Body?.includes(`"runId":"${runId}"`) ?? false;
+const orderIdOf = (message: Message) => (JSON.parse(message.Body ?? '{}') as { orderId?: string }).orderId;
+
+async function receive(queueUrl: string, waitTimeSeconds: number): Promise<Message[]> {
+  const { Messages } = await sqs().send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: waitTimeSeconds,
+      MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId'],
+    }),
+  );
+  return Messages ?? [];
+}
+
+/** Long-polls until a message matching `wanted` arrives or `timeoutSeconds` pass; other messages are left alone. */
+async function receiveUntil(
+  queueUrl: string,
+  wanted: (message: Message) => boolean,
+  timeoutSeconds: number,
+): Promise<Message | undefined> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  while (Date.now() < deadline) {
+    const wait = Math.max(1, Math.min(20, Math.floor((deadline - Date.now()) / 1000)));
+    const match = (await receive(queueUrl, wait)).find(wanted);
+    if (match) return match;
+  }
+  return undefined;
+}
+
+async function remove(queueUrl: string, message: Message): Promise<void> {
+  await sqs().send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+}
+
+const receiveCount = (message: Message) => Number(message.Attributes?.ApproximateReceiveCount);
+
+async function sendAndReceive({ outputs, log }: ExerciseContext): Promise<void> {
+  const queueUrl = requireOutput(outputs, 'PlaygroundQueueUrl');
+  const entries = [1, 2, 3].map((n) => ({
+    Id: `m${n}`,
+    MessageBody: order(`order-${n}`),
+    MessageAttributes: {
+      eventType: { DataType: 'String', StringValue: 'order.created' },
+      priority: { DataType: 'Number', StringValue: String(n) },
+    },
+  }));
+  const sent = await sqs().send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+  check((sent.Failed ?? []).length === 0, `SendMessageBatch rejected ${JSON.stringify(sent.Failed)}`);
+  for (const result of sent.Successful ?? []) {
+    const body = entries.find((e) => e.Id === result.Id)?.MessageBody ?? '';
+    check(result.MD5OfMessageBody === md5(body), `SQS stored a different body for ${result.Id}`);
+    log(`sent ${result.Id} as ${result.MessageId} (MD5 of body verified: ${result.MD5OfMessageBody})`);
+  }
+
+  const received = new Map<string, Message>();
+  const deadline = Date.now() + 30_000;
+  while (received.size < entries.length && Date.now() < deadline) {
+    for (const message of (await receive(queueUrl, 20)).filter(isOurs)) received.set(orderIdOf(message) ?? '', message);
+  }
+  check(received.size === entries.length, `received ${received.size} of ${entries.length} messages within 30 s`);
+  for (const [orderId, message] of received) {
+    const attributes = message.MessageAttributes ?? {};
+    check(
+      attributes.eventType?.StringValue === 'order.created' && attributes.priority?.DataType === 'Number',
+      `message attributes of ${orderId} did not survive the round trip: ${JSON.stringify(attributes)}`,
+    );
+    log(`received ${orderId}: eventType=${attributes.eventType.StringValue} priority=${attributes.priority.StringValue}`);
+    await remove(queueUrl, message);
+  }
+  log('deleted all three: a received message stays in the queue until the consumer deletes it');
+
+  const started = Date.now();
+  const empty = (await receive(queueUrl, 2)).filter(isOurs);
+  check(empty.length === 0, 'the queue still returned messages of this run after they were deleted');
+  check(Date.now() - started >= 1_500, 'ReceiveMessage with WaitTimeSeconds=2 returned at once on an empty queue');
+  log(`an empty long poll (WaitTimeSeconds=2) waited ${seconds(started)} s before returning nothing`);
+}
+
+async function visibilityTimeout({ outputs, log }: ExerciseContext): Promise<void> {
+  const queueUrl = requireOutput(outputs, 'PlaygroundQueueUrl');
+  const dlqUrl = requireOutput(outputs, 'PlaygroundDlqUrl');
+  const { Attributes } = await sqs().send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'] }),
+  );
+  const maxReceiveCount = Number(JSON.parse(Attributes?.RedrivePolicy ?? '{}').maxReceiveCount);
+  log(`playground queue: VisibilityTimeout=${Attributes?.VisibilityTimeout} s, maxReceiveCount=${maxReceiveCount}`);
+  check(maxReceiveCount === 2, `expected maxReceiveCount 2 on the playground queue, found ${maxReceiveCount}`);
+
+  const body = order('visibility-demo');
+  await sqs().send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+  const mine = (message: Message) => message.Body === body;
+
+  const first = await receiveUntil(queueUrl, mine, 30);
+  check(first !== undefined, 'the message sent did not arrive within 30 s');
+  log(`receive #1: got it, ApproximateReceiveCount=${receiveCount(first)}; it is now invisible to other consumers`);
+  const hidden = await receiveUntil(queueUrl, mine, 1);
+  check(hidden === undefined, 'the message was delivered again while its visibility timeout was running');
+  log('receive right after: nothing; the message is in flight');
+
+  await sqs().send(
+    new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: first.ReceiptHandle, VisibilityTimeout: 1 }),
+  );
+  const started = Date.now();
+  const second = await receiveUntil(queueUrl, mine, 10);
+  check(second !== undefined, 'the message did not reappear after ChangeMessageVisibility(1 s)');
+  check(receiveCount(second) === 2, `expected ApproximateReceiveCount 2, got ${receiveCount(second)}`);
+  log(`ChangeMessageVisibility(1 s): it reappeared after ${seconds(started)} s, ApproximateReceiveCount=2`);
+
+  await sqs().send(
+    new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: second.ReceiptHandle, VisibilityTimeout: 0 }),
+  );
+  const third = await receiveUntil(queueUrl, mine, 3);
+  check(third === undefined, 'the message was delivered a third time although maxReceiveCount is 2');
+  log('released again (visibility 0), but receive #3 gets nothing: SQS moved it to the DLQ instead');
+  const dead = await receiveUntil(dlqUrl, mine, 20);
+  check(dead !== undefined, 'the message is not in the playground DLQ after exceeding maxReceiveCount');
+  log(`found it in the DLQ (ApproximateReceiveCount=${receiveCount(dead)}); deleting it`);
+  await remove(dlqUrl, dead);
+}
+
+async function delayQueue({ outputs, log }: ExerciseContext): Promise<void> {
+  const queueUrl = requireOutput(outputs, 'DelayQueueUrl');
+  const { Attributes } = await sqs().send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['DelaySeconds'] }),
+  );
+  const delaySeconds = Number(Attributes?.DelaySeconds);
+  check(delaySeconds > 0, `the delay queue has DelaySeconds=${delaySeconds}`);
+  const delayed = order('delayed');
+  const immediate = order('immediate');
+  const sentAt = Date.now();
+  await sqs().send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: delayed }));
+  await sqs().send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: immediate, DelaySeconds: 0 }));
+  log(`sent one message with the queue's delay (${delaySeconds} s) and one with DelaySeconds=0`);
+
+  const first = await receiveUntil(queueUrl, (m) => m.Body === immediate || m.Body === delayed, 10);
+  check(first?.Body === immediate, 'the message sent with DelaySeconds=0 was not the first to arrive');
+  log(`after ${seconds(sentAt)} s: the DelaySeconds=0 message (a per-message delay overrides the queue's)`);
+  await remove(queueUrl, first);
+  const second = await receiveUntil(queueUrl, (m) => m.Body === delayed, delaySeconds + 15);
+  check(second !== undefined, `the delayed message did not arrive within ${delaySeconds + 15} s`);
+  const waited = (Date.now() - sentAt) / 1000;
+  check(waited >= delaySeconds - 0.5, `the delayed message arrived after ${waited} s, before its ${delaySeconds} s delay`);
+  log(`after ${waited.toFixed(1)} s: the delayed message`);
+  await remove(queueUrl, second);
+}
+
+async function fifoOrdering({ outputs, log }: ExerciseContext): Promise<void> {
+  const queueUrl = requireOutput(outputs, 'FifoQueueUrl');
+  const plan = [
+    ['customer-a', 'a1'],
+    ['customer-b', 'b1'],
+    ['customer-a', 'a2'],
+    ['customer-b', 'b2'],
+    ['customer-a', 'a3'],
+    ['customer-a', 'a1'],
+  ] as const;
+  for (const [group, orderId] of plan) {
+    const { MessageId } = await sqs().send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: order(orderId), MessageGroupId: group }),
+    );
+    log(`sent ${orderId} to group ${group} → ${MessageId}`);
+  }
+  log('a1 was sent twice with the same body: content-based deduplication keeps one within 5 minutes');
+
+  const byGroup: Record<string, string[]> = {};
+  const deadline = Date.now() + 30_000;
+  let total = 0;
+  while (total < 5 && Date.now() < deadline) {
+    for (const message of await receive(queueUrl, 5)) {
+      if (isOurs(message)) {
+        const group = message.Attributes?.MessageGroupId ?? '?';
+        (byGroup[group] ??= []).push(orderIdOf(message) ?? '?');
+        total += 1;
+      }
+      await remove(queueUrl, message);
+    }
+  }
+  log(`received per group: ${JSON.stringify(byGroup)}`);
+  check(
+    JSON.stringify(byGroup['customer-a']) === '["a1","a2","a3"]',
+    `group customer-a arrived as ${JSON.stringify(byGroup['customer-a'])}, expected a1, a2, a3 once each in order`,
+  );
+  check(JSON.stringify(byGroup['customer-b']) === '["b1","b2"]', `group customer-b arrived as ${JSON.stringify(byGroup['customer-b'])}`);
+  log('order is kept inside each message group, and the duplicate a1 was never delivered');
+}
+
+async function poisonMessage({ outputs, log }: ExerciseContext): Promise<void> {
+  const queueUrl = requireOutput(outputs, 'WorkQueueUrl');
+  const dlqUrl = requireOutput(outputs, 'WorkDlqUrl');
+  const { Attributes } = await sqs().send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'] }),
+  );
+  const visibility = Number(Attributes?.VisibilityTimeout);
+  const maxReceiveCount = Number(JSON.parse(Attributes?.RedrivePolicy ?? '{}').maxReceiveCount);
+  const expected = visibility * maxReceiveCount;
+
+  const entries = [
+    { Id: 'good1', MessageBody: order('good-1') },
+    { Id: 'poison', MessageBody: order('poison-1', { poison: true }) },
+    { Id: 'good2', MessageBody: order('good-2') },
+  ];
+  await sqs().send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+  log(`sent 2 good orders and 1 poison order to the work queue; the Lambda consumer fails the poison one each time`);
+  log(`visibility timeout ${visibility} s × maxReceiveCount ${maxReceiveCount}: expect it in the DLQ after ~${expected} s`);
+
+  const started = Date.now();
+  const dead = await receiveUntil(dlqUrl, (m) => isOurs(m), expected * 2 + 60);
+  check(dead !== undefined, `no message of this run reached the DLQ within ${expected * 2 + 60} s`);
+  check(orderIdOf(dead) === 'poison-1', `a good order (${orderIdOf(dead)}) reached the DLQ: partial batch failure is off`);
+  log(`after ${seconds(started)} s the poison order is in the DLQ, received ${receiveCount(dead)} times`);
+  log('the good orders of the same batch were deleted after one receive: only failed records return to the queue');
+  await remove(dlqUrl, dead);
+}
+
+export const steps: readonly ExerciseStep[] = [
+  { id: 'send-receive', title: 'send with attributes, long-poll receive, delete', run: sendAndReceive },
+  { id: 'visibility', title: 'visibility timeout, ChangeMessageVisibility, redrive to the DLQ', run: visibilityTimeout },
+  { id: 'delay', title: 'delay queue and a per-message delay', run: delayQueue },
+  { id: 'fifo', title: 'FIFO: order per message group and deduplication', run: fifoOrdering },
+  { id: 'poison', title: 'a poison message through the Lambda consumer lands in the DLQ', run: poisonMessage },
+];

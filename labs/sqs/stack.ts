@@ -1,0 +1,71 @@
+import * as path from 'node:path';
+import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { SafeNodejsFunction } from '../../lib/core/function';
+import { QueueConsumer } from '../../lib/queue-consumer';
+import { QueueWithDlq } from '../../lib/queue-with-dlq';
+import { LabStack, LabStackProps } from '../support/lab-stack';
+
+/** Figures the exercise and README rely on; kept small so the lab's effects show within a minute or two. */
+export const SQS_LAB = {
+  consumerTimeout: Duration.seconds(5),
+  workVisibilityTimeout: Duration.seconds(30),
+  workMaxReceiveCount: 3,
+  playgroundVisibilityTimeout: Duration.seconds(10),
+  playgroundMaxReceiveCount: 2,
+  deliveryDelay: Duration.seconds(5),
+} as const;
+
+/**
+ * SQS lab: a work queue consumed by Lambda with partial batch responses, a playground queue to receive by hand,
+ * a FIFO queue with content-based deduplication and a delay queue, each with its own dead-letter queue.
+ */
+export class SqsLabStack extends LabStack {
+  constructor(scope: Construct, props: LabStackProps) {
+    super(scope, props);
+
+    const alarmTopic = this.feature('alarms') ? this.alarmTopic() : undefined;
+    const work = new QueueWithDlq(this, 'Work', {
+      visibilityTimeout: SQS_LAB.workVisibilityTimeout,
+      maxReceiveCount: SQS_LAB.workMaxReceiveCount,
+      alarms: alarmTopic ? { topic: alarmTopic, oldestMessageAge: Duration.minutes(5) } : undefined,
+    });
+    const consumer = new SafeNodejsFunction(this, 'Consumer', {
+      entry: path.join(__dirname, '../../lambda/sqs-consumer/index.ts'),
+      description: 'Processes orders from the SQS lab work queue, reporting failed records only',
+      timeout: SQS_LAB.consumerTimeout,
+    });
+    new QueueConsumer(this, 'WorkConsumer', { source: work, handler: consumer, batchSize: 10, maxConcurrency: 2 });
+
+    const playground = new QueueWithDlq(this, 'Playground', {
+      visibilityTimeout: SQS_LAB.playgroundVisibilityTimeout,
+      maxReceiveCount: SQS_LAB.playgroundMaxReceiveCount,
+    });
+    const fifo = new QueueWithDlq(this, 'Fifo', { fifo: true, contentBasedDeduplication: true });
+    const delayed = new QueueWithDlq(this, 'Delayed', { deliveryDelay: SQS_LAB.deliveryDelay });
+
+    const outputs: Record<string, string> = {
+      WorkQueueUrl: work.queue.queueUrl,
+      WorkDlqUrl: work.deadLetterQueue.queueUrl,
+      ConsumerFunctionName: consumer.functionName,
+      PlaygroundQueueUrl: playground.queue.queueUrl,
+      PlaygroundDlqUrl: playground.deadLetterQueue.queueUrl,
+      FifoQueueUrl: fifo.queue.queueUrl,
+      DelayQueueUrl: delayed.queue.queueUrl,
+    };
+    if (alarmTopic) outputs.AlarmTopicArn = alarmTopic.topicArn;
+    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+  }
+
+  private alarmTopic(): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', { enforceSSL: true });
+    Validations.of(topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'CloudWatch alarm actions cannot publish to a topic encrypted with the AWS managed SNS key, and a customer ' +
+        'managed key would add $1/month; the topic carries alarm state changes only, no message data.',
+    });
+    return topic;
+  }
+}

@@ -1,0 +1,85 @@
+import { Annotations, AspectPriority, Aspects, CfnResource, IAspect, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct, IConstruct } from 'constructs';
+import type { LabDefinition } from '../catalogue';
+
+/** Context key that turns every optional (billed) part of every lab on. */
+export const ALL_FEATURES_CONTEXT = 'labs:all-features';
+
+/** How long lab log groups keep their events when a construct did not choose. */
+export const LAB_LOG_RETENTION = logs.RetentionDays.ONE_WEEK;
+
+/** A problem in how a lab is configured (context flags, catalogue): a message for the learner, not a stack trace. */
+export class LabConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabConfigError';
+  }
+}
+
+export function featureContextKey(labId: string, feature: string): string {
+  return `${labId}:${feature}`;
+}
+
+function parseFlag(key: string, value: unknown): boolean {
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new LabConfigError(`context ${key} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Makes every resource of a lab disposable: `cdk destroy` leaves nothing behind. Constructs in lib/ keep
+ * production-safe removal policies; labs override them here, in one place.
+ */
+export class DisposableLab implements IAspect {
+  visit(node: IConstruct): void {
+    if (!(node instanceof CfnResource)) return;
+    node.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    if (node instanceof logs.CfnLogGroup && node.retentionInDays === undefined) {
+      node.retentionInDays = LAB_LOG_RETENTION;
+    }
+    if (node instanceof s3.CfnBucket && !node.node.scope?.node.tryFindChild('AutoDeleteObjectsCustomResource')) {
+      Annotations.of(node).addError(
+        'Lab buckets must set autoDeleteObjects: true, or `cdk destroy` fails on a non-empty bucket and leaves it.',
+      );
+    }
+  }
+}
+
+export interface LabStackProps extends StackProps {
+  readonly lab: LabDefinition;
+}
+
+/**
+ * Base of every lab stack: named after the lab so `npx cdk deploy <StackName>` is what a learner types,
+ * tagged `lab=<id>` (the lab CLI refuses untagged stacks), disposable, environment-agnostic.
+ */
+export class LabStack extends Stack {
+  public readonly lab: LabDefinition;
+
+  constructor(scope: Construct, props: LabStackProps) {
+    const { lab, ...stackProps } = props;
+    super(scope, lab.stackName, {
+      description: `${lab.title} (lab "${lab.id}"; destroy with: npx cdk destroy ${lab.stackName})`,
+      ...stackProps,
+      tags: { ...stackProps.tags, lab: lab.id },
+    });
+    this.lab = lab;
+    Aspects.of(this).add(new DisposableLab(), { priority: AspectPriority.MUTATING });
+  }
+
+  /**
+   * Whether an optional part of this lab is on: context `<lab-id>:<feature>` or `labs:all-features`.
+   * The feature must be declared in the lab's catalogue entry, with its idle cost.
+   */
+  feature(name: string): boolean {
+    if (!this.lab.features.some((f) => f.name === name)) {
+      const known = this.lab.features.map((f) => f.name).join(', ') || 'none';
+      throw new LabConfigError(`lab ${this.lab.id} declares no feature "${name}" in labs/catalogue.ts (declared: ${known})`);
+    }
+    const key = featureContextKey(this.lab.id, name);
+    return parseFlag(ALL_FEATURES_CONTEXT, this.node.tryGetContext(ALL_FEATURES_CONTEXT)) ||
+      parseFlag(key, this.node.tryGetContext(key));
+  }
+}

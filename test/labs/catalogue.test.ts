@@ -1,0 +1,88 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { loadExerciseSteps } from '../../bin/lab';
+import { LABS } from '../../labs/catalogue';
+import { featureContextKey } from '../../labs/support/lab-stack';
+import { REPO_ROOT, synthLab, SynthesizedLab } from '../support/synth';
+
+/** Physical-name properties: a literal one makes a second deployment (another region, a teammate) collide. PolicyName is an inline policy's, scoped to its role. */
+const NAME_PROPERTY = /^(Name|[A-Z][A-Za-z]*Name)$/;
+const NAME_PROPERTY_EXCEPTIONS = new Set(['AttributeName', 'IndexName', 'MetricName', 'KeyName', 'PolicyName']);
+const RETAINED = new Set(['Retain', 'RetainExceptOnCreate', 'Snapshot']);
+
+describe.each(LABS.map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) => {
+  const variants = lab.features.length > 0 ? [false, true] : [false];
+  const synthesized = new Map<boolean, SynthesizedLab>();
+  const synthOnce = (allFeatures: boolean) => {
+    if (!synthesized.has(allFeatures)) synthesized.set(allFeatures, synthLab(lab, { allFeatures }));
+    return synthesized.get(allFeatures) as SynthesizedLab;
+  };
+
+  describe.each(variants.map((v) => [v ? 'all features on' : 'features off', v] as const))('%s', (_name, allFeatures) => {
+    test('synthesizes with zero unacknowledged cdk-nag findings, validation findings or warnings', () => {
+      const { stack } = synthOnce(allFeatures);
+      expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+    });
+
+    test('matches its snapshot (asset hashes masked)', () => {
+      expect(synthOnce(allFeatures).template.toJSON()).toMatchSnapshot();
+    });
+
+    test('retains nothing on destroy', () => {
+      const resources = synthOnce(allFeatures).template.toJSON().Resources as Record<string, Record<string, unknown>>;
+      const retained = Object.entries(resources)
+        .filter(([, r]) => RETAINED.has(r.DeletionPolicy as string) || RETAINED.has(r.UpdateReplacePolicy as string))
+        .map(([id]) => id);
+      expect(retained).toEqual([]);
+    });
+
+    test('hard-codes no physical name', () => {
+      const resources = synthOnce(allFeatures).template.toJSON().Resources as Record<string, { Properties?: object }>;
+      const literalNames = Object.entries(resources).flatMap(([id, r]) =>
+        Object.entries(r.Properties ?? {})
+          .filter(([key, value]) => NAME_PROPERTY.test(key) && !NAME_PROPERTY_EXCEPTIONS.has(key) && typeof value === 'string')
+          .map(([key, value]) => `${id}.${key}=${value}`),
+      );
+      expect(literalNames).toEqual([]);
+    });
+  });
+
+  test(`stack ${lab.stackName} is tagged lab=${lab.id}`, () => {
+    expect(synthOnce(false).stack.tags.tagValues()).toMatchObject({ lab: lab.id });
+  });
+
+  if (lab.features.length > 0) {
+    test('every declared feature changes the template', () => {
+      for (const feature of lab.features) {
+        const on = synthLab(lab, { context: { [featureContextKey(lab.id, feature.name)]: true } });
+        expect(on.template.toJSON()).not.toEqual(synthOnce(false).template.toJSON());
+      }
+    });
+  }
+
+  test('has a README that teaches deploy, exercise, destroy and every optional part with its cost', () => {
+    const readmePath = path.join(REPO_ROOT, 'labs', lab.id, 'README.md');
+    expect(existsSync(readmePath)).toBe(true);
+    const readme = readFileSync(readmePath, 'utf8');
+    expect(readme).toContain(`npx cdk deploy ${lab.stackName}`);
+    expect(readme).toContain(`npm run lab -- exercise ${lab.id}`);
+    expect(readme).toContain(`npx cdk destroy ${lab.stackName}`);
+    for (const feature of lab.features) {
+      expect(readme).toContain(featureContextKey(lab.id, feature.name));
+      expect(readme).toContain(`$${feature.idleCostUsdPerMonth.toFixed(2)}`);
+    }
+  });
+
+  test('has an exercise whose steps have unique ids', async () => {
+    const ids = (await loadExerciseSteps(lab)).map((s) => s.id);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+test('lab ids and stack names are unique', () => {
+  expect(new Set(LABS.map((l) => l.id)).size).toBe(LABS.length);
+  expect(new Set(LABS.map((l) => l.stackName)).size).toBe(LABS.length);
+});

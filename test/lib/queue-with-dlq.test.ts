@@ -1,0 +1,180 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { ConstructValidationError } from '../../lib/core/validation';
+import { QueueWithDlq } from '../../lib/queue-with-dlq';
+import { testApp } from '../support/synth';
+
+const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
+
+function problemsOf(build: (stack: Stack) => void): string[] {
+  try {
+    build(newStack());
+  } catch (error) {
+    if (error instanceof ConstructValidationError) return error.problems.map((p) => p.code);
+    throw error;
+  }
+  return [];
+}
+
+describe('QueueWithDlq defaults', () => {
+  const stack = newStack();
+  const pair = new QueueWithDlq(stack, 'Orders');
+  const template = Template.fromStack(stack);
+
+  test('creates a work queue with SSE-SQS, long polling, 30 s visibility and a redrive after 3 receives', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      ReceiveMessageWaitTimeSeconds: 20,
+      VisibilityTimeout: 30,
+      MessageRetentionPeriod: 345_600,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('OrdersDlq'), 'Arn'] }, maxReceiveCount: 3 },
+      RedriveAllowPolicy: { redrivePermission: 'denyAll' },
+    });
+  });
+
+  test('creates a DLQ that keeps messages 14 days, longer than the work queue', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+      RedrivePolicy: Match.absent(),
+    });
+  });
+
+  test('denies every request without TLS on both queues', () => {
+    template.resourcePropertiesCountIs(
+      'AWS::SQS::QueuePolicy',
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      },
+      2,
+    );
+  });
+
+  test('creates no alarm unless asked (each costs $0.10/month)', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    expect(pair.dlqDepthAlarm).toBeUndefined();
+  });
+
+  test('grants consume rights on the work queue only', () => {
+    const grantStack = newStack();
+    const queues = new QueueWithDlq(grantStack, 'Orders');
+    const role = new iam.Role(grantStack, 'Worker', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    queues.grantConsumeMessages(role);
+    Template.fromStack(grantStack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: Match.arrayWith(['sqs:DeleteMessage', 'sqs:ReceiveMessage']),
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('OrdersQueue'), 'Arn'] },
+          }),
+        ],
+      },
+    });
+  });
+});
+
+describe('QueueWithDlq options', () => {
+  test('FIFO with content-based deduplication makes both queues FIFO', () => {
+    const stack = newStack();
+    new QueueWithDlq(stack, 'Fifo', { fifo: true, contentBasedDeduplication: true });
+    Template.fromStack(stack).resourcePropertiesCountIs('AWS::SQS::Queue', { FifoQueue: true, ContentBasedDeduplication: true }, 2);
+  });
+
+  test('a customer managed key encrypts both queues with SSE-KMS', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'Key');
+    new QueueWithDlq(stack, 'Secret', { encryptionKey: key });
+    Template.fromStack(stack).resourcePropertiesCountIs(
+      'AWS::SQS::Queue',
+      { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('Key'), 'Arn'] }, SqsManagedSseEnabled: Match.absent() },
+      2,
+    );
+  });
+
+  test('uses a DLQ brought by the caller instead of creating one', () => {
+    const stack = newStack();
+    const shared = new sqs.Queue(stack, 'SharedDlq');
+    const pair = new QueueWithDlq(stack, 'Orders', { deadLetterQueue: shared, maxReceiveCount: 5 });
+    expect(pair.deadLetterQueue).toBe(shared);
+    Template.fromStack(stack).resourceCountIs('AWS::SQS::Queue', 2);
+  });
+
+  test('alarms on DLQ depth and oldest message age notify the topic on alarm and recovery', () => {
+    const stack = newStack();
+    const topic = new sns.Topic(stack, 'Alarms');
+    new QueueWithDlq(stack, 'Orders', { alarms: { topic, oldestMessageAge: Duration.minutes(5) } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('Alarms') }],
+      OKActions: [{ Ref: Match.stringLikeRegexp('Alarms') }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 300 });
+  });
+
+  test('warns when the work queue keeps messages as long as the DLQ; strict synth fails until acknowledged', () => {
+    const stack = newStack();
+    const pair = new QueueWithDlq(stack, 'Orders', { retentionPeriod: Duration.days(14) });
+    expect(() => Template.fromStack(stack)).toThrow(/original enqueue time.*\n.*\n.*Annotation::QueueWithDlq.DlqRetentionNotLonger/);
+
+    Validations.of(pair).acknowledge({ id: 'Annotation::QueueWithDlq.DlqRetentionNotLonger', reason: 'test' });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+});
+
+describe('QueueWithDlq validation', () => {
+  test('lists every problem of one construct in one error naming the construct path', () => {
+    expect(() =>
+      new QueueWithDlq(newStack(), 'Bad', {
+        maxReceiveCount: 0,
+        visibilityTimeout: Duration.hours(13),
+        deliveryDelay: Duration.minutes(16),
+        receiveMessageWaitTime: Duration.seconds(21),
+        retentionPeriod: Duration.days(15),
+        contentBasedDeduplication: true,
+      }),
+    ).toThrow(
+      [
+        'Test/Bad: 6 problems in props:',
+        '  - [QueueWithDlq.VisibilityTimeoutRange] visibilityTimeout must be between 0 and 43200 seconds (12 hours), got 46800',
+        '  - [QueueWithDlq.DeliveryDelayRange] deliveryDelay must be at most 900 seconds (15 minutes), got 960',
+        '  - [QueueWithDlq.ReceiveWaitRange] receiveMessageWaitTime must be between 0 and 20 seconds, got 21',
+        '  - [QueueWithDlq.RetentionRange] retentionPeriod must be between 60 seconds and 14 days (1,209,600 seconds), got 1296000',
+        '  - [QueueWithDlq.MaxReceiveCountRange] maxReceiveCount must be a whole number between 1 and 1000, got 0',
+        '  - [QueueWithDlq.ContentBasedDeduplicationNeedsFifo] contentBasedDeduplication applies to FIFO queues only: set fifo: true or drop it',
+      ].join('\n'),
+    );
+  });
+
+  test('a FIFO queue refuses a standard DLQ', () => {
+    const problems = problemsOf((stack) => {
+      new QueueWithDlq(stack, 'Fifo', { fifo: true, deadLetterQueue: new sqs.Queue(stack, 'Standard') });
+    });
+    expect(problems).toEqual(['QueueWithDlq.DlqTypeMismatch']);
+  });
+
+  test('a standard queue refuses a FIFO DLQ, with the reason', () => {
+    expect(() => {
+      const stack = newStack();
+      new QueueWithDlq(stack, 'Std', { deadLetterQueue: new sqs.Queue(stack, 'FifoDlq', { fifo: true }) });
+    }).toThrow('a standard queue needs a standard dead-letter queue, but deadLetterQueue is a FIFO queue');
+  });
+
+  test.each([1, 1000])('maxReceiveCount %d is accepted', (maxReceiveCount) => {
+    expect(problemsOf((stack) => new QueueWithDlq(stack, 'Q', { maxReceiveCount }))).toEqual([]);
+  });
+
+  test.each([1001, 2.5])('maxReceiveCount %d is refused', (maxReceiveCount) => {
+    expect(problemsOf((stack) => new QueueWithDlq(stack, 'Q', { maxReceiveCount }))).toEqual(['QueueWithDlq.MaxReceiveCountRange']);
+  });
+});

@@ -1,0 +1,108 @@
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Template } from 'aws-cdk-lib/assertions';
+import { startFauxqs } from 'fauxqs';
+
+export interface LocalSqs {
+  readonly endpoint: string;
+  readonly client: SQSClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts fauxqs (SQS's wire protocol, in process) on a random loopback port and points the AWS SDK at it
+ * through AWS_ENDPOINT_URL, the variable the lab exercises honour.
+ */
+export async function startLocalSqs(): Promise<LocalSqs> {
+  const server = await startFauxqs({ port: 0, logger: false });
+  const endpoint = server.address;
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  });
+  const client = new SQSClient({ endpoint });
+  return {
+    endpoint,
+    client,
+    stop: async () => {
+      client.destroy();
+      await server.stop();
+    },
+  };
+}
+
+interface CfnQueue {
+  readonly Properties?: Record<string, unknown>;
+}
+
+/** Queue properties without effect on the local engine's behaviour (it does not encrypt). */
+const IGNORED_PROPERTIES = new Set(['SqsManagedSseEnabled', 'KmsMasterKeyId', 'KmsDataKeyReusePeriodSeconds', 'Tags']);
+const ATTRIBUTE_PROPERTIES = [
+  'VisibilityTimeout',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'FifoQueue',
+  'ContentBasedDeduplication',
+  'DeduplicationScope',
+  'FifoThroughputLimit',
+];
+
+export interface LocallyDeployedQueues {
+  /** Queue URL and ARN per logical id. */
+  readonly queues: Record<string, { url: string; arn: string }>;
+  /** The stack's outputs that resolve to queue URLs, ARNs or names. */
+  readonly outputs: Record<string, string>;
+}
+
+/**
+ * "Deploys" the SQS queues of a synthesized template to the local engine with their real attributes
+ * (visibility timeout, delay, FIFO, redrive policy), so tests exercise what the lab declares.
+ */
+export async function deployQueuesLocally(template: Template, client: SQSClient): Promise<LocallyDeployedQueues> {
+  const declared = template.findResources('AWS::SQS::Queue') as Record<string, CfnQueue>;
+  const queues: Record<string, { url: string; arn: string }> = {};
+  const arnOf = (ref: unknown): string => {
+    const logicalId = (ref as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0] ?? '';
+    const queue = queues[logicalId];
+    if (!queue) throw new Error(`cannot resolve ${JSON.stringify(ref)} to a queue created so far`);
+    return queue.arn;
+  };
+  // A DLQ must exist before the queue whose redrive policy names it.
+  const order = Object.keys(declared).sort(
+    (a, b) => Number(Boolean(declared[a].Properties?.RedrivePolicy)) - Number(Boolean(declared[b].Properties?.RedrivePolicy)),
+  );
+  for (const logicalId of order) {
+    const properties = declared[logicalId].Properties ?? {};
+    const attributes: Record<string, string> = {};
+    for (const [key, value] of Object.entries(properties)) {
+      if (ATTRIBUTE_PROPERTIES.includes(key)) attributes[key] = String(value);
+      else if (key === 'RedrivePolicy') {
+        const policy = value as { deadLetterTargetArn: unknown; maxReceiveCount: number };
+        attributes.RedrivePolicy = JSON.stringify({
+          deadLetterTargetArn: arnOf(policy.deadLetterTargetArn),
+          maxReceiveCount: policy.maxReceiveCount,
+        });
+      } else if (key === 'RedriveAllowPolicy') attributes.RedriveAllowPolicy = JSON.stringify(value);
+      else if (!IGNORED_PROPERTIES.has(key)) throw new Error(`${logicalId}: queue property ${key} has no local equivalent`);
+    }
+    const name = `${logicalId.slice(0, 70)}${properties.FifoQueue ? '.fifo' : ''}`;
+    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    queues[logicalId] = { url: QueueUrl ?? '', arn: Attributes?.QueueArn ?? '' };
+  }
+
+  const outputs: Record<string, string> = {};
+  for (const [name, output] of Object.entries(template.toJSON().Outputs ?? {}) as [string, { Value: unknown }][]) {
+    const value = output.Value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+    const refQueue = value.Ref ? queues[value.Ref] : undefined;
+    const [attId, attribute] = value['Fn::GetAtt'] ?? [];
+    const attQueue = attId ? queues[attId] : undefined;
+    if (refQueue) outputs[name] = refQueue.url;
+    else if (attQueue && attribute === 'Arn') outputs[name] = attQueue.arn;
+    else if (attQueue && attribute === 'QueueName') outputs[name] = attQueue.url.split('/').pop() ?? '';
+  }
+  return { queues, outputs };
+}

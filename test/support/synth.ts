@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, AppProps } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { LabDefinition } from '../../labs/catalogue';
+import { addLabStacks } from '../../labs/support/app';
+import { ALL_FEATURES_CONTEXT, LabStack } from '../../labs/support/lab-stack';
+
+export const REPO_ROOT = path.join(__dirname, '..', '..');
+
+/** The feature flags of cdk.json, so tests synthesize exactly what `npx cdk synth` does. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8'),
+).context;
+
+/** Skips esbuild bundling: Lambda code is tested by its own tests, not by every synth. */
+export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+/** An App with cdk.json's context, strict CloudFormation validation, and no bundling unless asked. */
+export function testApp(context: Record<string, unknown> = {}, props: AppProps = {}): App {
+  return new App({ ...props, context: { ...CDK_JSON_CONTEXT, ...SKIP_BUNDLING, ...context } });
+}
+
+export interface SynthesizedLab {
+  readonly stack: LabStack;
+  readonly template: Template;
+}
+
+/**
+ * Synthesizes one lab as `bin/app.ts` does: cdk-nag's AWS Solutions pack and CloudFormation validation on.
+ * Throws (listing them) on any unacknowledged finding.
+ */
+export function synthLab(lab: LabDefinition, options: { allFeatures?: boolean; context?: Record<string, unknown> } = {}): SynthesizedLab {
+  const app = testApp({ ...(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}), ...options.context });
+  const [stack] = addLabStacks(app, [lab]);
+  app.synth();
+  return { stack, template: Template.fromStack(stack) };
+}
