@@ -8,8 +8,8 @@ function checkFeatureContext(app: App, labs: readonly LabDefinition[]): void {
   const context = app.node.getAllContext() as Record<string, unknown>;
   for (const key of Object.keys(context)) {
     const [labId, feature, ...rest] = key.split(':');
-    const lab = LABS.find((l) => l.id === labId);
-    if (!lab || feature === undefined || rest.length > 0 || !labs.includes(lab)) continue;
+    const lab = labs.find((l) => l.id === labId);
+    if (!lab || feature === undefined || rest.length > 0) continue;
     if (!lab.features.some((f) => f.name === feature)) {
       const known = lab.features.map((f) => `${lab.id}:${f.name}`).join(', ') || 'none';
       throw new LabConfigError(`unknown context flag ${key}: lab ${lab.id} has the feature flags ${known}`);

@@ -49,6 +49,7 @@ export class SafeNodejsFunction extends NodejsFunction {
         new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
       ],
     });
+    this.node.addDependency(xray);
     Validations.of(xray).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords have no resource ARN; the X-Ray docs require "*".',

@@ -80,11 +80,13 @@ export function startLocalSqsEventSource(props: LocalEventSourceProps): LocalEve
       invocations.push(event);
       const response = await props.handler(event, context);
       const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-      for (const message of Messages) {
-        const command = failed.has(message.MessageId ?? '')
-          ? new ChangeMessageVisibilityCommand({ QueueUrl: props.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })
-          : new DeleteMessageCommand({ QueueUrl: props.queueUrl, ReceiptHandle: message.ReceiptHandle });
-        await props.client.send(command);
+      for (const { MessageId, ReceiptHandle } of Messages) {
+        const target = { QueueUrl: props.queueUrl, ReceiptHandle };
+        if (failed.has(MessageId ?? '')) {
+          await props.client.send(new ChangeMessageVisibilityCommand({ ...target, VisibilityTimeout: 0 }));
+        } else {
+          await props.client.send(new DeleteMessageCommand(target));
+        }
       }
     }
   };

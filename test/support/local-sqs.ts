@@ -1,6 +1,8 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
-import { startFauxqs } from 'fauxqs';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 
 export interface LocalSqs {
   readonly endpoint: string;
@@ -8,13 +10,31 @@ export interface LocalSqs {
   stop(): Promise<void>;
 }
 
+/** Starts fauxqs in a child process on a random port and resolves with the endpoint it prints. */
+async function startFauxqs(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fauxqs-server.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`fauxqs exited with code ${code} before it was ready`)));
+  });
+  const { address } = JSON.parse(firstLine) as { address: string };
+  return {
+    endpoint: address,
+    stop: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
 /**
- * Starts fauxqs (SQS's wire protocol, in process) on a random loopback port and points the AWS SDK at it
- * through AWS_ENDPOINT_URL, the variable the lab exercises honour.
+ * Starts fauxqs (SQS's wire protocol: visibility timeout, redrive, FIFO groups and deduplication) on a random
+ * port and points the AWS SDK at it through AWS_ENDPOINT_URL, the variable the lab exercises honour.
  */
 export async function startLocalSqs(): Promise<LocalSqs> {
-  const server = await startFauxqs({ port: 0, logger: false });
-  const endpoint = server.address;
+  const server = await startFauxqs();
+  const { endpoint } = server;
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: 'us-east-1',

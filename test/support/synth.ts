@@ -36,3 +36,9 @@ export function synthLab(lab: LabDefinition, options: { allFeatures?: boolean; c
   app.synth();
   return { stack, template: Template.fromStack(stack) };
 }
+
+/** The lab's template without cdk-nag or CloudFormation validation, for tests about runtime behaviour. */
+export function labTemplate(lab: LabDefinition): Template {
+  const app = testApp({}, { builtinCloudFormationValidation: false });
+  return Template.fromStack(new lab.stack(app, { lab }));
+}

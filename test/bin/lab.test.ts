@@ -1,0 +1,121 @@
+import { CloudFormationClient, DescribeStacksCommand, StackStatus } from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import { EXIT, Io, main } from '../../bin/lab';
+import { findLab } from '../../labs/catalogue';
+import { deployQueuesLocally, startLocalSqs } from '../support/local-sqs';
+import { labTemplate } from '../support/synth';
+
+const cloudFormation = mockClient(CloudFormationClient);
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
+  const code = await main(argv, io);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const awsError = (name: string, message: string) => Object.assign(new Error(message), { name });
+const deployedStack = (tags: Record<string, string>, outputs: Record<string, string> = {}) => ({
+  Stacks: [
+    {
+      StackName: 'SqsLab',
+      StackStatus: StackStatus.CREATE_COMPLETE,
+      CreationTime: new Date(),
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+    },
+  ],
+});
+
+beforeEach(() => cloudFormation.reset());
+
+describe('usage errors exit 2 before any AWS call', () => {
+  test('no command prints the usage', async () => {
+    const { code, out } = await run();
+    expect(code).toBe(EXIT.usage);
+    expect(out).toContain('usage: npm run lab -- <command>');
+  });
+
+  test('an unknown command names itself and prints the usage', async () => {
+    const { code, err } = await run('deploy');
+    expect(code).toBe(EXIT.usage);
+    expect(err).toContain('unknown command "deploy"');
+  });
+
+  test.each(['outputs', 'exercise'])('%s with an unknown lab lists the valid ids', async (command) => {
+    expect(await run(command, 'nope')).toEqual({ code: EXIT.usage, out: '', err: 'unknown lab "nope"; labs: sqs' });
+  });
+
+  test('an unknown exercise step lists the steps', async () => {
+    const { code, err } = await run('exercise', 'sqs', 'nope');
+    expect(code).toBe(EXIT.usage);
+    expect(err).toBe('lab sqs has no step "nope"; steps: send-receive, visibility, delay, fifo, poison');
+    expect(cloudFormation.calls()).toHaveLength(0);
+  });
+});
+
+describe('the deployed stack', () => {
+  test('missing: one sentence saying how to deploy it, exit 1', async () => {
+    cloudFormation.on(DescribeStacksCommand).rejects(awsError('ValidationError', 'Stack with id SqsLab does not exist'));
+    expect(await run('outputs', 'sqs')).toEqual({
+      code: EXIT.failed,
+      out: '',
+      err: 'error: stack SqsLab is not deployed: npx cdk deploy SqsLab',
+    });
+  });
+
+  test('no credentials: one sentence saying how to get them, exit 1', async () => {
+    cloudFormation.on(DescribeStacksCommand).rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
+    const { code, err } = await run('exercise', 'sqs');
+    expect(code).toBe(EXIT.failed);
+    expect(err).toBe(
+      'error: no usable AWS credentials: configure a profile (aws configure / aws sso login) or set AWS_PROFILE, then retry',
+    );
+  });
+
+  test('a stack of that name without the lab tag is refused', async () => {
+    cloudFormation.on(DescribeStacksCommand).resolves(deployedStack({ team: 'payments' }));
+    const { code, err } = await run('outputs', 'sqs');
+    expect(code).toBe(EXIT.failed);
+    expect(err).toBe('error: stack SqsLab has no tag lab=sqs, so it is not this lab\'s stack; refusing to touch it');
+  });
+
+  test('outputs prints the tagged stack\'s outputs', async () => {
+    cloudFormation.on(DescribeStacksCommand).resolves(deployedStack({ lab: 'sqs' }, { WorkQueueUrl: 'https://sqs/work' }));
+    expect(await run('outputs', 'sqs')).toEqual({ code: EXIT.ok, out: 'WorkQueueUrl = https://sqs/work', err: '' });
+  });
+});
+
+describe('list', () => {
+  test('shows each lab with its stack, idle cost, optional parts and deployment status', async () => {
+    cloudFormation.on(DescribeStacksCommand).resolves(deployedStack({ lab: 'sqs' }));
+    const { code, out } = await run('list');
+    expect(code).toBe(EXIT.ok);
+    expect(out).toMatch(/^sqs +SqsLab +idle \$0\.00\/month +deployed: CREATE_COMPLETE$/m);
+    expect(out).toContain('optional: -c sqs:alarms=true  +$0.20/month idle');
+  });
+
+  test('still lists every lab without credentials, and says why the status is unknown', async () => {
+    cloudFormation.on(DescribeStacksCommand).rejects(awsError('CredentialsProviderError', 'Could not load credentials'));
+    const { code, out, err } = await run('list');
+    expect(code).toBe(EXIT.ok);
+    expect(out).toContain('deployed: unknown');
+    expect(err).toMatch(/^deployment status unknown: no usable AWS credentials/);
+  });
+});
+
+test('exercise runs a step against the stack\'s outputs and exits 0 when the lab behaves', async () => {
+  const sqs = await startLocalSqs();
+  try {
+    const { outputs } = await deployQueuesLocally(labTemplate(findLab('sqs')!), sqs.client);
+    cloudFormation.on(DescribeStacksCommand).resolves(deployedStack({ lab: 'sqs' }, outputs));
+    const { code, out, err } = await run('exercise', 'sqs', 'fifo');
+    expect(err).toBe('');
+    expect(code).toBe(EXIT.ok);
+    expect(out).toContain('== 1/1 fifo: FIFO: order per message group and deduplication');
+    expect(out).toContain('exercise sqs passed');
+  } finally {
+    await sqs.stop();
+  }
+});

@@ -1,0 +1,69 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { LabDefinition } from '../../labs/catalogue';
+import { addLabStacks } from '../../labs/support/app';
+import { LabStack, LabStackProps } from '../../labs/support/lab-stack';
+import { Construct } from 'constructs';
+import { testApp } from '../support/synth';
+
+class DemoStack extends LabStack {
+  readonly big: boolean;
+  constructor(scope: Construct, props: LabStackProps) {
+    super(scope, props);
+    this.big = this.feature('big');
+    new logs.LogGroup(this, 'Logs', { removalPolicy: RemovalPolicy.RETAIN, retention: logs.RetentionDays.INFINITE });
+    new logs.CfnLogGroup(this, 'BareLogs');
+    new s3.Bucket(this, 'Kept', { autoDeleteObjects: true, removalPolicy: RemovalPolicy.DESTROY, enforceSSL: true });
+  }
+}
+
+const demo: LabDefinition = {
+  id: 'demo',
+  title: 'Demo',
+  stackName: 'DemoLab',
+  seedTopics: [],
+  idleCostUsdPerMonth: 0,
+  features: [{ name: 'big', description: 'a billed part', idleCostUsdPerMonth: 1 }],
+  stack: DemoStack,
+};
+
+const build = (context: Record<string, unknown> = {}) =>
+  new DemoStack(testApp(context, { builtinCloudFormationValidation: false }), { lab: demo });
+
+test('lab stacks are deleted whole on destroy, log groups get a retention when they have none', () => {
+  const template = Template.fromStack(build());
+  for (const resource of Object.values(template.toJSON().Resources) as { DeletionPolicy?: string }[]) {
+    expect(resource.DeletionPolicy ?? 'Delete').toBe('Delete');
+  }
+  template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+});
+
+test('a lab bucket without autoDeleteObjects fails synth with the reason', () => {
+  const stack = build();
+  new s3.Bucket(stack, 'Leaky', { enforceSSL: true });
+  expect(() => Template.fromStack(stack)).toThrow(/Lab buckets must set autoDeleteObjects: true/);
+});
+
+test.each([
+  [{}, false],
+  [{ 'demo:big': 'true' }, true],
+  [{ 'demo:big': false }, false],
+  [{ 'labs:all-features': 'true' }, true],
+])('context %j turns the feature %s', (context, expected) => {
+  expect(build(context).big).toBe(expected);
+});
+
+test('a flag that is not true or false is refused', () => {
+  expect(() => build({ 'demo:big': 'yes' })).toThrow('context demo:big must be true or false, got "yes"');
+});
+
+test('a feature flag the lab does not declare is refused, naming the ones it has', () => {
+  const app = testApp({ 'demo:bigg': 'true' }, { builtinCloudFormationValidation: false });
+  expect(() => addLabStacks(app, [demo])).toThrow('unknown context flag demo:bigg: lab demo has the feature flags demo:big');
+});
+
+test('asking for an undeclared feature in a stack is a catalogue error', () => {
+  expect(() => build().feature('nope')).toThrow('lab demo declares no feature "nope" in labs/catalogue.ts (declared: big)');
+});

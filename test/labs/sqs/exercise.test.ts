@@ -1,0 +1,65 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { handler } from '../../../lambda/sqs-consumer';
+import { findLab } from '../../../labs/catalogue';
+import { steps } from '../../../labs/sqs/exercise';
+import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { deployQueuesLocally, LocallyDeployedQueues, LocalSqs, startLocalSqs } from '../../support/local-sqs';
+import { LocalEventSource, startLocalSqsEventSource } from '../../support/local-sqs-event-source';
+import { labTemplate } from '../../support/synth';
+
+// Steps wait on real SQS timings (a 5 s delay queue, visibility timeouts), as a learner would.
+jest.setTimeout(30_000);
+
+const lab = findLab('sqs')!;
+const template = labTemplate(lab);
+const workQueueId = (template.toJSON().Outputs.WorkQueueUrl.Value as { Ref: string }).Ref;
+
+let sqs: LocalSqs;
+let deployed: LocallyDeployedQueues;
+const lines: string[] = [];
+const context = (): ExerciseContext => ({ outputs: deployed.outputs, log: (line) => lines.push(line) });
+
+function consume(consumer: (event: SQSEvent) => Promise<SQSBatchResponse>): LocalEventSource {
+  const work = deployed.queues[workQueueId];
+  return startLocalSqsEventSource({ client: sqs.client, queueUrl: work.url, queueArn: work.arn, handler: consumer });
+}
+
+beforeAll(async () => {
+  sqs = await startLocalSqs();
+  deployed = await deployQueuesLocally(template, sqs.client);
+});
+afterAll(() => sqs.stop());
+beforeEach(() => (lines.length = 0));
+
+describe('against the lab\'s queues on a local SQS engine', () => {
+  let consumer: LocalEventSource;
+  beforeAll(() => (consumer = consume((event) => handler(event, {} as never))));
+  afterAll(() => consumer.stop());
+
+  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
+    await runSteps([step], context());
+    expect(lines.length).toBeGreaterThan(2);
+  });
+
+  test('the poison step saw the consumer fail the poison order on every receive', () => {
+    const poisonReceives = consumer.invocations
+      .flatMap((event) => event.Records)
+      .filter((r) => r.body.includes('"orderId":"poison-1"'))
+      .map((r) => Number(r.attributes.ApproximateReceiveCount));
+    expect(poisonReceives).toEqual([1, 2, 3]);
+  });
+});
+
+test('the poison step fails when the consumer sends good orders to the DLQ too', async () => {
+  const failEverything = consume(async (event) => ({
+    batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),
+  }));
+  try {
+    const poison = steps.find((s) => s.id === 'poison')!;
+    const failure = await runSteps([poison], context()).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toMatch(/^good orders \(good-\d(, good-\d)?\) reached the DLQ: partial batch failure is off$/);
+  } finally {
+    await failEverything.stop();
+  }
+});

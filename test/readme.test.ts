@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { withFreshLabTable } from '../labs/support/readme-table';
+import { REPO_ROOT } from './support/synth';
+
+const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+
+test('the lab table in README.md matches labs/catalogue.ts (run `npm run readme` to refresh it)', () => {
+  expect(readme).toBe(withFreshLabTable(readme));
+});
+
+test('README.md gives the set-up and test commands that .ci/run runs', () => {
+  const ci = readFileSync(path.join(REPO_ROOT, '.ci', 'run'), 'utf8');
+  expect(ci).toMatch(/^npm ci\b/m);
+  expect(ci).toMatch(/^npm test$/m);
+  expect(readme).toContain('npm ci');
+  expect(readme).toContain('npm test');
+});
+
+test('a README without the table markers gets a message saying what is missing', () => {
+  expect(() => withFreshLabTable('# no table')).toThrow('README.md lacks the lab table markers');
+});
