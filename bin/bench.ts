@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { LABS } from '../labs/catalogue';
-import { addLabStacks } from '../labs/support/app';
+import { addLabStacks, cdkJsonContext, SKIP_BUNDLING } from '../labs/support/app';
 import { ALL_FEATURES_CONTEXT } from '../labs/support/lab-stack';
 
 const ROOT = path.join(__dirname, '..');
-const CONTEXT = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 const LOAD_RUNS = 5;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -34,7 +33,7 @@ function labFigures(): void {
   console.log('lab                        synth ms  resources  custom resources   (all features on, bundling skipped)');
   for (const lab of LABS) {
     const { result: template, ms: synthMs } = timed(() => {
-      const app = new App({ context: { ...CONTEXT, [ALL_FEATURES_CONTEXT]: true, 'aws:cdk:bundling-stacks': [] } });
+      const app = new App({ context: { ...cdkJsonContext(), [ALL_FEATURES_CONTEXT]: true, ...SKIP_BUNDLING } });
       const [stack] = addLabStacks(app, [lab]);
       return app.synth().getStackArtifact(stack.artifactId).template as Template;
     });

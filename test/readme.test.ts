@@ -1,13 +1,23 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { withFreshLabTable } from '../labs/support/readme-table';
+import { LABS } from '../labs/catalogue';
+import { labTemplateWithAllFeatures } from '../labs/support/app';
+import { withFreshLabPage, withFreshLabTable } from '../labs/support/docs';
 import { REPO_ROOT } from './support/synth';
 
 const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 
-test('the lab table in README.md matches labs/catalogue.ts (run `npm run readme` to refresh it)', () => {
+test('the lab table in README.md matches labs/catalogue.ts (run `npm run docs` to refresh it)', () => {
   expect(readme).toBe(withFreshLabTable(readme));
 });
+
+test.each(LABS.map((lab) => [lab.id, lab] as const))(
+  'the generated architecture of lab %s matches its template (run `npm run docs` to refresh it)',
+  (_id, lab) => {
+    const page = readFileSync(path.join(REPO_ROOT, 'labs', lab.id, 'README.md'), 'utf8');
+    expect(page).toBe(withFreshLabPage(page, lab, labTemplateWithAllFeatures(lab)));
+  },
+);
 
 test('README.md gives the set-up and test commands that .ci/run runs', () => {
   const ci = readFileSync(path.join(REPO_ROOT, '.ci', 'run'), 'utf8');

@@ -1,7 +1,18 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { LabDefinition, LABS } from '../catalogue';
-import { LabConfigError, LabStack } from './lab-stack';
+import type { CfnTemplate } from './diagram';
+import { ALL_FEATURES_CONTEXT, LabConfigError, LabStack } from './lab-stack';
+
+/** The context of cdk.json (feature flags), for apps built outside the CDK CLI: tests, docs, the benchmark. */
+export function cdkJsonContext(): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+}
+
+/** Skips esbuild bundling where the Lambda code itself is not looked at. */
+export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
 /** Refuses `-c <lab-id>:<feature>` for a feature the lab does not declare: a typo must not silently deploy less. */
 function checkFeatureContext(app: App, labs: readonly LabDefinition[]): void {
@@ -22,4 +33,14 @@ export function addLabStacks(app: App, labs: readonly LabDefinition[] = LABS): L
   checkFeatureContext(app, labs);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return labs.map((lab) => new lab.stack(app, { lab }));
+}
+
+/** The lab's template with every optional part on, without bundling, cdk-nag or validation: for docs. */
+export function labTemplateWithAllFeatures(lab: LabDefinition): CfnTemplate {
+  const app = new App({
+    context: { ...cdkJsonContext(), ...SKIP_BUNDLING, [ALL_FEATURES_CONTEXT]: true, 'aws:cdk:enable-path-metadata': true },
+    builtinCloudFormationValidation: false,
+  });
+  const stack = new lab.stack(app, { lab });
+  return app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
 }

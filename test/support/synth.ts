@@ -1,22 +1,16 @@
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { LabDefinition } from '../../labs/catalogue';
-import { addLabStacks } from '../../labs/support/app';
+import { addLabStacks, cdkJsonContext, SKIP_BUNDLING } from '../../labs/support/app';
 import { ALL_FEATURES_CONTEXT, LabStack } from '../../labs/support/lab-stack';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
 
 /** The feature flags of cdk.json, so tests synthesize exactly what `npx cdk synth` does. */
-export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
-  readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8'),
-).context;
+const CDK_JSON_CONTEXT = cdkJsonContext();
 
-/** Skips esbuild bundling: Lambda code is tested by its own tests, not by every synth. */
-export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
-
-/** An App with cdk.json's context, strict CloudFormation validation, and no bundling unless asked. */
+/** An App with cdk.json's context and strict CloudFormation validation; bundling skipped (handlers have their own tests). */
 export function testApp(context: Record<string, unknown> = {}, props: AppProps = {}): App {
   return new App({ ...props, context: { ...CDK_JSON_CONTEXT, ...SKIP_BUNDLING, ...context } });
 }

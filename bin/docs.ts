@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * Regenerates the parts of the docs that come from code: the lab table of README.md (from labs/catalogue.ts) and,
+ * unless --table-only, each lab README's architecture diagram, outputs and resource counts (from its template).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { LABS } from '../labs/catalogue';
+import { labTemplateWithAllFeatures } from '../labs/support/app';
+import { withFreshLabPage, withFreshLabTable } from '../labs/support/docs';
+
+const ROOT = path.join(__dirname, '..');
+
+function rewrite(file: string, update: (text: string) => string): void {
+  const before = readFileSync(file, 'utf8');
+  const after = update(before);
+  if (after !== before) writeFileSync(file, after);
+  console.log(`${after === before ? 'unchanged' : 'updated  '} ${path.relative(ROOT, file)}`);
+}
+
+try {
+  rewrite(path.join(ROOT, 'README.md'), withFreshLabTable);
+  if (!process.argv.includes('--table-only')) {
+    for (const lab of LABS) {
+      rewrite(path.join(ROOT, 'labs', lab.id, 'README.md'), (text) => withFreshLabPage(text, lab, labTemplateWithAllFeatures(lab)));
+    }
+  }
+} catch (error) {
+  console.error(`error: ${(error as Error).message}`);
+  process.exit(1);
+}

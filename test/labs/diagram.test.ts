@@ -1,0 +1,73 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { CfnTemplate, mermaidDiagram, referencedIds } from '../../labs/support/diagram';
+import { testApp } from '../support/synth';
+
+const app = testApp({ 'aws:cdk:enable-path-metadata': true }, { builtinCloudFormationValidation: false });
+const stack = new Stack(app, 'Shop');
+const dlq = new sqs.Queue(stack, 'OrdersDlq');
+const queue = new sqs.Queue(stack, 'Orders', { deadLetterQueue: { queue: dlq, maxReceiveCount: 4 } });
+const topic = new sns.Topic(stack, 'Events');
+topic.addSubscription(
+  new subscriptions.SqsSubscription(queue, {
+    filterPolicy: { kind: sns.SubscriptionFilter.stringFilter({ allowlist: ['order'] }) },
+  }),
+);
+const table = new dynamodb.TableV2(stack, 'Totals', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+const worker = new lambda.Function(stack, 'Worker', {
+  runtime: lambda.Runtime.NODEJS_24_X,
+  handler: 'index.handler',
+  code: lambda.Code.fromInline('exports.handler = async () => {}'),
+});
+worker.addEventSource(new SqsEventSource(queue));
+table.grantWriteData(worker);
+
+const template = Template.fromStack(stack).toJSON() as CfnTemplate;
+const diagram = mermaidDiagram(template, 'Shop');
+const idOf = (type: string, path: string) =>
+  Object.entries(template.Resources).find(([, r]) => r.Type === type && r.Metadata?.['aws:cdk:path'] === `Shop/${path}/Resource`)![0];
+const [orders, ordersDlq, events, totals, fn] = [
+  idOf('AWS::SQS::Queue', 'Orders'),
+  idOf('AWS::SQS::Queue', 'OrdersDlq'),
+  idOf('AWS::SNS::Topic', 'Events'),
+  idOf('AWS::DynamoDB::GlobalTable', 'Totals'),
+  idOf('AWS::Lambda::Function', 'Worker'),
+];
+
+test('groups nodes by service, labelled by construct path', () => {
+  expect(diagram).toMatch(/^flowchart LR\n/);
+  expect(diagram).toContain(`  subgraph SQS\n    ${orders}["Orders"]`);
+  expect(diagram).toContain(`    ${ordersDlq}["OrdersDlq"]`);
+});
+
+test('draws the data paths: subscription with its filter, event source, redrive', () => {
+  expect(diagram).toContain(`${events} -->|"sqs (filtered)"| ${orders}`);
+  expect(diagram).toContain(`${orders} -->|"event source"| ${fn}`);
+  expect(diagram).toContain(`${orders} -.->|"redrive after 4 receives"| ${ordersDlq}`);
+});
+
+test('draws an IAM grant as an arrow from the function to the resource, once per pair', () => {
+  expect(diagram).toMatch(new RegExp(`${fn} -->\\|"dynamodb:\\w+ \\+\\d+"\\| ${totals}`));
+  expect(diagram.match(new RegExp(`${fn}.*${orders}|${orders}.*${fn}`, 'g'))).toHaveLength(1);
+});
+
+test('leaves plumbing out: roles, policies, queue policies, subscriptions, metadata', () => {
+  for (const hidden of ['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::SQS::QueuePolicy', 'AWS::SNS::Subscription']) {
+    for (const [id, r] of Object.entries(template.Resources)) if (r.Type === hidden) expect(diagram).not.toContain(id);
+  }
+});
+
+test('finds references in Ref, Fn::GetAtt and Fn::Sub', () => {
+  expect(referencedIds({ a: [{ Ref: 'A' }, { 'Fn::GetAtt': ['B', 'Arn'] }], c: { 'Fn::Sub': 'arn:${C.Arn}/${D}' } })).toEqual([
+    'A',
+    'B',
+    'C',
+    'D',
+  ]);
+});
