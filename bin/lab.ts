@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { findLab, LabDefinition, LABS } from '../labs/catalogue';
 import {
   describeLabStack,
@@ -9,23 +11,29 @@ import {
   loadLabOutputs,
   runSteps,
 } from '../labs/support/exercise';
-import { featureContextKey } from '../labs/support/lab-stack';
+import { perHour, perMonth, PRICES_CHECKED } from '../labs/support/cost';
+import { ALL_FEATURES_CONTEXT, featureContextKey } from '../labs/support/lab-stack';
 
-/** Where the CLI writes; tests pass their own. */
+/** Where the CLI writes, how it asks and how it runs commands; tests pass their own. */
 export interface Io {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
+  /** Asks a yes/no question; false when nobody can answer (no terminal). */
+  readonly confirm?: (question: string) => Promise<boolean>;
+  /** Runs a command with inherited output and resolves with its exit code. */
+  readonly run?: (command: string, args: readonly string[]) => Promise<number>;
 }
 
 const USAGE = `usage: npm run lab -- <command>
 
   list                       every lab: stack, idle cost, optional parts, deployed or not
+  deploy <lab> [--yes] [cdk options]
+                             npx cdk deploy <Stack>; asks first when the lab bills while idle
   outputs <lab>              the deployed lab stack's outputs
   exercise <lab> [step]      run the lab's exercise (or one step of it) against the deployed stack`;
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-const usd = (amount: number) => `$${amount.toFixed(2)}/month`;
 
 export async function loadExerciseSteps(lab: LabDefinition): Promise<readonly ExerciseStep[]> {
   const module = (await import(path.join(__dirname, '..', 'labs', lab.id, 'exercise'))) as {
@@ -46,14 +54,16 @@ async function list(io: Io): Promise<number> {
         deployedUnknown = (error as Error).message;
       }
     }
-    io.out(`${lab.id.padEnd(22)} ${lab.stackName.padEnd(28)} idle ${usd(lab.idleCostUsdPerMonth)}   deployed: ${deployed}`);
+    const idle = `${perMonth(lab.idleCostUsdPerMonth)} (${perHour(lab.idleCostUsdPerMonth)})`;
+    io.out(`${lab.id.padEnd(22)} ${lab.stackName.padEnd(28)} idle ${idle}   deployed: ${deployed}`);
     io.out(`  ${lab.title}`);
     io.out(`  notes: ${lab.seedTopics.join('; ')}`);
     for (const feature of lab.features) {
       const flag = `-c ${featureContextKey(lab.id, feature.name)}=true`;
-      io.out(`  optional: ${flag}  +${usd(feature.idleCostUsdPerMonth)} idle  ${feature.description}`);
+      io.out(`  optional: ${flag}  +${perMonth(feature.idleCostUsdPerMonth)} idle  ${feature.description}`);
     }
   }
+  io.out(`\nidle costs: us-east-1 list prices checked ${PRICES_CHECKED}`);
   if (deployedUnknown) io.err(`deployment status unknown: ${deployedUnknown}`);
   return EXIT.ok;
 }
@@ -80,12 +90,55 @@ async function exercise(io: Io, lab: LabDefinition, stepId: string | undefined):
   return EXIT.ok;
 }
 
+/** Idle cost of the lab with the optional parts that `-c <lab>:<feature>=true` or `-c labs:all-features=true` turn on. */
+export function idleCostWith(lab: LabDefinition, cdkArgs: readonly string[]): number {
+  const on = (key: string) => cdkArgs.some((arg, i) => arg === `${key}=true` && ['-c', '--context'].includes(cdkArgs[i - 1]));
+  const all = on(ALL_FEATURES_CONTEXT);
+  return lab.features.reduce(
+    (total, f) => total + (all || on(featureContextKey(lab.id, f.name)) ? f.idleCostUsdPerMonth : 0),
+    lab.idleCostUsdPerMonth,
+  );
+}
+
+async function deploy(io: Io, lab: LabDefinition, args: readonly string[]): Promise<number> {
+  const cdkArgs = args.filter((a) => a !== '--yes');
+  const idle = idleCostWith(lab, cdkArgs);
+  if (idle > 0 && !args.includes('--yes')) {
+    const question = `${lab.stackName} costs about ${perMonth(idle)} (${perHour(idle)}) while deployed, even idle. Deploy?`;
+    if (!(await (io.confirm ?? confirmOnTerminal)(question))) {
+      io.err(`not deployed; to deploy without this question: npm run lab -- deploy ${lab.id} --yes`);
+      return EXIT.failed;
+    }
+  }
+  return (io.run ?? runInherited)('npx', ['cdk', 'deploy', lab.stackName, ...cdkArgs]);
+}
+
+async function confirmOnTerminal(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+function runInherited(command: string, args: readonly string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    spawn(command, args, { stdio: 'inherit' }).once('error', reject).once('exit', (code) => resolve(code ?? EXIT.failed));
+  });
+}
+
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const [command, id, step] = argv;
   try {
     switch (command) {
       case 'list':
         return await list(io);
+      case 'deploy': {
+        const lab = id ? findLab(id) : undefined;
+        return lab ? await deploy(io, lab, argv.slice(2)) : unknownLab(io, id);
+      }
       case 'outputs':
       case 'exercise': {
         const lab = id ? findLab(id) : undefined;

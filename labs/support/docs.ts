@@ -1,4 +1,5 @@
 import { LABS, LabDefinition } from '../catalogue';
+import { perHour, perMonth, PRICES_CHECKED } from './cost';
 import { CfnTemplate, mermaidDiagram } from './diagram';
 import { featureContextKey } from './lab-stack';
 
@@ -7,12 +8,11 @@ export const TABLE_END = '<!-- end of lab table -->';
 export const PAGE_BEGIN = '<!-- architecture: generated from the synthesized template by `npm run docs`; do not edit -->';
 export const PAGE_END = '<!-- end of generated architecture -->';
 
-const usd = (amount: number) => `$${amount.toFixed(2)}/month`;
 
 function optionalParts(lab: LabDefinition): string {
   if (lab.features.length === 0) return '—';
   return lab.features
-    .map((f) => `\`-c ${featureContextKey(lab.id, f.name)}=true\`: ${f.description} (+${usd(f.idleCostUsdPerMonth)})`)
+    .map((f) => `\`-c ${featureContextKey(lab.id, f.name)}=true\`: ${f.description} (+${perMonth(f.idleCostUsdPerMonth)})`)
     .join('<br>');
 }
 
@@ -20,11 +20,11 @@ export function renderLabTable(labs: readonly LabDefinition[] = LABS): string {
   const rows = labs.map(
     (lab) =>
       `| [${lab.id}](labs/${lab.id}/README.md) | ${lab.title} | \`${lab.stackName}\` | ${lab.seedTopics.join('; ')} | ` +
-      `${usd(lab.idleCostUsdPerMonth)} | ${optionalParts(lab)} |`,
+      `${perMonth(lab.idleCostUsdPerMonth)}<br>${perHour(lab.idleCostUsdPerMonth)} | ${optionalParts(lab)} |`,
   );
   return [
     TABLE_BEGIN,
-    '| Lab | What it teaches | Stack | Notes sections | Idle cost | Optional parts (idle cost) |',
+    `| Lab | What it teaches | Stack | Notes sections | Idle cost (us-east-1, ${PRICES_CHECKED}) | Optional parts (idle cost) |`,
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
     TABLE_END,

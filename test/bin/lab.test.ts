@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand, StackStatus } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EXIT, Io, main } from '../../bin/lab';
-import { findLab } from '../../labs/catalogue';
+import { findLab, LABS } from '../../labs/catalogue';
 import { deployQueuesLocally, startLocalSqs } from '../support/local-sqs';
 import { labTemplate } from '../support/synth';
 
@@ -38,13 +38,14 @@ describe('usage errors exit 2 before any AWS call', () => {
   });
 
   test('an unknown command names itself and prints the usage', async () => {
-    const { code, err } = await run('deploy');
+    const { code, err } = await run('launch');
     expect(code).toBe(EXIT.usage);
-    expect(err).toContain('unknown command "deploy"');
+    expect(err).toContain('unknown command "launch"');
   });
 
-  test.each(['outputs', 'exercise'])('%s with an unknown lab lists the valid ids', async (command) => {
-    expect(await run(command, 'nope')).toEqual({ code: EXIT.usage, out: '', err: 'unknown lab "nope"; labs: sqs' });
+  test.each(['deploy', 'outputs', 'exercise'])('%s with an unknown lab lists the valid ids', async (command) => {
+    const ids = LABS.map((l) => l.id).join(', ');
+    expect(await run(command, 'nope')).toEqual({ code: EXIT.usage, out: '', err: `unknown lab "nope"; labs: ${ids}` });
   });
 
   test('an unknown exercise step lists the steps', async () => {
@@ -92,7 +93,7 @@ describe('list', () => {
     cloudFormation.on(DescribeStacksCommand).resolves(deployedStack({ lab: 'sqs' }));
     const { code, out } = await run('list');
     expect(code).toBe(EXIT.ok);
-    expect(out).toMatch(/^sqs +SqsLab +idle \$0\.00\/month +deployed: CREATE_COMPLETE$/m);
+    expect(out).toMatch(/^sqs +SqsLab +idle \$0\.00\/month \(\$0\.0000\/hour\) +deployed: CREATE_COMPLETE$/m);
     expect(out).toContain('optional: -c sqs:alarms=true  +$0.20/month idle');
   });
 
@@ -118,4 +119,46 @@ test('exercise runs a step against the stack\'s outputs and exits 0 when the lab
   } finally {
     await sqs.stop();
   }
+});
+
+describe('deploy', () => {
+  const deployWith = async (answer: boolean, ...args: string[]) => {
+    const questions: string[] = [];
+    const commands: string[][] = [];
+    const err: string[] = [];
+    const code = await main(['deploy', 'sqs', ...args], {
+      out: () => undefined,
+      err: (l) => err.push(l),
+      confirm: async (q) => (questions.push(q), answer),
+      run: async (command, runArgs) => (commands.push([command, ...runArgs]), 0),
+    });
+    return { code, questions, commands, err };
+  };
+
+  test('a lab that is free while idle deploys without a question', async () => {
+    const { code, questions, commands } = await deployWith(false);
+    expect(code).toBe(EXIT.ok);
+    expect(questions).toEqual([]);
+    expect(commands).toEqual([['npx', 'cdk', 'deploy', 'SqsLab']]);
+  });
+
+  test('an optional part that bills while idle is confirmed first, with its cost', async () => {
+    const { code, questions, commands } = await deployWith(true, '-c', 'sqs:alarms=true');
+    expect(questions).toEqual(['SqsLab costs about $0.20/month ($0.0003/hour) while deployed, even idle. Deploy?']);
+    expect(commands).toEqual([['npx', 'cdk', 'deploy', 'SqsLab', '-c', 'sqs:alarms=true']]);
+    expect(code).toBe(EXIT.ok);
+  });
+
+  test('a declined question deploys nothing and says how to skip it', async () => {
+    const { code, commands, err } = await deployWith(false, '-c', 'labs:all-features=true');
+    expect(code).toBe(EXIT.failed);
+    expect(commands).toEqual([]);
+    expect(err).toEqual(['not deployed; to deploy without this question: npm run lab -- deploy sqs --yes']);
+  });
+
+  test('--yes skips the question and is not passed to cdk', async () => {
+    const { questions, commands } = await deployWith(false, '--yes', '--context', 'sqs:alarms=true');
+    expect(questions).toEqual([]);
+    expect(commands).toEqual([['npx', 'cdk', 'deploy', 'SqsLab', '--context', 'sqs:alarms=true']]);
+  });
 });
