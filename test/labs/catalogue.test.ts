@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { loadExerciseSteps } from '../../bin/lab';
 import { LABS } from '../../labs/catalogue';
+import { idleCostOf, perMonth } from '../../labs/support/cost';
+import type { CfnTemplate } from '../../labs/support/diagram';
 import { featureContextKey } from '../../labs/support/lab-stack';
 import { REPO_ROOT, synthLab, SynthesizedLab } from '../support/synth';
 
@@ -53,14 +55,19 @@ describe.each(LABS.map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) =>
     expect(synthOnce(false).stack.tags.tagValues()).toMatchObject({ lab: lab.id });
   });
 
-  if (lab.features.length > 0) {
-    test('every declared feature changes the template', () => {
-      for (const feature of lab.features) {
-        const on = synthLab(lab, { context: { [featureContextKey(lab.id, feature.name)]: true } });
-        expect(on.template.toJSON()).not.toEqual(synthOnce(false).template.toJSON());
-      }
-    });
-  }
+  test(`costs the declared ${perMonth(lab.idleCostUsdPerMonth)} while idle, priced from its template`, () => {
+    expect(idleCostOf(synthOnce(false).template.toJSON() as CfnTemplate).usdPerMonth).toBeCloseTo(lab.idleCostUsdPerMonth, 2);
+  });
+
+  test.each(lab.features.map((f) => [f.name, f] as const))(
+    'feature %s changes the template and adds the idle cost it declares',
+    (_name, feature) => {
+      const off = synthOnce(false).template.toJSON() as CfnTemplate;
+      const on = synthLab(lab, { context: { [featureContextKey(lab.id, feature.name)]: true } }).template.toJSON() as CfnTemplate;
+      expect(on).not.toEqual(off);
+      expect(idleCostOf(on).usdPerMonth - idleCostOf(off).usdPerMonth).toBeCloseTo(feature.idleCostUsdPerMonth, 2);
+    },
+  );
 
   test('has a README that teaches deploy, exercise, destroy and every optional part with its cost', () => {
     const readmePath = path.join(REPO_ROOT, 'labs', lab.id, 'README.md');

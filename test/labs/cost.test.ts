@@ -1,0 +1,62 @@
+import { CfnTemplate } from '../../labs/support/diagram';
+import { HOURS_PER_MONTH, idleCostOf, perHour, perMonth } from '../../labs/support/cost';
+
+const template = (resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>): CfnTemplate => ({
+  Resources: resources,
+});
+
+test('services billed per use cost nothing while idle', () => {
+  const idle = idleCostOf(
+    template({
+      Queue: { Type: 'AWS::SQS::Queue' },
+      Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256 } },
+      Table: { Type: 'AWS::DynamoDB::Table', Properties: { BillingMode: 'PAY_PER_REQUEST' } },
+      Pipeline: { Type: 'AWS::CodePipeline::Pipeline', Properties: { PipelineType: 'V2' } },
+    }),
+  );
+  expect(idle).toEqual({ usdPerMonth: 0, items: {} });
+});
+
+test('alarms, keys and secrets cost their monthly price', () => {
+  const idle = idleCostOf(
+    template({
+      Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: { MetricName: 'Errors' } },
+      Key: { Type: 'AWS::KMS::Key' },
+      Secret: { Type: 'AWS::SecretsManager::Secret' },
+    }),
+  );
+  expect(idle.items).toEqual({ Alarm: 0.1, Key: 1, Secret: 0.4 });
+  expect(idle.usdPerMonth).toBe(1.5);
+});
+
+test('hourly resources cost their hourly price over 730 hours', () => {
+  const dax = { Type: 'AWS::DAX::Cluster', Properties: { NodeType: 'dax.t3.small', ReplicationFactor: 3 } };
+  expect(idleCostOf(template({ Dax: dax })).usdPerMonth).toBe(87.6);
+  expect(idleCostOf(template({ Nat: { Type: 'AWS::EC2::NatGateway' } })).usdPerMonth).toBe(32.85);
+  const cachedStage = { Type: 'AWS::ApiGateway::Stage', Properties: { CacheClusterEnabled: true, CacheClusterSize: '0.5' } };
+  expect(idleCostOf(template({ Stage: cachedStage })).usdPerMonth).toBe(14.6);
+});
+
+test('provisioned capacity is priced from the table and the function it configures', () => {
+  const table = { Type: 'AWS::DynamoDB::Table', Properties: { ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } } };
+  expect(idleCostOf(template({ Table: table })).usdPerMonth).toBe(2.85);
+  const alias = {
+    Type: 'AWS::Lambda::Alias',
+    Properties: { FunctionName: { Ref: 'Fn' }, ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 1 } },
+  };
+  const fn = { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256, Architectures: ['arm64'] } };
+  expect(idleCostOf(template({ Alias: alias, Fn: fn })).usdPerMonth).toBe(2.19);
+});
+
+test('a resource that bills while idle without a price is refused, not guessed', () => {
+  expect(() => idleCostOf(template({ Web: { Type: 'AWS::EC2::Instance' } }))).toThrow(
+    'Web (AWS::EC2::Instance) bills while idle: give it a price in labs/support/cost.ts',
+  );
+  const bigDax = { Type: 'AWS::DAX::Cluster', Properties: { NodeType: 'dax.r6g.16xlarge' } };
+  expect(() => idleCostOf(template({ Dax: bigDax }))).toThrow('DAX node type dax.r6g.16xlarge bills while idle');
+});
+
+test('costs print per month and per hour', () => {
+  expect(perMonth(14.6)).toBe('$14.60/month');
+  expect(perHour(HOURS_PER_MONTH * 0.02)).toBe('$0.0200/hour');
+});
