@@ -48,6 +48,11 @@ export function renderLabArchitecture(lab: LabDefinition, template: CfnTemplate)
     mermaidDiagram(template, lab.stackName),
     '```',
     '',
+    `**Idle cost** (us-east-1 list prices, ${PRICES_CHECKED}): ${perMonth(lab.idleCostUsdPerMonth)} ` +
+      `(${perHour(lab.idleCostUsdPerMonth)}) with the optional parts off${lab.features.length ? '; ' : '.'}` +
+      lab.features.map((f) => `\`-c ${featureContextKey(lab.id, f.name)}=true\` adds ${perMonth(f.idleCostUsdPerMonth)}`).join('; ') +
+      (lab.features.length ? '.' : ''),
+    '',
     `**Outputs:** ${outputs.join(', ') || 'none'}`,
     '',
     `**Resources (${Object.keys(template.Resources).length}):** ${resources.join(', ')}`,
