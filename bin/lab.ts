@@ -62,6 +62,9 @@ async function list(io: Io): Promise<number> {
       const flag = `-c ${featureContextKey(lab.id, feature.name)}=true`;
       io.out(`  optional: ${flag}  +${perMonth(feature.idleCostUsdPerMonth)} idle  ${feature.description}`);
     }
+    for (const parameter of lab.parameters ?? []) {
+      io.out(`  parameter: -c ${featureContextKey(lab.id, parameter.name)}=<${parameter.expected}>  ${parameter.description}`);
+    }
   }
   io.out(`\nidle costs: us-east-1 list prices checked ${PRICES_CHECKED}`);
   if (deployedUnknown) io.err(`deployment status unknown: ${deployedUnknown}`);

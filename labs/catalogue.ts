@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
 import type { LabStack, LabStackProps } from './support/lab-stack';
+import { SnsFanoutLabStack } from './sns-fanout/stack';
 import { SqsLabStack } from './sqs/stack';
 
 /** An optional part of a lab that bills while idle; off unless its context flag is set. */
@@ -9,6 +10,17 @@ export interface LabFeature {
   readonly description: string;
   /** What the feature costs per month while deployed and idle, in USD (us-east-1 list prices). */
   readonly idleCostUsdPerMonth: number;
+}
+
+/** A value a learner may give a lab with `-c <lab-id>:<name>=<value>` (an address, a Region); it bills nothing. */
+export interface LabParameter {
+  /** Context key `<lab-id>:<name>`. */
+  readonly name: string;
+  readonly description: string;
+  /** What a valid value looks like; any other value is refused at synth. */
+  readonly pattern: RegExp;
+  /** The kind of value, for the error message: "an email address". */
+  readonly expected: string;
 }
 
 export interface LabDefinition {
@@ -22,6 +34,8 @@ export interface LabDefinition {
   /** Cost per month while deployed and idle with every feature off, in USD. */
   readonly idleCostUsdPerMonth: number;
   readonly features: readonly LabFeature[];
+  /** Values the lab reads from context; none when absent. */
+  readonly parameters?: readonly LabParameter[];
   readonly stack: new (scope: Construct, props: LabStackProps) => LabStack;
 }
 
@@ -41,6 +55,29 @@ export const LABS: readonly LabDefinition[] = [
       },
     ],
     stack: SqsLabStack,
+  },
+  {
+    id: 'sns-fanout',
+    title: 'SNS fan-out: one topic, filtered queue, Lambda and email subscribers, subscription DLQs, a FIFO topic',
+    stackName: 'SnsFanoutLab',
+    seedTopics: ['002: SNS', '002: SQS (poll vs push)'],
+    idleCostUsdPerMonth: 0,
+    features: [
+      {
+        name: 'cmk',
+        description: 'a customer managed KMS key (SSE-KMS) on the orders queues, whose key policy lets SNS use it',
+        idleCostUsdPerMonth: 1,
+      },
+    ],
+    parameters: [
+      {
+        name: 'email',
+        description: 'an email subscriber for orders of 1,000 or more (confirm the mail SNS sends)',
+        pattern: /^[^@\s]+@[^@\s]+\.[^@\s]+$/,
+        expected: 'an email address',
+      },
+    ],
+    stack: SnsFanoutLabStack,
   },
 ];
 

@@ -1,48 +1,19 @@
 import { createHash } from 'node:crypto';
 import {
   ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
   GetQueueAttributesCommand,
   Message,
-  ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
-  SQSClient,
 } from '@aws-sdk/client-sqs';
-import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
-
-let client: SQSClient | undefined;
-/**
- * Created on first use, so AWS_ENDPOINT_URL and credentials set by a caller (or a test) are honoured. The endpoint
- * is passed explicitly because otherwise the SDK sends each request to the host named in the queue URL, which
- * for local emulators is often a name that does not resolve.
- */
-function sqs(): SQSClient {
-  return (client ??= new SQSClient({ endpoint: process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL }));
-}
-
-/** Marks this run's messages, so leftovers of earlier runs never confuse a check. */
-const runId = `run-${Date.now().toString(36)}`;
+import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, requireOutput, runId } from '../support/exercise';
+import { deleteMessage as remove, nextWaitSeconds, receiveMessages as receive, sqs } from '../support/sqs-messages';
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 const order = (orderId: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ runId, orderId, quantity: 1, ...extra });
 const isOurs = (message: Message) => message.Body?.includes(`"runId":"${runId}"`) ?? false;
 const orderIdOf = (message: Message) => (JSON.parse(message.Body ?? '{}') as { orderId?: string }).orderId;
-
-async function receive(queueUrl: string, waitTimeSeconds: number): Promise<Message[]> {
-  const { Messages } = await sqs().send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: waitTimeSeconds,
-      MessageAttributeNames: ['All'],
-      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId'],
-    }),
-  );
-  return Messages ?? [];
-}
 
 /** Long-polls until a message matching `wanted` arrives or `timeoutSeconds` pass; other messages are left alone. */
 async function receiveUntil(
@@ -52,15 +23,10 @@ async function receiveUntil(
 ): Promise<Message | undefined> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (Date.now() < deadline) {
-    const wait = Math.max(1, Math.min(20, Math.floor((deadline - Date.now()) / 1000)));
-    const match = (await receive(queueUrl, wait)).find(wanted);
+    const match = (await receive(queueUrl, nextWaitSeconds(deadline))).find(wanted);
     if (match) return match;
   }
   return undefined;
-}
-
-async function remove(queueUrl: string, message: Message): Promise<void> {
-  await sqs().send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
 }
 
 const receiveCount = (message: Message) => Number(message.Attributes?.ApproximateReceiveCount);

@@ -1,10 +1,10 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { QueueConsumer } from '../../lib/queue-consumer';
 import { QueueWithDlq } from '../../lib/queue-with-dlq';
+import { labAlarmTopic } from '../support/alarm-topic';
 import { LabStack, LabStackProps } from '../support/lab-stack';
 
 /** Figures the exercise and README rely on; kept small so the lab's effects show within a minute or two. */
@@ -25,7 +25,7 @@ export class SqsLabStack extends LabStack {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
 
-    const alarmTopic = this.feature('alarms') ? this.alarmTopic() : undefined;
+    const alarmTopic = this.feature('alarms') ? labAlarmTopic(this) : undefined;
     const work = new QueueWithDlq(this, 'Work', {
       visibilityTimeout: SQS_LAB.workVisibilityTimeout,
       maxReceiveCount: SQS_LAB.workMaxReceiveCount,
@@ -56,16 +56,5 @@ export class SqsLabStack extends LabStack {
     };
     if (alarmTopic) outputs.AlarmTopicArn = alarmTopic.topicArn;
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
-  }
-
-  private alarmTopic(): sns.Topic {
-    const topic = new sns.Topic(this, 'AlarmTopic', { enforceSSL: true });
-    Validations.of(topic).acknowledge({
-      id: 'AwsSolutions-SNS2',
-      reason:
-        'CloudWatch alarm actions cannot publish to a topic encrypted with the AWS managed SNS key, and a customer ' +
-        'managed key would add $1/month; the topic carries alarm state changes only, no message data.',
-    });
-    return topic;
   }
 }

@@ -14,23 +14,24 @@ export function cdkJsonContext(): Record<string, unknown> {
 /** Skips esbuild bundling where the Lambda code itself is not looked at. */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
-/** Refuses `-c <lab-id>:<feature>` for a feature the lab does not declare: a typo must not silently deploy less. */
-function checkFeatureContext(app: App, labs: readonly LabDefinition[]): void {
+/** Refuses `-c <lab-id>:<name>` for a feature or parameter the lab does not declare: a typo must not pass silently. */
+function checkLabContext(app: App, labs: readonly LabDefinition[]): void {
   const context = app.node.getAllContext() as Record<string, unknown>;
   for (const key of Object.keys(context)) {
-    const [labId, feature, ...rest] = key.split(':');
+    const [labId, name, ...rest] = key.split(':');
     const lab = labs.find((l) => l.id === labId);
-    if (!lab || feature === undefined || rest.length > 0) continue;
-    if (!lab.features.some((f) => f.name === feature)) {
-      const known = lab.features.map((f) => `${lab.id}:${f.name}`).join(', ') || 'none';
-      throw new LabConfigError(`unknown context flag ${key}: lab ${lab.id} has the feature flags ${known}`);
+    if (!lab || name === undefined || rest.length > 0) continue;
+    const names = [...lab.features, ...(lab.parameters ?? [])].map((f) => f.name);
+    if (!names.includes(name)) {
+      const known = names.map((n) => `${lab.id}:${n}`).join(', ') || 'none';
+      throw new LabConfigError(`unknown context key ${key}: lab ${lab.id} takes ${known}`);
     }
   }
 }
 
 /** Adds one stack per lab to `app`, with cdk-nag's AWS Solutions checks on every one. */
 export function addLabStacks(app: App, labs: readonly LabDefinition[] = LABS): LabStack[] {
-  checkFeatureContext(app, labs);
+  checkLabContext(app, labs);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return labs.map((lab) => new lab.stack(app, { lab }));
 }

@@ -10,10 +10,11 @@ export const PAGE_END = '<!-- end of generated architecture -->';
 
 
 function optionalParts(lab: LabDefinition): string {
-  if (lab.features.length === 0) return '—';
-  return lab.features
-    .map((f) => `\`-c ${featureContextKey(lab.id, f.name)}=true\`: ${f.description} (+${perMonth(f.idleCostUsdPerMonth)})`)
-    .join('<br>');
+  const parts = [
+    ...lab.features.map((f) => `\`-c ${featureContextKey(lab.id, f.name)}=true\`: ${f.description} (+${perMonth(f.idleCostUsdPerMonth)})`),
+    ...(lab.parameters ?? []).map((p) => `\`-c ${featureContextKey(lab.id, p.name)}=<${p.expected}>\`: ${p.description}`),
+  ];
+  return parts.join('<br>') || '—';
 }
 
 export function renderLabTable(labs: readonly LabDefinition[] = LABS): string {

@@ -31,6 +31,23 @@ export class LabNotReady extends Error {
   }
 }
 
+/** Marks the messages and items an exercise run creates, so leftovers of earlier runs never confuse a check. */
+export const runId = `run-${Date.now().toString(36)}`;
+
+/** Seconds since `since` (a Date.now() value), for what a step prints. */
+export const elapsedSeconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
+
+/**
+ * An SDK v3 client created on first use, so AWS_ENDPOINT_URL and credentials set by a caller (or a test) are
+ * honoured. The endpoint (AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL) is passed explicitly because without it
+ * the SQS client sends each request to the host named in the queue URL, which for local emulators often does not
+ * resolve.
+ */
+export function lazyClient<T>(create: (config: { endpoint?: string }) => T, service: string): () => T {
+  let client: T | undefined;
+  return () => (client ??= create({ endpoint: process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL }));
+}
+
 export function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new ExerciseCheckFailed(message);
 }

@@ -82,4 +82,23 @@ export class LabStack extends Stack {
     return parseFlag(ALL_FEATURES_CONTEXT, this.node.tryGetContext(ALL_FEATURES_CONTEXT)) ||
       parseFlag(key, this.node.tryGetContext(key));
   }
+
+  /**
+   * A value given with `-c <lab-id>:<name>=<value>`, or undefined when none was given. The parameter must be
+   * declared in the lab's catalogue entry; a value that does not match its pattern is refused.
+   */
+  parameter(name: string): string | undefined {
+    const declared = this.lab.parameters?.find((p) => p.name === name);
+    if (!declared) {
+      const known = (this.lab.parameters ?? []).map((p) => p.name).join(', ') || 'none';
+      throw new LabConfigError(`lab ${this.lab.id} declares no parameter "${name}" in labs/catalogue.ts (declared: ${known})`);
+    }
+    const key = featureContextKey(this.lab.id, name);
+    const value: unknown = this.node.tryGetContext(key);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || !declared.pattern.test(value)) {
+      throw new LabConfigError(`context ${key} must be ${declared.expected}, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  }
 }

@@ -10,7 +10,7 @@ import { REPO_ROOT, synthLab, SynthesizedLab } from '../support/synth';
 
 /** Physical-name properties: a literal one makes a second deployment (another region, a teammate) collide. PolicyName is an inline policy's, scoped to its role. */
 const NAME_PROPERTY = /^(Name|[A-Z][A-Za-z]*Name)$/;
-const NAME_PROPERTY_EXCEPTIONS = new Set(['AttributeName', 'IndexName', 'MetricName', 'KeyName', 'PolicyName']);
+const NAME_PROPERTY_EXCEPTIONS = new Set(['AttributeName', 'IndexName', 'MetricName', 'KeyName', 'PolicyName', 'DisplayName']);
 const RETAINED = new Set(['Retain', 'RetainExceptOnCreate', 'Snapshot']);
 
 describe.each(LABS.map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) => {
@@ -80,6 +80,7 @@ describe.each(LABS.map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) =>
       expect(readme).toContain(featureContextKey(lab.id, feature.name));
       expect(readme).toContain(`$${feature.idleCostUsdPerMonth.toFixed(2)}`);
     }
+    for (const parameter of lab.parameters ?? []) expect(readme).toContain(featureContextKey(lab.id, parameter.name));
   });
 
   test('has an exercise whose steps have unique ids', async () => {

@@ -26,6 +26,7 @@ const demo: LabDefinition = {
   seedTopics: [],
   idleCostUsdPerMonth: 0,
   features: [{ name: 'big', description: 'a billed part', idleCostUsdPerMonth: 1 }],
+  parameters: [{ name: 'email', description: 'where to write', pattern: /^[^@\s]+@[^@\s]+$/, expected: 'an email address' }],
   stack: DemoStack,
 };
 
@@ -61,9 +62,16 @@ test('a flag that is not true or false is refused', () => {
 
 test('a feature flag the lab does not declare is refused, naming the ones it has', () => {
   const app = testApp({ 'demo:bigg': 'true' }, { builtinCloudFormationValidation: false });
-  expect(() => addLabStacks(app, [demo])).toThrow('unknown context flag demo:bigg: lab demo has the feature flags demo:big');
+  expect(() => addLabStacks(app, [demo])).toThrow('unknown context key demo:bigg: lab demo takes demo:big, demo:email');
 });
 
 test('asking for an undeclared feature in a stack is a catalogue error', () => {
   expect(() => build().feature('nope')).toThrow('lab demo declares no feature "nope" in labs/catalogue.ts (declared: big)');
+});
+
+test('a declared parameter is read from context, checked against its pattern', () => {
+  expect(build().parameter('email')).toBeUndefined();
+  expect(build({ 'demo:email': 'me@example.com' }).parameter('email')).toBe('me@example.com');
+  expect(() => build({ 'demo:email': 'me' }).parameter('email')).toThrow('context demo:email must be an email address, got "me"');
+  expect(() => build().parameter('region')).toThrow('lab demo declares no parameter "region" in labs/catalogue.ts (declared: email)');
 });

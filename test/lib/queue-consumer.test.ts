@@ -3,10 +3,10 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SafeNodejsFunction } from '../../lib/core/function';
-import { ConstructValidationError } from '../../lib/core/validation';
 import { QueueConsumer } from '../../lib/queue-consumer';
 import { QueueWithDlq } from '../../lib/queue-with-dlq';
 import { testApp } from '../support/synth';
+import { problemCodesOf } from '../support/validation';
 
 const ENTRY = path.join(__dirname, '../../lambda/sqs-consumer/index.ts');
 
@@ -17,15 +17,6 @@ function setup(visibilitySeconds: number, handlerTimeoutSeconds: number, fifo = 
   return { stack, source, handler };
 }
 
-function problemCodes(build: () => void): string[] {
-  try {
-    build();
-  } catch (error) {
-    if (error instanceof ConstructValidationError) return error.problems.map((p) => p.code);
-    throw error;
-  }
-  return [];
-}
 
 test('maps the queue to the function with partial batch responses, batch size and concurrency', () => {
   const { stack, source, handler } = setup(60, 10);
@@ -72,7 +63,7 @@ test('accepts exactly 6× the handler timeout without a warning', () => {
 test('lists every batching problem at once; FIFO batches stop at 10', () => {
   const { stack, source, handler } = setup(60, 10, true);
   expect(
-    problemCodes(
+    problemCodesOf(
       () =>
         new QueueConsumer(stack, 'Consumer', {
           source,
@@ -87,11 +78,11 @@ test('lists every batching problem at once; FIFO batches stop at 10', () => {
 
 test('a standard queue takes batches above 10 only with a batching window', () => {
   const { stack, source, handler } = setup(60, 10);
-  expect(problemCodes(() => new QueueConsumer(stack, 'Big', { source, handler, batchSize: 100 }))).toEqual([
+  expect(problemCodesOf(() => new QueueConsumer(stack, 'Big', { source, handler, batchSize: 100 }))).toEqual([
     'QueueConsumer.BatchSizeNeedsWindow',
   ]);
   expect(
-    problemCodes(
+    problemCodesOf(
       () => new QueueConsumer(stack, 'Windowed', { source, handler, batchSize: 100, maxBatchingWindow: Duration.seconds(1) }),
     ),
   ).toEqual([]);
@@ -100,11 +91,11 @@ test('a standard queue takes batches above 10 only with a batching window', () =
 test('an imported function needs its timeout stated, then it is checked like any other', () => {
   const { stack, source } = setup(30, 10);
   const imported = lambda.Function.fromFunctionArn(stack, 'Imported', 'arn:aws:lambda:us-east-1:123456789012:function:worker');
-  expect(problemCodes(() => new QueueConsumer(stack, 'Unknown', { source, handler: imported }))).toEqual([
+  expect(problemCodesOf(() => new QueueConsumer(stack, 'Unknown', { source, handler: imported }))).toEqual([
     'QueueConsumer.HandlerTimeoutUnknown',
   ]);
   expect(
-    problemCodes(
+    problemCodesOf(
       () => new QueueConsumer(stack, 'Stated', { source, handler: imported, handlerTimeout: Duration.minutes(1) }),
     ),
   ).toEqual(['QueueConsumer.VisibilityTimeoutBelowHandlerTimeout']);

@@ -4,21 +4,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { ConstructValidationError } from '../../lib/core/validation';
 import { QueueWithDlq } from '../../lib/queue-with-dlq';
 import { testApp } from '../support/synth';
+import { problemCodesOf } from '../support/validation';
 
 const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
 
-function problemsOf(build: (stack: Stack) => void): string[] {
-  try {
-    build(newStack());
-  } catch (error) {
-    if (error instanceof ConstructValidationError) return error.problems.map((p) => p.code);
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (build: (stack: Stack) => void) => problemCodesOf(() => build(newStack()));
 
 describe('QueueWithDlq defaults', () => {
   const stack = newStack();

@@ -1,0 +1,271 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { FanOut, FanOutProps } from '../../lib/fan-out';
+import { testApp } from '../support/synth';
+import { problemCodesOf } from '../support/validation';
+
+const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
+const fn = (stack: Stack, id = 'Fn') =>
+  new lambda.Function(stack, id, {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+  });
+const sourceArnIsTopic = { ArnEquals: { 'aws:SourceArn': { Ref: Match.stringLikeRegexp('^FanTopic') } } };
+const snsMaySend = Match.objectLike({
+  Effect: 'Allow',
+  Action: 'sqs:SendMessage',
+  Principal: { Service: 'sns.amazonaws.com' },
+  Condition: sourceArnIsTopic,
+});
+
+const problemsOf = (build: (stack: Stack) => void) => problemCodesOf(() => build(newStack()));
+
+describe('a standard topic fanned out to every kind of subscriber', () => {
+  // With CloudFormation's own validation on: it would report a circular dependency between keys and topic (F3004).
+  const app = testApp();
+  const stack = new Stack(app, 'Test');
+  const topicKey = new kms.Key(stack, 'TopicKey', { enableKeyRotation: true });
+  const queueKey = new kms.Key(stack, 'QueueKey', { enableKeyRotation: true });
+  const fanOut = new FanOut(stack, 'Fan', {
+    topicKey,
+    queueEncryptionKey: queueKey,
+    subscribers: {
+      All: { kind: 'queue' },
+      Big: { kind: 'queue', rawMessageDelivery: true, filterPolicy: { total: [{ numeric: ['>=', 100] }] } },
+      Express: { kind: 'queue', filterPolicy: { shipping: { method: ['express'] } }, filterPolicyScope: 'MessageBody' },
+      Audit: { kind: 'lambda', function: fn(stack), filterPolicy: { eventType: [{ prefix: 'order.' }] } },
+      Partner: { kind: 'https', url: 'https://partner.example.com/orders', rawMessageDelivery: true },
+      Ops: { kind: 'email', address: 'ops@example.com', filterPolicy: { total: [{ numeric: ['>=', 1000] }] } },
+    },
+  });
+  const template = Template.fromStack(stack);
+  const subscriptionDlq = (id: string) => ({ 'Fn::GetAtt': [Match.stringLikeRegexp(`^Fan${id}SubscriptionDlq`), 'Arn'] });
+
+  test('the topic refuses publishers without TLS and is encrypted with its own key', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TopicKey'), 'Arn'] } });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
+    });
+  });
+
+  test('each subscription has its filter policy and scope, raw delivery as asked and its own DLQ', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 6);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      FilterPolicy: Match.absent(),
+      RawMessageDelivery: Match.absent(),
+      RedrivePolicy: { deadLetterTargetArn: subscriptionDlq('All') },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      FilterPolicy: { total: [{ numeric: ['>=', 100] }] },
+      FilterPolicyScope: 'MessageAttributes',
+      RawMessageDelivery: true,
+      RedrivePolicy: { deadLetterTargetArn: subscriptionDlq('Big') },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      FilterPolicy: { shipping: { method: ['express'] } },
+      FilterPolicyScope: 'MessageBody',
+      RedrivePolicy: { deadLetterTargetArn: subscriptionDlq('Express') },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      FilterPolicy: { eventType: [{ prefix: 'order.' }] },
+      RedrivePolicy: { deadLetterTargetArn: subscriptionDlq('Audit') },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      Endpoint: 'https://partner.example.com/orders',
+      RawMessageDelivery: true,
+      RedrivePolicy: { deadLetterTargetArn: subscriptionDlq('Partner') },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      RedrivePolicy: { deadLetterTargetArn: subscriptionDlq('Ops') },
+    });
+  });
+
+  test('SNS may write to every subscribed queue and every subscription DLQ, for this topic only', () => {
+    // 3 subscribed queues + 6 subscription DLQs; the queues' own consumer DLQs get no SNS statement.
+    template.resourcePropertiesCountIs('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: Match.arrayWith([snsMaySend]) } }, 9);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'sns.amazonaws.com',
+      SourceArn: { Ref: Match.stringLikeRegexp('^FanTopic') },
+    });
+  });
+
+  test('every created queue uses the queue key, whose policy lets SNS use it for this topic only', () => {
+    // 3 queues + their 3 DLQs + 6 subscription DLQs.
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^QueueKey'), 'Arn'] } }, 12);
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Condition: sourceArnIsTopic,
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('subscription DLQs keep messages 14 days and refuse requests without TLS', () => {
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600, RedrivePolicy: Match.absent() }, 9);
+  });
+
+  test('exposes the topic, each subscription, its queue and its DLQ', () => {
+    expect(Object.keys(fanOut.subscriptions)).toEqual(['All', 'Big', 'Express', 'Audit', 'Partner', 'Ops']);
+    expect(fanOut.queue('Big')).toBe(fanOut.subscriptions.Big.queueWithDlq!.queue);
+    expect(fanOut.subscriptionDeadLetterQueue('Audit')).toBe(fanOut.subscriptions.Audit.deadLetterQueue);
+    expect(() => fanOut.queue('Audit')).toThrow('Test/Fan: subscriber Audit is not a queue');
+    expect(() => fanOut.queue('Nope')).toThrow('Test/Fan has no subscriber Nope');
+  });
+});
+
+describe('defaults and options', () => {
+  test('by default the topic uses the AWS managed SNS key and the queues SSE-SQS', () => {
+    const stack = newStack();
+    new FanOut(stack, 'Fan', { subscribers: { All: { kind: 'queue' } } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: 'alias/aws/sns', FifoTopic: Match.absent() });
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 3);
+  });
+
+  test('a FIFO topic gets a name ending with the stack\'s UUID and .fifo, FIFO queues and FIFO subscription DLQs', () => {
+    const stack = newStack();
+    new FanOut(stack, 'Fan', {
+      fifo: true,
+      contentBasedDeduplication: true,
+      fifoThroughputScope: sns.FifoThroughputScope.MESSAGE_GROUP,
+      subscribers: { A: { kind: 'queue' }, B: { kind: 'queue' } },
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      FifoTopic: true,
+      ContentBasedDeduplication: true,
+      FifoThroughputScope: 'MessageGroup',
+      TopicName: {
+        'Fn::Join': ['', [{ 'Fn::Join': ['-', [Match.stringLikeRegexp('^Test-Fan-'), { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]] }, '.fifo']],
+      },
+    });
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { FifoQueue: true }, 6);
+  });
+
+  test('a queue you bring is subscribed as is, and gets the SNS statement in its policy', () => {
+    const stack = newStack();
+    const queue = new sqs.Queue(stack, 'Mine');
+    const dlq = new sqs.Queue(stack, 'MyDlq');
+    const fanOut = new FanOut(stack, 'Fan', { subscribers: { Mine: { kind: 'queue', queue, deadLetterQueue: dlq } } });
+    expect(fanOut.queue('Mine')).toBe(queue);
+    expect(fanOut.subscriptions.Mine.queueWithDlq).toBeUndefined();
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.resourcePropertiesCountIs('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: Match.arrayWith([snsMaySend]) } }, 2);
+  });
+});
+
+describe('FanOut validation', () => {
+  test('lists every problem of one construct in one error naming the construct path', () => {
+    const stack = newStack();
+    const awsManaged = new sqs.Queue(stack, 'AwsManaged', { encryption: sqs.QueueEncryption.KMS_MANAGED });
+    const key = new kms.Key(stack, 'Shared');
+    const props: FanOutProps = {
+      fifo: true,
+      topicKey: key,
+      queueEncryptionKey: key,
+      subscribers: {
+        Fn: { kind: 'lambda', function: fn(stack) },
+        Legacy: { kind: 'queue', queue: awsManaged, deadLetterQueue: new sqs.Queue(stack, 'StdDlq') },
+        Greedy: {
+          kind: 'queue',
+          queueProps: { fifo: true },
+          filterPolicy: { a: ['1', '2', '3', '4', '5', '6'], b: ['1', '2', '3', '4', '5'], c: ['1', '2', '3', '4', '5', '6'], d: ['x'], e: ['x'], f: ['x'] },
+        },
+      },
+    };
+    expect(() => new FanOut(stack, 'Bad', props)).toThrow(
+      [
+        'Test/Bad: 6 problems in props:',
+        '  - [FanOut.FifoTopicProtocol] subscriber Fn: a FIFO topic delivers to SQS queues only, not to lambda (SNS refuses the subscription); subscribe a FIFO queue and consume it with Lambda instead',
+        '  - [FanOut.AwsManagedQueueKey] subscriber Legacy: the queue is encrypted with the AWS managed SQS key (alias/aws/sqs), which SNS cannot use: every message would be dropped. Use SSE-SQS or a customer managed key that lets SNS use it.',
+        "  - [FanOut.SubscriptionDlqType] subscriber Legacy: a FIFO topic's subscription needs a FIFO dead-letter queue, but deadLetterQueue is standard",
+        '  - [FanOut.FilterPolicyKeys] subscriber Greedy: filter policy: 6 keys (a, b, c, d, e, f); SNS allows at most 5',
+        '  - [FanOut.FilterPolicyCombinations] subscriber Greedy: filter policy: 180 value combinations; SNS allows at most 150 (the product of the array lengths, summed over $or alternatives)',
+        '  - [FanOut.SharedTopicAndQueueKey] topicKey also encrypts a subscribed queue: its key policy statement for SNS names the topic (aws:SourceArn) while the topic names the key, a circular dependency CloudFormation refuses. Use separate keys, or SSE-SQS on the queues.',
+      ].join('\n'),
+    );
+  });
+
+  test('refuses the AWS managed SQS key however it is given', () => {
+    const awsSqsKey = (stack: Stack) => kms.Alias.fromAliasName(stack, 'AwsSqs', 'alias/aws/sqs');
+    expect(problemsOf((stack) => new FanOut(stack, 'F', { queueEncryptionKey: awsSqsKey(stack), subscribers: { Q: { kind: 'queue' } } }))).toEqual([
+      'FanOut.AwsManagedQueueKey',
+    ]);
+    expect(
+      problemsOf((stack) => new FanOut(stack, 'F', { subscribers: { Q: { kind: 'queue', queueProps: { encryptionKey: awsSqsKey(stack) } } } })),
+    ).toEqual(['FanOut.AwsManagedQueueKey']);
+    const importedDlq = (stack: Stack) =>
+      sqs.Queue.fromQueueAttributes(stack, 'Dlq', {
+        queueArn: 'arn:aws:sqs:us-east-1:123456789012:dlq',
+        keyArn: 'arn:aws:kms:us-east-1:123456789012:alias/aws/sqs',
+      });
+    expect(problemsOf((stack) => new FanOut(stack, 'F', { subscribers: { Q: { kind: 'queue', deadLetterQueue: importedDlq(stack) } } }))).toEqual([
+      'FanOut.AwsManagedQueueKey',
+    ]);
+  });
+
+  test('a standard topic refuses a FIFO queue; bad endpoints and stray options are refused', () => {
+    expect(
+      problemsOf(
+        (s) =>
+          new FanOut(s, 'F', {
+            contentBasedDeduplication: true,
+            fifoThroughputScope: sns.FifoThroughputScope.MESSAGE_GROUP,
+            subscribers: {
+              Fifo: { kind: 'queue', queueProps: { fifo: true }, queue: new sqs.Queue(s, 'Q', { fifo: true }) },
+              Web: { kind: 'https', url: 'http://example.com' },
+              Mail: { kind: 'email', address: 'not-an-address', filterPolicyScope: 'MessageBody' },
+            },
+          }),
+      ),
+    ).toEqual([
+      'FanOut.ContentBasedDeduplicationNeedsFifo',
+      'FanOut.FifoThroughputScopeNeedsFifo',
+      'FanOut.QueueAndQueueProps',
+      'FanOut.StandardTopicFifoQueue',
+      'FanOut.HttpsUrl',
+      'FanOut.FilterPolicyScopeWithoutPolicy',
+      'FanOut.EmailAddress',
+    ]);
+    expect(problemsOf((s) => new FanOut(s, 'F', { subscribers: {} }))).toEqual(['FanOut.NoSubscribers']);
+  });
+
+  test('a standard queue on a FIFO topic is a warning: strict synth fails until it is acknowledged', () => {
+    const stack = newStack();
+    const fanOut = new FanOut(stack, 'Fan', { fifo: true, subscribers: { Analytics: { kind: 'queue', queueProps: { fifo: false } } } });
+    expect(() => Template.fromStack(stack)).toThrow(/loses the topic's ordering and deduplication/);
+    Validations.of(fanOut).acknowledge({ id: 'Annotation::FanOut.FifoTopicStandardQueue', reason: 'analytics tolerates duplicates' });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: Match.absent(), RedrivePolicy: Match.anyValue() });
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { FifoQueue: true }, 1);
+  });
+
+  test('imported queues and keys are warnings: the stack cannot give SNS access to them', () => {
+    const stack = newStack();
+    const queue = sqs.Queue.fromQueueArn(stack, 'Imported', 'arn:aws:sqs:us-east-1:123456789012:orders');
+    const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    new FanOut(stack, 'Fan', { queueEncryptionKey: key, subscribers: { Orders: { kind: 'queue', queue } } });
+    expect(() => Template.fromStack(stack)).toThrow(
+      /queueEncryptionKey is imported, so this stack cannot add SNS to its key policy[^]*FanOut.ImportedKeyPolicy[^]*subscriber Orders: the queue is imported, so this stack cannot add SNS to its queue policy[^]*FanOut.ImportedQueuePolicy/,
+    );
+  });
+});
