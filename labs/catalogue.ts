@@ -1,6 +1,8 @@
 import type { Construct } from 'constructs';
 import type { LabStack, LabStackProps } from './support/lab-stack';
 import { SnsFanoutLabStack } from './sns-fanout/stack';
+import { StepfunctionsErrorsLabStack } from './stepfunctions-errors/stack';
+import { StepfunctionsCallbackLabStack } from './stepfunctions-callback/stack';
 import { SqsLabStack } from './sqs/stack';
 
 /** An optional part of a lab that bills while idle; off unless its context flag is set. */
@@ -78,6 +80,42 @@ export const LABS: readonly LabDefinition[] = [
       },
     ],
     stack: SnsFanoutLabStack,
+  },
+  {
+    id: 'stepfunctions-errors',
+    title: 'Step Functions: every state type, ordered Retry and Catch policies, Standard and Express workflows',
+    stackName: 'StepfunctionsErrorsLab',
+    seedTopics: [
+      '000: AWS Step Functions',
+      '000: Step function task states; Step function states',
+      '000: Error handling in step functions (Retry, Catch, ResultPath)',
+      '000: Step Functions - Standard vs Express',
+    ],
+    idleCostUsdPerMonth: 0,
+    features: [
+      {
+        name: 'alarms',
+        description: 'failed, timed-out and throttled execution alarms on the STANDARD order workflow, notifying an SNS topic',
+        idleCostUsdPerMonth: 0.3,
+      },
+    ],
+    stack: StepfunctionsErrorsLabStack,
+  },
+  {
+    id: 'stepfunctions-callback',
+    title: 'Step Functions: task-token callbacks through SQS, human approval by email link, and an activity worker',
+    stackName: 'StepfunctionsCallbackLab',
+    seedTopics: ['000: Step function - wait for task token', '000: Step function - activity tasks'],
+    idleCostUsdPerMonth: 0,
+    features: [
+      {
+        name: 'api-logs',
+        description:
+          'access logs of the approval API; deploy only once the account has an API Gateway CloudWatch Logs role (README)',
+        idleCostUsdPerMonth: 0,
+      },
+    ],
+    stack: StepfunctionsCallbackLabStack,
   },
 ];
 

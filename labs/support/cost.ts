@@ -73,6 +73,11 @@ const IDLE_PRICES: Record<string, Pricer> = {
         ),
   'AWS::DynamoDB::GlobalTable': (p) => (p.BillingMode === 'PAY_PER_REQUEST' ? 0 : unpriced('a provisioned global table')),
   'AWS::CodePipeline::Pipeline': (p) => (p.PipelineType === 'V2' ? 0 : 1),
+  // Target tracking creates its own CloudWatch alarms: 4 per policy on a DynamoDB dimension, 2 elsewhere.
+  'AWS::ApplicationAutoScaling::ScalingPolicy': (p, template) =>
+    p.PolicyType !== 'TargetTrackingScaling'
+      ? 0
+      : 0.1 * (template.Resources[refId(p.ScalingTargetId) ?? '']?.Properties?.ServiceNamespace === 'dynamodb' ? 4 : 2),
 };
 
 /** Resource types that bill while idle and have no price above yet: refuse to guess. */

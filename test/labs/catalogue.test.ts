@@ -8,9 +8,20 @@ import type { CfnTemplate } from '../../labs/support/diagram';
 import { featureContextKey } from '../../labs/support/lab-stack';
 import { REPO_ROOT, synthLab, SynthesizedLab } from '../support/synth';
 
-/** Physical-name properties: a literal one makes a second deployment (another region, a teammate) collide. PolicyName is an inline policy's, scoped to its role. */
+/**
+ * Physical-name properties: a literal one makes a second deployment (another Region, a teammate's) collide.
+ * Not physical names: labels, references to predefined things, and names scoped to their parent resource.
+ */
 const NAME_PROPERTY = /^(Name|[A-Z][A-Za-z]*Name)$/;
-const NAME_PROPERTY_EXCEPTIONS = new Set(['AttributeName', 'IndexName', 'MetricName', 'KeyName', 'PolicyName', 'DisplayName']);
+const NOT_PHYSICAL_NAMES = new Set(['AttributeName', 'IndexName', 'MetricName', 'KeyName', 'DisplayName', 'DeploymentConfigName']);
+const SCOPED_NAMES: Record<string, string[]> = {
+  'AWS::IAM::Policy': ['PolicyName'],
+  'AWS::ApiGateway::Stage': ['StageName'],
+  'AWS::ApiGateway::Deployment': ['StageName'],
+  'AWS::Lambda::Alias': ['Name'],
+};
+const isPhysicalName = (type: string, key: string) =>
+  NAME_PROPERTY.test(key) && !NOT_PHYSICAL_NAMES.has(key) && !(SCOPED_NAMES[type] ?? []).includes(key);
 const RETAINED = new Set(['Retain', 'RetainExceptOnCreate', 'Snapshot']);
 
 describe.each(LABS.map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) => {
@@ -41,10 +52,10 @@ describe.each(LABS.map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) =>
     });
 
     test('hard-codes no physical name', () => {
-      const resources = synthOnce(allFeatures).template.toJSON().Resources as Record<string, { Properties?: object }>;
+      const resources = synthOnce(allFeatures).template.toJSON().Resources as Record<string, { Type: string; Properties?: object }>;
       const literalNames = Object.entries(resources).flatMap(([id, r]) =>
         Object.entries(r.Properties ?? {})
-          .filter(([key, value]) => NAME_PROPERTY.test(key) && !NAME_PROPERTY_EXCEPTIONS.has(key) && typeof value === 'string')
+          .filter(([key, value]) => isPhysicalName(r.Type, key) && typeof value === 'string')
           .map(([key, value]) => `${id}.${key}=${value}`),
       );
       expect(literalNames).toEqual([]);

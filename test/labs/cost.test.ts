@@ -48,6 +48,12 @@ test('provisioned capacity is priced from the table and the function it configur
   expect(idleCostOf(template({ Alias: alias, Fn: fn })).usdPerMonth).toBe(2.19);
 });
 
+test('target tracking on DynamoDB capacity pays for the 4 alarms it creates', () => {
+  const target = { Type: 'AWS::ApplicationAutoScaling::ScalableTarget', Properties: { ServiceNamespace: 'dynamodb' } };
+  const policy = { Type: 'AWS::ApplicationAutoScaling::ScalingPolicy', Properties: { PolicyType: 'TargetTrackingScaling', ScalingTargetId: { Ref: 'Target' } } };
+  expect(idleCostOf(template({ Target: target, Policy: policy })).items).toEqual({ Policy: 0.4 });
+});
+
 test('a resource that bills while idle without a price is refused, not guessed', () => {
   expect(() => idleCostOf(template({ Web: { Type: 'AWS::EC2::Instance' } }))).toThrow(
     'Web (AWS::EC2::Instance) bills while idle: give it a price in labs/support/cost.ts',

@@ -1,0 +1,194 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeExecutionCommand,
+  DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  HistoryEvent,
+  SFNClient,
+  StartExecutionCommand,
+  StartSyncExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+import { attemptsOf, formatHistory, retryWaits, stateInput, statesEntered } from './history';
+
+let sfnClient: SFNClient | undefined;
+let sqsClient: SQSClient | undefined;
+let ddbClient: DynamoDBClient | undefined;
+/** Created on first use, so AWS_ENDPOINT_URL and credentials set by a caller (or a test) are honoured. */
+const sfn = () => (sfnClient ??= new SFNClient({}));
+const sqs = () => (sqsClient ??= new SQSClient({ endpoint: process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL }));
+const ddb = () => (ddbClient ??= new DynamoDBClient({}));
+
+/** Marks this run's orders, so leftovers of earlier runs never confuse a check. */
+const runId = Date.now().toString(36);
+const orderId = (name: string) => `${name}-${runId}`;
+const order = (name: string, extra: Record<string, unknown> = {}) => ({
+  orderId: orderId(name),
+  items: [
+    { sku: 'BOOK-1', quantity: 2, unitPrice: 10 },
+    { sku: 'PEN-2', quantity: 1, unitPrice: 5.5 },
+  ],
+  ...extra,
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** How often the exercise polls DescribeExecution; tests shorten it. */
+export const timing = { pollMs: 2_000, timeoutMs: 120_000 };
+
+let executions = 0;
+async function start(stateMachineArn: string, input: object, log: ExerciseContext['log']): Promise<string> {
+  // Execution names are unique per STANDARD state machine for 90 days: the order id plus a counter.
+  const name = `${(input as { orderId: string }).orderId}-${++executions}`;
+  const { executionArn } = await sfn().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+  check(executionArn !== undefined, 'StartExecution returned no executionArn');
+  log(`started ${executionArn}`);
+  return executionArn;
+}
+
+async function waitForEnd(executionArn: string): Promise<DescribeExecutionCommandOutput> {
+  const deadline = Date.now() + timing.timeoutMs;
+  for (;;) {
+    const execution = await sfn().send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING') return execution;
+    check(Date.now() < deadline, `${executionArn} still RUNNING after ${timing.timeoutMs / 1000} s`);
+    await sleep(timing.pollMs);
+  }
+}
+
+async function history(executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn().send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: true, nextToken }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** Starts an order on the STANDARD workflow, waits for it to end, prints its history; returns what the checks need. */
+async function runOrder(context: ExerciseContext, input: object) {
+  const arn = await start(requireOutput(context.outputs, 'OrderWorkflowArn'), input, context.log);
+  const execution = await waitForEnd(arn);
+  const events = await history(arn);
+  context.log(`status ${execution.status}${execution.error ? ` (${execution.error})` : ''}; history (GetExecutionHistory):`);
+  for (const line of formatHistory(events)) context.log(`  ${line}`);
+  return { execution, events, output: execution.output ? JSON.parse(execution.output) : undefined };
+}
+
+async function receiveEvent(queueUrl: string, wanted: (body: Record<string, unknown>) => boolean) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const { Messages = [] } = await sqs().send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 5 }));
+    for (const message of Messages) {
+      const body = JSON.parse(message.Body ?? '{}') as Record<string, unknown>;
+      if (wanted(body)) {
+        await sqs().send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+        return body;
+      }
+    }
+  }
+  return undefined;
+}
+
+async function happyPath(context: ExerciseContext): Promise<void> {
+  const input = order('happy');
+  const { execution, events, output } = await runOrder(context, input);
+  check(execution.status === 'SUCCEEDED', `the happy order ended ${execution.status} (${execution.error}: ${execution.cause})`);
+  check(output?.payment?.attempts === 1, `expected one payment attempt, got ${JSON.stringify(output?.payment)}`);
+  check(output?.reservations?.length === 2, `expected 2 reservations from the Map state, got ${JSON.stringify(output?.reservations)}`);
+  check(output?.shipment?.trackingId === `TRK-${input.orderId}`, `the nested workflow returned ${JSON.stringify(output?.shipment)}`);
+  const entered = statesEntered(events);
+  for (const state of ['ApplyDefaults', 'ReserveItems', 'CheckTotal', 'Fulfil', 'SaveOrder', 'NotifyShipping', 'ShipOrder']) {
+    check(entered.includes(state), `the happy path did not enter ${state}`);
+  }
+  context.log(`output: payment ${JSON.stringify(output.payment)}, shipment ${JSON.stringify(output.shipment)}`);
+
+  const { Item } = await ddb().send(
+    new GetItemCommand({ TableName: requireOutput(context.outputs, 'OrdersTableName'), Key: { orderId: { S: input.orderId } } }),
+  );
+  check(Item?.status?.S === 'ACCEPTED', `the orders table has ${JSON.stringify(Item)} for ${input.orderId}`);
+  context.log(`SaveOrder (DynamoDB PutItem, no Lambda) stored ${input.orderId} with status ACCEPTED, total ${Item.total?.N}`);
+  const accepted = await receiveEvent(requireOutput(context.outputs, 'OrderEventsQueueUrl'), (b) => b.orderId === input.orderId);
+  check(accepted?.type === 'OrderAccepted', `NotifyShipping's message for ${input.orderId} is not in the order events queue`);
+  context.log(`NotifyShipping (SQS SendMessage) queued ${JSON.stringify(accepted)}`);
+}
+
+async function retryThenSucceed(context: ExerciseContext): Promise<void> {
+  const { execution, events, output } = await runOrder(context, order('retry', { simulate: { payment: 'fail-twice' } }));
+  check(execution.status === 'SUCCEEDED', `the fail-twice order ended ${execution.status}: the retrier did not recover it`);
+  const attempts = attemptsOf(events, 'ChargePayment');
+  check(attempts.failed.length === 2, `expected ChargePayment to fail twice, it failed ${attempts.failed.length} times`);
+  check(attempts.failed.every((f) => f.error === 'PaymentGatewayError'), `unexpected errors ${JSON.stringify(attempts.failed)}`);
+  check(attempts.scheduled.length === 3 && output?.payment?.attempts === 3, 'expected the third attempt to succeed');
+  const waits = retryWaits(attempts);
+  check(waits[0] >= 0.9 && waits[1] >= 1.9, `expected retry waits of about 1 s then 2 s, measured ${waits.join(', ')} s`);
+  context.log(`ChargePayment failed twice with PaymentGatewayError; retried after ${waits.map((w) => w.toFixed(1)).join(' s, ')} s (interval 1 s × backoff 2)`);
+}
+
+async function failToCatch(context: ExerciseContext): Promise<void> {
+  const input = order('catch', { simulate: { payment: 'fail-always' } });
+  const { execution, events } = await runOrder(context, input);
+  check(execution.status === 'FAILED' && execution.error === 'PaymentGatewayError', `expected FAILED with PaymentGatewayError, got ${execution.status} ${execution.error}`);
+  const attempts = attemptsOf(events, 'ChargePayment');
+  check(attempts.scheduled.length === 4, `expected 1 attempt + 3 retries of ChargePayment, saw ${attempts.scheduled.length}`);
+  const failureInput = stateInput(events, 'RecordFailure') as { orderId?: string; items?: unknown[]; error?: { Error?: string } } | undefined;
+  check(failureInput?.error?.Error === 'PaymentGatewayError', `RecordFailure's input has no error at $.error: ${JSON.stringify(failureInput)}`);
+  check(failureInput.orderId === input.orderId && failureInput.items?.length === 2, 'the catcher lost the original input');
+  context.log(`retries exhausted after ${attempts.scheduled.length} attempts (waits ${retryWaits(attempts).map((w) => w.toFixed(1)).join(', ')} s); the catcher`);
+  context.log(`put the error at $.error beside the original order: ${JSON.stringify({ orderId: failureInput.orderId, error: failureInput.error })}`);
+  const failed = await receiveEvent(requireOutput(context.outputs, 'OrderEventsQueueUrl'), (b) => b.orderId === input.orderId);
+  check(failed?.type === 'OrderFailed', 'RecordFailure\'s OrderFailed message is not in the order events queue');
+}
+
+async function timeoutPath(context: ExerciseContext): Promise<void> {
+  const { execution, events } = await runOrder(context, order('timeout', { simulate: { payment: 'slow' } }));
+  check(execution.status === 'FAILED' && execution.error === 'States.Timeout', `expected FAILED with States.Timeout, got ${execution.status} ${execution.error}`);
+  const attempts = attemptsOf(events, 'ChargePayment');
+  check(attempts.timedOut.length === 1 && attempts.scheduled.length === 1, 'expected one attempt that timed out and no retry');
+  check(statesEntered(events).includes('PaymentTimedOut'), 'the States.Timeout catcher did not lead to PaymentTimedOut');
+  context.log('ChargePayment timed out after 3 s (TaskTimedOut), was not retried (MaxAttempts 0 for States.Timeout), and');
+  context.log('the States.Timeout catcher recorded that the charge must be reconciled');
+}
+
+async function duplicateOrder(context: ExerciseContext): Promise<void> {
+  const input = order('duplicate');
+  const first = await runOrder(context, input);
+  check(first.execution.status === 'SUCCEEDED', `the first ${input.orderId} ended ${first.execution.status}`);
+  const second = await runOrder(context, input);
+  check(
+    second.execution.status === 'FAILED' && second.execution.error === 'DynamoDB.ConditionalCheckFailedException',
+    `expected the duplicate to fail with DynamoDB.ConditionalCheckFailedException, got ${second.execution.status} ${second.execution.error}`,
+  );
+  check(!statesEntered(second.events).includes('ShipOrder'), 'the duplicate order was shipped');
+  context.log('SaveOrder\'s condition attribute_not_exists(orderId) failed the Parallel state; States.ALL caught it');
+}
+
+async function expressSync(context: ExerciseContext): Promise<void> {
+  const stateMachineArn = requireOutput(context.outputs, 'ExpressOrderWorkflowArn');
+  for (const [name, extra] of [['express', {}], ['express-retry', { simulate: { payment: 'fail-twice' } }]] as const) {
+    const started = Date.now();
+    const result = await sfn().send(new StartSyncExecutionCommand({ stateMachineArn, input: JSON.stringify(order(name, extra)) }));
+    const output = result.output ? JSON.parse(result.output) : undefined;
+    context.log(
+      `StartSyncExecution (${name}): ${result.status} in ${((Date.now() - started) / 1000).toFixed(1)} s, billed ` +
+        `${result.billingDetails?.billedDurationInMilliseconds} ms × ${result.billingDetails?.billedMemoryUsedInMB} MB`,
+    );
+    check(result.status === 'SUCCEEDED', `the EXPRESS ${name} order ended ${result.status} (${result.error}: ${result.cause})`);
+    check(output?.payment?.attempts === (name === 'express' ? 1 : 3), `unexpected payment ${JSON.stringify(output?.payment)}`);
+  }
+  context.log('the answer came back in the StartSyncExecution response: no DescribeExecution, and no history API for');
+  context.log(`EXPRESS: its events are in the log group ${context.outputs.ExpressOrderWorkflowLogGroup ?? '(ExpressOrderWorkflowLogGroup)'}`);
+}
+
+export const steps: readonly ExerciseStep[] = [
+  { id: 'happy', title: 'an order through every state type: Map, Choice, Parallel (DynamoDB + SQS), nested .sync workflow', run: happyPath },
+  { id: 'retry', title: 'a payment failing twice: the PaymentGatewayError retrier waits 1 s, then 2 s', run: retryThenSucceed },
+  { id: 'catch', title: 'a payment always failing: retries exhausted, the catcher keeps the input beside the error', run: failToCatch },
+  { id: 'timeout', title: 'a payment slower than TimeoutSeconds: States.Timeout, not retried, caught', run: timeoutPath },
+  { id: 'duplicate', title: 'the same orderId twice: a DynamoDB condition fails the Parallel state, States.ALL catches it', run: duplicateOrder },
+  { id: 'express', title: 'the EXPRESS variant started synchronously (StartSyncExecution)', run: expressSync },
+];

@@ -1,0 +1,177 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { ActivityTask, SqsCallbackTask } from '../../lib/callback-task';
+import { HumanApproval } from '../../lib/human-approval';
+import { ResilientWorkflow } from '../../lib/resilient-workflow';
+import { stateMachineDefinition } from '../support/state-machine-definition';
+import { testApp } from '../support/synth';
+import { validationErrorOf } from '../support/validation';
+
+const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
+
+const validationError = (build: (stack: Stack) => void) => validationErrorOf(() => build(newStack()));
+
+function definitionOf(stack: Stack, workflow: ResilientWorkflow) {
+  return stateMachineDefinition(Template.fromStack(stack), stack.getLogicalId(workflow.stateMachine.node.defaultChild as sfn.CfnStateMachine));
+}
+
+describe('SqsCallbackTask', () => {
+  test('sends the token, the input and the heartbeat it expects; waits with HeartbeatSeconds and TimeoutSeconds', () => {
+    const stack = newStack();
+    const queue = new sqs.Queue(stack, 'Work');
+    const callback = new SqsCallbackTask(stack, 'AwaitWorker', { queue, heartbeat: Duration.seconds(30), timeout: Duration.minutes(10) });
+    const workflow = new ResilientWorkflow(stack, 'Wf', { definition: callback });
+    expect(definitionOf(stack, workflow).States.AwaitWorker).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+      HeartbeatSeconds: 30,
+      TimeoutSeconds: 600,
+      ResultPath: '$.callback',
+      Parameters: { MessageBody: { 'taskToken.$': '$$.Task.Token', 'input.$': '$', heartbeatSeconds: 30 } },
+    });
+  });
+
+  test('waits at most an hour by default', () => {
+    const stack = newStack();
+    const workflow = new ResilientWorkflow(stack, 'Wf', { definition: new SqsCallbackTask(stack, 'Await', { queue: new sqs.Queue(stack, 'Q') }) });
+    expect(definitionOf(stack, workflow).States.Await.TimeoutSeconds).toBe(3600);
+    expect(definitionOf(stack, workflow).States.Await.HeartbeatSeconds).toBeUndefined();
+  });
+
+  test('refuses a heartbeat not shorter than the timeout, bad ranges and a FIFO queue, all at once', () => {
+    const error = validationError((stack) => {
+      const queue = new sqs.Queue(stack, 'Q', { fifo: true });
+      new SqsCallbackTask(stack, 'Bad', { queue, heartbeat: Duration.minutes(5), timeout: Duration.minutes(5) });
+    });
+    expect(error.message).toBe(
+      [
+        'Test/Bad: 2 problems in props:',
+        '  - [SqsCallbackTask.HeartbeatNotBelowTimeout] heartbeat (300 s) must be shorter than timeout (300 s), or it never fires',
+        '  - [SqsCallbackTask.FifoQueueUnsupported] queue is FIFO: a callback message has no message group to order by; use a standard queue',
+      ].join('\n'),
+    );
+    const other = validationError((stack) => {
+      new SqsCallbackTask(stack, 'Other', { queue: new sqs.Queue(stack, 'Std'), heartbeat: Duration.millis(500), timeout: Duration.days(400) });
+    });
+    expect(other.problems.map((p) => p.message)).toEqual([
+      'timeout must be whole seconds from 1 to 31536000 (1 year), got 34560000 s',
+      'heartbeat must be whole seconds of at least 1, got 0.5 s',
+    ]);
+  });
+
+  test('an EXPRESS workflow refuses it', () => {
+    const error = validationError((stack) => {
+      new ResilientWorkflow(stack, 'Quick', {
+        definition: new SqsCallbackTask(stack, 'Await', { queue: new sqs.Queue(stack, 'Q') }),
+        type: sfn.StateMachineType.EXPRESS,
+      });
+    });
+    expect(error.problems.map((p) => p.code)).toEqual(['ResilientWorkflow.ExpressCallbackUnsupported']);
+  });
+});
+
+describe('ActivityTask', () => {
+  test('creates an activity; the task waits with heartbeat and timeout; grantWorker is scoped to the activity', () => {
+    const stack = newStack();
+    const packing = new ActivityTask(stack, 'Pack', { heartbeat: Duration.seconds(20), timeout: Duration.minutes(5) });
+    const workflow = new ResilientWorkflow(stack, 'Wf', { definition: packing });
+    packing.grantWorker(new iam.User(stack, 'Worker'));
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::StepFunctions::Activity', 1);
+    expect(definitionOf(stack, workflow).States.Pack).toMatchObject({ HeartbeatSeconds: 20, TimeoutSeconds: 300, ResultPath: '$.activity' });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Users: [{ Ref: Match.stringLikeRegexp('Worker') }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['states:GetActivityTask', 'states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'],
+            Effect: 'Allow',
+            Resource: { Ref: Match.stringLikeRegexp('PackActivity') },
+          },
+        ],
+      },
+    });
+  });
+
+  test('refuses a heartbeat not shorter than the timeout', () => {
+    const error = validationError((stack) => new ActivityTask(stack, 'Pack', { heartbeat: Duration.hours(2) }));
+    expect(error.problems).toEqual([
+      { code: 'ActivityTask.HeartbeatNotBelowTimeout', message: 'heartbeat (7200 s) must be shorter than timeout (3600 s), or it never fires' },
+    ]);
+  });
+
+  test('an EXPRESS workflow refuses it', () => {
+    const error = validationError((stack) => {
+      new ResilientWorkflow(stack, 'Quick', { definition: new ActivityTask(stack, 'Pack'), type: sfn.StateMachineType.EXPRESS });
+    });
+    expect(error.problems.map((p) => p.code)).toEqual(['ResilientWorkflow.ExpressActivityUnsupported']);
+  });
+});
+
+describe('HumanApproval', () => {
+  const stack = newStack();
+  const approval = new HumanApproval(stack, 'Approve', { email: 'boss@example.com', timeout: Duration.hours(4) });
+  const workflow = new ResilientWorkflow(stack, 'Wf', { definition: approval });
+  approval.allowDecisionsOn(workflow.stateMachine);
+  const template = Template.fromStack(stack);
+
+  test('a Lambda task with .waitForTaskToken gets the token, the decision URL and the request', () => {
+    const state = definitionOf(stack, workflow).States.Approve;
+    expect(state).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', TimeoutSeconds: 14_400, ResultPath: '$.approval' });
+    expect(state.Parameters.Payload).toEqual({
+      'taskToken.$': '$$.Task.Token',
+      decisionUrl: expect.stringMatching(/^https:\/\/.*\/decision$/),
+      'request.$': '$',
+    });
+  });
+
+  test('an encrypted, TLS-only topic with the email subscription; the notifier may publish to it only', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'boss@example.com' });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('NotifierRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('ApproveTopic') } }]) },
+    });
+  });
+
+  test('GET and POST /decision, GET requiring token and action; the stage is throttled, traced and access-logged', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      RequestParameters: { 'method.request.querystring.token': true, 'method.request.querystring.action': true },
+      RequestValidatorId: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST' });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })],
+    });
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  test('the endpoint may answer tasks of that state machine only, from a policy its function does not wait for', () => {
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('DecisionPermission') } });
+    const [[policyId, policy]] = Object.entries(policies);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
+        Effect: 'Allow',
+        Resource: { Ref: stack.getLogicalId(workflow.stateMachine.node.defaultChild as sfn.CfnStateMachine) },
+      },
+    ]);
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions.every((f) => !(f.DependsOn ?? []).includes(policyId))).toBe(true);
+  });
+
+  test('refuses a bad email, timeout and throttling at once', () => {
+    const error = validationError((s) => new HumanApproval(s, 'Bad', { email: 'nobody', timeout: Duration.days(400), throttlingRateLimit: 0 }));
+    expect(error.problems).toEqual([
+      { code: 'HumanApproval.TimeoutRange', message: 'timeout must be whole seconds from 1 to 31536000 (1 year), got 34560000 s' },
+      { code: 'HumanApproval.EmailInvalid', message: 'email "nobody" is not an email address' },
+      { code: 'HumanApproval.ThrottlingRange', message: 'throttlingRateLimit must be between 1 and 10000, got 0' },
+    ]);
+  });
+});

@@ -1,0 +1,278 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import {
+  misspelledStatesError,
+  ResilientTask,
+  ResilientWorkflow,
+  retryDelays,
+  RetrierSpec,
+  STATES_ERRORS,
+} from '../../lib/resilient-workflow';
+import { runLocally } from '../support/local-stepfunctions';
+import { stateMachineDefinition } from '../support/state-machine-definition';
+import { testApp } from '../support/synth';
+import { validationErrorOf } from '../support/validation';
+
+const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
+
+const validationError = (build: (stack: Stack) => void) => validationErrorOf(() => build(newStack()));
+
+const task = (stack: Stack, id = 'Work') => new sfn.Pass(stack, `${id}Prep`).next(new sfn.Succeed(stack, `${id}Done`));
+const customTask = (stack: Stack, id = 'Call') =>
+  new sfn.CustomState(stack, id, { stateJson: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:putItem', Parameters: {} } });
+
+describe('ResilientTask', () => {
+  test('renders retriers in the given order (States.ALL last) and catchers with ResultPath $.error by default', () => {
+    const stack = newStack();
+    const state = customTask(stack);
+    const failed = new sfn.Fail(stack, 'Failed');
+    const protectedTask = new ResilientTask(stack, 'Protected', {
+      state,
+      retry: [
+        { errors: ['Throttled'], interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 1.5, maxDelay: Duration.seconds(10), jitter: true },
+        { errors: ['Validation'], maxAttempts: 0 },
+        { errors: [STATES_ERRORS.ALL] },
+      ],
+      catch: [{ errors: [STATES_ERRORS.TIMEOUT], handler: failed }, { handler: new sfn.Pass(stack, 'Cleanup'), resultPath: '$.problem' }],
+    });
+    expect(protectedTask.startState).toBe(state);
+    new ResilientWorkflow(stack, 'Wf', { definition: protectedTask });
+    const definition = stateMachineDefinition(Template.fromStack(stack), stack.getLogicalId(stack.node.findAll().find((c) => c instanceof sfn.CfnStateMachine) as sfn.CfnStateMachine));
+    expect(definition.States.Call.Retry).toEqual([
+      { ErrorEquals: ['Throttled'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 1.5, MaxDelaySeconds: 10, JitterStrategy: 'FULL' },
+      { ErrorEquals: ['Validation'], MaxAttempts: 0 },
+      { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 },
+    ]);
+    expect(definition.States.Call.Catch).toEqual([
+      { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'Failed' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.problem', Next: 'Cleanup' },
+    ]);
+  });
+
+  test('the catcher keeps the original input beside the error when run', async () => {
+    const stack = newStack();
+    const state = customTask(stack);
+    const failurePath = new sfn.Pass(stack, 'FailurePath');
+    const wf = new ResilientWorkflow(stack, 'Wf', {
+      definition: new ResilientTask(stack, 'Protected', { state, retry: [{ errors: ['Boom'], maxAttempts: 2 }], catch: [{ handler: failurePath }] }),
+    });
+    const definition = stateMachineDefinition(Template.fromStack(stack), stack.getLogicalId(wf.stateMachine.node.defaultChild as sfn.CfnStateMachine));
+    let calls = 0;
+    const run = await runLocally(definition, { orderId: 'o-1' }, {
+      tasks: { Call: () => { calls += 1; throw Object.assign(new Error('it broke'), { name: 'Boom' }); } },
+      retryIntervalOverrides: { Call: 0 },
+    });
+    expect(calls).toBe(3);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).toEqual({ orderId: 'o-1', error: { Error: 'Boom', Cause: 'it broke' } });
+  });
+
+  test('lists every problem of the policy at once, each by its code and message', () => {
+    const error = validationError((stack) => {
+      new ResilientTask(stack, 'Bad', {
+        state: customTask(stack),
+        retry: [
+          { errors: [STATES_ERRORS.ALL], maxAttempts: -1, backoffRate: 0.5, interval: Duration.millis(500), maxDelay: Duration.days(400) },
+          { errors: ['State.ALL', 'States.Timout', 'Custom'] },
+          { errors: [] },
+        ],
+        catch: [{ errors: [STATES_ERRORS.ALL, 'Other'], handler: new sfn.Fail(stack, 'F'), resultPath: 'error' }],
+      });
+    });
+    expect(error.message).toBe(
+      [
+        'Test/Bad: 10 problems in props:',
+        '  - [ResilientTask.MaxAttemptsRange] retry[0]: maxAttempts must be a whole number from 0 (never retry) to 99999999, got -1',
+        '  - [ResilientTask.BackoffRateRange] retry[0]: backoffRate must be at least 1.0 (1 keeps the interval constant), got 0.5',
+        '  - [ResilientTask.IntervalRange] retry[0]: interval must be whole seconds from 1 to 99999999, got 0.5 s',
+        '  - [ResilientTask.MaxDelayRange] retry[0]: maxDelay must be whole seconds from 1 to 31622400, got 34560000 s',
+        '  - [ResilientTask.AllNotLast] retry[0]: States.ALL must be in the last retrier; the ones after it are never reached',
+        '  - [ResilientTask.UnknownStatesError] retry[1]: State.ALL is not a predefined error name; did you mean States.ALL?',
+        '  - [ResilientTask.UnknownStatesError] retry[1]: States.Timout is not a predefined error name; did you mean States.Timeout?',
+        '  - [ResilientTask.EmptyErrors] retry[2] lists no error names: name at least one (or States.ALL)',
+        '  - [ResilientTask.AllNotAlone] catch[0]: States.ALL must be the only error name of its list',
+        '  - [ResilientTask.ResultPathInvalid] catch[0]: resultPath must be a JSONPath starting with "$", got "error"',
+      ].join('\n'),
+    );
+  });
+
+  test('refuses an error already matched by an earlier entry, or by an earlier States.TaskFailed', () => {
+    const error = validationError((stack) => {
+      new ResilientTask(stack, 'Shadowed', {
+        state: customTask(stack),
+        retry: [{ errors: ['Throttled'] }, { errors: [STATES_ERRORS.TASK_FAILED] }, { errors: ['Throttled', 'Lambda.ServiceException'] }, { errors: [STATES_ERRORS.TIMEOUT] }],
+      });
+    });
+    expect(error.problems).toEqual([
+      { code: 'ResilientTask.ShadowedError', message: 'retry[2]: Throttled is already matched by retry[0], so this entry never matches it' },
+      {
+        code: 'ResilientTask.ShadowedByTaskFailed',
+        message:
+          'retry[2]: Throttled is already matched by States.TaskFailed in retry[1] (it matches every error of a Task except States.Timeout): list specific errors before it',
+      },
+      {
+        code: 'ResilientTask.ShadowedByTaskFailed',
+        message:
+          'retry[2]: Lambda.ServiceException is already matched by States.TaskFailed in retry[1] (it matches every error of a Task except States.Timeout): list specific errors before it',
+      },
+    ]);
+  });
+
+  test('warns when a catcher\'s ResultPath "$" replaces the input by the error; strict synth fails until acknowledged', () => {
+    const stack = newStack();
+    const replacing = new ResilientTask(stack, 'Replacing', {
+      state: customTask(stack),
+      retry: [],
+      catch: [{ handler: new sfn.Fail(stack, 'F'), resultPath: '$' }],
+    });
+    new ResilientWorkflow(stack, 'Wf', { definition: replacing });
+    expect(() => Template.fromStack(stack)).toThrow(
+      /catch\[0\]: resultPath "\$" replaces the state's input by the error.*\n.*\n.*Annotation::ResilientTask.ResultPathReplacesInput/,
+    );
+    Validations.of(replacing).acknowledge({ id: 'Annotation::ResilientTask.ResultPathReplacesInput', reason: 'test' });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+});
+
+describe('retry helpers', () => {
+  test('retryDelays: interval × backoffRate^n, capped by maxDelay', () => {
+    const retrier: RetrierSpec = { errors: ['X'], interval: Duration.seconds(1), maxAttempts: 4, backoffRate: 2, maxDelay: Duration.seconds(5) };
+    expect(retryDelays(retrier)).toEqual([1, 2, 4, 5]);
+    expect(retryDelays({ errors: ['X'] })).toEqual([1, 2, 4]);
+    expect(retryDelays({ errors: ['X'], maxAttempts: 0 })).toEqual([]);
+  });
+
+  test.each([
+    ['State.ALL', 'States.ALL'],
+    ['States.Timout', 'States.Timeout'],
+    ['State.Permission', 'States.Permissions'],
+    ['States.taskfailed', 'States.TaskFailed'],
+    ['States.Nonsense', '?'],
+    ['States.Timeout', undefined],
+    ['MyError', undefined],
+  ])('misspelledStatesError(%s) → %s', (name, expected) => {
+    expect(misspelledStatesError(name)).toBe(expected);
+  });
+});
+
+describe('ResilientWorkflow', () => {
+  const stack = newStack();
+  const topic = new sns.Topic(stack, 'Ops');
+  const workflow = new ResilientWorkflow(stack, 'Orders', { definition: task(stack), alarms: { topic } });
+  const worker = new iam.Role(stack, 'Worker', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  workflow.grantTaskResponse(worker);
+  workflow.grantStart(worker);
+  const template = Template.fromStack(stack);
+
+  test('is STANDARD, logs ALL events with execution data to a retained log group, and is traced', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('OrdersLogs'), 'Arn'] } } }],
+      },
+      TracingConfiguration: { Enabled: true },
+    });
+    template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
+  });
+
+  test('keeps the log-delivery and X-Ray wildcards in a policy of their own, which the state machine waits for', () => {
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { PolicyName: Match.stringLikeRegexp('LogDeliveryAndTracing') },
+    });
+    const [id] = Object.keys(policies);
+    expect(policies[id].Properties.PolicyDocument.Statement.every((s: { Resource: string }) => s.Resource === '*')).toBe(true);
+    const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    expect(machine.DependsOn).toContain(id);
+  });
+
+  test('alarms on failed, timed-out and throttled executions, notifying the topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionThrottled']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Namespace: 'AWS/States',
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('Ops') }],
+        OKActions: [{ Ref: Match.stringLikeRegexp('Ops') }],
+      });
+    }
+    expect(workflow.failedAlarm).toBeDefined();
+  });
+
+  test('grants task responses and StartExecution on this state machine only', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('Worker') }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess', 'states:StartExecution'],
+            Effect: 'Allow',
+            Resource: { Ref: Match.stringLikeRegexp('OrdersStateMachine') },
+          },
+        ],
+      },
+    });
+  });
+
+  test('EXPRESS: 5-minute timeout by default, and StartSyncExecution in its start grant', () => {
+    const expressStack = newStack();
+    const express = new ResilientWorkflow(expressStack, 'Quick', { definition: task(expressStack), type: sfn.StateMachineType.EXPRESS });
+    express.grantStart(new iam.Role(expressStack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() }));
+    const expressTemplate = Template.fromStack(expressStack);
+    expect(JSON.stringify(expressTemplate.findResources('AWS::StepFunctions::StateMachine'))).toContain('\\"TimeoutSeconds\\":300');
+    expressTemplate.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Action: ['states:StartExecution', 'states:StartSyncExecution'] })] },
+    });
+  });
+
+  test('refuses what EXPRESS does not support (.waitForTaskToken, .sync, activities, > 5 minutes), listing all', () => {
+    const error = validationError((s) => {
+      const queue = new sqs.Queue(s, 'Queue');
+      const callback = new tasks.SqsSendMessage(s, 'AwaitWorker', {
+        queue,
+        integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        messageBody: sfn.TaskInput.fromObject({ token: sfn.JsonPath.taskToken }),
+      });
+      const child = new sfn.StateMachine(s, 'Child', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(s, 'P')) });
+      const nested = new tasks.StepFunctionsStartExecution(s, 'RunChild', { stateMachine: child, integrationPattern: sfn.IntegrationPattern.RUN_JOB });
+      const activity = new tasks.StepFunctionsInvokeActivity(s, 'AskWorker', { activity: new sfn.Activity(s, 'Activity') });
+      const parallel = new sfn.Parallel(s, 'Both').branch(nested).branch(activity);
+      new ResilientWorkflow(s, 'Quick', {
+        definition: sfn.Chain.start(callback).next(parallel),
+        type: sfn.StateMachineType.EXPRESS,
+        timeout: Duration.minutes(10),
+      });
+    });
+    expect(error.message).toBe(
+      [
+        'Test/Quick: 4 problems in props:',
+        '  - [ResilientWorkflow.TimeoutRange] timeout must be between 1 second and 5 minutes for a EXPRESS state machine, got 600 s',
+        '  - [ResilientWorkflow.ExpressCallbackUnsupported] EXPRESS state machines do not support the callback pattern (.waitForTaskToken), used by AwaitWorker: use STANDARD',
+        '  - [ResilientWorkflow.ExpressSyncUnsupported] EXPRESS state machines do not support the run-a-job pattern (.sync), used by RunChild: use STANDARD',
+        '  - [ResilientWorkflow.ExpressActivityUnsupported] EXPRESS state machines do not support activities, used by AskWorker: use STANDARD',
+      ].join('\n'),
+    );
+  });
+
+  test('accepts the same definition as STANDARD, and refuses a STANDARD timeout over a year', () => {
+    const s = newStack();
+    const activity = new tasks.StepFunctionsInvokeActivity(s, 'AskWorker', { activity: new sfn.Activity(s, 'Activity') });
+    expect(() => new ResilientWorkflow(s, 'Slow', { definition: activity })).not.toThrow();
+    const error = validationError((s2) => new ResilientWorkflow(s2, 'TooLong', { definition: task(s2), timeout: Duration.days(400) }));
+    expect(error.problems).toEqual([
+      {
+        code: 'ResilientWorkflow.TimeoutRange',
+        message: 'timeout must be between 1 second and 1 year for a STANDARD state machine, got 34560000 s',
+      },
+    ]);
+  });
+});
