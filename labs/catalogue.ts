@@ -3,6 +3,7 @@ import type { LabStack, LabStackProps } from './support/lab-stack';
 import { SnsFanoutLabStack } from './sns-fanout/stack';
 import { StepfunctionsErrorsLabStack } from './stepfunctions-errors/stack';
 import { StepfunctionsCallbackLabStack } from './stepfunctions-callback/stack';
+import { CicdBluegreenLabStack } from './cicd-bluegreen/stack';
 import { SqsLabStack } from './sqs/stack';
 
 /** An optional part of a lab that bills while idle; off unless its context flag is set. */
@@ -116,6 +117,26 @@ export const LABS: readonly LabDefinition[] = [
       },
     ],
     stack: StepfunctionsCallbackLabStack,
+  },
+  {
+    id: 'cicd-bluegreen',
+    title: 'CI/CD: CodePipeline V2 → CodeBuild → approval → CodeDeploy blue/green to a Lambda alias, with hooks and rollback alarms',
+    stackName: 'CicdBluegreenLab',
+    seedTopics: [
+      '000: AWS CI/CD (CodeCommit, CodePipeline, CodeBuild, CodeDeploy, CodeStar, CodeArtifact)',
+      '002: CodeStar - CI / CD; Code Commit; Code Build; Code Deploy; Code Pipeline',
+    ],
+    // 3 CloudWatch alarms at $0.10 each (alias errors and p99 duration, which roll deployments back; FailedBuilds).
+    // CodePipeline V2 bills per action-execution minute, CodeBuild per build minute, CodeArtifact per GB stored.
+    idleCostUsdPerMonth: 0.3,
+    features: [
+      {
+        name: 'secret',
+        description: 'a Secrets Manager secret the build reads as a SECRETS_MANAGER environment variable',
+        idleCostUsdPerMonth: 0.4,
+      },
+    ],
+    stack: CicdBluegreenLabStack,
   },
 ];
 

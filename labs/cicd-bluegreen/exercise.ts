@@ -1,0 +1,138 @@
+import {
+  BatchGetDeploymentsCommand,
+  CodeDeployClient,
+  DeploymentInfo,
+  GetDeploymentConfigCommand,
+  GetDeploymentGroupCommand,
+  ListDeploymentsCommand,
+} from '@aws-sdk/client-codedeploy';
+import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { parse as parseYaml } from 'yaml';
+import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+
+let codedeployClient: CodeDeployClient | undefined;
+let lambdaClient: LambdaClient | undefined;
+/** Created on first use, so AWS_ENDPOINT_URL and credentials set by a caller (or a test) are honoured. */
+const codedeploy = () => (codedeployClient ??= new CodeDeployClient({}));
+const lambda = () => (lambdaClient ??= new LambdaClient({}));
+
+async function invoke(functionName: string, qualifier: string | undefined, payload: unknown) {
+  const response = await lambda().send(
+    new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, Payload: Buffer.from(JSON.stringify(payload)) }),
+  );
+  const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
+  return { functionError: response.FunctionError, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+async function deploymentGroup({ outputs, log }: ExerciseContext): Promise<void> {
+  const applicationName = requireOutput(outputs, 'DeploymentApplicationName');
+  const deploymentGroupName = requireOutput(outputs, 'DeploymentGroupName');
+  const { deploymentGroupInfo: group } = await codedeploy().send(new GetDeploymentGroupCommand({ applicationName, deploymentGroupName }));
+  check(group !== undefined, `deployment group ${deploymentGroupName} not found`);
+  log(`deployment group ${deploymentGroupName}: compute platform ${group.computePlatform}, config ${group.deploymentConfigName}`);
+  check(group.computePlatform === 'Lambda', `expected the Lambda compute platform, found ${group.computePlatform}`);
+  check(
+    group.deploymentStyle?.deploymentType === 'BLUE_GREEN' && group.deploymentStyle.deploymentOption === 'WITH_TRAFFIC_CONTROL',
+    `Lambda deployments are blue/green with traffic control; found ${JSON.stringify(group.deploymentStyle)}`,
+  );
+  const rollbackEvents = group.autoRollbackConfiguration?.events ?? [];
+  log(`automatic rollback: ${group.autoRollbackConfiguration?.enabled ? 'on' : 'off'}, on ${rollbackEvents.join(', ')}`);
+  check(group.autoRollbackConfiguration?.enabled === true, 'automatic rollback is off');
+  for (const event of ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM']) {
+    check(rollbackEvents.includes(event as never), `automatic rollback does not react to ${event}`);
+  }
+  const alarms = group.alarmConfiguration?.alarms?.map((a) => a.name) ?? [];
+  log(`rollback alarms (${group.alarmConfiguration?.enabled ? 'enabled' : 'disabled'}): ${alarms.join(', ')}`);
+  check(group.alarmConfiguration?.enabled === true && alarms.length >= 2, 'expected at least 2 enabled rollback alarms');
+
+  const { deploymentConfigInfo: config } = await codedeploy().send(
+    new GetDeploymentConfigCommand({ deploymentConfigName: group.deploymentConfigName }),
+  );
+  const routing = config?.trafficRoutingConfig;
+  log(`traffic routing: ${routing?.type} ${JSON.stringify(routing?.timeBasedCanary ?? routing?.timeBasedLinear ?? {})}`);
+  check(routing?.type === 'TimeBasedCanary', `expected a canary deployment configuration, found ${routing?.type}`);
+}
+
+async function hookRefusesBadEvents({ outputs, log }: ExerciseContext): Promise<void> {
+  const hook = requireOutput(outputs, 'BeforeAllowTrafficHookName');
+  const { functionError, body } = await invoke(hook, undefined, { DeploymentId: 'not-a-deployment' });
+  log(`invoked ${hook} with an event that is not CodeDeploy's: ${JSON.stringify(body)}`);
+  check(functionError === undefined, `the hook crashed (${functionError}) instead of reporting the bad event`);
+  check(body.status === 'Failed' && body.reported === false, 'the hook did not answer Failed (unreported) to a bad event');
+  check(String(body.reason).includes('DeploymentId'), 'the hook did not say what was wrong with the event');
+  log('a bad event is answered Failed with a logged reason, never an unhandled error: see the hook\'s log group');
+}
+
+async function liveAlias({ outputs, log }: ExerciseContext): Promise<void> {
+  const functionName = requireOutput(outputs, 'FunctionName');
+  const aliasName = requireOutput(outputs, 'AliasName');
+  const alias = await lambda().send(new GetAliasCommand({ FunctionName: functionName, Name: aliasName }));
+  const weights = alias.RoutingConfig?.AdditionalVersionWeights ?? {};
+  log(`alias ${aliasName} → version ${alias.FunctionVersion}${Object.keys(weights).length ? `, shifting: ${JSON.stringify(weights)}` : ''}`);
+
+  const health = await invoke(functionName, aliasName, { healthCheck: true });
+  log(`health check through the alias: ${JSON.stringify(health.body)}`);
+  check(health.functionError === undefined && health.body.ok === true, 'the live alias is unhealthy');
+
+  const byVersion: Record<string, number> = {};
+  let failures = 0;
+  for (let i = 0; i < 20; i += 1) {
+    const { functionError, body } = await invoke(functionName, aliasName, { name: `exercise-${i}` });
+    if (functionError) failures += 1;
+    else byVersion[String(body.version)] = (byVersion[String(body.version)] ?? 0) + 1;
+  }
+  log(`20 requests through the alias, by the version that answered: ${JSON.stringify(byVersion)}; failed: ${failures}`);
+  check(failures === 0, `${failures} of 20 requests failed on the live alias: a rollback alarm should be firing`);
+  const versions = Object.keys(byVersion);
+  const expected = [alias.FunctionVersion, ...Object.keys(weights)];
+  check(versions.every((v) => expected.includes(v)), `versions ${versions.join(', ')} answered; the alias routes to ${expected.join(', ')}`);
+}
+
+/** The version an AppSpec shifted the alias to. */
+function targetVersionOf(deployment: DeploymentInfo): string | undefined {
+  const content = deployment.revision?.appSpecContent?.content ?? deployment.revision?.string?.content;
+  if (!content) return undefined;
+  const resources = (parseYaml(content) as { Resources?: Record<string, { Properties?: { TargetVersion?: unknown } }>[] })?.Resources ?? [];
+  const target = Object.values(resources[0] ?? {})[0]?.Properties?.TargetVersion;
+  return target === undefined ? undefined : String(target);
+}
+
+async function deployments({ outputs, log }: ExerciseContext): Promise<void> {
+  const applicationName = requireOutput(outputs, 'DeploymentApplicationName');
+  const deploymentGroupName = requireOutput(outputs, 'DeploymentGroupName');
+  const { deployments: ids = [] } = await codedeploy().send(new ListDeploymentsCommand({ applicationName, deploymentGroupName }));
+  if (ids.length === 0) {
+    log('no deployment yet: push a commit to the repository (README, "Push a change") and approve it in the pipeline');
+    return;
+  }
+  const { deploymentsInfo = [] } = await codedeploy().send(new BatchGetDeploymentsCommand({ deploymentIds: ids.slice(0, 25) }));
+  const recent = [...deploymentsInfo].sort((a, b) => (b.createTime?.getTime() ?? 0) - (a.createTime?.getTime() ?? 0));
+  for (const d of recent.slice(0, 5)) {
+    const rollback = d.rollbackInfo?.rollbackDeploymentId ? `, rolled back by ${d.rollbackInfo.rollbackDeploymentId}` : '';
+    const error = d.errorInformation?.message ? `: ${d.errorInformation.message}` : '';
+    log(`${d.deploymentId} ${d.status} (${d.creator}) → version ${targetVersionOf(d) ?? '?'}${rollback}${error}`);
+  }
+  const lastGood = recent.find((d) => d.status === 'Succeeded' && targetVersionOf(d) !== undefined);
+  if (!lastGood) {
+    log('no successful deployment yet: the alias still points at the version CloudFormation created');
+    return;
+  }
+  const alias = await lambda().send(new GetAliasCommand({ FunctionName: requireOutput(outputs, 'FunctionName'), Name: requireOutput(outputs, 'AliasName') }));
+  const inProgress = recent.some((d) => d.status === 'InProgress' || d.status === 'Ready' || d.status === 'Created');
+  if (inProgress) {
+    log(`a deployment is in progress; the alias points at ${alias.FunctionVersion} for now`);
+    return;
+  }
+  check(
+    alias.FunctionVersion === targetVersionOf(lastGood),
+    `the alias points at version ${alias.FunctionVersion}, but the last successful deployment ${lastGood.deploymentId} shifted it to ${targetVersionOf(lastGood)}`,
+  );
+  log(`the alias is on version ${alias.FunctionVersion}, the target of the last successful deployment: failed ones were rolled back`);
+}
+
+export const steps: readonly ExerciseStep[] = [
+  { id: 'deployment-group', title: 'the deployment group: blue/green, canary, alarms, automatic rollback', run: deploymentGroup },
+  { id: 'hook-bad-event', title: 'a lifecycle hook answers a bad event with Failed and a reason, without crashing', run: hookRefusesBadEvents },
+  { id: 'live-alias', title: 'the live alias: health check and 20 requests, by the version that answered', run: liveAlias },
+  { id: 'deployments', title: 'recent deployments, rollbacks, and the alias on the last good version', run: deployments },
+];

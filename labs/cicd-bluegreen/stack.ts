@@ -1,0 +1,103 @@
+import * as path from 'node:path';
+import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { BlueGreenPipeline } from '../../lib/bluegreen-pipeline';
+import { SafeNodejsFunction } from '../../lib/core/function';
+import { LabStack, LabStackProps } from '../support/lab-stack';
+
+/** The sample application the pipeline builds and deploys; its files seed the CodeCommit repository. */
+export const SAMPLE_APP_DIR = path.join(__dirname, 'app');
+
+export const CICD_LAB = {
+  aliasName: 'live',
+  functionTimeout: Duration.seconds(5),
+  initialGreeting: 'Hello from Parameter Store',
+} as const;
+
+/**
+ * CI/CD lab: a CodePipeline V2 that builds the sample app from CodeCommit, tests it next to a throw-away
+ * integration-test stack, waits for an approval, then shifts the `live` alias of a Lambda function to the new
+ * version with CodeDeploy (canary 10% for 5 minutes), guarded by hook functions and alarms that roll it back.
+ */
+export class CicdBluegreenLabStack extends LabStack {
+  constructor(scope: Construct, props: LabStackProps) {
+    super(scope, props);
+
+    const artifacts = new s3.Bucket(this, 'Artifacts', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      lifecycleRules: [{ expiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+    Validations.of(artifacts).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Pipeline artifacts, build logs and the build cache of a lab, expiring after 7 days; CloudTrail records who ' +
+        'started executions and builds. Server access logs would need a second bucket for no added lesson.',
+    });
+
+    const app = new SafeNodejsFunction(this, 'SampleApp', {
+      entry: path.join(SAMPLE_APP_DIR, 'src/index.js'),
+      description: 'The sample app of the cicd-bluegreen lab; the pipeline publishes its new versions',
+      timeout: CICD_LAB.functionTimeout,
+    });
+    const alias = app.addAlias(CICD_LAB.aliasName, { description: 'What callers invoke; CodeDeploy shifts it between versions' });
+
+    // Parameter Store (standard tier) is free; a Secrets Manager secret costs $0.40/month, hence behind a flag.
+    const greeting = new ssm.StringParameter(this, 'Greeting', {
+      stringValue: CICD_LAB.initialGreeting,
+      description: 'Greeting the build bakes into the sample app (CodeBuild environment variable of type PARAMETER_STORE)',
+    });
+    const environmentVariables: Record<string, codebuild.BuildEnvironmentVariable> = {
+      GREETING: { type: codebuild.BuildEnvironmentVariableType.PARAMETER_STORE, value: greeting.parameterName },
+      APP_NAME: { type: codebuild.BuildEnvironmentVariableType.PLAINTEXT, value: 'cicd-bluegreen-sample-app' },
+    };
+    let secret: secretsmanager.Secret | undefined;
+    if (this.feature('secret')) {
+      secret = new secretsmanager.Secret(this, 'ApiToken', {
+        description: 'A made-up API token the build reads as API_TOKEN (CodeBuild environment variable of type SECRETS_MANAGER)',
+        generateSecretString: { excludePunctuation: true, passwordLength: 32 },
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'A made-up token for the lesson on SECRETS_MANAGER build variables; nothing accepts it, so there is nothing to rotate.',
+      });
+      environmentVariables.API_TOKEN = { type: codebuild.BuildEnvironmentVariableType.SECRETS_MANAGER, value: secret.secretArn };
+    }
+
+    const delivery = new BlueGreenPipeline(this, 'Delivery', {
+      source: { initialContents: SAMPLE_APP_DIR, branch: 'main' },
+      build: { environmentVariables, reportGroupRemovalPolicy: RemovalPolicy.DESTROY },
+      lambda: { alias, functionTimeout: CICD_LAB.functionTimeout },
+      artifactBucket: artifacts,
+    });
+
+    const repositoryName = delivery.repository!.repositoryName;
+    const outputs: Record<string, string> = {
+      RepositoryName: repositoryName,
+      RepositoryCloneUrlGrc: Fn.join('', ['codecommit::', Aws.REGION, '://', repositoryName]),
+      PipelineName: delivery.pipeline.pipelineName,
+      FunctionName: app.functionName,
+      AliasName: alias.aliasName,
+      DeploymentApplicationName: delivery.lambdaDeploymentGroup!.application.applicationName,
+      DeploymentGroupName: delivery.lambdaDeploymentGroup!.deploymentGroupName,
+      BeforeAllowTrafficHookName: delivery.beforeAllowTrafficHook!.functionName,
+      AfterAllowTrafficHookName: delivery.afterAllowTrafficHook!.functionName,
+      NotificationTopicArn: delivery.notificationTopic!.topicArn,
+      GreetingParameterName: greeting.parameterName,
+      IntegrationTestStackName: delivery.integrationTestStackName!,
+      CodeArtifactDomain: delivery.codeArtifactDomain!.attrName,
+      CodeArtifactRepository: delivery.codeArtifactRepository!.attrName,
+      BuildProjectName: delivery.buildProject.projectName,
+      ArtifactBucketName: artifacts.bucketName,
+    };
+    if (secret) outputs.ApiTokenSecretArn = secret.secretArn;
+    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+  }
+}

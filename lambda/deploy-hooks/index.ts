@@ -1,0 +1,244 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  CodeDeployClient,
+  GetDeploymentCommand,
+  PutLifecycleEventHookExecutionStatusCommand,
+} from '@aws-sdk/client-codedeploy';
+import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * CodeDeploy lifecycle hook for Lambda blue/green deployments. One handler serves both hooks; HOOK says which:
+ *
+ * - `BeforeAllowTraffic`: the alias still points at the old version. Invokes the **target version** directly with a
+ *   health-check event and requires every answer to be healthy and to come from that version.
+ * - `AfterAllowTraffic`: all traffic has shifted. Requires the alias to point at the target version with no weighted
+ *   routing left, and every health check through the alias to be answered by the target version.
+ *
+ * The hook learns the versions from the deployment's AppSpec (GetDeployment), checks that the deployment targets the
+ * function and alias it was configured for, and reports `Succeeded` or `Failed` with
+ * PutLifecycleEventHookExecutionStatus. A check that throws is a `Failed`, never an unhandled rejection: CodeDeploy
+ * would otherwise wait for the hook's one-hour timeout before failing the deployment.
+ */
+
+const logger = new Logger({ serviceName: 'deploy-hooks' });
+
+let codedeployClient: CodeDeployClient | undefined;
+let lambdaClient: LambdaClient | undefined;
+const codedeploy = () => (codedeployClient ??= new CodeDeployClient({}));
+const lambda = () => (lambdaClient ??= new LambdaClient({}));
+
+export type HookName = 'BeforeAllowTraffic' | 'AfterAllowTraffic';
+export type HookStatus = 'Succeeded' | 'Failed';
+
+export interface HookConfig {
+  readonly hook: HookName;
+  /** The function the deployment must target (name, not ARN). */
+  readonly functionName: string;
+  readonly aliasName: string;
+  /** Health-check invocations per hook run. */
+  readonly invocations: number;
+}
+
+export interface HookResult {
+  readonly status: HookStatus;
+  /** Why the hook failed; absent on success. */
+  readonly reason?: string;
+  /** Whether the status reached CodeDeploy (false only when the event named no deployment to report to). */
+  readonly reported: boolean;
+}
+
+/** The event is not a CodeDeploy lifecycle hook event. */
+export class InvalidHookEvent extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidHookEvent';
+  }
+}
+
+/** The hook's configuration (environment) is wrong: a deployment problem, reported as Failed. */
+export class InvalidHookConfig extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidHookConfig';
+  }
+}
+
+/**
+ * CodeDeploy did not accept the status. Rethrown so Lambda's asynchronous retries (CodeDeploy invokes hooks
+ * asynchronously) run the hook again instead of leaving the deployment waiting for the one-hour hook timeout.
+ */
+export class HookReportFailed extends Error {
+  constructor(deploymentId: string, cause: unknown) {
+    super(`could not report the hook status of deployment ${deploymentId}: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'HookReportFailed';
+  }
+}
+
+export interface HookEvent {
+  readonly deploymentId: string;
+  readonly hookExecutionId: string;
+}
+
+const DEPLOYMENT_ID = /^d-[A-Z0-9]{9}$/;
+
+export function parseEvent(event: unknown): HookEvent {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    throw new InvalidHookEvent('the event must be a JSON object with DeploymentId and LifecycleEventHookExecutionId');
+  }
+  const { DeploymentId, LifecycleEventHookExecutionId } = event as Record<string, unknown>;
+  if (typeof DeploymentId !== 'string' || !DEPLOYMENT_ID.test(DeploymentId)) {
+    throw new InvalidHookEvent(`DeploymentId must look like d-XXXXXXXXX, got ${JSON.stringify(DeploymentId)}`);
+  }
+  if (typeof LifecycleEventHookExecutionId !== 'string' || LifecycleEventHookExecutionId.length === 0) {
+    throw new InvalidHookEvent('LifecycleEventHookExecutionId must be a non-empty string');
+  }
+  return { deploymentId: DeploymentId, hookExecutionId: LifecycleEventHookExecutionId };
+}
+
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): HookConfig {
+  const hook = env.HOOK;
+  if (hook !== 'BeforeAllowTraffic' && hook !== 'AfterAllowTraffic') {
+    throw new InvalidHookConfig(`HOOK must be BeforeAllowTraffic or AfterAllowTraffic, got ${JSON.stringify(hook)}`);
+  }
+  const functionName = env.TARGET_FUNCTION_NAME ?? '';
+  const aliasName = env.TARGET_ALIAS_NAME ?? '';
+  const invocations = Number(env.HEALTH_CHECK_INVOCATIONS ?? '3');
+  if (!functionName || !aliasName) throw new InvalidHookConfig('TARGET_FUNCTION_NAME and TARGET_ALIAS_NAME must be set');
+  if (!Number.isInteger(invocations) || invocations < 1 || invocations > 50) {
+    throw new InvalidHookConfig(`HEALTH_CHECK_INVOCATIONS must be a whole number from 1 to 50, got ${env.HEALTH_CHECK_INVOCATIONS}`);
+  }
+  return { hook, functionName, aliasName, invocations };
+}
+
+/** What the AppSpec of a Lambda deployment says: which alias moves from which version to which. */
+export interface LambdaTarget {
+  readonly name: string;
+  readonly alias: string;
+  readonly currentVersion: string;
+  readonly targetVersion: string;
+}
+
+/** Reads the Lambda resource out of an AppSpec (YAML or JSON; JSON is YAML). Throws with the reason. */
+export function targetFromAppSpec(content: string): LambdaTarget {
+  let spec: unknown;
+  try {
+    spec = parseYaml(content);
+  } catch (error) {
+    throw new Error(`the deployment's AppSpec is not valid YAML/JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const resources = (spec as { Resources?: unknown })?.Resources;
+  if (!Array.isArray(resources) || resources.length !== 1) {
+    throw new Error('the AppSpec must list exactly one resource under Resources');
+  }
+  const [resource] = Object.values(resources[0] as Record<string, unknown>) as { Type?: string; Properties?: Record<string, unknown> }[];
+  if (resource?.Type !== 'AWS::Lambda::Function') {
+    throw new Error(`the AppSpec resource is a ${resource?.Type ?? 'nothing'}, not an AWS::Lambda::Function`);
+  }
+  const { Name, Alias, CurrentVersion, TargetVersion } = resource.Properties ?? {};
+  const fields = { Name, Alias, CurrentVersion, TargetVersion };
+  const missing = Object.entries(fields).filter(([, v]) => (typeof v !== 'string' && typeof v !== 'number') || v === '').map(([k]) => k);
+  if (missing.length > 0) throw new Error(`the AppSpec resource lacks ${missing.join(', ')}`);
+  return { name: String(Name), alias: String(Alias), currentVersion: String(CurrentVersion), targetVersion: String(TargetVersion) };
+}
+
+/** The function name inside a name, partial ARN or full ARN. */
+const functionNameOf = (nameOrArn: string) => {
+  const match = /(?:^|:function:)([A-Za-z0-9_-]+)(?::[^:]+)?$/.exec(nameOrArn);
+  return match ? match[1] : nameOrArn;
+};
+
+async function deploymentTarget(deploymentId: string): Promise<LambdaTarget> {
+  const { deploymentInfo } = await codedeploy().send(new GetDeploymentCommand({ deploymentId }));
+  const revision = deploymentInfo?.revision;
+  const content = revision?.appSpecContent?.content ?? revision?.string?.content;
+  if (!content) {
+    throw new Error(`deployment ${deploymentId} has no inline AppSpec (revision type ${revision?.revisionType ?? 'unknown'})`);
+  }
+  return targetFromAppSpec(content);
+}
+
+/** Invokes `qualifier` with a health-check event; returns why it is unhealthy, or undefined when it is healthy. */
+async function healthProblem(config: HookConfig, qualifier: string, expectedVersion: string, attempt: number): Promise<string | undefined> {
+  const response = await lambda().send(
+    new InvokeCommand({
+      FunctionName: config.functionName,
+      Qualifier: qualifier,
+      Payload: Buffer.from(JSON.stringify({ healthCheck: true, hook: config.hook, attempt })),
+    }),
+  );
+  const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
+  if (response.FunctionError) return `${qualifier} returned a function error (${response.FunctionError}): ${text.slice(0, 300)}`;
+  let body: { ok?: unknown; version?: unknown };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return `${qualifier} answered with something that is not JSON: ${text.slice(0, 300)}`;
+  }
+  if (body?.ok !== true) return `${qualifier} reported itself unhealthy: ${text.slice(0, 300)}`;
+  if (String(body.version) !== expectedVersion) {
+    return `${qualifier} was answered by version ${String(body.version)}, expected version ${expectedVersion}`;
+  }
+  return undefined;
+}
+
+/** Runs the hook's checks; returns the reason of the first failure, or undefined when everything passed. */
+export async function runChecks(config: HookConfig, deploymentId: string): Promise<string | undefined> {
+  const target = await deploymentTarget(deploymentId);
+  if (functionNameOf(target.name) !== config.functionName || target.alias !== config.aliasName) {
+    return `deployment ${deploymentId} targets ${target.name}:${target.alias}; this hook checks ${config.functionName}:${config.aliasName}`;
+  }
+  logger.info('checking', { hook: config.hook, deploymentId, ...target });
+
+  if (config.hook === 'AfterAllowTraffic') {
+    const alias = await lambda().send(new GetAliasCommand({ FunctionName: config.functionName, Name: config.aliasName }));
+    const weights = alias.RoutingConfig?.AdditionalVersionWeights ?? {};
+    if (alias.FunctionVersion !== target.targetVersion || Object.keys(weights).length > 0) {
+      return `alias ${config.aliasName} points at version ${alias.FunctionVersion} with extra weights ${JSON.stringify(weights)}; expected all traffic on ${target.targetVersion}`;
+    }
+  }
+  const qualifier = config.hook === 'BeforeAllowTraffic' ? target.targetVersion : config.aliasName;
+  for (let attempt = 1; attempt <= config.invocations; attempt += 1) {
+    const problem = await healthProblem(config, qualifier, target.targetVersion, attempt);
+    if (problem) return `health check ${attempt}/${config.invocations}: ${problem}`;
+  }
+  return undefined;
+}
+
+async function report(event: HookEvent, status: HookStatus): Promise<void> {
+  try {
+    await codedeploy().send(
+      new PutLifecycleEventHookExecutionStatusCommand({
+        deploymentId: event.deploymentId,
+        lifecycleEventHookExecutionId: event.hookExecutionId,
+        status,
+      }),
+    );
+  } catch (error) {
+    throw new HookReportFailed(event.deploymentId, error);
+  }
+}
+
+export async function handler(event: unknown): Promise<HookResult> {
+  let parsed: HookEvent;
+  try {
+    parsed = parseEvent(event);
+  } catch (error) {
+    // Without both ids there is nothing to report to: log why, and let the deployment's hook timeout fail it.
+    const reason = `not a CodeDeploy lifecycle hook event: ${(error as Error).message}`;
+    logger.error(reason, { event });
+    return { status: 'Failed', reason, reported: false };
+  }
+
+  let reason: string | undefined;
+  try {
+    reason = await runChecks(configFromEnvironment(), parsed.deploymentId);
+  } catch (error) {
+    reason = `the check could not run: ${(error as Error).name}: ${(error as Error).message}`;
+  }
+  const status: HookStatus = reason === undefined ? 'Succeeded' : 'Failed';
+  if (reason) logger.error('hook failed', { deploymentId: parsed.deploymentId, reason });
+  else logger.info('hook succeeded', { deploymentId: parsed.deploymentId });
+  await report(parsed, status);
+  return reason === undefined ? { status, reported: true } : { status, reason, reported: true };
+}

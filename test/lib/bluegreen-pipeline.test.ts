@@ -1,0 +1,377 @@
+import * as path from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { BlueGreenPipeline, BlueGreenPipelineProps } from '../../lib/bluegreen-pipeline';
+import { ConstructValidationError } from '../../lib/core/validation';
+import { testApp } from '../support/synth';
+
+type Resource = { Type: string; Properties: Record<string, unknown>; UpdatePolicy?: Record<string, unknown> };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+function newStack() {
+  const stack = new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
+  const fn = new lambda.Function(stack, 'App', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({ ok: true })'),
+  });
+  const alias = fn.addAlias('live');
+  return { stack, fn, alias };
+}
+
+function synth(props: (alias: lambda.Alias, stack: Stack) => BlueGreenPipelineProps) {
+  const { stack, alias, fn } = newStack();
+  const pipeline = new BlueGreenPipeline(stack, 'Delivery', props(alias, stack));
+  const template = Template.fromStack(stack);
+  const resources = template.toJSON().Resources as Record<string, Resource>;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
+  /** Every statement of the policies attached to a role, by the role's logical id. */
+  const statementsOf = (roleId: string) =>
+    ofType('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  return { stack, fn, alias, pipeline, template, resources, ofType, logicalId, statementsOf };
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('the default Lambda target, CodeCommit created', () => {
+  const s = synth((alias) => ({
+    source: { initialContents: path.join(__dirname, '../../labs/cicd-bluegreen/app') },
+    build: {
+      environmentVariables: {
+        GREETING: { type: codebuild.BuildEnvironmentVariableType.PARAMETER_STORE, value: '/app/greeting' },
+        API_TOKEN: { type: codebuild.BuildEnvironmentVariableType.SECRETS_MANAGER, value: 'app/api-token:token' },
+        STAGE: { value: 'test' },
+      },
+    },
+    lambda: { alias, functionTimeout: Duration.seconds(5) },
+  }));
+  const [, pipeline] = s.ofType('AWS::CodePipeline::Pipeline')[0];
+  const stages = pipeline.Properties.Stages as { Name: string; Actions: { Name: string; RunOrder: number; ActionTypeId: { Category: string; Provider: string }; Configuration: Record<string, unknown> }[] }[];
+
+  test('a V2 pipeline, queued, with the stages in order and the action categories of each', () => {
+    expect(pipeline.Properties).toMatchObject({ PipelineType: 'V2', ExecutionMode: 'QUEUED' });
+    expect(stages.map((st) => [st.Name, st.Actions.map((a) => `${a.RunOrder}:${a.ActionTypeId.Category}/${a.ActionTypeId.Provider}`)])).toEqual([
+      ['Source', ['1:Source/CodeCommit']],
+      ['Build', ['1:Build/CodeBuild']],
+      ['Test', ['1:Deploy/CloudFormation', '2:Test/CodeBuild', '3:Deploy/CloudFormation']],
+      ['Approval', ['1:Approval/Manual']],
+      ['Deploy', ['1:Build/CodeBuild']],
+    ]);
+  });
+
+  test('the CloudFormation actions create the integration-test stack, then delete it after the smoke tests', () => {
+    const [create, smoke, remove] = stages[2].Actions;
+    expect(create.Configuration).toMatchObject({ ActionMode: 'CREATE_UPDATE', TemplatePath: 'BuildOutput::integration-test.template.json' });
+    expect(remove.Configuration).toMatchObject({ ActionMode: 'DELETE_ONLY' });
+    expect(remove.Configuration.StackName).toEqual(create.Configuration.StackName);
+    expect(JSON.parse(smoke.Configuration.EnvironmentVariables as string)).toEqual(
+      expect.arrayContaining([{ name: 'INTEGRATION_PARAMETER', type: 'PLAINTEXT', value: '#{IntegrationTest.ParameterName}' }]),
+    );
+    // The CloudFormation role may only manage the stack's own parameters.
+    const roleId = (create.Configuration.RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    const statements = s.statementsOf(roleId);
+    expect(statements.flatMap(actionsOf).every((a) => a.startsWith('ssm:'))).toBe(true);
+    expect(JSON.stringify(statements.map((st) => st.Resource))).toMatch(/:parameter\/",\{"Fn::Join":\["-",\[\{"Ref":"AWS::StackName"\},"Delivery-integration-test"\]\]\},"\/\*"/);
+  });
+
+  test('the approval notifies the notifications topic and shows the release', () => {
+    const approve = stages[3].Actions[0];
+    expect(approve.Configuration.NotificationArn).toEqual({ Ref: s.logicalId(s.pipeline.notificationTopic as sns.Topic) });
+    expect(approve.Configuration.CustomData).toContain('#{Build.RELEASE}');
+  });
+
+  test('the build project: source buildspec, every environment variable type, S3 cache, logs to CloudWatch and S3', () => {
+    const project = s.resources[s.logicalId(s.pipeline.buildProject)].Properties;
+    expect(project.Source).toMatchObject({ Type: 'CODEPIPELINE', BuildSpec: 'buildspec.yml' });
+    const variables = (project.Environment as { EnvironmentVariables: { Name: string; Type: string }[] }).EnvironmentVariables;
+    expect(Object.fromEntries(variables.map((v) => [v.Name, v.Type]))).toMatchObject({
+      GREETING: 'PARAMETER_STORE',
+      API_TOKEN: 'SECRETS_MANAGER',
+      STAGE: 'PLAINTEXT',
+      CODEARTIFACT_DOMAIN: 'PLAINTEXT',
+      CODEARTIFACT_REPOSITORY: 'PLAINTEXT',
+    });
+    expect(project.Cache).toMatchObject({ Type: 'S3', Location: { 'Fn::Join': ['/', [{ Ref: s.logicalId(s.pipeline.artifactBucket) }, 'build-cache']] } });
+    expect(project.LogsConfig).toMatchObject({
+      CloudWatchLogs: { Status: 'ENABLED', GroupName: { Ref: s.logicalId(s.pipeline.buildLogGroup) } },
+      S3Logs: { Status: 'ENABLED', EncryptionDisabled: false },
+    });
+    // CDK grants read access to the parameter and the secret the variables name.
+    const statements = s.statementsOf((project.ServiceRole as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]);
+    expect(statements.flatMap(actionsOf)).toEqual(expect.arrayContaining(['ssm:GetParameters', 'secretsmanager:GetSecretValue']));
+  });
+
+  test('report groups are created in the stack with the names CodeBuild gives <project>-<key>', () => {
+    const groups = s.ofType('AWS::CodeBuild::ReportGroup').map(([, r]) => r.Properties);
+    expect(groups).toHaveLength(2);
+    expect(groups.map((g) => g.Name)).toEqual([
+      { 'Fn::Join': ['-', [{ Ref: 'AWS::StackName' }, 'Delivery-build-unit-tests']] },
+      { 'Fn::Join': ['-', [{ Ref: 'AWS::StackName' }, 'Delivery-test-smoke-tests']] },
+    ]);
+    // and the projects carry the matching names
+    expect(s.resources[s.logicalId(s.pipeline.buildProject)].Properties.Name).toEqual({ 'Fn::Join': ['-', [{ Ref: 'AWS::StackName' }, 'Delivery-build']] });
+    expect(groups.every((g) => g.Type === 'TEST')).toBe(true);
+  });
+
+  test('the deployment group: blue/green with traffic control, canary 10% for 5 minutes, two alarms, automatic rollback', () => {
+    const [, group] = s.ofType('AWS::CodeDeploy::DeploymentGroup')[0];
+    expect(group.Properties).toMatchObject({
+      DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+      DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
+      AlarmConfiguration: { Enabled: true, Alarms: [{ Name: { Ref: expect.any(String) } }, { Name: { Ref: expect.any(String) } }] },
+      AutoRollbackConfiguration: { Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'] },
+    });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors', Statistic: 'Sum', Period: 60, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: Match.arrayWith([{ Name: 'Resource', Value: Match.anyValue() }]),
+    });
+    // 80% of the 5 s function timeout.
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 4000 });
+  });
+
+  test('the hooks are wired to the alias and may report only to this deployment group', () => {
+    const alias = s.resources[s.logicalId(s.alias)];
+    expect(alias.UpdatePolicy).toEqual({
+      CodeDeployLambdaAliasUpdate: {
+        ApplicationName: { Ref: expect.any(String) },
+        DeploymentGroupName: { Ref: s.logicalId(s.pipeline.lambdaDeploymentGroup!) },
+        BeforeAllowTrafficHook: { Ref: s.logicalId(s.pipeline.beforeAllowTrafficHook!) },
+        AfterAllowTrafficHook: { Ref: s.logicalId(s.pipeline.afterAllowTrafficHook!) },
+      },
+    });
+    for (const [hook, name] of [[s.pipeline.beforeAllowTrafficHook!, 'BeforeAllowTraffic'], [s.pipeline.afterAllowTrafficHook!, 'AfterAllowTraffic']] as const) {
+      const fn = s.resources[s.logicalId(hook)].Properties;
+      expect((fn.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+        HOOK: name,
+        TARGET_FUNCTION_NAME: { Ref: s.logicalId(s.fn) },
+        TARGET_ALIAS_NAME: 'live',
+      });
+      const statements = s.statementsOf((fn.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]);
+      const codedeploy = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('codedeploy:')));
+      expect(codedeploy.flatMap(actionsOf).sort()).toEqual(['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus']);
+      for (const st of codedeploy) {
+        // arn:...:deploymentgroup:<application>/<this group>
+        expect(JSON.stringify(st.Resource)).toContain(`:deploymentgroup:`);
+        expect(JSON.stringify(st.Resource)).toContain(s.logicalId(s.pipeline.lambdaDeploymentGroup!));
+      }
+      const invoke = statements.find((st) => actionsOf(st).includes('lambda:InvokeFunction'));
+      expect(invoke?.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [s.logicalId(s.fn), 'Arn'] }, ':*']] });
+    }
+  });
+
+  test('the deploy project publishes a version and starts a deployment in this group only', () => {
+    const project = s.resources[s.logicalId(s.pipeline.deployProject!)].Properties;
+    const buildspec = JSON.parse((project.Source as { BuildSpec: string }).BuildSpec);
+    expect(buildspec.phases.build.commands[0]).toContain('aws deploy create-deployment');
+    expect(buildspec.phases.build.commands[0]).toContain('aws lambda publish-version');
+    const statements = s.statementsOf((project.ServiceRole as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]);
+    const create = statements.find((st) => actionsOf(st).includes('codedeploy:CreateDeployment'))!;
+    expect(JSON.stringify(create.Resource)).toContain(s.logicalId(s.pipeline.lambdaDeploymentGroup!));
+    const update = statements.find((st) => actionsOf(st).includes('lambda:UpdateFunctionCode'))!;
+    expect(JSON.stringify(update.Resource)).toContain(s.logicalId(s.fn));
+    expect(JSON.stringify(update.Resource)).not.toContain('*');
+  });
+
+  test('EventBridge rules: failed builds, failed executions, failed deployments, package versions; a FailedBuilds alarm', () => {
+    const patterns = s.ofType('AWS::Events::Rule').map(([, r]) => r.Properties.EventPattern as Record<string, unknown>);
+    const bySource = Object.fromEntries(patterns.map((p) => [(p.source as string[])[0], p]));
+    expect(bySource['aws.codebuild']).toMatchObject({ 'detail-type': ['CodeBuild Build State Change'], detail: { 'build-status': ['FAILED'] } });
+    expect((bySource['aws.codebuild'].detail as { 'project-name': unknown[] })['project-name']).toHaveLength(3);
+    expect(bySource['aws.codepipeline']).toMatchObject({
+      'detail-type': ['CodePipeline Pipeline Execution State Change'],
+      detail: { state: ['FAILED'], pipeline: [{ Ref: s.logicalId(s.pipeline.pipeline) }] },
+    });
+    expect(bySource['aws.codedeploy']).toMatchObject({ detail: { state: ['FAILURE', 'STOP'] } });
+    expect(bySource['aws.codeartifact']).toMatchObject({ 'detail-type': ['CodeArtifact Package Version State Change'] });
+    expect(bySource['aws.codecommit']).toBeDefined(); // the source trigger
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/CodeBuild', MetricName: 'FailedBuilds', Threshold: 1,
+      AlarmActions: [{ Ref: s.logicalId(s.pipeline.notificationTopic as sns.Topic) }],
+    });
+  });
+
+  test('CodeArtifact: a domain, an npm proxy upstream, the app repository; the build may only read it', () => {
+    s.template.hasResourceProperties('AWS::CodeArtifact::Repository', { ExternalConnections: ['public:npmjs'] });
+    s.template.hasResourceProperties('AWS::CodeArtifact::Repository', { Upstreams: [{ 'Fn::GetAtt': [Match.anyValue(), 'Name'] }] });
+    const project = s.resources[s.logicalId(s.pipeline.buildProject)].Properties;
+    const statements = s.statementsOf((project.ServiceRole as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]);
+    const codeartifact = statements.flatMap(actionsOf).filter((a) => a.startsWith('codeartifact:'));
+    expect([...new Set(codeartifact)].sort()).toEqual(['codeartifact:GetAuthorizationToken', 'codeartifact:GetRepositoryEndpoint', 'codeartifact:ReadFromRepository']);
+    const bearer = statements.find((st) => actionsOf(st).includes('sts:GetServiceBearerToken'))!;
+    expect(bearer.Condition).toEqual({ StringEquals: { 'sts:AWSServiceName': 'codeartifact.amazonaws.com' } });
+  });
+
+  test('least privilege: no service-wide actions, Resource "*" only where the API has no resource ARN', () => {
+    const statements = s.ofType('AWS::IAM::Policy').flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    expect(statements.flatMap(actionsOf).filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+    const starActions = statements.filter((st) => st.Resource === '*').flatMap(actionsOf);
+    expect([...new Set(starActions)].sort()).toEqual(['sts:GetServiceBearerToken', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+  });
+
+  test('the created repository is seeded with the given folder, on branch main', () => {
+    s.template.hasResourceProperties('AWS::CodeCommit::Repository', { Code: { BranchName: 'main', S3: Match.anyValue() } });
+  });
+});
+
+describe('sources', () => {
+  test('an existing CodeCommit repository is used as is', () => {
+    const s = synth((alias, stack) => ({ source: { repository: codecommit.Repository.fromRepositoryName(stack, 'Repo', 'existing') }, lambda: { alias } }));
+    expect(s.ofType('AWS::CodeCommit::Repository')).toHaveLength(0);
+    s.template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+      Stages: Match.arrayWith([Match.objectLike({ Name: 'Source', Actions: [Match.objectLike({ Configuration: Match.objectLike({ RepositoryName: 'existing' }) })] })]),
+    });
+  });
+
+  test('an S3 source starts on new object versions through EventBridge, without polling or a trail', () => {
+    const s = synth((alias, stack) => ({
+      source: { bucket: new s3.Bucket(stack, 'Sources', { versioned: true, eventBridgeEnabled: true }), objectKey: 'app.zip' },
+      lambda: { alias },
+    }));
+    s.template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+      Stages: Match.arrayWith([Match.objectLike({ Name: 'Source', Actions: [Match.objectLike({ ActionTypeId: Match.objectLike({ Provider: 'S3' }), Configuration: Match.objectLike({ S3ObjectKey: 'app.zip', PollForSourceChanges: false }) })] })]),
+    });
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { bucket: { name: [{ Ref: Match.anyValue() }] }, object: { key: ['app.zip'] } } },
+    });
+    expect(s.ofType('AWS::CloudTrail::Trail')).toHaveLength(0);
+  });
+
+  test('a CodeConnections source uses the connection', () => {
+    const connectionArn = 'arn:aws:codeconnections:us-east-1:123456789012:connection/abc';
+    const s = synth((alias) => ({ source: { connection: { connectionArn, owner: 'me', repo: 'app' } }, lambda: { alias }, build: { codeArtifact: false } }));
+    s.template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+      Stages: Match.arrayWith([Match.objectLike({ Name: 'Source', Actions: [Match.objectLike({ ActionTypeId: Match.objectLike({ Provider: 'CodeStarSourceConnection' }), Configuration: Match.objectLike({ ConnectionArn: connectionArn, FullRepositoryId: 'me/app', BranchName: 'main' }) })] })]),
+    });
+    expect(s.ofType('AWS::CodeArtifact::Domain')).toHaveLength(0);
+  });
+});
+
+describe('options', () => {
+  test('a custom linear shift creates its own deployment configuration; no approval; local cache', () => {
+    const s = synth((alias) => ({
+      lambda: { alias, trafficShift: { type: 'linear', percentage: 25, interval: Duration.minutes(2) } },
+      approval: false,
+      integrationTestStack: false,
+      build: { cache: 'local' },
+    }));
+    s.template.hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', {
+      ComputePlatform: 'Lambda',
+      TrafficRoutingConfig: { Type: 'TimeBasedLinear', TimeBasedLinear: { LinearPercentage: 25, LinearInterval: 2 } },
+    });
+    const [, pipeline] = s.ofType('AWS::CodePipeline::Pipeline')[0];
+    expect((pipeline.Properties.Stages as { Name: string }[]).map((st) => st.Name)).toEqual(['Source', 'Build', 'Test', 'Deploy']);
+    s.template.hasResourceProperties('AWS::CodeBuild::Project', { Cache: { Type: 'LOCAL', Modes: ['LOCAL_SOURCE_CACHE', 'LOCAL_CUSTOM_CACHE'] } });
+  });
+
+  test('all-at-once uses the predefined configuration; the approval can e-mail instead of the topic', () => {
+    const s = synth((alias) => ({ lambda: { alias, trafficShift: { type: 'all-at-once' } }, approval: { emails: ['lead@example.com'] }, notifications: false }));
+    s.template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce' });
+    expect(s.ofType('AWS::SNS::Topic')).toHaveLength(1); // the approval's own e-mail topic, made by CDK
+    expect(s.ofType('AWS::Events::Rule').map(([, r]) => (r.Properties.EventPattern as { source: string[] }).source[0])).toEqual(['aws.codecommit']);
+  });
+});
+
+describe('ECS blue/green target', () => {
+  test('wires both target groups, the production and test listeners', () => {
+    const { stack, alias } = newStack();
+    void alias;
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
+    const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+    const blue = new elbv2.ApplicationTargetGroup(stack, 'Blue', { vpc, port: 80, targetType: elbv2.TargetType.IP });
+    const green = new elbv2.ApplicationTargetGroup(stack, 'Green', { vpc, port: 80, targetType: elbv2.TargetType.IP });
+    const listener = alb.addListener('Prod', { port: 80, defaultTargetGroups: [blue] });
+    const testListener = alb.addListener('TestListener', { port: 8080, defaultTargetGroups: [green] });
+    const service = ecs.FargateService.fromFargateServiceAttributes(stack, 'Service', {
+      serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/cluster/app',
+      cluster: ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'cluster', vpc }),
+    });
+    const pipeline = new BlueGreenPipeline(stack, 'Delivery', { ecs: { service, blueTargetGroup: blue, greenTargetGroup: green, listener, testListener } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
+      LoadBalancerInfo: {
+        TargetGroupPairInfoList: [{
+          TargetGroups: [{ Name: Match.anyValue() }, { Name: Match.anyValue() }],
+          ProdTrafficRoute: { ListenerArns: [{ Ref: stack.getLogicalId(listener.node.defaultChild as never) }] },
+          TestTrafficRoute: { ListenerArns: [{ Ref: stack.getLogicalId(testListener.node.defaultChild as never) }] },
+        }],
+      },
+    });
+    template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+      Stages: Match.arrayWith([Match.objectLike({ Name: 'Deploy', Actions: [Match.objectLike({ ActionTypeId: Match.objectLike({ Category: 'Deploy', Provider: 'CodeDeployToECS' }) })] })]),
+    });
+    expect(pipeline.deployProject).toBeUndefined();
+  });
+});
+
+describe('bad input fails synth with every problem at once', () => {
+  const errorOf = (props: (alias: lambda.Alias, stack: Stack) => BlueGreenPipelineProps) => {
+    const { stack, alias } = newStack();
+    try {
+      new BlueGreenPipeline(stack, 'Delivery', props(alias, stack));
+    } catch (error) {
+      return error as ConstructValidationError;
+    }
+    throw new Error('expected a validation error');
+  };
+
+  test('ECS without a test listener, canary out of range, an approval notifying nobody, a repository and an S3 source', () => {
+    const error = errorOf((alias, stack) => {
+      const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['us-east-1a'] });
+      const tg = (id: string) => elbv2.ApplicationTargetGroup.fromTargetGroupAttributes(stack, id, { targetGroupArn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${id}/1` });
+      const listener = elbv2.ApplicationListener.fromApplicationListenerAttributes(stack, 'Listener', {
+        listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/2',
+        securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-1'),
+      });
+      const service = ecs.FargateService.fromFargateServiceAttributes(stack, 'Service', {
+        serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/cluster/app',
+        cluster: ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'cluster', vpc }),
+      });
+      return {
+        source: { repository: codecommit.Repository.fromRepositoryName(stack, 'Repo', 'r'), bucket: s3.Bucket.fromBucketName(stack, 'B', 'sources-bucket'), objectKey: 'a.zip' },
+        lambda: { alias, trafficShift: { type: 'canary', percentage: 100, interval: Duration.seconds(30) } },
+        ecs: { service, blueTargetGroup: tg('Blue'), greenTargetGroup: tg('Green'), listener },
+        approval: {},
+        notifications: false,
+      };
+    });
+    expect(error).toBeInstanceOf(ConstructValidationError);
+    expect(error.message).toBe(
+      [
+        'Test/Delivery: 6 problems in props:',
+        '  - [BlueGreenPipeline.SourceConflict] give one source, not repository and bucket (S3)',
+        '  - [BlueGreenPipeline.TargetConflict] give one deploy target, lambda or ecs, not both',
+        '  - [BlueGreenPipeline.EcsWithoutTestListener] an ECS blue/green target needs testListener, where the new task set answers before production traffic moves',
+        '  - [BlueGreenPipeline.TrafficPercentageRange] canary percentage must be a whole number from 1 to 99, got 100',
+        '  - [BlueGreenPipeline.TrafficIntervalRange] canary interval must be whole minutes from 1 to 2880 (2 days), got 0.5 minutes',
+        '  - [BlueGreenPipeline.ApprovalWithoutNotification] the manual approval notifies nobody: give approval.topic or approval.emails, or keep notifications on',
+      ].join('\n'),
+    );
+  });
+
+  test.each<[string, (alias: lambda.Alias, stack: Stack) => BlueGreenPipelineProps, string]>([
+    ['no target', () => ({}), '[BlueGreenPipeline.NoTarget] give a deploy target: lambda (an alias) or ecs (a service)'],
+    ['an S3 source without a key', (alias, stack) => ({ source: { bucket: s3.Bucket.fromBucketName(stack, 'B', 'sources-bucket') }, lambda: { alias } }), '[BlueGreenPipeline.S3SourceNeedsKey]'],
+    ['a key without a bucket', (alias) => ({ source: { objectKey: 'a.zip' }, lambda: { alias } }), '[BlueGreenPipeline.KeyWithoutBucket]'],
+    ['initial contents for an existing repository', (alias, stack) => ({ source: { repository: codecommit.Repository.fromRepositoryName(stack, 'R', 'r'), initialContents: '.' }, lambda: { alias } }), '[BlueGreenPipeline.InitialContentsNeedsCreatedRepository]'],
+    ['a canary of 0%', (alias) => ({ lambda: { alias, trafficShift: { type: 'canary', percentage: 0, interval: Duration.minutes(5) } } }), 'canary percentage must be a whole number from 1 to 99, got 0'],
+    ['a linear step of 2.5%', (alias) => ({ lambda: { alias, trafficShift: { type: 'linear', percentage: 2.5, interval: Duration.minutes(1) } } }), 'linear percentage must be a whole number from 1 to 99, got 2.5'],
+    ['a canary without an interval', (alias) => ({ lambda: { alias, trafficShift: { type: 'canary', percentage: 10 } } }), 'canary interval must be whole minutes from 1 to 2880 (2 days), got none'],
+    ['a 3-day canary', (alias) => ({ lambda: { alias, trafficShift: { type: 'canary', percentage: 10, interval: Duration.days(3) } } }), 'got 4320 minutes'],
+    ['a linear shift over 2 days', (alias) => ({ lambda: { alias, trafficShift: { type: 'linear', percentage: 1, interval: Duration.minutes(30) } } }), '[BlueGreenPipeline.TrafficShiftTooLong] linear 1% every 30 minutes waits 2970 minutes in all'],
+    ['60 health checks', (alias) => ({ lambda: { alias, healthCheckInvocations: 60 } }), '[BlueGreenPipeline.HealthCheckInvocationsRange]'],
+  ])('%s', (_name, props, message) => {
+    expect(errorOf(props).message).toContain(message);
+  });
+});
