@@ -4,6 +4,8 @@ import { SnsFanoutLabStack } from './sns-fanout/stack';
 import { StepfunctionsErrorsLabStack } from './stepfunctions-errors/stack';
 import { StepfunctionsCallbackLabStack } from './stepfunctions-callback/stack';
 import { CicdBluegreenLabStack } from './cicd-bluegreen/stack';
+import { DynamodbStreamsLabStack } from './dynamodb-streams/stack';
+import { DynamodbModellingLabStack } from './dynamodb-modelling/stack';
 import { SqsLabStack } from './sqs/stack';
 
 /** An optional part of a lab that bills while idle; off unless its context flag is set. */
@@ -137,6 +139,61 @@ export const LABS: readonly LabDefinition[] = [
       },
     ],
     stack: CicdBluegreenLabStack,
+  },
+  {
+    id: 'dynamodb-streams',
+    title: 'DynamoDB Streams to Lambda: a materialized view, TTL deletes, poison records, exactly-once updates',
+    stackName: 'DynamodbStreamsLab',
+    seedTopics: ['002: Dynamo DB Streams', '002: DynamoDB (TTL, transactions)'],
+    idleCostUsdPerMonth: 0,
+    features: [
+      {
+        name: 'alarms',
+        description: 'an iterator-age alarm on the stream consumer, notifying an SNS topic',
+        idleCostUsdPerMonth: 0.1,
+      },
+    ],
+    stack: DynamodbStreamsLabStack,
+  },
+  {
+    id: 'dynamodb-modelling',
+    title: 'DynamoDB data modelling: keys, LSI and GSI, Query and Scan, capacity, transactions, fine-grained access',
+    stackName: 'DynamodbModellingLab',
+    seedTopics: [
+      '002: DynamoDB',
+      '002: Query or Scan',
+      '002: Provisioned Throughput',
+      '002: DyanamoDB Accellerator (DAX) or Elasticache',
+      '002: Creating DynamoDB',
+    ],
+    // The provisioned table: 1 RCU + 1 WCU ($0.57) and the 8 alarms auto scaling creates ($0.80); free-tier eligible.
+    idleCostUsdPerMonth: 1.37,
+    features: [
+      {
+        name: 'replica',
+        description: 'a global table replica of the Orders table in a second Region (us-west-2 unless replicaRegion is given)',
+        idleCostUsdPerMonth: 0,
+      },
+      {
+        name: 'cmk',
+        description: 'a customer managed KMS key for the Products table instead of the AWS managed key',
+        idleCostUsdPerMonth: 1,
+      },
+      {
+        name: 'dax',
+        description: 'a one-node DAX cluster (dax.t3.small) in an isolated VPC in front of the Orders table',
+        idleCostUsdPerMonth: 29.2,
+      },
+    ],
+    parameters: [
+      {
+        name: 'replicaRegion',
+        description: 'the Region of the Orders replica, with -c dynamodb-modelling:replica=true (default us-west-2)',
+        pattern: /^[a-z]{2}(-gov)?-[a-z]+-\d$/,
+        expected: 'a Region name such as eu-west-1',
+      },
+    ],
+    stack: DynamodbModellingLabStack,
   },
 ];
 

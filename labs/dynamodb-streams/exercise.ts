@@ -1,0 +1,242 @@
+import {
+  BatchWriteItemCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand as DocQueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DeleteMessageCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { check, elapsedSeconds, ExerciseContext, ExerciseStep, lazyClient, requireOutput, runId } from '../support/exercise';
+import { STREAMS_LAB } from './stack';
+import { DynamoDbStreamsApi } from './streams-api';
+
+// Created on first use, so AWS_ENDPOINT_URL* and credentials set by a caller (or a test) are honoured.
+const dynamo = lazyClient((config) => new DynamoDBClient(config), 'DYNAMODB');
+let documentClient: DynamoDBDocumentClient | undefined;
+const docs = () => (documentClient ??= DynamoDBDocumentClient.from(dynamo()));
+const sqs = lazyClient((config) => new SQSClient(config), 'SQS');
+const lambda = lazyClient((config) => new LambdaClient(config), 'LAMBDA');
+let streamsApi: DynamoDbStreamsApi | undefined;
+const streams = () => (streamsApi ??= new DynamoDbStreamsApi(dynamo().config));
+
+const customer = (step: string) => `${runId}-${step}`;
+const orderKey = (customerId: string, orderId: string) => ({ customerId, sk: `${STREAMS_LAB.orderPrefix}${orderId}` });
+
+interface Totals {
+  orderCount: number;
+  totalCents: number;
+  cancelledCount: number;
+  expiredCount: number;
+}
+
+async function totalsOf(viewTable: string, customerId: string): Promise<Totals | undefined> {
+  const { Item } = await docs().send(new GetCommand({ TableName: viewTable, Key: { customerId, entry: 'TOTALS' }, ConsistentRead: true }));
+  if (!Item) return undefined;
+  return {
+    orderCount: Number(Item.orderCount ?? 0),
+    totalCents: Number(Item.totalCents ?? 0),
+    cancelledCount: Number(Item.cancelledCount ?? 0),
+    expiredCount: Number(Item.expiredCount ?? 0),
+  };
+}
+
+/** Polls the view until the customer's totals include `expected`, or fails the check after `timeoutSeconds`. */
+async function waitForTotals(
+  { outputs, log }: ExerciseContext,
+  customerId: string,
+  expected: Partial<Totals>,
+  timeoutSeconds = 60,
+): Promise<Totals> {
+  const viewTable = requireOutput(outputs, 'ViewTableName');
+  const started = Date.now();
+  let totals: Totals | undefined;
+  while (Date.now() - started < timeoutSeconds * 1000) {
+    totals = await totalsOf(viewTable, customerId);
+    if (totals && Object.entries(expected).every(([key, value]) => totals?.[key as keyof Totals] === value)) {
+      log(`  view for ${customerId} after ${elapsedSeconds(started)} s: ${JSON.stringify(totals)}`);
+      return totals;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  check(false, `the view of ${customerId} did not reach ${JSON.stringify(expected)} within ${timeoutSeconds} s; it is ${JSON.stringify(totals)}`);
+}
+
+async function putOrder(ordersTable: string, customerId: string, orderId: string, amountCents: number, extra: object = {}) {
+  await docs().send(new PutCommand({ TableName: ordersTable, Item: { ...orderKey(customerId, orderId), amountCents, ...extra } }));
+}
+
+async function materializedView(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const ordersTable = requireOutput(outputs, 'OrdersTableName');
+  const customerId = customer('view');
+  await docs().send(new PutCommand({ TableName: ordersTable, Item: { customerId, sk: 'PROFILE', name: 'Ada' } }));
+  log(`put a profile item (sk=PROFILE) for ${customerId}: the event filter keeps it away from the function`);
+  const amounts = { a: 1250, b: 899, c: 4000 };
+  for (const [orderId, amountCents] of Object.entries(amounts)) await putOrder(ordersTable, customerId, orderId, amountCents);
+  log(`put 3 orders (${Object.values(amounts).join(' + ')} cents); the stream carries each INSERT to the function`);
+  await waitForTotals(context, customerId, { orderCount: 3, totalCents: 6149 });
+  log('the view table now answers "how much has this customer ordered" with one GetItem instead of a Query + sum');
+}
+
+async function changeAndCancel(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const ordersTable = requireOutput(outputs, 'OrdersTableName');
+  const customerId = customer('change');
+  await putOrder(ordersTable, customerId, 'a', 1000);
+  await putOrder(ordersTable, customerId, 'b', 500);
+  await waitForTotals(context, customerId, { orderCount: 2, totalCents: 1500 });
+  await docs().send(
+    new UpdateCommand({
+      TableName: ordersTable,
+      Key: orderKey(customerId, 'a'),
+      UpdateExpression: 'SET amountCents = :amount',
+      ExpressionAttributeValues: { ':amount': 1500 },
+    }),
+  );
+  log('changed order a from 1000 to 1500 cents: a MODIFY record with the old and the new image; the view adds +500');
+  await waitForTotals(context, customerId, { orderCount: 2, totalCents: 2000 });
+  await docs().send(new DeleteCommand({ TableName: ordersTable, Key: orderKey(customerId, 'b') }));
+  log('deleted order b: a REMOVE record without userIdentity, made by a caller, so the order counts as cancelled');
+  await waitForTotals(context, customerId, { orderCount: 1, totalCents: 1500, cancelledCount: 1, expiredCount: 0 });
+}
+
+async function timeToLive(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const ordersTable = requireOutput(outputs, 'OrdersTableName');
+  const { TimeToLiveDescription: ttl } = await dynamo().send(new DescribeTimeToLiveCommand({ TableName: ordersTable }));
+  log(`TTL on the orders table: ${ttl?.TimeToLiveStatus} on attribute ${ttl?.AttributeName}`);
+  check(
+    ttl?.TimeToLiveStatus === 'ENABLED' && ttl.AttributeName === STREAMS_LAB.ttlAttribute,
+    `expected TTL ENABLED on ${STREAMS_LAB.ttlAttribute}, found ${JSON.stringify(ttl)}`,
+  );
+
+  const customerId = customer('ttl');
+  const now = Math.floor(Date.now() / 1000);
+  await putOrder(ordersTable, customerId, 'old', 300, { [STREAMS_LAB.ttlAttribute]: now - 24 * 3600 });
+  await putOrder(ordersTable, customerId, 'new', 700, { [STREAMS_LAB.ttlAttribute]: now + 365 * 24 * 3600 });
+  log(`put order "old" that expired a day ago (${STREAMS_LAB.ttlAttribute}=${now - 24 * 3600}, epoch seconds) and order "new" expiring in a year`);
+  await waitForTotals(context, customerId, { orderCount: 2, totalCents: 1000 });
+
+  const all = await docs().send(
+    new DocQueryCommand({ TableName: ordersTable, KeyConditionExpression: 'customerId = :c', ExpressionAttributeValues: { ':c': customerId } }),
+  );
+  const live = await docs().send(
+    new DocQueryCommand({
+      TableName: ordersTable,
+      KeyConditionExpression: 'customerId = :c',
+      FilterExpression: 'attribute_not_exists(#ttl) OR #ttl > :now',
+      ExpressionAttributeNames: { '#ttl': STREAMS_LAB.ttlAttribute },
+      ExpressionAttributeValues: { ':c': customerId, ':now': now },
+    }),
+  );
+  const ids = (items: Record<string, unknown>[] = []) => items.map((i) => String(i.sk).replace(STREAMS_LAB.orderPrefix, '')).sort();
+  log(`Query without a filter: ${JSON.stringify(ids(all.Items))}; with "${STREAMS_LAB.ttlAttribute} > now": ${JSON.stringify(ids(live.Items))}`);
+  check(ids(live.Items).join() === 'new', `the filtered query returned ${JSON.stringify(ids(live.Items))}, expected only "new"`);
+  log(
+    'the expired order is still stored and readable: TTL deletes in the background, best effort, typically within ' +
+      'two days of expiry, so reads must filter expired items themselves. When DynamoDB deletes it, the stream carries a REMOVE ' +
+      'with userIdentity {type: Service, principalId: dynamodb.amazonaws.com}: the function counts it in ' +
+      'expiredCount and keeps it in the totals (an archived order is not a cancelled one).',
+  );
+}
+
+interface FailureRecord {
+  requestContext: { condition: string; approximateInvokeCount: number };
+  DDBStreamBatchInfo: { streamArn: string; shardId: string; startSequenceNumber: string; endSequenceNumber: string; batchSize: number; approximateArrivalOfFirstRecord: string };
+}
+
+async function poisonRecord(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const ordersTable = requireOutput(outputs, 'OrdersTableName');
+  const streamArn = requireOutput(outputs, 'OrdersStreamArn');
+  const queueUrl = requireOutput(outputs, 'OnFailureQueueUrl');
+  const customerId = customer('poison');
+  const item = (orderId: string, amount: { N: string } | { S: string }) => ({
+    PutRequest: { Item: { customerId: { S: customerId }, sk: { S: `${STREAMS_LAB.orderPrefix}${orderId}` }, amountCents: amount } },
+  });
+  const started = Date.now();
+  await dynamo().send(
+    new BatchWriteItemCommand({
+      RequestItems: { [ordersTable]: [item('good-1', { N: '1000' }), item('bad', { S: 'twelve' }), item('good-2', { N: '2000' })] },
+    }),
+  );
+  log('wrote 3 orders in one BatchWriteItem; order "bad" has amountCents "twelve", a string: the function fails on it every time');
+  await waitForTotals(context, customerId, { orderCount: 2, totalCents: 3000 }, 120);
+  log('both good orders are in the view: the records before the bad one were kept, the ones after it were retried without it');
+
+  const timeoutSeconds = 240;
+  let failure: FailureRecord | undefined;
+  while (!failure && Date.now() - started < timeoutSeconds * 1000) {
+    const { Messages = [] } = await sqs().send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 }));
+    for (const message of Messages as Message[]) {
+      const body = JSON.parse(message.Body ?? '{}') as FailureRecord;
+      const info = body.DDBStreamBatchInfo;
+      const ours = info?.streamArn === streamArn && Date.parse(info.approximateArrivalOfFirstRecord) >= started - 60_000;
+      if (!ours) continue;
+      failure = body;
+      await sqs().send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+  check(failure !== undefined, `no failure record of this run reached the on-failure queue within ${timeoutSeconds} s`);
+  const info = failure.DDBStreamBatchInfo;
+  log(
+    `on-failure queue: condition=${failure.requestContext.condition}, invocations=${failure.requestContext.approximateInvokeCount}, ` +
+      `batchSize=${info.batchSize}, sequence numbers ${info.startSequenceNumber}..${info.endSequenceNumber}`,
+  );
+  check(failure.requestContext.condition === 'RetryAttemptsExhausted', `unexpected condition ${failure.requestContext.condition}`);
+  check(info.batchSize === 1, `the failed batch holds ${info.batchSize} records: bisect did not isolate the bad one`);
+
+  const record = await streams().recordAt(streamArn, info.startSequenceNumber);
+  check(record !== undefined, `the stream no longer has record ${info.startSequenceNumber}`);
+  const orderId = record.dynamodb?.Keys?.sk?.S;
+  log(`the failure record holds no data, only where to find it; read from the stream: ${orderId} amountCents=${JSON.stringify(record.dynamodb?.NewImage?.amountCents)}`);
+  check(orderId === `${STREAMS_LAB.orderPrefix}bad`, `the failure record points at ${orderId}, not at the bad order`);
+  log('the record stays in the stream for 24 hours: fix the item, or replay it to the function after a fix (next step)');
+}
+
+async function replay(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const ordersTable = requireOutput(outputs, 'OrdersTableName');
+  const viewTable = requireOutput(outputs, 'ViewTableName');
+  const streamArn = requireOutput(outputs, 'OrdersStreamArn');
+  const functionName = requireOutput(outputs, 'ViewUpdaterFunctionName');
+  const customerId = customer('replay');
+  await putOrder(ordersTable, customerId, 'a', 2500);
+  const before = await waitForTotals(context, customerId, { orderCount: 1, totalCents: 2500 });
+
+  const { Items = [] } = await dynamo().send(
+    new QueryCommand({
+      TableName: viewTable,
+      KeyConditionExpression: 'customerId = :c AND begins_with(entry, :applied)',
+      ExpressionAttributeValues: { ':c': { S: customerId }, ':applied': { S: 'APPLIED#' } },
+    }),
+  );
+  check(Items.length === 1, `expected one applied-record marker for ${customerId}, found ${Items.length}`);
+  const sequenceNumber = Items[0].sequenceNumber?.S ?? '';
+  const record = await streams().recordAt(streamArn, sequenceNumber);
+  check(record !== undefined, `the stream no longer has record ${sequenceNumber}`);
+  log(`read back the INSERT record the function applied (eventID ${record.eventID}, sequence ${sequenceNumber})`);
+
+  for (const attempt of [1, 2]) {
+    const response = await lambda().send(
+      new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify({ Records: [record] })) }),
+    );
+    const payload = JSON.parse(Buffer.from(response.Payload ?? []).toString() || '{}') as { batchItemFailures?: unknown[] };
+    check(!response.FunctionError, `replay ${attempt}: the function failed: ${JSON.stringify(payload)}`);
+    check(payload.batchItemFailures?.length === 0, `replay ${attempt}: the function reported ${JSON.stringify(payload)}`);
+    log(`replay ${attempt}: invoked the function with the same record; it answered ${JSON.stringify(payload)}`);
+  }
+  const after = await totalsOf(viewTable, customerId);
+  log(`view after two replays: ${JSON.stringify(after)}`);
+  check(JSON.stringify(after) === JSON.stringify(before), `the replays changed the view from ${JSON.stringify(before)} to ${JSON.stringify(after)}`);
+  log(`nothing counted twice: the marker APPLIED#${record.eventID} made the transaction's condition fail, and with it the increment`);
+}
+
+export const steps: readonly ExerciseStep[] = [
+  { id: 'view', title: 'orders become per-customer totals through the stream', run: materializedView },
+  { id: 'change-cancel', title: 'MODIFY adds the difference, a delete by a caller cancels', run: changeAndCancel },
+  { id: 'ttl', title: 'TTL: expired items stay readable until deleted; a TTL delete is not a cancellation', run: timeToLive },
+  { id: 'poison', title: 'a poison record is isolated by bisect and described in the on-failure queue', run: poisonRecord },
+  { id: 'replay', title: 'replaying a stream record to the function changes nothing', run: replay },
+];

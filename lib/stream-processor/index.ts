@@ -1,0 +1,332 @@
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import {
+  DynamoEventSource,
+  KinesisConsumerEventSource,
+  KinesisEventSource,
+  SqsDlq,
+  StreamEventSource,
+  StreamEventSourceProps,
+} from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { PropsValidator } from '../core/validation';
+
+/** Lambda's limits for DynamoDB and Kinesis event source mappings (Lambda developer guide, "...event source mappings"). */
+export const STREAM_EVENT_SOURCE_LIMITS = {
+  maxBatchSize: 10_000,
+  maxBatchingWindowSeconds: 300,
+  maxRetryAttempts: 10_000,
+  minMaxRecordAgeSeconds: 60,
+  maxMaxRecordAgeSeconds: 604_800,
+  maxParallelizationFactor: 10,
+  /** DynamoDB Streams keeps a record for 24 hours; a longer maximum record age changes nothing. */
+  dynamoDbStreamRetentionSeconds: 86_400,
+} as const;
+
+/** What a source can tell the processor about itself, to check the props against it. */
+export interface StreamSourceInfo {
+  /** `dynamodb` or `kinesis`: which starting positions and limits apply. */
+  readonly kind: 'dynamodb' | 'kinesis';
+  /** Words for error messages, e.g. `table Orders`. */
+  readonly description: string;
+  /** False for a DynamoDB table without a stream (nothing to read). */
+  readonly hasStream: boolean;
+}
+
+/**
+ * Where a `StreamProcessor` reads from: the stream of a DynamoDB table, a Kinesis data stream, or a Kinesis
+ * enhanced fan-out consumer. Each source builds the matching CDK event source with the processor's settings.
+ */
+export abstract class StreamSource {
+  /** The DynamoDB Streams stream of `table`; the table must have one (`dynamoStream` on TableV2, `stream` on Table). */
+  static fromTable(table: dynamodb.ITable): StreamSource {
+    return new DynamoDbTableSource(table);
+  }
+
+  /** A Kinesis data stream, read with shared throughput (2 MB/s per shard across all consumers). */
+  static fromKinesisStream(stream: kinesis.IStream): StreamSource {
+    return new KinesisSource(stream.node.path, (props) => new KinesisEventSource(stream, props));
+  }
+
+  /** A Kinesis enhanced fan-out consumer: its own 2 MB/s per shard, pushed over HTTP/2. */
+  static fromKinesisConsumer(consumer: kinesis.IStreamConsumer): StreamSource {
+    return new KinesisSource(consumer.node.path, (props) => new KinesisConsumerEventSource(consumer, props));
+  }
+
+  abstract readonly info: StreamSourceInfo;
+
+  /** The CDK event source for this stream with the processor's settings; called once. */
+  abstract bind(props: StreamEventSourceProps & { readonly startingPositionTimestamp?: number }): StreamEventSource;
+}
+
+/**
+ * Whether a table has a stream to read. TableV2 always exposes a stream ARN (its global tables may add one later),
+ * so the table's own resource is asked; an imported table has one when it was imported with `tableStreamArn`.
+ */
+function tableHasStream(table: dynamodb.ITable): boolean {
+  if (table.tableStreamArn === undefined) return false;
+  const resource = table.node.defaultChild;
+  if (resource instanceof dynamodb.CfnGlobalTable || resource instanceof dynamodb.CfnTable) {
+    return Stack.of(table).resolve(resource.streamSpecification) !== undefined;
+  }
+  return true;
+}
+
+class DynamoDbTableSource extends StreamSource {
+  readonly info: StreamSourceInfo;
+  constructor(private readonly table: dynamodb.ITable) {
+    super();
+    this.info = { kind: 'dynamodb', description: `table ${table.node.path}`, hasStream: tableHasStream(table) };
+  }
+
+  bind(props: StreamEventSourceProps): StreamEventSource {
+    return new DynamoEventSource(this.table, props);
+  }
+}
+
+class KinesisSource extends StreamSource {
+  readonly info: StreamSourceInfo;
+  constructor(
+    path: string,
+    private readonly create: (props: StreamEventSourceProps & { startingPositionTimestamp?: number }) => StreamEventSource,
+  ) {
+    super();
+    this.info = { kind: 'kinesis', description: `Kinesis stream ${path}`, hasStream: true };
+  }
+
+  bind(props: StreamEventSourceProps & { startingPositionTimestamp?: number }): StreamEventSource {
+    return this.create(props);
+  }
+}
+
+/** An alarm on the age of the newest record the function has processed; each alarm costs $0.10 per month. */
+export interface IteratorAgeAlarmProps {
+  /** Age that raises the alarm; must be below `maxRecordAge`, or records are discarded first. @default Duration.minutes(5) */
+  readonly threshold?: Duration;
+  /** Consecutive 1-minute periods above the threshold before the alarm fires. @default 3 */
+  readonly evaluationPeriods?: number;
+  /** Topic notified when the alarm fires and recovers. @default - an alarm without actions */
+  readonly topic?: sns.ITopic;
+}
+
+export interface StreamProcessorProps {
+  /** The stream to read: `StreamSource.fromTable(table)`, `.fromKinesisStream(stream)` or `.fromKinesisConsumer(c)`. */
+  readonly source: StreamSource;
+  /** The function that processes batches; it returns `{ batchItemFailures: [{ itemIdentifier: <SequenceNumber> }] }`. */
+  readonly handler: lambda.IFunction;
+  /**
+   * Where a new mapping starts: TRIM_HORIZON (the oldest record kept, so nothing written before the mapping is
+   * missed), LATEST, or AT_TIMESTAMP (Kinesis only, with `startingPositionTimestamp`). @default TRIM_HORIZON
+   */
+  readonly startingPosition?: lambda.StartingPosition;
+  /** Kinesis AT_TIMESTAMP only: where to start, in Unix seconds. @default - none */
+  readonly startingPositionTimestamp?: number;
+  /** Records per invocation (1–10,000; the payload is also capped at 6 MB). @default 100 */
+  readonly batchSize?: number;
+  /** How long Lambda gathers records before invoking (0–300 s). @default - none: invoke as soon as records arrive */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Retries of a failed batch before its records go to the on-failure queue (0–10,000). Lambda's default is
+   * infinite: one poison record blocks its shard until the record expires (24 h for DynamoDB). @default 3
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Records older than this are not sent to the function but to the on-failure queue (60 s – 7 days). Lambda's
+   * default is infinite. @default Duration.hours(1)
+   */
+  readonly maxRecordAge?: Duration;
+  /** Split a batch in two when the function throws, to isolate a poison record; splits use no retries. @default true */
+  readonly bisectBatchOnError?: boolean;
+  /** Batches processed concurrently per shard (1–10); records of one partition key stay in order. @default 1 */
+  readonly parallelizationFactor?: number;
+  /** Event filters (`lambda.FilterCriteria.filter(...)`); filtered-out records never invoke the function. @default - none */
+  readonly filters?: Array<{ [key: string]: unknown }>;
+  /**
+   * A standard queue that receives a description of every discarded batch (shard, sequence numbers, reason): the
+   * records themselves stay in the stream until it expires. @default - a queue is created (SSE-SQS, TLS only, 14 days)
+   */
+  readonly onFailureQueue?: sqs.IQueue;
+  /** An alarm on the function's IteratorAge metric (how far behind the stream it is). @default - no alarm */
+  readonly iteratorAgeAlarm?: IteratorAgeAlarmProps;
+}
+
+/**
+ * A DynamoDB or Kinesis stream → Lambda event source mapping with safe defaults, where Lambda's are unsafe:
+ * bounded retries and record age instead of infinite, bisect on error, partial batch responses
+ * (`ReportBatchItemFailures`), an on-failure queue instead of silently dropped records, TRIM_HORIZON.
+ */
+export class StreamProcessor extends Construct {
+  public readonly eventSource: StreamEventSource;
+  /** Receives the metadata of every batch Lambda gives up on (created unless `onFailureQueue` was given). */
+  public readonly onFailureQueue: sqs.IQueue;
+  public readonly retryAttempts: number;
+  public readonly maxRecordAge: Duration;
+  /** Undefined unless `iteratorAgeAlarm` is set. */
+  public readonly iteratorAgeAlarm?: cloudwatch.Alarm;
+  private readonly handler: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: StreamProcessorProps) {
+    super(scope, id);
+    this.handler = props.handler;
+    this.retryAttempts = props.retryAttempts ?? 3;
+    this.maxRecordAge = props.maxRecordAge ?? Duration.hours(1);
+    const startingPosition = props.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON;
+    validate(this, props, startingPosition, this.retryAttempts, this.maxRecordAge);
+
+    this.onFailureQueue = props.onFailureQueue ?? this.createOnFailureQueue();
+    this.eventSource = props.source.bind({
+      startingPosition,
+      startingPositionTimestamp: props.startingPositionTimestamp,
+      batchSize: props.batchSize ?? 100,
+      maxBatchingWindow: props.maxBatchingWindow,
+      retryAttempts: this.retryAttempts,
+      maxRecordAge: this.maxRecordAge,
+      bisectBatchOnError: props.bisectBatchOnError ?? true,
+      parallelizationFactor: props.parallelizationFactor ?? 1,
+      reportBatchItemFailures: true,
+      filters: props.filters,
+      onFailure: new SqsDlq(this.onFailureQueue),
+    });
+    props.handler.addEventSource(this.eventSource);
+
+    if (props.iteratorAgeAlarm) {
+      const alarm = props.iteratorAgeAlarm;
+      this.iteratorAgeAlarm = this.metricIteratorAge().createAlarm(this, 'IteratorAgeAlarm', {
+        alarmDescription: `${this.node.path}: the function is falling behind its stream (IteratorAge above threshold)`,
+        threshold: (alarm.threshold ?? Duration.minutes(5)).toMilliseconds(),
+        evaluationPeriods: alarm.evaluationPeriods ?? 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (alarm.topic) {
+        const action = new cwActions.SnsAction(alarm.topic);
+        this.iteratorAgeAlarm.addAlarmAction(action);
+        this.iteratorAgeAlarm.addOkAction(action);
+      }
+    }
+  }
+
+  /** Age in milliseconds of the last record of each batch when the function got it (maximum over 1 minute). */
+  metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.handler.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1), ...props });
+  }
+
+  private createOnFailureQueue(): sqs.IQueue {
+    const queue = new sqs.Queue(this, 'OnFailureQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is the dead-letter destination of a stream event source mapping: it receives descriptions of ' +
+        'discarded batches for an operator to replay, and is the end of the failure path, not a work queue.',
+    });
+    return queue;
+  }
+}
+
+function seconds(duration: Duration | undefined): number | undefined {
+  return duration === undefined || Token.isUnresolved(duration) ? undefined : duration.toSeconds();
+}
+
+function validate(
+  scope: Construct,
+  props: StreamProcessorProps,
+  startingPosition: lambda.StartingPosition,
+  retryAttempts: number,
+  maxRecordAge: Duration,
+): void {
+  const check = new PropsValidator(scope, 'StreamProcessor');
+  const limits = STREAM_EVENT_SOURCE_LIMITS;
+  const { info } = props.source;
+
+  check.require(
+    info.hasStream,
+    'TableWithoutStream',
+    `${info.description} has no stream: set dynamoStream (TableV2) or stream (Table), e.g. NEW_AND_OLD_IMAGES`,
+  );
+  const batchSize = props.batchSize ?? 100;
+  check.require(
+    Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= limits.maxBatchSize,
+    'BatchSizeRange',
+    `batchSize must be a whole number between 1 and ${limits.maxBatchSize}, got ${batchSize}`,
+  );
+  const window = seconds(props.maxBatchingWindow) ?? 0;
+  check.require(
+    window <= limits.maxBatchingWindowSeconds,
+    'BatchingWindowRange',
+    `maxBatchingWindow must be at most ${limits.maxBatchingWindowSeconds} seconds, got ${window}`,
+  );
+  check.require(
+    Number.isInteger(retryAttempts) && retryAttempts >= 0 && retryAttempts <= limits.maxRetryAttempts,
+    'RetryAttemptsRange',
+    `retryAttempts must be a whole number between 0 and ${limits.maxRetryAttempts}, got ${retryAttempts}` +
+      (retryAttempts === -1 ? ' (-1 means infinite: one poison record would block its shard until it expires)' : ''),
+  );
+  const age = seconds(maxRecordAge);
+  if (age !== undefined) {
+    check.require(
+      age >= limits.minMaxRecordAgeSeconds && age <= limits.maxMaxRecordAgeSeconds,
+      'MaxRecordAgeRange',
+      `maxRecordAge must be between 60 seconds and 7 days (604,800 seconds), got ${age}`,
+    );
+    check.warnUnless(
+      info.kind !== 'dynamodb' || age <= limits.dynamoDbStreamRetentionSeconds,
+      'MaxRecordAgeAboveRetention',
+      `maxRecordAge is ${age} s, but DynamoDB Streams deletes records after 24 hours (86,400 s): above that it ` +
+        'bounds nothing, and a failing record blocks its shard until it expires',
+    );
+  }
+  const parallelization = props.parallelizationFactor ?? 1;
+  check.require(
+    Number.isInteger(parallelization) && parallelization >= 1 && parallelization <= limits.maxParallelizationFactor,
+    'ParallelizationFactorRange',
+    `parallelizationFactor must be a whole number between 1 and ${limits.maxParallelizationFactor}, got ${parallelization}`,
+  );
+
+  const atTimestamp = startingPosition === lambda.StartingPosition.AT_TIMESTAMP;
+  check.require(
+    !atTimestamp || info.kind === 'kinesis',
+    'StartingPositionNotSupported',
+    'startingPosition AT_TIMESTAMP is for Kinesis only: a DynamoDB stream starts at TRIM_HORIZON or LATEST',
+  );
+  const timestamp = props.startingPositionTimestamp !== undefined;
+  check.require(
+    info.kind === 'kinesis' ? atTimestamp === timestamp : !timestamp,
+    'StartingTimestampMismatch',
+    atTimestamp
+      ? 'startingPosition AT_TIMESTAMP needs startingPositionTimestamp (Unix seconds)'
+      : 'startingPositionTimestamp applies only with startingPosition AT_TIMESTAMP on a Kinesis stream',
+  );
+  if (props.onFailureQueue) {
+    check.require(
+      props.onFailureQueue.fifo !== true,
+      'OnFailureQueueFifo',
+      'onFailureQueue must be a standard queue: Lambda cannot send stream failure records to a FIFO queue',
+    );
+  }
+  const threshold = seconds(props.iteratorAgeAlarm?.threshold ?? (props.iteratorAgeAlarm ? Duration.minutes(5) : undefined));
+  if (threshold !== undefined && age !== undefined) {
+    check.require(
+      threshold < age,
+      'IteratorAgeThresholdTooHigh',
+      `iteratorAgeAlarm.threshold (${threshold} s) must be below maxRecordAge (${age} s): records older than ` +
+        'maxRecordAge are discarded, so the iterator age never gets that high and the alarm would never fire',
+    );
+  }
+  const periods = props.iteratorAgeAlarm?.evaluationPeriods ?? 3;
+  check.require(
+    Number.isInteger(periods) && periods >= 1,
+    'EvaluationPeriodsRange',
+    `iteratorAgeAlarm.evaluationPeriods must be a whole number of at least 1, got ${periods}`,
+  );
+  check.throwIfInvalid();
+}

@@ -1,0 +1,169 @@
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import {
+  APPLIED_PREFIX,
+  handler,
+  isTtlDelete,
+  MARKER_LIFETIME_SECONDS,
+  PoisonRecordError,
+  toChange,
+  TOTALS_ENTRY,
+} from '../../lambda/orders-view';
+import { findLab } from '../../labs/catalogue';
+import { deployTablesLocally, LocalDynamoDb, StreamApiRecord, startLocalDynamoDb } from '../support/local-dynamodb';
+import { labTemplate } from '../support/synth';
+
+jest.setTimeout(30_000);
+
+const template = labTemplate(findLab('dynamodb-streams')!);
+let ddb: LocalDynamoDb;
+let ordersTable: string;
+let viewTable: string;
+let streamArn: string;
+
+beforeAll(async () => {
+  ddb = await startLocalDynamoDb();
+  const { outputs } = await deployTablesLocally(template, ddb.client);
+  ({ OrdersTableName: ordersTable, ViewTableName: viewTable, OrdersStreamArn: streamArn } = outputs);
+  process.env.VIEW_TABLE_NAME = viewTable;
+});
+afterAll(() => ddb?.stop());
+
+const TTL_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' };
+
+async function putOrder(customerId: string, orderId: string, amount: string | number, type: 'N' | 'S' = 'N') {
+  await ddb.client.send(
+    new PutItemCommand({
+      TableName: ordersTable,
+      Item: { customerId: { S: customerId }, sk: { S: `ORDER#${orderId}` }, amountCents: { [type]: String(amount) } as never },
+    }),
+  );
+}
+
+/** The real stream records of one customer, as Lambda would pass them (plus eventSourceARN). */
+async function recordsOf(customerId: string): Promise<DynamoDBRecord[]> {
+  const all = await ddb.streams.readAll(streamArn);
+  return all
+    .filter((r: StreamApiRecord) => r.dynamodb.Keys.customerId?.S === customerId)
+    .map((r) => ({ ...r, eventSourceARN: streamArn }) as DynamoDBRecord);
+}
+
+async function totalsOf(customerId: string) {
+  const { Item } = await ddb.client.send(
+    new GetItemCommand({ TableName: viewTable, Key: { customerId: { S: customerId }, entry: { S: TOTALS_ENTRY } }, ConsistentRead: true }),
+  );
+  if (!Item) return undefined;
+  const n = (name: string) => Number(Item[name]?.N ?? 0);
+  return { orderCount: n('orderCount'), totalCents: n('totalCents'), cancelledCount: n('cancelledCount'), expiredCount: n('expiredCount') };
+}
+
+describe('what a stream record means for the view (no engine needed)', () => {
+  const record = (eventName: DynamoDBRecord['eventName'], images: object, extra: object = {}): DynamoDBRecord => ({
+    eventID: 'e1',
+    eventName,
+    dynamodb: { Keys: { customerId: { S: 'c' }, sk: { S: 'ORDER#o1' } }, SequenceNumber: '100', ...images },
+    ...extra,
+  });
+  const amount = (cents: number) => ({ amountCents: { N: String(cents) } });
+
+  test.each([
+    ['INSERT', { NewImage: amount(500) }, {}, { kind: 'created', orderCount: 1, totalCents: 500 }],
+    ['MODIFY', { NewImage: amount(700), OldImage: amount(500) }, {}, { kind: 'changed', orderCount: 0, totalCents: 200 }],
+    ['REMOVE', { OldImage: amount(700) }, {}, { kind: 'cancelled', orderCount: -1, totalCents: -700 }],
+    ['REMOVE', { OldImage: amount(700) }, { userIdentity: TTL_IDENTITY }, { kind: 'expired', orderCount: 0, totalCents: 0 }],
+  ] as const)('%s %j %j → %j', (eventName, images, extra, expected) => {
+    expect(toChange(record(eventName, images, extra))).toEqual({ customerId: 'c', orderId: 'o1', ...expected });
+  });
+
+  test('only REMOVE records by the DynamoDB service principal are TTL deletions', () => {
+    expect(isTtlDelete(record('REMOVE', {}, { userIdentity: TTL_IDENTITY }))).toBe(true);
+    expect(isTtlDelete(record('REMOVE', {}))).toBe(false);
+    expect(isTtlDelete(record('REMOVE', {}, { userIdentity: { type: 'Service', principalId: 'other.amazonaws.com' } }))).toBe(false);
+    expect(isTtlDelete(record('MODIFY', {}, { userIdentity: TTL_IDENTITY }))).toBe(false);
+  });
+
+  test('items that are not orders (a profile) mean nothing to the view', () => {
+    const profile = record('INSERT', {});
+    profile.dynamodb!.Keys = { customerId: { S: 'c' }, sk: { S: 'PROFILE' } };
+    expect(toChange(profile)).toBeUndefined();
+  });
+
+  test('an amount that is not a whole number makes the record poison, naming it', () => {
+    expect(() => toChange(record('INSERT', { NewImage: { amountCents: { S: 'twelve' } } }))).toThrow(
+      new PoisonRecordError(record('INSERT', {}), 'new image has no whole-number amountCents ({"S":"twelve"})'),
+    );
+    expect(() => toChange(record('MODIFY', { NewImage: amount(1) }))).toThrow(/old image has no whole-number amountCents/);
+  });
+});
+
+describe('against real stream records from DynamoDB Local', () => {
+  test('builds the totals from inserts, a change, a cancellation and a TTL deletion, which keeps the totals', async () => {
+    const customer = 'view-1';
+    await putOrder(customer, 'a', 1000);
+    await putOrder(customer, 'b', 250);
+    await putOrder(customer, 'c', 4000);
+    await ddb.client.send(
+      new UpdateItemCommand({
+        TableName: ordersTable,
+        Key: { customerId: { S: customer }, sk: { S: 'ORDER#b' } },
+        UpdateExpression: 'SET amountCents = :a',
+        ExpressionAttributeValues: { ':a': { N: '300' } },
+      }),
+    );
+    await ddb.client.send(new DeleteItemCommand({ TableName: ordersTable, Key: { customerId: { S: customer }, sk: { S: 'ORDER#c' } } }));
+    await ddb.client.send(new DeleteItemCommand({ TableName: ordersTable, Key: { customerId: { S: customer }, sk: { S: 'ORDER#a' } } }));
+
+    const records = await recordsOf(customer);
+    expect(records.map((r) => r.eventName)).toEqual(['INSERT', 'INSERT', 'INSERT', 'MODIFY', 'REMOVE', 'REMOVE']);
+    // DynamoDB Local cannot expire items: the last REMOVE is made a TTL deletion the way DynamoDB marks one.
+    records[5].userIdentity = TTL_IDENTITY;
+
+    await expect(handler({ Records: records })).resolves.toEqual({ batchItemFailures: [] });
+    // a (1000, expired: still counted) + b (300) ; c cancelled
+    expect(await totalsOf(customer)).toEqual({ orderCount: 2, totalCents: 1300, cancelledCount: 1, expiredCount: 1 });
+  });
+
+  test('a replayed batch changes nothing: each record is applied once, its marker expires after 48 h', async () => {
+    const customer = 'replay-1';
+    await putOrder(customer, 'a', 700);
+    await putOrder(customer, 'b', 300);
+    const records = await recordsOf(customer);
+
+    await handler({ Records: records });
+    const once = await totalsOf(customer);
+    await expect(handler({ Records: records })).resolves.toEqual({ batchItemFailures: [] });
+    await handler({ Records: [records[1], records[0]] });
+    expect(await totalsOf(customer)).toEqual(once);
+    expect(once).toMatchObject({ orderCount: 2, totalCents: 1000 });
+
+    const { Items = [] } = await ddb.client.send(
+      new QueryCommand({
+        TableName: viewTable,
+        KeyConditionExpression: 'customerId = :c AND begins_with(entry, :p)',
+        ExpressionAttributeValues: { ':c': { S: customer }, ':p': { S: APPLIED_PREFIX } },
+      }),
+    );
+    expect(Items.map((i) => i.entry.S).sort()).toEqual(records.map((r) => `${APPLIED_PREFIX}${r.eventID}`).sort());
+    const lifetime = Number(Items[0].expiresAt.N) - Math.floor(Date.now() / 1000);
+    expect(lifetime).toBeGreaterThan(MARKER_LIFETIME_SECONDS - 60);
+    expect(lifetime).toBeLessThanOrEqual(MARKER_LIFETIME_SECONDS);
+  });
+
+  test('a poison record in the middle: the records before it are applied, it is reported, the rest wait', async () => {
+    const customer = 'poison-1';
+    await putOrder(customer, 'a', 100);
+    await putOrder(customer, 'bad', 'twelve', 'S');
+    await putOrder(customer, 'c', 200);
+    const records = await recordsOf(customer);
+
+    await expect(handler({ Records: records })).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: records[1].dynamodb!.SequenceNumber }],
+    });
+    expect(await totalsOf(customer)).toMatchObject({ orderCount: 1, totalCents: 100 });
+
+    // Lambda retries from the reported record: now it is first, so the function throws to make Lambda bisect.
+    await expect(handler({ Records: records.slice(1) })).rejects.toThrow(PoisonRecordError);
+    await expect(handler({ Records: records.slice(2) })).resolves.toEqual({ batchItemFailures: [] });
+    expect(await totalsOf(customer)).toMatchObject({ orderCount: 2, totalCents: 300 });
+  });
+});

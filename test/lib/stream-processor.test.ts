@@ -1,0 +1,271 @@
+import * as path from 'node:path';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { SafeNodejsFunction } from '../../lib/core/function';
+import { StreamProcessor, StreamProcessorProps, StreamSource } from '../../lib/stream-processor';
+import { testApp } from '../support/synth';
+import { validationErrorOf } from '../support/validation';
+
+const ENTRY = path.join(__dirname, '../../lambda/orders-view/index.ts');
+
+function setup(stream: dynamodb.StreamViewType | null = dynamodb.StreamViewType.NEW_AND_OLD_IMAGES) {
+  const stack = new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
+  const table = new dynamodb.TableV2(stack, 'Orders', {
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    dynamoStream: stream ?? undefined,
+  });
+  const handler = new SafeNodejsFunction(stack, 'Handler', { entry: ENTRY });
+  return { stack, table, handler, source: StreamSource.fromTable(table) };
+}
+
+
+
+describe('defaults', () => {
+  const { stack, handler, source } = setup();
+  const processor = new StreamProcessor(stack, 'Processor', { source, handler });
+  const template = Template.fromStack(stack);
+
+  test('the mapping starts at TRIM_HORIZON, bisects, retries 3 times, drops records older than 1 hour, reports items', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Orders'), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 3600,
+      ParallelizationFactor: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('OnFailureQueue'), 'Arn'] } } },
+    });
+    expect(processor.retryAttempts).toBe(3);
+    expect(processor.maxRecordAge.toSeconds()).toBe(3600);
+  });
+
+  test('creates an encrypted, TLS-only on-failure queue keeping messages 14 days, and lets the function send to it', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('OnFailureQueue'), 'Arn'] },
+          }),
+          Match.objectLike({
+            Action: Match.arrayWith(['dynamodb:GetRecords', 'dynamodb:GetShardIterator']),
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Orders'), 'StreamArn'] },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('has no filters and no alarm unless asked', () => {
+    const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mapping.Properties.FilterCriteria).toBeUndefined();
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    expect(processor.iteratorAgeAlarm).toBeUndefined();
+  });
+});
+
+test('takes filters, parallelization, batching and an existing on-failure queue, and creates no queue then', () => {
+  const { stack, handler, source } = setup();
+  const existing = sqs.Queue.fromQueueArn(stack, 'Existing', 'arn:aws:sqs:us-east-1:123456789012:failures');
+  const processor = new StreamProcessor(stack, 'Processor', {
+    source,
+    handler,
+    batchSize: 500,
+    maxBatchingWindow: Duration.seconds(5),
+    parallelizationFactor: 4,
+    retryAttempts: 0,
+    maxRecordAge: Duration.minutes(1),
+    bisectBatchOnError: false,
+    startingPosition: lambda.StartingPosition.LATEST,
+    onFailureQueue: existing,
+    filters: [lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.isEqual('INSERT') })],
+  });
+  const template = Template.fromStack(stack);
+  template.resourceCountIs('AWS::SQS::Queue', 0);
+  expect(processor.onFailureQueue).toBe(existing);
+  template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+    StartingPosition: 'LATEST',
+    BatchSize: 500,
+    MaximumBatchingWindowInSeconds: 5,
+    ParallelizationFactor: 4,
+    MaximumRetryAttempts: 0,
+    MaximumRecordAgeInSeconds: 60,
+    BisectBatchOnFunctionError: false,
+    FunctionResponseTypes: ['ReportBatchItemFailures'],
+    DestinationConfig: { OnFailure: { Destination: 'arn:aws:sqs:us-east-1:123456789012:failures' } },
+    FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT"]}' }] },
+  });
+});
+
+test('an iterator-age alarm watches the function\'s IteratorAge in milliseconds and notifies a topic', () => {
+  const { stack, handler, source } = setup();
+  const topic = new sns.Topic(stack, 'Ops');
+  const processor = new StreamProcessor(stack, 'Processor', {
+    source,
+    handler,
+    iteratorAgeAlarm: { threshold: Duration.minutes(2), evaluationPeriods: 2, topic },
+  });
+  expect(processor.iteratorAgeAlarm).toBeDefined();
+  Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+    Namespace: 'AWS/Lambda',
+    MetricName: 'IteratorAge',
+    Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^Handler') } }],
+    Statistic: 'Maximum',
+    Period: 60,
+    Threshold: 120_000,
+    EvaluationPeriods: 2,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+    AlarmActions: [{ Ref: Match.stringLikeRegexp('^Ops') }],
+    OKActions: [{ Ref: Match.stringLikeRegexp('^Ops') }],
+  });
+});
+
+describe('Kinesis sources (for the Kinesis lab)', () => {
+  test('a stream, from a timestamp', () => {
+    const { stack, handler } = setup();
+    const stream = new kinesis.Stream(stack, 'Clicks');
+    new StreamProcessor(stack, 'Processor', {
+      source: StreamSource.fromKinesisStream(stream),
+      handler,
+      startingPosition: lambda.StartingPosition.AT_TIMESTAMP,
+      startingPositionTimestamp: 1_700_000_000,
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Clicks'), 'Arn'] },
+      StartingPosition: 'AT_TIMESTAMP',
+      StartingPositionTimestamp: 1_700_000_000,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  test('an enhanced fan-out consumer', () => {
+    const { stack, handler } = setup();
+    const stream = new kinesis.Stream(stack, 'Clicks');
+    const consumer = new kinesis.StreamConsumer(stack, 'Consumer', { stream, streamConsumerName: 'view' });
+    new StreamProcessor(stack, 'Processor', { source: StreamSource.fromKinesisConsumer(consumer), handler });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Consumer'), 'ConsumerARN'] },
+      StartingPosition: 'TRIM_HORIZON',
+    });
+  });
+});
+
+describe('validation', () => {
+  test('bad retry attempts, a table without a stream and a bad batch size: one error listing every problem', () => {
+    const { stack, handler, source } = setup(null);
+    const error = validationErrorOf(() => new StreamProcessor(stack, 'Processor', { source, handler, retryAttempts: -1, batchSize: 0 }));
+    expect(error.message).toBe(
+      'Test/Processor: 3 problems in props:\n' +
+        '  - [StreamProcessor.TableWithoutStream] table Test/Orders has no stream: set dynamoStream (TableV2) or ' +
+        'stream (Table), e.g. NEW_AND_OLD_IMAGES\n' +
+        '  - [StreamProcessor.BatchSizeRange] batchSize must be a whole number between 1 and 10000, got 0\n' +
+        '  - [StreamProcessor.RetryAttemptsRange] retryAttempts must be a whole number between 0 and 10000, got -1 ' +
+        '(-1 means infinite: one poison record would block its shard until it expires)',
+    );
+  });
+
+  const cases: [string, string, Partial<StreamProcessorProps>, string][] = [
+    ['BatchingWindowRange', '6 minutes', { maxBatchingWindow: Duration.minutes(6) }, 'maxBatchingWindow must be at most 300 seconds, got 360'],
+    ['RetryAttemptsRange', '10,001', { retryAttempts: 10_001 }, 'retryAttempts must be a whole number between 0 and 10000, got 10001'],
+    ['MaxRecordAgeRange', '59 s', { maxRecordAge: Duration.seconds(59) }, 'maxRecordAge must be between 60 seconds and 7 days (604,800 seconds), got 59'],
+    ['MaxRecordAgeRange', '8 days', { maxRecordAge: Duration.days(8) }, 'maxRecordAge must be between 60 seconds and 7 days (604,800 seconds), got 691200'],
+    ['ParallelizationFactorRange', '11', { parallelizationFactor: 11 }, 'parallelizationFactor must be a whole number between 1 and 10, got 11'],
+    [
+      'StartingPositionNotSupported',
+      'AT_TIMESTAMP on DynamoDB',
+      { startingPosition: lambda.StartingPosition.AT_TIMESTAMP },
+      'startingPosition AT_TIMESTAMP is for Kinesis only: a DynamoDB stream starts at TRIM_HORIZON or LATEST',
+    ],
+    [
+      'StartingTimestampMismatch',
+      'a timestamp on DynamoDB',
+      { startingPositionTimestamp: 1 },
+      'startingPositionTimestamp applies only with startingPosition AT_TIMESTAMP on a Kinesis stream',
+    ],
+    [
+      'IteratorAgeThresholdTooHigh',
+      'default 5-minute threshold, 5-minute record age',
+      { maxRecordAge: Duration.minutes(5), iteratorAgeAlarm: {} },
+      'iteratorAgeAlarm.threshold (300 s) must be below maxRecordAge (300 s): records older than maxRecordAge are ' +
+        'discarded, so the iterator age never gets that high and the alarm would never fire',
+    ],
+    [
+      'EvaluationPeriodsRange',
+      '0 periods',
+      { iteratorAgeAlarm: { evaluationPeriods: 0 } },
+      'iteratorAgeAlarm.evaluationPeriods must be a whole number of at least 1, got 0',
+    ],
+  ];
+  test.each(cases)('%s (%s)', (code, _label, props, message) => {
+    const { stack, handler, source } = setup();
+    const error = validationErrorOf(() => new StreamProcessor(stack, 'Processor', { source, handler, ...props }));
+    expect(error.problems).toEqual([{ code: `StreamProcessor.${code}`, message }]);
+  });
+
+  test('a Table without a stream and a table imported without its stream ARN are refused; with the ARN it is read', () => {
+    const { stack, handler } = setup();
+    const plain = new dynamodb.Table(stack, 'Plain', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    const importedWithout = dynamodb.Table.fromTableName(stack, 'ImportedWithout', 'legacy');
+    const importedWith = dynamodb.Table.fromTableAttributes(stack, 'ImportedWith', {
+      tableName: 'legacy',
+      tableStreamArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/legacy/stream/2020-01-01T00:00:00.000',
+    });
+    for (const table of [plain, importedWithout]) {
+      const error = validationErrorOf(() => new StreamProcessor(stack, `For${table.node.id}`, { source: StreamSource.fromTable(table), handler }));
+      expect(error.problems.map((p) => p.code)).toEqual(['StreamProcessor.TableWithoutStream']);
+    }
+    new StreamProcessor(stack, 'ForImportedWith', { source: StreamSource.fromTable(importedWith), handler });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/legacy/stream/2020-01-01T00:00:00.000',
+    });
+  });
+
+  test('a FIFO on-failure queue is refused', () => {
+    const { stack, handler, source } = setup();
+    const fifo = new sqs.Queue(stack, 'Fifo', { fifo: true });
+    expect(() => new StreamProcessor(stack, 'Processor', { source, handler, onFailureQueue: fifo })).toThrow(
+      '[StreamProcessor.OnFailureQueueFifo] onFailureQueue must be a standard queue: Lambda cannot send stream failure ' +
+        'records to a FIFO queue',
+    );
+  });
+
+  test('AT_TIMESTAMP on Kinesis needs its timestamp', () => {
+    const { stack, handler } = setup();
+    const source = StreamSource.fromKinesisStream(new kinesis.Stream(stack, 'Clicks'));
+    expect(
+      () => new StreamProcessor(stack, 'Processor', { source, handler, startingPosition: lambda.StartingPosition.AT_TIMESTAMP }),
+    ).toThrow('[StreamProcessor.StartingTimestampMismatch] startingPosition AT_TIMESTAMP needs startingPositionTimestamp (Unix seconds)');
+  });
+
+  test('a maximum record age above DynamoDB Streams\' 24 h is a warning: strict synth fails until acknowledged', () => {
+    const { stack, handler, source } = setup();
+    const processor = new StreamProcessor(stack, 'Processor', { source, handler, maxRecordAge: Duration.days(2) });
+    expect(() => Template.fromStack(stack)).toThrow(
+      /maxRecordAge is 172800 s, but DynamoDB Streams deletes records after 24 hours \(86,400 s\): above that it bounds nothing/,
+    );
+    Validations.of(processor).acknowledge({ id: 'Annotation::StreamProcessor.MaxRecordAgeAboveRetention', reason: 'test' });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+
+  test('the same age on a Kinesis stream (retention up to 365 days) is fine', () => {
+    const { stack, handler } = setup();
+    const source = StreamSource.fromKinesisStream(new kinesis.Stream(stack, 'Clicks'));
+    new StreamProcessor(stack, 'Processor', { source, handler, maxRecordAge: Duration.days(2) });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+});

@@ -1,0 +1,317 @@
+import {
+  AttributeDefinition,
+  CreateTableCommand,
+  CreateTableCommandInput,
+  DynamoDBClient,
+  GlobalSecondaryIndex,
+  KeySchemaElement,
+  ListTablesCommand,
+  LocalSecondaryIndex,
+  Projection,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from 'aws-lambda';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+/** DynamoDB Local, the jar AWS ships, as packaged by the npm package amplify-dynamodb-simulator. */
+const EMULATOR_DIR = path.join(path.dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
+
+export interface LocalDynamoDb {
+  readonly endpoint: string;
+  readonly client: DynamoDBClient;
+  /** The DynamoDB Streams API of the same engine (DescribeStream, GetShardIterator, GetRecords). */
+  readonly streams: LocalStreamsApi;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilServing(client: DynamoDBClient, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  await new Promise((resolve) => setImmediate(resolve)); // lets a spawn error (no java) be reported first
+  for (;;) {
+    if (child.exitCode !== null || child.pid === undefined) {
+      throw new Error(`DynamoDB Local did not start (exit code ${child.exitCode}):\n${output()}`);
+    }
+    try {
+      await client.send(new ListTablesCommand({}));
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer within 30 s:\n${output()}`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/**
+ * Starts DynamoDB Local (in memory, one database for every credential and region, no telemetry) with the machine's
+ * Java on a random port, and points the AWS SDK's DynamoDB and DynamoDB Streams clients at it through the
+ * service-specific variables AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_DYNAMODB_STREAMS, so that another
+ * engine (fauxqs for SQS) can own AWS_ENDPOINT_URL in the same test. DynamoDB Local listens on every interface
+ * (it has no bind option); clients use the loopback address. Start it once per test file: the JVM takes ~2 s.
+ */
+export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
+  const port = await freePort();
+  const workDir = mkdtempSync(path.join(tmpdir(), 'dynamodb-local-'));
+  const child = spawn(
+    'java',
+    [
+      `-Djava.library.path=${path.join(EMULATOR_DIR, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      path.join(EMULATOR_DIR, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-sharedDb',
+      '-disableTelemetry',
+      '-port',
+      String(port),
+    ],
+    { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    output += error.code === 'ENOENT' ? 'java was not found on PATH: DynamoDB Local needs Java 17 or later' : String(error);
+  });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // A test run that ends without afterAll (a crash, Ctrl-C) must not leave a JVM behind.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  });
+  const client = new DynamoDBClient({ endpoint });
+  const stop = async () => {
+    client.destroy();
+    process.off('exit', killOnExit);
+    if (child.exitCode === null && child.pid !== undefined) child.kill('SIGTERM');
+    await exited;
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilServing(client, child, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { endpoint, client, streams: new LocalStreamsApi(endpoint), stop };
+}
+
+/** A stream record as DynamoDB Streams returns it: the shape Lambda passes on, without `eventSourceARN`. */
+export interface StreamApiRecord {
+  eventID: string;
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  eventVersion: string;
+  eventSource: string;
+  awsRegion: string;
+  userIdentity?: { type: string; principalId: string };
+  dynamodb: {
+    ApproximateCreationDateTime: number;
+    Keys: Record<string, AttributeValue>;
+    NewImage?: Record<string, AttributeValue>;
+    OldImage?: Record<string, AttributeValue>;
+    SequenceNumber: string;
+    SizeBytes: number;
+    StreamViewType: string;
+  };
+}
+
+export interface StreamShard {
+  ShardId: string;
+  ParentShardId?: string;
+  SequenceNumberRange: { StartingSequenceNumber: string; EndingSequenceNumber?: string };
+}
+
+/**
+ * The DynamoDB Streams API of DynamoDB Local over plain HTTP (its JSON 1.0 protocol, which DynamoDB Local serves on
+ * the same port). The project has no DynamoDB Streams SDK client, and DynamoDB Local does not check signatures.
+ */
+export class LocalStreamsApi {
+  constructor(private readonly endpoint: string) {}
+
+  private async call<T>(operation: string, body: object): Promise<T> {
+    const response = await fetch(this.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `DynamoDBStreams_20120810.${operation}`,
+        authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+      },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`DynamoDB Streams ${operation} failed (${response.status}): ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  async shards(streamArn: string): Promise<StreamShard[]> {
+    const { StreamDescription } = await this.call<{ StreamDescription: { Shards: StreamShard[] } }>('DescribeStream', {
+      StreamArn: streamArn,
+    });
+    return StreamDescription.Shards;
+  }
+
+  async iterator(streamArn: string, shardId: string, type: 'TRIM_HORIZON' | 'LATEST' = 'TRIM_HORIZON'): Promise<string> {
+    const { ShardIterator } = await this.call<{ ShardIterator: string }>('GetShardIterator', {
+      StreamArn: streamArn,
+      ShardId: shardId,
+      ShardIteratorType: type,
+    });
+    return ShardIterator;
+  }
+
+  async records(iterator: string, limit = 1000): Promise<{ records: StreamApiRecord[]; next?: string }> {
+    const { Records, NextShardIterator } = await this.call<{ Records: StreamApiRecord[]; NextShardIterator?: string }>(
+      'GetRecords',
+      { ShardIterator: iterator, Limit: limit },
+    );
+    return { records: Records, next: NextShardIterator };
+  }
+
+  /** Every record currently in the stream, oldest first (all shards, parents before children). */
+  async readAll(streamArn: string): Promise<StreamApiRecord[]> {
+    const all: StreamApiRecord[] = [];
+    for (const shard of await this.shards(streamArn)) {
+      let iterator: string | undefined = await this.iterator(streamArn, shard.ShardId);
+      while (iterator) {
+        const { records, next } = await this.records(iterator);
+        all.push(...records);
+        if (records.length === 0) break;
+        iterator = next;
+      }
+    }
+    return all;
+  }
+}
+
+interface CfnTable {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+}
+
+/**
+ * Table properties this function knows: the key schema, indexes, stream and TTL are created locally; the rest has no
+ * effect on the local engine's behaviour (it neither encrypts, backs up, replicates nor bills). Any other property
+ * fails the deployment, so that a new one is looked at rather than silently dropped.
+ */
+const KNOWN_TABLE_PROPERTIES = new Set([
+  'SSESpecification',
+  'PointInTimeRecoverySpecification',
+  'Tags',
+  'DeletionProtectionEnabled',
+  'TableClass',
+  'ContributorInsightsSpecification',
+  'WriteOnDemandThroughputSettings',
+  'WriteProvisionedThroughputSettings',
+  'Replicas',
+  'BillingMode',
+  'ProvisionedThroughput',
+  'TimeToLiveSpecification',
+  'StreamSpecification',
+  'KeySchema',
+  'AttributeDefinitions',
+  'LocalSecondaryIndexes',
+  'GlobalSecondaryIndexes',
+]);
+const SUPPORTED_INDEX_PROPERTIES = new Set(['IndexName', 'KeySchema', 'Projection']);
+
+export interface LocallyDeployedTables {
+  /** Table name, ARN, stream ARN and partition key attribute per logical id. */
+  readonly tables: Record<string, { name: string; arn: string; streamArn?: string; partitionKey: string }>;
+  /** The stack's outputs that resolve to table names, ARNs or stream ARNs. */
+  readonly outputs: Record<string, string>;
+}
+
+function index<T extends LocalSecondaryIndex | GlobalSecondaryIndex>(logicalId: string, declared: Record<string, unknown>): T {
+  for (const key of Object.keys(declared)) {
+    if (!SUPPORTED_INDEX_PROPERTIES.has(key) && !/Throughput|ContributorInsights|WarmThroughput/.test(key)) {
+      throw new Error(`${logicalId}: index property ${key} has no local equivalent`);
+    }
+  }
+  return {
+    IndexName: declared.IndexName as string,
+    KeySchema: declared.KeySchema as KeySchemaElement[],
+    Projection: declared.Projection as Projection,
+  } as T;
+}
+
+/**
+ * "Deploys" the DynamoDB tables of a synthesized template (`AWS::DynamoDB::GlobalTable` from TableV2, or
+ * `AWS::DynamoDB::Table`) to DynamoDB Local with what shapes their behaviour: key schema, local and global
+ * secondary indexes with their projections, stream view type, TTL attribute. Provisioned tables get on-demand
+ * capacity locally (DynamoDB Local does not throttle). Tables are named after their logical ids.
+ */
+export async function deployTablesLocally(template: Template, client: DynamoDBClient): Promise<LocallyDeployedTables> {
+  const declared = {
+    ...template.findResources('AWS::DynamoDB::GlobalTable'),
+    ...template.findResources('AWS::DynamoDB::Table'),
+  } as Record<string, CfnTable>;
+  const tables: LocallyDeployedTables['tables'] = {};
+  for (const [logicalId, { Properties: p }] of Object.entries(declared)) {
+    for (const key of Object.keys(p)) {
+      if (!KNOWN_TABLE_PROPERTIES.has(key)) throw new Error(`${logicalId}: table property ${key} has no local equivalent`);
+    }
+    const stream = p.StreamSpecification as { StreamViewType: string } | undefined;
+    // A Table's fixed throughput is kept (DescribeTable shows it); a GlobalTable's autoscaled one becomes on demand.
+    const throughput = p.ProvisionedThroughput as { ReadCapacityUnits: number; WriteCapacityUnits: number } | undefined;
+    const input: CreateTableCommandInput = {
+      TableName: logicalId,
+      ...(throughput ? { BillingMode: 'PROVISIONED', ProvisionedThroughput: throughput } : { BillingMode: 'PAY_PER_REQUEST' }),
+      KeySchema: p.KeySchema as KeySchemaElement[],
+      AttributeDefinitions: p.AttributeDefinitions as AttributeDefinition[],
+      LocalSecondaryIndexes: (p.LocalSecondaryIndexes as Record<string, unknown>[] | undefined)?.map((i) =>
+        index<LocalSecondaryIndex>(logicalId, i),
+      ),
+      GlobalSecondaryIndexes: (p.GlobalSecondaryIndexes as Record<string, unknown>[] | undefined)?.map((i) => ({
+        ...index<GlobalSecondaryIndex>(logicalId, i),
+        ProvisionedThroughput: throughput ? (i.ProvisionedThroughput as GlobalSecondaryIndex['ProvisionedThroughput']) : undefined,
+      })),
+      StreamSpecification: stream ? { StreamEnabled: true, StreamViewType: stream.StreamViewType as 'NEW_AND_OLD_IMAGES' } : undefined,
+    };
+    const { TableDescription } = await client.send(new CreateTableCommand(input));
+    const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled: boolean } | undefined;
+    if (ttl?.Enabled) {
+      await client.send(
+        new UpdateTimeToLiveCommand({ TableName: logicalId, TimeToLiveSpecification: { Enabled: true, AttributeName: ttl.AttributeName } }),
+      );
+    }
+    tables[logicalId] = {
+      name: logicalId,
+      arn: TableDescription?.TableArn ?? '',
+      streamArn: TableDescription?.LatestStreamArn,
+      partitionKey: (p.KeySchema as KeySchemaElement[]).find((k) => k.KeyType === 'HASH')?.AttributeName ?? '',
+    };
+  }
+
+  const outputs: Record<string, string> = {};
+  for (const [name, output] of Object.entries(template.toJSON().Outputs ?? {}) as [string, { Value: unknown }][]) {
+    const value = output.Value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+    const [attId, attribute] = value['Fn::GetAtt'] ?? [];
+    const refTable = value.Ref ? tables[value.Ref] : undefined;
+    const attTable = attId ? tables[attId] : undefined;
+    if (refTable) outputs[name] = refTable.name;
+    else if (attTable && attribute === 'Arn') outputs[name] = attTable.arn;
+    else if (attTable && attribute === 'StreamArn' && attTable.streamArn) outputs[name] = attTable.streamArn;
+  }
+  return { tables, outputs };
+}
