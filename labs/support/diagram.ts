@@ -46,6 +46,19 @@ const HIDDEN_TYPES = new Set([
   'AWS::EC2::VPCGatewayAttachment',
 ]);
 
+/** CDK's own provider functions and the custom resources they serve: how CDK works, not what the lab teaches. */
+const CDK_PROVIDER_PATH = /(CustomResourceProvider|BucketNotificationsHandler|LogRetention|AWS679f53fac002430cb0da5b7982bd2287)/;
+
+function isPlumbing(resource: Resource): boolean {
+  const cdkPath = String(resource.Metadata?.['aws:cdk:path'] ?? '');
+  return (
+    HIDDEN_TYPES.has(resource.Type) ||
+    resource.Type.startsWith('Custom::') ||
+    resource.Type === 'AWS::CloudFormation::CustomResource' ||
+    CDK_PROVIDER_PATH.test(cdkPath)
+  );
+}
+
 interface Edge {
   readonly from: string;
   readonly to: string;
@@ -146,6 +159,17 @@ function dataEdges(resources: Record<string, Resource>): Edge[] {
           edges.push({ from: id, to: target, label: 'target' });
         }
         break;
+      case 'Custom::S3BucketNotifications':
+        for (const target of referencedIds(p.NotificationConfiguration)) edges.push({ from: first(p.BucketName), to: target, label: 'event notification' });
+        break;
+      case 'AWS::CloudFront::Distribution':
+        for (const target of referencedIds(p.DistributionConfig)) {
+          edges.push({ from: id, to: target, label: resources[target]?.Type === 'AWS::S3::Bucket' ? 'origin' : 'uses' });
+        }
+        break;
+      case 'AWS::ApiGateway::Method':
+        for (const target of referencedIds((p.Integration as { Uri?: unknown })?.Uri)) edges.push({ from: first(p.RestApiId), to: target, label: `${p.HttpMethod} integration` });
+        break;
       case 'AWS::CloudWatch::Alarm':
         for (const target of referencedIds([p.AlarmActions, p.OKActions])) edges.push({ from: id, to: target, label: 'notify' });
         for (const watched of referencedIds(p.Dimensions ?? p.Metrics)) edges.push({ from: watched, to: id, label: 'metric', dashed: true });
@@ -157,7 +181,7 @@ function dataEdges(resources: Record<string, Resource>): Edge[] {
 
 export function mermaidDiagram(template: CfnTemplate, stackName: string): string {
   const resources = template.Resources;
-  const visible = new Set(Object.keys(resources).filter((id) => !HIDDEN_TYPES.has(resources[id].Type)));
+  const visible = new Set(Object.keys(resources).filter((id) => !isPlumbing(resources[id])));
   // One arrow per pair of nodes: a grant between two nodes already joined by a data arrow adds nothing.
   const joined = new Set<string>();
   const edges = [...dataEdges(resources), ...grantEdges(resources, visible)].filter((e) => {

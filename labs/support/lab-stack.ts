@@ -1,4 +1,5 @@
-import { Annotations, AspectPriority, Aspects, CfnResource, IAspect, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { Annotations, AspectPriority, Aspects, CfnResource, Fn, IAspect, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
@@ -29,8 +30,8 @@ function parseFlag(key: string, value: unknown): boolean {
 }
 
 /**
- * Makes every resource of a lab disposable: `cdk destroy` leaves nothing behind. Constructs in lib/ keep
- * production-safe removal policies; labs override them here, in one place.
+ * Makes every resource of a lab disposable: `cdk destroy` leaves nothing behind, log groups included. Constructs
+ * in lib/ keep production-safe removal policies; labs override them here, in one place.
  */
 export class DisposableLab implements IAspect {
   visit(node: IConstruct): void {
@@ -39,6 +40,9 @@ export class DisposableLab implements IAspect {
     if (node instanceof logs.CfnLogGroup && node.retentionInDays === undefined) {
       node.retentionInDays = LAB_LOG_RETENTION;
     }
+    if (node.cfnResourceType === 'AWS::Lambda::Function' && !(node instanceof lambda.CfnFunction)) {
+      ownLogGroupOf(node);
+    }
     if (node instanceof s3.CfnBucket && !node.node.scope?.node.tryFindChild('AutoDeleteObjectsCustomResource')) {
       Annotations.of(node).addError(
         'Lab buckets must set autoDeleteObjects: true, or `cdk destroy` fails on a non-empty bucket and leaves it.',
@@ -46,6 +50,30 @@ export class DisposableLab implements IAspect {
     }
   }
 }
+
+/**
+ * CDK's own provider functions (bucket auto-delete, bucket notifications) are raw resources without a log group
+ * of their own, so Lambda creates `/aws/lambda/<name>` when they run, and it outlives the stack. Declaring that log
+ * group in the stack, with every custom resource depending on it, makes CloudFormation delete it last on destroy,
+ * after the providers have run for the last time.
+ */
+function ownLogGroupOf(fn: CfnResource): void {
+  const scope = fn.node.scope ?? fn;
+  const id = `${fn.node.id}LogGroup`;
+  if (scope.node.tryFindChild(id)) return; // aspects run again when an app is synthesized twice
+  const logGroup = new logs.CfnLogGroup(scope, id, {
+    logGroupName: Fn.join('', ['/aws/lambda/', fn.ref]),
+    retentionInDays: LAB_LOG_RETENTION,
+  });
+  logGroup.applyRemovalPolicy(RemovalPolicy.DESTROY);
+  for (const resource of Stack.of(fn).node.findAll()) {
+    if (resource instanceof CfnResource && isCustomResource(resource.cfnResourceType)) {
+      resource.addResourceDependency(logGroup, 'its provider logs here until the stack is deleted');
+    }
+  }
+}
+
+const isCustomResource = (type: string) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
 
 export interface LabStackProps extends StackProps {
   readonly lab: LabDefinition;
@@ -96,9 +124,9 @@ export class LabStack extends Stack {
     const key = featureContextKey(this.lab.id, name);
     const value: unknown = this.node.tryGetContext(key);
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' || !declared.pattern.test(value)) {
+    if (!['string', 'number'].includes(typeof value) || !declared.pattern.test(String(value))) {
       throw new LabConfigError(`context ${key} must be ${declared.expected}, got ${JSON.stringify(value)}`);
     }
-    return value;
+    return String(value);
   }
 }

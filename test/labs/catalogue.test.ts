@@ -20,6 +20,10 @@ const SCOPED_NAMES: Record<string, string[]> = {
   'AWS::ApiGateway::Stage': ['StageName'],
   'AWS::ApiGateway::Deployment': ['StageName'],
   'AWS::Lambda::Alias': ['Name'],
+  'AWS::ApiGateway::Authorizer': ['Name'],
+  'AWS::ApiGatewayV2::Stage': ['StageName'],
+  'AWS::ApiGatewayV2::Authorizer': ['Name'],
+  'AWS::Cognito::UserPoolGroup': ['GroupName'],
 };
 const isPhysicalName = (type: string, key: string) =>
   NAME_PROPERTY.test(key) && !NOT_PHYSICAL_NAMES.has(key) && !(SCOPED_NAMES[type] ?? []).includes(key);
@@ -50,6 +54,16 @@ describe.each(LABS.map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) =>
         .filter(([, r]) => RETAINED.has(r.DeletionPolicy as string) || RETAINED.has(r.UpdateReplacePolicy as string))
         .map(([id]) => id);
       expect(retained).toEqual([]);
+    });
+
+    test('every function logs to a log group the stack deletes', () => {
+      const resources = synthOnce(allFeatures).template.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+      const declaredLogGroups = JSON.stringify(Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup'));
+      const orphans = Object.entries(resources)
+        .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && !(r.Properties?.LoggingConfig as { LogGroup?: unknown })?.LogGroup)
+        .filter(([id]) => !declaredLogGroups.includes(`["/aws/lambda/",{"Ref":"${id}"}]`))
+        .map(([id]) => id);
+      expect(orphans).toEqual([]);
     });
 
     test('hard-codes no physical name', () => {

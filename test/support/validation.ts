@@ -21,3 +21,14 @@ export function validationErrorOf(build: () => unknown): ConstructValidationErro
   }
   throw new Error('expected a ConstructValidationError, but the construct was accepted');
 }
+
+/** The problems `build` throws at synth as `<code>: <message>`; [] when it throws none. */
+export function problemMessagesOf(build: () => unknown): string[] {
+  try {
+    build();
+  } catch (error) {
+    if (error instanceof ConstructValidationError) return error.problems.map((p) => `${p.code}: ${p.message}`);
+    throw error;
+  }
+  return [];
+}

@@ -1,0 +1,144 @@
+import { handler as ordersHandler } from '../../../lambda/api-orders';
+import { handler as proxyHandler } from '../../../lambda/api-proxy';
+import { pacing, steps } from '../../../labs/apigateway/exercise';
+import { APIGATEWAY_LAB } from '../../../labs/apigateway/stack';
+import { findLab } from '../../../labs/catalogue';
+import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { LocalUserPool, startLocalUserPool } from '../../support/local-cognito';
+import { LocalRestApi, startLocalRestApi } from '../../support/local-rest-api';
+import { labTemplate } from '../../support/synth';
+
+jest.setTimeout(30_000);
+// Time runs 10× faster in the stand-in's throttling buckets, and the exercise's pauses are 10× shorter: same behaviour.
+const TIME_SCALE = 10;
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+const lab = findLab('apigateway')!;
+const template = labTemplate(lab).toJSON().Resources as Record<string, Resource>;
+const idStarting = (prefix: string, type: string) => Object.keys(template).find((id) => id.startsWith(prefix) && template[id].Type === type)!;
+const API_KEY_VALUE = 'local-api-key-value-0123456789abcdef';
+
+let pool: LocalUserPool;
+const lines: string[] = [];
+/** What each step printed, for tests that look at a step's output afterwards. */
+const printed: Record<string, string[]> = {};
+
+async function deployLocally(resources: Record<string, Resource> = template): Promise<{ api: LocalRestApi; outputs: Record<string, string> }> {
+  let calls = 0;
+  const api = await startLocalRestApi({
+    resources,
+    handlers: {
+      [idStarting('ProxyFunction', 'AWS::Lambda::Function')]: proxyHandler as never,
+      [idStarting('OrdersFunction', 'AWS::Lambda::Function')]: ordersHandler as never,
+    },
+    aliasVersions: { live: '1', dev: '$LATEST' },
+    claimsOf: (token) => pool.claimsOf(token),
+    apiKeyValues: { [idStarting('UsagePlanKey', 'AWS::ApiGateway::ApiKey')]: API_KEY_VALUE },
+    // Every tenth request takes the canary: 10 %, as the prod stage declares.
+    random: () => ((calls++ % 10) + 0.5) / 10,
+    timeScale: TIME_SCALE,
+  });
+  process.env.AWS_ENDPOINT_URL_API_GATEWAY = api.endpoint;
+  const outputs = {
+    ProdUrl: api.url('prod'),
+    DevUrl: api.url('dev'),
+    ApiKeyId: api.apiKeyIds[idStarting('UsagePlanKey', 'AWS::ApiGateway::ApiKey')],
+    UserPoolId: pool.userPoolId,
+    UserPoolClientId: pool.clientId,
+    AllowedOrigin: APIGATEWAY_LAB.allowedOrigin,
+  };
+  return { api, outputs };
+}
+const contextOf = (outputs: Record<string, string>): ExerciseContext => ({ outputs, log: (line) => lines.push(line) });
+const clone = () => JSON.parse(JSON.stringify(template)) as Record<string, Resource>;
+const methodOf = (resources: Record<string, Resource>, pathPart: string, verb: string) => {
+  const resourceId = Object.keys(resources).find((id) => resources[id].Properties.PathPart === pathPart);
+  return Object.values(resources).find(
+    (r) => r.Type === 'AWS::ApiGateway::Method' && r.Properties.HttpMethod === verb && (r.Properties.ResourceId as { Ref: string }).Ref === resourceId,
+  )!;
+};
+
+beforeAll(() => {
+  pacing.batchPauseMs /= TIME_SCALE;
+  pacing.refillPauseMs /= TIME_SCALE;
+  pool = startLocalUserPool();
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1', ALLOWED_ORIGIN: APIGATEWAY_LAB.allowedOrigin });
+});
+afterAll(() => {
+  pool.stop();
+  delete process.env.AWS_ENDPOINT_URL_API_GATEWAY;
+});
+beforeEach(() => (lines.length = 0));
+
+describe('against a local stand-in built from the lab\'s template', () => {
+  let deployed: { api: LocalRestApi; outputs: Record<string, string> };
+  beforeAll(async () => (deployed = await deployLocally()));
+  afterAll(() => deployed.api.stop());
+
+  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
+    await runSteps([step], contextOf(deployed.outputs));
+    printed[step.id] = [...lines];
+    expect(lines.length).toBeGreaterThan(2);
+  });
+
+  test('the throttle step saw the usage plan\'s burst: what the bucket held (10) plus its refill got through, the rest 429', () => {
+    const line = printed.throttle.find((l) => l.startsWith('40 simultaneous calls'))!;
+    const counts = JSON.parse(line.split('→ ')[1]) as Record<string, number>;
+    expect(counts['200']).toBeGreaterThanOrEqual(5);
+    expect(counts['429']).toBeGreaterThanOrEqual(20);
+    expect(counts['200'] + counts['429']).toBe(40);
+  });
+
+  test('every user the steps created was deleted again', () => {
+    expect(pool.users.size).toBe(0);
+  });
+});
+
+describe('the exercise fails when the deployed API misbehaves', () => {
+  const failureOf = async (step: string, change: (resources: Record<string, Resource>) => void) => {
+    const resources = clone();
+    change(resources);
+    const { api, outputs } = await deployLocally(resources);
+    try {
+      const error = await runSteps(steps.filter((s) => s.id === step), contextOf(outputs)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ExerciseCheckFailed);
+      return (error as Error).message;
+    } finally {
+      await api.stop();
+    }
+  };
+
+  test('api-key: a method that does not require the key', async () => {
+    expect(await failureOf('api-key', (r) => (methodOf(r, 'hello', 'GET').Properties.ApiKeyRequired = false))).toBe(
+      'a method with apiKeyRequired should answer 403 without a key, got 200',
+    );
+  });
+
+  test('orders: a body model that accepts anything (the backend\'s own guard still refuses quantity 0)', async () => {
+    const message = await failureOf('orders', (r) => {
+      const model = Object.values(r).find((x) => x.Type === 'AWS::ApiGateway::Model')!;
+      model.Properties.Schema = { type: 'object' };
+    });
+    expect(message).toBe('the model should refuse {"item":"coffee","quantity":1,"discount":50}, got 200');
+  });
+
+  test('orders: an integration without the 409 selection pattern', async () => {
+    const message = await failureOf('orders', (r) => {
+      const integration = methodOf(r, 'orders', 'POST').Properties.Integration as { IntegrationResponses: { StatusCode: string }[] };
+      integration.IntegrationResponses = integration.IntegrationResponses.filter((x) => x.StatusCode !== '409');
+    });
+    expect(message).toBe('the OutOfStock selection pattern should map to 409');
+  });
+
+  test('authorizer: a method left without the Cognito authorizer', async () => {
+    const message = await failureOf('authorizer', (r) => (methodOf(r, 'me', 'GET').Properties.AuthorizationType = 'NONE'));
+    expect(message).toBe('expected the user\'s claims, got 401 {"message":"no verified token claims: the method needs an authorizer"}');
+  });
+
+  test('cors: gateway responses without the CORS header', async () => {
+    const message = await failureOf('cors', (r) => {
+      for (const x of Object.values(r)) if (x.Type === 'AWS::ApiGateway::GatewayResponse') x.Properties.ResponseParameters = {};
+    });
+    expect(message).toBe('gateway responses (403 here) should carry the CORS header too');
+  });
+});

@@ -1,0 +1,104 @@
+import { findLab } from '../../../labs/catalogue';
+import { steps } from '../../../labs/s3/exercise';
+import { S3_LAB } from '../../../labs/s3/stack';
+import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { LocalAws } from '../../support/local-aws';
+import type { PolicyStatement } from '../../support/local-iam';
+import { deployStackLocally, LocallyDeployedStack } from '../../support/local-deploy';
+import { cloudFrontTtl, LocalS3, startLocalCdn, startLocalS3 } from '../../support/local-s3';
+import { deployQueuesLocally, LocalSqs, startLocalSqs } from '../../support/local-sqs';
+import { labTemplate } from '../../support/synth';
+
+// Presigned URLs expire after 2 s and the CloudFront step waits 3 s, as they do against AWS.
+jest.setTimeout(30_000);
+
+const lab = findLab('s3')!;
+const template = labTemplate(lab);
+const ttl = { min: S3_LAB.minTtl.toSeconds(), default: S3_LAB.defaultTtl.toSeconds(), max: S3_LAB.maxTtl.toSeconds() };
+
+let sqs: LocalSqs;
+let s3: LocalS3;
+let cdn: { url: string; stop: () => Promise<void> };
+let deployed: LocallyDeployedStack;
+let outputs: Record<string, string>;
+const lines: string[] = [];
+const context = (): ExerciseContext => ({ outputs, log: (line) => lines.push(line) });
+
+beforeAll(async () => {
+  sqs = await startLocalSqs();
+  const queues = await deployQueuesLocally(template, sqs.client);
+  deployed = deployStackLocally(template, new LocalAws(), { stackName: lab.stackName });
+  s3 = await startLocalS3(template, {
+    fauxqsEndpoint: sqs.endpoint,
+    sqs: sqs.client,
+    queueUrls: Object.fromEntries(Object.entries(queues.queues).map(([id, q]) => [id, q.url])),
+    env: deployed.env,
+  });
+  process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+  cdn = await startLocalCdn(sqs.endpoint, deployed.outputs.SiteBucketName, ttl);
+  outputs = { ...deployed.outputs, ...queues.outputs, DistributionUrl: cdn.url };
+});
+afterAll(async () => {
+  await cdn?.stop();
+  await s3?.stop();
+  await sqs?.stop();
+  delete process.env.AWS_ENDPOINT_URL_S3;
+});
+beforeEach(() => (lines.length = 0));
+
+/** Object versions are not emulated by fauxqs; the step runs against AWS only. */
+const LOCAL_STEPS = steps.filter((s) => s.id !== 'versioning');
+
+describe('against the lab\'s bucket policies, configuration and notifications on a local S3', () => {
+  test.each(LOCAL_STEPS.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
+    await runSteps([step], context());
+    expect(lines.length).toBeGreaterThan(1);
+  });
+});
+
+test('the encryption step fails when the bucket policy accepts uploads without the SSE header', async () => {
+  const bucket = outputs.DataBucketName;
+  const policy = s3.policy(bucket)!;
+  const statements = policy.Statement as PolicyStatement[];
+  s3.setPolicy(bucket, { ...policy, Statement: statements.filter((s) => s.Sid !== 'DenyPutWithoutEncryptionHeader') });
+  try {
+    const failure = await runSteps(steps.filter((s) => s.id === 'encryption'), context()).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toBe('PutObject without the header succeeded, but the bucket policy should deny it');
+  } finally {
+    s3.setPolicy(bucket, policy);
+  }
+});
+
+test('the tls step fails when the bucket policy allows plain HTTP', async () => {
+  const bucket = outputs.DataBucketName;
+  const policy = s3.policy(bucket)!;
+  const statements = policy.Statement as PolicyStatement[];
+  s3.setPolicy(bucket, { ...policy, Statement: statements.filter((s) => (s.Condition?.Bool as Record<string, unknown> | undefined)?.['aws:SecureTransport'] === undefined) });
+  try {
+    const failure = await runSteps(steps.filter((s) => s.id === 'tls'), context()).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toBe('the same presigned GET over http:// returned 200, expected 403');
+  } finally {
+    s3.setPolicy(bucket, policy);
+  }
+});
+
+test('CloudFront keeps an object for max-age bounded by the minimum and maximum TTLs, the default without one', () => {
+  expect(cloudFrontTtl('max-age=2', ttl)).toBe(10);
+  expect(cloudFrontTtl(null, ttl)).toBe(60);
+  expect(cloudFrontTtl('public, max-age=86400', ttl)).toBe(300);
+  expect(cloudFrontTtl('max-age=100, s-maxage=30', ttl)).toBe(30);
+  expect(cloudFrontTtl('no-store', ttl)).toBe(10);
+});
+
+test('the cloudfront step fails when nothing is cached', async () => {
+  const uncached = await startLocalCdn(sqs.endpoint, deployed.outputs.SiteBucketName, { min: 0, default: 0, max: 0 });
+  try {
+    const failure = await runSteps(steps.filter((s) => s.id === 'cloudfront'), { outputs: { ...outputs, DistributionUrl: uncached.url }, log: () => undefined }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toMatch(/^3 s later \(max-age=2 but min TTL 10 s\) GET returned Miss from cloudfront$/);
+  } finally {
+    await uncached.stop();
+  }
+});

@@ -1,0 +1,53 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { createHandler, fingerprint } from '../../lambda/parameter-reader';
+import { LocalAws, startLocalAws } from '../support/local-aws';
+import { LocalSecretsManager, LocalSsm } from '../support/local-iam-tools';
+
+let aws: LocalAws;
+let ssm: LocalSsm;
+let secrets: LocalSecretsManager;
+const clients = () => {
+  const config = { endpoint: aws.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  return { ssm: new SSMClient(config), secrets: new SecretsManagerClient(config) };
+};
+const gets = () => aws.requests.filter((r) => r.operation === 'GetParameter' || r.operation === 'GetSecretValue').length;
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  ssm = new LocalSsm(aws);
+  secrets = new LocalSecretsManager(aws);
+  ssm.put('/app/db-password', 's3cr3t-value', 'SecureString');
+  secrets.secrets.set('arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf', 'secret-from-secrets-manager');
+});
+afterAll(() => aws.stop());
+
+test('returns fingerprints of the decrypted SecureString and of the secret, never the values', async () => {
+  const handler = createHandler(clients(), { SECURE_PARAMETER_NAME: '/app/db-password', SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf' });
+  const response = await handler({});
+  expect(response).toEqual({
+    parameter: { source: 'ssm-securestring', name: '/app/db-password', sha256: fingerprint('s3cr3t-value'), length: 12 },
+    secret: { source: 'secrets-manager', name: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf', sha256: fingerprint('secret-from-secrets-manager'), length: 27 },
+  });
+  expect(JSON.stringify(response)).not.toContain('s3cr3t');
+  const parameterCall = aws.requests.filter((r) => r.operation === 'GetParameter').at(-1)!;
+  expect(JSON.parse(parameterCall.body)).toMatchObject({ Name: '/app/db-password', WithDecryption: true });
+});
+
+test('caches values for maxAge seconds; forceFetch goes back to SSM', async () => {
+  const handler = createHandler(clients(), { SECURE_PARAMETER_NAME: '/app/db-password' });
+  const before = gets();
+  await handler({ maxAgeSeconds: 60 });
+  await handler({ maxAgeSeconds: 60 });
+  expect(gets() - before).toBe(1);
+  ssm.put('/app/db-password', 'rotated-value', 'SecureString');
+  expect((await handler({ maxAgeSeconds: 60 })).parameter.sha256).toBe(fingerprint('s3cr3t-value'));
+  expect((await handler({ forceFetch: true })).parameter.sha256).toBe(fingerprint('rotated-value'));
+  ssm.put('/app/db-password', 's3cr3t-value', 'SecureString');
+});
+
+test('bad configuration and input give clear errors', async () => {
+  await expect(createHandler(clients(), {})({})).rejects.toThrow('SECURE_PARAMETER_NAME is not set');
+  await expect(createHandler(clients(), { SECURE_PARAMETER_NAME: '/app/db-password' })({ maxAgeSeconds: -1 })).rejects.toThrow('maxAgeSeconds must be a whole number from 0, got -1');
+  await expect(createHandler(clients(), { SECURE_PARAMETER_NAME: '/app/missing' })({})).rejects.toThrow();
+});

@@ -1,0 +1,75 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { PrivateBucketDistribution } from '../../lib/private-bucket-distribution';
+import { testApp } from '../support/synth';
+import { problemMessagesOf } from '../support/validation';
+
+const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
+
+const problemsOf = (build: (stack: Stack) => void) => problemMessagesOf(() => build(newStack()));
+
+describe('PrivateBucketDistribution', () => {
+  const stack = newStack();
+  const bucket = new s3.Bucket(stack, 'Site');
+  const cdn = new PrivateBucketDistribution(stack, 'Cdn', { bucket, ttl: { minTtl: Duration.seconds(5), defaultTtl: Duration.minutes(1), maxTtl: Duration.hours(1) } });
+  const template = Template.fromStack(stack);
+
+  test('a cache policy with the TTLs, and nothing but the path in the cache key', () => {
+    template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({
+        MinTTL: 5, DefaultTTL: 60, MaxTTL: 3600,
+        ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({ CookiesConfig: { CookieBehavior: 'none' }, HeadersConfig: { HeaderBehavior: 'none' }, QueryStringsConfig: { QueryStringBehavior: 'none' }, EnableAcceptEncodingGzip: true }),
+      }),
+    });
+    expect(cdn.defaultTtl.toSeconds()).toBe(60);
+  });
+
+  test('origin access control signs every request; the bucket lets this distribution read, nothing else', () => {
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: Match.objectLike({ SigningBehavior: 'always', SigningProtocol: 'sigv4', OriginAccessControlOriginType: 's3' }) });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Allow', Action: 's3:GetObject', Principal: { Service: 'cloudfront.amazonaws.com' }, Condition: { StringEquals: { 'AWS:SourceArn': Match.anyValue() } } })] },
+    });
+  });
+
+  test('HTTPS (HTTP redirects), GET/HEAD only, compressed, PriceClass_100, index.html at the root, no logs without a bucket', () => {
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        PriceClass: 'PriceClass_100',
+        HttpVersion: 'http2and3',
+        Logging: Match.absent(),
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https', AllowedMethods: ['GET', 'HEAD'], Compress: true }),
+      }),
+    });
+  });
+});
+
+test('standard logs go to the log bucket under cloudfront/', () => {
+  const stack = newStack();
+  const logs = new s3.Bucket(stack, 'Logs', { objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED });
+  new PrivateBucketDistribution(stack, 'Cdn', { bucket: new s3.Bucket(stack, 'Site'), logBucket: logs });
+  Template.fromStack(stack).hasResourceProperties('AWS::CloudFront::Distribution', {
+    DistributionConfig: Match.objectLike({ Logging: { Bucket: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Logs'), 'RegionalDomainName'] }, Prefix: 'cloudfront/' } }),
+  });
+});
+
+test('validation: TTL order and bounds, a log prefix without a bucket, a root object with a slash', () => {
+  expect(
+    problemsOf((s) =>
+      new PrivateBucketDistribution(s, 'Cdn', {
+        bucket: new s3.Bucket(s, 'Site'),
+        ttl: { minTtl: Duration.minutes(10), defaultTtl: Duration.minutes(1) },
+        logFilePrefix: 'cf/',
+        defaultRootObject: '/index.html',
+      }),
+    ),
+  ).toEqual([
+    'PrivateBucketDistribution.TtlOrder: cache TTLs must satisfy minTtl ≤ defaultTtl ≤ maxTtl, got 600 s / 60 s / 31536000 s',
+    'PrivateBucketDistribution.LogPrefixWithoutBucket: logFilePrefix is set but no logBucket: give a log bucket or drop the prefix',
+    'PrivateBucketDistribution.DefaultRootObject: defaultRootObject must not start with "/", got "/index.html"',
+  ]);
+  expect(problemsOf((s) => new PrivateBucketDistribution(s, 'Cdn', { bucket: new s3.Bucket(s, 'Site'), ttl: { maxTtl: Duration.days(365 * 101) } }))).toEqual([
+    'PrivateBucketDistribution.MaxTtlRange: maxTtl must be at most 100 years (3153600000 s), got 3185136000',
+  ]);
+});
