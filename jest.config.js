@@ -5,5 +5,4 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
-  snapshotSerializers: ['<rootDir>/test/support/mask-asset-hashes.ts'],
 };

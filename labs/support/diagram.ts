@@ -196,12 +196,17 @@ export function mermaidDiagram(template: CfnTemplate, stackName: string): string
     const service = resources[id].Type.split('::')[1];
     byService.set(service, [...(byService.get(service) ?? []), id]);
   }
+  // Node ids come from construct paths, not logical ids: some logical ids carry a hash of the code, which would make
+  // the diagram differ between machines.
+  const nodeId = (id: string) => label(resources, id, stackName).replace(/[^A-Za-z0-9]/g, '_');
   const lines = ['flowchart LR'];
   for (const [service, ids] of [...byService].sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  subgraph ${service}`);
-    for (const id of ids.sort()) lines.push(`    ${id}["${label(resources, id, stackName)}"]`);
+    for (const id of ids.sort((a, b) => nodeId(a).localeCompare(nodeId(b)))) {
+      lines.push(`    ${nodeId(id)}["${label(resources, id, stackName)}"]`);
+    }
     lines.push('  end');
   }
-  for (const e of edges) lines.push(`  ${e.from} ${e.dashed ? '-.->' : '-->'}|"${e.label}"| ${e.to}`);
+  for (const e of edges) lines.push(`  ${nodeId(e.from)} ${e.dashed ? '-.->' : '-->'}|"${e.label}"| ${nodeId(e.to)}`);
   return lines.join('\n');
 }
