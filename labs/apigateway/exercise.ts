@@ -1,9 +1,6 @@
-import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
-import { createConfirmedUser, deleteUser, LabUser, signIn } from '../cognito/session';
-import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
-
-/** Marks this run's users, so the exercise never touches anyone else's. */
-const runId = `run-${Date.now().toString(36)}`;
+import { APIGatewayClient, GetApiKeyCommand, GetStageCommand } from '@aws-sdk/client-api-gateway';
+import { LabUser, signIn, withLabUser } from '../support/cognito-session';
+import { check, ExerciseContext, ExerciseStep, requireOutput, runId } from '../support/exercise';
 
 /** Pauses that keep the exercise within the usage plan's 5 requests per second; a test running faster time shortens them. */
 export const pacing = { batchPauseMs: 1_000, refillPauseMs: 2_000 };
@@ -31,29 +28,36 @@ function parseBody(text: string): Record<string, unknown> {
 
 const regionOf = (apiUrl: string) => /execute-api\.([a-z0-9-]+)\./.exec(apiUrl)?.[1] ?? process.env.AWS_REGION ?? 'us-east-1';
 
-/** The API key's value, from API Gateway's management API in the API's Region (GetApiKey with includeValue). */
-export async function apiKeyValue(outputs: ExerciseContext['outputs']): Promise<string> {
+/** Runs `call` with a client of API Gateway's management API in the API's Region. */
+async function withManagementApi<T>(outputs: ExerciseContext['outputs'], call: (client: APIGatewayClient, region: string) => Promise<T>): Promise<T> {
   const region = regionOf(requireOutput(outputs, 'ProdUrl'));
   const client = new APIGatewayClient({ region });
   try {
-    const key = await client.send(new GetApiKeyCommand({ apiKey: requireOutput(outputs, 'ApiKeyId'), includeValue: true }));
-    check(key.value !== undefined, `GetApiKey returned no value for the key in ${region}`);
-    return key.value;
+    return await call(client, region);
   } finally {
     client.destroy();
   }
 }
 
-/** A user of this run, signed in (MFA included), deleted again when `use` is done. */
+/** The API key's value, from API Gateway's management API in the API's Region (GetApiKey with includeValue). */
+export async function apiKeyValue(outputs: ExerciseContext['outputs']): Promise<string> {
+  return withManagementApi(outputs, async (client, region) => {
+    const key = await client.send(new GetApiKeyCommand({ apiKey: requireOutput(outputs, 'ApiKeyId'), includeValue: true }));
+    check(key.value !== undefined, `GetApiKey returned no value for the key in ${region}`);
+    return key.value;
+  });
+}
+
+/**
+ * A user of this run, signed in (MFA included), deleted again when `use` is done, passed or failed. Created by
+ * AdminCreateUser with MessageAction SUPPRESS: no email is sent.
+ */
 async function withUser<T>(outputs: ExerciseContext['outputs'], use: (idToken: string, user: LabUser) => Promise<T>): Promise<T> {
   const userPoolId = requireOutput(outputs, 'UserPoolId');
-  const user = await createConfirmedUser(userPoolId, `${runId}-${Math.random().toString(36).slice(2, 6)}@example.com`);
-  try {
+  return withLabUser(userPoolId, `${runId}-${Math.random().toString(36).slice(2, 6)}@example.com`, async (user) => {
     const { tokens } = await signIn(userPoolId, requireOutput(outputs, 'UserPoolClientId'), user);
-    return await use(tokens.IdToken, user);
-  } finally {
-    await deleteUser(userPoolId, user.email);
-  }
+    return use(tokens.IdToken, user);
+  });
 }
 
 async function mockHealth({ outputs, log }: ExerciseContext): Promise<void> {
@@ -77,6 +81,9 @@ async function apiKey({ outputs, log }: ExerciseContext): Promise<void> {
   log('the key identified the caller for the usage plan; it authorized nothing (anyone holding it gets in)');
 }
 
+/** Calls to the prod stage in the stages step: with a 10 % canary, all 60 miss it with probability 0.9^60 ≈ 0.2 %. */
+const PROD_CALLS = 60;
+
 async function stages({ outputs, log }: ExerciseContext): Promise<void> {
   const key = await apiKeyValue(outputs);
   const headers = { 'x-api-key': key };
@@ -85,8 +92,25 @@ async function stages({ outputs, log }: ExerciseContext): Promise<void> {
   check(dev.status === 200, `dev /hello answered ${dev.status}: ${dev.text}`);
   check(dev.body.alias === 'dev' && dev.body.version === '$LATEST', 'the dev stage should call the dev alias, which points at $LATEST');
 
+  const prod = await withManagementApi(outputs, (client) =>
+    client.send(new GetStageCommand({ restApiId: requireOutput(outputs, 'RestApiId'), stageName: 'prod' })),
+  );
+  const canary = prod.canarySettings;
+  log(
+    `GetStage prod → variables ${JSON.stringify(prod.variables ?? {})}, canary ${canary ? `${canary.percentTraffic} % ` : 'none'}` +
+      `${canary ? `with overrides ${JSON.stringify(canary.stageVariableOverrides ?? {})}` : ''}`,
+  );
+  check(prod.variables?.lambdaAlias === 'live', `the prod stage's lambdaAlias should be live, got ${prod.variables?.lambdaAlias}`);
+  check(canary !== undefined, 'the prod stage has no canary: nothing sends a share of its calls to the dev alias');
+  const percent = canary.percentTraffic ?? 0;
+  check(percent > 0 && percent < 50, `the prod canary should take a small share of the calls, not ${percent} %`);
+  check(
+    canary.stageVariableOverrides?.lambdaAlias === 'dev',
+    `the prod canary should override lambdaAlias with dev, got ${JSON.stringify(canary.stageVariableOverrides ?? {})}`,
+  );
+
   const counts: Record<string, number> = {};
-  for (let batch = 0; batch < 6; batch += 1) {
+  for (let batch = 0; batch < PROD_CALLS / 5; batch += 1) {
     const results = await Promise.all(
       Array.from({ length: 5 }, () => http(`${requireOutput(outputs, 'ProdUrl')}hello?name=prod`, { headers })),
     );
@@ -102,10 +126,15 @@ async function stages({ outputs, log }: ExerciseContext): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, pacing.batchPauseMs)); // stay under the usage plan's 5 requests per second
   }
-  log(`30 calls to the prod stage, by alias: ${JSON.stringify(counts)}`);
-  check((counts.live ?? 0) > (counts.dev ?? 0), 'most prod calls should reach the live alias');
+  log(`${PROD_CALLS} calls to the prod stage, by alias: ${JSON.stringify(counts)}`);
   check(Object.keys(counts).every((a) => a === 'live' || a === 'dev'), `unexpected aliases ${Object.keys(counts).join(', ')}`);
-  log('prod\'s canary sends about 10 % of requests with lambdaAlias=dev: those ran $LATEST, the rest the published version');
+  check(
+    (counts.dev ?? 0) > 0,
+    `none of ${PROD_CALLS} prod calls reached the dev alias: the ${percent} % canary should have taken some ` +
+      `(all missing it has probability ${(((100 - percent) / 100) ** PROD_CALLS * 100).toFixed(2)} %)`,
+  );
+  check((counts.live ?? 0) > (counts.dev ?? 0), 'most prod calls should reach the live alias');
+  log(`prod's canary sent about ${percent} % of requests with lambdaAlias=dev: those ran $LATEST, the rest the published version`);
 }
 
 async function throttling({ outputs, log }: ExerciseContext): Promise<void> {

@@ -7,7 +7,7 @@ import { Construct, IConstruct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { aliasFromStageVariable, allowStageToInvoke, ApiUsagePlan, StagedRestApi } from '../../lib/rest-api';
 import { SecureUserPool } from '../../lib/user-pool';
-import { LabStack, LabStackProps } from '../support/lab-stack';
+import { keepOnDestroy, LabStack, LabStackProps } from '../support/lab-stack';
 import {
   BAD_REQUEST_BODY_TEMPLATE,
   HEALTH_REQUEST_TEMPLATE,
@@ -95,6 +95,10 @@ export class ApigatewayLabStack extends LabStack {
         },
       },
     });
+    // The account's API Gateway logging role is shared by every REST API in this account and Region: deleting it
+    // with the lab would leave the account setting naming a deleted role, and every API there unable to log.
+    keepOnDestroy(rest.accountLogsRole!, 'account-wide API Gateway CloudWatch Logs role, used by every REST API in this Region');
+    keepOnDestroy(rest.accountSetting!, 'account-wide API Gateway setting naming the CloudWatch Logs role');
     const api = rest.api;
     // prod (and its canary) may call both aliases; dev only the dev alias.
     allowStageToInvoke(live, api, 'prod');

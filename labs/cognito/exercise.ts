@@ -15,8 +15,8 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } fro
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { Jwks } from 'aws-jwt-verify/jwk';
-import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
-import { cognitoIdp, decodeClaims, deleteUser, LabUser, labPassword, SignInResult, signIn } from './session';
+import { check, ExerciseContext, ExerciseStep, requireOutput, runId } from '../support/exercise';
+import { cognitoIdp, decodeClaims, deleteUser, LabUser, labPassword, SignInResult, signIn, withLabUser } from '../support/cognito-session';
 
 const endpoint = (service: string) => process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL;
 let identityClient: CognitoIdentityClient | undefined;
@@ -26,59 +26,83 @@ const cognitoIdentity = () => (identityClient ??= new CognitoIdentityClient({ en
 /** The JSON Web Key Set aws-jwt-verify uses instead of downloading the pool's; only tests set it. */
 export const verification: { jwks?: Jwks } = {};
 
-/** Marks this run's user, so the exercise never touches anyone else's. */
-const runId = `run-${Date.now().toString(36)}`;
+/** A user of this run for one step (marked with the run id, so the exercise never touches anyone else's). */
+const emailFor = (step: string) => `${runId}-${step}@example.com`;
 
-/** The user the steps share; created by `sign-up` (or by the first step that needs one). */
-let session: { user: LabUser; latest?: SignInResult } | undefined;
-
-async function ensureUser(outputs: ExerciseContext['outputs'], log: (line: string) => void): Promise<{ user: LabUser; latest?: SignInResult }> {
-  if (session) return session;
-  const userPoolId = requireOutput(outputs, 'UserPoolId');
-  const clientId = requireOutput(outputs, 'UserPoolClientId');
-  const user: LabUser = { email: `${runId}@example.com`, password: labPassword() };
-  const signedUp = await cognitoIdp().send(
-    new SignUpCommand({ ClientId: clientId, Username: user.email, Password: user.password, UserAttributes: [{ Name: 'email', Value: user.email }] }),
-  );
-  log(
-    `SignUp ${user.email} → UserConfirmed=${signedUp.UserConfirmed}, verification code sent by ` +
-      `${signedUp.CodeDeliveryDetails?.DeliveryMedium} to ${signedUp.CodeDeliveryDetails?.Destination}`,
-  );
-  check(signedUp.UserConfirmed === false, 'a self-signed-up user must confirm their email before signing in');
-  await cognitoIdp().send(new AdminConfirmSignUpCommand({ UserPoolId: userPoolId, Username: user.email }));
-  const confirmed = await cognitoIdp().send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: user.email }));
-  log(`AdminConfirmSignUp (instead of typing the emailed code) → status ${confirmed.UserStatus}`);
-  check(confirmed.UserStatus === 'CONFIRMED', `expected CONFIRMED, got ${confirmed.UserStatus}`);
-  session = { user };
-  return session;
+/**
+ * Runs `use` with a user created for this step without any email (AdminCreateUser, MessageAction SUPPRESS), and
+ * deletes the user when the step ends, passed or failed: running one step alone leaves nothing behind.
+ */
+async function withUser<T>(
+  outputs: ExerciseContext['outputs'],
+  step: string,
+  log: (line: string) => void,
+  use: (user: LabUser) => Promise<T>,
+): Promise<T> {
+  const email = emailFor(step);
+  const result = await withLabUser(requireOutput(outputs, 'UserPoolId'), email, (user) => {
+    log(`AdminCreateUser ${user.email} (MessageAction SUPPRESS: no email) + AdminSetUserPassword (permanent) → a confirmed user`);
+    return use(user);
+  });
+  log(`AdminDeleteUser ${email} (a step deletes its user when a check fails too)`);
+  return result;
 }
 
-async function freshTokens(outputs: ExerciseContext['outputs'], log: (line: string) => void): Promise<SignInResult> {
-  const current = await ensureUser(outputs, log);
-  current.latest = await signIn(requireOutput(outputs, 'UserPoolId'), requireOutput(outputs, 'UserPoolClientId'), current.user);
-  log(`signed in as ${current.user.email}; challenges answered: ${current.latest.challenges.join(', ') || 'none'}`);
-  return current.latest;
+async function signInAs(outputs: ExerciseContext['outputs'], user: LabUser, log: (line: string) => void): Promise<SignInResult> {
+  const result = await signIn(requireOutput(outputs, 'UserPoolId'), requireOutput(outputs, 'UserPoolClientId'), user);
+  log(`signed in as ${user.email}; challenges answered: ${result.challenges.join(', ') || 'none'}`);
+  return result;
 }
 
 async function signUp({ outputs, log }: ExerciseContext): Promise<void> {
-  await ensureUser(outputs, log);
+  const userPoolId = requireOutput(outputs, 'UserPoolId');
+  const clientId = requireOutput(outputs, 'UserPoolClientId');
+  const user: LabUser = { email: emailFor('sign-up'), password: labPassword() };
+  const signedUp = await cognitoIdp().send(
+    new SignUpCommand({ ClientId: clientId, Username: user.email, Password: user.password, UserAttributes: [{ Name: 'email', Value: user.email }] }),
+  );
+  let failed = false;
+  try {
+    log(
+      `SignUp ${user.email} → UserConfirmed=${signedUp.UserConfirmed}, verification code sent by ` +
+        `${signedUp.CodeDeliveryDetails?.DeliveryMedium} to ${signedUp.CodeDeliveryDetails?.Destination}`,
+    );
+    check(signedUp.UserConfirmed === false, 'a self-signed-up user must confirm their email before signing in');
+    await cognitoIdp().send(new AdminConfirmSignUpCommand({ UserPoolId: userPoolId, Username: user.email }));
+    const confirmed = await cognitoIdp().send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: user.email }));
+    log(`AdminConfirmSignUp (instead of typing the emailed code) → status ${confirmed.UserStatus}`);
+    check(confirmed.UserStatus === 'CONFIRMED', `expected CONFIRMED, got ${confirmed.UserStatus}`);
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    // Deleted whether the checks passed or not; a failed deletion never hides the failed check.
+    await deleteUser(userPoolId, user.email).then(
+      () => log(`AdminDeleteUser ${user.email}`),
+      (error: unknown) => {
+        if (!failed) throw error;
+      },
+    );
+  }
 }
 
 async function signInStep({ outputs, log }: ExerciseContext): Promise<void> {
-  const { tokens, challenges } = await freshTokens(outputs, log);
-  check(challenges.includes('MFA_SETUP') || challenges.includes('SOFTWARE_TOKEN_MFA'), 'MFA is required: the sign-in should have asked for it');
-  const id = decodeClaims(tokens.IdToken);
-  const access = decodeClaims(tokens.AccessToken);
-  log(`ID token: token_use=${id.token_use}, aud=${id.aud}, email=${id.email}, email_verified=${id.email_verified}`);
-  log(`access token: token_use=${access.token_use}, client_id=${access.client_id}, scope=${access.scope}`);
-  log(`refresh token: ${tokens.RefreshToken.split('.').length} dot-separated parts (encrypted, opaque to the app)`);
-  check(id.token_use === 'id' && id.aud === requireOutput(outputs, 'UserPoolClientId'), 'the ID token should be for this app client');
-  check(access.token_use === 'access' && access.client_id === outputs.UserPoolClientId, 'unexpected access token');
-  check(tokens.RefreshToken.split('.').length === 5, 'the refresh token should be a JWE (5 parts), not a readable JWT');
+  await withUser(outputs, 'sign-in', log, async (user) => {
+    const { tokens, challenges } = await signInAs(outputs, user, log);
+    check(challenges.includes('MFA_SETUP') || challenges.includes('SOFTWARE_TOKEN_MFA'), 'MFA is required: the sign-in should have asked for it');
+    const id = decodeClaims(tokens.IdToken);
+    const access = decodeClaims(tokens.AccessToken);
+    log(`ID token: token_use=${id.token_use}, aud=${id.aud}, email=${id.email}, email_verified=${id.email_verified}`);
+    log(`access token: token_use=${access.token_use}, client_id=${access.client_id}, scope=${access.scope}`);
+    log(`refresh token: ${tokens.RefreshToken.split('.').length} dot-separated parts (encrypted, opaque to the app)`);
+    check(id.token_use === 'id' && id.aud === requireOutput(outputs, 'UserPoolClientId'), 'the ID token should be for this app client');
+    check(access.token_use === 'access' && access.client_id === outputs.UserPoolClientId, 'unexpected access token');
+    check(tokens.RefreshToken.split('.').length === 5, 'the refresh token should be a JWE (5 parts), not a readable JWT');
+  });
 }
 
 async function verifyJwt({ outputs, log }: ExerciseContext): Promise<void> {
-  const tokens = session?.latest?.tokens ?? (await freshTokens(outputs, log)).tokens;
+  const { tokens } = await withUser(outputs, 'verify-jwt', log, (user) => signInAs(outputs, user, log));
   const userPoolId = requireOutput(outputs, 'UserPoolId');
   const clientId = requireOutput(outputs, 'UserPoolClientId');
   const idVerifier = CognitoJwtVerifier.create({ userPoolId, tokenUse: 'id', clientId });
@@ -118,11 +142,13 @@ async function callApi({ outputs, log }: ExerciseContext): Promise<void> {
   const anonymous = await fetch(url);
   log(`GET /me without a token → ${anonymous.status} ${await anonymous.text()}`);
   check(anonymous.status === 401, `expected 401 without a token, got ${anonymous.status}`);
-  const tokens = session?.latest?.tokens ?? (await freshTokens(outputs, log)).tokens;
-  const withToken = await fetch(url, { headers: { Authorization: `Bearer ${tokens.IdToken}` } });
-  const body = (await withToken.json()) as Record<string, unknown>;
-  log(`GET /me with the ID token → ${withToken.status} ${JSON.stringify(body)}`);
-  check(withToken.status === 200 && body.email === session?.user.email, 'the JWT authorizer should pass the user\'s claims on');
+  await withUser(outputs, 'api', log, async (user) => {
+    const { tokens } = await signInAs(outputs, user, log);
+    const withToken = await fetch(url, { headers: { Authorization: `Bearer ${tokens.IdToken}` } });
+    const body = (await withToken.json()) as Record<string, unknown>;
+    log(`GET /me with the ID token → ${withToken.status} ${JSON.stringify(body)}`);
+    check(withToken.status === 200 && body.email === user.email, 'the JWT authorizer should pass the user\'s claims on');
+  });
 }
 
 /** GetId + GetCredentialsForIdentity: the enhanced (simplified) flow. Logins omitted = a guest identity. */
@@ -160,15 +186,18 @@ async function allowed(what: string, call: () => Promise<unknown>, log: (line: s
 }
 
 async function groupRoles({ outputs, log }: ExerciseContext): Promise<void> {
+  await withUser(outputs, 'group-roles', log, (user) => groupRolesOf(user, outputs, log));
+}
+
+async function groupRolesOf(user: LabUser, outputs: ExerciseContext['outputs'], log: (line: string) => void): Promise<void> {
   const userPoolId = requireOutput(outputs, 'UserPoolId');
-  const { user } = await ensureUser(outputs, log);
   const table = requireOutput(outputs, 'NotesTableName');
   const note = (ownerId: string) => ({ ownerId: { S: ownerId }, noteId: { S: runId } });
 
   const asGroup = async (group: 'editors' | 'viewers', roleOutput: string) => {
     await cognitoIdp().send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: user.email, GroupName: group }));
     log(`added ${user.email} to ${group}; signing in again for a token that says so`);
-    const { tokens } = await freshTokens(outputs, log);
+    const { tokens } = await signInAs(outputs, user, log);
     const claims = decodeClaims(tokens.IdToken);
     log(`ID token: cognito:groups=${JSON.stringify(claims['cognito:groups'])}, cognito:preferred_role=${claims['cognito:preferred_role']}`);
     check(claims['cognito:preferred_role'] === requireOutput(outputs, roleOutput), `the token should prefer the ${group} role`);
@@ -226,16 +255,6 @@ async function guest({ outputs, log }: ExerciseContext): Promise<void> {
   log('the guest role grants nothing; and even if it granted DynamoDB, the enhanced flow\'s session policy would deny it');
 }
 
-async function cleanUp({ outputs, log }: ExerciseContext): Promise<void> {
-  if (!session) {
-    log('no user was created in this run');
-    return;
-  }
-  await deleteUser(requireOutput(outputs, 'UserPoolId'), session.user.email);
-  log(`deleted ${session.user.email}`);
-  session = undefined;
-}
-
 export const steps: readonly ExerciseStep[] = [
   { id: 'sign-up', title: 'self sign-up, then confirm the user as an administrator', run: signUp },
   { id: 'sign-in', title: 'sign in: TOTP MFA set up on the first sign-in; the three tokens', run: signInStep },
@@ -243,5 +262,4 @@ export const steps: readonly ExerciseStep[] = [
   { id: 'api', title: 'call the HTTP API: 401 without a token, the claims with one', run: callApi },
   { id: 'group-roles', title: 'exchange the token for AWS credentials; the group picks the role, the role limits DynamoDB', run: groupRoles },
   { id: 'guest', title: 'guest credentials: an identity without sign-in, a role without rights', run: guest },
-  { id: 'clean-up', title: 'delete the user of this run', run: cleanUp },
 ];

@@ -111,7 +111,7 @@ export class CognitoLabStack extends LabStack {
     const meFn = new SafeNodejsFunction(this, 'MeFunction', {
       entry: path.join(__dirname, '../../lambda/api-proxy/index.ts'),
       description: 'Returns the verified token claims API Gateway passes on (Cognito lab)',
-      environment: { ALLOWED_ORIGIN: 'http://localhost:5173' },
+      environment: { ALLOWED_ORIGIN: new URL(lab.callbackUrl).origin },
     });
     const httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       apiName: `${Aws.STACK_NAME}-HttpApi`,

@@ -21,7 +21,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { assumedCredentials } from '../support/credentials';
 import { check, ExerciseContext, ExerciseStep, lazyClient, requireOutput, runId } from '../support/exercise';
 import { itemSizeBytes, provisionedCapacity, readUnits, writeUnits } from './capacity';
 import { MODELLING_LAB } from './stack';
@@ -30,7 +30,6 @@ import { MODELLING_LAB } from './stack';
 const dynamo = lazyClient((config) => new DynamoDBClient(config), 'DYNAMODB');
 let documentClient: DynamoDBDocumentClient | undefined;
 const docs = () => (documentClient ??= DynamoDBDocumentClient.from(dynamo()));
-const sts = lazyClient((config) => new STSClient(config), 'STS');
 
 /** This run's customers: their ids start with the run's id, so leftovers of earlier runs never confuse a check. */
 const CUSTOMERS = ['ada', 'bob', 'cy'].map((name) => `${runId}-${name}`);
@@ -522,24 +521,10 @@ async function leadingKeys(context: ExerciseContext): Promise<void> {
   const roleArn = requireOutput(outputs, 'TenantRoleArn');
   const orders = await ensureSeeded(context);
   const [me, other] = [CUSTOMERS[0], CUSTOMERS[1]];
-  const { Credentials } = await sts().send(
-    new AssumeRoleCommand({
-      RoleArn: roleArn,
-      RoleSessionName: `${runId}-tenant`,
-      Tags: [{ Key: MODELLING_LAB.tenantTag, Value: me }],
-      DurationSeconds: 900,
-    }),
-  );
-  check(Credentials?.AccessKeyId !== undefined, 'AssumeRole returned no credentials');
+  const credentials = await assumedCredentials(roleArn, `${runId}-tenant`, { Tags: [{ Key: MODELLING_LAB.tenantTag, Value: me }] });
   log(`assumed the tenant role with session tag ${MODELLING_LAB.tenantTag}=${me}`);
   const tenant = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      credentials: {
-        accessKeyId: Credentials.AccessKeyId,
-        secretAccessKey: Credentials.SecretAccessKey ?? '',
-        sessionToken: Credentials.SessionToken,
-      },
-    }),
+    new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL, credentials }),
   );
   const attempt = async (name: string, call: () => Promise<unknown>): Promise<'allowed' | 'denied'> => {
     const outcome = await call().then(

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 
 /**
  * The SDK for JavaScript v3's default credential provider chain, in order (@aws-sdk/credential-provider-node), and
@@ -15,35 +15,19 @@ export interface ChainLink {
   readonly detail: string;
 }
 
-/** Sections of an INI file: `[default]`, `[profile dev]`, `[sso-session x]` → key/value pairs. */
-export function parseIni(text: string): Record<string, Record<string, string>> {
-  const sections: Record<string, Record<string, string>> = {};
-  let current: Record<string, string> | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.replace(/^\s*[#;].*$/, '').trim();
-    if (!line) continue;
-    const section = /^\[(.+)\]$/.exec(line);
-    if (section) {
-      current = sections[section[1].trim()] = {};
-      continue;
-    }
-    const pair = /^([^=]+?)\s*=\s*(.*)$/.exec(line);
-    if (pair && current) current[pair[1].trim()] = pair[2].trim();
-  }
-  return sections;
-}
-
-function readIni(file: string): Record<string, Record<string, string>> {
-  return existsSync(file) ? parseIni(readFileSync(file, 'utf8')) : {};
-}
-
-/** What each link of the chain would find, without calling AWS. */
-export function describeCredentialChain(env: Record<string, string | undefined> = process.env, home = homedir()): ChainLink[] {
+/**
+ * What each link of the chain would find, without calling AWS. The files are read by the SDK's own loader
+ * (@smithy/shared-ini-file-loader), so `[profile x]` and `[sso-session x]` sections are understood as the SDK
+ * understands them; `env` and `home` say where they are (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, ~/.aws).
+ */
+export async function describeCredentialChain(env: Record<string, string | undefined> = process.env, home = homedir()): Promise<ChainLink[]> {
   const profile = env.AWS_PROFILE ?? 'default';
   const credentialsFile = env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, '.aws', 'credentials');
   const configFile = env.AWS_CONFIG_FILE ?? path.join(home, '.aws', 'config');
-  const credentials = readIni(credentialsFile)[profile] ?? {};
-  const config = readIni(configFile)[profile === 'default' ? 'default' : `profile ${profile}`] ?? {};
+  // Missing files load as empty; ignoreCache so that each call sees the files as they are now.
+  const files = await loadSharedConfigFiles({ filepath: credentialsFile, configFilepath: configFile, ignoreCache: true });
+  const credentials: Record<string, string | undefined> = files.credentialsFile[profile] ?? {};
+  const config: Record<string, string | undefined> = files.configFile[profile] ?? {};
   const envKeys = Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
   const sso = Boolean(config.sso_session || config.sso_start_url);
   const staticKeys = Boolean(credentials.aws_access_key_id || config.aws_access_key_id);

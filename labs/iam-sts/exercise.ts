@@ -7,8 +7,6 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
-  AssumeRoleCommand,
-  AssumeRoleCommandInput,
   DecodeAuthorizationMessageCommand,
   GetCallerIdentityCommand,
   GetSessionTokenCommand,
@@ -17,37 +15,18 @@ import {
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { fingerprint } from '../../lambda/parameter-reader';
-import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+import { assumedCredentials, sts } from '../support/credentials';
+import { check, ExerciseContext, ExerciseStep, expectRejection, requireOutput, runId } from '../support/exercise';
 import { backoffCeiling, fetchWithRetry } from './backoff';
 import { credentialSourceName, describeCredentialChain, MfaInputError, mfaParameters } from './credentials';
 import { presignUrl, signRequest } from './sigv4';
 
-const runId = `run-${Date.now().toString(36)}`;
-let stsClient: STSClient | undefined;
-const sts = () => (stsClient ??= new STSClient({}));
 const errorName = (error: unknown) => (error as { name?: string })?.name ?? String(error);
-
-async function expectError(call: () => Promise<unknown>, expected: string | RegExp, what: string): Promise<Error> {
-  try {
-    await call();
-  } catch (error) {
-    const name = errorName(error);
-    check(typeof expected === 'string' ? name === expected : expected.test(name), `${what}: expected ${expected}, got ${name}: ${(error as Error).message}`);
-    return error as Error;
-  }
-  check(false, `${what} succeeded, but it should have been refused`);
-}
-
-async function assume(input: AssumeRoleCommandInput, client = sts()): Promise<AwsCredentialIdentity & { expiration?: Date }> {
-  const { Credentials } = await client.send(new AssumeRoleCommand({ DurationSeconds: 900, ...input }));
-  check(Credentials?.AccessKeyId !== undefined && Credentials.SecretAccessKey !== undefined, `AssumeRole ${input.RoleArn} returned no credentials`);
-  return { accessKeyId: Credentials.AccessKeyId, secretAccessKey: Credentials.SecretAccessKey, sessionToken: Credentials.SessionToken, expiration: Credentials.Expiration };
-}
 
 const roleSessions = new Map<string, AwsCredentialIdentity>();
 async function boundedCredentials(outputs: ExerciseContext['outputs']): Promise<AwsCredentialIdentity> {
   const roleArn = requireOutput(outputs, 'BoundedRoleArn');
-  if (!roleSessions.has(roleArn)) roleSessions.set(roleArn, await assume({ RoleArn: roleArn, RoleSessionName: `${runId}-bounded` }));
+  if (!roleSessions.has(roleArn)) roleSessions.set(roleArn, await assumedCredentials(roleArn, `${runId}-bounded`));
   return roleSessions.get(roleArn) as AwsCredentialIdentity;
 }
 
@@ -55,7 +34,7 @@ async function assumeRole({ outputs, log }: ExerciseContext): Promise<void> {
   const roleArn = requireOutput(outputs, 'BoundedRoleArn');
   const me = await sts().send(new GetCallerIdentityCommand({}));
   log(`you are ${me.Arn} (account ${me.Account})`);
-  const credentials = await assume({ RoleArn: roleArn, RoleSessionName: `${runId}-assume` });
+  const credentials = await assumedCredentials(roleArn, `${runId}-assume`);
   const asRole = await new STSClient({ credentials }).send(new GetCallerIdentityCommand({}));
   const roleName = roleArn.split('/').pop();
   check(asRole.Arn?.includes(`:assumed-role/${roleName}/${runId}-assume`) === true, `GetCallerIdentity as the role returned ${asRole.Arn}`);
@@ -69,7 +48,7 @@ async function policies({ outputs, log }: ExerciseContext): Promise<void> {
   const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name }));
   check(Parameter?.Value !== undefined, 'the bounded role read no value');
   log(`as BoundedRole: ssm:GetParameter → "${Parameter.Value}" (customer managed policy allows it, and so does the boundary)`);
-  const denied = await expectError(
+  const denied = await expectRejection(
     () => ssm.send(new PutParameterCommand({ Name: name, Value: 'changed', Type: 'String', Overwrite: true })),
     'AccessDeniedException',
     'ssm:PutParameter as the bounded role',
@@ -81,9 +60,9 @@ async function policies({ outputs, log }: ExerciseContext): Promise<void> {
 async function externalId({ outputs, log }: ExerciseContext): Promise<void> {
   const roleArn = requireOutput(outputs, 'PartnerRoleArn');
   const id = requireOutput(outputs, 'PartnerExternalId');
-  await expectError(() => assume({ RoleArn: roleArn, RoleSessionName: `${runId}-partner` }), 'AccessDenied', 'AssumeRole PartnerRole without an external id');
-  await expectError(() => assume({ RoleArn: roleArn, RoleSessionName: `${runId}-partner`, ExternalId: 'someone-elses-id' }), 'AccessDenied', 'AssumeRole PartnerRole with a wrong external id');
-  const credentials = await assume({ RoleArn: roleArn, RoleSessionName: `${runId}-partner`, ExternalId: id });
+  await expectRejection(() => assumedCredentials(roleArn, `${runId}-partner`), 'AccessDenied', 'AssumeRole PartnerRole without an external id');
+  await expectRejection(() => assumedCredentials(roleArn, `${runId}-partner`, { ExternalId: 'someone-elses-id' }), 'AccessDenied', 'AssumeRole PartnerRole with a wrong external id');
+  const credentials = await assumedCredentials(roleArn, `${runId}-partner`, { ExternalId: id });
   check(Boolean(credentials.accessKeyId), 'no credentials with the right external id');
   log('AssumeRole PartnerRole without ExternalId → AccessDenied; with a wrong one → AccessDenied');
   log(`with ExternalId=${id} → credentials: a partner must send the id you gave it, so another of its customers cannot point it at your role`);
@@ -91,7 +70,7 @@ async function externalId({ outputs, log }: ExerciseContext): Promise<void> {
 
 async function mfa({ outputs, log }: ExerciseContext): Promise<void> {
   const roleArn = requireOutput(outputs, 'MfaRoleArn');
-  await expectError(() => assume({ RoleArn: roleArn, RoleSessionName: `${runId}-mfa` }), 'AccessDenied', 'AssumeRole MfaRole without MFA');
+  await expectRejection(() => assumedCredentials(roleArn, `${runId}-mfa`), 'AccessDenied', 'AssumeRole MfaRole without MFA');
   log('AssumeRole MfaRole from a session without MFA → AccessDenied (aws:MultiFactorAuthPresent is not true)');
   let parameters: { SerialNumber: string; TokenCode: string };
   try {
@@ -106,7 +85,7 @@ async function mfa({ outputs, log }: ExerciseContext): Promise<void> {
   check(Credentials?.AccessKeyId !== undefined && Credentials.SecretAccessKey !== undefined, 'GetSessionToken returned no credentials');
   log(`GetSessionToken with SerialNumber + TokenCode → an MFA session (${Credentials.AccessKeyId.slice(0, 4)}…)`);
   const mfaSts = new STSClient({ credentials: { accessKeyId: Credentials.AccessKeyId, secretAccessKey: Credentials.SecretAccessKey, sessionToken: Credentials.SessionToken } });
-  const role = await assume({ RoleArn: roleArn, RoleSessionName: `${runId}-mfa` }, mfaSts);
+  const role = await assumedCredentials(roleArn, `${runId}-mfa`, {}, mfaSts);
   check(Boolean(role.accessKeyId), 'AssumeRole from the MFA session returned nothing');
   log('AssumeRole MfaRole from the MFA session → credentials (AssumeRole also takes SerialNumber + TokenCode directly)');
 }
@@ -121,7 +100,7 @@ async function decode({ outputs, log }: ExerciseContext): Promise<void> {
   check(imageId !== undefined, 'the public Amazon Linux 2023 AMI parameter has no value in this Region');
   const run = (client: EC2Client) => client.send(new RunInstancesCommand({ ImageId: imageId, InstanceType: 't4g.nano', MinCount: 1, MaxCount: 1, DryRun: true }));
 
-  const denied = await expectError(() => run(new EC2Client({ credentials })), 'UnauthorizedOperation', 'RunInstances --dry-run as the bounded role');
+  const denied = await expectRejection(() => run(new EC2Client({ credentials })), 'UnauthorizedOperation', 'RunInstances --dry-run as the bounded role');
   const encoded = ENCODED.exec(denied.message)?.[1];
   check(encoded !== undefined, `the UnauthorizedOperation carries no encoded message: ${denied.message}`);
   log(`as BoundedRole: RunInstances --dry-run → UnauthorizedOperation with an encoded message (${encoded.length} characters)`);
@@ -177,7 +156,7 @@ async function simulate({ outputs, log }: ExerciseContext): Promise<void> {
 }
 
 async function credentialChain({ log }: ExerciseContext): Promise<void> {
-  const links = describeCredentialChain();
+  const links = await describeCredentialChain();
   log('the SDK v3 default chain, in order (the first link with credentials wins):');
   for (const [index, link] of links.entries()) log(`  ${index + 1}. ${link.name.padEnd(18)} ${link.configured ? '●' : '○'} ${link.detail}  [${link.source}]`);
   const resolved = await fromNodeProviderChain()();
@@ -230,7 +209,7 @@ async function retries({ log }: ExerciseContext): Promise<void> {
     check(ok.Account === '111122223333' && server.hits['/standard'].length === 3, `standard mode made ${server.hits['/standard']?.length} attempts`);
     log(`SDK, retryMode standard, maxAttempts 3: 503, 503, 200 → success after 3 attempts; waited ${gaps(server.hits['/standard']).join(' ms, ')} ms (random, ≤ 100 ms × 2^n)`);
 
-    const failure = await expectError(() => demo('/give-up', { maxAttempts: 2, retryMode: 'standard' }), 'ServiceUnavailable', 'maxAttempts 2 against two failures');
+    const failure = await expectRejection(() => demo('/give-up', { maxAttempts: 2, retryMode: 'standard' }), 'ServiceUnavailable', 'maxAttempts 2 against two failures');
     check(server.hits['/give-up'].length === 2, `maxAttempts 2 made ${server.hits['/give-up'].length} attempts`);
     log(`SDK, maxAttempts 2: 503, 503 → ${failure.name} after 2 attempts ($metadata.attempts=${(failure as { $metadata?: { attempts?: number } }).$metadata?.attempts})`);
 

@@ -10,9 +10,9 @@ import {
   GetKeyRotationStatusCommand,
   KMSClient,
   ListAliasesCommand,
+  ReEncryptCommand,
 } from '@aws-sdk/client-kms';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   createEncryptedDataKey,
   decryptEnvelope,
@@ -22,51 +22,27 @@ import {
   KMS_ENCRYPT_MAX_BYTES,
   reEncryptEnvelope,
 } from '../../lambda/envelope-encryption/envelope';
-import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+import { assumedCredentials } from '../support/credentials';
+import { check, ExerciseContext, ExerciseStep, expectRejection, lazyClient, requireOutput, runId } from '../support/exercise';
+import { KMS_LAB } from './stack';
 
-/** The pair the key policy requires on every cryptographic request of a key user (see KMS_LAB in stack.ts). */
-export const LAB_CONTEXT = { app: 'kms-lab' } as const;
-
-/** Marks this run, so its encryption contexts and files never mix with an earlier run's. */
-const runId = `run-${Date.now().toString(36)}`;
+/** The pair the key policy requires on every cryptographic request of a key user (KMS_LAB.requiredContext). */
+const LAB_CONTEXT = KMS_LAB.requiredContext;
 const recordContext = (record: string) => ({ ...LAB_CONTEXT, record: `${runId}-${record}` });
 
-const clients = new Map<string, KMSClient>();
-let sts: STSClient | undefined;
-let lambda: LambdaClient | undefined;
-
 /** KMS as the caller's own credentials (the learner: an administrator of the account, through IAM). */
-function learnerKms(): KMSClient {
-  if (!clients.has('learner')) clients.set('learner', new KMSClient({}));
-  return clients.get('learner') as KMSClient;
-}
+const learnerKms = lazyClient((config) => new KMSClient(config), 'KMS');
+const lambda = lazyClient((config) => new LambdaClient(config), 'LAMBDA');
+const roleClients = new Map<string, KMSClient>();
 
 /** KMS as a role of the lab: AssumeRole, then a client with the temporary credentials it returned. */
 async function kmsAs(roleArn: string, sessionName: string): Promise<KMSClient> {
-  const cached = clients.get(roleArn);
+  const cached = roleClients.get(roleArn);
   if (cached) return cached;
-  const { Credentials } = await (sts ??= new STSClient({})).send(
-    new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: 900 }),
-  );
-  check(Credentials?.AccessKeyId !== undefined && Credentials.SecretAccessKey !== undefined, `AssumeRole ${roleArn} returned no credentials`);
-  const client = new KMSClient({
-    credentials: { accessKeyId: Credentials.AccessKeyId, secretAccessKey: Credentials.SecretAccessKey, sessionToken: Credentials.SessionToken },
-  });
-  clients.set(roleArn, client);
+  const credentials = await assumedCredentials(roleArn, sessionName);
+  const client = new KMSClient({ endpoint: process.env.AWS_ENDPOINT_URL_KMS ?? process.env.AWS_ENDPOINT_URL, credentials });
+  roleClients.set(roleArn, client);
   return client;
-}
-
-/** Runs `call` and returns the error it must fail with; a success is a failed check. */
-async function expectFailure(call: () => Promise<unknown>, expected: string | RegExp, what: string): Promise<Error> {
-  try {
-    await call();
-  } catch (error) {
-    const name = (error as Error).name;
-    const matches = typeof expected === 'string' ? name === expected : expected.test(`${name}: ${(error as Error).message}`);
-    check(matches, `${what}: expected ${expected}, got ${name}: ${(error as Error).message}`);
-    return error as Error;
-  }
-  check(false, `${what} succeeded, but the key policy should refuse it`);
 }
 
 async function keyConfiguration({ outputs, log }: ExerciseContext): Promise<void> {
@@ -78,7 +54,8 @@ async function keyConfiguration({ outputs, log }: ExerciseContext): Promise<void
   log(`DescribeKey ${alias}: ${KeyMetadata?.KeySpec} ${KeyMetadata?.KeyUsage}, ${KeyMetadata?.KeyManager} managed, ${KeyMetadata?.KeyState}`);
   const rotation = await learnerKms().send(new GetKeyRotationStatusCommand({ KeyId: keyArn }));
   check(rotation.KeyRotationEnabled === true, 'automatic key rotation is off');
-  check(rotation.RotationPeriodInDays === 180, `rotation period is ${rotation.RotationPeriodInDays} days, expected 180`);
+  const rotationDays = KMS_LAB.rotationPeriod.toDays();
+  check(rotation.RotationPeriodInDays === rotationDays, `rotation period is ${rotation.RotationPeriodInDays} days, expected ${rotationDays}`);
   log(`GetKeyRotationStatus: enabled, every ${rotation.RotationPeriodInDays} days (90–2,560 allowed; 365 by default)`);
   const { Aliases } = await learnerKms().send(new ListAliasesCommand({ KeyId: keyArn }));
   check((Aliases ?? []).some((a) => a.AliasName === alias), `ListAliases does not list ${alias} for the key`);
@@ -90,20 +67,20 @@ async function separation({ outputs, log }: ExerciseContext): Promise<void> {
   const encrypt = (client: KMSClient) => () =>
     client.send(new EncryptCommand({ KeyId: keyArn, Plaintext: Buffer.from('hello'), EncryptionContext: { ...LAB_CONTEXT } }));
 
-  await expectFailure(encrypt(learnerKms()), 'AccessDeniedException', 'Encrypt with your own credentials');
+  await expectRejection(encrypt(learnerKms()), 'AccessDeniedException', 'Encrypt with your own credentials');
   log('you (an account administrator through IAM): Encrypt → AccessDeniedException. The key policy gives the account');
   log('  administrative actions only, so no IAM policy can grant the use of this key.');
 
   const admin = await kmsAs(requireOutput(outputs, 'KeyAdminRoleArn'), `${runId}-admin`);
   const status = await admin.send(new GetKeyRotationStatusCommand({ KeyId: keyArn }));
   check(status.KeyRotationEnabled === true, 'the admin role could not read the rotation status');
-  await expectFailure(encrypt(admin), 'AccessDeniedException', 'Encrypt as the key administrator');
+  await expectRejection(encrypt(admin), 'AccessDeniedException', 'Encrypt as the key administrator');
   log('KeyAdminRole: GetKeyRotationStatus → allowed; Encrypt → AccessDeniedException (manages, cannot use)');
 
   const user = await kmsAs(requireOutput(outputs, 'KeyUserRoleArn'), `${runId}-user`);
   const { CiphertextBlob } = await encrypt(user)();
   check(Boolean(CiphertextBlob?.length), 'the user role got no ciphertext');
-  await expectFailure(() => user.send(new GetKeyPolicyCommand({ KeyId: keyArn })), 'AccessDeniedException', 'GetKeyPolicy as the key user');
+  await expectRejection(() => user.send(new GetKeyPolicyCommand({ KeyId: keyArn })), 'AccessDeniedException', 'GetKeyPolicy as the key user');
   log(`KeyUserRole: Encrypt → ${CiphertextBlob?.length}-byte ciphertext blob; GetKeyPolicy → AccessDeniedException (uses, cannot manage)`);
 }
 
@@ -116,7 +93,7 @@ async function encryptLimit({ outputs, log }: ExerciseContext): Promise<void> {
   const { Plaintext } = await user.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: context }));
   check(Buffer.from(Plaintext ?? []).equals(fits), 'Decrypt did not return the 4,096 bytes encrypted');
   log(`Encrypt of ${fits.length} bytes → ${CiphertextBlob?.length}-byte blob; Decrypt (no KeyId needed: the blob names the key) → the same bytes`);
-  await expectFailure(
+  await expectRejection(
     () => user.send(new EncryptCommand({ KeyId: keyArn, Plaintext: Buffer.alloc(KMS_ENCRYPT_MAX_BYTES + 1, 'a'), EncryptionContext: context })),
     'ValidationException',
     `Encrypt of ${KMS_ENCRYPT_MAX_BYTES + 1} bytes`,
@@ -156,15 +133,15 @@ async function encryptionContext({ outputs, log }: ExerciseContext): Promise<voi
   const context = recordContext('salary');
   const sealed = await encryptEnvelope(user, { keyId: keyArn, plaintext: 'salary: 1,000,000', context });
   const wrong = { ...context, record: `${runId}-bonus` };
-  const error = await expectFailure(() => decryptEnvelope(user, sealed, wrong), 'EnvelopeError', 'decrypting with another record in the context');
+  const error = await expectRejection(() => decryptEnvelope(user, sealed, wrong), 'EnvelopeError', 'decrypting with another record in the context');
   check(error.cause !== undefined && (error.cause as Error).name === 'InvalidCiphertextException', `expected InvalidCiphertextException from KMS, got ${(error.cause as Error)?.name}`);
   log(`decrypt with record=${wrong.record} instead of ${context.record} → InvalidCiphertextException: the context must match exactly`);
-  await expectFailure(
+  await expectRejection(
     () => user.send(new GenerateDataKeyCommand({ KeyId: keyArn, KeySpec: 'AES_256', EncryptionContext: { record: 'no-app' } })),
     'AccessDeniedException',
-    'GenerateDataKey without app=kms-lab in the context',
+    `GenerateDataKey without app=${LAB_CONTEXT.app} in the context`,
   );
-  log('GenerateDataKey without app=kms-lab → AccessDeniedException: the key policy requires that pair (kms:EncryptionContext:app)');
+  log(`GenerateDataKey without app=${LAB_CONTEXT.app} → AccessDeniedException: the key policy requires that pair (kms:EncryptionContext:app)`);
 }
 
 async function reEncrypt({ outputs, log }: ExerciseContext): Promise<void> {
@@ -175,15 +152,36 @@ async function reEncrypt({ outputs, log }: ExerciseContext): Promise<void> {
   log(`GenerateDataKeyWithoutPlaintext → only an encrypted data key (${Buffer.from(dataKey.encryptedDataKey, 'base64').length} bytes), to use later`);
   const sealed: Envelope = await encryptWithDataKey(user, { dataKey, plaintext: 'quarterly report, draft', context });
   log('later: Decrypt that data key, encrypt the report with it, wipe it');
-  const published = recordContext('published');
-  const moved = await reEncryptEnvelope(user, sealed, { sourceContext: context, destinationContext: published });
+  const moved = await reEncryptEnvelope(user, sealed, { sourceContext: context });
   check(moved.ciphertext === sealed.ciphertext, 'ReEncrypt changed the ciphertext: only the data key should change');
   check(moved.encryptedDataKey !== sealed.encryptedDataKey, 'ReEncrypt returned the same encrypted data key');
-  const text = await decryptEnvelope(user, moved, published);
-  check(text.toString('utf8') === 'quarterly report, draft', 'the re-encrypted envelope did not decrypt under the new context');
-  await expectFailure(() => decryptEnvelope(user, moved, context), 'EnvelopeError', 'decrypting the re-encrypted envelope with the old context');
-  log('ReEncrypt (record draft → published): a new encrypted data key, the same ciphertext; the plaintext key never left KMS');
-  log('the new context decrypts it, the old one no longer does');
+  const text = await decryptEnvelope(user, moved, context);
+  check(text.toString('utf8') === 'quarterly report, draft', 'the re-encrypted envelope did not decrypt');
+  log('ReEncrypt → a new encrypted data key (under the key\'s current material, or another key), the same ciphertext;');
+  log('  the plaintext data key never left KMS, and the envelope still decrypts');
+
+  // KMS alone would move the data key to another context; the envelope's ciphertext is bound to the old one too.
+  const published = recordContext('published');
+  const { CiphertextBlob } = await user.send(
+    new ReEncryptCommand({
+      CiphertextBlob: Buffer.from(sealed.encryptedDataKey, 'base64'),
+      SourceEncryptionContext: context,
+      DestinationKeyId: keyArn,
+      DestinationEncryptionContext: published,
+    }),
+  );
+  check(Boolean(CiphertextBlob?.length), 'ReEncrypt to another context returned no data key');
+  const swapped = { ...sealed, encryptedDataKey: Buffer.from(CiphertextBlob ?? []).toString('base64') };
+  const refused = await expectRejection(() => decryptEnvelope(user, swapped, published), 'EnvelopeError', 'decrypting with a data key moved to another context');
+  check(/^GCM authentication failed/.test(refused.message), `expected a GCM authentication failure, got: ${refused.message}`);
+  log(`ReEncrypt straight through KMS to record=${published.record} → KMS decrypts the data key under the new context,`);
+  log('  but AES-256-GCM refuses the ciphertext: the context is its additional authenticated data too');
+  await expectRejection(
+    () => reEncryptEnvelope(user, sealed, { sourceContext: context, destinationContext: published }),
+    /cannot be changed by ReEncrypt/,
+    'reEncryptEnvelope to another context',
+  );
+  log('so reEncryptEnvelope refuses a new context: changing it means decrypting and encrypting the data again');
 }
 
 interface InvokeResult {
@@ -192,7 +190,7 @@ interface InvokeResult {
 }
 
 async function invoke(functionName: string, event: object): Promise<InvokeResult> {
-  const result = await (lambda ??= new LambdaClient({})).send(
+  const result = await lambda().send(
     new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }),
   );
   return { payload: JSON.parse(Buffer.from(result.Payload ?? []).toString('utf8') || 'null'), functionError: result.FunctionError };
@@ -224,7 +222,7 @@ export const steps: readonly ExerciseStep[] = [
   { id: 'encrypt-limit', title: 'Encrypt and Decrypt directly: 4 KB at most', run: encryptLimit },
   { id: 'envelope', title: 'envelope encryption from the CLI: GenerateDataKey, AES-256-GCM, store only the encrypted key, Decrypt', run: envelope },
   { id: 'context', title: 'the encryption context must match, and the key policy can require one', run: encryptionContext },
-  { id: 'reencrypt', title: 'GenerateDataKeyWithoutPlaintext, then ReEncrypt under a new context', run: reEncrypt },
+  { id: 'reencrypt', title: 'GenerateDataKeyWithoutPlaintext, then ReEncrypt; the context is bound to the ciphertext too', run: reEncrypt },
   { id: 'function', title: 'the envelope-encryption function, interoperating with the CLI', run: viaFunction },
 ];
 

@@ -6,19 +6,12 @@ import {
   InvokeCommand,
   LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { DeleteMessageCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+import type { Message } from '@aws-sdk/client-sqs';
+import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, lazyClient, requireOutput, runId } from '../support/exercise';
+import { deleteMessage, receiveUntil } from '../support/sqs-messages';
 
-let lambdaClient: LambdaClient | undefined;
-let sqsClient: SQSClient | undefined;
-/** Created on first use, so AWS_ENDPOINT_URL and credentials set by a caller (or a test) are honoured. */
-const lambda = () => (lambdaClient ??= new LambdaClient({ endpoint: process.env.AWS_ENDPOINT_URL_LAMBDA ?? process.env.AWS_ENDPOINT_URL }));
-const sqs = () => (sqsClient ??= new SQSClient({ endpoint: process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL }));
-
-/** Marks this run's invocations, so records of earlier runs never confuse a check. */
-const runId = `run-${Date.now().toString(36)}`;
+const lambda = lazyClient((config) => new LambdaClient(config), 'LAMBDA');
 const decoder = new TextDecoder();
-const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
 /** How the exercise waits for asynchronous records; a test shortens it, a learner never needs to. */
 export const timing = {
@@ -56,24 +49,12 @@ async function invoke(functionName: string, payload: object, invocationType: 'Re
   return { response, body: (text ? JSON.parse(text) : {}) as Greeting };
 }
 
-/** Long-polls a queue until a message matching `wanted` arrives (deleting it) or `timeoutSeconds` pass. */
-async function receiveOurs(queueUrl: string, wanted: (body: string) => boolean, timeoutSeconds: number): Promise<Message | undefined> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  while (Date.now() < deadline) {
-    const wait = Math.max(1, Math.min(20, Math.floor((deadline - Date.now()) / 1000)));
-    const { Messages } = await sqs().send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: wait, MessageAttributeNames: ['All'] }),
-    );
-    const match = (Messages ?? []).find((m) => wanted(m.Body ?? ''));
-    if (match) {
-      await sqs().send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: match.ReceiptHandle }));
-      return match;
-    }
-  }
-  return undefined;
+/** Long-polls a queue until a message of this invocation arrives (deleting it) or `timeoutSeconds` pass. */
+async function receiveOurs(queueUrl: string, id: string, timeoutSeconds: number): Promise<Message | undefined> {
+  const match = await receiveUntil(queueUrl, (m) => m.Body?.includes(`"runId":"${id}"`) ?? false, timeoutSeconds);
+  if (match) await deleteMessage(queueUrl, match);
+  return match;
 }
-
-const mentions = (id: string) => (body: string) => body.includes(`"runId":"${id}"`);
 
 async function configuration({ outputs, log }: ExerciseContext): Promise<void> {
   const functionName = requireOutput(outputs, 'FunctionName');
@@ -139,7 +120,7 @@ async function asynchronous({ outputs, log }: ExerciseContext): Promise<void> {
   check(response.StatusCode === 202, `InvocationType=Event should return 202, got ${response.StatusCode}`);
   log('InvocationType=Event → 202 Accepted, no payload: Lambda queued the event and answered at once');
 
-  const message = await receiveOurs(queueUrl, mentions(id), 60);
+  const message = await receiveOurs(queueUrl, id, 60);
   check(message !== undefined, 'no on-success record of this run arrived within 60 s');
   const record = JSON.parse(message.Body ?? '{}') as InvocationRecord;
   log(
@@ -163,7 +144,7 @@ async function asynchronousFailure({ outputs, log }: ExerciseContext): Promise<v
   check(response.StatusCode === 202, `InvocationType=Event should return 202, got ${response.StatusCode}`);
   log(`queued an event that fails every attempt; Lambda retries it twice, ${first} s then ${second} s apart: expect records after ~${expected} s`);
 
-  const failure = await receiveOurs(requireOutput(outputs, 'OnFailureQueueUrl'), mentions(id), expected + timing.slackSeconds);
+  const failure = await receiveOurs(requireOutput(outputs, 'OnFailureQueueUrl'), id, expected + timing.slackSeconds);
   check(failure !== undefined, `no on-failure record of this run arrived within ${expected + timing.slackSeconds} s`);
   const record = JSON.parse(failure.Body ?? '{}') as InvocationRecord;
   log(
@@ -174,7 +155,7 @@ async function asynchronousFailure({ outputs, log }: ExerciseContext): Promise<v
   check(record.requestContext?.approximateInvokeCount === 3, `expected 3 attempts (1 + 2 retries), got ${record.requestContext?.approximateInvokeCount}`);
   check(record.responsePayload?.errorType === 'DeliberateFailure', `expected DeliberateFailure, got ${record.responsePayload?.errorType}`);
 
-  const dead = await receiveOurs(requireOutput(outputs, 'DeadLetterQueueUrl'), mentions(id), 60);
+  const dead = await receiveOurs(requireOutput(outputs, 'DeadLetterQueueUrl'), id, 60);
   check(dead !== undefined, 'the failed event is not in the dead-letter queue');
   const attributes = dead.MessageAttributes ?? {};
   log(

@@ -15,42 +15,26 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
-
-let s3Client: S3Client | undefined;
-let sqsClient: SQSClient | undefined;
+import { check, ExerciseContext, ExerciseStep, expectRejection, lazyClient, requireOutput, runId } from '../support/exercise';
+import { deleteMessage, receiveUntil } from '../support/sqs-messages';
 
 /**
  * Local emulators are reached path-style (http://host:port/bucket/key); AWS virtual-hosted style. Checksums only
  * where S3 requires them: with the SDK's default (WHEN_SUPPORTED) a presigned PUT would sign the CRC32 of an
  * empty body, and the upload of a real body would then fail its checksum.
  */
-function s3(): S3Client {
-  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-  return (s3Client ??= new S3Client({ endpoint, forcePathStyle: endpoint ? true : undefined, requestChecksumCalculation: 'WHEN_REQUIRED' }));
-}
-function sqs(): SQSClient {
-  return (sqsClient ??= new SQSClient({ endpoint: process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL }));
-}
+const s3 = lazyClient(
+  ({ endpoint }) => new S3Client({ endpoint, forcePathStyle: endpoint ? true : undefined, requestChecksumCalculation: 'WHEN_REQUIRED' }),
+  'S3',
+);
 
-/** Marks this run's keys, so checks never see objects or events of an earlier run. */
-const runId = `run-${Date.now().toString(36)}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const errorName = (error: unknown) => (error as { name?: string })?.name ?? String(error);
-const status = (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 
-async function expectDenied(call: () => Promise<unknown>, what: string): Promise<string> {
-  try {
-    await call();
-  } catch (error) {
-    check(status(error) === 403, `${what}: expected 403 AccessDenied, got ${errorName(error)} (${status(error)})`);
-    return errorName(error);
-  }
-  check(false, `${what} succeeded, but the bucket policy should deny it`);
-}
+/** A request the bucket policy must deny: S3 answers 403 AccessDenied. */
+const expectDenied = async (call: () => Promise<unknown>, what: string) => (await expectRejection(call, 'AccessDenied', what)).name;
 
 async function encryptionPolicy({ outputs, log }: ExerciseContext): Promise<void> {
   const bucket = requireOutput(outputs, 'DataBucketName');
@@ -167,26 +151,26 @@ async function notifications({ outputs, log }: ExerciseContext): Promise<void> {
   await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'id,amount\n1,10\n', ServerSideEncryption: 'aws:kms' }));
   await s3().send(new PutObjectCommand({ Bucket: bucket, Key: `${runId}/not-notified.txt`, Body: 'x', ServerSideEncryption: 'aws:kms' }));
   log(`put uploads/${runId}.csv (prefix uploads/ notifies) and ${runId}/not-notified.txt (no notification)`);
-  const deadline = Date.now() + 60_000;
   const seen: string[] = [];
-  while (Date.now() < deadline) {
-    const { Messages } = await sqs().send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 }));
-    for (const message of Messages ?? []) {
-      const event = JSON.parse(message.Body ?? '{}') as S3EventMessage;
+  const handled: Message[] = [];
+  const eventOf = (message: Message) => JSON.parse(message.Body ?? '{}') as S3EventMessage;
+  const message = await receiveUntil(
+    queueUrl,
+    (candidate) => {
+      const event = eventOf(candidate);
       for (const record of event.Records ?? []) seen.push(record.s3.object.key);
-      if (event.Event === 's3:TestEvent' || (event.Records ?? []).some((r) => r.s3.object.key.includes(runId))) {
-        await sqs().send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-      }
-      const ours = (event.Records ?? []).find((r) => r.s3.object.key === key);
-      if (ours) {
-        check(ours.eventName.startsWith('ObjectCreated:'), `the event is ${ours.eventName}`);
-        check(!seen.some((k) => k.includes('not-notified')), 'an object outside uploads/ was notified');
-        log(`SQS received ${ours.eventName} for ${ours.s3.object.key} (${ours.s3.object.size} bytes) from bucket ${ours.s3.bucket.name}`);
-        return;
-      }
-    }
-  }
-  check(false, `no ObjectCreated event for ${key} reached the queue within 60 s`);
+      if (event.Event === 's3:TestEvent' || (event.Records ?? []).some((r) => r.s3.object.key.includes(runId))) handled.push(candidate);
+      return (event.Records ?? []).some((r) => r.s3.object.key === key);
+    },
+    60,
+  );
+  // This run's events and S3's test event are deleted; other messages are left for whoever they belong to.
+  for (const done of handled) await deleteMessage(queueUrl, done);
+  check(message !== undefined, `no ObjectCreated event for ${key} reached the queue within 60 s`);
+  const ours = eventOf(message).Records?.find((r) => r.s3.object.key === key);
+  check(ours !== undefined && ours.eventName.startsWith('ObjectCreated:'), `the event is ${ours?.eventName}`);
+  check(!seen.some((k) => k.includes('not-notified')), 'an object outside uploads/ was notified');
+  log(`SQS received ${ours.eventName} for ${ours.s3.object.key} (${ours.s3.object.size} bytes) from bucket ${ours.s3.bucket.name}`);
 }
 
 async function bucketConfiguration({ outputs, log }: ExerciseContext): Promise<void> {

@@ -7,27 +7,13 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, requireOutput, runId } from '../support/exercise';
-import { deleteMessage as remove, nextWaitSeconds, receiveMessages as receive, sqs } from '../support/sqs-messages';
+import { deleteMessage as remove, receiveMessages as receive, receiveUntil, sqs } from '../support/sqs-messages';
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const order = (orderId: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ runId, orderId, quantity: 1, ...extra });
 const isOurs = (message: Message) => message.Body?.includes(`"runId":"${runId}"`) ?? false;
 const orderIdOf = (message: Message) => (JSON.parse(message.Body ?? '{}') as { orderId?: string }).orderId;
-
-/** Long-polls until a message matching `wanted` arrives or `timeoutSeconds` pass; other messages are left alone. */
-async function receiveUntil(
-  queueUrl: string,
-  wanted: (message: Message) => boolean,
-  timeoutSeconds: number,
-): Promise<Message | undefined> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  while (Date.now() < deadline) {
-    const match = (await receive(queueUrl, nextWaitSeconds(deadline))).find(wanted);
-    if (match) return match;
-  }
-  return undefined;
-}
 
 const receiveCount = (message: Message) => Number(message.Attributes?.ApproximateReceiveCount);
 

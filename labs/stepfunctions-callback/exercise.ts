@@ -5,14 +5,12 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+import { check, ExerciseContext, ExerciseStep, lazyClient, requireOutput, runId } from '../support/exercise';
 import { runActivityWorker } from './activity-worker';
 
-let client: SFNClient | undefined;
-/** Created on first use, so AWS_ENDPOINT_URL and credentials set by a caller are honoured. GetActivityTask waits up to 60 s. */
-const sfn = () => (client ??= new SFNClient({ requestHandler: { requestTimeout: 65_000 } }));
+/** GetActivityTask waits up to 60 s: the request timeout is longer. */
+const sfn = lazyClient((config) => new SFNClient({ ...config, requestHandler: { requestTimeout: 65_000 } }), 'SFN');
 
-const runId = Date.now().toString(36);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Executions started by earlier steps of this run, for the steps after them. */
 const started: { awaitingApproval?: string; awaitingPacking?: string } = {};
@@ -29,6 +27,7 @@ async function history(executionArn: string): Promise<HistoryEvent[]> {
 }
 
 async function start(context: ExerciseContext, name: string, warehouse: object = {}): Promise<string> {
+  // The order id names the execution too: `<name>-run-<base36 time>`, unique per run, well within 80 characters.
   const input = { orderId: `${name}-${runId}`, items: [{ sku: 'BOOK-1', quantity: 1 }], warehouse };
   const { executionArn } = await sfn().send(
     new StartExecutionCommand({

@@ -8,20 +8,17 @@ import {
   StartExecutionCommand,
   StartSyncExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+import { check, ExerciseContext, ExerciseStep, lazyClient, requireOutput, runId } from '../support/exercise';
+import { deleteMessage, receiveUntil } from '../support/sqs-messages';
 import { attemptsOf, formatHistory, retryWaits, stateInput, statesEntered } from './history';
 
-let sfnClient: SFNClient | undefined;
-let sqsClient: SQSClient | undefined;
-let ddbClient: DynamoDBClient | undefined;
-/** Created on first use, so AWS_ENDPOINT_URL and credentials set by a caller (or a test) are honoured. */
-const sfn = () => (sfnClient ??= new SFNClient({}));
-const sqs = () => (sqsClient ??= new SQSClient({ endpoint: process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL }));
-const ddb = () => (ddbClient ??= new DynamoDBClient({}));
+const sfn = lazyClient((config) => new SFNClient(config), 'SFN');
+const ddb = lazyClient((config) => new DynamoDBClient(config), 'DYNAMODB');
 
-/** Marks this run's orders, so leftovers of earlier runs never confuse a check. */
-const runId = Date.now().toString(36);
+/**
+ * This run's order ids (`<name>-run-<base36 time>`), so leftovers of earlier runs never confuse a check. They also
+ * name the executions (with a counter): letters, digits and hyphens, far below Step Functions' 80 characters.
+ */
 const orderId = (name: string) => `${name}-${runId}`;
 const order = (name: string, extra: Record<string, unknown> = {}) => ({
   orderId: orderId(name),
@@ -79,19 +76,13 @@ async function runOrder(context: ExerciseContext, input: object) {
   return { execution, events, output: execution.output ? JSON.parse(execution.output) : undefined };
 }
 
+/** Waits up to 30 s for an event matching `wanted` on the queue, deletes it and returns its body. */
 async function receiveEvent(queueUrl: string, wanted: (body: Record<string, unknown>) => boolean) {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const { Messages = [] } = await sqs().send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 5 }));
-    for (const message of Messages) {
-      const body = JSON.parse(message.Body ?? '{}') as Record<string, unknown>;
-      if (wanted(body)) {
-        await sqs().send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-        return body;
-      }
-    }
-  }
-  return undefined;
+  const bodyOf = (body: string | undefined) => JSON.parse(body ?? '{}') as Record<string, unknown>;
+  const message = await receiveUntil(queueUrl, (m) => wanted(bodyOf(m.Body)), 30);
+  if (!message) return undefined;
+  await deleteMessage(queueUrl, message);
+  return bodyOf(message.Body);
 }
 
 async function happyPath(context: ExerciseContext): Promise<void> {

@@ -52,6 +52,26 @@ export function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new ExerciseCheckFailed(message);
 }
 
+/**
+ * Runs `call`, which must be rejected, and returns its error. `expected` is the error's name (a string, compared
+ * exactly) or a pattern matched against its name or its message. A success, or another error, is a failed check
+ * naming `what`.
+ */
+export async function expectRejection(call: () => Promise<unknown>, expected: string | RegExp, what: string): Promise<Error> {
+  let error: unknown;
+  try {
+    await call();
+  } catch (caught) {
+    error = caught;
+  }
+  check(error !== undefined, `${what} succeeded, but it should have been refused`);
+  const name = (error as { name?: string })?.name ?? '';
+  const message = (error as { message?: string })?.message ?? String(error);
+  const matches = typeof expected === 'string' ? name === expected : expected.test(name) || expected.test(message);
+  check(matches, `${what}: expected ${expected}, got ${name || 'an error'}: ${message}`);
+  return error instanceof Error ? error : new Error(message);
+}
+
 export function requireOutput(outputs: ExerciseContext['outputs'], name: string): string {
   const value = outputs[name];
   if (!value) throw new LabNotReady(`the stack has no output ${name}: redeploy the lab (npx cdk deploy)`);

@@ -29,6 +29,19 @@ function parseFlag(key: string, value: unknown): boolean {
   throw new LabConfigError(`context ${key} must be true or false, got ${JSON.stringify(value)}`);
 }
 
+/** Template metadata key that marks a resource kept on destroy, with the reason. */
+export const KEEP_ON_DESTROY = 'labs:keep-on-destroy';
+
+/**
+ * Keeps the resources of `construct` when the lab is destroyed: only for account-wide settings that other stacks
+ * rely on, and never for data. The reason is written into the template and the catalogue test requires it.
+ */
+export function keepOnDestroy(construct: IConstruct, reason: string): void {
+  for (const child of construct.node.findAll()) {
+    if (child instanceof CfnResource) child.addMetadata(KEEP_ON_DESTROY, reason);
+  }
+}
+
 /**
  * Makes every resource of a lab disposable: `cdk destroy` leaves nothing behind, log groups included. Constructs
  * in lib/ keep production-safe removal policies; labs override them here, in one place.
@@ -36,7 +49,7 @@ function parseFlag(key: string, value: unknown): boolean {
 export class DisposableLab implements IAspect {
   visit(node: IConstruct): void {
     if (!(node instanceof CfnResource)) return;
-    node.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    node.applyRemovalPolicy(node.getMetadata(KEEP_ON_DESTROY) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
     if (node instanceof logs.CfnLogGroup && node.retentionInDays === undefined) {
       node.retentionInDays = LAB_LOG_RETENTION;
     }

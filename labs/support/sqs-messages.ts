@@ -28,3 +28,17 @@ export async function deleteMessage(queueUrl: string, message: Message): Promise
 
 /** Seconds to wait in the next long poll so as not to pass `deadline` (1–20, SQS's range). */
 export const nextWaitSeconds = (deadline: number) => Math.max(1, Math.min(20, Math.floor((deadline - Date.now()) / 1000)));
+
+/** Long-polls until a message matching `wanted` arrives or `timeoutSeconds` pass; other messages are left alone (not deleted). */
+export async function receiveUntil(
+  queueUrl: string,
+  wanted: (message: Message) => boolean,
+  timeoutSeconds: number,
+): Promise<Message | undefined> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  while (Date.now() < deadline) {
+    const match = (await receiveMessages(queueUrl, nextWaitSeconds(deadline))).find(wanted);
+    if (match) return match;
+  }
+  return undefined;
+}

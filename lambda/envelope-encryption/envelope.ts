@@ -13,6 +13,14 @@ import {
  * wiped, and only the encrypted data key is stored beside the ciphertext. Decrypting asks KMS to decrypt the data
  * key, with the same encryption context, then decrypts locally. KMS never sees the data, so its 4 KB limit on
  * `Encrypt` does not apply, and one KMS call serves a payload of any size.
+ *
+ * The encryption context is bound twice: to the data key by KMS, and to the ciphertext as GCM additional
+ * authenticated data (its canonical form, `canonicalContext`). So an envelope decrypts only with the context it was
+ * sealed with, even where KMS would hand out the data key (a copy of the data key re-encrypted under another
+ * context, a key policy without context conditions). Nothing more is stored: the caller supplies the context again.
+ *
+ * Production code should use the AWS Encryption SDK (@aws-crypto/client-node) instead, which adds key commitment and
+ * a standard message format; this module writes the envelope by hand to show the steps.
  */
 
 /** What is stored: the ciphertext and the encrypted data key beside it. Never the plaintext data key. */
@@ -30,8 +38,22 @@ export interface Envelope {
   readonly ciphertext: string;
 }
 
-/** Key-value pairs bound to the data key by KMS: decrypting requires exactly the same pairs. Not secret; logged by CloudTrail. */
+/**
+ * Key-value pairs bound to the data key by KMS and to the ciphertext as GCM additional authenticated data: decrypting
+ * requires exactly the same pairs. Not secret; logged by CloudTrail.
+ */
 export type EncryptionContext = Record<string, string>;
+
+/**
+ * The GCM additional authenticated data for a context: its pairs sorted by key (UTF-16 code unit order, not locale),
+ * as JSON. The same pairs in any order give the same bytes, as KMS treats them.
+ */
+export function canonicalContext(context: EncryptionContext): Buffer {
+  const sorted = Object.keys(context)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((key) => [key, context[key]]);
+  return Buffer.from(JSON.stringify(sorted), 'utf8');
+}
 
 /** A data key encrypted under a KMS key, generated ahead of use with GenerateDataKeyWithoutPlaintext. */
 export interface EncryptedDataKey {
@@ -126,11 +148,12 @@ function safeJson(text: string): unknown {
 }
 
 /** Encrypts with a plaintext data key, then wipes it: after this returns, the key exists nowhere in this process. */
-function sealWith(dataKey: Uint8Array, plaintext: Buffer): Pick<Envelope, 'iv' | 'authTag' | 'ciphertext'> {
+function sealWith(dataKey: Uint8Array, plaintext: Buffer, context: EncryptionContext): Pick<Envelope, 'iv' | 'authTag' | 'ciphertext'> {
   try {
     if (dataKey.length !== DATA_KEY_BYTES) throw new EnvelopeError(`KMS returned a ${dataKey.length}-byte data key, expected 32`);
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv(ALGORITHM, dataKey, iv);
+    cipher.setAAD(canonicalContext(context));
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     return { iv: b64(iv), authTag: b64(cipher.getAuthTag()), ciphertext: b64(ciphertext) };
   } finally {
@@ -171,7 +194,7 @@ export async function encryptEnvelope(
     algorithm: 'AES-256-GCM',
     keyId: dataKey.KeyId,
     encryptedDataKey: b64(dataKey.CiphertextBlob),
-    ...sealWith(dataKey.Plaintext, plaintext),
+    ...sealWith(dataKey.Plaintext, plaintext, request.context),
   };
 }
 
@@ -191,10 +214,15 @@ export async function decryptEnvelope(kms: KMSClient, stored: unknown, context: 
   if (!Plaintext || Plaintext.length !== DATA_KEY_BYTES) throw new EnvelopeError('Decrypt returned no 32-byte data key');
   try {
     const decipher = createDecipheriv(ALGORITHM, Plaintext, fromB64(envelope.iv, 'iv', IV_BYTES));
+    decipher.setAAD(canonicalContext(context));
     decipher.setAuthTag(fromB64(envelope.authTag, 'authTag', TAG_BYTES));
     return Buffer.concat([decipher.update(fromB64(envelope.ciphertext, 'ciphertext')), decipher.final()]);
   } catch (error) {
-    throw new EnvelopeError('the ciphertext or its authentication tag was modified: GCM authentication failed', { cause: error });
+    throw new EnvelopeError(
+      'GCM authentication failed: the ciphertext or its authentication tag was modified, or the encryption context ' +
+        'differs from the one the data was encrypted with',
+      { cause: error },
+    );
   } finally {
     Plaintext.fill(0);
   }
@@ -235,22 +263,32 @@ export async function encryptWithDataKey(
     algorithm: 'AES-256-GCM',
     keyId: KeyId ?? request.dataKey.keyId,
     encryptedDataKey: request.dataKey.encryptedDataKey,
-    ...sealWith(Plaintext, plaintext),
+    ...sealWith(Plaintext, plaintext, request.context),
   };
 }
 
 /**
- * ReEncrypt: KMS decrypts the data key and encrypts it again, under another key and/or another encryption context,
+ * ReEncrypt: KMS decrypts the data key and encrypts it again under another key (or the same key's current material),
  * without the plaintext key ever leaving KMS. The data is not touched: only `encryptedDataKey` and `keyId` change.
+ * The encryption context cannot change here: the ciphertext is bound to it too (GCM additional authenticated data),
+ * so a new context means decrypting and encrypting the data again. `destinationContext`, when given, must equal
+ * `sourceContext`.
  */
 export async function reEncryptEnvelope(
   kms: KMSClient,
   stored: unknown,
-  request: { sourceContext: EncryptionContext; destinationKeyId?: string; destinationContext: EncryptionContext },
+  request: { sourceContext: EncryptionContext; destinationKeyId?: string; destinationContext?: EncryptionContext },
 ): Promise<Envelope> {
   const envelope = parseEnvelope(stored);
   assertContext(request.sourceContext);
-  assertContext(request.destinationContext);
+  const destinationContext = request.destinationContext ?? request.sourceContext;
+  assertContext(destinationContext);
+  if (!canonicalContext(destinationContext).equals(canonicalContext(request.sourceContext))) {
+    throw new EnvelopeError(
+      'the encryption context of an envelope cannot be changed by ReEncrypt: the ciphertext is bound to it too ' +
+        '(GCM additional authenticated data); decrypt and encrypt the data again under the new context',
+    );
+  }
   const destinationKeyId = request.destinationKeyId ?? envelope.keyId;
   assertKeyId(destinationKeyId);
   const result = await kms
@@ -260,7 +298,7 @@ export async function reEncryptEnvelope(
         SourceKeyId: envelope.keyId,
         SourceEncryptionContext: request.sourceContext,
         DestinationKeyId: destinationKeyId,
-        DestinationEncryptionContext: request.destinationContext,
+        DestinationEncryptionContext: destinationContext,
       }),
     )
     .catch((error: unknown) => Promise.reject(explainKmsError(error, 're-encrypt the data key')));

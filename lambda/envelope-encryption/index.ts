@@ -21,7 +21,7 @@ export type EnvelopeRequest =
   | { action: 'decrypt'; envelope: Envelope; context: EncryptionContext }
   | { action: 'prepare-data-key'; context: EncryptionContext }
   | { action: 'encrypt-with-data-key'; dataKey: EncryptedDataKey; text: string; context: EncryptionContext }
-  | { action: 're-encrypt'; envelope: Envelope; context: EncryptionContext; newContext: EncryptionContext };
+  | { action: 're-encrypt'; envelope: Envelope; context: EncryptionContext; newContext?: EncryptionContext };
 
 export type EnvelopeResponse =
   | { envelope: Envelope }

@@ -105,6 +105,8 @@ export class StagedRestApi extends Construct {
   public readonly bodyValidator: apigw.RequestValidator;
   /** The account-level CloudWatch Logs role; undefined unless `accountLogsRole`. */
   public readonly accountLogsRole?: iam.Role;
+  /** The account setting naming `accountLogsRole`; undefined unless `accountLogsRole` is set. */
+  public readonly accountSetting?: apigw.CfnAccount;
 
   constructor(scope: Construct, id: string, props: StagedRestApiProps) {
     super(scope, id);
@@ -200,8 +202,8 @@ export class StagedRestApi extends Construct {
           'Region, whose log group names are not known here. It is scoped to log groups of this account and Region, ' +
           'and to the actions of the AWS managed policy AmazonAPIGatewayPushToCloudWatchLogs.',
       });
-      const account = new apigw.CfnAccount(this, 'Account', { cloudWatchRoleArn: this.accountLogsRole.roleArn });
-      for (const stage of Object.values(this.stages)) stage.node.addDependency(account);
+      this.accountSetting = new apigw.CfnAccount(this, 'Account', { cloudWatchRoleArn: this.accountLogsRole.roleArn });
+      for (const stage of Object.values(this.stages)) stage.node.addDependency(this.accountSetting);
     }
   }
 

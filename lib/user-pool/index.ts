@@ -217,8 +217,14 @@ export class SecureUserPool extends Construct {
 
   /** The managed login page's sign-in URL for the app client (authorization code grant). */
   signInUrl(redirectUri: string): string {
-    if (!this.domain || !this.appClient) throw new Error('signInUrl needs the appClient prop');
-    return this.domain.signInUrl(this.appClient, { redirectUri, signInPath: '/oauth2/authorize' });
+    const check = new PropsValidator(this, 'SecureUserPool');
+    check.require(
+      this.domain !== undefined && this.appClient !== undefined,
+      'SignInUrlWithoutAppClient',
+      'signInUrl needs the appClient prop: without an app client the pool has no managed login domain to sign in on',
+    );
+    check.throwIfInvalid();
+    return this.domain!.signInUrl(this.appClient!, { redirectUri, signInPath: '/oauth2/authorize' });
   }
 
   /** Adds a group; members get its role in `cognito:roles`, and the lowest-precedence group's in `cognito:preferred_role`. */

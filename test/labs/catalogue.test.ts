@@ -5,7 +5,7 @@ import { loadExerciseSteps } from '../../bin/lab';
 import { LABS } from '../../labs/catalogue';
 import { idleCostOf, perMonth } from '../../labs/support/cost';
 import type { CfnTemplate } from '../../labs/support/diagram';
-import { featureContextKey } from '../../labs/support/lab-stack';
+import { featureContextKey, KEEP_ON_DESTROY } from '../../labs/support/lab-stack';
 import { maskMachineHashes } from '../support/mask-asset-hashes';
 import { REPO_ROOT, synthLab, SynthesizedLab } from '../support/synth';
 
@@ -49,10 +49,11 @@ describe.each(LABS.map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) =>
       expect(maskMachineHashes(synthOnce(allFeatures).template.toJSON())).toMatchSnapshot();
     });
 
-    test('retains nothing on destroy', () => {
+    test('retains nothing on destroy but account-wide settings kept with a stated reason', () => {
       const resources = synthOnce(allFeatures).template.toJSON().Resources as Record<string, Record<string, unknown>>;
       const retained = Object.entries(resources)
         .filter(([, r]) => RETAINED.has(r.DeletionPolicy as string) || RETAINED.has(r.UpdateReplacePolicy as string))
+        .filter(([, r]) => !(r.Metadata as Record<string, string> | undefined)?.[KEEP_ON_DESTROY]?.length)
         .map(([id]) => id);
       expect(retained).toEqual([]);
     });

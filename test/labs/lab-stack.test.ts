@@ -4,7 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { LabDefinition } from '../../labs/catalogue';
 import { addLabStacks } from '../../labs/support/app';
-import { LabStack, LabStackProps } from '../../labs/support/lab-stack';
+import { keepOnDestroy, KEEP_ON_DESTROY, LabStack, LabStackProps } from '../../labs/support/lab-stack';
 import { Construct } from 'constructs';
 import { testApp } from '../support/synth';
 
@@ -74,4 +74,13 @@ test('a declared parameter is read from context, checked against its pattern', (
   expect(build({ 'demo:email': 'me@example.com' }).parameter('email')).toBe('me@example.com');
   expect(() => build({ 'demo:email': 'me' }).parameter('email')).toThrow('context demo:email must be an email address, got "me"');
   expect(() => build().parameter('region')).toThrow('lab demo declares no parameter "region" in labs/catalogue.ts (declared: email)');
+});
+
+test('a resource marked keepOnDestroy is retained, with its reason in the template', () => {
+  const stack = build();
+  const kept = new logs.CfnLogGroup(stack, 'Shared');
+  keepOnDestroy(kept, 'used by other stacks');
+  const resource = Object.values(Template.fromStack(stack).findResources('AWS::Logs::LogGroup', { Metadata: { [KEEP_ON_DESTROY]: 'used by other stacks' } }));
+  expect(resource).toHaveLength(1);
+  expect(resource[0]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
 });

@@ -1,6 +1,7 @@
-import { KMSClient } from '@aws-sdk/client-kms';
+import { KMSClient, ReEncryptCommand } from '@aws-sdk/client-kms';
 import {
   assertKeyId,
+  canonicalContext,
   createEncryptedDataKey,
   decryptEnvelope,
   encryptEnvelope,
@@ -75,7 +76,7 @@ describe('envelope encryption round trip (KMS answered by a double that really e
     const bytes = Buffer.from(envelope.ciphertext, 'base64');
     bytes[0] ^= 1;
     await expect(decryptEnvelope(kms, { ...envelope, ciphertext: bytes.toString('base64') }, context)).rejects.toThrow(
-      'the ciphertext or its authentication tag was modified: GCM authentication failed',
+      'GCM authentication failed: the ciphertext or its authentication tag was modified, or the encryption context differs from the one the data was encrypted with',
     );
   });
 
@@ -91,13 +92,57 @@ describe('envelope encryption round trip (KMS answered by a double that really e
     expect((await decryptEnvelope(kms, envelope, context)).toString()).toBe('later');
   });
 
-  test('ReEncrypt moves the data key to another key and context without touching the ciphertext', async () => {
+  test('ReEncrypt moves the data key to another key without touching the ciphertext', async () => {
     const envelope = await encryptEnvelope(kms, { keyId: keyArn, plaintext: 'moving', context });
-    const moved = await reEncryptEnvelope(kms, envelope, { sourceContext: context, destinationKeyId: otherKeyArn, destinationContext: { app: 'other' } });
+    const moved = await reEncryptEnvelope(kms, envelope, { sourceContext: context, destinationKeyId: otherKeyArn });
     expect(moved.ciphertext).toBe(envelope.ciphertext);
     expect(moved.keyId).toBe(otherKeyArn);
-    expect((await decryptEnvelope(kms, moved, { app: 'other' })).toString()).toBe('moving');
-    await expect(decryptEnvelope(kms, moved, context)).rejects.toThrow(EnvelopeError);
+    expect(moved.encryptedDataKey).not.toBe(envelope.encryptedDataKey);
+    expect((await decryptEnvelope(kms, moved, context)).toString()).toBe('moving');
+    await expect(decryptEnvelope(kms, moved, { app: 'other' })).rejects.toThrow(EnvelopeError);
+  });
+
+  test('ReEncrypt refuses to change the context, before any KMS call: the ciphertext is bound to it', async () => {
+    const envelope = await encryptEnvelope(kms, { keyId: keyArn, plaintext: 'bound', context });
+    const before = aws.requests.length;
+    await expect(reEncryptEnvelope(kms, envelope, { sourceContext: context, destinationContext: { app: 'other' } })).rejects.toThrow(
+      'the encryption context of an envelope cannot be changed by ReEncrypt: the ciphertext is bound to it too',
+    );
+    expect(aws.requests.length).toBe(before);
+    // The same pairs in another order are the same context.
+    const reordered = await reEncryptEnvelope(kms, envelope, { sourceContext: context, destinationContext: { record: 'r-1', app: 'test' } });
+    expect((await decryptEnvelope(kms, reordered, { record: 'r-1', app: 'test' })).toString()).toBe('bound');
+  });
+});
+
+describe('the encryption context is bound to the ciphertext too (GCM additional authenticated data)', () => {
+  test('canonicalContext sorts the pairs by key, so their order does not matter, and tells contexts apart', () => {
+    expect(canonicalContext({ record: 'r-1', app: 'test' }).equals(canonicalContext({ app: 'test', record: 'r-1' }))).toBe(true);
+    expect(canonicalContext({ app: 'test' }).toString('utf8')).toBe('[["app","test"]]');
+    expect(canonicalContext({ a: 'b,c' }).equals(canonicalContext({ 'a,b': 'c' }))).toBe(false);
+    expect(canonicalContext({ B: '1', a: '2' }).toString('utf8')).toBe('[["B","1"],["a","2"]]');
+  });
+
+  test('a ciphertext decrypted with another context fails even when KMS hands out its data key', async () => {
+    const envelope = await encryptEnvelope(kms, { keyId: keyArn, plaintext: 'salary: 1,000,000', context });
+    const other = { ...context, record: 'r-2' };
+    // Re-encrypt the data key itself under the other context, straight through KMS: the data key now decrypts with it.
+    const { CiphertextBlob } = await kms.send(
+      new ReEncryptCommand({
+        CiphertextBlob: Buffer.from(envelope.encryptedDataKey, 'base64'),
+        SourceEncryptionContext: context,
+        DestinationKeyId: keyArn,
+        DestinationEncryptionContext: other,
+      }),
+    );
+    const swapped = { ...envelope, encryptedDataKey: Buffer.from(CiphertextBlob!).toString('base64') };
+    const before = aws.requests.length;
+    const failure = await decryptEnvelope(kms, swapped, other).catch((error: unknown) => error);
+    expect(aws.requests.slice(before).map((r) => r.operation)).toEqual(['Decrypt']);
+    expect(failure).toBeInstanceOf(EnvelopeError);
+    expect((failure as Error).message).toMatch(/^GCM authentication failed: .* or the encryption context differs/);
+    // The data key was never the problem: with the context it was sealed under, the same ciphertext decrypts.
+    await expect(decryptEnvelope(kms, envelope, context)).resolves.toEqual(Buffer.from('salary: 1,000,000'));
   });
 });
 
@@ -150,8 +195,10 @@ describe('handler', () => {
   test('prepare-data-key, encrypt-with-data-key and re-encrypt', async () => {
     const { dataKey } = (await handler()({ action: 'prepare-data-key', context })) as { dataKey: never };
     const { envelope } = (await handler()({ action: 'encrypt-with-data-key', dataKey, text: 'prepared', context })) as { envelope: never };
-    const { envelope: moved } = (await handler()({ action: 're-encrypt', envelope, context, newContext: { app: 'moved' } })) as { envelope: never };
-    await expect(handler()({ action: 'decrypt', envelope: moved, context: { app: 'moved' } })).resolves.toEqual({ text: 'prepared' });
+    const { envelope: moved } = (await handler()({ action: 're-encrypt', envelope, context })) as { envelope: { encryptedDataKey: string; ciphertext: string } };
+    expect(moved.ciphertext).toBe((envelope as { ciphertext: string }).ciphertext);
+    await expect(handler()({ action: 'decrypt', envelope: moved as never, context })).resolves.toEqual({ text: 'prepared' });
+    await expect(handler()({ action: 're-encrypt', envelope, context, newContext: { app: 'moved' } })).rejects.toThrow(/cannot be changed by ReEncrypt/);
   });
 
   test('refuses an unknown action, a missing text and a function without a valid KEY_ID', async () => {

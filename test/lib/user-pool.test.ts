@@ -30,7 +30,13 @@ describe('SecureUserPool defaults', () => {
     template.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
     template.resourceCountIs('AWS::Cognito::UserPoolDomain', 0);
     expect(pool.appClient).toBeUndefined();
-    expect(() => pool.signInUrl('https://x')).toThrow('signInUrl needs the appClient prop');
+    const error = validationErrorOf(() => pool.signInUrl('https://x'));
+    expect(error.problems).toEqual([
+      {
+        code: 'SecureUserPool.SignInUrlWithoutAppClient',
+        message: 'signInUrl needs the appClient prop: without an app client the pool has no managed login domain to sign in on',
+      },
+    ]);
   });
 });
 

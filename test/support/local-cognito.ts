@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import { mockClient } from 'aws-sdk-client-mock';
-import { totp } from '../../labs/cognito/session';
+import * as OTPAuth from 'otpauth';
 
 /**
  * A stand-in for a Cognito user pool with TOTP MFA required, for exercises (there is no local Cognito engine). It
@@ -28,6 +28,15 @@ export interface LocalUserPool {
   readonly issuer: string;
   readonly jwks: Jwks;
   readonly users: Map<string, LocalUser>;
+  /**
+   * Whether SignUp confirms users at once (as a pre sign-up trigger setting autoConfirmUser would), instead of
+   * leaving them UNCONFIRMED until they confirm their email. Tests set it to make a pool misbehave. @default false
+   */
+  autoConfirmSignUp: boolean;
+  /** Whether sign-in asks for TOTP MFA; false makes the pool behave as one with MFA off (tokens at once). @default true */
+  mfaRequired: boolean;
+  /** The addresses the pool sent an email to: SignUp's verification code, AdminCreateUser's invitation unless SUPPRESS. */
+  readonly emailsSent: string[];
   /** The claims of a token this pool signed and that has not expired; undefined otherwise (what an authorizer does). */
   claimsOf(token: string): Record<string, unknown> | undefined;
   stop(): void;
@@ -44,6 +53,8 @@ export interface LocalUser {
 const KID = 'local-test-key';
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const fail = (name: string, message: string) => Object.assign(new Error(message), { name });
+/** The current code of an authenticator secret, computed independently of the code under test. */
+const totp = (secret: string) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate();
 
 export function startLocalUserPool(region = 'us-east-1', clientId = 'local-client-id'): LocalUserPool {
   const userPoolId = `${region}_Local${randomBytes(3).toString('hex')}`;
@@ -83,10 +94,16 @@ export function startLocalUserPool(region = 'us-east-1', clientId = 'local-clien
 
   mock.on(SignUpCommand).callsFake(async (input) => {
     if (input.ClientId !== clientId) throw fail('ResourceNotFoundException', 'User pool client does not exist.');
-    users.set(input.Username!, { sub: randomUUID(), password: input.Password, confirmed: false, groups: [] });
-    return { UserConfirmed: false, UserSub: users.get(input.Username!)!.sub, CodeDeliveryDetails: { DeliveryMedium: 'EMAIL', Destination: 'r***@e***' } };
+    if (users.has(input.Username!)) throw fail('UsernameExistsException', 'An account with the given email already exists.');
+    const confirmed = pool.autoConfirmSignUp;
+    users.set(input.Username!, { sub: randomUUID(), password: input.Password, confirmed, groups: [] });
+    if (!confirmed) pool.emailsSent.push(input.Username!);
+    const delivery = confirmed ? {} : { CodeDeliveryDetails: { DeliveryMedium: 'EMAIL' as const, Destination: 'r***@e***' } };
+    return { UserConfirmed: confirmed, UserSub: users.get(input.Username!)!.sub, ...delivery };
   });
   mock.on(AdminCreateUserCommand).callsFake(async (input) => {
+    if (users.has(input.Username!)) throw fail('UsernameExistsException', 'User account already exists');
+    if (input.MessageAction !== 'SUPPRESS') pool.emailsSent.push(input.Username!);
     users.set(input.Username!, { sub: randomUUID(), confirmed: false, groups: [] });
     return { User: { Username: input.Username } };
   });
@@ -111,6 +128,7 @@ export function startLocalUserPool(region = 'us-east-1', clientId = 'local-clien
     const user = users.get(email);
     if (input.ClientId !== clientId || input.UserPoolId !== userPoolId) throw fail('ResourceNotFoundException', 'no such pool or client');
     if (!user?.confirmed || user.password !== input.AuthParameters?.PASSWORD) throw fail('NotAuthorizedException', 'Incorrect username or password.');
+    if (!pool.mfaRequired) return tokensFor(email);
     return { ChallengeName: user.totpSecret ? 'SOFTWARE_TOKEN_MFA' : 'MFA_SETUP', Session: newSession(email), ChallengeParameters: { USER_ID_FOR_SRP: user.sub } };
   });
   mock.on(AssociateSoftwareTokenCommand).callsFake(async (input) => {
@@ -139,10 +157,13 @@ export function startLocalUserPool(region = 'us-east-1', clientId = 'local-clien
     return tokensFor(session.email);
   });
 
-  return {
+  const pool: LocalUserPool = {
     userPoolId,
     clientId,
     issuer,
+    autoConfirmSignUp: false,
+    mfaRequired: true,
+    emailsSent: [],
     jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' } as never] },
     users,
     claimsOf(token: string) {
@@ -154,4 +175,5 @@ export function startLocalUserPool(region = 'us-east-1', clientId = 'local-clien
     },
     stop: () => mock.restore(),
   };
+  return pool;
 }

@@ -11,7 +11,8 @@ import { renderMappingTemplate } from './vtl';
  * a Cognito user pool authorizer (through a claims callback), body validation against a model (a JSON-schema subset:
  * type, required, additionalProperties, min/max length and value), MOCK, AWS (non-proxy: VTL templates rendered with
  * velocityjs, errors chosen by selection pattern) and AWS_PROXY integrations to in-process handlers, and gateway
- * responses. It also answers API Gateway's management call GetApiKey (SigV4 header checked for presence and scope).
+ * responses. It also answers API Gateway's management calls GetApiKey and GetStage (SigV4 header checked for presence
+ * and scope).
  * Not modelled: caching, execution logs, authorizer result caching, integration timeouts, binary media.
  */
 type Json = Record<string, unknown>;
@@ -36,10 +37,13 @@ export interface LocalRestApiOptions {
 
 export interface LocalRestApi {
   readonly endpoint: string;
+  /** The id GetStage takes (the RestApiId output of a deployed lab). */
+  readonly restApiId: string;
   url(stage: string): string;
   /** Key id (as GetApiKey takes it) of each API key logical id. */
   readonly apiKeyIds: Record<string, string>;
-  readonly requests: { stage: string; method: string; path: string; status: number }[];
+  /** Every request to a stage, in the order they were answered; `receivedAt` is Date.now() when its body had arrived. */
+  readonly requests: { stage: string; method: string; path: string; status: number; receivedAt: number }[];
   stop(): Promise<void>;
 }
 
@@ -248,29 +252,50 @@ export async function startLocalRestApi(options: LocalRestApiOptions): Promise<L
     }
   }
 
+  const restApiIdValue = `api-${restApiId.toLowerCase().slice(0, 10)}`;
+  const json = (status: number, value: unknown): Reply => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
+  const getApiKey = (id: string): Reply => {
+    const keyId = Object.entries(apiKeyIds).find(([, value]) => value === id)?.[0];
+    if (!keyId) return json(404, { message: 'Invalid API Key identifier specified' });
+    return json(200, { id, value: options.apiKeyValues[keyId], enabled: true });
+  };
+  const getStage = (apiId: string, stageName: string): Reply => {
+    const stage = stages[stageName];
+    if (apiId !== restApiIdValue || !stage) return json(404, { message: 'Invalid stage identifier specified' });
+    const canary = stage.CanarySetting as { PercentTraffic?: number; StageVariableOverrides?: Record<string, string>; UseStageCache?: boolean } | undefined;
+    return json(200, {
+      stageName: stage.StageName,
+      variables: stage.Variables,
+      canarySettings: canary && {
+        percentTraffic: canary.PercentTraffic,
+        stageVariableOverrides: canary.StageVariableOverrides,
+        useStageCache: canary.UseStageCache ?? false,
+      },
+    });
+  };
   const managementCall = (req: IncomingMessage): Reply | undefined => {
-    const match = /^\/apikeys\/([^/?]+)\?includeValue=true$/.exec(req.url ?? '');
-    if (!match) return undefined;
+    const keyMatch = /^\/apikeys\/([^/?]+)\?includeValue=true$/.exec(req.url ?? '');
+    const stageMatch = /^\/restapis\/([^/?]+)\/stages\/([^/?]+)$/.exec(req.url ?? '');
+    if (!keyMatch && !stageMatch) return undefined;
     const authorization = String(req.headers.authorization ?? '');
     if (!/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/apigateway\/aws4_request, SignedHeaders=.*host.*, Signature=[0-9a-f]{64}$/.test(authorization)) {
-      return { status: 403, headers: {}, body: JSON.stringify({ message: 'Missing Authentication Token' }) };
+      return json(403, { message: 'Missing Authentication Token' });
     }
-    const keyId = Object.entries(apiKeyIds).find(([, id]) => id === match[1])?.[0];
-    if (!keyId) return { status: 404, headers: {}, body: JSON.stringify({ message: 'Invalid API Key identifier specified' }) };
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: match[1], value: options.apiKeyValues[keyId], enabled: true }) };
+    return keyMatch ? getApiKey(keyMatch[1]) : getStage(stageMatch![1], decodeURIComponent(stageMatch![2]));
   };
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const receivedAt = Date.now();
       const body = Buffer.concat(chunks).toString('utf8');
       const management = managementCall(req);
       (management ? Promise.resolve(management) : handle(req, body))
         .catch((error: unknown): Reply => ({ status: 500, headers: {}, body: JSON.stringify({ message: `local stand-in: ${(error as Error).message}` }) }))
         .then((reply) => {
           const [, stage = '', ...rest] = new URL(req.url ?? '/', 'http://local').pathname.split('/');
-          if (!management) requests.push({ stage, method: req.method ?? '', path: `/${rest.join('/')}`, status: reply.status });
+          if (!management) requests.push({ stage, method: req.method ?? '', path: `/${rest.join('/')}`, status: reply.status, receivedAt });
           res.writeHead(reply.status, reply.headers);
           res.end(reply.body);
         });
@@ -280,6 +305,7 @@ export async function startLocalRestApi(options: LocalRestApiOptions): Promise<L
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     endpoint,
+    restApiId: restApiIdValue,
     url: (stage) => `${endpoint}/${stage}/`,
     apiKeyIds,
     requests,

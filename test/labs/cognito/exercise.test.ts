@@ -1,6 +1,4 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { CognitoIdentityProviderClient, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { mockClient } from 'aws-sdk-client-mock';
 import { steps, verification } from '../../../labs/cognito/exercise';
 import { ExerciseCheckFailed, runSteps } from '../../../labs/support/exercise';
 import { LocalUserPool, startLocalUserPool } from '../../support/local-cognito';
@@ -11,6 +9,7 @@ import { LocalUserPool, startLocalUserPool } from '../../support/local-cognito';
  * SOFTWARE_TOKEN_MFA), checks the TOTP codes the exercise computes, and issues RS256 tokens signed by a local key. The
  * JWT checks themselves are aws-jwt-verify's. The api, group-roles and guest steps need API Gateway, identity pools,
  * STS and DynamoDB with IAM policy evaluation, which no local engine here provides: they run against a deployed stack.
+ * Every step creates its own user and deletes it when it ends, passed or failed: after each test the pool is empty.
  */
 const REGION = 'us-east-1';
 let pool: LocalUserPool;
@@ -26,18 +25,38 @@ beforeAll(() => {
   verification.jwks = pool.jwks;
 });
 afterAll(() => pool.stop());
-beforeEach(() => (lines.length = 0));
+beforeEach(() => {
+  lines.length = 0;
+  pool.emailsSent.length = 0;
+});
+afterEach(() => expect([...pool.users.keys()]).toEqual([]));
 
-test('sign-up: self sign-up leaves the user unconfirmed until the admin confirms', async () => {
+test('sign-up: self sign-up leaves the user unconfirmed until the admin confirms; the user is deleted after', async () => {
   await runSteps(stepsNamed('sign-up'), context);
-  expect(lines[1]).toMatch(/^SignUp run-\w+@example.com → UserConfirmed=false, verification code sent by EMAIL/);
-  expect(lines[2]).toBe('AdminConfirmSignUp (instead of typing the emailed code) → status CONFIRMED');
+  expect(lines.slice(1)).toEqual([
+    expect.stringMatching(/^SignUp run-\w+-sign-up@example.com → UserConfirmed=false, verification code sent by EMAIL/),
+    'AdminConfirmSignUp (instead of typing the emailed code) → status CONFIRMED',
+    expect.stringMatching(/^AdminDeleteUser run-\w+-sign-up@example.com$/),
+  ]);
+  expect(pool.emailsSent).toEqual([expect.stringMatching(/-sign-up@example.com$/)]);
 });
 
-test('sign-in: the first sign-in registers an authenticator (MFA_SETUP) with a correct TOTP code', async () => {
-  await runSteps(stepsNamed('sign-in'), context);
+test('sign-in: the first sign-in registers an authenticator (MFA_SETUP) with a correct TOTP code; no email is sent', async () => {
+  const secrets: (string | undefined)[] = [];
+  const lookup = jest.spyOn(pool.users, 'delete').mockImplementation(function (this: Map<string, { totpSecret?: string }>, key: string) {
+    secrets.push(this.get(key)?.totpSecret);
+    return Map.prototype.delete.call(this, key);
+  });
+  try {
+    await runSteps(stepsNamed('sign-in'), context);
+  } finally {
+    lookup.mockRestore();
+  }
+  expect(lines[1]).toMatch(/^AdminCreateUser run-\w+-sign-in@example.com \(MessageAction SUPPRESS: no email\)/);
   expect(lines.some((l) => l.endsWith('challenges answered: MFA_SETUP'))).toBe(true);
-  expect([...pool.users.values()][0].totpSecret).toBeDefined();
+  expect(lines.at(-1)).toMatch(/^AdminDeleteUser run-\w+-sign-in@example.com/);
+  expect(secrets).toEqual([expect.stringMatching(/^[A-Z2-7]{32}$/)]);
+  expect(pool.emailsSent).toEqual([]);
 });
 
 test('verify-jwt: aws-jwt-verify accepts both tokens and refuses the misused, forged and foreign ones', async () => {
@@ -47,9 +66,10 @@ test('verify-jwt: aws-jwt-verify accepts both tokens and refuses the misused, fo
     'an ID token with an edited payload → refused: JwtInvalidSignatureError: Invalid signature',
     expect.stringMatching(/^a token of another app client → refused: CognitoJwtInvalidClientIdError: /),
   ]);
+  expect(pool.emailsSent).toEqual([]);
 });
 
-test('verify-jwt fails the exercise when the tokens are not signed by the pool\'s key', async () => {
+test('verify-jwt fails the exercise when the tokens are not signed by the pool\'s key (and deletes its user)', async () => {
   const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const saved = verification.jwks;
   verification.jwks = { keys: [{ ...other.publicKey.export({ format: 'jwk' }), kid: 'local-test-key', alg: 'RS256', use: 'sig' } as never] };
@@ -60,15 +80,28 @@ test('verify-jwt fails the exercise when the tokens are not signed by the pool\'
   }
 });
 
-test('clean-up deletes the user of this run', async () => {
-  await runSteps(stepsNamed('clean-up'), context);
-  expect(pool.users.size).toBe(0);
-  expect(lines[1]).toMatch(/^deleted run-\w+@example.com$/);
+test('a step whose check fails still deletes its user (afterEach checks the pool is empty)', async () => {
+  pool.mfaRequired = false;
+  try {
+    const error = await runSteps(stepsNamed('sign-in'), context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExerciseCheckFailed);
+    expect((error as Error).message).toBe('MFA is required: the sign-in should have asked for it');
+  } finally {
+    pool.mfaRequired = true;
+  }
 });
 
-test('sign-up fails the exercise when the pool confirms users without verification', async () => {
-  mockClient(CognitoIdentityProviderClient).on(SignUpCommand).resolves({ UserConfirmed: true });
-  const error = await runSteps(stepsNamed('sign-up'), context).catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(ExerciseCheckFailed);
-  expect((error as Error).message).toBe('a self-signed-up user must confirm their email before signing in');
+test('sign-up fails the exercise when the pool confirms users without verification, and deletes the user', async () => {
+  pool.autoConfirmSignUp = true;
+  try {
+    const error = await runSteps(stepsNamed('sign-up'), context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExerciseCheckFailed);
+    expect((error as Error).message).toBe('a self-signed-up user must confirm their email before signing in');
+  } finally {
+    pool.autoConfirmSignUp = false;
+  }
+});
+
+test('the exercise has no clean-up step: no step leaves a user behind for a later one', () => {
+  expect(steps.map((s) => s.id)).toEqual(['sign-up', 'sign-in', 'verify-jwt', 'api', 'group-roles', 'guest']);
 });

@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { findLab } from '../../../labs/catalogue';
-import { OIDC_PARAMETERS } from '../../../labs/cognito/stack';
+import { COGNITO_LAB, OIDC_PARAMETERS } from '../../../labs/cognito/stack';
 
 const OIDC_CONTEXT = Object.fromEntries(
   Object.entries(OIDC_PARAMETERS).map(([field, parameter]) => [field, `cognito:${parameter}`]),
@@ -215,6 +215,14 @@ describe('HTTP API', () => {
 
   test('the integration uses payload format 1.0, the shape the proxy handler reads', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '1.0' });
+  });
+
+  test('the function allows the origin of the app client\'s callback URL (one constant, no second copy)', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('Cognito lab'),
+      Environment: { Variables: Match.objectLike({ ALLOWED_ORIGIN: new URL(COGNITO_LAB.callbackUrl).origin }) },
+    });
+    expect(new URL(COGNITO_LAB.callbackUrl).origin).toBe('http://localhost:5173');
   });
 });
 

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { credentialSourceName, describeCredentialChain, MfaInputError, mfaParameters, parseIni } from '../../../labs/iam-sts/credentials';
+import { credentialSourceName, describeCredentialChain, MfaInputError, mfaParameters } from '../../../labs/iam-sts/credentials';
 
 let home: string;
 beforeAll(() => {
@@ -10,38 +10,57 @@ beforeAll(() => {
   writeFileSync(path.join(home, '.aws', 'credentials'), '[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = x\n\n[ci]\n; comment\naws_access_key_id=AKIACI\n');
   writeFileSync(
     path.join(home, '.aws', 'config'),
-    '[default]\nregion = eu-west-1\n\n[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\n\n[profile admin]\nrole_arn = arn:aws:iam::111122223333:role/Admin\nsource_profile = default\nmfa_serial = arn:aws:iam::111122223333:mfa/me\n\n[profile tool]\ncredential_process = /usr/bin/get-creds\n',
+    '[default]\nregion = eu-west-1\n\n[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n\n[profile admin]\nrole_arn = arn:aws:iam::111122223333:role/Admin\nsource_profile = default\nmfa_serial = arn:aws:iam::111122223333:mfa/me\n\n[profile tool]\ncredential_process = /usr/bin/get-creds\n',
   );
 });
 afterAll(() => rmSync(home, { recursive: true, force: true }));
-const status = (env: Record<string, string>) => Object.fromEntries(describeCredentialChain(env, home).map((l) => [l.name, l.configured]));
+const status = async (env: Record<string, string>) => Object.fromEntries((await describeCredentialChain(env, home)).map((l) => [l.name, l.configured]));
 
-test('lists the SDK v3 default chain in its order', () => {
-  expect(describeCredentialChain({}, home).map((l) => l.name)).toEqual(['environment', 'sso', 'ini', 'process', 'web-identity', 'container', 'instance-metadata']);
+test('lists the SDK v3 default chain in its order', async () => {
+  expect((await describeCredentialChain({}, home)).map((l) => l.name)).toEqual(['environment', 'sso', 'ini', 'process', 'web-identity', 'container', 'instance-metadata']);
 });
 
-test('environment keys come first, unless AWS_PROFILE is set', () => {
-  expect(status({ AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's' }).environment).toBe(true);
-  const withProfile = describeCredentialChain({ AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's', AWS_PROFILE: 'ci' }, home);
+test('environment keys come first, unless AWS_PROFILE is set', async () => {
+  expect((await status({ AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's' })).environment).toBe(true);
+  const withProfile = await describeCredentialChain({ AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's', AWS_PROFILE: 'ci' }, home);
   expect(withProfile[0]).toMatchObject({ configured: false, detail: 'set, but skipped because AWS_PROFILE is set' });
   expect(withProfile[2]).toMatchObject({ configured: true, detail: 'profile "ci" has static keys' });
 });
 
-test('reads SSO, assume-role and credential_process profiles from ~/.aws/config', () => {
-  expect(status({ AWS_PROFILE: 'dev' })).toMatchObject({ sso: true, ini: false });
-  expect(describeCredentialChain({ AWS_PROFILE: 'admin' }, home)[2].detail).toBe('profile "admin" assumes arn:aws:iam::111122223333:role/Admin');
-  expect(status({ AWS_PROFILE: 'tool' })).toMatchObject({ process: true, ini: false });
-  expect(status({})).toMatchObject({ ini: true, sso: false });
+test('reads SSO, assume-role and credential_process profiles from ~/.aws/config', async () => {
+  expect(await status({ AWS_PROFILE: 'dev' })).toMatchObject({ sso: true, ini: false });
+  expect((await describeCredentialChain({ AWS_PROFILE: 'dev' }, home))[1].detail).toBe('profile "dev" uses sso-session corp');
+  expect((await describeCredentialChain({ AWS_PROFILE: 'admin' }, home))[2].detail).toBe('profile "admin" assumes arn:aws:iam::111122223333:role/Admin');
+  expect(await status({ AWS_PROFILE: 'tool' })).toMatchObject({ process: true, ini: false });
+  expect(await status({})).toMatchObject({ ini: true, sso: false });
 });
 
-test('web identity, container and instance metadata links', () => {
-  expect(status({ AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/token', AWS_ROLE_ARN: 'arn:aws:iam::1:role/r' })['web-identity']).toBe(true);
-  expect(status({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials/abc' }).container).toBe(true);
-  expect(status({ AWS_EC2_METADATA_DISABLED: 'true' })['instance-metadata']).toBe(false);
+test('an [sso-session] section is not a profile', async () => {
+  expect(await status({ AWS_PROFILE: 'corp' })).toMatchObject({ sso: false, ini: false });
 });
 
-test('parses INI sections, comments and spacing', () => {
-  expect(parseIni('# c\n[a]\nk = v\n k2=v2 \n[profile b]\nx= y ; not a comment in values\n')).toEqual({ a: { k: 'v', k2: 'v2' }, 'profile b': { x: 'y ; not a comment in values' } });
+test('reads the files named by AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE, and nothing when they are missing', async () => {
+  const elsewhere = mkdtempSync(path.join(tmpdir(), 'chain-env-'));
+  try {
+    writeFileSync(path.join(elsewhere, 'creds'), '[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = y\n');
+    writeFileSync(path.join(elsewhere, 'conf'), '[profile other]\ncredential_process = /bin/other\n');
+    const env = { AWS_PROFILE: 'other', AWS_SHARED_CREDENTIALS_FILE: path.join(elsewhere, 'creds'), AWS_CONFIG_FILE: path.join(elsewhere, 'conf') };
+    const links = await describeCredentialChain(env, home);
+    expect(links[2]).toMatchObject({ configured: true, detail: 'profile "other" has static keys' });
+    expect(links[2].source).toBe(`static keys in ${env.AWS_SHARED_CREDENTIALS_FILE}, or role_arn + source_profile in ${env.AWS_CONFIG_FILE}`);
+    expect(links[3]).toMatchObject({ configured: true, detail: 'runs: /bin/other' });
+    // The default profile of ~/.aws is not read when the variables point elsewhere.
+    expect(await status({ ...env, AWS_PROFILE: 'default' })).toMatchObject({ ini: false });
+    expect(await status({ AWS_SHARED_CREDENTIALS_FILE: path.join(elsewhere, 'missing'), AWS_CONFIG_FILE: path.join(elsewhere, 'missing') })).toMatchObject({ ini: false, sso: false, process: false });
+  } finally {
+    rmSync(elsewhere, { recursive: true, force: true });
+  }
+});
+
+test('web identity, container and instance metadata links', async () => {
+  expect((await status({ AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/token', AWS_ROLE_ARN: 'arn:aws:iam::1:role/r' }))['web-identity']).toBe(true);
+  expect((await status({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials/abc' })).container).toBe(true);
+  expect((await status({ AWS_EC2_METADATA_DISABLED: 'true' }))['instance-metadata']).toBe(false);
 });
 
 test('names the source the SDK tagged resolved credentials with', () => {
