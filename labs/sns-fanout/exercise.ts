@@ -14,7 +14,7 @@ import {
   SnsMessageAttribute,
 } from '../../lib/fan-out/filter-policy';
 import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, lazyClient, requireOutput, runId } from '../support/exercise';
-import { deleteMessage, nextWaitSeconds, receiveMessages, sqs } from '../support/sqs-messages';
+import { deleteMessage, FIFO_DEMO_SENDS, nextWaitSeconds, receiveMessages, sqs } from '../support/sqs-messages';
 
 const sns = lazyClient((config) => new SNSClient(config), 'SNS');
 
@@ -331,15 +331,7 @@ async function subscriptionDlq({ outputs, log }: ExerciseContext): Promise<void>
 
 async function fifoOrdering({ outputs, log }: ExerciseContext): Promise<void> {
   const topicArn = requireOutput(outputs, 'FifoTopicArn');
-  const plan = [
-    ['customer-a', 'a1'],
-    ['customer-b', 'b1'],
-    ['customer-a', 'a2'],
-    ['customer-b', 'b2'],
-    ['customer-a', 'a3'],
-    ['customer-a', 'a1'],
-  ] as const;
-  for (const [group, orderId] of plan) {
+  for (const [group, orderId] of FIFO_DEMO_SENDS) {
     const { SequenceNumber } = await sns().send(
       new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify({ runId, orderId }), MessageGroupId: group }),
     );

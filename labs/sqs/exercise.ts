@@ -7,7 +7,7 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, requireOutput, runId } from '../support/exercise';
-import { deleteMessage as remove, receiveMessages as receive, receiveUntil, sqs } from '../support/sqs-messages';
+import { deleteMessage as remove, FIFO_DEMO_SENDS, receiveMessages as receive, receiveUntil, sqs } from '../support/sqs-messages';
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const order = (orderId: string, extra: Record<string, unknown> = {}) =>
@@ -129,15 +129,7 @@ async function delayQueue({ outputs, log }: ExerciseContext): Promise<void> {
 
 async function fifoOrdering({ outputs, log }: ExerciseContext): Promise<void> {
   const queueUrl = requireOutput(outputs, 'FifoQueueUrl');
-  const plan = [
-    ['customer-a', 'a1'],
-    ['customer-b', 'b1'],
-    ['customer-a', 'a2'],
-    ['customer-b', 'b2'],
-    ['customer-a', 'a3'],
-    ['customer-a', 'a1'],
-  ] as const;
-  for (const [group, orderId] of plan) {
+  for (const [group, orderId] of FIFO_DEMO_SENDS) {
     const { MessageId } = await sqs().send(
       new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: order(orderId), MessageGroupId: group }),
     );

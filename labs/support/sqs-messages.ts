@@ -42,3 +42,16 @@ export async function receiveUntil(
   }
   return undefined;
 }
+
+/**
+ * The FIFO demonstration of the sqs and sns-fanout labs: [message group, order id] in sending order, interleaving two
+ * groups, and a1 sent twice with the same body so content-based deduplication drops the second.
+ */
+export const FIFO_DEMO_SENDS = [
+  ['customer-a', 'a1'],
+  ['customer-b', 'b1'],
+  ['customer-a', 'a2'],
+  ['customer-b', 'b2'],
+  ['customer-a', 'a3'],
+  ['customer-a', 'a1'],
+] as const;
