@@ -1,4 +1,5 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DescribeExecutionCommand,
   DescribeExecutionCommandOutput,
@@ -11,9 +12,11 @@ import {
 import { check, ExerciseContext, ExerciseStep, lazyClient, requireOutput, runId } from '../support/exercise';
 import { deleteMessage, receiveUntil } from '../support/sqs-messages';
 import { attemptsOf, formatHistory, retryWaits, stateInput, statesEntered } from './history';
+import { ERRORS_LAB } from './stack';
 
 const sfn = lazyClient((config) => new SFNClient(config), 'SFN');
 const ddb = lazyClient((config) => new DynamoDBClient(config), 'DYNAMODB');
+const eventBridge = lazyClient((config) => new EventBridgeClient(config), 'EVENTBRIDGE');
 
 /**
  * This run's order ids (`<name>-run-<base36 time>`), so leftovers of earlier runs never confuse a check. They also
@@ -175,6 +178,31 @@ async function expressSync(context: ExerciseContext): Promise<void> {
   context.log(`EXPRESS: its events are in the log group ${context.outputs.ExpressOrderWorkflowLogGroup ?? '(ExpressOrderWorkflowLogGroup)'}`);
 }
 
+/** An OrderPlaced event on the default bus: the rule starts the STANDARD workflow, which stores the order. */
+async function eventStart(context: ExerciseContext): Promise<void> {
+  const input = order('event');
+  const sent = await eventBridge().send(
+    new PutEventsCommand({
+      Entries: [{ Source: ERRORS_LAB.eventSource, DetailType: ERRORS_LAB.eventDetailType, Detail: JSON.stringify(input) }],
+    }),
+  );
+  check(sent.FailedEntryCount === 0, `PutEvents refused the event: ${JSON.stringify(sent.Entries)}`);
+  context.log(`put an ${ERRORS_LAB.eventDetailType} event (${sent.Entries?.[0]?.EventId}) on the default bus for ${input.orderId}`);
+
+  const deadline = Date.now() + timing.timeoutMs;
+  const tableName = requireOutput(context.outputs, 'OrdersTableName');
+  for (;;) {
+    const { Item } = await ddb().send(new GetItemCommand({ TableName: tableName, Key: { orderId: { S: input.orderId } } }));
+    if (Item) {
+      check(Item.status?.S === 'ACCEPTED', `the workflow the rule started stored ${JSON.stringify(Item)}`);
+      context.log(`the rule started the workflow with the event's detail as input: ${input.orderId} stored as ACCEPTED`);
+      return;
+    }
+    check(Date.now() < deadline, `no execution stored ${input.orderId} within ${timing.timeoutMs / 1000} s: is the rule enabled?`);
+    await sleep(timing.pollMs);
+  }
+}
+
 export const steps: readonly ExerciseStep[] = [
   { id: 'happy', title: 'an order through every state type: Map, Choice, Parallel (DynamoDB + SQS), nested .sync workflow', run: happyPath },
   { id: 'retry', title: 'a payment failing twice: the PaymentGatewayError retrier waits 1 s, then 2 s', run: retryThenSucceed },
@@ -182,4 +210,5 @@ export const steps: readonly ExerciseStep[] = [
   { id: 'timeout', title: 'a payment slower than TimeoutSeconds: States.Timeout, not retried, caught', run: timeoutPath },
   { id: 'duplicate', title: 'the same orderId twice: a DynamoDB condition fails the Parallel state, States.ALL catches it', run: duplicateOrder },
   { id: 'express', title: 'the EXPRESS variant started synchronously (StartSyncExecution)', run: expressSync },
+  { id: 'event', title: 'an OrderPlaced event on the default bus starts the workflow through the EventBridge rule', run: eventStart },
 ];
