@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { BlueGreenPipeline } from '../../lib/bluegreen-pipeline';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { LabStack, LabStackProps } from '../support/lab-stack';
+import { EcsBlueGreen } from './ecs';
 
 /** The sample application the pipeline builds and deploys; its files seed the CodeCommit repository. */
 export const SAMPLE_APP_DIR = path.join(__dirname, 'app');
@@ -98,6 +99,19 @@ export class CicdBluegreenLabStack extends LabStack {
       ArtifactBucketName: artifacts.bucketName,
     };
     if (secret) outputs.ApiTokenSecretArn = secret.secretArn;
+    if (this.feature('ecs')) {
+      // The construct deploys one target per instance: ECS blue/green is a second, smaller pipeline of its own.
+      const ecs = new EcsBlueGreen(this, 'Ecs', { artifactBucket: artifacts, notificationTopic: delivery.notificationTopic });
+      const group = ecs.delivery.ecsDeploymentGroup!;
+      Object.assign(outputs, {
+        EcsRepositoryName: ecs.delivery.repository!.repositoryName,
+        EcsPipelineName: ecs.delivery.pipeline.pipelineName,
+        EcsDeploymentApplicationName: group.application.applicationName,
+        EcsDeploymentGroupName: group.deploymentGroupName,
+        EcsProductionUrl: Fn.join('', ['http://', ecs.loadBalancer.loadBalancerDnsName, '/']),
+        EcsTestUrl: Fn.join('', ['http://', ecs.loadBalancer.loadBalancerDnsName, ':8080/']),
+      });
+    }
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }
 }

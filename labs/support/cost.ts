@@ -36,6 +36,29 @@ function provisionedConcurrency(properties: Properties, template: CfnTemplate): 
   return executions * memoryGb * PROVISIONED_CONCURRENCY_PER_GB_SECOND[arm ? 'arm64' : 'x86_64'] * SECONDS_PER_MONTH;
 }
 
+/** Fargate on Linux/arm64 (Graviton), per vCPU-hour and per GB-hour of memory. */
+const FARGATE_ARM64_PER_HOUR = { vcpu: 0.03238, gb: 0.00356 };
+
+/** A Fargate service bills its running tasks: the task definition's CPU (units of 1/1024 vCPU) and memory (MiB). */
+function ecsService(properties: Properties, template: CfnTemplate): number {
+  const tasks = Number(properties.DesiredCount ?? 1);
+  if (tasks === 0) return 0;
+  // A Ref or, with the CODE_DEPLOY deployment controller, the task definition's family name.
+  const taskDefinition =
+    template.Resources[refId(properties.TaskDefinition) ?? '']?.Properties ??
+    Object.values(template.Resources).find((r) => r.Type === 'AWS::ECS::TaskDefinition' && r.Properties?.Family === properties.TaskDefinition)
+      ?.Properties ??
+    {};
+  const fargate = properties.LaunchType === 'FARGATE' || ((taskDefinition.RequiresCompatibilities as string[] | undefined) ?? []).includes('FARGATE');
+  if (!fargate) return unpriced('an ECS service on EC2 or external capacity');
+  const architecture = (taskDefinition.RuntimePlatform as { CpuArchitecture?: string } | undefined)?.CpuArchitecture ?? 'X86_64';
+  if (architecture !== 'ARM64') return unpriced(`a Fargate ${architecture} task`);
+  const vcpu = Number(taskDefinition.Cpu) / 1024;
+  const gb = Number(taskDefinition.Memory) / 1024;
+  if (!(vcpu > 0 && gb > 0)) return unpriced('a Fargate task without a literal Cpu and Memory');
+  return tasks * hourly(vcpu * FARGATE_ARM64_PER_HOUR.vcpu + gb * FARGATE_ARM64_PER_HOUR.gb);
+}
+
 function provisionedThroughput(throughput: unknown): number {
   const { ReadCapacityUnits = 0, WriteCapacityUnits = 0 } = (throughput ?? {}) as Record<string, number>;
   return hourly(ReadCapacityUnits * 0.00013 + WriteCapacityUnits * 0.00065);
@@ -58,6 +81,7 @@ const IDLE_PRICES: Record<string, Pricer> = {
   'AWS::EC2::NatGateway': () => hourly(0.045),
   'AWS::EC2::EIP': () => hourly(0.005),
   'AWS::ElasticLoadBalancingV2::LoadBalancer': () => hourly(0.0225),
+  'AWS::ECS::Service': ecsService,
   'AWS::EC2::VPCEndpoint': (p) => (p.VpcEndpointType === 'Interface' ? hourly(0.01) * ((p.SubnetIds as unknown[])?.length ?? 1) : 0),
   'AWS::DAX::Cluster': (p) => hourly(named(DAX_NODE_PER_HOUR, String(p.NodeType), 'DAX node type')) * Number(p.ReplicationFactor ?? 1),
   'AWS::ApiGateway::Stage': (p) => (p.CacheClusterEnabled ? hourly(named(API_CACHE_PER_HOUR, String(p.CacheClusterSize ?? '0.5'), 'API cache size')) : 0),
@@ -83,7 +107,6 @@ const IDLE_PRICES: Record<string, Pricer> = {
 /** Resource types that bill while idle and have no price above yet: refuse to guess. */
 const BILLED_BUT_UNPRICED = [
   'AWS::EC2::Instance',
-  'AWS::ECS::Service',
   'AWS::RDS::DBInstance',
   'AWS::RDS::DBCluster',
   'AWS::ElastiCache::CacheCluster',

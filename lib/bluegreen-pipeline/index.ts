@@ -452,6 +452,14 @@ export class BlueGreenPipeline extends Construct {
       stages,
     });
 
+    if (props.ecs) {
+      Validations.of(this.pipeline).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          "CDK's CodeDeployToECS action role: ecs:RegisterTaskDefinition has no resource ARN, and iam:PassRole covers the " +
+          'task and execution roles taskdef.json names at run time, limited to ecs-tasks.amazonaws.com by iam:PassedToService.',
+      });
+    }
     if (source.bucket) {
       // EventBridge instead of the CloudTrail trail S3Trigger.EVENTS needs: one rule on the key's new versions.
       new events.Rule(this, 'SourceObjectCreated', {
@@ -780,6 +788,12 @@ export class BlueGreenPipeline extends Construct {
         deploymentApprovalWaitTime: Duration.minutes(0),
         terminationWaitTime: Duration.minutes(5),
       },
+    });
+    Validations.of(group).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]',
+      reason:
+        "EcsDeploymentGroup attaches CodeDeploy's own service-role policy for ECS blue/green: it lets CodeDeploy create " +
+        'and delete task sets, modify the listeners and rules, read alarms and invoke CodeDeployHook_* functions.',
     });
     const action = new actions.CodeDeployEcsDeployAction({
       actionName: 'ShiftTraffic',

@@ -54,6 +54,28 @@ test('target tracking on DynamoDB capacity pays for the 4 alarms it creates', ()
   expect(idleCostOf(template({ Target: target, Policy: policy })).items).toEqual({ Policy: 0.4 });
 });
 
+test('a Fargate service costs its tasks: CPU and memory of the task definition it references, times DesiredCount', () => {
+  const taskDefinition = (architecture: string) => ({
+    Type: 'AWS::ECS::TaskDefinition',
+    Properties: { Cpu: '256', Memory: '512', RequiresCompatibilities: ['FARGATE'], RuntimePlatform: { CpuArchitecture: architecture } },
+  });
+  const service = (desiredCount: number) => ({
+    Type: 'AWS::ECS::Service',
+    Properties: { DesiredCount: desiredCount, LaunchType: 'FARGATE', TaskDefinition: { Ref: 'TaskDef' } },
+  });
+  // (0.25 vCPU x $0.03238 + 0.5 GB x $0.00356) per hour over 730 hours = $7.21 per task
+  const one = idleCostOf(template({ Service: service(1), TaskDef: taskDefinition('ARM64') }));
+  expect(one.items.Service).toBeCloseTo(7.20875, 5);
+  expect(one.usdPerMonth).toBe(7.21);
+  expect(idleCostOf(template({ Service: service(2), TaskDef: taskDefinition('ARM64') })).usdPerMonth).toBe(14.42);
+  expect(idleCostOf(template({ Service: service(0), TaskDef: taskDefinition('ARM64') })).usdPerMonth).toBe(0);
+  expect(() => idleCostOf(template({ Service: service(1), TaskDef: taskDefinition('X86_64') }))).toThrow('a Fargate X86_64 task bills while idle');
+  // With the CODE_DEPLOY deployment controller, CDK references the task definition by its family name.
+  const byFamily = { ...taskDefinition('ARM64'), Properties: { ...taskDefinition('ARM64').Properties, Family: 'web' } };
+  const codeDeployed = { ...service(1), Properties: { ...service(1).Properties, TaskDefinition: 'web' } };
+  expect(idleCostOf(template({ Service: codeDeployed, TaskDef: byFamily })).usdPerMonth).toBe(7.21);
+});
+
 test('a resource that bills while idle without a price is refused, not guessed', () => {
   expect(() => idleCostOf(template({ Web: { Type: 'AWS::EC2::Instance' } }))).toThrow(
     'Web (AWS::EC2::Instance) bills while idle: give it a price in labs/support/cost.ts',

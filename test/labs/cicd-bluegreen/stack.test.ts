@@ -2,10 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
 import { findLab } from '../../../labs/catalogue';
+import { ECS_APP_DIR, ECS_SAMPLE } from '../../../labs/cicd-bluegreen/ecs';
 import { CICD_LAB, SAMPLE_APP_DIR } from '../../../labs/cicd-bluegreen/stack';
-import { labTemplate } from '../../support/synth';
+import { featureContextKey } from '../../../labs/support/lab-stack';
+import { labTemplate, testApp } from '../../support/synth';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 const lab = findLab('cicd-bluegreen')!;
@@ -43,6 +46,12 @@ describe('the lab stack', () => {
   test('the live alias is what CodeDeploy shifts, with canary 10% for 5 minutes', () => {
     template.hasResourceProperties('AWS::Lambda::Alias', { Name: CICD_LAB.aliasName });
     template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes' });
+  });
+
+  test('without the ecs flag: no VPC, load balancer or ECS resources', () => {
+    const types = Object.values(json.Resources).map((r) => r.Type);
+    expect(types.filter((t) => /^AWS::(EC2|ECS|ElasticLoadBalancingV2)::/.test(t))).toEqual([]);
+    expect(ofType('AWS::CodePipeline::Pipeline')).toHaveLength(1);
   });
 
   test('the artifact bucket empties itself on destroy; report groups delete their reports', () => {
@@ -132,5 +141,106 @@ describe('the sample app the pipeline deploys', () => {
       ['appspec.yml', 'buildspec-test.yml', 'buildspec.yml', 'integration-test.template.json', 'package-lock.json', 'package.json', 'scripts', 'smoke', 'src', 'test'].sort(),
     );
     template.hasResourceProperties('AWS::CodeCommit::Repository', { Code: { BranchName: 'main' } });
+  });
+});
+
+describe('with -c cicd-bluegreen:ecs=true', () => {
+  const app = testApp({ [featureContextKey(lab.id, 'ecs')]: true }, { builtinCloudFormationValidation: false });
+  const ecsTemplate = Template.fromStack(new lab.stack(app, { lab }));
+  const ecsJson = ecsTemplate.toJSON() as { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
+  const ecsOfType = (type: string) => Object.entries(ecsJson.Resources).filter(([, r]) => r.Type === type);
+  const idOf = (type: string, match: (r: Resource) => boolean) => ecsOfType(type).find(([, r]) => match(r))![0];
+  const listenerOn = (port: number) => idOf('AWS::ElasticLoadBalancingV2::Listener', (r) => r.Properties.Port === port);
+  const targetGroupOf = (listenerId: string) =>
+    (ecsJson.Resources[listenerId].Properties.DefaultActions as { TargetGroupArn: { Ref: string } }[])[0].TargetGroupArn.Ref;
+
+  test('public subnets in 2 AZs and no NAT gateway: the tasks pull from ECR Public over their public IP', () => {
+    expect(ecsOfType('AWS::EC2::NatGateway')).toHaveLength(0);
+    expect(ecsOfType('AWS::EC2::Subnet').map(([, r]) => r.Properties.MapPublicIpOnLaunch)).toEqual([true, true]);
+    ecsTemplate.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 1,
+      LaunchType: 'FARGATE',
+      DeploymentController: { Type: 'CODE_DEPLOY' },
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
+    });
+    ecsTemplate.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '256',
+      Memory: '512',
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [Match.objectLike({ Name: ECS_SAMPLE.containerName, Image: ECS_SAMPLE.image })],
+    });
+  });
+
+  test('a production listener on 80 (blue) and a test listener on 8080 (green)', () => {
+    const production = listenerOn(ECS_SAMPLE.productionPort);
+    const test = listenerOn(ECS_SAMPLE.testPort);
+    expect(ecsOfType('AWS::ElasticLoadBalancingV2::Listener')).toHaveLength(2);
+    expect(ecsOfType('AWS::ElasticLoadBalancingV2::TargetGroup')).toHaveLength(2);
+    expect(targetGroupOf(production)).not.toEqual(targetGroupOf(test));
+  });
+
+  test('the ECS deployment group shifts between both target groups behind both listeners, and rolls back on failure', () => {
+    const production = listenerOn(ECS_SAMPLE.productionPort);
+    const test = listenerOn(ECS_SAMPLE.testPort);
+    ecsTemplate.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
+      AutoRollbackConfiguration: Match.objectLike({ Enabled: true }),
+      LoadBalancerInfo: {
+        TargetGroupPairInfoList: [
+          {
+            TargetGroups: Match.arrayEquals([
+              { Name: { 'Fn::GetAtt': [targetGroupOf(production), 'TargetGroupName'] } },
+              { Name: { 'Fn::GetAtt': [targetGroupOf(test), 'TargetGroupName'] } },
+            ]),
+            ProdTrafficRoute: { ListenerArns: [{ Ref: production }] },
+            TestTrafficRoute: { ListenerArns: [{ Ref: test }] },
+          },
+        ],
+      },
+    });
+  });
+
+  test("the second pipeline's Deploy stage is a CodeDeployToECS action reading taskdef.json and appspec-ecs.yml", () => {
+    const pipelines = ecsOfType('AWS::CodePipeline::Pipeline');
+    expect(pipelines).toHaveLength(2);
+    const ecsPipeline = pipelines.find(([id]) => id.startsWith('Ecs'))![1];
+    const stages = ecsPipeline.Properties.Stages as { Name: string; Actions: { ActionTypeId: { Provider: string }; Configuration: Record<string, string> }[] }[];
+    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'Test', 'Deploy']);
+    const [deploy] = stages.find((s) => s.Name === 'Deploy')!.Actions;
+    expect(deploy.ActionTypeId.Provider).toBe('CodeDeployToECS');
+    expect(deploy.Configuration).toMatchObject({ TaskDefinitionTemplatePath: 'taskdef.json', AppSpecTemplatePath: 'appspec-ecs.yml' });
+  });
+
+  test('outputs the URLs of both listeners and the names the README uses', () => {
+    expect(Object.keys(ecsJson.Outputs)).toEqual(
+      expect.arrayContaining(['EcsRepositoryName', 'EcsPipelineName', 'EcsDeploymentApplicationName', 'EcsDeploymentGroupName', 'EcsProductionUrl', 'EcsTestUrl']),
+    );
+  });
+
+  test('the ECS sample: buildspecs CodeBuild can run, an ECS AppSpec, a task definition template the build fills in', () => {
+    const ecsApp = (file: string) => readFileSync(path.join(ECS_APP_DIR, file), 'utf8');
+    const build = parse(ecsApp('buildspec.yml'));
+    expect(build.version).toBe(0.2);
+    expect(build.artifacts.files).toEqual(['taskdef.json', 'appspec-ecs.yml', 'buildspec-test.yml']);
+    const script = build.phases.build.commands.join('\n');
+    const placeholders = [...ecsApp('taskdef.template.json').matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]);
+    expect(placeholders.length).toBeGreaterThan(0);
+    for (const name of placeholders) expect(script).toContain(`s|{{${name}}}|`);
+    const buildProject = ecsOfType('AWS::CodeBuild::Project').find(([id]) => id.startsWith('EcsEcsDeliveryBuild'))![1];
+    const variables = (buildProject.Properties.Environment as { EnvironmentVariables: { Name: string }[] }).EnvironmentVariables.map((v) => v.Name);
+    for (const name of [...script.matchAll(/\$([A-Z_]+)\|/g)].map((m) => m[1]).filter((n) => !n.startsWith('AWS_') && n !== 'RELEASE')) {
+      expect(variables).toContain(name);
+    }
+    const test = parse(ecsApp('buildspec-test.yml'));
+    expect(test.version).toBe(0.2);
+    expect(test.phases.build.commands.every((c: unknown) => typeof c === 'string')).toBe(true);
+    const appspec = parse(ecsApp('appspec-ecs.yml'));
+    expect(ecsApp('appspec-ecs.yml')).toMatch(/^version: 0\.0$/m);
+    expect(appspec.Resources[0].TargetService).toEqual({
+      Type: 'AWS::ECS::Service',
+      Properties: { TaskDefinition: '<TASK_DEFINITION>', LoadBalancerInfo: { ContainerName: ECS_SAMPLE.containerName, ContainerPort: ECS_SAMPLE.productionPort } },
+    });
+    const taskdef = JSON.parse(ecsApp('taskdef.template.json'));
+    expect(taskdef.containerDefinitions[0].name).toBe('{{ContainerName}}');
   });
 });
