@@ -1,5 +1,5 @@
 import { DeleteMessageCommand, Message, MessageSystemAttributeName, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { lazyClient } from './exercise';
+import { check, ExerciseContext, lazyClient } from './exercise';
 
 /** The SQS client of every exercise (see lazyClient for why the endpoint is explicit). */
 export const sqs = lazyClient((config) => new SQSClient(config), 'SQS');
@@ -55,3 +55,45 @@ export const FIFO_DEMO_SENDS = [
   ['customer-a', 'a3'],
   ['customer-a', 'a1'],
 ] as const;
+
+/** What FIFO_DEMO_SENDS must deliver per group: each order once, in sending order (the duplicate a1 dropped). */
+const FIFO_DEMO_EXPECTED: Record<string, string[]> = {};
+for (const [group, orderId] of FIFO_DEMO_SENDS) {
+  const orders = (FIFO_DEMO_EXPECTED[group] ??= []);
+  if (!orders.includes(orderId)) orders.push(orderId);
+}
+
+/**
+ * Receives the FIFO demonstration from `queueUrl` and checks every group arrived once, in order. Deletes every
+ * message it receives: a leftover of an earlier run would hold back its message group. `orderIdOfOurs` gives the
+ * order id of a message of this run, undefined for any other message.
+ */
+export async function checkFifoDemoArrival(
+  queueUrl: string,
+  orderIdOfOurs: (message: Message) => string | undefined,
+  log: ExerciseContext['log'],
+  label = 'received',
+): Promise<void> {
+  const expectedTotal = Object.values(FIFO_DEMO_EXPECTED).flat().length;
+  const byGroup: Record<string, string[]> = {};
+  const deadline = Date.now() + 30_000;
+  let total = 0;
+  while (total < expectedTotal && Date.now() < deadline) {
+    // One receive returns messages of unlocked groups only; deleting them unlocks the next of each group.
+    for (const message of await receiveMessages(queueUrl, 5)) {
+      const orderId = orderIdOfOurs(message);
+      if (orderId !== undefined) {
+        (byGroup[message.Attributes?.MessageGroupId ?? '?'] ??= []).push(orderId);
+        total += 1;
+      }
+      await deleteMessage(queueUrl, message);
+    }
+  }
+  log(`${label} per group: ${JSON.stringify(byGroup)}`);
+  for (const [group, expected] of Object.entries(FIFO_DEMO_EXPECTED)) {
+    check(
+      JSON.stringify(byGroup[group]) === JSON.stringify(expected),
+      `${label}: group ${group} arrived as ${JSON.stringify(byGroup[group])}, expected ${expected.join(', ')} once each, in order`,
+    );
+  }
+}
