@@ -13,8 +13,13 @@ import { BlueGreenPipeline } from '../../lib/bluegreen-pipeline';
 export const ECS_APP_DIR = path.join(__dirname, 'app-ecs');
 
 export const ECS_SAMPLE = {
-  /** nginx from the ECR Public Gallery: multi-arch (arm64 included), pulled without credentials or a NAT gateway. */
+  /**
+   * The first task set's image, until the pipeline's first release replaces it with one it built and pushed to ECR:
+   * nginx from the ECR Public Gallery (multi-arch, pulled without credentials or a NAT gateway).
+   */
   image: 'public.ecr.aws/nginx/nginx:stable-alpine',
+  /** Written by the image's release-page.sh: `{"release": ..., "taskDefinition": "<family>:<revision>"}`. */
+  versionPath: '/version.json',
   containerName: 'web',
   productionPort: 80,
   testPort: 8080,
@@ -121,8 +126,7 @@ export class EcsBlueGreen extends Construct {
     this.service.attachToApplicationTargetGroup(blue);
     this.service.connections.allowFrom(this.loadBalancer, ec2.Port.tcp(ECS_SAMPLE.productionPort), 'the load balancer only');
 
-    // Not 'Delivery': the construct names its repository and projects <stack>-<id>, which must not collide with the Lambda pipeline's.
-    this.delivery = new BlueGreenPipeline(this, 'EcsDelivery', {
+    this.delivery = new BlueGreenPipeline(this, 'Delivery', {
       source: { initialContents: ECS_APP_DIR, branch: 'main' },
       build: {
         codeArtifact: false,
@@ -133,11 +137,17 @@ export class EcsBlueGreen extends Construct {
           TASK_FAMILY: { value: taskDefinition.family },
           EXECUTION_ROLE_ARN: { value: taskDefinition.obtainExecutionRole().roleArn },
           CONTAINER_NAME: { value: ECS_SAMPLE.containerName },
-          IMAGE: { value: ECS_SAMPLE.image },
           LOG_GROUP: { value: logGroup.logGroupName },
         },
       },
-      ecs: { service: this.service, blueTargetGroup: blue, greenTargetGroup: green, listener, testListener },
+      ecs: {
+        service: this.service,
+        blueTargetGroup: blue,
+        greenTargetGroup: green,
+        listener,
+        testListener,
+        testTrafficCheck: { path: ECS_SAMPLE.versionPath, expectTaskDefinitionInBody: true },
+      },
       approval: false,
       integrationTestStack: false,
       notifications: props.notificationTopic ? { topic: props.notificationTopic } : false,

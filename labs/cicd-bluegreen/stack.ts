@@ -108,6 +108,8 @@ export class CicdBluegreenLabStack extends LabStack {
         EcsPipelineName: ecs.delivery.pipeline.pipelineName,
         EcsDeploymentApplicationName: group.application.applicationName,
         EcsDeploymentGroupName: group.deploymentGroupName,
+        EcsImageRepositoryUri: ecs.delivery.imageRepository!.repositoryUri,
+        EcsAfterAllowTestTrafficHookName: ecs.delivery.afterAllowTestTrafficHook!.functionName,
         EcsProductionUrl: Fn.join('', ['http://', ecs.loadBalancer.loadBalancerDnsName, '/']),
         EcsTestUrl: Fn.join('', ['http://', ecs.loadBalancer.loadBalancerDnsName, ':8080/']),
       });

@@ -1,4 +1,5 @@
 import { Annotations, AspectPriority, Aspects, CfnResource, Fn, IAspect, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -55,6 +56,10 @@ export class DisposableLab implements IAspect {
     }
     if (node.cfnResourceType === 'AWS::Lambda::Function' && !(node instanceof lambda.CfnFunction)) {
       ownLogGroupOf(node);
+    }
+    if (node instanceof ecr.CfnRepository) {
+      // CloudFormation deletes a repository that still holds images only when told to empty it.
+      node.emptyOnDelete = true;
     }
     if (node instanceof s3.CfnBucket && !node.node.scope?.node.tryFindChild('AutoDeleteObjectsCustomResource')) {
       Annotations.of(node).addError(

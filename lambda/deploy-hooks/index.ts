@@ -1,11 +1,10 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  CodeDeployClient,
-  GetDeploymentCommand,
-  PutLifecycleEventHookExecutionStatusCommand,
-} from '@aws-sdk/client-codedeploy';
+import { GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { parse as parseYaml } from 'yaml';
+import { codedeploy, InvalidHookConfig, logger, runHook, type HookResult } from './lifecycle';
+
+export { HookReportFailed, InvalidHookConfig, InvalidHookEvent, parseEvent } from './lifecycle';
+export type { HookEvent, HookResult, HookStatus } from './lifecycle';
 
 /**
  * CodeDeploy lifecycle hook for Lambda blue/green deployments. One handler serves both hooks; HOOK says which:
@@ -17,19 +16,15 @@ import { parse as parseYaml } from 'yaml';
  *
  * The hook learns the versions from the deployment's AppSpec (GetDeployment), checks that the deployment targets the
  * function and alias it was configured for, and reports `Succeeded` or `Failed` with
- * PutLifecycleEventHookExecutionStatus. A check that throws is a `Failed`, never an unhandled rejection: CodeDeploy
- * would otherwise wait for the hook's one-hour timeout before failing the deployment.
+ * PutLifecycleEventHookExecutionStatus (`lifecycle.ts`, shared with the ECS hook). A check that throws is a `Failed`,
+ * never an unhandled rejection: CodeDeploy would otherwise wait for the hook's one-hour timeout before failing the
+ * deployment.
  */
 
-const logger = new Logger({ serviceName: 'deploy-hooks' });
-
-let codedeployClient: CodeDeployClient | undefined;
 let lambdaClient: LambdaClient | undefined;
-const codedeploy = () => (codedeployClient ??= new CodeDeployClient({}));
 const lambda = () => (lambdaClient ??= new LambdaClient({}));
 
 export type HookName = 'BeforeAllowTraffic' | 'AfterAllowTraffic';
-export type HookStatus = 'Succeeded' | 'Failed';
 
 export interface HookConfig {
   readonly hook: HookName;
@@ -38,62 +33,6 @@ export interface HookConfig {
   readonly aliasName: string;
   /** Health-check invocations per hook run. */
   readonly invocations: number;
-}
-
-export interface HookResult {
-  readonly status: HookStatus;
-  /** Why the hook failed; absent on success. */
-  readonly reason?: string;
-  /** Whether the status reached CodeDeploy (false only when the event named no deployment to report to). */
-  readonly reported: boolean;
-}
-
-/** The event is not a CodeDeploy lifecycle hook event. */
-export class InvalidHookEvent extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidHookEvent';
-  }
-}
-
-/** The hook's configuration (environment) is wrong: a deployment problem, reported as Failed. */
-export class InvalidHookConfig extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidHookConfig';
-  }
-}
-
-/**
- * CodeDeploy did not accept the status. Rethrown so Lambda's asynchronous retries (CodeDeploy invokes hooks
- * asynchronously) run the hook again instead of leaving the deployment waiting for the one-hour hook timeout.
- */
-export class HookReportFailed extends Error {
-  constructor(deploymentId: string, cause: unknown) {
-    super(`could not report the hook status of deployment ${deploymentId}: ${(cause as Error)?.message ?? String(cause)}`);
-    this.name = 'HookReportFailed';
-  }
-}
-
-export interface HookEvent {
-  readonly deploymentId: string;
-  readonly hookExecutionId: string;
-}
-
-const DEPLOYMENT_ID = /^d-[A-Z0-9]{9}$/;
-
-export function parseEvent(event: unknown): HookEvent {
-  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-    throw new InvalidHookEvent('the event must be a JSON object with DeploymentId and LifecycleEventHookExecutionId');
-  }
-  const { DeploymentId, LifecycleEventHookExecutionId } = event as Record<string, unknown>;
-  if (typeof DeploymentId !== 'string' || !DEPLOYMENT_ID.test(DeploymentId)) {
-    throw new InvalidHookEvent(`DeploymentId must look like d-XXXXXXXXX, got ${JSON.stringify(DeploymentId)}`);
-  }
-  if (typeof LifecycleEventHookExecutionId !== 'string' || LifecycleEventHookExecutionId.length === 0) {
-    throw new InvalidHookEvent('LifecycleEventHookExecutionId must be a non-empty string');
-  }
-  return { deploymentId: DeploymentId, hookExecutionId: LifecycleEventHookExecutionId };
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): HookConfig {
@@ -205,40 +144,6 @@ export async function runChecks(config: HookConfig, deploymentId: string): Promi
   return undefined;
 }
 
-async function report(event: HookEvent, status: HookStatus): Promise<void> {
-  try {
-    await codedeploy().send(
-      new PutLifecycleEventHookExecutionStatusCommand({
-        deploymentId: event.deploymentId,
-        lifecycleEventHookExecutionId: event.hookExecutionId,
-        status,
-      }),
-    );
-  } catch (error) {
-    throw new HookReportFailed(event.deploymentId, error);
-  }
-}
-
-export async function handler(event: unknown): Promise<HookResult> {
-  let parsed: HookEvent;
-  try {
-    parsed = parseEvent(event);
-  } catch (error) {
-    // Without both ids there is nothing to report to: log why, and let the deployment's hook timeout fail it.
-    const reason = `not a CodeDeploy lifecycle hook event: ${(error as Error).message}`;
-    logger.error(reason, { event });
-    return { status: 'Failed', reason, reported: false };
-  }
-
-  let reason: string | undefined;
-  try {
-    reason = await runChecks(configFromEnvironment(), parsed.deploymentId);
-  } catch (error) {
-    reason = `the check could not run: ${(error as Error).name}: ${(error as Error).message}`;
-  }
-  const status: HookStatus = reason === undefined ? 'Succeeded' : 'Failed';
-  if (reason) logger.error('hook failed', { deploymentId: parsed.deploymentId, reason });
-  else logger.info('hook succeeded', { deploymentId: parsed.deploymentId });
-  await report(parsed, status);
-  return reason === undefined ? { status, reported: true } : { status, reason, reported: true };
+export function handler(event: unknown): Promise<HookResult> {
+  return runHook(event, (deploymentId) => runChecks(configFromEnvironment(), deploymentId));
 }

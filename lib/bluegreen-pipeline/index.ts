@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { Aws, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as codeartifact from 'aws-cdk-lib/aws-codeartifact';
@@ -8,6 +9,7 @@ import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -129,6 +131,41 @@ export interface EcsTargetProps {
   readonly trafficShift?: TrafficShiftProps;
   /** Alarms that roll a deployment back. @default none */
   readonly alarms?: cloudwatch.IAlarm[];
+  /**
+   * The container image the Build stage builds. The construct creates an ECR repository (or uses `repository`),
+   * runs the build with Docker and push rights, gives it `IMAGE_REPOSITORY_URI`, and lets the service's task
+   * execution role pull. The build writes `imageDetail.json` (`{"ImageURI": "<uri>:<tag>"}`) to its output, and the
+   * deploy action puts that URI where the task definition template says `"image": "<IMAGE1_NAME>"`.
+   * `false`: the task definition template names its image itself.
+   * @default an ECR repository created by the construct (scan on push, immutable tags, last 10 images; retained on delete)
+   */
+  readonly image?: false | { readonly repository?: ecr.IRepository };
+  /**
+   * The `AfterAllowTestTraffic` hook: once the test listener routes to the replacement task set, and before any
+   * production traffic moves, it requests the test listener and reports Failed (CodeDeploy rolls back) unless every
+   * answer is 2xx. Its function name is `AFTER_ALLOW_TEST_TRAFFIC_HOOK` in the build environment: the AppSpec
+   * must name it under `Hooks`. The hook runs outside any VPC, so the test listener must be reachable from the
+   * internet. `false`: no hook. @default the hook with `TestTrafficCheckProps` defaults
+   */
+  readonly testTrafficCheck?: false | TestTrafficCheckProps;
+}
+
+/** What the ECS `AfterAllowTestTraffic` hook requests on the test listener. */
+export interface TestTrafficCheckProps {
+  /**
+   * URL requested. @default `http://<load balancer DNS name>:<port><path>` of `testListener` when it is an HTTP
+   * listener this app defines (an HTTPS certificate would not match the load balancer's DNS name: give the URL)
+   */
+  readonly url?: string;
+  /** Path requested when the URL is derived from the listener. @default '/' */
+  readonly path?: string;
+  /** Requests made, each must answer 2xx: a whole number from 1 to 50. @default 3 */
+  readonly requests?: number;
+  /**
+   * Require each answer to contain `<family>:<revision>` of the task definition the replacement task set runs,
+   * which proves the test listener reaches the new tasks and not the old ones. @default false
+   */
+  readonly expectTaskDefinitionInBody?: boolean;
 }
 
 export interface BlueGreenPipelineProps {
@@ -210,6 +247,10 @@ export class BlueGreenPipeline extends Construct {
   public readonly ecsDeploymentGroup?: codedeploy.EcsDeploymentGroup;
   public readonly beforeAllowTrafficHook?: lambda.IFunction;
   public readonly afterAllowTrafficHook?: lambda.IFunction;
+  /** The ECS target's `AfterAllowTestTraffic` hook. */
+  public readonly afterAllowTestTrafficHook?: lambda.IFunction;
+  /** The repository the ECS target's images are pushed to. */
+  public readonly imageRepository?: ecr.IRepository;
   /** Alarms that roll a deployment back. */
   public readonly rollbackAlarms: cloudwatch.IAlarm[] = [];
   public readonly notificationTopic?: sns.ITopic;
@@ -218,10 +259,17 @@ export class BlueGreenPipeline extends Construct {
   public readonly codeArtifactRepository?: codeartifact.CfnRepository;
   /** Name of the integration-test stack the Test stage creates and deletes. */
   public readonly integrationTestStackName?: string;
+  /**
+   * This construct's path below its stack as a name part (`Ecs/Delivery` → `Ecs-Delivery`): the repository, the
+   * projects and the integration-test stack are named `<stack>-<nameInStack>...`, so two pipelines in one stack
+   * never collide, whatever their ids.
+   */
+  private readonly nameInStack: string;
 
   constructor(scope: Construct, id: string, props: BlueGreenPipelineProps) {
     super(scope, id);
     validate(this, props);
+    this.nameInStack = nameInStack(this);
 
     const buildProps = props.build ?? {};
     this.artifactBucket = props.artifactBucket ?? this.createArtifactBucket();
@@ -260,7 +308,7 @@ export class BlueGreenPipeline extends Construct {
         source.repository ??
         new codecommit.Repository(this, 'Repository', {
           // Unique per stack and Region without a hard-coded name.
-          repositoryName: Fn.join('-', [Aws.STACK_NAME, id.toLowerCase()]),
+          repositoryName: Fn.join('-', [Aws.STACK_NAME, this.nameInStack.toLowerCase()]),
           description: `Source of ${this.node.path}`,
           code: source.initialContents ? codecommit.Code.fromDirectory(source.initialContents, branch) : undefined,
         });
@@ -274,8 +322,8 @@ export class BlueGreenPipeline extends Construct {
     }
 
     // Build and Test projects
-    const buildProjectName = Fn.join('-', [Aws.STACK_NAME, id, 'build']);
-    const testProjectName = Fn.join('-', [Aws.STACK_NAME, id, 'test']);
+    const buildProjectName = Fn.join('-', [Aws.STACK_NAME, this.nameInStack, 'build']);
+    const testProjectName = Fn.join('-', [Aws.STACK_NAME, this.nameInStack, 'test']);
     const environment: codebuild.BuildEnvironment = {
       buildImage: codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0,
       computeType: codebuild.ComputeType.SMALL,
@@ -292,12 +340,22 @@ export class BlueGreenPipeline extends Construct {
       Object.assign(environmentVariables, packages.environment);
     }
 
+    if (props.ecs && props.ecs.image !== false) {
+      this.imageRepository = props.ecs.image?.repository ?? this.createImageRepository();
+      environmentVariables.IMAGE_REPOSITORY_URI = { value: this.imageRepository.repositoryUri };
+    }
+    if (props.ecs && props.ecs.testTrafficCheck !== false) {
+      this.afterAllowTestTrafficHook = this.createTestTrafficHook(props.ecs);
+      environmentVariables.AFTER_ALLOW_TEST_TRAFFIC_HOOK = { value: this.afterAllowTestTrafficHook.functionName };
+    }
+
     const cacheKind = buildProps.cache ?? 's3';
     this.buildProject = new codebuild.PipelineProject(this, 'BuildProject', {
       projectName: buildProjectName,
       description: `Build stage of ${this.node.path}`,
       buildSpec: codebuild.BuildSpec.fromSourceFilename(buildProps.buildSpecFile ?? 'buildspec.yml'),
-      environment,
+      // docker build needs the Docker daemon, which CodeBuild runs only in privileged mode.
+      environment: { ...environment, privileged: this.imageRepository !== undefined },
       environmentVariables,
       timeout: buildProps.timeout ?? Duration.minutes(15),
       logging: logging('build'),
@@ -320,6 +378,10 @@ export class BlueGreenPipeline extends Construct {
     this.addReportGroups(this.buildProject, buildProjectName, buildProps.buildReportGroups ?? ['unit-tests'], reportRemoval);
     this.addReportGroups(this.testProject, testProjectName, buildProps.testReportGroups ?? ['smoke-tests'], reportRemoval);
     if (this.codeArtifactDomain && this.codeArtifactRepository) this.grantCodeArtifactRead(this.buildProject);
+    if (this.imageRepository) {
+      this.imageRepository.grantPullPush(this.buildProject);
+      acknowledgeEcrLogin(this.buildProject.role!);
+    }
 
     const buildOutput = new codepipeline.Artifact('BuildOutput');
     const buildAction = new actions.CodeBuildAction({
@@ -336,7 +398,7 @@ export class BlueGreenPipeline extends Construct {
       PIPELINE_EXECUTION_ID: { value: codepipeline.GlobalVariables.executionId },
     };
     if (props.integrationTestStack !== false) {
-      const stackName = Fn.join('-', [Aws.STACK_NAME, id, 'integration-test']);
+      const stackName = Fn.join('-', [Aws.STACK_NAME, this.nameInStack, 'integration-test']);
       this.integrationTestStackName = stackName;
       const deploymentRole = new iam.Role(this, 'IntegrationTestStackRole', {
         assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
@@ -358,7 +420,7 @@ export class BlueGreenPipeline extends Construct {
         reason: "CDK's grant to the CREATE_UPDATE action: GetTemplate and GetTemplateSummary, on the integration-test stack only.",
       });
       Validations.of(this).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/<AWS::StackName>-${id}-integration-test/*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/<AWS::StackName>-${this.nameInStack}-integration-test/*]`,
         reason: 'A stack ARN ends in an id CloudFormation assigns at creation: stack/<name>/* names the integration-test stack only.',
       });
       this.acknowledgeParameterWildcard(deploymentRole, 'the parameters of the integration-test stack are named /<stack>/<name> by its template');
@@ -511,6 +573,36 @@ export class BlueGreenPipeline extends Construct {
     return bucket;
   }
 
+  private createImageRepository(): ecr.Repository {
+    return new ecr.Repository(this, 'Images', {
+      imageScanOnPush: true,
+      // A tag names one image forever: what a deployment ran can always be found again.
+      imageTagMutability: ecr.TagMutability.IMMUTABLE,
+      lifecycleRules: [{ description: 'Keep the last 10 images: enough to roll back', maxImageCount: 10 }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /** The ECS AfterAllowTestTraffic hook; its deployment-group settings and grants are added by ecsTarget. */
+  private createTestTrafficHook(target: EcsTargetProps): SafeNodejsFunction {
+    const check = target.testTrafficCheck || {};
+    return new SafeNodejsFunction(this, 'AfterAllowTestTrafficHook', {
+      entry: path.join(__dirname, '../../lambda/deploy-hooks/ecs.ts'),
+      description: `CodeDeploy AfterAllowTestTraffic hook of ${this.node.path}: requests the test listener, then PutLifecycleEventHookExecutionStatus`,
+      // requests × the handler's 5-second request timeout, and the CodeDeploy and ECS reads around them.
+      timeout: Duration.seconds(60 + 5 * (check.requests ?? 3)),
+      environment: {
+        HOOK: 'AfterAllowTestTraffic',
+        TEST_URL: check.url ?? testListenerUrl(target.testListener as elbv2.ApplicationListener, check.path ?? '/'),
+        REQUESTS: String(check.requests ?? 3),
+        EXPECT_TASK_DEFINITION: String(check.expectTaskDefinitionInBody ?? false),
+        CLUSTER_NAME: target.service.cluster.clusterName,
+        SERVICE_NAME: target.service.serviceName,
+        POWERTOOLS_SERVICE_NAME: 'deploy-hooks',
+      },
+    });
+  }
+
   private createTopic(): sns.Topic {
     const topic = new sns.Topic(this, 'Notifications', { enforceSSL: true });
     Validations.of(topic).acknowledge({
@@ -542,9 +634,10 @@ export class BlueGreenPipeline extends Construct {
     repository: codeartifact.CfnRepository;
     environment: Record<string, codebuild.BuildEnvironmentVariable>;
   } {
-    // Domain names are unique per account and Region, lowercase: derived from the stack's UUID, not hard-coded.
+    // Domain names are unique per account and Region, lowercase, start with a letter and have at most 50
+    // characters: this construct's place in the stack and the stack's UUID, not a hard-coded name.
     const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
-    const domainName = Fn.join('-', ['packages', Fn.select(0, Fn.split('-', stackUuid))]);
+    const domainName = Fn.join('-', ['pkg', this.nameInStack.toLowerCase(), Fn.select(0, Fn.split('-', stackUuid))]);
     const domain = new codeartifact.CfnDomain(this, 'PackageDomain', { domainName });
     const npmStore = new codeartifact.CfnRepository(this, 'NpmStore', {
       domainName: domain.attrName,
@@ -612,7 +705,7 @@ export class BlueGreenPipeline extends Construct {
 
   private acknowledgeParameterWildcard(role: iam.IRole, why: string): void {
     Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/<AWS::StackName>-${this.node.id}-integration-test/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/<AWS::StackName>-${this.nameInStack}-integration-test/*]`,
       reason: `SSM parameters under one path: ${why}.`,
     });
   }
@@ -789,6 +882,45 @@ export class BlueGreenPipeline extends Construct {
         terminationWaitTime: Duration.minutes(5),
       },
     });
+    const hook = this.afterAllowTestTrafficHook as SafeNodejsFunction | undefined;
+    if (hook) {
+      // AWSCodeDeployRoleForECS invokes only functions named CodeDeployHook_*: this grant covers the hook by name.
+      hook.grantInvoke(group.role);
+      Validations.of(group).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(hook.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+        reason: "CDK's grantInvoke of the hook function to CodeDeploy's service role covers its versions and aliases (<hook>:*), of this hook only.",
+      });
+      hook.addEnvironment('APPLICATION_NAME', group.application.applicationName);
+      hook.addEnvironment('DEPLOYMENT_GROUP_NAME', group.deploymentGroupName);
+      hook.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'codedeploy:GetDeployment',
+            'codedeploy:ListDeploymentTargets',
+            'codedeploy:GetDeploymentTarget',
+            'codedeploy:PutLifecycleEventHookExecutionStatus',
+          ],
+          resources: [group.deploymentGroupArn],
+        }),
+      );
+      const taskSets = Stack.of(this).formatArn({
+        service: 'ecs',
+        resource: 'task-set',
+        resourceName: Fn.join('/', [target.service.cluster.clusterName, target.service.serviceName, '*']),
+      });
+      // Authorized on the task sets; the service ARN is listed too in case IAM evaluates the call against the service.
+      hook.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeTaskSets'], resources: [taskSets, target.service.serviceArn] }));
+      Validations.of(hook.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-set/${findingText(this, target.service.cluster.clusterName)}/${findingText(this, target.service.serviceName)}/*]`,
+        reason: 'CodeDeploy creates a task set per deployment with an id assigned at run time: the hook reads the task sets of this one service.',
+      });
+    }
+    if (this.imageRepository && target.service instanceof ecs.BaseService) {
+      // The task definitions a release registers name the service's execution role (see the lab's taskdef template).
+      const executionRole = target.service.taskDefinition.obtainExecutionRole();
+      this.imageRepository.grantPull(executionRole);
+      acknowledgeEcrLogin(executionRole);
+    }
     Validations.of(group).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]',
       reason:
@@ -800,6 +932,7 @@ export class BlueGreenPipeline extends Construct {
       deploymentGroup: group,
       taskDefinitionTemplateFile: buildOutput.atPath(target.taskDefinitionFile ?? 'taskdef.json'),
       appSpecTemplateFile: buildOutput.atPath(target.appSpecFile ?? 'appspec-ecs.yml'),
+      containerImageInputs: this.imageRepository ? [{ input: buildOutput, taskDefinitionPlaceholder: ECS_IMAGE_PLACEHOLDER }] : undefined,
     });
     return { action, group };
   }
@@ -860,6 +993,42 @@ export class BlueGreenPipeline extends Construct {
   }
 }
 
+/** The placeholder the deploy action replaces with the image URI of the build's `imageDetail.json`. */
+export const ECS_IMAGE_PLACEHOLDER = 'IMAGE1_NAME';
+
+function testListenerUrl(listener: elbv2.ApplicationListener, urlPath: string): string {
+  return Fn.join('', ['http://', listener.loadBalancer.loadBalancerDnsName, `:${listener.port}${urlPath}`]);
+}
+
+/** A name as cdk-nag writes it inside a finding id: a literal as is, a Ref as `<LogicalId>`, a GetAtt as `<LogicalId.Attr>`. */
+function findingText(scope: Construct, name: string): string {
+  const resolved = Stack.of(scope).resolve(name);
+  if (typeof resolved === 'string') return resolved;
+  if (typeof resolved?.Ref === 'string') return `<${resolved.Ref}>`;
+  if (Array.isArray(resolved?.['Fn::GetAtt'])) return `<${resolved['Fn::GetAtt'].join('.')}>`;
+  throw new Error(`cannot name ${JSON.stringify(resolved)} in a cdk-nag acknowledgement: give the service and cluster by name`);
+}
+
+function acknowledgeEcrLogin(role: iam.IRole): void {
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'ecr:GetAuthorizationToken (docker login) has no resource ARN, IAM requires "*"; pulls and pushes are limited to the one repository.',
+  });
+}
+
+/** Longest `nameInStack`: CodeArtifact domain names (`pkg-<name>-<8 hex>`) allow 50 characters. */
+const MAX_NAME_IN_STACK = 36;
+
+function nameInStack(scope: Construct): string {
+  const stack = Stack.of(scope);
+  const below = scope.node.scopes.slice(scope.node.scopes.indexOf(stack) + 1);
+  const name = below.map((c) => c.node.id).join('-').replace(/[^A-Za-z0-9-]+/g, '-');
+  if (name.length <= MAX_NAME_IN_STACK) return name;
+  // Long paths keep their start for readability and a hash of the whole path for uniqueness.
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, MAX_NAME_IN_STACK - hash.length - 1)}-${hash}`;
+}
+
 function acknowledgeArtifactBucketLogs(bucket: s3.IBucket): void {
   Validations.of(bucket).acknowledge({
     id: 'AwsSolutions-S1',
@@ -886,8 +1055,25 @@ function validate(scope: Construct, props: BlueGreenPipelineProps): void {
   check.require(!!props.lambda || !!props.ecs, 'NoTarget', 'give a deploy target: lambda (an alias) or ecs (a service)');
 
   if (props.ecs) {
-    check.require(!!props.ecs.testListener, 'EcsWithoutTestListener',
+    const { testListener, testTrafficCheck, image, service } = props.ecs;
+    check.require(!!testListener, 'EcsWithoutTestListener',
       'an ECS blue/green target needs testListener, where the new task set answers before production traffic moves');
+    if (testTrafficCheck !== false) {
+      const { url, path: urlPath, requests } = testTrafficCheck ?? {};
+      const derivable =
+        testListener instanceof elbv2.ApplicationListener &&
+        (testListener.node.defaultChild as elbv2.CfnListener).protocol === elbv2.ApplicationProtocol.HTTP;
+      check.require(url !== undefined || !testListener || derivable, 'TestTrafficCheckNeedsUrl',
+        'testTrafficCheck.url is needed: the test listener is imported or HTTPS, so its URL cannot be derived (a certificate does not match the load balancer DNS name)');
+      check.require(url === undefined || Token.isUnresolved(url) || /^https?:\/\/[^\s/]+/.test(url), 'TestTrafficCheckUrl',
+        `testTrafficCheck.url must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+      check.require(urlPath === undefined || (url === undefined && urlPath.startsWith('/')), 'TestTrafficCheckPath',
+        url === undefined ? `testTrafficCheck.path must start with /, got ${JSON.stringify(urlPath)}` : 'testTrafficCheck.path is only used without url: put the path in the url');
+      check.require(requests === undefined || (Number.isInteger(requests) && requests >= 1 && requests <= 50), 'TestTrafficCheckRequestsRange',
+        `testTrafficCheck.requests must be a whole number from 1 to 50, got ${requests}`);
+    }
+    check.warnUnless(image === false || service instanceof ecs.BaseService, 'ImageWithImportedService',
+      "the service is imported, so its task execution role is unknown: grant it pull on imageRepository yourself, or its tasks cannot start");
   }
   const shift = props.lambda?.trafficShift ?? props.ecs?.trafficShift;
   if (shift && shift.type !== 'all-at-once') {

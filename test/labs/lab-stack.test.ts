@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { LabDefinition } from '../../labs/catalogue';
@@ -45,6 +46,12 @@ test('a lab bucket without autoDeleteObjects fails synth with the reason', () =>
   const stack = build();
   new s3.Bucket(stack, 'Leaky', { enforceSSL: true });
   expect(() => Template.fromStack(stack)).toThrow(/Lab buckets must set autoDeleteObjects: true/);
+});
+
+test('a lab ECR repository, retained by its construct, is deleted with its images', () => {
+  const stack = build();
+  new ecr.Repository(stack, 'Images', { removalPolicy: RemovalPolicy.RETAIN });
+  Template.fromStack(stack).hasResource('AWS::ECR::Repository', { DeletionPolicy: 'Delete', Properties: { EmptyOnDelete: true } });
 });
 
 test.each([

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
@@ -9,6 +9,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
 import { BlueGreenPipeline, BlueGreenPipelineProps } from '../../lib/bluegreen-pipeline';
 import { ConstructValidationError } from '../../lib/core/validation';
 import { testApp } from '../support/synth';
@@ -282,36 +283,151 @@ describe('options', () => {
   });
 });
 
+/** An ECS blue/green target: a Fargate service behind an ALB with production (80) and test (8080) listeners. */
+function ecsTarget(stack: Stack) {
+  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
+  const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+  const blue = new elbv2.ApplicationTargetGroup(stack, 'Blue', { vpc, port: 80, targetType: elbv2.TargetType.IP });
+  const green = new elbv2.ApplicationTargetGroup(stack, 'Green', { vpc, port: 80, targetType: elbv2.TargetType.IP });
+  const listener = alb.addListener('Prod', { port: 80, defaultTargetGroups: [blue] });
+  const testListener = alb.addListener('TestListener', { port: 8080, defaultTargetGroups: [green] });
+  const taskDefinition = new ecs.FargateTaskDefinition(stack, 'TaskDefinition');
+  taskDefinition.addContainer('web', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable-alpine'), portMappings: [{ containerPort: 80 }] });
+  const service = new ecs.FargateService(stack, 'Service', {
+    cluster: new ecs.Cluster(stack, 'Cluster', { vpc }),
+    taskDefinition,
+    deploymentController: { type: ecs.DeploymentControllerType.CODE_DEPLOY },
+    minHealthyPercent: 100,
+  });
+  service.attachToApplicationTargetGroup(blue);
+  return { alb, blue, green, listener, testListener, service, taskDefinition };
+}
+
 describe('ECS blue/green target', () => {
+  let target: ReturnType<typeof ecsTarget>;
+  const s = synth((_alias, stack) => {
+    target = ecsTarget(stack);
+    const { service, blue, green, listener, testListener } = target;
+    return { ecs: { service, blueTargetGroup: blue, greenTargetGroup: green, listener, testListener, testTrafficCheck: { path: '/version.json', expectTaskDefinitionInBody: true } } };
+  });
+  const [, pipeline] = s.ofType('AWS::CodePipeline::Pipeline')[0];
+  const stages = pipeline.Properties.Stages as { Name: string; Actions: { ActionTypeId: { Category: string; Provider: string }; Configuration: Record<string, unknown> }[] }[];
+  const hookId = () => s.logicalId(s.pipeline.afterAllowTestTrafficHook as never);
+  const hookEnvironment = () => (s.resources[hookId()].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  const buildProject = () => s.resources[s.logicalId(s.pipeline.buildProject)].Properties;
+
   test('wires both target groups, the production and test listeners', () => {
-    const { stack, alias } = newStack();
-    void alias;
-    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
-    const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
-    const blue = new elbv2.ApplicationTargetGroup(stack, 'Blue', { vpc, port: 80, targetType: elbv2.TargetType.IP });
-    const green = new elbv2.ApplicationTargetGroup(stack, 'Green', { vpc, port: 80, targetType: elbv2.TargetType.IP });
-    const listener = alb.addListener('Prod', { port: 80, defaultTargetGroups: [blue] });
-    const testListener = alb.addListener('TestListener', { port: 8080, defaultTargetGroups: [green] });
-    const service = ecs.FargateService.fromFargateServiceAttributes(stack, 'Service', {
-      serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/cluster/app',
-      cluster: ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'cluster', vpc }),
-    });
-    const pipeline = new BlueGreenPipeline(stack, 'Delivery', { ecs: { service, blueTargetGroup: blue, greenTargetGroup: green, listener, testListener } });
-    const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+    s.template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
       LoadBalancerInfo: {
         TargetGroupPairInfoList: [{
           TargetGroups: [{ Name: Match.anyValue() }, { Name: Match.anyValue() }],
-          ProdTrafficRoute: { ListenerArns: [{ Ref: stack.getLogicalId(listener.node.defaultChild as never) }] },
-          TestTrafficRoute: { ListenerArns: [{ Ref: stack.getLogicalId(testListener.node.defaultChild as never) }] },
+          ProdTrafficRoute: { ListenerArns: [{ Ref: s.logicalId(target.listener) }] },
+          TestTrafficRoute: { ListenerArns: [{ Ref: s.logicalId(target.testListener) }] },
         }],
       },
     });
-    template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
-      Stages: Match.arrayWith([Match.objectLike({ Name: 'Deploy', Actions: [Match.objectLike({ ActionTypeId: Match.objectLike({ Category: 'Deploy', Provider: 'CodeDeployToECS' }) })] })]),
+    expect(s.pipeline.deployProject).toBeUndefined();
+  });
+
+  test('the build builds and pushes the image: Docker on, IMAGE_REPOSITORY_URI, push to this repository only', () => {
+    const repositoryId = s.logicalId(s.pipeline.imageRepository as never);
+    s.template.hasResourceProperties('AWS::ECR::Repository', {
+      ImageScanningConfiguration: { ScanOnPush: true },
+      ImageTagMutability: 'IMMUTABLE',
     });
-    expect(pipeline.deployProject).toBeUndefined();
+    const environment = buildProject().Environment as { PrivilegedMode: boolean; EnvironmentVariables: { Name: string; Value: unknown }[] };
+    expect(environment.PrivilegedMode).toBe(true);
+    expect(s.resources[s.logicalId(s.pipeline.testProject)].Properties.Environment).toMatchObject({ PrivilegedMode: false });
+    expect(environment.EnvironmentVariables.map((v) => v.Name)).toEqual(expect.arrayContaining(['IMAGE_REPOSITORY_URI', 'AFTER_ALLOW_TEST_TRAFFIC_HOOK']));
+    const push = s.statementsOf(s.logicalId(s.pipeline.buildProject.role as never)).find((st) => actionsOf(st).includes('ecr:PutImage'));
+    expect(push?.Resource).toEqual({ 'Fn::GetAtt': [repositoryId, 'Arn'] });
+  });
+
+  test("the deploy action puts imageDetail.json's URI in place of <IMAGE1_NAME>; the execution role may pull it", () => {
+    const deploy = stages.find((st) => st.Name === 'Deploy')!.Actions[0];
+    expect(deploy.ActionTypeId).toMatchObject({ Category: 'Deploy', Provider: 'CodeDeployToECS' });
+    expect(deploy.Configuration).toMatchObject({ Image1ArtifactName: 'BuildOutput', Image1ContainerName: 'IMAGE1_NAME' });
+    const executionRoleId = s.logicalId(target.taskDefinition.executionRole as never);
+    const pull = s.statementsOf(executionRoleId).find((st) => actionsOf(st).includes('ecr:BatchGetImage'));
+    expect(pull?.Resource).toEqual({ 'Fn::GetAtt': [s.logicalId(s.pipeline.imageRepository as never), 'Arn'] });
+  });
+
+  test('the AfterAllowTestTraffic hook requests the test listener, knows its deployment group, and CodeDeploy may invoke it', () => {
+    const group = s.logicalId(s.pipeline.ecsDeploymentGroup as never);
+    expect(hookEnvironment()).toMatchObject({
+      HOOK: 'AfterAllowTestTraffic',
+      TEST_URL: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [s.logicalId(target.alb), 'DNSName'] }, ':8080/version.json']] },
+      REQUESTS: '3',
+      EXPECT_TASK_DEFINITION: 'true',
+      DEPLOYMENT_GROUP_NAME: { Ref: group },
+      SERVICE_NAME: { 'Fn::GetAtt': [s.logicalId(target.service), 'Name'] },
+    });
+    const codeDeployRole = (s.resources[group].Properties.ServiceRoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    const invoke = s.statementsOf(codeDeployRole).find((st) => actionsOf(st).includes('lambda:InvokeFunction'));
+    expect(JSON.stringify(invoke?.Resource)).toContain(hookId());
+  });
+
+  test('the hook may report on this deployment group and read the task sets of this service only', () => {
+    const statements = s.statementsOf(s.logicalId(s.pipeline.afterAllowTestTrafficHook!.role as never));
+    const report = statements.find((st) => actionsOf(st).includes('codedeploy:PutLifecycleEventHookExecutionStatus'))!;
+    expect(JSON.stringify(report.Resource)).toContain(`deploymentgroup:",{"Ref":"${s.logicalId(s.pipeline.ecsDeploymentGroup!.application as never)}"},"/",{"Ref":"${s.logicalId(s.pipeline.ecsDeploymentGroup as never)}"}`);
+    const taskSets = statements.find((st) => actionsOf(st).includes('ecs:DescribeTaskSets'))!;
+    expect(actionsOf(taskSets)).toEqual(['ecs:DescribeTaskSets']);
+    expect(JSON.stringify(taskSets.Resource)).toMatch(/task-set\/",\{"Fn::Join":\["\/",\[\{"Ref":"Cluster\w+"\},\{"Fn::GetAtt":\["Service\w+","Name"\]\},"\*"\]\]\}/);
+  });
+
+  test('image: false and testTrafficCheck: false leave the image to the task definition and run no hook', () => {
+    const plain = synth((_alias, stack) => {
+      const { service, blue, green, listener, testListener } = ecsTarget(stack);
+      return { ecs: { service, blueTargetGroup: blue, greenTargetGroup: green, listener, testListener, image: false, testTrafficCheck: false } };
+    });
+    expect(plain.ofType('AWS::ECR::Repository')).toHaveLength(0);
+    expect(plain.pipeline.afterAllowTestTrafficHook).toBeUndefined();
+    expect(plain.resources[plain.logicalId(plain.pipeline.buildProject)].Properties.Environment).toMatchObject({ PrivilegedMode: false });
+  });
+
+  test('an imported service is a warning: its execution role must be granted pull by hand', () => {
+    const { stack } = newStack();
+    const { blue, green, listener, testListener, service } = ecsTarget(stack);
+    const imported = ecs.FargateService.fromFargateServiceAttributes(stack, 'Imported', { serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/cluster/app', cluster: service.cluster });
+    const pipeline = new BlueGreenPipeline(stack, 'Delivery', { ecs: { service: imported, blueTargetGroup: blue, greenTargetGroup: green, listener, testListener } });
+    expect(() => Template.fromStack(stack)).toThrow(/the service is imported, so its task execution role is unknown: grant it pull on imageRepository yourself/);
+    Validations.of(pipeline).acknowledge({ id: 'Annotation::BlueGreenPipeline.ImageWithImportedService', reason: 'test' });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+});
+
+describe('names come from the construct path', () => {
+  test('two pipelines in one stack get their own repository, projects and integration-test stack', () => {
+    const { stack, alias, fn } = newStack();
+    const other = fn.addAlias('other');
+    const first = new BlueGreenPipeline(stack, 'Delivery', { lambda: { alias } });
+    const nested = new BlueGreenPipeline(new Construct(stack, 'Team-B'), 'Delivery', { lambda: { alias: other } });
+    const names = (p: BlueGreenPipeline) =>
+      [
+        (p.repository!.node.defaultChild as codecommit.CfnRepository).repositoryName,
+        (p.buildProject.node.defaultChild as codebuild.CfnProject).name,
+        (p.testProject.node.defaultChild as codebuild.CfnProject).name,
+        p.integrationTestStackName,
+      ].map((n) => {
+        const [stackName, rest] = (stack.resolve(n) as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+        expect(stackName).toEqual({ Ref: 'AWS::StackName' });
+        return rest;
+      });
+    expect(names(first)).toEqual(['delivery', 'Delivery-build', 'Delivery-test', 'Delivery-integration-test']);
+    expect(names(nested)).toEqual(['team-b-delivery', 'Team-B-Delivery-build', 'Team-B-Delivery-test', 'Team-B-Delivery-integration-test']);
+  });
+
+  test('a long path keeps its start and a hash, within the 50 characters of a CodeArtifact domain name', () => {
+    const { stack, alias } = newStack();
+    const deep = new Construct(new Construct(stack, 'AVeryLongOrganisationalUnitName'), 'AnotherQuiteLongTeamName');
+    const pipeline = new BlueGreenPipeline(deep, 'Delivery', { lambda: { alias } });
+    const domain = stack.resolve(pipeline.codeArtifactDomain!.domainName) as { 'Fn::Join': [string, unknown[]] };
+    const [name, stackUuidPart] = domain['Fn::Join'][1] as [string, unknown];
+    expect(name).toMatch(/^pkg-averylongorganisationalunit-[0-9a-f]{8}$/);
+    expect(stackUuidPart).toMatchObject({ 'Fn::Select': [0, expect.anything()] });
+    expect(`${name}-12345678`.length).toBeLessThanOrEqual(50);
   });
 });
 
@@ -371,6 +487,27 @@ describe('bad input fails synth with every problem at once', () => {
     ['a 3-day canary', (alias) => ({ lambda: { alias, trafficShift: { type: 'canary', percentage: 10, interval: Duration.days(3) } } }), 'got 4320 minutes'],
     ['a linear shift over 2 days', (alias) => ({ lambda: { alias, trafficShift: { type: 'linear', percentage: 1, interval: Duration.minutes(30) } } }), '[BlueGreenPipeline.TrafficShiftTooLong] linear 1% every 30 minutes waits 2970 minutes in all'],
     ['60 health checks', (alias) => ({ lambda: { alias, healthCheckInvocations: 60 } }), '[BlueGreenPipeline.HealthCheckInvocationsRange]'],
+    ['a test-traffic check on an imported test listener without a URL', (_alias, stack) => {
+      const { service, blue, green, listener } = ecsTarget(stack);
+      const testListener = elbv2.ApplicationListener.fromApplicationListenerAttributes(stack, 'Imported', {
+        listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/3',
+        securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-1'),
+      });
+      return { ecs: { service, blueTargetGroup: blue, greenTargetGroup: green, listener, testListener } };
+    }, '[BlueGreenPipeline.TestTrafficCheckNeedsUrl] testTrafficCheck.url is needed: the test listener is imported or HTTPS'],
+    ...([
+      [{ requests: 0 }, '[BlueGreenPipeline.TestTrafficCheckRequestsRange] testTrafficCheck.requests must be a whole number from 1 to 50, got 0'],
+      [{ path: 'version.json' }, '[BlueGreenPipeline.TestTrafficCheckPath] testTrafficCheck.path must start with /, got "version.json"'],
+      [{ url: 'https://test.example.com/', path: '/v' }, '[BlueGreenPipeline.TestTrafficCheckPath] testTrafficCheck.path is only used without url: put the path in the url'],
+      [{ url: 'test.example.com:8080' }, '[BlueGreenPipeline.TestTrafficCheckUrl] testTrafficCheck.url must be an http:// or https:// URL, got "test.example.com:8080"'],
+    ] as const).map(([testTrafficCheck, message]): [string, (alias: lambda.Alias, stack: Stack) => BlueGreenPipelineProps, string] => [
+      `testTrafficCheck ${JSON.stringify(testTrafficCheck)}`,
+      (_alias, stack) => {
+        const { service, blue, green, listener, testListener } = ecsTarget(stack);
+        return { ecs: { service, blueTargetGroup: blue, greenTargetGroup: green, listener, testListener, testTrafficCheck } };
+      },
+      message,
+    ]),
   ])('%s', (_name, props, message) => {
     expect(errorOf(props).message).toContain(message);
   });

@@ -6,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
 import { findLab } from '../../../labs/catalogue';
 import { ECS_APP_DIR, ECS_SAMPLE } from '../../../labs/cicd-bluegreen/ecs';
+import { ECS_IMAGE_PLACEHOLDER } from '../../../lib/bluegreen-pipeline';
 import { CICD_LAB, SAMPLE_APP_DIR } from '../../../labs/cicd-bluegreen/stack';
 import { featureContextKey } from '../../../labs/support/lab-stack';
 import { labTemplate, testApp } from '../../support/synth';
@@ -151,6 +152,8 @@ describe('with -c cicd-bluegreen:ecs=true', () => {
   const ecsOfType = (type: string) => Object.entries(ecsJson.Resources).filter(([, r]) => r.Type === type);
   const idOf = (type: string, match: (r: Resource) => boolean) => ecsOfType(type).find(([, r]) => match(r))![0];
   const listenerOn = (port: number) => idOf('AWS::ElasticLoadBalancingV2::Listener', (r) => r.Properties.Port === port);
+  const ecsApp = (file: string) => readFileSync(path.join(ECS_APP_DIR, file), 'utf8');
+  const ecsBuildProject = () => ecsOfType('AWS::CodeBuild::Project').find(([id]) => id.startsWith('EcsDeliveryBuild'))![1].Properties;
   const targetGroupOf = (listenerId: string) =>
     (ecsJson.Resources[listenerId].Properties.DefaultActions as { TargetGroupArn: { Ref: string } }[])[0].TargetGroupArn.Ref;
 
@@ -213,34 +216,65 @@ describe('with -c cicd-bluegreen:ecs=true', () => {
 
   test('outputs the URLs of both listeners and the names the README uses', () => {
     expect(Object.keys(ecsJson.Outputs)).toEqual(
-      expect.arrayContaining(['EcsRepositoryName', 'EcsPipelineName', 'EcsDeploymentApplicationName', 'EcsDeploymentGroupName', 'EcsProductionUrl', 'EcsTestUrl']),
+      expect.arrayContaining(['EcsRepositoryName', 'EcsPipelineName', 'EcsDeploymentApplicationName', 'EcsDeploymentGroupName', 'EcsProductionUrl', 'EcsTestUrl', 'EcsImageRepositoryUri', 'EcsAfterAllowTestTrafficHookName']),
     );
   });
 
-  test('the ECS sample: buildspecs CodeBuild can run, an ECS AppSpec, a task definition template the build fills in', () => {
-    const ecsApp = (file: string) => readFileSync(path.join(ECS_APP_DIR, file), 'utf8');
+  test('the ECS sample build: builds and pushes the image, writes imageDetail.json, renders every placeholder it owns', () => {
     const build = parse(ecsApp('buildspec.yml'));
     expect(build.version).toBe(0.2);
-    expect(build.artifacts.files).toEqual(['taskdef.json', 'appspec-ecs.yml', 'buildspec-test.yml']);
-    const script = build.phases.build.commands.join('\n');
-    const placeholders = [...ecsApp('taskdef.template.json').matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]);
-    expect(placeholders.length).toBeGreaterThan(0);
+    expect(build.artifacts.files).toEqual(['taskdef.json', 'imageDetail.json', 'appspec-ecs.yml', 'buildspec-test.yml']);
+    const commands: string[] = [...build.phases.pre_build.commands, ...build.phases.build.commands];
+    const script = commands.join('\n');
+    const order = (pattern: RegExp) => commands.findIndex((c) => pattern.test(c));
+    expect(order(/^docker build /)).toBeLessThan(order(/^docker push /));
+    expect(order(/^docker push /)).toBeLessThan(order(/imageDetail\.json/));
+    expect(script).toContain(`printf '{"ImageURI":"%s"}' "$IMAGE_URI" > imageDetail.json`);
+
+    const placeholders = ['taskdef.template.json', 'appspec-ecs.yml'].flatMap((file) => [...ecsApp(file).matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]));
+    expect(placeholders).toEqual(expect.arrayContaining(['TaskFamily', 'ExecutionRoleArn', 'AfterAllowTestTrafficHook']));
     for (const name of placeholders) expect(script).toContain(`s|{{${name}}}|`);
-    const buildProject = ecsOfType('AWS::CodeBuild::Project').find(([id]) => id.startsWith('EcsEcsDeliveryBuild'))![1];
-    const variables = (buildProject.Properties.Environment as { EnvironmentVariables: { Name: string }[] }).EnvironmentVariables.map((v) => v.Name);
-    for (const name of [...script.matchAll(/\$([A-Z_]+)\|/g)].map((m) => m[1]).filter((n) => !n.startsWith('AWS_') && n !== 'RELEASE')) {
-      expect(variables).toContain(name);
-    }
-    const test = parse(ecsApp('buildspec-test.yml'));
-    expect(test.version).toBe(0.2);
-    expect(test.phases.build.commands.every((c: unknown) => typeof c === 'string')).toBe(true);
+    const variables = (ecsBuildProject().Environment as { EnvironmentVariables: { Name: string }[] }).EnvironmentVariables.map((v) => v.Name);
+    const setByScript = new Set(['RELEASE', 'IMAGE_URI']);
+    const used = [...script.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]).filter((n) => !/^(AWS|CODEBUILD)_/.test(n) && !setByScript.has(n));
+    expect(used.length).toBeGreaterThan(5);
+    for (const name of used) expect(variables).toContain(name);
+  });
+
+  test('the task definition leaves its image to the deploy action, which fills <IMAGE1_NAME> from imageDetail.json', () => {
+    const taskdef = JSON.parse(ecsApp('taskdef.template.json'));
+    expect(taskdef.containerDefinitions[0]).toMatchObject({ name: '{{ContainerName}}', image: `<${ECS_IMAGE_PLACEHOLDER}>` });
+    expect(taskdef.runtimePlatform).toEqual({ cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' });
+    expect(ecsBuildProject().Environment).toMatchObject({ Image: expect.stringContaining('aarch64'), PrivilegedMode: true });
+    const dockerfile = ecsApp('Dockerfile');
+    expect(dockerfile).toMatch(/^FROM public\.ecr\.aws\/nginx\/nginx:/m);
+    expect(dockerfile).toMatch(/^COPY release-page\.sh \/docker-entrypoint\.d\/\S+\.sh$/m);
+  });
+
+  test('the AppSpec names the container and the AfterAllowTestTraffic hook, which requests /version.json on the test listener', () => {
     const appspec = parse(ecsApp('appspec-ecs.yml'));
     expect(ecsApp('appspec-ecs.yml')).toMatch(/^version: 0\.0$/m);
     expect(appspec.Resources[0].TargetService).toEqual({
       Type: 'AWS::ECS::Service',
       Properties: { TaskDefinition: '<TASK_DEFINITION>', LoadBalancerInfo: { ContainerName: ECS_SAMPLE.containerName, ContainerPort: ECS_SAMPLE.productionPort } },
     });
-    const taskdef = JSON.parse(ecsApp('taskdef.template.json'));
-    expect(taskdef.containerDefinitions[0].name).toBe('{{ContainerName}}');
+    expect(appspec.Hooks).toEqual([{ AfterAllowTestTraffic: '{{AfterAllowTestTrafficHook}}' }]);
+    const [hookId, hook] = ecsOfType('AWS::Lambda::Function').find(([id]) => id.includes('AfterAllowTestTraffic'))!;
+    const variables = (hook.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({
+      TEST_URL: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [expect.stringMatching(/^EcsLoadBalancer/), 'DNSName'] }, `:${ECS_SAMPLE.testPort}${ECS_SAMPLE.versionPath}`]] },
+      EXPECT_TASK_DEFINITION: 'true',
+    });
+    const hookVariable = (ecsBuildProject().Environment as { EnvironmentVariables: { Name: string; Value: unknown }[] }).EnvironmentVariables.find((v) => v.Name === 'AFTER_ALLOW_TEST_TRAFFIC_HOOK');
+    expect(hookVariable?.Value).toEqual({ Ref: hookId });
+  });
+
+  test('the test buildspec checks the rendered output', () => {
+    const test = parse(ecsApp('buildspec-test.yml'));
+    expect(test.version).toBe(0.2);
+    const commands: string[] = test.phases.build.commands;
+    expect(commands.every((c) => typeof c === 'string')).toBe(true);
+    expect(commands.join('\n')).toMatch(/imageDetail\.json/);
+    expect(commands.join('\n')).toMatch(/AfterAllowTestTraffic:/);
   });
 });
