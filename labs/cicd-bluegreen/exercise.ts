@@ -54,13 +54,56 @@ async function deploymentGroup({ outputs, log }: ExerciseContext): Promise<void>
 }
 
 async function hookRefusesBadEvents({ outputs, log }: ExerciseContext): Promise<void> {
-  const hook = requireOutput(outputs, 'BeforeAllowTrafficHookName');
-  const { functionError, body } = await invoke(hook, undefined, { DeploymentId: 'not-a-deployment' });
-  log(`invoked ${hook} with an event that is not CodeDeploy's: ${JSON.stringify(body)}`);
-  check(functionError === undefined, `the hook crashed (${functionError}) instead of reporting the bad event`);
-  check(body.status === 'Failed' && body.reported === false, 'the hook did not answer Failed (unreported) to a bad event');
-  check(String(body.reason).includes('DeploymentId'), 'the hook did not say what was wrong with the event');
-  log('a bad event is answered Failed with a logged reason, never an unhandled error: see the hook\'s log group');
+  const hooks = [requireOutput(outputs, 'BeforeAllowTrafficHookName')];
+  if (outputs.EcsAfterAllowTestTrafficHookName) hooks.push(outputs.EcsAfterAllowTestTrafficHookName);
+  for (const hook of hooks) {
+    const { functionError, body } = await invoke(hook, undefined, { DeploymentId: 'not-a-deployment' });
+    log(`invoked ${hook} with an event that is not CodeDeploy's: ${JSON.stringify(body)}`);
+    check(functionError === undefined, `the hook ${hook} crashed (${functionError}) instead of reporting the bad event`);
+    check(body.status === 'Failed' && body.reported === false, `the hook ${hook} did not answer Failed (unreported) to a bad event`);
+    check(String(body.reason).includes('DeploymentId'), `the hook ${hook} did not say what was wrong with the event`);
+  }
+  log('a bad event is answered Failed with a logged reason, never an unhandled error: see the hooks\' log groups');
+}
+
+/** What the ECS sample's release-page.sh serves at /version.json. */
+interface ReleasePage {
+  readonly release?: unknown;
+  readonly taskDefinition?: unknown;
+}
+
+async function releaseOn(listenerUrl: string): Promise<{ status: number; page?: ReleasePage }> {
+  const response = await fetch(new URL('version.json', listenerUrl), { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) return { status: response.status };
+  return { status: response.status, page: (await response.json()) as ReleasePage };
+}
+
+async function ecsListeners({ outputs, log }: ExerciseContext): Promise<void> {
+  if (!outputs.EcsProductionUrl) {
+    log('the ECS part is not deployed: npx cdk deploy CicdBluegreenLab -c cicd-bluegreen:ecs=true');
+    return;
+  }
+  const production = await releaseOn(outputs.EcsProductionUrl);
+  const test = await releaseOn(requireOutput(outputs, 'EcsTestUrl'));
+  log(`production listener: HTTP ${production.status} ${JSON.stringify(production.page ?? {})}`);
+  log(`test listener:       HTTP ${test.status} ${JSON.stringify(test.page ?? {})}`);
+  if (production.status === 404) {
+    // Before the first release production runs stock nginx (no /version.json) and the green target group is empty (503).
+    log(`no release yet: push a commit to ${requireOutput(outputs, 'EcsRepositoryName')} (README, "ECS blue/green")`);
+    return;
+  }
+  for (const [name, answer] of [['production', production], ['test', test]] as const) {
+    check(answer.status === 200, `the ${name} listener answered HTTP ${answer.status} for /version.json`);
+    check(
+      typeof answer.page?.taskDefinition === 'string' && /^[\w-]+:\d+$/.test(answer.page.taskDefinition),
+      `the ${name} listener's tasks do not know their task definition (${JSON.stringify(answer.page?.taskDefinition)}): the AfterAllowTestTraffic hook would refuse them`,
+    );
+  }
+  log(
+    production.page?.taskDefinition === test.page?.taskDefinition
+      ? 'both listeners reach the same task set: no deployment is between AllowTestTraffic and the end of the shift'
+      : 'the listeners reach different task sets: a deployment is testing the new one on 8080 before production moves',
+  );
 }
 
 async function liveAlias({ outputs, log }: ExerciseContext): Promise<void> {
@@ -135,4 +178,5 @@ export const steps: readonly ExerciseStep[] = [
   { id: 'hook-bad-event', title: 'a lifecycle hook answers a bad event with Failed and a reason, without crashing', run: hookRefusesBadEvents },
   { id: 'live-alias', title: 'the live alias: health check and 20 requests, by the version that answered', run: liveAlias },
   { id: 'deployments', title: 'recent deployments, rollbacks, and the alias on the last good version', run: deployments },
+  { id: 'ecs-listeners', title: 'ECS (optional): the release and task definition behind the production and test listeners', run: ecsListeners },
 ];

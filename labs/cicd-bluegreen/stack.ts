@@ -109,6 +109,7 @@ export class CicdBluegreenLabStack extends LabStack {
         EcsDeploymentApplicationName: group.application.applicationName,
         EcsDeploymentGroupName: group.deploymentGroupName,
         EcsImageRepositoryUri: ecs.delivery.imageRepository!.repositoryUri,
+        EcsTaskDefinitionFamily: ecs.service.taskDefinition.family,
         EcsAfterAllowTestTrafficHookName: ecs.delivery.afterAllowTestTrafficHook!.functionName,
         EcsProductionUrl: Fn.join('', ['http://', ecs.loadBalancer.loadBalancerDnsName, '/']),
         EcsTestUrl: Fn.join('', ['http://', ecs.loadBalancer.loadBalancerDnsName, ':8080/']),

@@ -7,6 +7,8 @@ import {
   ListDeploymentsCommand,
 } from '@aws-sdk/client-codedeploy';
 import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { mockClient } from 'aws-sdk-client-mock';
 import { steps } from '../../../labs/cicd-bluegreen/exercise';
 import { ExerciseCheckFailed, runSteps } from '../../../labs/support/exercise';
@@ -76,7 +78,7 @@ test('deployments: no deployment yet is explained, not failed', async () => {
 test.each<[string, string, () => void, string]>([
   ['deployment-group', 'automatic rollback off', () => codedeploy.on(GetDeploymentGroupCommand).resolves({ deploymentGroupInfo: { computePlatform: 'Lambda', deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' }, autoRollbackConfiguration: { enabled: false } } }), 'automatic rollback is off'],
   ['deployment-group', 'an all-at-once configuration', () => codedeploy.on(GetDeploymentConfigCommand).resolves({ deploymentConfigInfo: { trafficRoutingConfig: { type: 'AllAtOnce' } } }), 'expected a canary deployment configuration, found AllAtOnce'],
-  ['hook-bad-event', 'a hook that crashes on a bad event', () => lambda.on(InvokeCommand, { FunctionName: 'before-hook' }).resolves({ ...json({ errorType: 'TypeError' }), FunctionError: 'Unhandled' }), 'the hook crashed (Unhandled)'],
+  ['hook-bad-event', 'a hook that crashes on a bad event', () => lambda.on(InvokeCommand, { FunctionName: 'before-hook' }).resolves({ ...json({ errorType: 'TypeError' }), FunctionError: 'Unhandled' }), 'the hook before-hook crashed (Unhandled)'],
   ['live-alias', 'an alias that fails some requests', () => lambda.on(InvokeCommand, { FunctionName: 'sample' }).resolvesOnce(json({ ok: true, version: '3' })).resolvesOnce({ ...json({}), FunctionError: 'Unhandled' }).resolves(json({ ok: true, version: '3' })), '1 of 20 requests failed'],
   ['live-alias', 'an unhealthy alias', () => lambda.on(InvokeCommand, { FunctionName: 'sample' }).resolves(json({ ok: false, version: '3' })), 'the live alias is unhealthy'],
   ['deployments', 'an alias left on a failed version', () => lambda.on(GetAliasCommand).resolves({ FunctionVersion: '4' }), 'the alias points at version 4, but the last successful deployment d-1 shifted it to 3'],
@@ -85,4 +87,64 @@ test.each<[string, string, () => void, string]>([
   const error = await run(step).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(ExerciseCheckFailed);
   expect((error as Error).message).toContain(message);
+});
+
+describe('ecs-listeners, against a stand-in for the ALB listeners', () => {
+  const pages: Record<string, { status: number; body?: unknown }> = {};
+  let server: Server;
+  let base: string;
+  const ecsOutputs = () => ({ ...outputs, EcsProductionUrl: `${base}/prod/`, EcsTestUrl: `${base}/test/`, EcsRepositoryName: 'ecs-repo', EcsAfterAllowTestTrafficHookName: 'ecs-hook' });
+  const runEcs = (id: string) => runSteps(steps.filter((s) => s.id === id), { outputs: ecsOutputs(), log: (l) => lines.push(l) });
+  const serve = (listener: 'prod' | 'test', status: number, body?: unknown) => (pages[`/${listener}/version.json`] = { status, body });
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      const page = pages[request.url ?? ''] ?? { status: 404 };
+      response.writeHead(page.status, { 'content-type': 'application/json' }).end(page.body === undefined ? '' : JSON.stringify(page.body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  beforeEach(() => {
+    serve('prod', 200, { release: 'abc1234', taskDefinition: 'web-family:7' });
+    serve('test', 200, { release: 'abc1234', taskDefinition: 'web-family:7' });
+  });
+
+  test('both listeners on the last release', async () => {
+    await runEcs('ecs-listeners');
+    expect(lines.at(-1)).toMatch(/^both listeners reach the same task set/);
+  });
+
+  test('during a deployment the test listener shows the new task set first', async () => {
+    serve('test', 200, { release: 'def5678', taskDefinition: 'web-family:8' });
+    await runEcs('ecs-listeners');
+    expect(lines).toContain('test listener:       HTTP 200 {"release":"def5678","taskDefinition":"web-family:8"}');
+    expect(lines.at(-1)).toMatch(/^the listeners reach different task sets/);
+  });
+
+  test('before the first release it says what to do', async () => {
+    serve('prod', 404);
+    serve('test', 503);
+    await runEcs('ecs-listeners');
+    expect(lines.at(-1)).toBe('no release yet: push a commit to ecs-repo (README, "ECS blue/green")');
+  });
+
+  test.each<[string, () => void, string]>([
+    ['a test listener that answers 503', () => serve('test', 503), 'the test listener answered HTTP 503'],
+    ['tasks that do not know their task definition', () => serve('prod', 200, { release: 'abc1234', taskDefinition: 'unknown' }), 'the production listener\'s tasks do not know their task definition ("unknown")'],
+  ])('fails on %s', async (_name, breakIt, message) => {
+    breakIt();
+    await expect(runEcs('ecs-listeners')).rejects.toThrow(message);
+  });
+
+  test('without the ECS part the step says how to deploy it', async () => {
+    await run('ecs-listeners');
+    expect(lines.at(-1)).toBe('the ECS part is not deployed: npx cdk deploy CicdBluegreenLab -c cicd-bluegreen:ecs=true');
+  });
+
+  test('hook-bad-event also checks the ECS hook when it is deployed', async () => {
+    lambda.on(InvokeCommand, { FunctionName: 'ecs-hook' }).resolves({ ...json({ errorType: 'TypeError' }), FunctionError: 'Unhandled' });
+    await expect(runEcs('hook-bad-event')).rejects.toThrow('the hook ecs-hook crashed (Unhandled)');
+  });
 });
