@@ -248,7 +248,7 @@ export class BlueGreenPipeline extends Construct {
   public readonly beforeAllowTrafficHook?: lambda.IFunction;
   public readonly afterAllowTrafficHook?: lambda.IFunction;
   /** The ECS target's `AfterAllowTestTraffic` hook. */
-  public readonly afterAllowTestTrafficHook?: lambda.IFunction;
+  public readonly afterAllowTestTrafficHook?: lambda.Function;
   /** The repository the ECS target's images are pushed to. */
   public readonly imageRepository?: ecr.IRepository;
   /** Alarms that roll a deployment back. */
@@ -586,15 +586,16 @@ export class BlueGreenPipeline extends Construct {
   /** The ECS AfterAllowTestTraffic hook; its deployment-group settings and grants are added by ecsTarget. */
   private createTestTrafficHook(target: EcsTargetProps): SafeNodejsFunction {
     const check = target.testTrafficCheck || {};
+    const requests = check.requests ?? 3;
     return new SafeNodejsFunction(this, 'AfterAllowTestTrafficHook', {
       entry: path.join(__dirname, '../../lambda/deploy-hooks/ecs.ts'),
       description: `CodeDeploy AfterAllowTestTraffic hook of ${this.node.path}: requests the test listener, then PutLifecycleEventHookExecutionStatus`,
       // requests × the handler's 5-second request timeout, and the CodeDeploy and ECS reads around them.
-      timeout: Duration.seconds(60 + 5 * (check.requests ?? 3)),
+      timeout: Duration.seconds(60 + 5 * requests),
       environment: {
         HOOK: 'AfterAllowTestTraffic',
         TEST_URL: check.url ?? testListenerUrl(target.testListener as elbv2.ApplicationListener, check.path ?? '/'),
-        REQUESTS: String(check.requests ?? 3),
+        REQUESTS: String(requests),
         EXPECT_TASK_DEFINITION: String(check.expectTaskDefinitionInBody ?? false),
         CLUSTER_NAME: target.service.cluster.clusterName,
         SERVICE_NAME: target.service.serviceName,
@@ -778,10 +779,7 @@ export class BlueGreenPipeline extends Construct {
     for (const hook of Object.values(hooks)) {
       // The hooks read the deployment's AppSpec to learn the versions; CDK grants PutLifecycleEventHookExecutionStatus.
       hook.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [group.deploymentGroupArn] }));
-      Validations.of(group).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(hook.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-        reason: "CDK's grantInvoke of the hook function to CodeDeploy's service role covers its versions and aliases (<hook>:*), of this hook only.",
-      });
+      acknowledgeHookInvokeGrant(group, hook);
     }
     Validations.of(group).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
@@ -882,14 +880,11 @@ export class BlueGreenPipeline extends Construct {
         terminationWaitTime: Duration.minutes(5),
       },
     });
-    const hook = this.afterAllowTestTrafficHook as SafeNodejsFunction | undefined;
+    const hook = this.afterAllowTestTrafficHook;
     if (hook) {
       // AWSCodeDeployRoleForECS invokes only functions named CodeDeployHook_*: this grant covers the hook by name.
       hook.grantInvoke(group.role);
-      Validations.of(group).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(hook.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-        reason: "CDK's grantInvoke of the hook function to CodeDeploy's service role covers its versions and aliases (<hook>:*), of this hook only.",
-      });
+      acknowledgeHookInvokeGrant(group, hook);
       hook.addEnvironment('APPLICATION_NAME', group.application.applicationName);
       hook.addEnvironment('DEPLOYMENT_GROUP_NAME', group.deploymentGroupName);
       hook.addToRolePolicy(
@@ -1007,6 +1002,13 @@ function findingText(scope: Construct, name: string): string {
   if (typeof resolved?.Ref === 'string') return `<${resolved.Ref}>`;
   if (Array.isArray(resolved?.['Fn::GetAtt'])) return `<${resolved['Fn::GetAtt'].join('.')}>`;
   throw new Error(`cannot name ${JSON.stringify(resolved)} in a cdk-nag acknowledgement: give the service and cluster by name`);
+}
+
+function acknowledgeHookInvokeGrant(group: Construct, hook: lambda.IFunction): void {
+  Validations.of(group).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${Stack.of(group).getLogicalId(hook.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+    reason: "CDK's grantInvoke of the hook function to CodeDeploy's service role covers its versions and aliases (<hook>:*), of this hook only.",
+  });
 }
 
 function acknowledgeEcrLogin(role: iam.IRole): void {
