@@ -11,4 +11,17 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // lib/core/README.md: constructs throw coded errors that name the construct, never a bare Error.
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ThrowStatement > NewExpression[callee.name='Error']",
+          message: 'lib/ throws ConstructValidationError (through PropsValidator) or ConstructUsageError from lib/core, with a code.',
+        },
+      ],
+    },
+  },
 );

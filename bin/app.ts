@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
 import { ConstructValidationError } from '../lib/core/validation';
-import { addLabStacks } from '../labs/support/app';
+import { addLabStacks, loadLabs } from '../labs/support/app';
 import { LabConfigError } from '../labs/support/lab-stack';
 
-try {
+async function main(): Promise<void> {
   const app = new App();
-  addLabStacks(app);
+  addLabStacks(app, await loadLabs());
   app.synth();
-} catch (error) {
+}
+
+main().catch((error: unknown) => {
   if (error instanceof LabConfigError || error instanceof ConstructValidationError) {
     console.error(`error: ${error.message}`);
     process.exit(1);
   }
   throw error;
-}
+});

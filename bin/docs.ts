@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LABS } from '../labs/catalogue';
-import { labTemplateWithAllFeatures } from '../labs/support/app';
+import { labTemplateWithAllFeatures, loadLabs } from '../labs/support/app';
 import { withFreshLabPage, withFreshLabTable } from '../labs/support/docs';
 
 const ROOT = path.join(__dirname, '..');
@@ -18,14 +18,16 @@ function rewrite(file: string, update: (text: string) => string): void {
   console.log(`${after === before ? 'unchanged' : 'updated  '} ${path.relative(ROOT, file)}`);
 }
 
-try {
+async function main(): Promise<void> {
   rewrite(path.join(ROOT, 'README.md'), withFreshLabTable);
   if (!process.argv.includes('--table-only')) {
-    for (const lab of LABS) {
+    for (const lab of await loadLabs(LABS)) {
       rewrite(path.join(ROOT, 'labs', lab.id, 'README.md'), (text) => withFreshLabPage(text, lab, labTemplateWithAllFeatures(lab)));
     }
   }
-} catch (error) {
+}
+
+main().catch((error: unknown) => {
   console.error(`error: ${(error as Error).message}`);
   process.exit(1);
-}
+});

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { findLab, LabDefinition, LABS } from '../labs/catalogue';
 import {
@@ -9,10 +8,10 @@ import {
   ExerciseStep,
   LabNotReady,
   loadLabOutputs,
-  runSteps,
+  runExercise,
 } from '../labs/support/exercise';
 import { perHour, perMonth, PRICES_CHECKED } from '../labs/support/cost';
-import { ALL_FEATURES_CONTEXT, featureContextKey } from '../labs/support/lab-stack';
+import { ALL_FEATURES_CONTEXT, featureContextKey } from '../labs/support/define-lab';
 
 /** Where the CLI writes, how it asks and how it runs commands; tests pass their own. */
 export interface Io {
@@ -35,11 +34,9 @@ const USAGE = `usage: npm run lab -- <command>
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 
+/** The steps of the lab's exercise; loads its module (and the SDK clients it uses) only now. */
 export async function loadExerciseSteps(lab: LabDefinition): Promise<readonly ExerciseStep[]> {
-  const module = (await import(path.join(__dirname, '..', 'labs', lab.id, 'exercise'))) as {
-    steps?: readonly ExerciseStep[];
-  };
-  return module.steps ?? [];
+  return (await lab.loadExercise()).steps;
 }
 
 async function list(io: Io): Promise<number> {
@@ -88,7 +85,9 @@ async function exercise(io: Io, lab: LabDefinition, stepId: string | undefined):
     return EXIT.usage;
   }
   const stackOutputs = await loadLabOutputs(lab);
-  await runSteps(steps, { outputs: stackOutputs, log: io.out }, stepId);
+  // One run: its id marks what the steps create; its clients and fixtures are made on first use and torn down
+  // (fixture clean-ups) when the steps end, passed or failed.
+  await runExercise(steps, { outputs: stackOutputs, log: io.out }, stepId);
   io.out(`\nexercise ${lab.id} passed: the deployed lab behaves as its README says`);
   return EXIT.ok;
 }

@@ -1,9 +1,9 @@
 import { APIGatewayClient, GetApiKeyCommand, GetStageCommand } from '@aws-sdk/client-api-gateway';
 import { LabUser, signIn, withLabUser } from '../support/cognito-session';
-import { check, ExerciseContext, ExerciseStep, requireOutput, runId } from '../support/exercise';
+import { check, ExerciseContext, ExerciseStep, defineFixture, requireOutput } from '../support/exercise';
 
 /** Pauses that keep the exercise within the usage plan's 5 requests per second; a test running faster time shortens them. */
-export const pacing = { batchPauseMs: 1_000, refillPauseMs: 2_000 };
+export const pacing = defineFixture('pauses under the usage plan', () => ({ batchPauseMs: 1_000, refillPauseMs: 2_000 }));
 
 interface HttpResult {
   status: number;
@@ -52,15 +52,17 @@ export async function apiKeyValue(outputs: ExerciseContext['outputs']): Promise<
  * A user of this run, signed in (MFA included), deleted again when `use` is done, passed or failed. Created by
  * AdminCreateUser with MessageAction SUPPRESS: no email is sent.
  */
-async function withUser<T>(outputs: ExerciseContext['outputs'], use: (idToken: string, user: LabUser) => Promise<T>): Promise<T> {
+async function withUser<T>(context: ExerciseContext, use: (idToken: string, user: LabUser) => Promise<T>): Promise<T> {
+  const { outputs } = context;
   const userPoolId = requireOutput(outputs, 'UserPoolId');
-  return withLabUser(userPoolId, `${runId}-${Math.random().toString(36).slice(2, 6)}@example.com`, async (user) => {
-    const { tokens } = await signIn(userPoolId, requireOutput(outputs, 'UserPoolClientId'), user);
+  return withLabUser(context, userPoolId, `${context.runId}-${Math.random().toString(36).slice(2, 6)}@example.com`, async (user) => {
+    const { tokens } = await signIn(context, userPoolId, requireOutput(outputs, 'UserPoolClientId'), user);
     return use(tokens.IdToken, user);
   });
 }
 
-async function mockHealth({ outputs, log }: ExerciseContext): Promise<void> {
+async function mockHealth(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const result = await http(`${requireOutput(outputs, 'ProdUrl')}health`);
   log(`GET /health → ${result.status} ${result.text.replace(/\s+/g, ' ')}`);
   check(result.status === 200, `expected 200 from the mock integration, got ${result.status}`);
@@ -69,7 +71,8 @@ async function mockHealth({ outputs, log }: ExerciseContext): Promise<void> {
   log('no backend ran: the mock integration chose its response from the request template\'s statusCode');
 }
 
-async function apiKey({ outputs, log }: ExerciseContext): Promise<void> {
+async function apiKey(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const url = `${requireOutput(outputs, 'ProdUrl')}hello?name=key`;
   const without = await http(url);
   log(`GET /hello without x-api-key → ${without.status} ${without.text}`);
@@ -84,7 +87,9 @@ async function apiKey({ outputs, log }: ExerciseContext): Promise<void> {
 /** Calls to the prod stage in the stages step: with a 10 % canary, all 60 miss it with probability 0.9^60 ≈ 0.2 %. */
 const PROD_CALLS = 60;
 
-async function stages({ outputs, log }: ExerciseContext): Promise<void> {
+async function stages(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const { batchPauseMs } = await context.use(pacing);
   const key = await apiKeyValue(outputs);
   const headers = { 'x-api-key': key };
   const dev = await http(`${requireOutput(outputs, 'DevUrl')}hello?name=dev`, { headers });
@@ -124,7 +129,7 @@ async function stages({ outputs, log }: ExerciseContext): Promise<void> {
       );
       counts[alias] = (counts[alias] ?? 0) + 1;
     }
-    await new Promise((resolve) => setTimeout(resolve, pacing.batchPauseMs)); // stay under the usage plan's 5 requests per second
+    await new Promise((resolve) => setTimeout(resolve, batchPauseMs)); // stay under the usage plan's 5 requests per second
   }
   log(`${PROD_CALLS} calls to the prod stage, by alias: ${JSON.stringify(counts)}`);
   check(Object.keys(counts).every((a) => a === 'live' || a === 'dev'), `unexpected aliases ${Object.keys(counts).join(', ')}`);
@@ -137,7 +142,9 @@ async function stages({ outputs, log }: ExerciseContext): Promise<void> {
   log(`prod's canary sent about ${percent} % of requests with lambdaAlias=dev: those ran $LATEST, the rest the published version`);
 }
 
-async function throttling({ outputs, log }: ExerciseContext): Promise<void> {
+async function throttling(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const { refillPauseMs } = await context.use(pacing);
   const key = await apiKeyValue(outputs);
   const results = await Promise.all(
     Array.from({ length: 40 }, (_, i) => http(`${requireOutput(outputs, 'ProdUrl')}hello?name=burst${i}`, { headers: { 'x-api-key': key } })),
@@ -149,10 +156,11 @@ async function throttling({ outputs, log }: ExerciseContext): Promise<void> {
   check(Object.keys(byStatus).every((s) => s === '200' || s === '429'), `unexpected statuses ${JSON.stringify(byStatus)}`);
   const throttled = results.find((r) => r.status === 429);
   log(`a throttled call: ${throttled?.status} ${throttled?.text}; clients should retry with backoff`);
-  await new Promise((resolve) => setTimeout(resolve, pacing.refillPauseMs)); // let the bucket refill for the next step
+  await new Promise((resolve) => setTimeout(resolve, refillPauseMs)); // let the bucket refill for the next step
 }
 
-async function authorizer({ outputs, log }: ExerciseContext): Promise<void> {
+async function authorizer(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const url = `${requireOutput(outputs, 'ProdUrl')}me`;
   const anonymous = await http(url);
   log(`GET /me without a token → ${anonymous.status} ${anonymous.text}`);
@@ -160,7 +168,7 @@ async function authorizer({ outputs, log }: ExerciseContext): Promise<void> {
   const forged = await http(url, { headers: { Authorization: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' } });
   log(`GET /me with an unsigned token → ${forged.status} ${forged.text}`);
   check(forged.status === 401 || forged.status === 403, `an unsigned token must be refused, got ${forged.status}`);
-  await withUser(outputs, async (idToken, user) => {
+  await withUser(context, async (idToken, user) => {
     const me = await http(url, { headers: { Authorization: idToken } });
     log(`GET /me with the ID token of ${user.email} → ${me.status} ${me.text}`);
     check(me.status === 200 && me.body.email === user.email, `expected the user's claims, got ${me.status} ${me.text}`);
@@ -169,9 +177,10 @@ async function authorizer({ outputs, log }: ExerciseContext): Promise<void> {
   log('API Gateway verified the token\'s signature, issuer and expiry; the function only read the claims it passed on');
 }
 
-async function validationAndMapping({ outputs, log }: ExerciseContext): Promise<void> {
+async function validationAndMapping(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const url = `${requireOutput(outputs, 'ProdUrl')}orders`;
-  await withUser(outputs, async (idToken, user) => {
+  await withUser(context, async (idToken, user) => {
     const post = (body: unknown) =>
       http(url, { method: 'POST', headers: { Authorization: idToken, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -201,9 +210,10 @@ async function validationAndMapping({ outputs, log }: ExerciseContext): Promise<
   });
 }
 
-async function proxyErrors({ outputs, log }: ExerciseContext): Promise<void> {
+async function proxyErrors(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const url = `${requireOutput(outputs, 'ProdUrl')}feedback`;
-  await withUser(outputs, async (idToken) => {
+  await withUser(context, async (idToken) => {
     const send = (body: string) => http(url, { method: 'POST', headers: { Authorization: idToken, 'Content-Type': 'application/json' }, body });
     const malformed = await send('{"rating": 5, "message": ');
     log(`POST /feedback with malformed JSON → ${malformed.status} ${malformed.text}`);
@@ -218,7 +228,8 @@ async function proxyErrors({ outputs, log }: ExerciseContext): Promise<void> {
   log('with a proxy integration the function validates and chooses every status code itself');
 }
 
-async function cors({ outputs, log }: ExerciseContext): Promise<void> {
+async function cors(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const origin = requireOutput(outputs, 'AllowedOrigin');
   const url = `${requireOutput(outputs, 'ProdUrl')}hello`;
   const preflight = await http(url, {

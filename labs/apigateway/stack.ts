@@ -5,9 +5,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
-import { aliasFromStageVariable, allowStageToInvoke, ApiUsagePlan, StagedRestApi } from '../../lib/rest-api';
-import { SecureUserPool } from '../../lib/user-pool';
+import { aliasFromStageVariable, allowStageToInvoke, ApiUsagePlan, StagedRestApi } from '../../lib/staged-rest-api';
+import { SecureUserPool } from '../../lib/secure-user-pool';
 import { keepOnDestroy, LabStack, LabStackProps } from '../support/lab-stack';
+import { withCdkDurations } from '../support/cdk-duration';
+import type { apigatewayLab } from './lab';
+import { APIGATEWAY_LAB as APIGATEWAY_LAB_SPEC } from './constants';
 import {
   BAD_REQUEST_BODY_TEMPLATE,
   HEALTH_REQUEST_TEMPLATE,
@@ -19,21 +22,8 @@ import {
   ORDER_RESPONSE_TEMPLATE,
 } from './templates';
 
-/** Figures the exercise and README rely on. */
-export const APIGATEWAY_LAB = {
-  /** The one origin a browser app may call the API from (CORS). */
-  allowedOrigin: 'http://localhost:5173',
-  stageVariable: 'lambdaAlias',
-  stages: {
-    prod: { lambdaAlias: 'live', throttle: { rateLimit: 50, burstLimit: 100 } },
-    dev: { lambdaAlias: 'dev', throttle: { rateLimit: 10, burstLimit: 20 } },
-  },
-  /** Share of prod requests that use the canary's stage variables (the dev alias). */
-  canaryPercent: 10,
-  /** Per API key, across both stages. */
-  usagePlan: { throttle: { rateLimit: 5, burstLimit: 10 }, quotaPerDay: 1000 },
-  cache: { sizeGb: '0.5', ttl: Duration.seconds(60) },
-} as const;
+/** The shared constants (./constants.ts) with CDK durations. */
+const APIGATEWAY_LAB = withCdkDurations(APIGATEWAY_LAB_SPEC);
 
 const JSON_TYPE = 'application/json';
 
@@ -48,7 +38,7 @@ function acknowledgePublic(method: IConstruct, why: string): void {
  * integration, a Cognito user pool authorizer, a usage plan with an API key, CORS and access logs. The stage cache
  * is an optional, billed part.
  */
-export class ApigatewayLabStack extends LabStack {
+export class ApigatewayLabStack extends LabStack<typeof apigatewayLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
     const lab = APIGATEWAY_LAB;
@@ -73,7 +63,7 @@ export class ApigatewayLabStack extends LabStack {
 
     const rest = new StagedRestApi(this, 'Rest', {
       description: 'API Gateway lab: proxy, non-proxy, mock, validation, stages, usage plan, Cognito authorizer',
-      accountLogsRole: true,
+      accountLogsRole: {},
       cors: {
         allowOrigins: [lab.allowedOrigin],
         allowMethods: ['GET', 'POST', 'OPTIONS'],
@@ -216,8 +206,8 @@ export class ApigatewayLabStack extends LabStack {
       UserPoolId: users.userPool.userPoolId,
       UserPoolClientId: users.appClient!.userPoolClientId,
       ProxyFunctionName: proxyFn.functionName,
-      ProdAccessLogGroup: rest.accessLogs.prod.logGroupName,
-      DevExecutionLogGroup: rest.executionLogs.dev.logGroupName,
+      ProdAccessLogGroup: rest.accessLogGroups.prod.logGroupName,
+      DevExecutionLogGroup: rest.executionLogGroups.dev.logGroupName,
       AllowedOrigin: lab.allowedOrigin,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });

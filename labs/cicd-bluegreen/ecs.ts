@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { BlueGreenPipeline } from '../../lib/bluegreen-pipeline';
+import { BlueGreenPipeline, CodeCommitSource, DeployTarget, EcsServiceTarget, PipelineSource } from '../../lib/blue-green-pipeline';
 
 /** The ECS sample the second pipeline releases; its files seed that pipeline's CodeCommit repository. */
 export const ECS_APP_DIR = path.join(__dirname, 'app-ecs');
@@ -37,6 +37,10 @@ export interface EcsBlueGreenProps {
  */
 export class EcsBlueGreen extends Construct {
   public readonly delivery: BlueGreenPipeline;
+  /** The CodeCommit source of the ECS pipeline: its repository. */
+  public readonly source: CodeCommitSource;
+  /** The ECS deploy target: its deployment group, image repository and AfterAllowTestTraffic hook. */
+  public readonly target: EcsServiceTarget;
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   public readonly service: ecs.FargateService;
 
@@ -126,10 +130,20 @@ export class EcsBlueGreen extends Construct {
     this.service.attachToApplicationTargetGroup(blue);
     this.service.connections.allowFrom(this.loadBalancer, ec2.Port.tcp(ECS_SAMPLE.productionPort), 'the load balancer only');
 
+    this.source = PipelineSource.codeCommit({ initialContents: ECS_APP_DIR, branch: 'main' });
+    this.target = DeployTarget.ecsService({
+      service: this.service,
+      blueTargetGroup: blue,
+      greenTargetGroup: green,
+      listener,
+      testListener,
+      testTrafficCheck: { path: ECS_SAMPLE.versionPath, expectTaskDefinitionInBody: true },
+    });
     this.delivery = new BlueGreenPipeline(this, 'Delivery', {
-      source: { initialContents: ECS_APP_DIR, branch: 'main' },
+      source: this.source,
+      target: this.target,
+      packageStore: false,
       build: {
-        codeArtifact: false,
         buildReportGroups: [],
         testReportGroups: [],
         reportGroupRemovalPolicy: RemovalPolicy.DESTROY,
@@ -140,17 +154,9 @@ export class EcsBlueGreen extends Construct {
           LOG_GROUP: { value: logGroup.logGroupName },
         },
       },
-      ecs: {
-        service: this.service,
-        blueTargetGroup: blue,
-        greenTargetGroup: green,
-        listener,
-        testListener,
-        testTrafficCheck: { path: ECS_SAMPLE.versionPath, expectTaskDefinitionInBody: true },
-      },
       approval: false,
       integrationTestStack: false,
-      notifications: props.notificationTopic ? { topic: props.notificationTopic } : false,
+      notifications: props.notificationTopic ? { alarmTopic: props.notificationTopic } : false,
       artifactBucket: props.artifactBucket,
     });
   }

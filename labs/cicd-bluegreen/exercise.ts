@@ -10,24 +10,23 @@ import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-la
 import { parse as parseYaml } from 'yaml';
 import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
 
-let codedeployClient: CodeDeployClient | undefined;
-let lambdaClient: LambdaClient | undefined;
-/** Created on first use, so AWS_ENDPOINT_URL and credentials set by a caller (or a test) are honoured. */
-const codedeploy = () => (codedeployClient ??= new CodeDeployClient({}));
-const lambda = () => (lambdaClient ??= new LambdaClient({}));
+/** The run's clients (see serviceEndpoint for the endpoint). */
+const codedeployOf = (context: ExerciseContext) => context.client(CodeDeployClient, 'CODEDEPLOY');
+const lambdaOf = (context: ExerciseContext) => context.client(LambdaClient, 'LAMBDA');
 
-async function invoke(functionName: string, qualifier: string | undefined, payload: unknown) {
-  const response = await lambda().send(
+async function invoke(context: ExerciseContext, functionName: string, qualifier: string | undefined, payload: unknown) {
+  const response = await lambdaOf(context).send(
     new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, Payload: Buffer.from(JSON.stringify(payload)) }),
   );
   const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
   return { functionError: response.FunctionError, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-async function deploymentGroup({ outputs, log }: ExerciseContext): Promise<void> {
+async function deploymentGroup(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const applicationName = requireOutput(outputs, 'DeploymentApplicationName');
   const deploymentGroupName = requireOutput(outputs, 'DeploymentGroupName');
-  const { deploymentGroupInfo: group } = await codedeploy().send(new GetDeploymentGroupCommand({ applicationName, deploymentGroupName }));
+  const { deploymentGroupInfo: group } = await codedeployOf(context).send(new GetDeploymentGroupCommand({ applicationName, deploymentGroupName }));
   check(group !== undefined, `deployment group ${deploymentGroupName} not found`);
   log(`deployment group ${deploymentGroupName}: compute platform ${group.computePlatform}, config ${group.deploymentConfigName}`);
   check(group.computePlatform === 'Lambda', `expected the Lambda compute platform, found ${group.computePlatform}`);
@@ -45,7 +44,7 @@ async function deploymentGroup({ outputs, log }: ExerciseContext): Promise<void>
   log(`rollback alarms (${group.alarmConfiguration?.enabled ? 'enabled' : 'disabled'}): ${alarms.join(', ')}`);
   check(group.alarmConfiguration?.enabled === true && alarms.length >= 2, 'expected at least 2 enabled rollback alarms');
 
-  const { deploymentConfigInfo: config } = await codedeploy().send(
+  const { deploymentConfigInfo: config } = await codedeployOf(context).send(
     new GetDeploymentConfigCommand({ deploymentConfigName: group.deploymentConfigName }),
   );
   const routing = config?.trafficRoutingConfig;
@@ -53,11 +52,12 @@ async function deploymentGroup({ outputs, log }: ExerciseContext): Promise<void>
   check(routing?.type === 'TimeBasedCanary', `expected a canary deployment configuration, found ${routing?.type}`);
 }
 
-async function hookRefusesBadEvents({ outputs, log }: ExerciseContext): Promise<void> {
+async function hookRefusesBadEvents(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const hooks = [requireOutput(outputs, 'BeforeAllowTrafficHookName')];
   if (outputs.EcsAfterAllowTestTrafficHookName) hooks.push(outputs.EcsAfterAllowTestTrafficHookName);
   for (const hook of hooks) {
-    const { functionError, body } = await invoke(hook, undefined, { DeploymentId: 'not-a-deployment' });
+    const { functionError, body } = await invoke(context, hook, undefined, { DeploymentId: 'not-a-deployment' });
     log(`invoked ${hook} with an event that is not CodeDeploy's: ${JSON.stringify(body)}`);
     check(functionError === undefined, `the hook ${hook} crashed (${functionError}) instead of reporting the bad event`);
     check(body.status === 'Failed' && body.reported === false, `the hook ${hook} did not answer Failed (unreported) to a bad event`);
@@ -78,7 +78,8 @@ async function releaseOn(listenerUrl: string): Promise<{ status: number; page?: 
   return { status: response.status, page: (await response.json()) as ReleasePage };
 }
 
-async function ecsListeners({ outputs, log }: ExerciseContext): Promise<void> {
+async function ecsListeners(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   if (!outputs.EcsProductionUrl) {
     log('the ECS part is not deployed: npx cdk deploy CicdBluegreenLab -c cicd-bluegreen:ecs=true');
     return;
@@ -106,21 +107,22 @@ async function ecsListeners({ outputs, log }: ExerciseContext): Promise<void> {
   );
 }
 
-async function liveAlias({ outputs, log }: ExerciseContext): Promise<void> {
+async function liveAlias(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const functionName = requireOutput(outputs, 'FunctionName');
   const aliasName = requireOutput(outputs, 'AliasName');
-  const alias = await lambda().send(new GetAliasCommand({ FunctionName: functionName, Name: aliasName }));
+  const alias = await lambdaOf(context).send(new GetAliasCommand({ FunctionName: functionName, Name: aliasName }));
   const weights = alias.RoutingConfig?.AdditionalVersionWeights ?? {};
   log(`alias ${aliasName} → version ${alias.FunctionVersion}${Object.keys(weights).length ? `, shifting: ${JSON.stringify(weights)}` : ''}`);
 
-  const health = await invoke(functionName, aliasName, { healthCheck: true });
+  const health = await invoke(context, functionName, aliasName, { healthCheck: true });
   log(`health check through the alias: ${JSON.stringify(health.body)}`);
   check(health.functionError === undefined && health.body.ok === true, 'the live alias is unhealthy');
 
   const byVersion: Record<string, number> = {};
   let failures = 0;
   for (let i = 0; i < 20; i += 1) {
-    const { functionError, body } = await invoke(functionName, aliasName, { name: `exercise-${i}` });
+    const { functionError, body } = await invoke(context, functionName, aliasName, { name: `exercise-${i}` });
     if (functionError) failures += 1;
     else byVersion[String(body.version)] = (byVersion[String(body.version)] ?? 0) + 1;
   }
@@ -140,15 +142,16 @@ function targetVersionOf(deployment: DeploymentInfo): string | undefined {
   return target === undefined ? undefined : String(target);
 }
 
-async function deployments({ outputs, log }: ExerciseContext): Promise<void> {
+async function deployments(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const applicationName = requireOutput(outputs, 'DeploymentApplicationName');
   const deploymentGroupName = requireOutput(outputs, 'DeploymentGroupName');
-  const { deployments: ids = [] } = await codedeploy().send(new ListDeploymentsCommand({ applicationName, deploymentGroupName }));
+  const { deployments: ids = [] } = await codedeployOf(context).send(new ListDeploymentsCommand({ applicationName, deploymentGroupName }));
   if (ids.length === 0) {
     log('no deployment yet: push a commit to the repository (README, "Push a change") and approve it in the pipeline');
     return;
   }
-  const { deploymentsInfo = [] } = await codedeploy().send(new BatchGetDeploymentsCommand({ deploymentIds: ids.slice(0, 25) }));
+  const { deploymentsInfo = [] } = await codedeployOf(context).send(new BatchGetDeploymentsCommand({ deploymentIds: ids.slice(0, 25) }));
   const recent = [...deploymentsInfo].sort((a, b) => (b.createTime?.getTime() ?? 0) - (a.createTime?.getTime() ?? 0));
   for (const d of recent.slice(0, 5)) {
     const rollback = d.rollbackInfo?.rollbackDeploymentId ? `, rolled back by ${d.rollbackInfo.rollbackDeploymentId}` : '';
@@ -160,7 +163,7 @@ async function deployments({ outputs, log }: ExerciseContext): Promise<void> {
     log('no successful deployment yet: the alias still points at the version CloudFormation created');
     return;
   }
-  const alias = await lambda().send(new GetAliasCommand({ FunctionName: requireOutput(outputs, 'FunctionName'), Name: requireOutput(outputs, 'AliasName') }));
+  const alias = await lambdaOf(context).send(new GetAliasCommand({ FunctionName: requireOutput(outputs, 'FunctionName'), Name: requireOutput(outputs, 'AliasName') }));
   const inProgress = recent.some((d) => d.status === 'InProgress' || d.status === 'Ready' || d.status === 'Created');
   if (inProgress) {
     log(`a deployment is in progress; the alias points at ${alias.FunctionVersion} for now`);

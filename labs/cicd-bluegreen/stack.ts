@@ -5,26 +5,23 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { BlueGreenPipeline } from '../../lib/bluegreen-pipeline';
+import { BlueGreenPipeline, DeployTarget, PipelineSource } from '../../lib/blue-green-pipeline';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { LabStack, LabStackProps } from '../support/lab-stack';
+import { withCdkDurations } from '../support/cdk-duration';
+import type { cicdBluegreenLab } from './lab';
+import { CICD_LAB as CICD_LAB_SPEC, SAMPLE_APP_DIR } from './constants';
 import { EcsBlueGreen } from './ecs';
 
-/** The sample application the pipeline builds and deploys; its files seed the CodeCommit repository. */
-export const SAMPLE_APP_DIR = path.join(__dirname, 'app');
-
-export const CICD_LAB = {
-  aliasName: 'live',
-  functionTimeout: Duration.seconds(5),
-  initialGreeting: 'Hello from Parameter Store',
-} as const;
+/** The shared constants (./constants.ts) with CDK durations. */
+const CICD_LAB = withCdkDurations(CICD_LAB_SPEC);
 
 /**
  * CI/CD lab: a CodePipeline V2 that builds the sample app from CodeCommit, tests it next to a throw-away
  * integration-test stack, waits for an approval, then shifts the `live` alias of a Lambda function to the new
  * version with CodeDeploy (canary 10% for 5 minutes), guarded by hook functions and alarms that roll it back.
  */
-export class CicdBluegreenLabStack extends LabStack {
+export class CicdBluegreenLabStack extends LabStack<typeof cicdBluegreenLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
 
@@ -72,29 +69,33 @@ export class CicdBluegreenLabStack extends LabStack {
       environmentVariables.API_TOKEN = { type: codebuild.BuildEnvironmentVariableType.SECRETS_MANAGER, value: secret.secretArn };
     }
 
+    const source = PipelineSource.codeCommit({ initialContents: SAMPLE_APP_DIR, branch: 'main' });
+    const target = DeployTarget.lambdaAlias(alias, { functionTimeout: CICD_LAB.functionTimeout });
     const delivery = new BlueGreenPipeline(this, 'Delivery', {
-      source: { initialContents: SAMPLE_APP_DIR, branch: 'main' },
+      source,
+      target,
       build: { environmentVariables, reportGroupRemovalPolicy: RemovalPolicy.DESTROY },
-      lambda: { alias, functionTimeout: CICD_LAB.functionTimeout },
       artifactBucket: artifacts,
     });
 
-    const repositoryName = delivery.repository!.repositoryName;
+    const repositoryName = source.repository.repositoryName;
     const outputs: Record<string, string> = {
       RepositoryName: repositoryName,
       RepositoryCloneUrlGrc: Fn.join('', ['codecommit::', Aws.REGION, '://', repositoryName]),
       PipelineName: delivery.pipeline.pipelineName,
       FunctionName: app.functionName,
       AliasName: alias.aliasName,
-      DeploymentApplicationName: delivery.lambdaDeploymentGroup!.application.applicationName,
-      DeploymentGroupName: delivery.lambdaDeploymentGroup!.deploymentGroupName,
-      BeforeAllowTrafficHookName: delivery.beforeAllowTrafficHook!.functionName,
-      AfterAllowTrafficHookName: delivery.afterAllowTrafficHook!.functionName,
-      NotificationTopicArn: delivery.notificationTopic!.topicArn,
+      DeploymentApplicationName: target.deploymentGroup.application.applicationName,
+      DeploymentGroupName: target.deploymentGroup.deploymentGroupName,
+      BeforeAllowTrafficHookName: target.beforeAllowTrafficHook.functionName,
+      AfterAllowTrafficHookName: target.afterAllowTrafficHook.functionName,
+      ...(delivery.notificationTopic && { NotificationTopicArn: delivery.notificationTopic.topicArn }),
       GreetingParameterName: greeting.parameterName,
-      IntegrationTestStackName: delivery.integrationTestStackName!,
-      CodeArtifactDomain: delivery.codeArtifactDomain!.attrName,
-      CodeArtifactRepository: delivery.codeArtifactRepository!.attrName,
+      ...(delivery.integrationTestStackName !== undefined && { IntegrationTestStackName: delivery.integrationTestStackName }),
+      ...(delivery.packageStore && {
+        CodeArtifactDomain: delivery.packageStore.domain.attrName,
+        CodeArtifactRepository: delivery.packageStore.repository.attrName,
+      }),
       BuildProjectName: delivery.buildProject.projectName,
       ArtifactBucketName: artifacts.bucketName,
     };
@@ -102,15 +103,15 @@ export class CicdBluegreenLabStack extends LabStack {
     if (this.feature('ecs')) {
       // The construct deploys one target per instance: ECS blue/green is a second, smaller pipeline of its own.
       const ecs = new EcsBlueGreen(this, 'Ecs', { artifactBucket: artifacts, notificationTopic: delivery.notificationTopic });
-      const group = ecs.delivery.ecsDeploymentGroup!;
+      const group = ecs.target.deploymentGroup;
       Object.assign(outputs, {
-        EcsRepositoryName: ecs.delivery.repository!.repositoryName,
+        EcsRepositoryName: ecs.source.repository.repositoryName,
         EcsPipelineName: ecs.delivery.pipeline.pipelineName,
         EcsDeploymentApplicationName: group.application.applicationName,
         EcsDeploymentGroupName: group.deploymentGroupName,
-        EcsImageRepositoryUri: ecs.delivery.imageRepository!.repositoryUri,
+        EcsImageRepositoryUri: ecs.target.imageRepository.repositoryUri,
         EcsTaskDefinitionFamily: ecs.service.taskDefinition.family,
-        EcsAfterAllowTestTrafficHookName: ecs.delivery.afterAllowTestTrafficHook!.functionName,
+        EcsAfterAllowTestTrafficHookName: ecs.target.afterAllowTestTrafficHook.functionName,
         EcsProductionUrl: Fn.join('', ['http://', ecs.loadBalancer.loadBalancerDnsName, '/']),
         EcsTestUrl: Fn.join('', ['http://', ecs.loadBalancer.loadBalancerDnsName, ':8080/']),
       });

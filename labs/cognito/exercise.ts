@@ -15,32 +15,31 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } fro
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { Jwks } from 'aws-jwt-verify/jwk';
-import { check, ExerciseContext, ExerciseStep, requireOutput, runId } from '../support/exercise';
-import { cognitoIdp, decodeClaims, deleteUser, LabUser, labPassword, SignInResult, signIn, withLabUser } from '../support/cognito-session';
+import { check, ExerciseContext, ExerciseStep, createClient, defineFixture, requireOutput } from '../support/exercise';
+import { cognitoIdpOf, decodeClaims, deleteUser, LabUser, labPassword, SignInResult, signIn, withLabUser } from '../support/cognito-session';
 
-const endpoint = (service: string) => process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL;
-let identityClient: CognitoIdentityClient | undefined;
-/** Created on first use, so AWS_ENDPOINT_URL and credentials set by a caller (or a test) are honoured. */
-const cognitoIdentity = () => (identityClient ??= new CognitoIdentityClient({ endpoint: endpoint('COGNITO_IDENTITY') }));
+/** The run's identity pools client (see serviceEndpoint for the endpoint). */
+const cognitoIdentityOf = (context: ExerciseContext) => context.client(CognitoIdentityClient, 'COGNITO_IDENTITY');
 
 /** The JSON Web Key Set aws-jwt-verify uses instead of downloading the pool's; only tests set it. */
-export const verification: { jwks?: Jwks } = {};
+export const verification = defineFixture('JWT verification keys', (): { jwks?: Jwks } => ({}));
 
 /** A user of this run for one step (marked with the run id, so the exercise never touches anyone else's). */
-const emailFor = (step: string) => `${runId}-${step}@example.com`;
+const emailFor = (context: ExerciseContext, step: string) => `${context.runId}-${step}@example.com`;
 
 /**
  * Runs `use` with a user created for this step without any email (AdminCreateUser, MessageAction SUPPRESS), and
  * deletes the user when the step ends, passed or failed: running one step alone leaves nothing behind.
  */
 async function withUser<T>(
-  outputs: ExerciseContext['outputs'],
+  context: ExerciseContext,
   step: string,
   log: (line: string) => void,
   use: (user: LabUser) => Promise<T>,
 ): Promise<T> {
-  const email = emailFor(step);
-  const result = await withLabUser(requireOutput(outputs, 'UserPoolId'), email, (user) => {
+  const { outputs } = context;
+  const email = emailFor(context, step);
+  const result = await withLabUser(context, requireOutput(outputs, 'UserPoolId'), email, (user) => {
     log(`AdminCreateUser ${user.email} (MessageAction SUPPRESS: no email) + AdminSetUserPassword (permanent) → a confirmed user`);
     return use(user);
   });
@@ -48,17 +47,19 @@ async function withUser<T>(
   return result;
 }
 
-async function signInAs(outputs: ExerciseContext['outputs'], user: LabUser, log: (line: string) => void): Promise<SignInResult> {
-  const result = await signIn(requireOutput(outputs, 'UserPoolId'), requireOutput(outputs, 'UserPoolClientId'), user);
+async function signInAs(context: ExerciseContext, user: LabUser, log: (line: string) => void): Promise<SignInResult> {
+  const { outputs } = context;
+  const result = await signIn(context, requireOutput(outputs, 'UserPoolId'), requireOutput(outputs, 'UserPoolClientId'), user);
   log(`signed in as ${user.email}; challenges answered: ${result.challenges.join(', ') || 'none'}`);
   return result;
 }
 
-async function signUp({ outputs, log }: ExerciseContext): Promise<void> {
+async function signUp(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const userPoolId = requireOutput(outputs, 'UserPoolId');
   const clientId = requireOutput(outputs, 'UserPoolClientId');
-  const user: LabUser = { email: emailFor('sign-up'), password: labPassword() };
-  const signedUp = await cognitoIdp().send(
+  const user: LabUser = { email: emailFor(context, 'sign-up'), password: labPassword() };
+  const signedUp = await cognitoIdpOf(context).send(
     new SignUpCommand({ ClientId: clientId, Username: user.email, Password: user.password, UserAttributes: [{ Name: 'email', Value: user.email }] }),
   );
   let failed = false;
@@ -68,8 +69,8 @@ async function signUp({ outputs, log }: ExerciseContext): Promise<void> {
         `${signedUp.CodeDeliveryDetails?.DeliveryMedium} to ${signedUp.CodeDeliveryDetails?.Destination}`,
     );
     check(signedUp.UserConfirmed === false, 'a self-signed-up user must confirm their email before signing in');
-    await cognitoIdp().send(new AdminConfirmSignUpCommand({ UserPoolId: userPoolId, Username: user.email }));
-    const confirmed = await cognitoIdp().send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: user.email }));
+    await cognitoIdpOf(context).send(new AdminConfirmSignUpCommand({ UserPoolId: userPoolId, Username: user.email }));
+    const confirmed = await cognitoIdpOf(context).send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: user.email }));
     log(`AdminConfirmSignUp (instead of typing the emailed code) → status ${confirmed.UserStatus}`);
     check(confirmed.UserStatus === 'CONFIRMED', `expected CONFIRMED, got ${confirmed.UserStatus}`);
   } catch (error) {
@@ -77,7 +78,7 @@ async function signUp({ outputs, log }: ExerciseContext): Promise<void> {
     throw error;
   } finally {
     // Deleted whether the checks passed or not; a failed deletion never hides the failed check.
-    await deleteUser(userPoolId, user.email).then(
+    await deleteUser(context, userPoolId, user.email).then(
       () => log(`AdminDeleteUser ${user.email}`),
       (error: unknown) => {
         if (!failed) throw error;
@@ -86,9 +87,10 @@ async function signUp({ outputs, log }: ExerciseContext): Promise<void> {
   }
 }
 
-async function signInStep({ outputs, log }: ExerciseContext): Promise<void> {
-  await withUser(outputs, 'sign-in', log, async (user) => {
-    const { tokens, challenges } = await signInAs(outputs, user, log);
+async function signInStep(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  await withUser(context, 'sign-in', log, async (user) => {
+    const { tokens, challenges } = await signInAs(context, user, log);
     check(challenges.includes('MFA_SETUP') || challenges.includes('SOFTWARE_TOKEN_MFA'), 'MFA is required: the sign-in should have asked for it');
     const id = decodeClaims(tokens.IdToken);
     const access = decodeClaims(tokens.AccessToken);
@@ -101,15 +103,17 @@ async function signInStep({ outputs, log }: ExerciseContext): Promise<void> {
   });
 }
 
-async function verifyJwt({ outputs, log }: ExerciseContext): Promise<void> {
-  const { tokens } = await withUser(outputs, 'verify-jwt', log, (user) => signInAs(outputs, user, log));
+async function verifyJwt(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const { tokens } = await withUser(context, 'verify-jwt', log, (user) => signInAs(context, user, log));
   const userPoolId = requireOutput(outputs, 'UserPoolId');
   const clientId = requireOutput(outputs, 'UserPoolClientId');
   const idVerifier = CognitoJwtVerifier.create({ userPoolId, tokenUse: 'id', clientId });
   const accessVerifier = CognitoJwtVerifier.create({ userPoolId, tokenUse: 'access', clientId });
-  if (verification.jwks) {
-    idVerifier.cacheJwks(verification.jwks);
-    accessVerifier.cacheJwks(verification.jwks);
+  const { jwks } = await context.use(verification);
+  if (jwks) {
+    idVerifier.cacheJwks(jwks);
+    accessVerifier.cacheJwks(jwks);
   }
   const payload = await idVerifier.verify(tokens.IdToken);
   log(`aws-jwt-verify accepted the ID token: signature (JWKS of ${userPoolId}), iss, exp, token_use=id, aud=${payload.aud}`);
@@ -131,19 +135,20 @@ async function verifyJwt({ outputs, log }: ExerciseContext): Promise<void> {
   await refused('a token of another app client', () =>
     (() => {
       const other = CognitoJwtVerifier.create({ userPoolId, tokenUse: 'id', clientId: 'another-client-id' });
-      if (verification.jwks) other.cacheJwks(verification.jwks);
+      if (jwks) other.cacheJwks(jwks);
       return other.verify(tokens.IdToken);
     })(),
   );
 }
 
-async function callApi({ outputs, log }: ExerciseContext): Promise<void> {
+async function callApi(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const url = `${requireOutput(outputs, 'ApiUrl').replace(/\/$/, '')}/me`;
   const anonymous = await fetch(url);
   log(`GET /me without a token → ${anonymous.status} ${await anonymous.text()}`);
   check(anonymous.status === 401, `expected 401 without a token, got ${anonymous.status}`);
-  await withUser(outputs, 'api', log, async (user) => {
-    const { tokens } = await signInAs(outputs, user, log);
+  await withUser(context, 'api', log, async (user) => {
+    const { tokens } = await signInAs(context, user, log);
     const withToken = await fetch(url, { headers: { Authorization: `Bearer ${tokens.IdToken}` } });
     const body = (await withToken.json()) as Record<string, unknown>;
     log(`GET /me with the ID token → ${withToken.status} ${JSON.stringify(body)}`);
@@ -152,22 +157,24 @@ async function callApi({ outputs, log }: ExerciseContext): Promise<void> {
 }
 
 /** GetId + GetCredentialsForIdentity: the enhanced (simplified) flow. Logins omitted = a guest identity. */
-async function credentialsFor(outputs: ExerciseContext['outputs'], idToken?: string): Promise<{ identityId: string; credentials: Credentials }> {
+async function credentialsFor(context: ExerciseContext, idToken?: string): Promise<{ identityId: string; credentials: Credentials }> {
+  const { outputs } = context;
   const logins = idToken ? { [requireOutput(outputs, 'LoginProvider')]: idToken } : undefined;
-  const { IdentityId } = await cognitoIdentity().send(new GetIdCommand({ IdentityPoolId: requireOutput(outputs, 'IdentityPoolId'), Logins: logins }));
-  const { Credentials: credentials } = await cognitoIdentity().send(new GetCredentialsForIdentityCommand({ IdentityId, Logins: logins }));
+  const { IdentityId } = await cognitoIdentityOf(context).send(new GetIdCommand({ IdentityPoolId: requireOutput(outputs, 'IdentityPoolId'), Logins: logins }));
+  const { Credentials: credentials } = await cognitoIdentityOf(context).send(new GetCredentialsForIdentityCommand({ IdentityId, Logins: logins }));
   check(Boolean(IdentityId && credentials?.AccessKeyId), 'the identity pool returned no credentials');
   return { identityId: IdentityId!, credentials: credentials! };
 }
 
-function clientsWith(outputs: ExerciseContext['outputs'], credentials: Credentials) {
+function clientsWith(context: ExerciseContext, credentials: Credentials) {
+  const { outputs } = context;
   const config = {
     region: requireOutput(outputs, 'Region'),
     credentials: { accessKeyId: credentials.AccessKeyId!, secretAccessKey: credentials.SecretKey!, sessionToken: credentials.SessionToken! },
   };
   return {
-    sts: new STSClient({ ...config, endpoint: endpoint('STS') }),
-    dynamodb: new DynamoDBClient({ ...config, endpoint: endpoint('DYNAMODB') }),
+    sts: createClient(STSClient, 'STS', config),
+    dynamodb: createClient(DynamoDBClient, 'DYNAMODB', config),
   };
 }
 
@@ -185,24 +192,26 @@ async function allowed(what: string, call: () => Promise<unknown>, log: (line: s
   }
 }
 
-async function groupRoles({ outputs, log }: ExerciseContext): Promise<void> {
-  await withUser(outputs, 'group-roles', log, (user) => groupRolesOf(user, outputs, log));
+async function groupRoles(context: ExerciseContext): Promise<void> {
+  const { log } = context;
+  await withUser(context, 'group-roles', log, (user) => groupRolesOf(user, context, log));
 }
 
-async function groupRolesOf(user: LabUser, outputs: ExerciseContext['outputs'], log: (line: string) => void): Promise<void> {
+async function groupRolesOf(user: LabUser, context: ExerciseContext, log: (line: string) => void): Promise<void> {
+  const { outputs } = context;
   const userPoolId = requireOutput(outputs, 'UserPoolId');
   const table = requireOutput(outputs, 'NotesTableName');
-  const note = (ownerId: string) => ({ ownerId: { S: ownerId }, noteId: { S: runId } });
+  const note = (ownerId: string) => ({ ownerId: { S: ownerId }, noteId: { S: context.runId } });
 
   const asGroup = async (group: 'editors' | 'viewers', roleOutput: string) => {
-    await cognitoIdp().send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: user.email, GroupName: group }));
+    await cognitoIdpOf(context).send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: user.email, GroupName: group }));
     log(`added ${user.email} to ${group}; signing in again for a token that says so`);
-    const { tokens } = await signInAs(outputs, user, log);
+    const { tokens } = await signInAs(context, user, log);
     const claims = decodeClaims(tokens.IdToken);
     log(`ID token: cognito:groups=${JSON.stringify(claims['cognito:groups'])}, cognito:preferred_role=${claims['cognito:preferred_role']}`);
     check(claims['cognito:preferred_role'] === requireOutput(outputs, roleOutput), `the token should prefer the ${group} role`);
-    const { identityId, credentials } = await credentialsFor(outputs, tokens.IdToken);
-    const clients = clientsWith(outputs, credentials);
+    const { identityId, credentials } = await credentialsFor(context, tokens.IdToken);
+    const clients = clientsWith(context, credentials);
     const me = await clients.sts.send(new GetCallerIdentityCommand({}));
     log(`GetId → ${identityId}; GetCredentialsForIdentity → ${me.Arn}`);
     const roleName = requireOutput(outputs, roleOutput).split('/').pop() ?? '';
@@ -222,7 +231,7 @@ async function groupRolesOf(user: LabUser, outputs: ExerciseContext['outputs'], 
     'dynamodb:LeadingKeys should confine an editor to their own items',
   );
 
-  await cognitoIdp().send(new AdminRemoveUserFromGroupCommand({ UserPoolId: userPoolId, Username: user.email, GroupName: 'editors' }));
+  await cognitoIdpOf(context).send(new AdminRemoveUserFromGroupCommand({ UserPoolId: userPoolId, Username: user.email, GroupName: 'editors' }));
   const viewer = await asGroup('viewers', 'ViewersRoleArn');
   check(viewer.identityId === editor.identityId, 'the same user should keep the same identity id');
   check(
@@ -238,9 +247,10 @@ async function groupRolesOf(user: LabUser, outputs: ExerciseContext['outputs'], 
   await editor.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: note(editor.identityId) })).catch(() => undefined);
 }
 
-async function guest({ outputs, log }: ExerciseContext): Promise<void> {
-  const { identityId, credentials } = await credentialsFor(outputs);
-  const clients = clientsWith(outputs, credentials);
+async function guest(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const { identityId, credentials } = await credentialsFor(context);
+  const clients = clientsWith(context, credentials);
   const me = await clients.sts.send(new GetCallerIdentityCommand({}));
   log(`GetId without Logins → guest identity ${identityId}; credentials of ${me.Arn}`);
   const roleName = requireOutput(outputs, 'GuestRoleArn').split('/').pop() ?? '';

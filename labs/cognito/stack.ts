@@ -9,32 +9,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
-import { IDENTITY_ID, UserPoolIdentityPool } from '../../lib/identity-pool';
-import { OidcProviderSettings, SecureUserPool } from '../../lib/user-pool';
+import { IDENTITY_ID, UserPoolIdentityPool } from '../../lib/user-pool-identity-pool';
+import { OidcProviderOptions, SecureUserPool } from '../../lib/secure-user-pool';
 import { LabConfigError, LabStack, LabStackProps } from '../support/lab-stack';
+import type { ParameterName } from '../support/define-lab';
+import type { cognitoLab } from './lab';
+import { COGNITO_LAB, OIDC_PARAMETERS } from './constants';
 
-/** Figures the exercise and README rely on. */
-export const COGNITO_LAB = {
-  /** Where the managed login page may send the authorization code (a local single-page app). */
-  callbackUrl: 'http://localhost:5173/callback',
-  groups: {
-    editors: { precedence: 1, description: 'May read and write their own notes' },
-    viewers: { precedence: 2, description: 'May read their own notes' },
-  },
-} as const;
-
-/**
- * Lab parameters of the optional OIDC provider (declared in labs/catalogue.ts; off unless all required ones are set).
- * The client secret is read from Secrets Manager at deploy time by name, never put in context or the template.
- */
-export const OIDC_PARAMETERS = {
-  issuerUrl: 'oidc-issuer',
-  clientId: 'oidc-client-id',
-  clientSecretName: 'oidc-client-secret-name',
-  name: 'oidc-name',
-} as const;
-
-function oidcProviders(read: (parameter: string) => string | undefined): OidcProviderSettings[] {
+function oidcProviders(read: (parameter: ParameterName<typeof cognitoLab>) => string | undefined): OidcProviderOptions[] {
   const issuerUrl = read(OIDC_PARAMETERS.issuerUrl);
   const clientId = read(OIDC_PARAMETERS.clientId);
   const secretName = read(OIDC_PARAMETERS.clientSecretName);
@@ -61,7 +43,7 @@ function oidcProviders(read: (parameter: string) => string | undefined): OidcPro
  * with the authorization code grant and PKCE), an identity pool that hands out AWS credentials by group, a table
  * the credentials are scoped to, and an HTTP API with a JWT authorizer. Threat protection (Plus plan) is optional.
  */
-export class CognitoLabStack extends LabStack {
+export class CognitoLabStack extends LabStack<typeof cognitoLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
     const lab = COGNITO_LAB;
@@ -69,7 +51,7 @@ export class CognitoLabStack extends LabStack {
     const users = new SecureUserPool(this, 'Users', {
       selfSignUp: true,
       deletionProtection: false,
-      threatProtection: this.feature('threat-protection'),
+      threatProtection: this.feature('threat-protection') ? {} : undefined,
       appClient: { callbackUrls: [lab.callbackUrl], adminPasswordAuth: true },
       oidcProviders: oidcProviders((parameter) => this.parameter(parameter)),
     });
@@ -79,8 +61,7 @@ export class CognitoLabStack extends LabStack {
       userPool: users.userPool,
       userPoolClient: client,
       allowGuests: true,
-      roleFromToken: true,
-      withoutPreferredRole: 'AuthenticatedRole',
+      roleFromToken: { withoutPreferredRole: 'AuthenticatedRole' },
     });
 
     // Each identity may touch only the items whose partition key is its own identity id.

@@ -7,31 +7,15 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LabConfigError, LabStack, LabStackProps } from '../support/lab-stack';
-
-/** Names and figures the exercise, the tests and the README rely on. */
-export const MODELLING_LAB = {
-  /** Local secondary index: a customer's orders by status and date (same partition key, another sort key). */
-  lsiName: 'ByStatusDate',
-  /** Global secondary index: every customer's orders in one status, by date (another partition key). */
-  gsiName: 'ByStatus',
-  ttlAttribute: 'expiresAt',
-  /** Session tag whose value a tenant's partition key must equal. */
-  tenantTag: 'customerId',
-  /** Provisioned table: auto scaling between these capacity units, aiming at this utilization. */
-  autoScaling: { minCapacity: 1, maxCapacity: 10, targetUtilizationPercent: 70 },
-  /** Replica Region when `-c dynamodb-modelling:replicaRegion=<region>` is not given. */
-  defaultReplicaRegion: 'us-west-2',
-  daxNodeType: 'dax.t3.small',
-  /** DAX's port for TLS-encrypted cluster endpoints (8111 is the unencrypted one). */
-  daxTlsPort: 9111,
-} as const;
+import type { dynamodbModellingLab } from './lab';
+import { MODELLING_LAB } from './constants';
 
 /**
  * DynamoDB modelling lab: an on-demand table with a composite key, an LSI, a GSI, TTL and PITR; a provisioned table
  * with auto scaling; the three encryption choices; a role that reaches only the caller's own partition
  * (dynamodb:LeadingKeys); optional global table replica, customer managed key and DAX cluster.
  */
-export class DynamodbModellingLabStack extends LabStack {
+export class DynamodbModellingLabStack extends LabStack<typeof dynamodbModellingLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
     const replica = this.feature('replica');

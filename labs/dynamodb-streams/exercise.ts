@@ -7,20 +7,20 @@ import {
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand as DocQueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { check, elapsedSeconds, ExerciseContext, ExerciseStep, lazyClient, requireOutput, runId } from '../support/exercise';
-import { STREAMS_LAB } from './stack';
+import { check, elapsedSeconds, ExerciseContext, ExerciseStep, defineFixture, requireOutput } from '../support/exercise';
+import { STREAMS_LAB } from './constants';
 import { DynamoDbStreamsApi } from './streams-api';
 
-// Created on first use, so AWS_ENDPOINT_URL* and credentials set by a caller (or a test) are honoured.
-const dynamo = lazyClient((config) => new DynamoDBClient(config), 'DYNAMODB');
-let documentClient: DynamoDBDocumentClient | undefined;
-const docs = () => (documentClient ??= DynamoDBDocumentClient.from(dynamo()));
-const sqs = lazyClient((config) => new SQSClient(config), 'SQS');
-const lambda = lazyClient((config) => new LambdaClient(config), 'LAMBDA');
-let streamsApi: DynamoDbStreamsApi | undefined;
-const streams = () => (streamsApi ??= new DynamoDbStreamsApi(dynamo().config));
+/** The run's clients (see serviceEndpoint for the endpoint); the document and streams clients are built on the DynamoDB one. */
+const dynamoOf = (context: ExerciseContext) => context.client(DynamoDBClient, 'DYNAMODB');
+const sqsOf = (context: ExerciseContext) => context.client(SQSClient, 'SQS');
+const lambdaOf = (context: ExerciseContext) => context.client(LambdaClient, 'LAMBDA');
+const documentClient = defineFixture('DynamoDB document client', (context) => DynamoDBDocumentClient.from(dynamoOf(context)));
+const streamsClient = defineFixture('DynamoDB Streams API', (context) => new DynamoDbStreamsApi(dynamoOf(context).config));
+const docsOf = (context: ExerciseContext) => context.use(documentClient);
 
-const customer = (step: string) => `${runId}-${step}`;
+/** A customer of this run for one step, so leftovers of earlier runs never confuse a check. */
+const customer = (context: ExerciseContext, step: string) => `${context.runId}-${step}`;
 const orderKey = (customerId: string, orderId: string) => ({ customerId, sk: `${STREAMS_LAB.orderPrefix}${orderId}` });
 
 interface Totals {
@@ -30,8 +30,8 @@ interface Totals {
   expiredCount: number;
 }
 
-async function totalsOf(viewTable: string, customerId: string): Promise<Totals | undefined> {
-  const { Item } = await docs().send(new GetCommand({ TableName: viewTable, Key: { customerId, entry: 'TOTALS' }, ConsistentRead: true }));
+async function totalsOf(context: ExerciseContext, viewTable: string, customerId: string): Promise<Totals | undefined> {
+  const { Item } = await (await docsOf(context)).send(new GetCommand({ TableName: viewTable, Key: { customerId, entry: 'TOTALS' }, ConsistentRead: true }));
   if (!Item) return undefined;
   return {
     orderCount: Number(Item.orderCount ?? 0),
@@ -43,16 +43,17 @@ async function totalsOf(viewTable: string, customerId: string): Promise<Totals |
 
 /** Polls the view until the customer's totals include `expected`, or fails the check after `timeoutSeconds`. */
 async function waitForTotals(
-  { outputs, log }: ExerciseContext,
+  context: ExerciseContext,
   customerId: string,
   expected: Partial<Totals>,
   timeoutSeconds = 60,
 ): Promise<Totals> {
+  const { outputs, log } = context;
   const viewTable = requireOutput(outputs, 'ViewTableName');
   const started = Date.now();
   let totals: Totals | undefined;
   while (Date.now() - started < timeoutSeconds * 1000) {
-    totals = await totalsOf(viewTable, customerId);
+    totals = await totalsOf(context, viewTable, customerId);
     if (totals && Object.entries(expected).every(([key, value]) => totals?.[key as keyof Totals] === value)) {
       log(`  view for ${customerId} after ${elapsedSeconds(started)} s: ${JSON.stringify(totals)}`);
       return totals;
@@ -62,18 +63,18 @@ async function waitForTotals(
   check(false, `the view of ${customerId} did not reach ${JSON.stringify(expected)} within ${timeoutSeconds} s; it is ${JSON.stringify(totals)}`);
 }
 
-async function putOrder(ordersTable: string, customerId: string, orderId: string, amountCents: number, extra: object = {}) {
-  await docs().send(new PutCommand({ TableName: ordersTable, Item: { ...orderKey(customerId, orderId), amountCents, ...extra } }));
+async function putOrder(context: ExerciseContext, ordersTable: string, customerId: string, orderId: string, amountCents: number, extra: object = {}) {
+  await (await docsOf(context)).send(new PutCommand({ TableName: ordersTable, Item: { ...orderKey(customerId, orderId), amountCents, ...extra } }));
 }
 
 async function materializedView(context: ExerciseContext): Promise<void> {
   const { outputs, log } = context;
   const ordersTable = requireOutput(outputs, 'OrdersTableName');
-  const customerId = customer('view');
-  await docs().send(new PutCommand({ TableName: ordersTable, Item: { customerId, sk: 'PROFILE', name: 'Ada' } }));
+  const customerId = customer(context, 'view');
+  await (await docsOf(context)).send(new PutCommand({ TableName: ordersTable, Item: { customerId, sk: 'PROFILE', name: 'Ada' } }));
   log(`put a profile item (sk=PROFILE) for ${customerId}: the event filter keeps it away from the function`);
   const amounts = { a: 1250, b: 899, c: 4000 };
-  for (const [orderId, amountCents] of Object.entries(amounts)) await putOrder(ordersTable, customerId, orderId, amountCents);
+  for (const [orderId, amountCents] of Object.entries(amounts)) await putOrder(context, ordersTable, customerId, orderId, amountCents);
   log(`put 3 orders (${Object.values(amounts).join(' + ')} cents); the stream carries each INSERT to the function`);
   await waitForTotals(context, customerId, { orderCount: 3, totalCents: 6149 });
   log('the view table now answers "how much has this customer ordered" with one GetItem instead of a Query + sum');
@@ -82,11 +83,11 @@ async function materializedView(context: ExerciseContext): Promise<void> {
 async function changeAndCancel(context: ExerciseContext): Promise<void> {
   const { outputs, log } = context;
   const ordersTable = requireOutput(outputs, 'OrdersTableName');
-  const customerId = customer('change');
-  await putOrder(ordersTable, customerId, 'a', 1000);
-  await putOrder(ordersTable, customerId, 'b', 500);
+  const customerId = customer(context, 'change');
+  await putOrder(context, ordersTable, customerId, 'a', 1000);
+  await putOrder(context, ordersTable, customerId, 'b', 500);
   await waitForTotals(context, customerId, { orderCount: 2, totalCents: 1500 });
-  await docs().send(
+  await (await docsOf(context)).send(
     new UpdateCommand({
       TableName: ordersTable,
       Key: orderKey(customerId, 'a'),
@@ -96,7 +97,7 @@ async function changeAndCancel(context: ExerciseContext): Promise<void> {
   );
   log('changed order a from 1000 to 1500 cents: a MODIFY record with the old and the new image; the view adds +500');
   await waitForTotals(context, customerId, { orderCount: 2, totalCents: 2000 });
-  await docs().send(new DeleteCommand({ TableName: ordersTable, Key: orderKey(customerId, 'b') }));
+  await (await docsOf(context)).send(new DeleteCommand({ TableName: ordersTable, Key: orderKey(customerId, 'b') }));
   log('deleted order b: a REMOVE record without userIdentity, made by a caller, so the order counts as cancelled');
   await waitForTotals(context, customerId, { orderCount: 1, totalCents: 1500, cancelledCount: 1, expiredCount: 0 });
 }
@@ -104,24 +105,24 @@ async function changeAndCancel(context: ExerciseContext): Promise<void> {
 async function timeToLive(context: ExerciseContext): Promise<void> {
   const { outputs, log } = context;
   const ordersTable = requireOutput(outputs, 'OrdersTableName');
-  const { TimeToLiveDescription: ttl } = await dynamo().send(new DescribeTimeToLiveCommand({ TableName: ordersTable }));
+  const { TimeToLiveDescription: ttl } = await dynamoOf(context).send(new DescribeTimeToLiveCommand({ TableName: ordersTable }));
   log(`TTL on the orders table: ${ttl?.TimeToLiveStatus} on attribute ${ttl?.AttributeName}`);
   check(
     ttl?.TimeToLiveStatus === 'ENABLED' && ttl.AttributeName === STREAMS_LAB.ttlAttribute,
     `expected TTL ENABLED on ${STREAMS_LAB.ttlAttribute}, found ${JSON.stringify(ttl)}`,
   );
 
-  const customerId = customer('ttl');
+  const customerId = customer(context, 'ttl');
   const now = Math.floor(Date.now() / 1000);
-  await putOrder(ordersTable, customerId, 'old', 300, { [STREAMS_LAB.ttlAttribute]: now - 24 * 3600 });
-  await putOrder(ordersTable, customerId, 'new', 700, { [STREAMS_LAB.ttlAttribute]: now + 365 * 24 * 3600 });
+  await putOrder(context, ordersTable, customerId, 'old', 300, { [STREAMS_LAB.ttlAttribute]: now - 24 * 3600 });
+  await putOrder(context, ordersTable, customerId, 'new', 700, { [STREAMS_LAB.ttlAttribute]: now + 365 * 24 * 3600 });
   log(`put order "old" that expired a day ago (${STREAMS_LAB.ttlAttribute}=${now - 24 * 3600}, epoch seconds) and order "new" expiring in a year`);
   await waitForTotals(context, customerId, { orderCount: 2, totalCents: 1000 });
 
-  const all = await docs().send(
+  const all = await (await docsOf(context)).send(
     new DocQueryCommand({ TableName: ordersTable, KeyConditionExpression: 'customerId = :c', ExpressionAttributeValues: { ':c': customerId } }),
   );
-  const live = await docs().send(
+  const live = await (await docsOf(context)).send(
     new DocQueryCommand({
       TableName: ordersTable,
       KeyConditionExpression: 'customerId = :c',
@@ -151,12 +152,12 @@ async function poisonRecord(context: ExerciseContext): Promise<void> {
   const ordersTable = requireOutput(outputs, 'OrdersTableName');
   const streamArn = requireOutput(outputs, 'OrdersStreamArn');
   const queueUrl = requireOutput(outputs, 'OnFailureQueueUrl');
-  const customerId = customer('poison');
+  const customerId = customer(context, 'poison');
   const item = (orderId: string, amount: { N: string } | { S: string }) => ({
     PutRequest: { Item: { customerId: { S: customerId }, sk: { S: `${STREAMS_LAB.orderPrefix}${orderId}` }, amountCents: amount } },
   });
   const started = Date.now();
-  await dynamo().send(
+  await dynamoOf(context).send(
     new BatchWriteItemCommand({
       RequestItems: { [ordersTable]: [item('good-1', { N: '1000' }), item('bad', { S: 'twelve' }), item('good-2', { N: '2000' })] },
     }),
@@ -168,14 +169,14 @@ async function poisonRecord(context: ExerciseContext): Promise<void> {
   const timeoutSeconds = 240;
   let failure: FailureRecord | undefined;
   while (!failure && Date.now() - started < timeoutSeconds * 1000) {
-    const { Messages = [] } = await sqs().send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 }));
+    const { Messages = [] } = await sqsOf(context).send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 }));
     for (const message of Messages as Message[]) {
       const body = JSON.parse(message.Body ?? '{}') as FailureRecord;
       const info = body.DDBStreamBatchInfo;
       const ours = info?.streamArn === streamArn && Date.parse(info.approximateArrivalOfFirstRecord) >= started - 60_000;
       if (!ours) continue;
       failure = body;
-      await sqs().send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      await sqsOf(context).send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
     }
   }
   check(failure !== undefined, `no failure record of this run reached the on-failure queue within ${timeoutSeconds} s`);
@@ -187,7 +188,7 @@ async function poisonRecord(context: ExerciseContext): Promise<void> {
   check(failure.requestContext.condition === 'RetryAttemptsExhausted', `unexpected condition ${failure.requestContext.condition}`);
   check(info.batchSize === 1, `the failed batch holds ${info.batchSize} records: bisect did not isolate the bad one`);
 
-  const record = await streams().recordAt(streamArn, info.startSequenceNumber);
+  const record = await (await context.use(streamsClient)).recordAt(streamArn, info.startSequenceNumber);
   check(record !== undefined, `the stream no longer has record ${info.startSequenceNumber}`);
   const orderId = record.dynamodb?.Keys?.sk?.S;
   log(`the failure record holds no data, only where to find it; read from the stream: ${orderId} amountCents=${JSON.stringify(record.dynamodb?.NewImage?.amountCents)}`);
@@ -201,11 +202,11 @@ async function replay(context: ExerciseContext): Promise<void> {
   const viewTable = requireOutput(outputs, 'ViewTableName');
   const streamArn = requireOutput(outputs, 'OrdersStreamArn');
   const functionName = requireOutput(outputs, 'ViewUpdaterFunctionName');
-  const customerId = customer('replay');
-  await putOrder(ordersTable, customerId, 'a', 2500);
+  const customerId = customer(context, 'replay');
+  await putOrder(context, ordersTable, customerId, 'a', 2500);
   const before = await waitForTotals(context, customerId, { orderCount: 1, totalCents: 2500 });
 
-  const { Items = [] } = await dynamo().send(
+  const { Items = [] } = await dynamoOf(context).send(
     new QueryCommand({
       TableName: viewTable,
       KeyConditionExpression: 'customerId = :c AND begins_with(entry, :applied)',
@@ -214,12 +215,12 @@ async function replay(context: ExerciseContext): Promise<void> {
   );
   check(Items.length === 1, `expected one applied-record marker for ${customerId}, found ${Items.length}`);
   const sequenceNumber = Items[0].sequenceNumber?.S ?? '';
-  const record = await streams().recordAt(streamArn, sequenceNumber);
+  const record = await (await context.use(streamsClient)).recordAt(streamArn, sequenceNumber);
   check(record !== undefined, `the stream no longer has record ${sequenceNumber}`);
   log(`read back the INSERT record the function applied (eventID ${record.eventID}, sequence ${sequenceNumber})`);
 
   for (const attempt of [1, 2]) {
-    const response = await lambda().send(
+    const response = await lambdaOf(context).send(
       new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify({ Records: [record] })) }),
     );
     const payload = JSON.parse(Buffer.from(response.Payload ?? []).toString() || '{}') as { batchItemFailures?: unknown[] };
@@ -227,7 +228,7 @@ async function replay(context: ExerciseContext): Promise<void> {
     check(payload.batchItemFailures?.length === 0, `replay ${attempt}: the function reported ${JSON.stringify(payload)}`);
     log(`replay ${attempt}: invoked the function with the same record; it answered ${JSON.stringify(payload)}`);
   }
-  const after = await totalsOf(viewTable, customerId);
+  const after = await totalsOf(context, viewTable, customerId);
   log(`view after two replays: ${JSON.stringify(after)}`);
   check(JSON.stringify(after) === JSON.stringify(before), `the replays changed the view from ${JSON.stringify(before)} to ${JSON.stringify(after)}`);
   log(`nothing counted twice: the marker APPLIED#${record.eventID} made the transaction's condition fail, and with it the increment`);

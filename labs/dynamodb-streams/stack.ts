@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { CfnOutput } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -7,25 +7,19 @@ import { SafeNodejsFunction } from '../../lib/core/function';
 import { StreamProcessor, StreamSource } from '../../lib/stream-processor';
 import { labAlarmTopic } from '../support/alarm-topic';
 import { LabStack, LabStackProps } from '../support/lab-stack';
+import { withCdkDurations } from '../support/cdk-duration';
+import type { dynamodbStreamsLab } from './lab';
+import { STREAMS_LAB as STREAMS_LAB_SPEC } from './constants';
 
-/** Figures the exercise and README rely on. */
-export const STREAMS_LAB = {
-  /** Sort key prefix of orders; the event filter passes only these. */
-  orderPrefix: 'ORDER#',
-  batchSize: 10,
-  retryAttempts: 2,
-  maxRecordAge: Duration.hours(1),
-  handlerTimeout: Duration.seconds(10),
-  iteratorAgeThreshold: Duration.minutes(5),
-  ttlAttribute: 'expiresAt',
-} as const;
+/** The shared constants (./constants.ts) with CDK durations. */
+const STREAMS_LAB = withCdkDurations(STREAMS_LAB_SPEC);
 
 /**
  * DynamoDB Streams lab: an orders table whose stream feeds a Lambda function that keeps per-customer totals in a
  * second table (a materialized view), telling TTL deletions from cancellations, applying each record exactly once,
  * and isolating a poison record by bisecting batches and sending its description to an on-failure queue.
  */
-export class DynamodbStreamsLabStack extends LabStack {
+export class DynamodbStreamsLabStack extends LabStack<typeof dynamodbStreamsLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
 
@@ -64,7 +58,7 @@ export class DynamodbStreamsLabStack extends LabStack {
       filters: [
         lambda.FilterCriteria.filter({ dynamodb: { Keys: { sk: { S: lambda.FilterRule.beginsWith(STREAMS_LAB.orderPrefix) } } } }),
       ],
-      iteratorAgeAlarm: alarmTopic ? { threshold: STREAMS_LAB.iteratorAgeThreshold, topic: alarmTopic } : undefined,
+      alarms: alarmTopic ? { iteratorAge: STREAMS_LAB.iteratorAgeThreshold, alarmTopic } : undefined,
     });
 
     const outputs: Record<string, string> = {
@@ -72,7 +66,7 @@ export class DynamodbStreamsLabStack extends LabStack {
       OrdersStreamArn: orders.tableStreamArn ?? '',
       ViewTableName: view.tableName,
       ViewUpdaterFunctionName: updater.functionName,
-      OnFailureQueueUrl: processor.onFailureQueue.queueUrl,
+      OnFailureQueueUrl: processor.deadLetterQueue.queueUrl,
     };
     if (alarmTopic && processor.iteratorAgeAlarm) {
       outputs.AlarmTopicArn = alarmTopic.topicArn;

@@ -15,36 +15,37 @@ import {
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { fingerprint } from '../../lambda/parameter-reader';
-import { assumedCredentials, sts } from '../support/credentials';
-import { check, ExerciseContext, ExerciseStep, expectRejection, requireOutput, runId } from '../support/exercise';
+import { assumedCredentials, stsOf } from '../support/credentials';
+import { check, ExerciseContext, ExerciseStep, createClient, defineFixture, expectRejection, requireOutput } from '../support/exercise';
 import { backoffCeiling, fetchWithRetry } from './backoff';
 import { credentialSourceName, describeCredentialChain, MfaInputError, mfaParameters } from './credentials';
 import { presignUrl, signRequest } from './sigv4';
 
 const errorName = (error: unknown) => (error as { name?: string })?.name ?? String(error);
 
-const roleSessions = new Map<string, AwsCredentialIdentity>();
-async function boundedCredentials(outputs: ExerciseContext['outputs']): Promise<AwsCredentialIdentity> {
-  const roleArn = requireOutput(outputs, 'BoundedRoleArn');
-  if (!roleSessions.has(roleArn)) roleSessions.set(roleArn, await assumedCredentials(roleArn, `${runId}-bounded`));
-  return roleSessions.get(roleArn) as AwsCredentialIdentity;
-}
+/** A session of BoundedRole, assumed once per run by the first step that needs it. */
+const boundedRoleSession = defineFixture(
+  'BoundedRole session',
+  (context): Promise<AwsCredentialIdentity> => assumedCredentials(context, requireOutput(context.outputs, 'BoundedRoleArn'), `${context.runId}-bounded`),
+);
 
-async function assumeRole({ outputs, log }: ExerciseContext): Promise<void> {
+async function assumeRole(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const roleArn = requireOutput(outputs, 'BoundedRoleArn');
-  const me = await sts().send(new GetCallerIdentityCommand({}));
+  const me = await stsOf(context).send(new GetCallerIdentityCommand({}));
   log(`you are ${me.Arn} (account ${me.Account})`);
-  const credentials = await assumedCredentials(roleArn, `${runId}-assume`);
-  const asRole = await new STSClient({ credentials }).send(new GetCallerIdentityCommand({}));
+  const credentials = await assumedCredentials(context, roleArn, `${context.runId}-assume`);
+  const asRole = await createClient(STSClient, 'STS', { credentials }).send(new GetCallerIdentityCommand({}));
   const roleName = roleArn.split('/').pop();
-  check(asRole.Arn?.includes(`:assumed-role/${roleName}/${runId}-assume`) === true, `GetCallerIdentity as the role returned ${asRole.Arn}`);
+  check(asRole.Arn?.includes(`:assumed-role/${roleName}/${context.runId}-assume`) === true, `GetCallerIdentity as the role returned ${asRole.Arn}`);
   log(`AssumeRole (DurationSeconds 900) → temporary credentials ${credentials.accessKeyId.slice(0, 4)}… expiring ${credentials.expiration?.toISOString()}`);
   log(`GetCallerIdentity with them → ${asRole.Arn}: a role session, named by RoleSessionName (CloudTrail records it)`);
 }
 
-async function policies({ outputs, log }: ExerciseContext): Promise<void> {
+async function policies(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const name = requireOutput(outputs, 'LabParameterName');
-  const ssm = new SSMClient({ credentials: await boundedCredentials(outputs) });
+  const ssm = createClient(SSMClient, 'SSM', { credentials: await context.use(boundedRoleSession) });
   const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name }));
   check(Parameter?.Value !== undefined, 'the bounded role read no value');
   log(`as BoundedRole: ssm:GetParameter → "${Parameter.Value}" (customer managed policy allows it, and so does the boundary)`);
@@ -57,20 +58,22 @@ async function policies({ outputs, log }: ExerciseContext): Promise<void> {
   log(`  "${denied.message.slice(0, 160)}${denied.message.length > 160 ? '…' : ''}"`);
 }
 
-async function externalId({ outputs, log }: ExerciseContext): Promise<void> {
+async function externalId(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const roleArn = requireOutput(outputs, 'PartnerRoleArn');
   const id = requireOutput(outputs, 'PartnerExternalId');
-  await expectRejection(() => assumedCredentials(roleArn, `${runId}-partner`), 'AccessDenied', 'AssumeRole PartnerRole without an external id');
-  await expectRejection(() => assumedCredentials(roleArn, `${runId}-partner`, { ExternalId: 'someone-elses-id' }), 'AccessDenied', 'AssumeRole PartnerRole with a wrong external id');
-  const credentials = await assumedCredentials(roleArn, `${runId}-partner`, { ExternalId: id });
+  await expectRejection(() => assumedCredentials(context, roleArn, `${context.runId}-partner`), 'AccessDenied', 'AssumeRole PartnerRole without an external id');
+  await expectRejection(() => assumedCredentials(context, roleArn, `${context.runId}-partner`, { ExternalId: 'someone-elses-id' }), 'AccessDenied', 'AssumeRole PartnerRole with a wrong external id');
+  const credentials = await assumedCredentials(context, roleArn, `${context.runId}-partner`, { ExternalId: id });
   check(Boolean(credentials.accessKeyId), 'no credentials with the right external id');
   log('AssumeRole PartnerRole without ExternalId → AccessDenied; with a wrong one → AccessDenied');
   log(`with ExternalId=${id} → credentials: a partner must send the id you gave it, so another of its customers cannot point it at your role`);
 }
 
-async function mfa({ outputs, log }: ExerciseContext): Promise<void> {
+async function mfa(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const roleArn = requireOutput(outputs, 'MfaRoleArn');
-  await expectRejection(() => assumedCredentials(roleArn, `${runId}-mfa`), 'AccessDenied', 'AssumeRole MfaRole without MFA');
+  await expectRejection(() => assumedCredentials(context, roleArn, `${context.runId}-mfa`), 'AccessDenied', 'AssumeRole MfaRole without MFA');
   log('AssumeRole MfaRole from a session without MFA → AccessDenied (aws:MultiFactorAuthPresent is not true)');
   let parameters: { SerialNumber: string; TokenCode: string };
   try {
@@ -81,20 +84,21 @@ async function mfa({ outputs, log }: ExerciseContext): Promise<void> {
     log('  LAB_MFA_SERIAL=arn:aws:iam::<account>:mfa/<device> LAB_MFA_CODE=123456 npm run lab -- exercise iam-sts mfa');
     return;
   }
-  const { Credentials } = await sts().send(new GetSessionTokenCommand({ ...parameters, DurationSeconds: 900 }));
+  const { Credentials } = await stsOf(context).send(new GetSessionTokenCommand({ ...parameters, DurationSeconds: 900 }));
   check(Credentials?.AccessKeyId !== undefined && Credentials.SecretAccessKey !== undefined, 'GetSessionToken returned no credentials');
   log(`GetSessionToken with SerialNumber + TokenCode → an MFA session (${Credentials.AccessKeyId.slice(0, 4)}…)`);
-  const mfaSts = new STSClient({ credentials: { accessKeyId: Credentials.AccessKeyId, secretAccessKey: Credentials.SecretAccessKey, sessionToken: Credentials.SessionToken } });
-  const role = await assumedCredentials(roleArn, `${runId}-mfa`, {}, mfaSts);
+  const mfaSts = createClient(STSClient, 'STS', { credentials: { accessKeyId: Credentials.AccessKeyId, secretAccessKey: Credentials.SecretAccessKey, sessionToken: Credentials.SessionToken } });
+  const role = await assumedCredentials(context, roleArn, `${context.runId}-mfa`, {}, mfaSts);
   check(Boolean(role.accessKeyId), 'AssumeRole from the MFA session returned nothing');
   log('AssumeRole MfaRole from the MFA session → credentials (AssumeRole also takes SerialNumber + TokenCode directly)');
 }
 
 const ENCODED = /Encoded authorization failure message: (\S+)/;
 
-async function decode({ outputs, log }: ExerciseContext): Promise<void> {
-  const credentials = await boundedCredentials(outputs);
-  const ssm = new SSMClient({});
+async function decode(context: ExerciseContext): Promise<void> {
+  const { log } = context;
+  const credentials = await context.use(boundedRoleSession);
+  const ssm = context.client(SSMClient, 'SSM');
   const { Parameter } = await ssm.send(new GetParameterCommand({ Name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64' }));
   const imageId = Parameter?.Value;
   check(imageId !== undefined, 'the public Amazon Linux 2023 AMI parameter has no value in this Region');
@@ -104,7 +108,7 @@ async function decode({ outputs, log }: ExerciseContext): Promise<void> {
   const encoded = ENCODED.exec(denied.message)?.[1];
   check(encoded !== undefined, `the UnauthorizedOperation carries no encoded message: ${denied.message}`);
   log(`as BoundedRole: RunInstances --dry-run → UnauthorizedOperation with an encoded message (${encoded.length} characters)`);
-  const { DecodedMessage } = await new STSClient({ credentials }).send(new DecodeAuthorizationMessageCommand({ EncodedMessage: encoded }));
+  const { DecodedMessage } = await createClient(STSClient, 'STS', { credentials }).send(new DecodeAuthorizationMessageCommand({ EncodedMessage: encoded }));
   const decoded = JSON.parse(DecodedMessage ?? '{}') as { allowed?: boolean; explicitDeny?: boolean; context?: { action?: string; resource?: string; principal?: { arn?: string } } };
   check(decoded.allowed === false && decoded.context?.action === 'ec2:RunInstances', `decoded: ${DecodedMessage}`);
   log(`sts:DecodeAuthorizationMessage (allowed by the role's policies) → allowed=${decoded.allowed}, explicitDeny=${decoded.explicitDeny},`);
@@ -123,9 +127,10 @@ async function decode({ outputs, log }: ExerciseContext): Promise<void> {
   }
 }
 
-async function simulate({ outputs, log }: ExerciseContext): Promise<void> {
+async function simulate(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const parameterArn = requireOutput(outputs, 'LabParameterArn');
-  const iam = new IAMClient({});
+  const iam = context.client(IAMClient, 'IAM');
   const mfaPolicy = JSON.stringify({
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:PutParameter'], Resource: parameterArn, Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } } }],
@@ -155,13 +160,14 @@ async function simulate({ outputs, log }: ExerciseContext): Promise<void> {
   log(`with a permissions boundary allowing GetParameter only → PutParameter ${bounded['ssm:PutParameter']}: both must allow`);
 }
 
-async function credentialChain({ log }: ExerciseContext): Promise<void> {
+async function credentialChain(context: ExerciseContext): Promise<void> {
+  const { log } = context;
   const links = await describeCredentialChain();
   log('the SDK v3 default chain, in order (the first link with credentials wins):');
   for (const [index, link] of links.entries()) log(`  ${index + 1}. ${link.name.padEnd(18)} ${link.configured ? '●' : '○'} ${link.detail}  [${link.source}]`);
   const resolved = await fromNodeProviderChain()();
   const source = credentialSourceName(resolved);
-  const me = await sts().send(new GetCallerIdentityCommand({}));
+  const me = await stsOf(context).send(new GetCallerIdentityCommand({}));
   check(Boolean(resolved.accessKeyId) && Boolean(me.Arn), 'the chain resolved no usable credentials');
   // A profile can chain sources (role_arn with an SSO source_profile): the SDK's tag says what finally answered.
   const firstConfigured = links.find((l) => l.configured && l.name !== 'instance-metadata')?.name ?? 'none';
@@ -198,7 +204,8 @@ async function flakyServer(failures: number): Promise<FlakyServer> {
 
 const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]);
 
-async function retries({ log }: ExerciseContext): Promise<void> {
+async function retries(context: ExerciseContext): Promise<void> {
+  const { log } = context;
   const server = await flakyServer(2);
   try {
     const demo = (path: string, config: { maxAttempts: number; retryMode: 'standard' | 'adaptive' }) =>
@@ -228,12 +235,13 @@ async function retries({ log }: ExerciseContext): Promise<void> {
   }
 }
 
-async function sigv4({ log }: ExerciseContext): Promise<void> {
-  const region = await sts().config.region();
-  const credentials = await sts().config.credentials();
+async function sigv4(context: ExerciseContext): Promise<void> {
+  const { log } = context;
+  const region = await stsOf(context).config.region();
+  const credentials = await stsOf(context).config.credentials();
   const endpoint = (process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL ?? `https://sts.${region}.amazonaws.com`).replace(/\/$/, '');
   const url = `${endpoint}/?Action=GetCallerIdentity&Version=2011-06-15`;
-  const expected = (await sts().send(new GetCallerIdentityCommand({}))).Arn;
+  const expected = (await stsOf(context).send(new GetCallerIdentityCommand({}))).Arn;
   const arnOf = async (response: Response) => /<Arn>([^<]+)<\/Arn>/.exec(await response.text())?.[1];
 
   const signed = await signRequest({ method: 'GET', url, credentials, region, service: 'sts' });
@@ -256,22 +264,23 @@ async function sigv4({ log }: ExerciseContext): Promise<void> {
   log(`change one signed parameter → 403 ${/<Code>(\w+)<\/Code>/.exec(await refused.text())?.[1] ?? ''}: the signature covers the whole canonical request`);
 }
 
-async function parameters({ outputs, log }: ExerciseContext): Promise<void> {
+async function parameters(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const name = requireOutput(outputs, 'SecureParameterName');
   const functionName = requireOutput(outputs, 'ParameterReaderFunctionName');
   const value = randomBytes(18).toString('base64url');
-  const ssm = new SSMClient({});
-  await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true, Description: `iam-sts lab ${runId}` }));
+  const ssm = context.client(SSMClient, 'SSM');
+  await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true, Description: `iam-sts lab ${context.runId}` }));
   log(`put ${name} as a SecureString (encrypted with aws/ssm): CloudFormation cannot create SecureStrings, so the exercise does`);
   try {
-    const result = await new LambdaClient({}).send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify({ maxAgeSeconds: 30 })) }));
+    const result = await context.client(LambdaClient, 'LAMBDA').send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify({ maxAgeSeconds: 30 })) }));
     const payload = JSON.parse(Buffer.from(result.Payload ?? []).toString('utf8') || 'null') as { parameter?: { sha256: string }; secret?: { sha256: string; name: string }; errorMessage?: string };
     check(!result.FunctionError, `the reader failed: ${payload?.errorMessage}`);
     check(payload.parameter?.sha256 === fingerprint(value), 'the function read another value than the one put');
     log(`invoked the reader (Powertools SSMProvider, decrypt, maxAge 30 s): fingerprint ${payload.parameter?.sha256} matches; the value never left the function`);
     const secretArn = outputs.SecretArn;
     if (secretArn) {
-      const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
+      const { SecretString } = await context.client(SecretsManagerClient, 'SECRETS_MANAGER').send(new GetSecretValueCommand({ SecretId: secretArn }));
       check(payload.secret?.sha256 === fingerprint(SecretString ?? ''), 'the function read another secret value');
       log(`and the Secrets Manager secret (SecretsProvider): fingerprint ${payload.secret?.sha256} matches what GetSecretValue returns`);
     } else {

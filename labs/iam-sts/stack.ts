@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Arn, ArnFormat, Aws, CfnOutput, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, CfnOutput, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -7,12 +7,12 @@ import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { GuardedRole } from '../../lib/guarded-role';
 import { LabStack, LabStackProps } from '../support/lab-stack';
+import { withCdkDurations } from '../support/cdk-duration';
+import type { iamStsLab } from './lab';
+import { IAM_STS_LAB as IAM_STS_LAB_SPEC } from './constants';
 
-/** Figures the exercise and README rely on. */
-export const IAM_STS_LAB = {
-  mfaMaxAge: Duration.hours(1),
-  labParameterValue: 'hello from the iam-sts lab',
-} as const;
+/** The shared constants (./constants.ts) with CDK durations. */
+const IAM_STS_LAB = withCdkDurations(IAM_STS_LAB_SPEC);
 
 const DECODE_REASON =
   'sts:DecodeAuthorizationMessage has no resource ARN: the IAM service authorization reference lists it with "*" only.';
@@ -22,7 +22,7 @@ const DECODE_REASON =
  * MFA, a "cross-account" role that requires an external id (trusting this same account, so one account suffices),
  * and a function reading a Parameter Store SecureString (and optionally a Secrets Manager secret) with Powertools.
  */
-export class IamStsLabStack extends LabStack {
+export class IamStsLabStack extends LabStack<typeof iamStsLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
 

@@ -23,71 +23,83 @@ import {
   reEncryptEnvelope,
 } from '../../lambda/envelope-encryption/envelope';
 import { assumedCredentials } from '../support/credentials';
-import { check, ExerciseContext, ExerciseStep, expectRejection, lazyClient, requireOutput, runId } from '../support/exercise';
-import { KMS_LAB } from './stack';
+import { check, ExerciseContext, ExerciseStep, createClient, defineFixture, expectRejection, requireOutput } from '../support/exercise';
+import { KMS_LAB } from './constants';
 
 /** The pair the key policy requires on every cryptographic request of a key user (KMS_LAB.requiredContext). */
 const LAB_CONTEXT = KMS_LAB.requiredContext;
-const recordContext = (record: string) => ({ ...LAB_CONTEXT, record: `${runId}-${record}` });
+const recordContext = (exercise: ExerciseContext, record: string) => ({ ...LAB_CONTEXT, record: `${exercise.runId}-${record}` });
 
 /** KMS as the caller's own credentials (the learner: an administrator of the account, through IAM). */
-const learnerKms = lazyClient((config) => new KMSClient(config), 'KMS');
-const lambda = lazyClient((config) => new LambdaClient(config), 'LAMBDA');
-const roleClients = new Map<string, KMSClient>();
+const learnerKms = (exercise: ExerciseContext) => exercise.client(KMSClient, 'KMS');
+const lambdaOf = (exercise: ExerciseContext) => exercise.client(LambdaClient, 'LAMBDA');
+
+/** The run's KMS clients as the lab's roles, by role ARN: each role is assumed once per run. */
+const roleClients = defineFixture(
+  'KMS clients of the lab roles',
+  () => new Map<string, KMSClient>(),
+  async (clients) => {
+    for (const client of clients.values()) client.destroy();
+  },
+);
 
 /** KMS as a role of the lab: AssumeRole, then a client with the temporary credentials it returned. */
-async function kmsAs(roleArn: string, sessionName: string): Promise<KMSClient> {
-  const cached = roleClients.get(roleArn);
+async function kmsAs(exercise: ExerciseContext, roleArn: string, sessionName: string): Promise<KMSClient> {
+  const clients = await exercise.use(roleClients);
+  const cached = clients.get(roleArn);
   if (cached) return cached;
-  const credentials = await assumedCredentials(roleArn, sessionName);
-  const client = new KMSClient({ endpoint: process.env.AWS_ENDPOINT_URL_KMS ?? process.env.AWS_ENDPOINT_URL, credentials });
-  roleClients.set(roleArn, client);
+  const credentials = await assumedCredentials(exercise, roleArn, sessionName);
+  const client = createClient(KMSClient, 'KMS', { credentials });
+  clients.set(roleArn, client);
   return client;
 }
 
-async function keyConfiguration({ outputs, log }: ExerciseContext): Promise<void> {
+async function keyConfiguration(exercise: ExerciseContext): Promise<void> {
+  const { outputs, log } = exercise;
   const keyArn = requireOutput(outputs, 'KeyArn');
   const alias = requireOutput(outputs, 'KeyAlias');
-  const { KeyMetadata } = await learnerKms().send(new DescribeKeyCommand({ KeyId: alias }));
+  const { KeyMetadata } = await learnerKms(exercise).send(new DescribeKeyCommand({ KeyId: alias }));
   check(KeyMetadata?.Arn === keyArn, `alias ${alias} points at ${KeyMetadata?.Arn}, not the lab key ${keyArn}`);
   check(KeyMetadata?.KeyManager === 'CUSTOMER' && KeyMetadata.KeyState === 'Enabled', `the key is ${KeyMetadata?.KeyManager}/${KeyMetadata?.KeyState}`);
   log(`DescribeKey ${alias}: ${KeyMetadata?.KeySpec} ${KeyMetadata?.KeyUsage}, ${KeyMetadata?.KeyManager} managed, ${KeyMetadata?.KeyState}`);
-  const rotation = await learnerKms().send(new GetKeyRotationStatusCommand({ KeyId: keyArn }));
+  const rotation = await learnerKms(exercise).send(new GetKeyRotationStatusCommand({ KeyId: keyArn }));
   check(rotation.KeyRotationEnabled === true, 'automatic key rotation is off');
   const rotationDays = KMS_LAB.rotationPeriod.toDays();
   check(rotation.RotationPeriodInDays === rotationDays, `rotation period is ${rotation.RotationPeriodInDays} days, expected ${rotationDays}`);
   log(`GetKeyRotationStatus: enabled, every ${rotation.RotationPeriodInDays} days (90–2,560 allowed; 365 by default)`);
-  const { Aliases } = await learnerKms().send(new ListAliasesCommand({ KeyId: keyArn }));
+  const { Aliases } = await learnerKms(exercise).send(new ListAliasesCommand({ KeyId: keyArn }));
   check((Aliases ?? []).some((a) => a.AliasName === alias), `ListAliases does not list ${alias} for the key`);
   log(`ListAliases: ${(Aliases ?? []).map((a) => a.AliasName).join(', ')}`);
 }
 
-async function separation({ outputs, log }: ExerciseContext): Promise<void> {
+async function separation(exercise: ExerciseContext): Promise<void> {
+  const { outputs, log } = exercise;
   const keyArn = requireOutput(outputs, 'KeyArn');
   const encrypt = (client: KMSClient) => () =>
     client.send(new EncryptCommand({ KeyId: keyArn, Plaintext: Buffer.from('hello'), EncryptionContext: { ...LAB_CONTEXT } }));
 
-  await expectRejection(encrypt(learnerKms()), 'AccessDeniedException', 'Encrypt with your own credentials');
+  await expectRejection(encrypt(learnerKms(exercise)), 'AccessDeniedException', 'Encrypt with your own credentials');
   log('you (an account administrator through IAM): Encrypt → AccessDeniedException. The key policy gives the account');
   log('  administrative actions only, so no IAM policy can grant the use of this key.');
 
-  const admin = await kmsAs(requireOutput(outputs, 'KeyAdminRoleArn'), `${runId}-admin`);
+  const admin = await kmsAs(exercise, requireOutput(outputs, 'KeyAdminRoleArn'), `${exercise.runId}-admin`);
   const status = await admin.send(new GetKeyRotationStatusCommand({ KeyId: keyArn }));
   check(status.KeyRotationEnabled === true, 'the admin role could not read the rotation status');
   await expectRejection(encrypt(admin), 'AccessDeniedException', 'Encrypt as the key administrator');
   log('KeyAdminRole: GetKeyRotationStatus → allowed; Encrypt → AccessDeniedException (manages, cannot use)');
 
-  const user = await kmsAs(requireOutput(outputs, 'KeyUserRoleArn'), `${runId}-user`);
+  const user = await kmsAs(exercise, requireOutput(outputs, 'KeyUserRoleArn'), `${exercise.runId}-user`);
   const { CiphertextBlob } = await encrypt(user)();
   check(Boolean(CiphertextBlob?.length), 'the user role got no ciphertext');
   await expectRejection(() => user.send(new GetKeyPolicyCommand({ KeyId: keyArn })), 'AccessDeniedException', 'GetKeyPolicy as the key user');
   log(`KeyUserRole: Encrypt → ${CiphertextBlob?.length}-byte ciphertext blob; GetKeyPolicy → AccessDeniedException (uses, cannot manage)`);
 }
 
-async function encryptLimit({ outputs, log }: ExerciseContext): Promise<void> {
+async function encryptLimit(exercise: ExerciseContext): Promise<void> {
+  const { outputs, log } = exercise;
   const keyArn = requireOutput(outputs, 'KeyArn');
-  const user = await kmsAs(requireOutput(outputs, 'KeyUserRoleArn'), `${runId}-user`);
-  const context = recordContext('direct');
+  const user = await kmsAs(exercise, requireOutput(outputs, 'KeyUserRoleArn'), `${exercise.runId}-user`);
+  const context = recordContext(exercise, 'direct');
   const fits = Buffer.alloc(KMS_ENCRYPT_MAX_BYTES, 'a');
   const { CiphertextBlob } = await user.send(new EncryptCommand({ KeyId: keyArn, Plaintext: fits, EncryptionContext: context }));
   const { Plaintext } = await user.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: context }));
@@ -103,10 +115,11 @@ async function encryptLimit({ outputs, log }: ExerciseContext): Promise<void> {
 
 const ENVELOPE_FIELDS = ['algorithm', 'authTag', 'ciphertext', 'encryptedDataKey', 'iv', 'keyId', 'version'];
 
-async function envelope({ outputs, log }: ExerciseContext): Promise<void> {
+async function envelope(exercise: ExerciseContext): Promise<void> {
+  const { outputs, log } = exercise;
   const keyArn = requireOutput(outputs, 'KeyArn');
-  const user = await kmsAs(requireOutput(outputs, 'KeyUserRoleArn'), `${runId}-user`);
-  const context = recordContext('invoice-42');
+  const user = await kmsAs(exercise, requireOutput(outputs, 'KeyUserRoleArn'), `${exercise.runId}-user`);
+  const context = recordContext(exercise, 'invoice-42');
   const document = JSON.stringify({ invoice: 42, lines: Array.from({ length: 800 }, (_, i) => ({ line: i, amount: i * 3 })) });
   const sealed = await encryptEnvelope(user, { keyId: keyArn, plaintext: document, context });
   const directory = await mkdtemp(path.join(tmpdir(), 'kms-lab-'));
@@ -127,12 +140,13 @@ async function envelope({ outputs, log }: ExerciseContext): Promise<void> {
   }
 }
 
-async function encryptionContext({ outputs, log }: ExerciseContext): Promise<void> {
+async function encryptionContext(exercise: ExerciseContext): Promise<void> {
+  const { outputs, log } = exercise;
   const keyArn = requireOutput(outputs, 'KeyArn');
-  const user = await kmsAs(requireOutput(outputs, 'KeyUserRoleArn'), `${runId}-user`);
-  const context = recordContext('salary');
+  const user = await kmsAs(exercise, requireOutput(outputs, 'KeyUserRoleArn'), `${exercise.runId}-user`);
+  const context = recordContext(exercise, 'salary');
   const sealed = await encryptEnvelope(user, { keyId: keyArn, plaintext: 'salary: 1,000,000', context });
-  const wrong = { ...context, record: `${runId}-bonus` };
+  const wrong = { ...context, record: `${exercise.runId}-bonus` };
   const error = await expectRejection(() => decryptEnvelope(user, sealed, wrong), 'EnvelopeError', 'decrypting with another record in the context');
   check(error.cause !== undefined && (error.cause as Error).name === 'InvalidCiphertextException', `expected InvalidCiphertextException from KMS, got ${(error.cause as Error)?.name}`);
   log(`decrypt with record=${wrong.record} instead of ${context.record} → InvalidCiphertextException: the context must match exactly`);
@@ -144,10 +158,11 @@ async function encryptionContext({ outputs, log }: ExerciseContext): Promise<voi
   log(`GenerateDataKey without app=${LAB_CONTEXT.app} → AccessDeniedException: the key policy requires that pair (kms:EncryptionContext:app)`);
 }
 
-async function reEncrypt({ outputs, log }: ExerciseContext): Promise<void> {
+async function reEncrypt(exercise: ExerciseContext): Promise<void> {
+  const { outputs, log } = exercise;
   const keyArn = requireOutput(outputs, 'KeyArn');
-  const user = await kmsAs(requireOutput(outputs, 'KeyUserRoleArn'), `${runId}-user`);
-  const context = recordContext('draft');
+  const user = await kmsAs(exercise, requireOutput(outputs, 'KeyUserRoleArn'), `${exercise.runId}-user`);
+  const context = recordContext(exercise, 'draft');
   const dataKey = await createEncryptedDataKey(user, { keyId: keyArn, context });
   log(`GenerateDataKeyWithoutPlaintext → only an encrypted data key (${Buffer.from(dataKey.encryptedDataKey, 'base64').length} bytes), to use later`);
   const sealed: Envelope = await encryptWithDataKey(user, { dataKey, plaintext: 'quarterly report, draft', context });
@@ -161,7 +176,7 @@ async function reEncrypt({ outputs, log }: ExerciseContext): Promise<void> {
   log('  the plaintext data key never left KMS, and the envelope still decrypts');
 
   // KMS alone would move the data key to another context; the envelope's ciphertext is bound to the old one too.
-  const published = recordContext('published');
+  const published = recordContext(exercise, 'published');
   const { CiphertextBlob } = await user.send(
     new ReEncryptCommand({
       CiphertextBlob: Buffer.from(sealed.encryptedDataKey, 'base64'),
@@ -189,29 +204,30 @@ interface InvokeResult {
   functionError?: string;
 }
 
-async function invoke(functionName: string, event: object): Promise<InvokeResult> {
-  const result = await lambda().send(
+async function invoke(exercise: ExerciseContext, functionName: string, event: object): Promise<InvokeResult> {
+  const result = await lambdaOf(exercise).send(
     new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }),
   );
   return { payload: JSON.parse(Buffer.from(result.Payload ?? []).toString('utf8') || 'null'), functionError: result.FunctionError };
 }
 
-async function viaFunction({ outputs, log }: ExerciseContext): Promise<void> {
+async function viaFunction(exercise: ExerciseContext): Promise<void> {
+  const { outputs, log } = exercise;
   const functionName = requireOutput(outputs, 'EnvelopeFunctionName');
-  const user = await kmsAs(requireOutput(outputs, 'KeyUserRoleArn'), `${runId}-user`);
-  const context = recordContext('via-function');
-  const text = `a secret for ${runId}`;
-  const encrypted = await invoke(functionName, { action: 'encrypt', text, context });
+  const user = await kmsAs(exercise, requireOutput(outputs, 'KeyUserRoleArn'), `${exercise.runId}-user`);
+  const context = recordContext(exercise, 'via-function');
+  const text = `a secret for ${exercise.runId}`;
+  const encrypted = await invoke(exercise, functionName, { action: 'encrypt', text, context });
   check(!encrypted.functionError, `the function failed to encrypt: ${JSON.stringify(encrypted.payload)}`);
   const sealed = encrypted.payload.envelope as Envelope;
   check(JSON.stringify(Object.keys(sealed ?? {}).sort()) === JSON.stringify(ENVELOPE_FIELDS), `the function returned ${JSON.stringify(encrypted.payload)}`);
   log(`invoke encrypt → an envelope (${Object.keys(sealed).join(', ')}); the function's role is a key user too`);
   const local = await decryptEnvelope(user, sealed, context);
   check(local.toString('utf8') === text, 'the envelope made by the function did not decrypt here');
-  const decrypted = await invoke(functionName, { action: 'decrypt', envelope: sealed, context });
+  const decrypted = await invoke(exercise, functionName, { action: 'decrypt', envelope: sealed, context });
   check(decrypted.payload.text === text, `invoke decrypt returned ${JSON.stringify(decrypted.payload)}`);
   log('decrypted here with KeyUserRole and by the function: the same text (the format is the contract, not the code)');
-  const empty = await invoke(functionName, { action: 'encrypt', text: '', context });
+  const empty = await invoke(exercise, functionName, { action: 'encrypt', text: '', context });
   check(empty.functionError !== undefined && /plaintext is empty/.test(String(empty.payload.errorMessage)), `an empty text gave ${JSON.stringify(empty.payload)}`);
   log(`invoke encrypt with an empty text → ${empty.payload.errorType}: ${empty.payload.errorMessage}`);
 }

@@ -1,23 +1,21 @@
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { CfnOutput } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { CustomerManagedKey } from '../../lib/customer-managed-key';
 import { EnvelopeEncryption } from '../../lib/envelope-encryption';
 import { LabStack, LabStackProps } from '../support/lab-stack';
+import { withCdkDurations } from '../support/cdk-duration';
+import type { kmsLab } from './lab';
+import { KMS_LAB as KMS_LAB_SPEC } from './constants';
 
-/** Figures the exercise and README rely on. */
-export const KMS_LAB = {
-  /** Every cryptographic request of a key user must carry this pair: the key policy says so. */
-  requiredContext: { app: 'kms-lab' } as Record<string, string>,
-  rotationPeriod: Duration.days(180),
-  pendingWindow: Duration.days(7),
-} as const;
+/** The shared constants (./constants.ts) with CDK durations. */
+const KMS_LAB = withCdkDurations(KMS_LAB_SPEC);
 
 /**
  * KMS lab: a customer managed key (rotation every 180 days, 7-day deletion window) whose key policy separates a
  * key administrator role from a key user role, and an envelope-encryption function that is a key user too.
  */
-export class KmsLabStack extends LabStack {
+export class KmsLabStack extends LabStack<typeof kmsLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
 
@@ -39,14 +37,14 @@ export class KmsLabStack extends LabStack {
       rotationPeriod: KMS_LAB.rotationPeriod,
       pendingWindow: KMS_LAB.pendingWindow,
     });
-    const envelope = new EnvelopeEncryption(this, 'Envelope', { key: key.key, keyPolicy: key });
+    const envelope = new EnvelopeEncryption(this, 'Envelope', { encryptionKey: key });
 
     const outputs: Record<string, string> = {
       KeyArn: key.keyArn,
       KeyAlias: key.alias.aliasName,
       KeyAdminRoleArn: adminRole.roleArn,
       KeyUserRoleArn: userRole.roleArn,
-      EnvelopeFunctionName: envelope.function.functionName,
+      EnvelopeFunctionName: envelope.handler.functionName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

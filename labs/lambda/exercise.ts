@@ -7,19 +7,20 @@ import {
   LambdaClient,
 } from '@aws-sdk/client-lambda';
 import type { Message } from '@aws-sdk/client-sqs';
-import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, lazyClient, requireOutput, runId } from '../support/exercise';
+import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, defineFixture, requireOutput } from '../support/exercise';
 import { deleteMessage, receiveUntil } from '../support/sqs-messages';
 
-const lambda = lazyClient((config) => new LambdaClient(config), 'LAMBDA');
+const lambdaOf = (context: ExerciseContext) => context.client(LambdaClient, 'LAMBDA');
 const decoder = new TextDecoder();
 
 /** How the exercise waits for asynchronous records; a test shortens it, a learner never needs to. */
-export const timing = {
+export interface Timing {
   /** Lambda's delays between the attempts of a failing asynchronous invocation: 1 min, then 2 min. */
-  retryDelaysSeconds: [60, 120],
+  readonly retryDelaysSeconds: readonly number[];
   /** Slack on top of the retry delays before a missing record counts as a failure. */
-  slackSeconds: 180,
-};
+  readonly slackSeconds: number;
+}
+export const timing = defineFixture<Timing>('waits for asynchronous records', () => ({ retryDelaysSeconds: [60, 120], slackSeconds: 180 }));
 
 interface Greeting {
   message?: string;
@@ -37,8 +38,8 @@ interface InvocationRecord {
   responsePayload?: Greeting;
 }
 
-async function invoke(functionName: string, payload: object, invocationType: 'RequestResponse' | 'Event' = 'RequestResponse') {
-  const response = await lambda().send(
+async function invoke(context: ExerciseContext, functionName: string, payload: object, invocationType: 'RequestResponse' | 'Event' = 'RequestResponse') {
+  const response = await lambdaOf(context).send(
     new InvokeCommand({
       FunctionName: functionName,
       InvocationType: invocationType,
@@ -50,15 +51,16 @@ async function invoke(functionName: string, payload: object, invocationType: 'Re
 }
 
 /** Long-polls a queue until a message of this invocation arrives (deleting it) or `timeoutSeconds` pass. */
-async function receiveOurs(queueUrl: string, id: string, timeoutSeconds: number): Promise<Message | undefined> {
-  const match = await receiveUntil(queueUrl, (m) => m.Body?.includes(`"runId":"${id}"`) ?? false, timeoutSeconds);
-  if (match) await deleteMessage(queueUrl, match);
+async function receiveOurs(context: ExerciseContext, queueUrl: string, id: string, timeoutSeconds: number): Promise<Message | undefined> {
+  const match = await receiveUntil(context, queueUrl, (m) => m.Body?.includes(`"runId":"${id}"`) ?? false, timeoutSeconds);
+  if (match) await deleteMessage(context, queueUrl, match);
   return match;
 }
 
-async function configuration({ outputs, log }: ExerciseContext): Promise<void> {
+async function configuration(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const functionName = requireOutput(outputs, 'FunctionName');
-  const config = await lambda().send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+  const config = await lambdaOf(context).send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
   log(
     `runtime ${config.Runtime}, ${config.Architectures?.join(',')}, memory ${config.MemorySize} MB, timeout ${config.Timeout} s, ` +
       `tracing ${config.TracingConfig?.Mode}, /tmp ${config.EphemeralStorage?.Size} MB`,
@@ -73,14 +75,14 @@ async function configuration({ outputs, log }: ExerciseContext): Promise<void> {
   log(`environment: RELEASE=${env.RELEASE}, GREETING="${env.GREETING}", POWERTOOLS_SERVICE_NAME=${env.POWERTOOLS_SERVICE_NAME}`);
   log(`dead-letter queue: ${config.DeadLetterConfig?.TargetArn}`);
 
-  const { ReservedConcurrentExecutions } = await lambda().send(new GetFunctionConcurrencyCommand({ FunctionName: functionName }));
+  const { ReservedConcurrentExecutions } = await lambdaOf(context).send(new GetFunctionConcurrencyCommand({ FunctionName: functionName }));
   log(
     ReservedConcurrentExecutions === undefined
       ? 'no reserved concurrency (deployed with -c lambda:reserved-concurrency=none): the function shares the account pool'
       : `reserved concurrency ${ReservedConcurrentExecutions}: at most ${ReservedConcurrentExecutions} concurrent executions, always available to it`,
   );
 
-  const invokeConfig = await lambda().send(
+  const invokeConfig = await lambdaOf(context).send(
     new GetFunctionEventInvokeConfigCommand({ FunctionName: functionName, Qualifier: requireOutput(outputs, 'AliasName') }),
   );
   log(
@@ -92,18 +94,19 @@ async function configuration({ outputs, log }: ExerciseContext): Promise<void> {
   check(Boolean(invokeConfig.DestinationConfig?.OnFailure?.Destination), 'the alias has no on-failure destination');
 }
 
-async function synchronous({ outputs, log }: ExerciseContext): Promise<void> {
+async function synchronous(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const aliasArn = requireOutput(outputs, 'AliasArn');
-  const { response, body } = await invoke(aliasArn, { name: 'learner', runId });
+  const { response, body } = await invoke(context, aliasArn, { name: 'learner', runId: context.runId });
   log(`RequestResponse → status ${response.StatusCode}, ExecutedVersion ${response.ExecutedVersion}: ${JSON.stringify(body)}`);
   check(response.StatusCode === 200 && !response.FunctionError, `the invocation failed: ${JSON.stringify(body)}`);
-  check(body.message?.includes('learner') === true && body.runId === runId, `unexpected response ${JSON.stringify(body)}`);
+  check(body.message?.includes('learner') === true && body.runId === context.runId, `unexpected response ${JSON.stringify(body)}`);
   check(
     response.ExecutedVersion === body.version && /^\d+$/.test(body.version ?? ''),
     `the alias should run a published version; ExecutedVersion ${response.ExecutedVersion}, handler saw ${body.version}`,
   );
 
-  const bad = await invoke(aliasArn, { name: 42, runId });
+  const bad = await invoke(context, aliasArn, { name: 42, runId: context.runId });
   log(`a bad event → status ${bad.response.StatusCode}, FunctionError ${bad.response.FunctionError}: ${bad.body.errorType}: ${bad.body.errorMessage}`);
   check(
     bad.response.FunctionError === 'Unhandled' && bad.body.errorType === 'InvalidGreetingEvent',
@@ -112,15 +115,16 @@ async function synchronous({ outputs, log }: ExerciseContext): Promise<void> {
   log('a synchronous caller gets the error at once (HTTP 200 with FunctionError set); Lambda never retries it');
 }
 
-async function asynchronous({ outputs, log }: ExerciseContext): Promise<void> {
+async function asynchronous(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const queueUrl = requireOutput(outputs, 'OnSuccessQueueUrl');
-  const id = `${runId}-ok`;
+  const id = `${context.runId}-ok`;
   const started = Date.now();
-  const { response } = await invoke(requireOutput(outputs, 'AliasArn'), { name: 'async learner', runId: id }, 'Event');
+  const { response } = await invoke(context, requireOutput(outputs, 'AliasArn'), { name: 'async learner', runId: id }, 'Event');
   check(response.StatusCode === 202, `InvocationType=Event should return 202, got ${response.StatusCode}`);
   log('InvocationType=Event → 202 Accepted, no payload: Lambda queued the event and answered at once');
 
-  const message = await receiveOurs(queueUrl, id, 60);
+  const message = await receiveOurs(context, queueUrl, id, 60);
   check(message !== undefined, 'no on-success record of this run arrived within 60 s');
   const record = JSON.parse(message.Body ?? '{}') as InvocationRecord;
   log(
@@ -135,17 +139,19 @@ async function asynchronous({ outputs, log }: ExerciseContext): Promise<void> {
   );
 }
 
-async function asynchronousFailure({ outputs, log }: ExerciseContext): Promise<void> {
-  const id = `${runId}-fail`;
-  const [first, second] = timing.retryDelaysSeconds;
+async function asynchronousFailure(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const id = `${context.runId}-fail`;
+  const { retryDelaysSeconds, slackSeconds } = await context.use(timing);
+  const [first, second] = retryDelaysSeconds;
   const expected = first + second;
   const started = Date.now();
-  const { response } = await invoke(requireOutput(outputs, 'AliasArn'), { fail: true, runId: id }, 'Event');
+  const { response } = await invoke(context, requireOutput(outputs, 'AliasArn'), { fail: true, runId: id }, 'Event');
   check(response.StatusCode === 202, `InvocationType=Event should return 202, got ${response.StatusCode}`);
   log(`queued an event that fails every attempt; Lambda retries it twice, ${first} s then ${second} s apart: expect records after ~${expected} s`);
 
-  const failure = await receiveOurs(requireOutput(outputs, 'OnFailureQueueUrl'), id, expected + timing.slackSeconds);
-  check(failure !== undefined, `no on-failure record of this run arrived within ${expected + timing.slackSeconds} s`);
+  const failure = await receiveOurs(context, requireOutput(outputs, 'OnFailureQueueUrl'), id, expected + slackSeconds);
+  check(failure !== undefined, `no on-failure record of this run arrived within ${expected + slackSeconds} s`);
   const record = JSON.parse(failure.Body ?? '{}') as InvocationRecord;
   log(
     `after ${seconds(started)} s the on-failure destination got an invocation record: condition ${record.requestContext?.condition}, ` +
@@ -155,7 +161,7 @@ async function asynchronousFailure({ outputs, log }: ExerciseContext): Promise<v
   check(record.requestContext?.approximateInvokeCount === 3, `expected 3 attempts (1 + 2 retries), got ${record.requestContext?.approximateInvokeCount}`);
   check(record.responsePayload?.errorType === 'DeliberateFailure', `expected DeliberateFailure, got ${record.responsePayload?.errorType}`);
 
-  const dead = await receiveOurs(requireOutput(outputs, 'DeadLetterQueueUrl'), id, 60);
+  const dead = await receiveOurs(context, requireOutput(outputs, 'DeadLetterQueueUrl'), id, 60);
   check(dead !== undefined, 'the failed event is not in the dead-letter queue');
   const attributes = dead.MessageAttributes ?? {};
   log(
@@ -170,8 +176,9 @@ async function asynchronousFailure({ outputs, log }: ExerciseContext): Promise<v
   log('same failure, two shapes: the destination gets a record with the error and the attempt count; the DLQ only the event');
 }
 
-async function aliasRouting({ outputs, log }: ExerciseContext): Promise<void> {
-  const alias = await lambda().send(
+async function aliasRouting(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const alias = await lambdaOf(context).send(
     new GetAliasCommand({ FunctionName: requireOutput(outputs, 'FunctionName'), Name: requireOutput(outputs, 'AliasName') }),
   );
   const weights = alias.RoutingConfig?.AdditionalVersionWeights ?? {};
@@ -183,7 +190,7 @@ async function aliasRouting({ outputs, log }: ExerciseContext): Promise<void> {
   for (let batch = 0; batch < invocations / 5; batch += 1) {
     // Five at a time: within the function's reserved concurrency of 5.
     const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => invoke(requireOutput(outputs, 'AliasArn'), { name: `call-${batch * 5 + i}`, runId })),
+      Array.from({ length: 5 }, (_, i) => invoke(context, requireOutput(outputs, 'AliasArn'), { name: `call-${batch * 5 + i}`, runId: context.runId })),
     );
     for (const { response, body } of results) {
       check(!response.FunctionError, `an invocation failed: ${JSON.stringify(body)}`);

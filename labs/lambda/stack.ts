@@ -7,27 +7,12 @@ import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { FunctionAlias } from '../../lib/function-alias';
 import { LabStack, LabStackProps } from '../support/lab-stack';
+import { withCdkDurations } from '../support/cdk-duration';
+import type { lambdaLab } from './lab';
+import { LAMBDA_LAB as LAMBDA_LAB_SPEC } from './constants';
 
-/** Figures the exercise and README rely on. */
-export const LAMBDA_LAB = {
-  aliasName: 'live',
-  /** Deliberately above the 3 s default and far below the 15 min maximum. */
-  timeout: Duration.seconds(5),
-  memorySize: 256,
-  /** Caps the function at 5 concurrent executions (and guarantees it those 5). */
-  reservedConcurrency: 5,
-  retryAttempts: 2,
-  maxEventAge: Duration.hours(1),
-  /** Share of the alias's invocations sent to the newest release once there are two. */
-  canaryWeight: 0.2,
-  provisionedConcurrency: 1,
-} as const;
-
-/** Lab parameters (declared in labs/catalogue.ts): `-c lambda:release=2` publishes release 2 next to release 1 and
- * splits the alias between them; `-c lambda:reserved-concurrency=none` drops the reservation for accounts whose
- * concurrency quota is too low. */
-export const RELEASE_CONTEXT = 'lambda:release';
-export const RESERVED_CONCURRENCY_CONTEXT = 'lambda:reserved-concurrency';
+/** The shared constants (./constants.ts) with CDK durations. */
+const LAMBDA_LAB = withCdkDurations(LAMBDA_LAB_SPEC);
 
 function reservedConcurrency(value: string | undefined): number | undefined {
   if (value === undefined) return LAMBDA_LAB.reservedConcurrency;
@@ -39,7 +24,7 @@ function reservedConcurrency(value: string | undefined): number | undefined {
  * releases, asynchronous invocation with bounded retries, success and failure destinations beside a dead-letter
  * queue, reserved concurrency, X-Ray and Powertools. Provisioned concurrency on the alias is an optional, billed part.
  */
-export class LambdaLabStack extends LabStack {
+export class LambdaLabStack extends LabStack<typeof lambdaLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
     const release = Number(this.parameter('release') ?? 1);

@@ -6,26 +6,19 @@ import { EncryptedBucket } from '../../lib/encrypted-bucket';
 import { PrivateBucketDistribution } from '../../lib/private-bucket-distribution';
 import { QueueWithDlq } from '../../lib/queue-with-dlq';
 import { LabStack, LabStackProps } from '../support/lab-stack';
+import { withCdkDurations } from '../support/cdk-duration';
+import type { s3Lab } from './lab';
+import { S3_LAB as S3_LAB_SPEC } from './constants';
 
-/** Figures the exercise and README rely on. */
-export const S3_LAB = {
-  /** Objects created under this prefix of the data bucket notify the queue. */
-  notificationPrefix: 'uploads/',
-  abortIncompleteMultipartUploadAfter: Duration.days(1),
-  noncurrentVersionExpiration: Duration.days(7),
-  reportsExpiration: Duration.days(7),
-  /** CloudFront: at least 10 s, 60 s without Cache-Control, at most 5 minutes. */
-  minTtl: Duration.seconds(10),
-  defaultTtl: Duration.seconds(60),
-  maxTtl: Duration.minutes(5),
-} as const;
+/** The shared constants (./constants.ts) with CDK durations. */
+const S3_LAB = withCdkDurations(S3_LAB_SPEC);
 
 /**
  * S3 lab: a data bucket that demands SSE-KMS (aws/s3 + Bucket Key) and TLS, versioned, with lifecycle rules, an
  * inventory, access logs and event notifications to SQS; a private site bucket behind CloudFront (origin access
  * control, a cache policy whose TTLs bound the objects' Cache-Control); a reports bucket for logs and inventories.
  */
-export class S3LabStack extends LabStack {
+export class S3LabStack extends LabStack<typeof s3Lab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
 
@@ -79,7 +72,7 @@ export class S3LabStack extends LabStack {
     const cdn = new PrivateBucketDistribution(this, 'Cdn', {
       bucket: site,
       ttl: { minTtl: S3_LAB.minTtl, defaultTtl: S3_LAB.defaultTtl, maxTtl: S3_LAB.maxTtl },
-      logBucket: reports,
+      standardLogs: { bucket: reports },
       comment: 'S3 lab: private site bucket behind origin access control',
     });
 

@@ -13,10 +13,10 @@ import {
   SnsMessage,
   SnsMessageAttribute,
 } from '../../lib/fan-out/filter-policy';
-import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, lazyClient, requireOutput, runId } from '../support/exercise';
-import { checkFifoDemoArrival, deleteMessage, FIFO_DEMO_SENDS, nextWaitSeconds, receiveMessages, sqs } from '../support/sqs-messages';
+import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+import { checkFifoDemoArrival, deleteMessage, FIFO_DEMO_SENDS, nextWaitSeconds, receiveMessages, sqsOf } from '../support/sqs-messages';
 
-const sns = lazyClient((config) => new SNSClient(config), 'SNS');
+const snsOf = (context: ExerciseContext) => context.client(SNSClient, 'SNS');
 
 /** A sample order: what is published as message attributes and as the JSON body. */
 interface SampleOrder {
@@ -29,9 +29,9 @@ interface SampleOrder {
   readonly fail?: boolean;
 }
 
-function bodyOf(order: SampleOrder): string {
+function bodyOf(context: ExerciseContext, order: SampleOrder): string {
   return JSON.stringify({
-    runId,
+    runId: context.runId,
     orderId: order.orderId,
     total: order.total,
     status: order.status,
@@ -48,11 +48,12 @@ function attributesOf(order: SampleOrder): Record<string, MessageAttributeValue 
   };
 }
 
-const snsMessageOf = (order: SampleOrder): SnsMessage => ({ attributes: attributesOf(order), body: bodyOf(order) });
+const snsMessageOf = (context: ExerciseContext, order: SampleOrder): SnsMessage => ({ attributes: attributesOf(order), body: bodyOf(context, order) });
 
-async function publish(topicArn: string, order: SampleOrder, log: ExerciseContext['log']): Promise<void> {
-  const { MessageId } = await sns().send(
-    new PublishCommand({ TopicArn: topicArn, Message: bodyOf(order), MessageAttributes: attributesOf(order) }),
+async function publish(context: ExerciseContext, topicArn: string, order: SampleOrder): Promise<void> {
+  const { log } = context;
+  const { MessageId } = await snsOf(context).send(
+    new PublishCommand({ TopicArn: topicArn, Message: bodyOf(context, order), MessageAttributes: attributesOf(order) }),
   );
   const warehouse = order.warehouse ? ` warehouse=${order.warehouse}` : '';
   log(
@@ -80,19 +81,20 @@ function unwrap(message: Message): Delivered {
   }
 }
 
-const isOurs = (delivered: Delivered) => delivered.order?.runId === runId;
+const isOurs = (runId: string, delivered: Delivered) => delivered.order?.runId === runId;
 
-async function receive(queueUrl: string, waitTimeSeconds: number): Promise<Delivered[]> {
-  return (await receiveMessages(queueUrl, waitTimeSeconds, ['MessageGroupId', 'SequenceNumber'])).map(unwrap);
+async function receive(context: ExerciseContext, queueUrl: string, waitTimeSeconds: number): Promise<Delivered[]> {
+  return (await receiveMessages(context, queueUrl, waitTimeSeconds, ['MessageGroupId', 'SequenceNumber'])).map(unwrap);
 }
 
-const remove = (queueUrl: string, delivered: Delivered) => deleteMessage(queueUrl, delivered.message);
+const remove = (context: ExerciseContext, queueUrl: string, delivered: Delivered) => deleteMessage(context, queueUrl, delivered.message);
 
 /**
  * Long-polls until every expected order of this run arrived or `timeoutSeconds` pass, then listens `settleSeconds`
  * more for unexpected ones. Deletes and returns this run's messages; leaves other messages alone.
  */
 async function collect(
+  context: ExerciseContext,
   queueUrl: string,
   expectedIds: readonly string[],
   { timeoutSeconds = 30, settleSeconds = 3 } = {},
@@ -101,20 +103,20 @@ async function collect(
   const missing = () => expectedIds.filter((id) => !seen.some((d) => d.order?.orderId === id));
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (missing().length > 0 && Date.now() < deadline) {
-    for (const delivered of (await receive(queueUrl, nextWaitSeconds(deadline))).filter(isOurs)) {
+    for (const delivered of (await receive(context, queueUrl, nextWaitSeconds(deadline))).filter((d) => isOurs(context.runId, d))) {
       seen.push(delivered);
-      await remove(queueUrl, delivered);
+      await remove(context, queueUrl, delivered);
     }
   }
-  for (const delivered of (await receive(queueUrl, settleSeconds)).filter(isOurs)) {
+  for (const delivered of (await receive(context, queueUrl, settleSeconds)).filter((d) => isOurs(context.runId, d))) {
     seen.push(delivered);
-    await remove(queueUrl, delivered);
+    await remove(context, queueUrl, delivered);
   }
   return seen;
 }
 
-async function queueArnOf(queueUrl: string): Promise<string> {
-  const { Attributes } = await sqs().send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+async function queueArnOf(context: ExerciseContext, queueUrl: string): Promise<string> {
+  const { Attributes } = await sqsOf(context).send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   return Attributes?.QueueArn ?? '';
 }
 
@@ -125,14 +127,14 @@ interface LiveSubscription {
 }
 
 /** The topic's subscriptions as SNS has them, by endpoint: filter policy, scope, raw delivery. */
-async function liveSubscriptions(topicArn: string): Promise<Map<string, LiveSubscription>> {
+async function liveSubscriptions(context: ExerciseContext, topicArn: string): Promise<Map<string, LiveSubscription>> {
   const found = new Map<string, LiveSubscription>();
   let NextToken: string | undefined;
   do {
-    const page = await sns().send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }));
+    const page = await snsOf(context).send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }));
     for (const { SubscriptionArn, Endpoint } of page.Subscriptions ?? []) {
       if (!SubscriptionArn || !Endpoint || SubscriptionArn === 'PendingConfirmation') continue;
-      const { Attributes = {} } = await sns().send(new GetSubscriptionAttributesCommand({ SubscriptionArn }));
+      const { Attributes = {} } = await snsOf(context).send(new GetSubscriptionAttributesCommand({ SubscriptionArn }));
       found.set(Endpoint, {
         filterPolicy: Attributes.FilterPolicy ? (JSON.parse(Attributes.FilterPolicy) as FilterPolicy) : undefined,
         scope: (Attributes.FilterPolicyScope as FilterPolicyScope | undefined) ?? 'MessageAttributes',
@@ -162,27 +164,28 @@ const README_ROUTING: Record<string, readonly string[]> = {
   Express: ['o3'],
 };
 
-async function fanOut({ outputs, log }: ExerciseContext): Promise<void> {
+async function fanOut(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const topicArn = requireOutput(outputs, 'OrdersTopicArn');
-  const subscriptions = await liveSubscriptions(topicArn);
+  const subscriptions = await liveSubscriptions(context, topicArn);
   log(`the orders topic has ${subscriptions.size} subscriptions; reading the filter policies of the 3 queues from SNS`);
 
   const queues: { name: string; url: string; subscription: LiveSubscription }[] = [];
   for (const name of Object.keys(README_ROUTING)) {
     const url = requireOutput(outputs, `${name}QueueUrl`);
-    const subscription = subscriptions.get(await queueArnOf(url));
+    const subscription = subscriptions.get(await queueArnOf(context, url));
     check(subscription !== undefined, `no subscription of the orders topic delivers to the ${name} queue`);
     const policy = subscription.filterPolicy ? JSON.stringify(subscription.filterPolicy) : 'none (every message)';
     log(`  ${name}: filter ${policy} on ${subscription.scope}, raw delivery ${subscription.raw ? 'on' : 'off'}`);
     queues.push({ name, url, subscription });
   }
 
-  for (const order of FAN_OUT_ORDERS) await publish(topicArn, order, log);
+  for (const order of FAN_OUT_ORDERS) await publish(context, topicArn, order);
 
   const predictions = queues.map(({ name, subscription }) => {
     const verdicts = FAN_OUT_ORDERS.map((order) => ({
       order,
-      result: evaluateFilterPolicy(subscription.filterPolicy, snsMessageOf(order), subscription.scope),
+      result: evaluateFilterPolicy(subscription.filterPolicy, snsMessageOf(context, order), subscription.scope),
     }));
     const predicted = verdicts.filter((v) => v.result.matches).map((v) => v.order.orderId);
     check(
@@ -191,7 +194,7 @@ async function fanOut({ outputs, log }: ExerciseContext): Promise<void> {
     );
     return { verdicts, predicted };
   });
-  const deliveries = await Promise.all(queues.map(({ url }, i) => collect(url, predictions[i].predicted)));
+  const deliveries = await Promise.all(queues.map(({ url }, i) => collect(context, url, predictions[i].predicted)));
 
   for (const [i, { name, subscription }] of queues.entries()) {
     const { verdicts, predicted } = predictions[i];
@@ -235,11 +238,11 @@ interface InvocationRecord {
   readonly responsePayload?: { processed?: string[]; errorType?: string; errorMessage?: string };
 }
 
-async function invocationRecord(queueUrl: string, orderId: string, timeoutSeconds: number): Promise<InvocationRecord | undefined> {
+async function invocationRecord(context: ExerciseContext, queueUrl: string, orderId: string, timeoutSeconds: number): Promise<InvocationRecord | undefined> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let found: InvocationRecord | undefined;
   while (!found && Date.now() < deadline) {
-    for (const message of await receiveMessages(queueUrl, nextWaitSeconds(deadline), [])) {
+    for (const message of await receiveMessages(context, queueUrl, nextWaitSeconds(deadline), [])) {
       let record: InvocationRecord;
       let order: { runId?: string; orderId?: string };
       try {
@@ -248,27 +251,28 @@ async function invocationRecord(queueUrl: string, orderId: string, timeoutSecond
       } catch {
         continue;
       }
-      if (order.runId !== runId) continue;
-      await deleteMessage(queueUrl, message);
+      if (order.runId !== context.runId) continue;
+      await deleteMessage(context, queueUrl, message);
       if (order.orderId === orderId) found = record;
     }
   }
   return found;
 }
 
-async function lambdaSubscriber({ outputs, log }: ExerciseContext): Promise<void> {
+async function lambdaSubscriber(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const topicArn = requireOutput(outputs, 'OrdersTopicArn');
   const succeededUrl = requireOutput(outputs, 'AuditSucceededQueueUrl');
   const failedUrl = requireOutput(outputs, 'AuditFailedQueueUrl');
   const subscriptionDlqUrl = requireOutput(outputs, 'AuditSubscriptionDlqUrl');
   const good: SampleOrder = { orderId: 'l1', eventType: 'order.placed', total: 60, shipping: 'standard', status: 'placed' };
   const bad: SampleOrder = { ...good, orderId: 'l2', fail: true };
-  await publish(topicArn, good, log);
-  await publish(topicArn, bad, log);
+  await publish(context, topicArn, good);
+  await publish(context, topicArn, bad);
   log('SNS invokes the Audit function asynchronously; Lambda reports the outcome to the function\'s destinations');
 
   const started = Date.now();
-  const success = await invocationRecord(succeededUrl, good.orderId, 60);
+  const success = await invocationRecord(context, succeededUrl, good.orderId, 60);
   check(success !== undefined, 'no on-success record for l1 within 60 s: did SNS invoke the function?');
   check(
     success.requestContext?.condition === 'Success' && (success.responsePayload?.processed ?? []).includes('l1'),
@@ -276,7 +280,7 @@ async function lambdaSubscriber({ outputs, log }: ExerciseContext): Promise<void
   );
   log(`after ${seconds(started)} s, on-success destination: condition=Success, the function returned ${JSON.stringify(success.responsePayload)}`);
 
-  const failure = await invocationRecord(failedUrl, bad.orderId, 90);
+  const failure = await invocationRecord(context, failedUrl, bad.orderId, 90);
   check(failure !== undefined, 'no on-failure record for l2 within 90 s');
   check(
     failure.requestContext?.condition === 'RetriesExhausted' && /asked to fail/.test(failure.responsePayload?.errorMessage ?? ''),
@@ -287,7 +291,7 @@ async function lambdaSubscriber({ outputs, log }: ExerciseContext): Promise<void
       `${failure.requestContext?.approximateInvokeCount} invocation(s), ${failure.responsePayload?.errorType}: ${failure.responsePayload?.errorMessage}`,
   );
 
-  const inSubscriptionDlq = (await collect(subscriptionDlqUrl, [], { settleSeconds: 3 })).map((d) => d.order?.orderId);
+  const inSubscriptionDlq = (await collect(context, subscriptionDlqUrl, [], { settleSeconds: 3 })).map((d) => d.order?.orderId);
   check(
     !inSubscriptionDlq.includes('l2'),
     'l2 reached the Audit subscription DLQ: that queue is for messages SNS cannot deliver, not for function errors',
@@ -295,7 +299,8 @@ async function lambdaSubscriber({ outputs, log }: ExerciseContext): Promise<void
   log('the Audit subscription DLQ stayed empty: SNS delivered l2 (Lambda accepted the event); the function failed later');
 }
 
-async function subscriptionDlq({ outputs, log }: ExerciseContext): Promise<void> {
+async function subscriptionDlq(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const topicArn = requireOutput(outputs, 'OrdersTopicArn');
   const warehouseUrl = requireOutput(outputs, 'WarehouseQueueUrl');
   const dlqUrl = requireOutput(outputs, 'WarehouseSubscriptionDlqUrl');
@@ -308,11 +313,11 @@ async function subscriptionDlq({ outputs, log }: ExerciseContext): Promise<void>
     status: 'reserved',
     warehouse: 'berlin',
   };
-  await publish(topicArn, order, log);
+  await publish(context, topicArn, order);
   log('the Warehouse subscription matches it (warehouse exists), but the Warehouse queue\'s policy denies SNS');
 
   const started = Date.now();
-  const [dead] = await collect(dlqUrl, ['w1'], { timeoutSeconds: 60, settleSeconds: 0 });
+  const [dead] = await collect(context, dlqUrl, ['w1'], { timeoutSeconds: 60, settleSeconds: 0 });
   check(dead !== undefined, 'w1 did not reach the Warehouse subscription DLQ within 60 s');
   const attributes = Object.entries(dead.message.MessageAttributes ?? {})
     .map(([name, value]) => `${name}=${value.StringValue}`)
@@ -321,19 +326,20 @@ async function subscriptionDlq({ outputs, log }: ExerciseContext): Promise<void>
   log('access denied is a client-side error: SNS does not retry it, it moves the message to the DLQ at once');
 
   const [inWarehouse, allOrders] = await Promise.all([
-    collect(warehouseUrl, [], { settleSeconds: 3 }),
-    collect(allOrdersUrl, ['w1'], { settleSeconds: 0 }),
+    collect(context, warehouseUrl, [], { settleSeconds: 3 }),
+    collect(context, allOrdersUrl, ['w1'], { settleSeconds: 0 }),
   ]);
   check(inWarehouse.length === 0, 'w1 reached the Warehouse queue although its policy denies SNS');
   check(allOrders.some((d) => d.order?.orderId === 'w1'), 'w1 did not reach AllOrders');
   log('the Warehouse queue got nothing, while AllOrders got w1: SNS delivers to each subscription independently');
 }
 
-async function fifoOrdering({ outputs, log }: ExerciseContext): Promise<void> {
+async function fifoOrdering(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
   const topicArn = requireOutput(outputs, 'FifoTopicArn');
   for (const [group, orderId] of FIFO_DEMO_SENDS) {
-    const { SequenceNumber } = await sns().send(
-      new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify({ runId, orderId }), MessageGroupId: group }),
+    const { SequenceNumber } = await snsOf(context).send(
+      new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify({ runId: context.runId, orderId }), MessageGroupId: group }),
     );
     log(`published ${orderId} to group ${group}${SequenceNumber ? ` (sequence number ${SequenceNumber})` : ''}`);
   }
@@ -341,10 +347,10 @@ async function fifoOrdering({ outputs, log }: ExerciseContext): Promise<void> {
 
   for (const name of ['Billing', 'Shipping']) {
     const queueUrl = requireOutput(outputs, `${name}QueueUrl`);
-    await checkFifoDemoArrival(queueUrl, (m) => {
+    await checkFifoDemoArrival(context, queueUrl, (m) => {
       const delivered = unwrap(m);
-      return isOurs(delivered) ? (delivered.order?.orderId ?? '?') : undefined;
-    }, log, name);
+      return isOurs(context.runId, delivered) ? (delivered.order?.orderId ?? '?') : undefined;
+    }, name);
   }
   log('both FIFO queues got every message once, in publish order within each group');
 }

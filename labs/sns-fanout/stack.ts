@@ -5,37 +5,23 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
-import { FanOut, FanOutSubscriber, FilterPolicy } from '../../lib/fan-out';
+import { FanOut, Subscriber } from '../../lib/fan-out';
 import { QueueWithDlq } from '../../lib/queue-with-dlq';
 import { LabStack, LabStackProps } from '../support/lab-stack';
+import { withCdkDurations } from '../support/cdk-duration';
+import type { snsFanoutLab } from './lab';
+import { SNS_FANOUT_LAB as SNS_FANOUT_LAB_SPEC, SNS_FANOUT_POLICIES } from './constants';
 
 
-/** The filter policies the README and the exercise explain; the exercise reads the deployed ones back from SNS. */
-export const SNS_FANOUT_POLICIES = {
-  /** Attributes: placed orders of 100 or more. */
-  highValue: { eventType: ['order.placed'], total: [{ numeric: ['>=', 100] }] },
-  /** Body: express shipping, unless the order is cancelled. */
-  express: { shipping: { method: ['express'] }, status: [{ 'anything-but': ['cancelled'] }] },
-  /** Attributes: every order event (eventType order.*), not refunds. */
-  audit: { eventType: [{ prefix: 'order.' }] },
-  /** Attributes: messages that name a warehouse. */
-  warehouse: { warehouse: [{ exists: true }] },
-  /** Attributes: orders of 1,000 or more, mailed to the address given with -c sns-fanout:email=... */
-  email: { total: [{ numeric: ['>=', 1000] }] },
-} as const satisfies Record<string, FilterPolicy>;
-
-export const SNS_FANOUT_LAB = {
-  auditTimeout: Duration.seconds(5),
-  /** Lambda's async retries of a failed invocation (default 2); 0 sends a failure to the destination at once. */
-  auditRetryAttempts: 0,
-} as const;
+/** The shared constants (./constants.ts) with CDK durations. */
+const SNS_FANOUT_LAB = withCdkDurations(SNS_FANOUT_LAB_SPEC);
 
 /**
  * SNS fan-out lab: an "orders" topic fanned out to filtered queues, a Lambda function (with on-success and
  * on-failure destinations) and optionally an email address, one subscriber deliberately unreachable to fill its
  * subscription DLQ; and a FIFO topic with two FIFO queues.
  */
-export class SnsFanoutLabStack extends LabStack {
+export class SnsFanoutLabStack extends LabStack<typeof snsFanoutLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
 
@@ -58,20 +44,19 @@ export class SnsFanoutLabStack extends LabStack {
         })
       : undefined;
 
-    const subscribers: Record<string, FanOutSubscriber> = {
-      AllOrders: { kind: 'queue' },
-      HighValue: { kind: 'queue', filterPolicy: SNS_FANOUT_POLICIES.highValue, rawMessageDelivery: true },
-      Express: {
-        kind: 'queue',
+    const subscribers: Record<string, Subscriber> = {
+      AllOrders: Subscriber.queue(),
+      HighValue: Subscriber.queue({ filterPolicy: SNS_FANOUT_POLICIES.highValue, rawMessageDelivery: true }),
+      Express: Subscriber.queue({
         filterPolicy: SNS_FANOUT_POLICIES.express,
         filterPolicyScope: 'MessageBody',
         rawMessageDelivery: true,
-      },
-      Audit: { kind: 'lambda', function: audit, filterPolicy: SNS_FANOUT_POLICIES.audit },
-      Warehouse: { kind: 'queue', filterPolicy: SNS_FANOUT_POLICIES.warehouse },
+      }),
+      Audit: Subscriber.lambda(audit, { filterPolicy: SNS_FANOUT_POLICIES.audit }),
+      Warehouse: Subscriber.queue({ filterPolicy: SNS_FANOUT_POLICIES.warehouse }),
     };
     const email = this.parameter('email');
-    if (email) subscribers.Manager = { kind: 'email', address: email, filterPolicy: SNS_FANOUT_POLICIES.email };
+    if (email) subscribers.Manager = Subscriber.email(email, { filterPolicy: SNS_FANOUT_POLICIES.email });
 
     const orders = new FanOut(this, 'Orders', { queueEncryptionKey: queueKey, subscribers });
 
@@ -93,8 +78,8 @@ export class SnsFanoutLabStack extends LabStack {
       fifo: true,
       contentBasedDeduplication: true,
       subscribers: {
-        Billing: { kind: 'queue', rawMessageDelivery: true },
-        Shipping: { kind: 'queue', rawMessageDelivery: true },
+        Billing: Subscriber.queue({ rawMessageDelivery: true }),
+        Shipping: Subscriber.queue({ rawMessageDelivery: true }),
       },
     });
 

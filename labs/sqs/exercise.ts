@@ -6,18 +6,22 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, requireOutput, runId } from '../support/exercise';
-import { checkFifoDemoArrival, deleteMessage as remove, FIFO_DEMO_SENDS, receiveMessages as receive, receiveUntil, sqs } from '../support/sqs-messages';
+import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+import { checkFifoDemoArrival, deleteMessage as remove, FIFO_DEMO_SENDS, receiveMessages as receive, receiveUntil, sqsOf } from '../support/sqs-messages';
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-const order = (orderId: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ runId, orderId, quantity: 1, ...extra });
-const isOurs = (message: Message) => message.Body?.includes(`"runId":"${runId}"`) ?? false;
+/** The body of an order of this run, and whether a message is one. */
+const runOrders = (runId: string) => ({
+  order: (orderId: string, extra: Record<string, unknown> = {}) => JSON.stringify({ runId, orderId, quantity: 1, ...extra }),
+  isOurs: (message: Message) => message.Body?.includes(`"runId":"${runId}"`) ?? false,
+});
 const orderIdOf = (message: Message) => (JSON.parse(message.Body ?? '{}') as { orderId?: string }).orderId;
 
 const receiveCount = (message: Message) => Number(message.Attributes?.ApproximateReceiveCount);
 
-async function sendAndReceive({ outputs, log }: ExerciseContext): Promise<void> {
+async function sendAndReceive(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const { order, isOurs } = runOrders(context.runId);
   const queueUrl = requireOutput(outputs, 'PlaygroundQueueUrl');
   const entries = [1, 2, 3].map((n) => ({
     Id: `m${n}`,
@@ -27,7 +31,7 @@ async function sendAndReceive({ outputs, log }: ExerciseContext): Promise<void> 
       priority: { DataType: 'Number', StringValue: String(n) },
     },
   }));
-  const sent = await sqs().send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+  const sent = await sqsOf(context).send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
   check((sent.Failed ?? []).length === 0, `SendMessageBatch rejected ${JSON.stringify(sent.Failed)}`);
   for (const result of sent.Successful ?? []) {
     const body = entries.find((e) => e.Id === result.Id)?.MessageBody ?? '';
@@ -38,7 +42,7 @@ async function sendAndReceive({ outputs, log }: ExerciseContext): Promise<void> 
   const received = new Map<string, Message>();
   const deadline = Date.now() + 30_000;
   while (received.size < entries.length && Date.now() < deadline) {
-    for (const message of (await receive(queueUrl, 20)).filter(isOurs)) received.set(orderIdOf(message) ?? '', message);
+    for (const message of (await receive(context, queueUrl, 20)).filter(isOurs)) received.set(orderIdOf(message) ?? '', message);
   }
   check(received.size === entries.length, `received ${received.size} of ${entries.length} messages within 30 s`);
   for (const [orderId, message] of received) {
@@ -48,21 +52,23 @@ async function sendAndReceive({ outputs, log }: ExerciseContext): Promise<void> 
       `message attributes of ${orderId} did not survive the round trip: ${JSON.stringify(attributes)}`,
     );
     log(`received ${orderId}: eventType=${attributes.eventType.StringValue} priority=${attributes.priority.StringValue}`);
-    await remove(queueUrl, message);
+    await remove(context, queueUrl, message);
   }
   log('deleted all three: a received message stays in the queue until the consumer deletes it');
 
   const started = Date.now();
-  const empty = (await receive(queueUrl, 2)).filter(isOurs);
+  const empty = (await receive(context, queueUrl, 2)).filter(isOurs);
   check(empty.length === 0, 'the queue still returned messages of this run after they were deleted');
   check(Date.now() - started >= 1_500, 'ReceiveMessage with WaitTimeSeconds=2 returned at once on an empty queue');
   log(`an empty long poll (WaitTimeSeconds=2) waited ${seconds(started)} s before returning nothing`);
 }
 
-async function visibilityTimeout({ outputs, log }: ExerciseContext): Promise<void> {
+async function visibilityTimeout(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const { order } = runOrders(context.runId);
   const queueUrl = requireOutput(outputs, 'PlaygroundQueueUrl');
   const dlqUrl = requireOutput(outputs, 'PlaygroundDlqUrl');
-  const { Attributes } = await sqs().send(
+  const { Attributes } = await sqsOf(context).send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'] }),
   );
   const maxReceiveCount = Number(JSON.parse(Attributes?.RedrivePolicy ?? '{}').maxReceiveCount);
@@ -70,40 +76,42 @@ async function visibilityTimeout({ outputs, log }: ExerciseContext): Promise<voi
   check(maxReceiveCount === 2, `expected maxReceiveCount 2 on the playground queue, found ${maxReceiveCount}`);
 
   const body = order('visibility-demo');
-  await sqs().send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+  await sqsOf(context).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
   const mine = (message: Message) => message.Body === body;
 
-  const first = await receiveUntil(queueUrl, mine, 30);
+  const first = await receiveUntil(context, queueUrl, mine, 30);
   check(first !== undefined, 'the message sent did not arrive within 30 s');
   log(`receive #1: got it, ApproximateReceiveCount=${receiveCount(first)}; it is now invisible to other consumers`);
-  const hidden = await receiveUntil(queueUrl, mine, 1);
+  const hidden = await receiveUntil(context, queueUrl, mine, 1);
   check(hidden === undefined, 'the message was delivered again while its visibility timeout was running');
   log('receive right after: nothing; the message is in flight');
 
-  await sqs().send(
+  await sqsOf(context).send(
     new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: first.ReceiptHandle, VisibilityTimeout: 1 }),
   );
   const started = Date.now();
-  const second = await receiveUntil(queueUrl, mine, 10);
+  const second = await receiveUntil(context, queueUrl, mine, 10);
   check(second !== undefined, 'the message did not reappear after ChangeMessageVisibility(1 s)');
   check(receiveCount(second) === 2, `expected ApproximateReceiveCount 2, got ${receiveCount(second)}`);
   log(`ChangeMessageVisibility(1 s): it reappeared after ${seconds(started)} s, ApproximateReceiveCount=2`);
 
-  await sqs().send(
+  await sqsOf(context).send(
     new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: second.ReceiptHandle, VisibilityTimeout: 0 }),
   );
-  const third = await receiveUntil(queueUrl, mine, 3);
+  const third = await receiveUntil(context, queueUrl, mine, 3);
   check(third === undefined, 'the message was delivered a third time although maxReceiveCount is 2');
   log('released again (visibility 0), but receive #3 gets nothing: SQS moved it to the DLQ instead');
-  const dead = await receiveUntil(dlqUrl, mine, 20);
+  const dead = await receiveUntil(context, dlqUrl, mine, 20);
   check(dead !== undefined, 'the message is not in the playground DLQ after exceeding maxReceiveCount');
   log(`found it in the DLQ (ApproximateReceiveCount=${receiveCount(dead)}); deleting it`);
-  await remove(dlqUrl, dead);
+  await remove(context, dlqUrl, dead);
 }
 
-async function delayQueue({ outputs, log }: ExerciseContext): Promise<void> {
+async function delayQueue(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const { order } = runOrders(context.runId);
   const queueUrl = requireOutput(outputs, 'DelayQueueUrl');
-  const { Attributes } = await sqs().send(
+  const { Attributes } = await sqsOf(context).send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['DelaySeconds'] }),
   );
   const delaySeconds = Number(Attributes?.DelaySeconds);
@@ -111,40 +119,44 @@ async function delayQueue({ outputs, log }: ExerciseContext): Promise<void> {
   const delayed = order('delayed');
   const immediate = order('immediate');
   const sentAt = Date.now();
-  await sqs().send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: delayed }));
-  await sqs().send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: immediate, DelaySeconds: 0 }));
+  await sqsOf(context).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: delayed }));
+  await sqsOf(context).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: immediate, DelaySeconds: 0 }));
   log(`sent one message with the queue's delay (${delaySeconds} s) and one with DelaySeconds=0`);
 
-  const first = await receiveUntil(queueUrl, (m) => m.Body === immediate || m.Body === delayed, 10);
+  const first = await receiveUntil(context, queueUrl, (m) => m.Body === immediate || m.Body === delayed, 10);
   check(first?.Body === immediate, 'the message sent with DelaySeconds=0 was not the first to arrive');
   log(`after ${seconds(sentAt)} s: the DelaySeconds=0 message (a per-message delay overrides the queue's)`);
-  await remove(queueUrl, first);
-  const second = await receiveUntil(queueUrl, (m) => m.Body === delayed, delaySeconds + 15);
+  await remove(context, queueUrl, first);
+  const second = await receiveUntil(context, queueUrl, (m) => m.Body === delayed, delaySeconds + 15);
   check(second !== undefined, `the delayed message did not arrive within ${delaySeconds + 15} s`);
   const waited = (Date.now() - sentAt) / 1000;
   check(waited >= delaySeconds - 0.5, `the delayed message arrived after ${waited} s, before its ${delaySeconds} s delay`);
   log(`after ${waited.toFixed(1)} s: the delayed message`);
-  await remove(queueUrl, second);
+  await remove(context, queueUrl, second);
 }
 
-async function fifoOrdering({ outputs, log }: ExerciseContext): Promise<void> {
+async function fifoOrdering(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const { order, isOurs } = runOrders(context.runId);
   const queueUrl = requireOutput(outputs, 'FifoQueueUrl');
   for (const [group, orderId] of FIFO_DEMO_SENDS) {
-    const { MessageId } = await sqs().send(
+    const { MessageId } = await sqsOf(context).send(
       new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: order(orderId), MessageGroupId: group }),
     );
     log(`sent ${orderId} to group ${group} → ${MessageId}`);
   }
   log('a1 was sent twice with the same body: content-based deduplication keeps one within 5 minutes');
 
-  await checkFifoDemoArrival(queueUrl, (m) => (isOurs(m) ? orderIdOf(m) : undefined), log);
+  await checkFifoDemoArrival(context, queueUrl, (m) => (isOurs(m) ? orderIdOf(m) : undefined));
   log('order is kept inside each message group, and the duplicate a1 was never delivered');
 }
 
-async function poisonMessage({ outputs, log }: ExerciseContext): Promise<void> {
+async function poisonMessage(context: ExerciseContext): Promise<void> {
+  const { outputs, log } = context;
+  const { order, isOurs } = runOrders(context.runId);
   const queueUrl = requireOutput(outputs, 'WorkQueueUrl');
   const dlqUrl = requireOutput(outputs, 'WorkDlqUrl');
-  const { Attributes } = await sqs().send(
+  const { Attributes } = await sqsOf(context).send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'] }),
   );
   const visibility = Number(Attributes?.VisibilityTimeout);
@@ -156,16 +168,16 @@ async function poisonMessage({ outputs, log }: ExerciseContext): Promise<void> {
     { Id: 'poison', MessageBody: order('poison-1', { poison: true }) },
     { Id: 'good2', MessageBody: order('good-2') },
   ];
-  await sqs().send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+  await sqsOf(context).send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
   log(`sent 2 good orders and 1 poison order to the work queue; the Lambda consumer fails the poison one each time`);
   log(`visibility timeout ${visibility} s × maxReceiveCount ${maxReceiveCount}: expect it in the DLQ after ~${expected} s`);
 
   const started = Date.now();
-  const first = await receiveUntil(dlqUrl, isOurs, expected * 2 + 60);
+  const first = await receiveUntil(context, dlqUrl, isOurs, expected * 2 + 60);
   check(first !== undefined, `no message of this run reached the DLQ within ${expected * 2 + 60} s`);
   // Messages of one failed batch reach the DLQ together: one more short poll collects any that came with it.
-  const dead = [first, ...(await receive(dlqUrl, 3)).filter(isOurs)];
-  for (const message of dead) await remove(dlqUrl, message);
+  const dead = [first, ...(await receive(context, dlqUrl, 3)).filter(isOurs)];
+  for (const message of dead) await remove(context, dlqUrl, message);
   const good = dead.map(orderIdOf).filter((id) => id !== 'poison-1');
   check(good.length === 0, `good orders (${good.join(', ')}) reached the DLQ: partial batch failure is off`);
   log(`after ${seconds(started)} s the poison order is in the DLQ, received ${receiveCount(first)} times; deleted it`);

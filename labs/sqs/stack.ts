@@ -6,22 +6,18 @@ import { QueueConsumer } from '../../lib/queue-consumer';
 import { QueueWithDlq } from '../../lib/queue-with-dlq';
 import { labAlarmTopic } from '../support/alarm-topic';
 import { LabStack, LabStackProps } from '../support/lab-stack';
+import { withCdkDurations } from '../support/cdk-duration';
+import type { sqsLab } from './lab';
+import { SQS_LAB as SQS_LAB_SPEC } from './constants';
 
-/** Figures the exercise and README rely on; kept small so the lab's effects show within a minute or two. */
-export const SQS_LAB = {
-  consumerTimeout: Duration.seconds(5),
-  workVisibilityTimeout: Duration.seconds(30),
-  workMaxReceiveCount: 3,
-  playgroundVisibilityTimeout: Duration.seconds(10),
-  playgroundMaxReceiveCount: 2,
-  deliveryDelay: Duration.seconds(5),
-} as const;
+/** The shared constants (./constants.ts) with CDK durations. */
+const SQS_LAB = withCdkDurations(SQS_LAB_SPEC);
 
 /**
  * SQS lab: a work queue consumed by Lambda with partial batch responses, a playground queue to receive by hand,
  * a FIFO queue with content-based deduplication and a delay queue, each with its own dead-letter queue.
  */
-export class SqsLabStack extends LabStack {
+export class SqsLabStack extends LabStack<typeof sqsLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
 
@@ -29,7 +25,7 @@ export class SqsLabStack extends LabStack {
     const work = new QueueWithDlq(this, 'Work', {
       visibilityTimeout: SQS_LAB.workVisibilityTimeout,
       maxReceiveCount: SQS_LAB.workMaxReceiveCount,
-      alarms: alarmTopic ? { topic: alarmTopic, oldestMessageAge: Duration.minutes(5) } : undefined,
+      alarms: alarmTopic ? { alarmTopic, oldestMessageAge: Duration.minutes(5) } : undefined,
     });
     const consumer = new SafeNodejsFunction(this, 'Consumer', {
       entry: path.join(__dirname, '../../lambda/sqs-consumer/index.ts'),

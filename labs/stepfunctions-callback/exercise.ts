@@ -5,21 +5,21 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { check, ExerciseContext, ExerciseStep, lazyClient, requireOutput, runId } from '../support/exercise';
+import { check, ExerciseContext, ExerciseStep, defineFixture, requireOutput } from '../support/exercise';
 import { runActivityWorker } from './activity-worker';
 
 /** GetActivityTask waits up to 60 s: the request timeout is longer. */
-const sfn = lazyClient((config) => new SFNClient({ ...config, requestHandler: { requestTimeout: 65_000 } }), 'SFN');
+const sfnOf = (context: ExerciseContext) => context.client(SFNClient, 'SFN', { requestHandler: { requestTimeout: 65_000 } });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Executions started by earlier steps of this run, for the steps after them. */
-const started: { awaitingApproval?: string; awaitingPacking?: string } = {};
+/** Executions started by earlier steps of this run, for the steps after them (empty when a step runs alone). */
+const startedExecutions = defineFixture('executions started by earlier steps', (): { awaitingApproval?: string; awaitingPacking?: string } => ({}));
 
-async function history(executionArn: string): Promise<HistoryEvent[]> {
+async function history(context: ExerciseContext, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await sfn().send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken, includeExecutionData: true }));
+    const page = await sfnOf(context).send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken, includeExecutionData: true }));
     events.push(...(page.events ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
@@ -28,8 +28,8 @@ async function history(executionArn: string): Promise<HistoryEvent[]> {
 
 async function start(context: ExerciseContext, name: string, warehouse: object = {}): Promise<string> {
   // The order id names the execution too: `<name>-run-<base36 time>`, unique per run, well within 80 characters.
-  const input = { orderId: `${name}-${runId}`, items: [{ sku: 'BOOK-1', quantity: 1 }], warehouse };
-  const { executionArn } = await sfn().send(
+  const input = { orderId: `${name}-${context.runId}`, items: [{ sku: 'BOOK-1', quantity: 1 }], warehouse };
+  const { executionArn } = await sfnOf(context).send(
     new StartExecutionCommand({
       stateMachineArn: requireOutput(context.outputs, 'OrderWorkflowArn'),
       name: input.orderId,
@@ -42,11 +42,11 @@ async function start(context: ExerciseContext, name: string, warehouse: object =
 }
 
 /** Waits until the execution ends, or enters `state` (returns its history then). */
-async function waitFor(executionArn: string, state?: string, timeoutMs = 120_000) {
+async function waitFor(context: ExerciseContext, executionArn: string, state?: string, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const execution = await sfn().send(new DescribeExecutionCommand({ executionArn }));
-    const events = await history(executionArn);
+    const execution = await sfnOf(context).send(new DescribeExecutionCommand({ executionArn }));
+    const events = await history(context, executionArn);
     const entered = events.some((e) => e.stateEnteredEventDetails?.name === state);
     if (execution.status !== 'RUNNING' || entered) return { execution, events };
     check(Date.now() < deadline, `${executionArn} neither ended nor entered ${state} within ${timeoutMs / 1000} s`);
@@ -63,7 +63,7 @@ function approvalToken(events: HistoryEvent[]): string {
 }
 
 async function decide(context: ExerciseContext, executionArn: string, action: 'approve' | 'reject'): Promise<void> {
-  const { events } = await waitFor(executionArn, 'AwaitApproval');
+  const { events } = await waitFor(context, executionArn, 'AwaitApproval');
   const url = new URL(requireOutput(context.outputs, 'ApprovalDecisionUrl'));
   url.searchParams.set('action', action);
   url.searchParams.set('token', approvalToken(events));
@@ -87,32 +87,35 @@ async function decide(context: ExerciseContext, executionArn: string, action: 'a
 }
 
 async function callback(context: ExerciseContext): Promise<void> {
+  const started = await context.use(startedExecutions);
   const accepted = await start(context, 'accept', { workSeconds: 20 });
   const rejected = await start(context, 'reject', { decision: 'reject' });
-  const first = await waitFor(accepted, 'AwaitApproval');
+  const first = await waitFor(context, accepted, 'AwaitApproval');
   const warehouse = first.events.find((e) => e.stateExitedEventDetails?.name === 'AwaitWarehouse');
   check(warehouse !== undefined, `the accepted order ended ${first.execution.status} before AwaitApproval`);
   context.log(`the worker answered after ~20 s of work (heartbeats every 7.5 s < HeartbeatSeconds 15): ${warehouse.stateExitedEventDetails?.output}`);
   started.awaitingApproval = accepted;
-  const second = await waitFor(rejected);
+  const second = await waitFor(context, rejected);
   check(second.execution.status === 'FAILED' && second.execution.error === 'WarehouseRejected', `the rejected order ended ${second.execution.status} ${second.execution.error}`);
   context.log(`SendTaskFailure failed the task: ${second.execution.error} (${second.execution.cause}), caught into WarehouseRejectedOrder`);
 }
 
 async function approve(context: ExerciseContext): Promise<void> {
+  const started = await context.use(startedExecutions);
   const executionArn = started.awaitingApproval ?? (await start(context, 'approve'));
   await decide(context, executionArn, 'approve');
-  const { execution, events } = await waitFor(executionArn, 'PackOrder');
+  const { execution, events } = await waitFor(context, executionArn, 'PackOrder');
   check(execution.status === 'RUNNING' && events.some((e) => e.type === 'ActivityScheduled'), 'the approved order did not go on to PackOrder');
   context.log('the Choice sent the approved order to PackOrder: the activity waits for a worker (next step)');
   started.awaitingPacking = executionArn;
 }
 
 async function worker(context: ExerciseContext): Promise<void> {
+  const started = await context.use(startedExecutions);
   const result = await runActivityWorker({
-    client: sfn(),
+    client: sfnOf(context),
     activityArn: requireOutput(context.outputs, 'PackingActivityArn'),
-    workerName: `exercise-${runId}`,
+    workerName: `exercise-${context.runId}`,
     maxTasks: started.awaitingPacking ? 1 : 10,
     heartbeatMs: 5_000,
     log: context.log,
@@ -125,7 +128,7 @@ async function worker(context: ExerciseContext): Promise<void> {
   check(result.answered.length > 0, 'no PackOrder task came within two polls: run the approve step first');
   context.log(`answered ${result.answered.length} activity task(s)`);
   if (started.awaitingPacking) {
-    const { execution } = await waitFor(started.awaitingPacking);
+    const { execution } = await waitFor(context, started.awaitingPacking);
     check(execution.status === 'SUCCEEDED', `the order ended ${execution.status} after the activity answered`);
     context.log(`the order SUCCEEDED with ${execution.output}`);
   }
@@ -134,7 +137,7 @@ async function worker(context: ExerciseContext): Promise<void> {
 async function reject(context: ExerciseContext): Promise<void> {
   const executionArn = await start(context, 'rejected-by-approver');
   await decide(context, executionArn, 'reject');
-  const { execution } = await waitFor(executionArn);
+  const { execution } = await waitFor(context, executionArn);
   check(execution.status === 'FAILED' && execution.error === 'OrderRejected', `the rejected order ended ${execution.status} ${execution.error}`);
   context.log('the Choice sent the rejected order to the OrderRejected Fail state');
 }

@@ -9,23 +9,19 @@ import { QueueConsumer } from '../../lib/queue-consumer';
 import { QueueWithDlq } from '../../lib/queue-with-dlq';
 import { ResilientTask, ResilientWorkflow, STATES_ERRORS } from '../../lib/resilient-workflow';
 import { LabStack, LabStackProps } from '../support/lab-stack';
+import { withCdkDurations } from '../support/cdk-duration';
+import type { stepfunctionsCallbackLab } from './lab';
+import { CALLBACK_LAB as CALLBACK_LAB_SPEC } from './constants';
 
-/** Figures the README, the exercise and the tests rely on. */
-export const CALLBACK_LAB = {
-  workerTimeout: Duration.seconds(30),
-  warehouseHeartbeat: Duration.seconds(15),
-  warehouseTimeout: Duration.minutes(2),
-  approvalTimeout: Duration.hours(1),
-  packingHeartbeat: Duration.seconds(30),
-  packingTimeout: Duration.minutes(10),
-} as const;
+/** The shared constants (./constants.ts) with CDK durations. */
+const CALLBACK_LAB = withCdkDurations(CALLBACK_LAB_SPEC);
 
 /**
  * Step Functions callback lab: one STANDARD order workflow that waits three ways for work done outside it: a worker
  * Lambda fed by SQS (task token in the message), a person clicking an emailed link (human approval), and an activity
  * worker polling from anywhere (GetActivityTask).
  */
-export class StepfunctionsCallbackLabStack extends LabStack {
+export class StepfunctionsCallbackLabStack extends LabStack<typeof stepfunctionsCallbackLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
 
@@ -58,7 +54,7 @@ export class StepfunctionsCallbackLabStack extends LabStack {
 
     const approval = new HumanApproval(this, 'AwaitApproval', {
       timeout: CALLBACK_LAB.approvalTimeout,
-      accessLogs: this.feature('api-logs'),
+      accessLogs: this.feature('api-logs') ? {} : false,
       request: sfn.TaskInput.fromObject({
         orderId: sfn.JsonPath.stringAt('$.orderId'),
         warehouse: sfn.JsonPath.objectAt('$.warehouse'),

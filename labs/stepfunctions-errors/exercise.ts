@@ -9,22 +9,22 @@ import {
   StartExecutionCommand,
   StartSyncExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { check, ExerciseContext, ExerciseStep, lazyClient, requireOutput, runId } from '../support/exercise';
+import { check, ExerciseContext, ExerciseStep, defineFixture, requireOutput } from '../support/exercise';
 import { deleteMessage, receiveUntil } from '../support/sqs-messages';
 import { attemptsOf, formatHistory, retryWaits, stateInput, statesEntered } from './history';
-import { ERRORS_LAB } from './stack';
+import { ERRORS_LAB } from './constants';
 
-const sfn = lazyClient((config) => new SFNClient(config), 'SFN');
-const ddb = lazyClient((config) => new DynamoDBClient(config), 'DYNAMODB');
-const eventBridge = lazyClient((config) => new EventBridgeClient(config), 'EVENTBRIDGE');
+const sfnOf = (context: ExerciseContext) => context.client(SFNClient, 'SFN');
+const ddbOf = (context: ExerciseContext) => context.client(DynamoDBClient, 'DYNAMODB');
+const eventBridgeOf = (context: ExerciseContext) => context.client(EventBridgeClient, 'EVENTBRIDGE');
 
 /**
  * This run's order ids (`<name>-run-<base36 time>`), so leftovers of earlier runs never confuse a check. They also
  * name the executions (with a counter): letters, digits and hyphens, far below Step Functions' 80 characters.
  */
-const orderId = (name: string) => `${name}-${runId}`;
-const order = (name: string, extra: Record<string, unknown> = {}) => ({
-  orderId: orderId(name),
+const orderId = (context: ExerciseContext, name: string) => `${name}-${context.runId}`;
+const order = (context: ExerciseContext, name: string, extra: Record<string, unknown> = {}) => ({
+  orderId: orderId(context, name),
   items: [
     { sku: 'BOOK-1', quantity: 2, unitPrice: 10 },
     { sku: 'PEN-2', quantity: 1, unitPrice: 5.5 },
@@ -34,33 +34,38 @@ const order = (name: string, extra: Record<string, unknown> = {}) => ({
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How often the exercise polls DescribeExecution; tests shorten it. */
-export const timing = { pollMs: 2_000, timeoutMs: 120_000 };
+export const timing = defineFixture('DescribeExecution polling', () => ({ pollMs: 2_000, timeoutMs: 120_000 }));
 
-let executions = 0;
-async function start(stateMachineArn: string, input: object, log: ExerciseContext['log']): Promise<string> {
+/** How many executions this run started: it numbers their names. */
+const executions = defineFixture('execution counter', () => ({ started: 0 }));
+
+async function start(context: ExerciseContext, stateMachineArn: string, input: object): Promise<string> {
+  const { log } = context;
+  const counter = await context.use(executions);
   // Execution names are unique per STANDARD state machine for 90 days: the order id plus a counter.
-  const name = `${(input as { orderId: string }).orderId}-${++executions}`;
-  const { executionArn } = await sfn().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+  const name = `${(input as { orderId: string }).orderId}-${++counter.started}`;
+  const { executionArn } = await sfnOf(context).send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
   check(executionArn !== undefined, 'StartExecution returned no executionArn');
   log(`started ${executionArn}`);
   return executionArn;
 }
 
-async function waitForEnd(executionArn: string): Promise<DescribeExecutionCommandOutput> {
-  const deadline = Date.now() + timing.timeoutMs;
+async function waitForEnd(context: ExerciseContext, executionArn: string): Promise<DescribeExecutionCommandOutput> {
+  const { pollMs, timeoutMs } = await context.use(timing);
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const execution = await sfn().send(new DescribeExecutionCommand({ executionArn }));
+    const execution = await sfnOf(context).send(new DescribeExecutionCommand({ executionArn }));
     if (execution.status !== 'RUNNING') return execution;
-    check(Date.now() < deadline, `${executionArn} still RUNNING after ${timing.timeoutMs / 1000} s`);
-    await sleep(timing.pollMs);
+    check(Date.now() < deadline, `${executionArn} still RUNNING after ${timeoutMs / 1000} s`);
+    await sleep(pollMs);
   }
 }
 
-async function history(executionArn: string): Promise<HistoryEvent[]> {
+async function history(context: ExerciseContext, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await sfn().send(
+    const page = await sfnOf(context).send(
       new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: true, nextToken }),
     );
     events.push(...(page.events ?? []));
@@ -71,25 +76,25 @@ async function history(executionArn: string): Promise<HistoryEvent[]> {
 
 /** Starts an order on the STANDARD workflow, waits for it to end, prints its history; returns what the checks need. */
 async function runOrder(context: ExerciseContext, input: object) {
-  const arn = await start(requireOutput(context.outputs, 'OrderWorkflowArn'), input, context.log);
-  const execution = await waitForEnd(arn);
-  const events = await history(arn);
+  const arn = await start(context, requireOutput(context.outputs, 'OrderWorkflowArn'), input);
+  const execution = await waitForEnd(context, arn);
+  const events = await history(context, arn);
   context.log(`status ${execution.status}${execution.error ? ` (${execution.error})` : ''}; history (GetExecutionHistory):`);
   for (const line of formatHistory(events)) context.log(`  ${line}`);
   return { execution, events, output: execution.output ? JSON.parse(execution.output) : undefined };
 }
 
 /** Waits up to 30 s for an event matching `wanted` on the queue, deletes it and returns its body. */
-async function receiveEvent(queueUrl: string, wanted: (body: Record<string, unknown>) => boolean) {
+async function receiveEvent(context: ExerciseContext, queueUrl: string, wanted: (body: Record<string, unknown>) => boolean) {
   const bodyOf = (body: string | undefined) => JSON.parse(body ?? '{}') as Record<string, unknown>;
-  const message = await receiveUntil(queueUrl, (m) => wanted(bodyOf(m.Body)), 30);
+  const message = await receiveUntil(context, queueUrl, (m) => wanted(bodyOf(m.Body)), 30);
   if (!message) return undefined;
-  await deleteMessage(queueUrl, message);
+  await deleteMessage(context, queueUrl, message);
   return bodyOf(message.Body);
 }
 
 async function happyPath(context: ExerciseContext): Promise<void> {
-  const input = order('happy');
+  const input = order(context, 'happy');
   const { execution, events, output } = await runOrder(context, input);
   check(execution.status === 'SUCCEEDED', `the happy order ended ${execution.status} (${execution.error}: ${execution.cause})`);
   check(output?.payment?.attempts === 1, `expected one payment attempt, got ${JSON.stringify(output?.payment)}`);
@@ -101,18 +106,18 @@ async function happyPath(context: ExerciseContext): Promise<void> {
   }
   context.log(`output: payment ${JSON.stringify(output.payment)}, shipment ${JSON.stringify(output.shipment)}`);
 
-  const { Item } = await ddb().send(
+  const { Item } = await ddbOf(context).send(
     new GetItemCommand({ TableName: requireOutput(context.outputs, 'OrdersTableName'), Key: { orderId: { S: input.orderId } } }),
   );
   check(Item?.status?.S === 'ACCEPTED', `the orders table has ${JSON.stringify(Item)} for ${input.orderId}`);
   context.log(`SaveOrder (DynamoDB PutItem, no Lambda) stored ${input.orderId} with status ACCEPTED, total ${Item.total?.N}`);
-  const accepted = await receiveEvent(requireOutput(context.outputs, 'OrderEventsQueueUrl'), (b) => b.orderId === input.orderId);
+  const accepted = await receiveEvent(context, requireOutput(context.outputs, 'OrderEventsQueueUrl'), (b) => b.orderId === input.orderId);
   check(accepted?.type === 'OrderAccepted', `NotifyShipping's message for ${input.orderId} is not in the order events queue`);
   context.log(`NotifyShipping (SQS SendMessage) queued ${JSON.stringify(accepted)}`);
 }
 
 async function retryThenSucceed(context: ExerciseContext): Promise<void> {
-  const { execution, events, output } = await runOrder(context, order('retry', { simulate: { payment: 'fail-twice' } }));
+  const { execution, events, output } = await runOrder(context, order(context, 'retry', { simulate: { payment: 'fail-twice' } }));
   check(execution.status === 'SUCCEEDED', `the fail-twice order ended ${execution.status}: the retrier did not recover it`);
   const attempts = attemptsOf(events, 'ChargePayment');
   check(attempts.failed.length === 2, `expected ChargePayment to fail twice, it failed ${attempts.failed.length} times`);
@@ -124,7 +129,7 @@ async function retryThenSucceed(context: ExerciseContext): Promise<void> {
 }
 
 async function failToCatch(context: ExerciseContext): Promise<void> {
-  const input = order('catch', { simulate: { payment: 'fail-always' } });
+  const input = order(context, 'catch', { simulate: { payment: 'fail-always' } });
   const { execution, events } = await runOrder(context, input);
   check(execution.status === 'FAILED' && execution.error === 'PaymentGatewayError', `expected FAILED with PaymentGatewayError, got ${execution.status} ${execution.error}`);
   const attempts = attemptsOf(events, 'ChargePayment');
@@ -134,12 +139,12 @@ async function failToCatch(context: ExerciseContext): Promise<void> {
   check(failureInput.orderId === input.orderId && failureInput.items?.length === 2, 'the catcher lost the original input');
   context.log(`retries exhausted after ${attempts.scheduled.length} attempts (waits ${retryWaits(attempts).map((w) => w.toFixed(1)).join(', ')} s); the catcher`);
   context.log(`put the error at $.error beside the original order: ${JSON.stringify({ orderId: failureInput.orderId, error: failureInput.error })}`);
-  const failed = await receiveEvent(requireOutput(context.outputs, 'OrderEventsQueueUrl'), (b) => b.orderId === input.orderId);
+  const failed = await receiveEvent(context, requireOutput(context.outputs, 'OrderEventsQueueUrl'), (b) => b.orderId === input.orderId);
   check(failed?.type === 'OrderFailed', 'RecordFailure\'s OrderFailed message is not in the order events queue');
 }
 
 async function timeoutPath(context: ExerciseContext): Promise<void> {
-  const { execution, events } = await runOrder(context, order('timeout', { simulate: { payment: 'slow' } }));
+  const { execution, events } = await runOrder(context, order(context, 'timeout', { simulate: { payment: 'slow' } }));
   check(execution.status === 'FAILED' && execution.error === 'States.Timeout', `expected FAILED with States.Timeout, got ${execution.status} ${execution.error}`);
   const attempts = attemptsOf(events, 'ChargePayment');
   check(attempts.timedOut.length === 1 && attempts.scheduled.length === 1, 'expected one attempt that timed out and no retry');
@@ -149,7 +154,7 @@ async function timeoutPath(context: ExerciseContext): Promise<void> {
 }
 
 async function duplicateOrder(context: ExerciseContext): Promise<void> {
-  const input = order('duplicate');
+  const input = order(context, 'duplicate');
   const first = await runOrder(context, input);
   check(first.execution.status === 'SUCCEEDED', `the first ${input.orderId} ended ${first.execution.status}`);
   const second = await runOrder(context, input);
@@ -165,7 +170,7 @@ async function expressSync(context: ExerciseContext): Promise<void> {
   const stateMachineArn = requireOutput(context.outputs, 'ExpressOrderWorkflowArn');
   for (const [name, extra] of [['express', {}], ['express-retry', { simulate: { payment: 'fail-twice' } }]] as const) {
     const started = Date.now();
-    const result = await sfn().send(new StartSyncExecutionCommand({ stateMachineArn, input: JSON.stringify(order(name, extra)) }));
+    const result = await sfnOf(context).send(new StartSyncExecutionCommand({ stateMachineArn, input: JSON.stringify(order(context, name, extra)) }));
     const output = result.output ? JSON.parse(result.output) : undefined;
     context.log(
       `StartSyncExecution (${name}): ${result.status} in ${((Date.now() - started) / 1000).toFixed(1)} s, billed ` +
@@ -180,8 +185,8 @@ async function expressSync(context: ExerciseContext): Promise<void> {
 
 /** An OrderPlaced event on the default bus: the rule starts the STANDARD workflow, which stores the order. */
 async function eventStart(context: ExerciseContext): Promise<void> {
-  const input = order('event');
-  const sent = await eventBridge().send(
+  const input = order(context, 'event');
+  const sent = await eventBridgeOf(context).send(
     new PutEventsCommand({
       Entries: [{ Source: ERRORS_LAB.eventSource, DetailType: ERRORS_LAB.eventDetailType, Detail: JSON.stringify(input) }],
     }),
@@ -189,17 +194,18 @@ async function eventStart(context: ExerciseContext): Promise<void> {
   check(sent.FailedEntryCount === 0, `PutEvents refused the event: ${JSON.stringify(sent.Entries)}`);
   context.log(`put an ${ERRORS_LAB.eventDetailType} event (${sent.Entries?.[0]?.EventId}) on the default bus for ${input.orderId}`);
 
-  const deadline = Date.now() + timing.timeoutMs;
+  const { pollMs, timeoutMs } = await context.use(timing);
+  const deadline = Date.now() + timeoutMs;
   const tableName = requireOutput(context.outputs, 'OrdersTableName');
   for (;;) {
-    const { Item } = await ddb().send(new GetItemCommand({ TableName: tableName, Key: { orderId: { S: input.orderId } } }));
+    const { Item } = await ddbOf(context).send(new GetItemCommand({ TableName: tableName, Key: { orderId: { S: input.orderId } } }));
     if (Item) {
       check(Item.status?.S === 'ACCEPTED', `the workflow the rule started stored ${JSON.stringify(Item)}`);
       context.log(`the rule started the workflow with the event's detail as input: ${input.orderId} stored as ACCEPTED`);
       return;
     }
-    check(Date.now() < deadline, `no execution stored ${input.orderId} within ${timing.timeoutMs / 1000} s: is the rule enabled?`);
-    await sleep(timing.pollMs);
+    check(Date.now() < deadline, `no execution stored ${input.orderId} within ${timeoutMs / 1000} s: is the rule enabled?`);
+    await sleep(pollMs);
   }
 }
 

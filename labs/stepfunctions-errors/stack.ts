@@ -11,7 +11,6 @@ import { SafeNodejsFunction } from '../../lib/core/function';
 import { QueueWithDlq } from '../../lib/queue-with-dlq';
 import {
   CatcherSpec,
-  LAMBDA_SERVICE_ERRORS,
   ResilientTask,
   ResilientWorkflow,
   RetrierSpec,
@@ -19,37 +18,15 @@ import {
 } from '../../lib/resilient-workflow';
 import { labAlarmTopic } from '../support/alarm-topic';
 import { LabStack, LabStackProps } from '../support/lab-stack';
+import { withCdkDurations } from '../support/cdk-duration';
+import type { stepfunctionsErrorsLab } from './lab';
+import { ERRORS_LAB as ERRORS_LAB_SPEC, LAMBDA_RETRIER as LAMBDA_RETRIER_SPEC } from './constants';
 
 const HANDLERS = path.join(__dirname, '../../lambda/sfn-order-steps/index.ts');
 
-/** Transient Lambda service errors: retried on every Lambda task, as AWS recommends. */
-const LAMBDA_RETRIER: RetrierSpec = {
-  errors: LAMBDA_SERVICE_ERRORS,
-  interval: Duration.seconds(1),
-  maxAttempts: 3,
-  backoffRate: 2,
-  jitter: true,
-};
-
-/** Figures the README, the exercise and the tests rely on. */
-export const ERRORS_LAB = {
-  /** ChargePayment gives up after this long: States.Timeout. */
-  chargeTimeout: Duration.seconds(3),
-  /** ChargePayment's retriers, evaluated top to bottom. */
-  chargeRetry: [
-    { errors: ['PaymentDeclinedError'], maxAttempts: 0 },
-    LAMBDA_RETRIER,
-    { errors: ['PaymentGatewayError'], interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2, maxDelay: Duration.seconds(3) },
-    { errors: [STATES_ERRORS.TIMEOUT], maxAttempts: 0 },
-    { errors: [STATES_ERRORS.ALL], interval: Duration.seconds(2), maxAttempts: 1 },
-  ] satisfies RetrierSpec[],
-  /** Orders at or above this total wait in ReviewHold before they are charged. */
-  reviewThreshold: 1000,
-  reviewWait: Duration.seconds(3),
-  packingWait: Duration.seconds(2),
-  eventSource: 'stepfunctions-lab.orders',
-  eventDetailType: 'OrderPlaced',
-} as const;
+/** The shared constants (./constants.ts) with CDK durations. */
+const LAMBDA_RETRIER: RetrierSpec = withCdkDurations(LAMBDA_RETRIER_SPEC);
+const ERRORS_LAB = withCdkDurations(ERRORS_LAB_SPEC);
 
 interface OrderWorkflowDeps {
   readonly validate: lambda.IFunction;
@@ -244,7 +221,7 @@ function shippingDefinition(scope: Construct): sfn.IChainable {
  * Step Functions error handling lab: a STANDARD order workflow (with a nested STANDARD shipping workflow started with
  * `.sync`, and an EventBridge rule that starts it) and an EXPRESS variant started synchronously.
  */
-export class StepfunctionsErrorsLabStack extends LabStack {
+export class StepfunctionsErrorsLabStack extends LabStack<typeof stepfunctionsErrorsLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
 
@@ -272,7 +249,7 @@ export class StepfunctionsErrorsLabStack extends LabStack {
       definition: orderDefinition(new Construct(this, 'StandardStates'), { ...deps, shipping: shipping.stateMachine }),
       comment: 'Order workflow (STANDARD): retries, catchers, every state type',
       timeout: Duration.minutes(15),
-      alarms: alarmTopic ? { topic: alarmTopic } : undefined,
+      alarms: alarmTopic ? { alarmTopic } : undefined,
     });
     const express = new ResilientWorkflow(this, 'ExpressOrderWorkflow', {
       definition: orderDefinition(new Construct(this, 'ExpressStates'), deps),

@@ -2,9 +2,24 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { LabDefinition, LABS } from '../catalogue';
+import { LabDefinition, LABS, LabStackClass } from '../catalogue';
 import type { CfnTemplate } from './diagram';
 import { ALL_FEATURES_CONTEXT, LabConfigError, LabStack } from './lab-stack';
+
+/** A lab whose stack class is loaded: what an app can build synchronously. */
+export interface LoadedLab extends LabDefinition {
+  readonly stack: LabStackClass;
+}
+
+/** The lab with the given stack class: for tests that import the stack themselves. */
+export function withStack(lab: LabDefinition, stack: LabStackClass): LoadedLab {
+  return { ...lab, stack };
+}
+
+/** Loads the stack class of each lab (and aws-cdk-lib with the first). */
+export function loadLabs(labs: readonly LabDefinition[] = LABS): Promise<LoadedLab[]> {
+  return Promise.all(labs.map(async (lab) => withStack(lab, await lab.loadStack())));
+}
 
 /** The context of cdk.json (feature flags), for apps built outside the CDK CLI: tests, docs, the benchmark. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -30,14 +45,14 @@ function checkLabContext(app: App, labs: readonly LabDefinition[]): void {
 }
 
 /** Adds one stack per lab to `app`, with cdk-nag's AWS Solutions checks on every one. */
-export function addLabStacks(app: App, labs: readonly LabDefinition[] = LABS): LabStack[] {
+export function addLabStacks(app: App, labs: readonly LoadedLab[]): LabStack[] {
   checkLabContext(app, labs);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return labs.map((lab) => new lab.stack(app, { lab }));
 }
 
 /** The lab's template with every optional part on, without bundling, cdk-nag or validation: for docs. */
-export function labTemplateWithAllFeatures(lab: LabDefinition): CfnTemplate {
+export function labTemplateWithAllFeatures(lab: LoadedLab): CfnTemplate {
   const app = new App({
     context: { ...cdkJsonContext(), ...SKIP_BUNDLING, [ALL_FEATURES_CONTEXT]: true, 'aws:cdk:enable-path-metadata': true },
     builtinCloudFormationValidation: false,

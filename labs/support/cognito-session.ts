@@ -10,7 +10,7 @@ import {
   VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import * as OTPAuth from 'otpauth';
-import { ExerciseCheckFailed, LabNotReady, lazyClient } from './exercise';
+import { ExerciseCheckFailed, ExerciseContext, LabNotReady } from './exercise';
 
 /**
  * Signing in to a user pool whose MFA is required, as a trusted script does (AdminInitiateAuth with IAM credentials):
@@ -18,8 +18,12 @@ import { ExerciseCheckFailed, LabNotReady, lazyClient } from './exercise';
  * exercises of the labs whose stacks have a SecureUserPool (cognito, apigateway).
  */
 
-/** Created on first use, so AWS_ENDPOINT_URL and credentials set by a caller (or a test) are honoured. */
-export const cognitoIdp = lazyClient((config) => new CognitoIdentityProviderClient(config), 'COGNITO_IDENTITY_PROVIDER');
+/** What these helpers need of the exercise context: its clients. */
+type Clients = Pick<ExerciseContext, 'client'>;
+
+/** The run's Cognito user pools client (see serviceEndpoint for the endpoint). */
+export const cognitoIdpOf = (context: Clients): CognitoIdentityProviderClient =>
+  context.client(CognitoIdentityProviderClient, 'COGNITO_IDENTITY_PROVIDER');
 
 /** Length of a TOTP time step, in seconds (RFC 6238's default, which Cognito uses). */
 const PERIOD_SECONDS = 30;
@@ -40,16 +44,15 @@ export function totp(secretBase32: string, timeMs = Date.now()): string {
   return new OTPAuth.TOTP({ secret, digits: 6, period: PERIOD_SECONDS, algorithm: 'SHA1' }).generate({ timestamp: timeMs });
 }
 
-/** The last time step whose code each secret used: Cognito refuses a code used twice, so wait for the next step. */
-const lastStep = new Map<string, number>();
-async function freshCode(secret: string): Promise<string> {
+/** A code of the user's secret from a time step it has not used yet: Cognito refuses a code used twice, so wait for the next step. */
+async function freshCode(user: LabUser, secret: string): Promise<string> {
   const periodMs = PERIOD_SECONDS * 1000;
   let step = Math.floor(Date.now() / periodMs);
-  while (lastStep.get(secret) === step) {
+  while (user.lastCodeStep === step) {
     await new Promise((resolve) => setTimeout(resolve, periodMs - (Date.now() % periodMs) + 50));
     step = Math.floor(Date.now() / periodMs);
   }
-  lastStep.set(secret, step);
+  user.lastCodeStep = step;
   return totp(secret);
 }
 
@@ -59,6 +62,8 @@ export interface LabUser {
   readonly password: string;
   /** The authenticator secret, once the user has registered one at their first sign-in. */
   totpSecret?: string;
+  /** The TOTP time step of the last code sent for this user. */
+  lastCodeStep?: number;
 }
 
 /** A password that satisfies a strong policy (upper, lower, digit, symbol, 16+ characters). */
@@ -66,8 +71,8 @@ export function labPassword(): string {
   return `Lab-${Math.random().toString(36).slice(2, 10)}-${Date.now().toString(36)}!Aa9`;
 }
 
-export async function deleteUser(userPoolId: string, email: string): Promise<void> {
-  await cognitoIdp().send(new AdminDeleteUserCommand({ UserPoolId: userPoolId, Username: email }));
+export async function deleteUser(context: Clients, userPoolId: string, email: string): Promise<void> {
+  await cognitoIdpOf(context).send(new AdminDeleteUserCommand({ UserPoolId: userPoolId, Username: email }));
 }
 
 /**
@@ -75,11 +80,11 @@ export async function deleteUser(userPoolId: string, email: string): Promise<voi
  * deletion never hides the error of `use`). The user is confirmed with a verified email and a permanent password by
  * AdminCreateUser with MessageAction SUPPRESS and AdminSetUserPassword: no invitation email is sent.
  */
-export async function withLabUser<T>(userPoolId: string, email: string, use: (user: LabUser) => Promise<T>): Promise<T> {
+export async function withLabUser<T>(context: Clients, userPoolId: string, email: string, use: (user: LabUser) => Promise<T>): Promise<T> {
   let created = false;
   let failed = false;
   try {
-    await cognitoIdp().send(
+    await cognitoIdpOf(context).send(
       new AdminCreateUserCommand({
         UserPoolId: userPoolId,
         Username: email,
@@ -92,14 +97,14 @@ export async function withLabUser<T>(userPoolId: string, email: string, use: (us
     );
     created = true;
     const password = labPassword();
-    await cognitoIdp().send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: email, Password: password, Permanent: true }));
+    await cognitoIdpOf(context).send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: email, Password: password, Permanent: true }));
     return await use({ email, password });
   } catch (error) {
     failed = true;
     throw error;
   } finally {
     if (created) {
-      await deleteUser(userPoolId, email).catch((error: unknown) => {
+      await deleteUser(context, userPoolId, email).catch((error: unknown) => {
         if (!failed) throw error;
       });
     }
@@ -116,9 +121,9 @@ export interface SignInResult {
  * Signs in with ADMIN_USER_PASSWORD_AUTH and answers the MFA challenges: MFA_SETUP the first time (registers an
  * authenticator: AssociateSoftwareToken, VerifySoftwareToken), SOFTWARE_TOKEN_MFA afterwards.
  */
-export async function signIn(userPoolId: string, clientId: string, user: LabUser): Promise<SignInResult> {
+export async function signIn(context: Clients, userPoolId: string, clientId: string, user: LabUser): Promise<SignInResult> {
   const challenges: string[] = [];
-  let response = await cognitoIdp().send(
+  let response = await cognitoIdpOf(context).send(
     new AdminInitiateAuthCommand({
       UserPoolId: userPoolId,
       ClientId: clientId,
@@ -131,17 +136,17 @@ export async function signIn(userPoolId: string, clientId: string, user: LabUser
     challenges.push(challenge);
     const username = response.ChallengeParameters?.USER_ID_FOR_SRP ?? user.email;
     if (challenge === 'MFA_SETUP') {
-      const associated = await cognitoIdp().send(new AssociateSoftwareTokenCommand({ Session: response.Session }));
+      const associated = await cognitoIdpOf(context).send(new AssociateSoftwareTokenCommand({ Session: response.Session }));
       user.totpSecret = associated.SecretCode ?? '';
-      const verified = await cognitoIdp().send(
-        new VerifySoftwareTokenCommand({ Session: associated.Session, UserCode: await freshCode(user.totpSecret), FriendlyDeviceName: 'lab' }),
+      const verified = await cognitoIdpOf(context).send(
+        new VerifySoftwareTokenCommand({ Session: associated.Session, UserCode: await freshCode(user, user.totpSecret), FriendlyDeviceName: 'lab' }),
       );
       if (verified.Status !== 'SUCCESS') {
         throw new ExerciseCheckFailed(
           `VerifySoftwareToken returned ${verified.Status}: the user pool refused the TOTP code computed from the secret it issued`,
         );
       }
-      response = await cognitoIdp().send(
+      response = await cognitoIdpOf(context).send(
         new AdminRespondToAuthChallengeCommand({
           UserPoolId: userPoolId,
           ClientId: clientId,
@@ -157,13 +162,13 @@ export async function signIn(userPoolId: string, clientId: string, user: LabUser
             'sign in with a new user (each exercise step creates its own), or delete this one (aws cognito-idp admin-delete-user)',
         );
       }
-      response = await cognitoIdp().send(
+      response = await cognitoIdpOf(context).send(
         new AdminRespondToAuthChallengeCommand({
           UserPoolId: userPoolId,
           ClientId: clientId,
           ChallengeName: 'SOFTWARE_TOKEN_MFA',
           Session: response.Session,
-          ChallengeResponses: { USERNAME: username, SOFTWARE_TOKEN_MFA_CODE: await freshCode(user.totpSecret) },
+          ChallengeResponses: { USERNAME: username, SOFTWARE_TOKEN_MFA_CODE: await freshCode(user, user.totpSecret) },
         }),
       );
     } else {

@@ -1,9 +1,9 @@
 import { AssumeRoleCommand, AssumeRoleCommandInput, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { check, lazyClient } from './exercise';
+import { check, ExerciseContext } from './exercise';
 
-/** The STS client of every exercise, as the caller's own credentials (see lazyClient for the endpoint). */
-export const sts = lazyClient((config) => new STSClient(config), 'STS');
+/** The run's STS client, as the caller's own credentials (see serviceEndpoint for the endpoint). */
+export const stsOf = (context: Pick<ExerciseContext, 'client'>): STSClient => context.client(STSClient, 'STS');
 
 /** Temporary credentials of a role session, with the time they expire. */
 export type AssumedCredentials = AwsCredentialIdentity & { expiration?: Date };
@@ -15,10 +15,11 @@ export type AssumedCredentials = AwsCredentialIdentity & { expiration?: Date };
  * (e.g. an MFA session's).
  */
 export async function assumedCredentials(
+  context: Pick<ExerciseContext, 'client'>,
   roleArn: string,
   sessionName: string,
   extra: Partial<AssumeRoleCommandInput> = {},
-  client: STSClient = sts(),
+  client: STSClient = stsOf(context),
 ): Promise<AssumedCredentials> {
   const { Credentials } = await client.send(
     new AssumeRoleCommand({ DurationSeconds: 900, ...extra, RoleArn: roleArn, RoleSessionName: sessionName }),

@@ -1,7 +1,7 @@
 import { LABS, LabDefinition } from '../catalogue';
 import { perHour, perMonth, PRICES_CHECKED } from './cost';
 import { CfnTemplate, mermaidDiagram } from './diagram';
-import { featureContextKey } from './lab-stack';
+import { featureContextKey } from './define-lab';
 
 export const TABLE_BEGIN = '<!-- lab table: generated from labs/catalogue.ts by `npm run docs`; do not edit -->';
 export const TABLE_END = '<!-- end of lab table -->';
@@ -12,7 +12,7 @@ export const PAGE_END = '<!-- end of generated architecture -->';
 function optionalParts(lab: LabDefinition): string {
   const parts = [
     ...lab.features.map((f) => `\`-c ${featureContextKey(lab.id, f.name)}=true\`: ${f.description} (+${perMonth(f.idleCostUsdPerMonth)})`),
-    ...(lab.parameters ?? []).map((p) => `\`-c ${featureContextKey(lab.id, p.name)}=<${p.expected}>\`: ${p.description}`),
+    ...lab.parameters.map((p) => `\`-c ${featureContextKey(lab.id, p.name)}=<${p.expected}>\`: ${p.description}`),
   ];
   return parts.join('<br>') || '—';
 }

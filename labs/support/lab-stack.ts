@@ -4,25 +4,20 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
-import type { LabDefinition } from '../catalogue';
+import {
+  ALL_FEATURES_CONTEXT,
+  featureContextKey,
+  FeatureName,
+  LabConfigError,
+  LabDefinition,
+  ParameterName,
+} from './define-lab';
 
-/** Context key that turns every optional (billed) part of every lab on. */
-export const ALL_FEATURES_CONTEXT = 'labs:all-features';
+// Declared where code that must not load aws-cdk-lib (the lab CLI) can read them; re-exported for the stacks.
+export { ALL_FEATURES_CONTEXT, featureContextKey, LabConfigError };
 
 /** How long lab log groups keep their events when a construct did not choose. */
 export const LAB_LOG_RETENTION = logs.RetentionDays.ONE_WEEK;
-
-/** A problem in how a lab is configured (context flags, catalogue): a message for the learner, not a stack trace. */
-export class LabConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LabConfigError';
-  }
-}
-
-export function featureContextKey(labId: string, feature: string): string {
-  return `${labId}:${feature}`;
-}
 
 function parseFlag(key: string, value: unknown): boolean {
   if (value === undefined || value === false || value === 'false') return false;
@@ -100,9 +95,11 @@ export interface LabStackProps extends StackProps {
 /**
  * Base of every lab stack: named after the lab so `npx cdk deploy <StackName>` is what a learner types,
  * tagged `lab=<id>` (the lab CLI refuses untagged stacks), disposable, environment-agnostic.
+ * `L` is the lab's declaration (`class SqsLabStack extends LabStack<typeof sqsLab>`): `feature(name)` and
+ * `parameter(name)` then take only the names it declares, so a misspelt one is a type error.
  */
-export class LabStack extends Stack {
-  public readonly lab: LabDefinition;
+export class LabStack<L extends LabDefinition = LabDefinition> extends Stack {
+  public readonly lab: L;
 
   constructor(scope: Construct, props: LabStackProps) {
     const { lab, ...stackProps } = props;
@@ -111,18 +108,18 @@ export class LabStack extends Stack {
       ...stackProps,
       tags: { ...stackProps.tags, lab: lab.id },
     });
-    this.lab = lab;
+    this.lab = lab as L;
     Aspects.of(this).add(new DisposableLab(), { priority: AspectPriority.MUTATING });
   }
 
   /**
    * Whether an optional part of this lab is on: context `<lab-id>:<feature>` or `labs:all-features`.
-   * The feature must be declared in the lab's catalogue entry, with its idle cost.
+   * The feature must be declared in the lab's `lab.ts`, with its idle cost.
    */
-  feature(name: string): boolean {
+  feature(name: FeatureName<L>): boolean {
     if (!this.lab.features.some((f) => f.name === name)) {
       const known = this.lab.features.map((f) => f.name).join(', ') || 'none';
-      throw new LabConfigError(`lab ${this.lab.id} declares no feature "${name}" in labs/catalogue.ts (declared: ${known})`);
+      throw new LabConfigError(`lab ${this.lab.id} declares no feature "${name}" in labs/${this.lab.id}/lab.ts (declared: ${known})`);
     }
     const key = featureContextKey(this.lab.id, name);
     return parseFlag(ALL_FEATURES_CONTEXT, this.node.tryGetContext(ALL_FEATURES_CONTEXT)) ||
@@ -131,13 +128,13 @@ export class LabStack extends Stack {
 
   /**
    * A value given with `-c <lab-id>:<name>=<value>`, or undefined when none was given. The parameter must be
-   * declared in the lab's catalogue entry; a value that does not match its pattern is refused.
+   * declared in the lab's `lab.ts`; a value that does not match its pattern is refused.
    */
-  parameter(name: string): string | undefined {
-    const declared = this.lab.parameters?.find((p) => p.name === name);
+  parameter(name: ParameterName<L>): string | undefined {
+    const declared = this.lab.parameters.find((p) => p.name === name);
     if (!declared) {
-      const known = (this.lab.parameters ?? []).map((p) => p.name).join(', ') || 'none';
-      throw new LabConfigError(`lab ${this.lab.id} declares no parameter "${name}" in labs/catalogue.ts (declared: ${known})`);
+      const known = this.lab.parameters.map((p) => p.name).join(', ') || 'none';
+      throw new LabConfigError(`lab ${this.lab.id} declares no parameter "${name}" in labs/${this.lab.id}/lab.ts (declared: ${known})`);
     }
     const key = featureContextKey(this.lab.id, name);
     const value: unknown = this.node.tryGetContext(key);

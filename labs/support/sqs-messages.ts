@@ -1,16 +1,20 @@
 import { DeleteMessageCommand, Message, MessageSystemAttributeName, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { check, ExerciseContext, lazyClient } from './exercise';
+import { check, ExerciseContext } from './exercise';
 
-/** The SQS client of every exercise (see lazyClient for why the endpoint is explicit). */
-export const sqs = lazyClient((config) => new SQSClient(config), 'SQS');
+/** What the helpers below need of the exercise context: its clients. */
+type Clients = Pick<ExerciseContext, 'client'>;
+
+/** The run's SQS client (see serviceEndpoint for why the endpoint is explicit). */
+export const sqsOf = (context: Clients): SQSClient => context.client(SQSClient, 'SQS');
 
 /** One ReceiveMessage call: up to 10 messages with all their message attributes and the system attributes asked for. */
 export async function receiveMessages(
+  context: Clients,
   queueUrl: string,
   waitTimeSeconds: number,
   systemAttributes: MessageSystemAttributeName[] = ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId'],
 ): Promise<Message[]> {
-  const { Messages } = await sqs().send(
+  const { Messages } = await sqsOf(context).send(
     new ReceiveMessageCommand({
       QueueUrl: queueUrl,
       MaxNumberOfMessages: 10,
@@ -22,8 +26,8 @@ export async function receiveMessages(
   return Messages ?? [];
 }
 
-export async function deleteMessage(queueUrl: string, message: Message): Promise<void> {
-  await sqs().send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+export async function deleteMessage(context: Clients, queueUrl: string, message: Message): Promise<void> {
+  await sqsOf(context).send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
 }
 
 /** Seconds to wait in the next long poll so as not to pass `deadline` (1–20, SQS's range). */
@@ -31,13 +35,14 @@ export const nextWaitSeconds = (deadline: number) => Math.max(1, Math.min(20, Ma
 
 /** Long-polls until a message matching `wanted` arrives or `timeoutSeconds` pass; other messages are left alone (not deleted). */
 export async function receiveUntil(
+  context: Clients,
   queueUrl: string,
   wanted: (message: Message) => boolean,
   timeoutSeconds: number,
 ): Promise<Message | undefined> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (Date.now() < deadline) {
-    const match = (await receiveMessages(queueUrl, nextWaitSeconds(deadline))).find(wanted);
+    const match = (await receiveMessages(context, queueUrl, nextWaitSeconds(deadline))).find(wanted);
     if (match) return match;
   }
   return undefined;
@@ -57,11 +62,12 @@ export const FIFO_DEMO_SENDS = [
 ] as const;
 
 /** What FIFO_DEMO_SENDS must deliver per group: each order once, in sending order (the duplicate a1 dropped). */
-const FIFO_DEMO_EXPECTED: Record<string, string[]> = {};
-for (const [group, orderId] of FIFO_DEMO_SENDS) {
-  const orders = (FIFO_DEMO_EXPECTED[group] ??= []);
-  if (!orders.includes(orderId)) orders.push(orderId);
-}
+const FIFO_DEMO_EXPECTED: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  [...new Set(FIFO_DEMO_SENDS.map(([group]) => group))].map((group) => [
+    group,
+    [...new Set(FIFO_DEMO_SENDS.filter(([g]) => g === group).map(([, orderId]) => orderId))],
+  ]),
+);
 
 /**
  * Receives the FIFO demonstration from `queueUrl` and checks every group arrived once, in order. Deletes every
@@ -69,9 +75,9 @@ for (const [group, orderId] of FIFO_DEMO_SENDS) {
  * order id of a message of this run, undefined for any other message.
  */
 export async function checkFifoDemoArrival(
+  context: Pick<ExerciseContext, 'client' | 'log'>,
   queueUrl: string,
   orderIdOfOurs: (message: Message) => string | undefined,
-  log: ExerciseContext['log'],
   label = 'received',
 ): Promise<void> {
   const expectedTotal = Object.values(FIFO_DEMO_EXPECTED).flat().length;
@@ -80,16 +86,16 @@ export async function checkFifoDemoArrival(
   let total = 0;
   while (total < expectedTotal && Date.now() < deadline) {
     // One receive returns messages of unlocked groups only; deleting them unlocks the next of each group.
-    for (const message of await receiveMessages(queueUrl, 5)) {
+    for (const message of await receiveMessages(context, queueUrl, 5)) {
       const orderId = orderIdOfOurs(message);
       if (orderId !== undefined) {
         (byGroup[message.Attributes?.MessageGroupId ?? '?'] ??= []).push(orderId);
         total += 1;
       }
-      await deleteMessage(queueUrl, message);
+      await deleteMessage(context, queueUrl, message);
     }
   }
-  log(`${label} per group: ${JSON.stringify(byGroup)}`);
+  context.log(`${label} per group: ${JSON.stringify(byGroup)}`);
   for (const [group, expected] of Object.entries(FIFO_DEMO_EXPECTED)) {
     check(
       JSON.stringify(byGroup[group]) === JSON.stringify(expected),

@@ -1,4 +1,4 @@
-import { Aws, Duration, Token } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -28,25 +28,23 @@ export interface WaitForWorkerProps {
   readonly resultPath?: string;
 }
 
-function seconds(duration: Duration | undefined): number | undefined {
-  return duration === undefined || Token.isUnresolved(duration) ? undefined : duration.toSeconds({ integral: false });
-}
-
+/** Checks both waits. Not whole seconds is part of each range problem (TimeoutRange, HeartbeatRange): integral: false. */
 function validateWaits(check: PropsValidator, timeout: Duration, heartbeat: Duration | undefined): void {
-  const timeoutSeconds = seconds(timeout);
+  const { minSeconds, maxTimeoutSeconds } = CALLBACK_LIMITS;
+  const timeoutSeconds = check.seconds(timeout, 'timeout', { integral: false });
   if (timeoutSeconds !== undefined) {
     check.require(
-      Number.isInteger(timeoutSeconds) && timeoutSeconds >= 1 && timeoutSeconds <= CALLBACK_LIMITS.maxTimeoutSeconds,
+      Number.isInteger(timeoutSeconds) && timeoutSeconds >= minSeconds && timeoutSeconds <= maxTimeoutSeconds,
       'TimeoutRange',
-      `timeout must be whole seconds from 1 to ${CALLBACK_LIMITS.maxTimeoutSeconds} (1 year), got ${timeoutSeconds} s`,
+      `timeout must be whole seconds from ${minSeconds} to ${maxTimeoutSeconds} (1 year), got ${timeoutSeconds} s`,
     );
   }
-  const heartbeatSeconds = seconds(heartbeat);
+  const heartbeatSeconds = check.seconds(heartbeat, 'heartbeat', { integral: false });
   if (heartbeatSeconds !== undefined) {
     check.require(
-      Number.isInteger(heartbeatSeconds) && heartbeatSeconds >= 1,
+      Number.isInteger(heartbeatSeconds) && heartbeatSeconds >= minSeconds,
       'HeartbeatRange',
-      `heartbeat must be whole seconds of at least 1, got ${heartbeatSeconds} s`,
+      `heartbeat must be whole seconds of at least ${minSeconds}, got ${heartbeatSeconds} s`,
     );
     if (timeoutSeconds !== undefined) {
       check.require(

@@ -4,13 +4,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CreatedLogGroupProps, DEFAULT_LOG_RETENTION } from './logs';
 
 export interface SafeNodejsFunctionProps
   extends Omit<NodejsFunctionProps, 'entry' | 'runtime' | 'architecture' | 'logGroup' | 'role' | 'tracing'> {
   /** Path of the handler's TypeScript entry file, bundled locally by esbuild. */
   readonly entry: string;
-  /** How long the function's logs are kept. @default one month */
-  readonly logRetention?: logs.RetentionDays;
+  /** Settings of the function's own log group. @default retention of one month */
+  readonly logGroupProps?: CreatedLogGroupProps;
 }
 
 /**
@@ -20,9 +21,9 @@ export interface SafeNodejsFunctionProps
  */
 export class SafeNodejsFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: SafeNodejsFunctionProps) {
-    const { logRetention, ...functionProps } = props;
+    const { logGroupProps, ...functionProps } = props;
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
-      retention: logRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: logGroupProps?.retention ?? DEFAULT_LOG_RETENTION,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const role = new iam.Role(scope, `${id}Role`, {

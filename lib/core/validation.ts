@@ -1,4 +1,4 @@
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 /** One problem found in a construct's props: a stable code to search for, and what to change. */
@@ -58,7 +58,56 @@ export class PropsValidator {
     if (!condition) Annotations.of(this.scope).addWarningV2(`${this.codePrefix}.${code}`, message);
   }
 
+  /**
+   * A duration in seconds, for a CloudFormation property that takes seconds. Never throws CDK's own unscoped error:
+   * a duration that is not a whole number of seconds (`Duration.millis(1500)`) is recorded as `<prefix>.NotWholeSeconds`
+   * with the others, unless `integral: false`. Returns undefined for an absent duration or a token, whose value is
+   * known only at deploy time: range checks on it are skipped.
+   */
+  seconds(duration: Duration | undefined, propName: string, options: { integral?: boolean } = {}): number | undefined {
+    if (duration === undefined || duration.isUnresolved()) return undefined;
+    const exact = duration.toSeconds({ integral: false });
+    if ((options.integral ?? true) && !Number.isInteger(exact)) {
+      this.require(false, 'NotWholeSeconds', `${propName} must be a whole number of seconds, got ${exact} s`);
+      return Math.ceil(exact);
+    }
+    return exact;
+  }
+
+  /**
+   * "Bring your own or let me create it": `existing` (an existing resource) and `createProps` (settings of the one
+   * the construct creates) exclude each other. Giving both is `<prefix>.<Existing>And<CreateProps>`,
+   * e.g. `FanOut.QueueAndQueueProps`.
+   */
+  existingOrProps(existing: unknown, createProps: unknown, names: { existing: string; props: string; who?: string }): void {
+    const code = `${pascal(names.existing)}And${pascal(names.props)}`;
+    const who = names.who ? `${names.who}: ` : '';
+    this.require(
+      existing === undefined || createProps === undefined,
+      code,
+      `${who}give either ${names.existing} (an existing resource) or ${names.props} (for the one to create), not both`,
+    );
+  }
+
   throwIfInvalid(): void {
     if (this.problems.length > 0) throw new ConstructValidationError(this.scope.node.path, this.problems);
+  }
+}
+
+const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+
+/**
+ * Thrown when a construct's method is used wrongly (asked for a subscriber it does not have, called before the
+ * part it reads exists): a misuse of the API, not a problem in props. Carries the construct path and a stable code.
+ */
+export class ConstructUsageError extends Error {
+  constructor(
+    public readonly constructPath: string,
+    /** Stable identifier, e.g. `FanOut.UnknownSubscriber`. */
+    public readonly code: string,
+    message: string,
+  ) {
+    super(`${constructPath}: [${code}] ${message}`);
+    this.name = 'ConstructUsageError';
   }
 }

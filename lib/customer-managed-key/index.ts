@@ -2,7 +2,7 @@ import { Aws, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { ConstructValidationError, PropsValidator } from '../core/validation';
+import { ConstructUsageError, PropsValidator } from '../core/validation';
 
 /** KMS limits these props are checked against at synth (KMS developer guide: rotation, deletion, aliases). */
 export const KMS_LIMITS = {
@@ -11,6 +11,12 @@ export const KMS_LIMITS = {
   minPendingWindowDays: 7,
   maxPendingWindowDays: 30,
   maxAliasLength: 256,
+  /** `alias/` followed by letters, digits, `/`, `_` or `-`. */
+  aliasPattern: /^alias\/[a-zA-Z0-9/_-]+$/,
+  /** Aliases AWS reserves for AWS managed keys. */
+  reservedAliasPattern: /^alias\/aws\//,
+  /** Encryption context keys AWS reserves (any case). */
+  reservedEncryptionContextKeyPattern: /^aws/i,
 } as const;
 
 /**
@@ -72,9 +78,9 @@ export interface CustomerManagedKeyProps {
    * @default - no condition: any encryption context, or none
    */
   readonly requiredEncryptionContext?: Record<string, string>;
-  /** Days between automatic rotations of the key material (90–2,560 days). @default Duration.days(365) */
+  /** Time between automatic rotations of the key material (90–2,560 whole days). @default Duration.days(365) */
   readonly rotationPeriod?: Duration;
-  /** Waiting period between scheduling deletion (on stack deletion) and the key's destruction (7–30 days). @default Duration.days(30) */
+  /** Waiting period between scheduling deletion (on stack deletion) and the key's destruction (7–30 whole days). @default Duration.days(30) */
   readonly pendingWindow?: Duration;
 }
 
@@ -137,7 +143,7 @@ export class CustomerManagedKey extends Construct {
     for (const user of props.users ?? []) this.addUser(user);
   }
 
-  /** Lets `principal` manage the key (never use it). Throws if it is already a user. */
+  /** Lets `principal` manage the key (never use it). Throws `CustomerManagedKey.AdminIsUser` if it is already a user. */
   addAdmin(principal: iam.IPrincipal): void {
     this.refuseOverlap(principal, this.userPrincipals, 'an administrator', 'a user');
     if (this.adminPrincipals.length === 0) this.key.addToResourcePolicy(this.adminsStatement);
@@ -145,7 +151,10 @@ export class CustomerManagedKey extends Construct {
     this.adminsStatement.addPrincipals(principal);
   }
 
-  /** Lets `principal` use the key for cryptographic operations (never manage it), with the required encryption context. */
+  /**
+   * Lets `principal` use the key for cryptographic operations (never manage it), with the required encryption context.
+   * Throws `CustomerManagedKey.AdminIsUser` if it is already an administrator.
+   */
   addUser(principal: iam.IPrincipal): void {
     this.refuseOverlap(principal, this.adminPrincipals, 'a user', 'an administrator');
     if (this.userPrincipals.length === 0) {
@@ -163,16 +172,19 @@ export class CustomerManagedKey extends Construct {
   }
 
   private refuseOverlap(principal: iam.IPrincipal, others: iam.IPrincipal[], becoming: string, already: string): void {
-    const json = (p: iam.IPrincipal) => JSON.stringify(Stack.of(this).resolve(p.policyFragment.principalJson));
-    if (others.some((other) => other === principal || json(other) === json(principal))) {
-      throw new ConstructValidationError(this.node.path, [
-        {
-          code: 'CustomerManagedKey.AdminIsUser',
-          message: `${principalName(principal)} cannot become ${becoming}: it is already ${already}. Keep managing and using the key apart.`,
-        },
-      ]);
+    if (containsPrincipal(this, others, principal)) {
+      throw new ConstructUsageError(this.node.path, 'CustomerManagedKey.AdminIsUser', overlapMessage(principal, becoming, already));
     }
   }
+}
+
+function containsPrincipal(scope: Construct, principals: readonly iam.IPrincipal[], principal: iam.IPrincipal): boolean {
+  const json = (p: iam.IPrincipal) => JSON.stringify(Stack.of(scope).resolve(p.policyFragment.principalJson));
+  return principals.some((other) => other === principal || json(other) === json(principal));
+}
+
+function overlapMessage(principal: iam.IPrincipal, becoming: string, already: string): string {
+  return `${principalName(principal)} cannot become ${becoming}: it is already ${already}. Keep managing and using the key apart.`;
 }
 
 function normalizeAlias(alias: string | undefined): string | undefined {
@@ -184,20 +196,22 @@ function principalName(principal: iam.IPrincipal): string {
   return (principal as Partial<Construct>).node?.path ?? principal.toString();
 }
 
-function days(duration: Duration): number | undefined {
-  return Token.isUnresolved(duration) ? undefined : duration.toDays({ integral: false });
-}
+const SECONDS_PER_DAY = 86_400;
 
 function validate(scope: Construct, props: CustomerManagedKeyProps, rotation: Duration, pending: Duration, alias: string | undefined): void {
   const check = new PropsValidator(scope, 'CustomerManagedKey');
-  const rotationDays = days(rotation);
+  const days = (duration: Duration, name: string) => {
+    const seconds = check.seconds(duration, name, { integral: false });
+    return seconds === undefined ? undefined : seconds / SECONDS_PER_DAY;
+  };
+  const rotationDays = days(rotation, 'rotationPeriod');
   check.require(
     rotationDays === undefined ||
       (Number.isInteger(rotationDays) && rotationDays >= KMS_LIMITS.minRotationDays && rotationDays <= KMS_LIMITS.maxRotationDays),
     'RotationPeriodRange',
     `rotationPeriod must be a whole number of days between ${KMS_LIMITS.minRotationDays} and ${KMS_LIMITS.maxRotationDays}, got ${rotationDays}`,
   );
-  const pendingDays = days(pending);
+  const pendingDays = days(pending, 'pendingWindow');
   check.require(
     pendingDays === undefined ||
       (Number.isInteger(pendingDays) && pendingDays >= KMS_LIMITS.minPendingWindowDays && pendingDays <= KMS_LIMITS.maxPendingWindowDays),
@@ -206,19 +220,27 @@ function validate(scope: Construct, props: CustomerManagedKeyProps, rotation: Du
   );
   if (alias !== undefined && !Token.isUnresolved(alias)) {
     check.require(
-      /^alias\/[a-zA-Z0-9/_-]+$/.test(alias) && alias.length <= KMS_LIMITS.maxAliasLength,
+      KMS_LIMITS.aliasPattern.test(alias) && alias.length <= KMS_LIMITS.maxAliasLength,
       'AliasFormat',
       `alias must be "alias/" followed by letters, digits, "/", "_" or "-" (${KMS_LIMITS.maxAliasLength} characters at most), got "${alias}"`,
     );
     check.require(
-      !/^alias\/aws\//.test(alias),
+      !KMS_LIMITS.reservedAliasPattern.test(alias),
       'AliasReserved',
       `alias "${alias}" is under alias/aws/, which AWS reserves for AWS managed keys`,
     );
   }
   for (const [key, value] of Object.entries(props.requiredEncryptionContext ?? {})) {
     check.require(key.length > 0 && value.length > 0, 'EncryptionContextEmpty', 'requiredEncryptionContext keys and values must not be empty');
-    check.require(!/^aws/i.test(key), 'EncryptionContextReserved', `requiredEncryptionContext key "${key}" starts with "aws", a prefix AWS reserves`);
+    check.require(!KMS_LIMITS.reservedEncryptionContextKeyPattern.test(key), 'EncryptionContextReserved', `requiredEncryptionContext key "${key}" starts with "aws", a prefix AWS reserves`);
+  }
+  // Administrators are added first: a principal among the users too cannot then become a user.
+  for (const user of props.users ?? []) {
+    check.require(
+      !containsPrincipal(scope, props.admins ?? [], user),
+      'AdminIsUser',
+      overlapMessage(user, 'a user', 'an administrator'),
+    );
   }
   check.throwIfInvalid();
 }

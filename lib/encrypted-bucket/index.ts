@@ -1,12 +1,20 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PropsValidator } from '../core/validation';
 
+/** S3's bounds on these props (S3 user guide: lifecycle rules, TLS policies). */
+export const S3_LIMITS = {
+  /** Lifecycle actions count in whole days, at least one. */
+  minLifecycleDays: 1,
+  /** TLS versions a bucket policy can require as a minimum (`s3:TlsVersion`). */
+  tlsVersions: [1.0, 1.1, 1.2, 1.3],
+} as const;
+
 /** Where S3 writes this bucket's reports: server access logs and inventory. */
-export interface BucketReportsProps {
+export interface BucketReportsOptions {
   /** Bucket receiving the reports; access logs need SSE-S3 on it. */
   readonly bucket: s3.IBucket;
   /** Prefix of the server access logs. @default 'access-logs/<construct id>/' */
@@ -31,13 +39,13 @@ export interface EncryptedBucketProps {
   readonly requireEncryptionHeader?: boolean;
   /** Keep every version of every object. @default true */
   readonly versioned?: boolean;
-  /** How long a noncurrent version is kept before expiring (versioned buckets). @default Duration.days(30) */
+  /** How long a noncurrent version is kept before expiring (versioned buckets; whole days). @default Duration.days(30) */
   readonly noncurrentVersionExpiration?: Duration;
   /** Days after which S3 aborts a multipart upload never completed, deleting its parts (≥ 1 day). @default Duration.days(1) */
   readonly abortIncompleteMultipartUploadAfter?: Duration;
   /** Server access logs and a daily CSV inventory. @default - none */
-  readonly reports?: BucketReportsProps;
-  /** Lowest TLS version accepted. @default 1.2 */
+  readonly reports?: BucketReportsOptions;
+  /** Lowest TLS version accepted: 1.0, 1.1, 1.2 or 1.3. @default 1.2 */
   readonly minimumTlsVersion?: number;
   /**
    * Role of CDK's bucket-notifications custom resource (a stack-wide singleton), used when event notifications are
@@ -158,9 +166,7 @@ export class EncryptedBucket extends Construct {
   }
 }
 
-function days(duration: Duration): number | undefined {
-  return Token.isUnresolved(duration) ? undefined : duration.toDays({ integral: false });
-}
+const SECONDS_PER_DAY = 86_400;
 
 function validate(
   scope: Construct,
@@ -171,15 +177,19 @@ function validate(
   minimumTlsVersion: number,
 ): void {
   const check = new PropsValidator(scope, 'EncryptedBucket');
-  const abortDays = days(abortAfter);
+  const days = (duration: Duration, name: string) => {
+    const seconds = check.seconds(duration, name, { integral: false });
+    return seconds === undefined ? undefined : seconds / SECONDS_PER_DAY;
+  };
+  const abortDays = days(abortAfter, 'abortIncompleteMultipartUploadAfter');
   check.require(
-    abortDays === undefined || (Number.isInteger(abortDays) && abortDays >= 1),
+    abortDays === undefined || (Number.isInteger(abortDays) && abortDays >= S3_LIMITS.minLifecycleDays),
     'AbortMultipartRange',
     `abortIncompleteMultipartUploadAfter must be a whole number of days, at least 1, got ${abortDays}`,
   );
-  const noncurrentDays = days(noncurrent);
+  const noncurrentDays = days(noncurrent, 'noncurrentVersionExpiration');
   check.require(
-    noncurrentDays === undefined || (Number.isInteger(noncurrentDays) && noncurrentDays >= 1),
+    noncurrentDays === undefined || (Number.isInteger(noncurrentDays) && noncurrentDays >= S3_LIMITS.minLifecycleDays),
     'NoncurrentExpirationRange',
     `noncurrentVersionExpiration must be a whole number of days, at least 1, got ${noncurrentDays}`,
   );
@@ -189,7 +199,7 @@ function validate(
     'noncurrentVersionExpiration applies to versioned buckets only: drop it or keep versioned: true',
   );
   check.require(
-    [1.0, 1.1, 1.2, 1.3].includes(minimumTlsVersion),
+    (S3_LIMITS.tlsVersions as readonly number[]).includes(minimumTlsVersion),
     'MinimumTlsVersion',
     `minimumTlsVersion must be 1.0, 1.1, 1.2 or 1.3, got ${minimumTlsVersion}`,
   );

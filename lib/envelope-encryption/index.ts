@@ -1,7 +1,8 @@
 import * as path from 'node:path';
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../core/function';
 import { PropsValidator } from '../core/validation';
@@ -15,20 +16,33 @@ export const ENVELOPE_KMS_ACTIONS = [
   'kms:ReEncryptTo',
 ] as const;
 
-/** A key whose policy must name its users (a `CustomerManagedKey`): IAM permissions alone do not let them use it. */
+/** Lambda's bounds on the function's settings (Lambda quotas). */
+export const ENVELOPE_ENCRYPTION_LIMITS = {
+  minTimeoutSeconds: 1,
+  maxTimeoutSeconds: 900,
+  minMemoryMb: 128,
+  maxMemoryMb: 10_240,
+} as const;
+
+/**
+ * A key whose policy must name its users (a `CustomerManagedKey`): IAM permissions alone do not let them use it, so
+ * the function's role is added to the key policy's users too.
+ */
 export interface IKeyPolicyUsers {
+  /** The KMS key itself. */
+  readonly key: kms.IKey;
+  /** Adds `principal` to the users named in the key policy. */
   addUser(principal: iam.IPrincipal): void;
 }
 
 export interface EnvelopeEncryptionProps {
-  /** Symmetric KMS key that encrypts the data keys. */
-  readonly key: kms.IKey;
   /**
-   * Adds the function's role to the key policy's users, for keys whose policy does not let IAM grant their use
-   * (a `CustomerManagedKey`). @default - IAM permissions only, enough for keys with the default key policy
+   * Symmetric KMS key that encrypts the data keys: a `kms.IKey` whose key policy lets IAM grant its use (the default
+   * key policy), or a key whose policy names its users (`IKeyPolicyUsers`, e.g. a `CustomerManagedKey`), to which the
+   * function's role is added as a user.
    */
-  readonly keyPolicy?: IKeyPolicyUsers;
-  /** Function timeout (1–900 s). @default Duration.seconds(10) */
+  readonly encryptionKey: kms.IKey | IKeyPolicyUsers;
+  /** Function timeout (1–900 s, a whole number of seconds). @default Duration.seconds(10) */
   readonly timeout?: Duration;
   /** Function memory (128–10,240 MB); more memory also means more CPU for AES-GCM on large payloads. @default 256 */
   readonly memorySize?: number;
@@ -41,34 +55,50 @@ export interface EnvelopeEncryptionProps {
  * Handler: `lambda/envelope-encryption`.
  */
 export class EnvelopeEncryption extends Construct {
-  public readonly function: SafeNodejsFunction;
+  /** The function that encrypts and decrypts. */
+  public readonly handler: lambda.IFunction;
+  /** The KMS key that encrypts the data keys. */
+  public readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: EnvelopeEncryptionProps) {
     super(scope, id);
     const timeout = props.timeout ?? Duration.seconds(10);
     const memorySize = props.memorySize ?? 256;
+    const limits = ENVELOPE_ENCRYPTION_LIMITS;
     const check = new PropsValidator(this, 'EnvelopeEncryption');
-    const timeoutSeconds = Token.isUnresolved(timeout) ? 10 : timeout.toSeconds();
-    check.require(timeoutSeconds >= 1 && timeoutSeconds <= 900, 'TimeoutRange', `timeout must be between 1 and 900 seconds, got ${timeoutSeconds}`);
+    const timeoutSeconds = check.seconds(timeout, 'timeout');
+    if (timeoutSeconds !== undefined) {
+      check.require(
+        timeoutSeconds >= limits.minTimeoutSeconds && timeoutSeconds <= limits.maxTimeoutSeconds,
+        'TimeoutRange',
+        `timeout must be between ${limits.minTimeoutSeconds} and ${limits.maxTimeoutSeconds} seconds, got ${timeoutSeconds}`,
+      );
+    }
     check.require(
-      Number.isInteger(memorySize) && memorySize >= 128 && memorySize <= 10_240,
+      Number.isInteger(memorySize) && memorySize >= limits.minMemoryMb && memorySize <= limits.maxMemoryMb,
       'MemorySizeRange',
-      `memorySize must be a whole number of MB between 128 and 10240, got ${memorySize}`,
+      `memorySize must be a whole number of MB between ${limits.minMemoryMb} and ${limits.maxMemoryMb}, got ${memorySize}`,
     );
     check.throwIfInvalid();
 
-    this.function = new SafeNodejsFunction(this, 'Function', {
-      entry: path.join(__dirname, '../../lambda/envelope-encryption/index.ts'),
+    // A key whose policy names its users says so through IKeyPolicyUsers.addUser.
+    const given = props.encryptionKey;
+    const keyPolicy = 'addUser' in given ? given : undefined;
+    this.encryptionKey = 'addUser' in given ? given.key : given;
+    const fn = new SafeNodejsFunction(this, 'Function', {
+      entry: path.join(__dirname, '..', '..', 'lambda', 'envelope-encryption', 'index.ts'),
       description: 'Envelope encryption: KMS data keys, AES-256-GCM locally, only the encrypted data key stored',
       timeout,
       memorySize,
-      environment: { KEY_ID: props.key.keyArn },
+      environment: { KEY_ID: this.encryptionKey.keyArn },
     });
-    props.key.grant(this.function, ...ENVELOPE_KMS_ACTIONS);
-    if (props.keyPolicy && this.function.role) props.keyPolicy.addUser(this.function.role);
+    this.handler = fn;
+    this.encryptionKey.grant(fn, ...ENVELOPE_KMS_ACTIONS);
+    if (keyPolicy && fn.role) keyPolicy.addUser(fn.role);
   }
 
+  /** Lets `grantee` invoke the function. */
   grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return this.function.grantInvoke(grantee);
+    return this.handler.grantInvoke(grantee);
   }
 }

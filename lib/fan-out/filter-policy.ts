@@ -89,6 +89,22 @@ export interface FilterResult {
   readonly reasons: readonly string[];
 }
 
+/**
+ * Thrown by `evaluateFilterPolicy` for a policy SNS accepts but this evaluator cannot evaluate (an IPv6 `cidr`): a
+ * limit of the evaluator, not a problem of the policy. Carries a stable code, like the constructs' errors; this file
+ * stays free of dependencies, so it does not use `lib/core`'s error classes.
+ */
+export class FilterPolicyEvaluationError extends Error {
+  constructor(
+    /** Stable identifier, e.g. `FilterPolicy.Ipv6CidrUnsupported`. */
+    public readonly code: string,
+    message: string,
+  ) {
+    super(`[${code}] ${message}`);
+    this.name = 'FilterPolicyEvaluationError';
+  }
+}
+
 /** A problem of a policy against SNS's rules: a code (as in `FanOut.<code>`) and what to change. */
 export interface FilterPolicyProblem {
   readonly code:
@@ -166,7 +182,10 @@ function parseIpv4(text: string): number | undefined {
 function inCidr(value: string, cidr: string): boolean {
   const [network, bitsText] = cidr.split('/');
   if (network.includes(':')) {
-    throw new Error(`cidr ${cidr}: IPv6 ranges are valid in SNS but this evaluator only evaluates IPv4`);
+    throw new FilterPolicyEvaluationError(
+      'FilterPolicy.Ipv6CidrUnsupported',
+      `cidr ${cidr}: IPv6 ranges are valid in SNS but this evaluator only evaluates IPv4`,
+    );
   }
   const base = parseIpv4(network);
   const address = parseIpv4(value);
@@ -263,7 +282,8 @@ function evaluateLevel(policy: FilterPolicy, document: Document, prefix: string,
 
 /**
  * Whether SNS would deliver `message` to a subscription with this filter policy and scope, and why. A missing
- * policy delivers everything. Throws only for an IPv6 `cidr`, which SNS accepts but this evaluator does not evaluate.
+ * policy delivers everything. Throws `FilterPolicyEvaluationError` (`FilterPolicy.Ipv6CidrUnsupported`) only for an
+ * IPv6 `cidr`, which SNS accepts but this evaluator does not evaluate.
  */
 export function evaluateFilterPolicy(
   policy: FilterPolicy | undefined,

@@ -1,4 +1,4 @@
-import { Aws, Duration, Fn, Names, Token, Validations } from 'aws-cdk-lib';
+import { Aws, Fn, Names, Resource, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,7 +6,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { PropsValidator } from '../core/validation';
+import { createFailureQueue } from '../core/queues';
+import { ConstructUsageError, PropsValidator } from '../core/validation';
 import { QueueWithDlq, QueueWithDlqProps } from '../queue-with-dlq';
 import { checkFilterPolicy, FilterPolicy, FilterPolicyScope, SNS_FILTER_POLICY_LIMITS } from './filter-policy';
 
@@ -36,42 +37,237 @@ export interface SubscriberOptions {
 }
 
 /** An SQS queue subscriber: a `QueueWithDlq` created for it, or a queue you bring. */
-export interface QueueSubscriber extends SubscriberOptions {
-  readonly kind: 'queue';
+export interface QueueSubscriberOptions extends SubscriberOptions {
   /** Deliver the published message as is, with its attributes as SQS attributes, instead of SNS's JSON envelope. @default false */
   readonly rawMessageDelivery?: boolean;
   /** An existing queue; its policy and key must let SNS deliver (the construct adds both when it can). @default - a QueueWithDlq is created */
   readonly queue?: sqs.IQueue;
-  /** Props of the `QueueWithDlq` created for this subscriber. @default - QueueWithDlq defaults, FIFO when the topic is, `queueEncryptionKey` */
+  /** Props of the `QueueWithDlq` created when `queue` is not given. @default - QueueWithDlq defaults, FIFO when the topic is, `queueEncryptionKey` */
   readonly queueProps?: QueueWithDlqProps;
 }
 
-/** A Lambda subscriber. SNS invokes it asynchronously: failures of the function go to its own retries and destinations. */
-export interface LambdaSubscriber extends SubscriberOptions {
-  readonly kind: 'lambda';
-  readonly function: lambda.IFunction;
-}
-
-/** An HTTPS endpoint; SNS sends it a confirmation request first, and delivers only once it is confirmed. */
-export interface HttpsSubscriber extends SubscriberOptions {
-  readonly kind: 'https';
-  /** `https://` URL. */
-  readonly url: string;
+/** An HTTPS endpoint's settings. */
+export interface HttpsSubscriberOptions extends SubscriberOptions {
   /** POST the published message as is instead of SNS's JSON envelope. @default false */
   readonly rawMessageDelivery?: boolean;
   /** Retries and throttling for this endpoint. @default - SNS's: 3 retries, 20 seconds apart */
   readonly deliveryPolicy?: sns.DeliveryPolicy;
 }
 
-/** An email address; SNS mails a confirmation link first, and delivers only once it is followed. */
-export interface EmailSubscriber extends SubscriberOptions {
-  readonly kind: 'email';
-  readonly address: string;
+/** An email subscriber's settings. */
+export interface EmailSubscriberOptions extends SubscriberOptions {
   /** Send the JSON envelope (`email-json`) instead of the message text. @default false */
   readonly json?: boolean;
 }
 
-export type FanOutSubscriber = QueueSubscriber | LambdaSubscriber | HttpsSubscriber | EmailSubscriber;
+/** What a subscriber is, in error messages and in `FanOutSubscription.kind`. */
+export type SubscriberKind = 'queue' | 'lambda' | 'https' | 'email';
+
+/** What `FanOut` needs from the topic to subscribe one subscriber. */
+export interface SubscribeContext {
+  readonly scope: Construct;
+  readonly id: string;
+  readonly topic: sns.ITopic;
+  readonly fifo: boolean;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly queueEncryptionKey?: kms.IKey;
+}
+
+/** What subscribing made. */
+export interface SubscribeResult {
+  readonly subscription: sns.Subscription;
+  readonly queue?: sqs.IQueue;
+  readonly queueWithDlq?: QueueWithDlq;
+}
+
+/** What validation knows besides the subscriber: the problems list, whom to name, the topic type, the queue keys seen. */
+export interface SubscriberCheckContext {
+  readonly check: PropsValidator;
+  /** `subscriber <id>`, to start each message with. */
+  readonly who: string;
+  readonly fifo: boolean;
+  /** Keys of the queues this topic delivers to: one of them must not be the topic's key. */
+  readonly queueKeys: Set<kms.IKey>;
+}
+
+/**
+ * One subscriber of a `FanOut`: `Subscriber.queue({...})`, `Subscriber.lambda(fn, {...})`, `Subscriber.https(url, {...})`
+ * or `Subscriber.email(address, {...})`.
+ */
+export abstract class Subscriber {
+  /** An SQS queue: a `QueueWithDlq` created for it (`queueProps`), or an existing one (`queue`). */
+  static queue(options: QueueSubscriberOptions = {}): Subscriber {
+    return new QueueSubscriber(options);
+  }
+
+  /** A Lambda function. SNS invokes it asynchronously: failures of the function go to its own retries and destinations. */
+  static lambda(handler: lambda.IFunction, options: SubscriberOptions = {}): Subscriber {
+    return new LambdaSubscriber(handler, options);
+  }
+
+  /** An `https://` endpoint; SNS sends it a confirmation request first, and delivers only once it is confirmed. */
+  static https(url: string, options: HttpsSubscriberOptions = {}): Subscriber {
+    return new HttpsSubscriber(url, options);
+  }
+
+  /** An email address; SNS mails a confirmation link first, and delivers only once it is followed. */
+  static email(address: string, options: EmailSubscriberOptions = {}): Subscriber {
+    return new EmailSubscriber(address, options);
+  }
+
+  abstract readonly kind: SubscriberKind;
+  /** The options every subscriber has (filter policy, its scope, the subscription DLQ). */
+  abstract readonly options: SubscriberOptions;
+
+  /** Records this subscriber's own problems (called by `FanOut` while it validates its props). */
+  abstract checkProps(context: SubscriberCheckContext): void;
+
+  /** Subscribes to the topic (called once by `FanOut`). */
+  abstract subscribe(context: SubscribeContext): SubscribeResult;
+}
+
+class QueueSubscriber extends Subscriber {
+  readonly kind = 'queue';
+  constructor(readonly options: QueueSubscriberOptions) {
+    super();
+  }
+
+  checkProps({ check, who, fifo, queueKeys }: SubscriberCheckContext): void {
+    const { queue, queueProps } = this.options;
+    check.existingOrProps(queue, queueProps, { existing: 'queue', props: 'queueProps', who });
+    const queueFifo = queue ? queue.fifo : (queueProps?.fifo ?? fifo);
+    check.require(
+      fifo || !queueFifo,
+      'StandardTopicFifoQueue',
+      `${who}: a standard topic cannot deliver to a FIFO queue (SNS refuses the subscription); make the topic FIFO or the queue standard`,
+    );
+    check.warnUnless(
+      !fifo || queueFifo,
+      'FifoTopicStandardQueue',
+      `${who}: a standard queue on a FIFO topic (allowed since September 2023) loses the topic's ordering and ` +
+        'deduplication: it gets messages at least once, in best-effort order. Use a FIFO queue unless that is intended.',
+    );
+    if (queue) {
+      check.require(
+        !usesAwsManagedSqsKey(queue),
+        'AwsManagedQueueKey',
+        `${who}: the queue is encrypted with the AWS managed SQS key (${AWS_MANAGED_SQS_KEY}), which SNS cannot use: ` +
+          'every message would be dropped. Use SSE-SQS or a customer managed key that lets SNS use it.',
+      );
+      check.warnUnless(
+        Resource.isOwnedResource(queue),
+        'ImportedQueuePolicy',
+        `${who}: the queue is imported, so this stack cannot add SNS to its queue policy: make sure it lets ` +
+          'sns.amazonaws.com call sqs:SendMessage for this topic.',
+      );
+      check.warnUnless(
+        !isImportedKey(queue.encryptionMasterKey),
+        'ImportedKeyPolicy',
+        `${who}: the queue's KMS key is imported, so this stack cannot add SNS to its key policy: make sure it lets ` +
+          'sns.amazonaws.com use kms:GenerateDataKey and kms:Decrypt, or SNS drops every message.',
+      );
+      if (queue.encryptionMasterKey) queueKeys.add(queue.encryptionMasterKey);
+    } else {
+      check.require(
+        !isAwsManagedSqsKey(queueProps?.encryptionKey),
+        'AwsManagedQueueKey',
+        `${who}: queueProps.encryptionKey is the AWS managed SQS key (${AWS_MANAGED_SQS_KEY}), which SNS cannot use: ` +
+          'every message would be dropped. Leave it unset (SSE-SQS) or use a customer managed key.',
+      );
+      if (queueProps?.encryptionKey) queueKeys.add(queueProps.encryptionKey);
+    }
+  }
+
+  subscribe({ scope, id, topic, fifo, deadLetterQueue, queueEncryptionKey }: SubscribeContext): SubscribeResult {
+    const queueWithDlq = this.options.queue
+      ? undefined
+      : new QueueWithDlq(scope, id, { fifo, encryptionKey: queueEncryptionKey, ...this.options.queueProps });
+    const queue = this.options.queue ?? queueWithDlq!.queue;
+    // Adds the queue policy statement for this topic, and the key policy statement when the queue has a key.
+    const subscription = topic.addSubscription(
+      new subs.SqsSubscription(queue, { rawMessageDelivery: this.options.rawMessageDelivery, deadLetterQueue }),
+    );
+    return { subscription, queue, queueWithDlq };
+  }
+}
+
+/** Lambda, HTTPS and email: what SNS FIFO topics cannot deliver to. */
+abstract class NonQueueSubscriber extends Subscriber {
+  checkProps({ check, who, fifo }: SubscriberCheckContext): void {
+    if (fifo) {
+      check.require(
+        false,
+        'FifoTopicProtocol',
+        `${who}: a FIFO topic delivers to SQS queues only, not to ${this.kind} (SNS refuses the subscription); ` +
+          'subscribe a FIFO queue and consume it with Lambda instead',
+      );
+    }
+  }
+}
+
+class LambdaSubscriber extends NonQueueSubscriber {
+  readonly kind = 'lambda';
+  constructor(
+    private readonly handler: lambda.IFunction,
+    readonly options: SubscriberOptions,
+  ) {
+    super();
+  }
+
+  subscribe({ topic, deadLetterQueue }: SubscribeContext): SubscribeResult {
+    return { subscription: topic.addSubscription(new subs.LambdaSubscription(this.handler, { deadLetterQueue })) };
+  }
+}
+
+class HttpsSubscriber extends NonQueueSubscriber {
+  readonly kind = 'https';
+  constructor(
+    private readonly url: string,
+    readonly options: HttpsSubscriberOptions,
+  ) {
+    super();
+  }
+
+  checkProps(context: SubscriberCheckContext): void {
+    super.checkProps(context);
+    context.check.require(looksLikeHttps(this.url), 'HttpsUrl', `${context.who}: url must start with https://, got ${this.url}`);
+  }
+
+  subscribe({ topic, deadLetterQueue }: SubscribeContext): SubscribeResult {
+    const subscription = topic.addSubscription(
+      new subs.UrlSubscription(this.url, {
+        protocol: sns.SubscriptionProtocol.HTTPS,
+        rawMessageDelivery: this.options.rawMessageDelivery,
+        deliveryPolicy: this.options.deliveryPolicy,
+        deadLetterQueue,
+      }),
+    );
+    return { subscription };
+  }
+}
+
+class EmailSubscriber extends NonQueueSubscriber {
+  readonly kind = 'email';
+  constructor(
+    private readonly address: string,
+    readonly options: EmailSubscriberOptions,
+  ) {
+    super();
+  }
+
+  checkProps(context: SubscriberCheckContext): void {
+    super.checkProps(context);
+    context.check.require(
+      looksLikeEmail(this.address),
+      'EmailAddress',
+      `${context.who}: ${JSON.stringify(this.address)} is not an email address`,
+    );
+  }
+
+  subscribe({ topic, deadLetterQueue }: SubscribeContext): SubscribeResult {
+    return { subscription: topic.addSubscription(new subs.EmailSubscription(this.address, { json: this.options.json, deadLetterQueue })) };
+  }
+}
 
 export interface FanOutProps {
   /** A FIFO topic: ordered per message group, deduplicated; only SQS queues can subscribe. @default false */
@@ -89,7 +285,7 @@ export interface FanOutProps {
    * Must not be `queueEncryptionKey`: its SNS statement names the topic, which names the key (a cycle).
    * @default - the AWS managed key alias/aws/sns ($0/month; KMS requests billed)
    */
-  readonly topicKey?: kms.IKey;
+  readonly topicEncryptionKey?: kms.IKey;
   /**
    * Customer managed key for every queue this construct creates (subscriber queues, their DLQs, subscription
    * DLQs); SNS is added to its key policy for this topic. @default - SSE-SQS (SQS-owned keys, no KMS charges)
@@ -97,13 +293,16 @@ export interface FanOutProps {
   readonly queueEncryptionKey?: kms.IKey;
   /** Shown as the sender of email and SMS notifications. @default - none */
   readonly displayName?: string;
-  /** The subscribers, by id (also their construct id). At least one. */
-  readonly subscribers: Readonly<Record<string, FanOutSubscriber>>;
+  /**
+   * The subscribers, by id (also their construct id). At least one: `Subscriber.queue()`, `Subscriber.lambda(fn)`,
+   * `Subscriber.https(url)`, `Subscriber.email(address)`.
+   */
+  readonly subscribers: Readonly<Record<string, Subscriber>>;
 }
 
 /** What the construct made for one subscriber. */
 export interface FanOutSubscription {
-  readonly kind: FanOutSubscriber['kind'];
+  readonly kind: SubscriberKind;
   readonly subscription: sns.Subscription;
   /** Where SNS puts messages it could not deliver to this subscriber. */
   readonly deadLetterQueue: sqs.IQueue;
@@ -134,7 +333,7 @@ export class FanOut extends Construct {
       contentBasedDeduplication: props.contentBasedDeduplication,
       fifoThroughputScope: props.fifoThroughputScope,
       displayName: props.displayName,
-      masterKey: props.topicKey,
+      masterKey: props.topicEncryptionKey,
       enforceSSL: true,
       // CloudFormation does not name FIFO topics and SNS needs the .fifo suffix: CDK's default name is a fixed string;
       // this one ends with the stack's UUID, so two deployments never collide. CDK appends ".fifo".
@@ -145,7 +344,7 @@ export class FanOut extends Construct {
           ])
         : undefined,
     });
-    if (!props.topicKey) (topic.node.defaultChild as sns.CfnTopic).kmsMasterKeyId = AWS_MANAGED_SNS_KEY;
+    if (!props.topicEncryptionKey) (topic.node.defaultChild as sns.CfnTopic).kmsMasterKeyId = AWS_MANAGED_SNS_KEY;
     this.topic = topic;
 
     const made: Record<string, FanOutSubscription> = {};
@@ -155,11 +354,28 @@ export class FanOut extends Construct {
     this.subscriptions = made;
   }
 
-  /** The queue of a queue subscriber. */
+  /** The queue of a queue subscriber. Throws `FanOut.NotAQueue` for another kind, `FanOut.UnknownSubscriber` for an unknown id. */
   queue(subscriberId: string): sqs.IQueue {
     const queue = this.subscription(subscriberId).queue;
-    if (!queue) throw new Error(`${this.node.path}: subscriber ${subscriberId} is not a queue`);
+    if (!queue) throw new ConstructUsageError(this.node.path, 'FanOut.NotAQueue', `subscriber ${subscriberId} is not a queue`);
     return queue;
+  }
+
+  /**
+   * The `QueueWithDlq` created for a queue subscriber (to hand to a `QueueConsumer`). Throws `FanOut.NotAQueue` for
+   * another kind, `FanOut.QueueNotCreated` when the subscriber brought its own queue, `FanOut.UnknownSubscriber`.
+   */
+  queueWithDlq(subscriberId: string): QueueWithDlq {
+    const found = this.subscription(subscriberId);
+    if (!found.queue) throw new ConstructUsageError(this.node.path, 'FanOut.NotAQueue', `subscriber ${subscriberId} is not a queue`);
+    if (!found.queueWithDlq) {
+      throw new ConstructUsageError(
+        this.node.path,
+        'FanOut.QueueNotCreated',
+        `subscriber ${subscriberId} brought its own queue: use queue('${subscriberId}'), there is no QueueWithDlq`,
+      );
+    }
+    return found.queueWithDlq;
   }
 
   /** The dead-letter queue of a subscription: where SNS puts what it could not deliver. */
@@ -173,70 +389,42 @@ export class FanOut extends Construct {
 
   private subscription(subscriberId: string): FanOutSubscription {
     const found = this.subscriptions[subscriberId];
-    if (!found) throw new Error(`${this.node.path} has no subscriber ${subscriberId}`);
+    if (!found) {
+      const known = Object.keys(this.subscriptions).join(', ');
+      throw new ConstructUsageError(this.node.path, 'FanOut.UnknownSubscriber', `no subscriber ${subscriberId} (subscribers: ${known})`);
+    }
     return found;
   }
 
-  private subscribe(id: string, subscriber: FanOutSubscriber, queueKey: kms.IKey | undefined): FanOutSubscription {
-    const deadLetterQueue = subscriber.deadLetterQueue ?? this.subscriptionDlq(id, queueKey);
+  private subscribe(id: string, subscriber: Subscriber, queueEncryptionKey: kms.IKey | undefined): FanOutSubscription {
+    const { options } = subscriber;
+    const deadLetterQueue = options.deadLetterQueue ?? this.subscriptionDlq(id, queueEncryptionKey);
     letSnsUseKey(deadLetterQueue.encryptionMasterKey, this.topic);
-    let subscription: sns.Subscription;
-    let queue: sqs.IQueue | undefined;
-    let queueWithDlq: QueueWithDlq | undefined;
-    switch (subscriber.kind) {
-      case 'queue':
-        queueWithDlq = subscriber.queue
-          ? undefined
-          : new QueueWithDlq(this, id, { fifo: this.fifo, encryptionKey: queueKey, ...subscriber.queueProps });
-        queue = subscriber.queue ?? queueWithDlq!.queue;
-        // Adds the queue policy statement for this topic, and the key policy statement when the queue has a key.
-        subscription = this.topic.addSubscription(
-          new subs.SqsSubscription(queue, { rawMessageDelivery: subscriber.rawMessageDelivery, deadLetterQueue }),
-        );
-        break;
-      case 'lambda':
-        subscription = this.topic.addSubscription(new subs.LambdaSubscription(subscriber.function, { deadLetterQueue }));
-        break;
-      case 'https':
-        subscription = this.topic.addSubscription(
-          new subs.UrlSubscription(subscriber.url, {
-            protocol: sns.SubscriptionProtocol.HTTPS,
-            rawMessageDelivery: subscriber.rawMessageDelivery,
-            deliveryPolicy: subscriber.deliveryPolicy,
-            deadLetterQueue,
-          }),
-        );
-        break;
-      case 'email':
-        subscription = this.topic.addSubscription(
-          new subs.EmailSubscription(subscriber.address, { json: subscriber.json, deadLetterQueue }),
-        );
-        break;
-    }
-    if (subscriber.filterPolicy) {
+    const { subscription, queue, queueWithDlq } = subscriber.subscribe({
+      scope: this,
+      id,
+      topic: this.topic,
+      fifo: this.fifo,
+      deadLetterQueue,
+      queueEncryptionKey,
+    });
+    if (options.filterPolicy) {
       const cfn = subscription.node.defaultChild as sns.CfnSubscription;
-      cfn.filterPolicy = subscriber.filterPolicy;
-      cfn.filterPolicyScope = subscriber.filterPolicyScope ?? 'MessageAttributes';
+      cfn.filterPolicy = options.filterPolicy;
+      cfn.filterPolicyScope = options.filterPolicyScope ?? 'MessageAttributes';
     }
     return { kind: subscriber.kind, subscription, deadLetterQueue, queue, queueWithDlq };
   }
 
-  private subscriptionDlq(id: string, queueKey: kms.IKey | undefined): sqs.Queue {
-    const queue = new sqs.Queue(this, `${id}SubscriptionDlq`, {
-      fifo: this.fifo || undefined,
-      ...(queueKey
-        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: queueKey }
-        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+  private subscriptionDlq(id: string, queueEncryptionKey: kms.IKey | undefined): sqs.Queue {
+    return createFailureQueue(this, `${id}SubscriptionDlq`, {
+      encryptionKey: queueEncryptionKey,
+      fifo: this.fifo,
+      endOfFailurePath:
+        `SNS moves here the messages it could not deliver to subscriber ${id} (this queue is the RedrivePolicy of its ` +
+        'subscription): the end of that failure path. cdk-nag SQS3 only recognises DLQs named in SQS redrive ' +
+        'policies and Lambda dead-letter configs.',
     });
-    Validations.of(queue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the dead-letter queue of an SNS subscription (its RedrivePolicy); cdk-nag SQS3 only recognises ' +
-        'DLQs named in SQS redrive policies and Lambda dead-letter configs.',
-    });
-    return queue;
   }
 }
 
@@ -265,7 +453,7 @@ function usesAwsManagedSqsKey(queue: sqs.IQueue): boolean {
 
 /** A customer managed key this stack cannot add SNS to (imported), so its policy must already allow SNS. */
 function isImportedKey(key: kms.IKey | undefined): boolean {
-  return key !== undefined && !(key instanceof kms.Key) && !isAwsManagedSqsKey(key);
+  return key !== undefined && !Resource.isOwnedResource(key) && !isAwsManagedSqsKey(key);
 }
 
 const looksLikeEmail = (address: string) => Token.isUnresolved(address) || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address);
@@ -300,7 +488,7 @@ function validate(scope: Construct, props: FanOutProps, fifo: boolean): void {
   const queueKeys = new Set<kms.IKey>();
   if (props.queueEncryptionKey) queueKeys.add(props.queueEncryptionKey);
 
-  const withPolicy = entries.filter(([, s]) => s.filterPolicy).length;
+  const withPolicy = entries.filter(([, s]) => s.options.filterPolicy).length;
   check.require(
     withPolicy <= SNS_FILTER_POLICY_LIMITS.maxFilterPoliciesPerTopic,
     'FilterPoliciesPerTopic',
@@ -309,80 +497,20 @@ function validate(scope: Construct, props: FanOutProps, fifo: boolean): void {
 
   for (const [id, subscriber] of entries) {
     const who = `subscriber ${id}`;
-    if (subscriber.filterPolicy) {
-      for (const problem of checkFilterPolicy(subscriber.filterPolicy, subscriber.filterPolicyScope ?? 'MessageAttributes')) {
+    const { options } = subscriber;
+    if (options.filterPolicy) {
+      for (const problem of checkFilterPolicy(options.filterPolicy, options.filterPolicyScope ?? 'MessageAttributes')) {
         check.require(false, problem.code, `${who}: filter policy: ${problem.message}`);
       }
     } else {
       check.require(
-        subscriber.filterPolicyScope === undefined,
+        options.filterPolicyScope === undefined,
         'FilterPolicyScopeWithoutPolicy',
         `${who}: filterPolicyScope is set but there is no filterPolicy to apply it to`,
       );
     }
-    if (fifo && subscriber.kind !== 'queue') {
-      check.require(
-        false,
-        'FifoTopicProtocol',
-        `${who}: a FIFO topic delivers to SQS queues only, not to ${subscriber.kind} (SNS refuses the subscription); ` +
-          'subscribe a FIFO queue and consume it with Lambda instead',
-      );
-    }
-    if (subscriber.kind === 'https') {
-      check.require(looksLikeHttps(subscriber.url), 'HttpsUrl', `${who}: url must start with https://, got ${subscriber.url}`);
-    }
-    if (subscriber.kind === 'email') {
-      check.require(looksLikeEmail(subscriber.address), 'EmailAddress', `${who}: ${JSON.stringify(subscriber.address)} is not an email address`);
-    }
-    if (subscriber.kind === 'queue') {
-      check.require(
-        !(subscriber.queue && subscriber.queueProps),
-        'QueueAndQueueProps',
-        `${who}: give either queue (an existing queue) or queueProps (for the queue to create), not both`,
-      );
-      const queueFifo = subscriber.queue ? subscriber.queue.fifo : (subscriber.queueProps?.fifo ?? fifo);
-      check.require(
-        fifo || !queueFifo,
-        'StandardTopicFifoQueue',
-        `${who}: a standard topic cannot deliver to a FIFO queue (SNS refuses the subscription); make the topic FIFO or the queue standard`,
-      );
-      check.warnUnless(
-        !fifo || queueFifo,
-        'FifoTopicStandardQueue',
-        `${who}: a standard queue on a FIFO topic (allowed since September 2023) loses the topic's ordering and ` +
-          'deduplication: it gets messages at least once, in best-effort order. Use a FIFO queue unless that is intended.',
-      );
-      if (subscriber.queue) {
-        check.require(
-          !usesAwsManagedSqsKey(subscriber.queue),
-          'AwsManagedQueueKey',
-          `${who}: the queue is encrypted with the AWS managed SQS key (${AWS_MANAGED_SQS_KEY}), which SNS cannot use: ` +
-            'every message would be dropped. Use SSE-SQS or a customer managed key that lets SNS use it.',
-        );
-        check.warnUnless(
-          subscriber.queue instanceof sqs.Queue,
-          'ImportedQueuePolicy',
-          `${who}: the queue is imported, so this stack cannot add SNS to its queue policy: make sure it lets ` +
-            'sns.amazonaws.com call sqs:SendMessage for this topic.',
-        );
-        check.warnUnless(
-          !isImportedKey(subscriber.queue.encryptionMasterKey),
-          'ImportedKeyPolicy',
-          `${who}: the queue's KMS key is imported, so this stack cannot add SNS to its key policy: make sure it lets ` +
-            'sns.amazonaws.com use kms:GenerateDataKey and kms:Decrypt, or SNS drops every message.',
-        );
-        if (subscriber.queue.encryptionMasterKey) queueKeys.add(subscriber.queue.encryptionMasterKey);
-      } else {
-        check.require(
-          !isAwsManagedSqsKey(subscriber.queueProps?.encryptionKey),
-          'AwsManagedQueueKey',
-          `${who}: queueProps.encryptionKey is the AWS managed SQS key (${AWS_MANAGED_SQS_KEY}), which SNS cannot use: ` +
-            'every message would be dropped. Leave it unset (SSE-SQS) or use a customer managed key.',
-        );
-        if (subscriber.queueProps?.encryptionKey) queueKeys.add(subscriber.queueProps.encryptionKey);
-      }
-    }
-    const dlq = subscriber.deadLetterQueue;
+    subscriber.checkProps({ check, who, fifo, queueKeys });
+    const dlq = options.deadLetterQueue;
     if (dlq) {
       check.require(
         dlq.fifo === fifo,
@@ -397,7 +525,7 @@ function validate(scope: Construct, props: FanOutProps, fifo: boolean): void {
           'undeliverable messages would be lost too.',
       );
       check.warnUnless(
-        dlq instanceof sqs.Queue,
+        Resource.isOwnedResource(dlq),
         'ImportedQueuePolicy',
         `${who}: deadLetterQueue is imported, so this stack cannot add SNS to its queue policy: make sure it lets ` +
           'sns.amazonaws.com call sqs:SendMessage for this topic.',
@@ -406,9 +534,9 @@ function validate(scope: Construct, props: FanOutProps, fifo: boolean): void {
     }
   }
   check.require(
-    !props.topicKey || !queueKeys.has(props.topicKey),
+    !props.topicEncryptionKey || !queueKeys.has(props.topicEncryptionKey),
     'SharedTopicAndQueueKey',
-    'topicKey also encrypts a subscribed queue: its key policy statement for SNS names the topic (aws:SourceArn) while ' +
+    'topicEncryptionKey also encrypts a subscribed queue: its key policy statement for SNS names the topic (aws:SourceArn) while ' +
       'the topic names the key, a circular dependency CloudFormation refuses. Use separate keys, or SSE-SQS on the queues.',
   );
   check.throwIfInvalid();

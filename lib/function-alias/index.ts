@@ -13,7 +13,7 @@ export const ALIAS_LIMITS = {
 } as const;
 
 /** A second version that receives a share of the alias's invocations (`RoutingConfig.AdditionalVersionWeights`). */
-export interface AliasCanary {
+export interface AliasCanaryOptions {
   /** The version that receives `weight` of the invocations; a published version of the same function. */
   readonly version: lambda.IVersion;
   /** Share of the invocations routed to `version`, strictly between 0 and 1 (0.1 = 10 %). */
@@ -26,7 +26,7 @@ export interface FunctionAliasProps {
   /** The published version that receives every invocation, or `1 - canary.weight` of them. */
   readonly version: lambda.IVersion;
   /** Weighted routing to a second version (one at most: Lambda allows two versions per alias). @default - no canary */
-  readonly canary?: AliasCanary;
+  readonly canary?: AliasCanaryOptions;
   /**
    * Execution environments kept initialised on the alias (a whole number ≥ 1); not with `canary` (CloudFormation
    * refuses both on one alias). Billed per GB-second while configured, used or not. @default - none: nothing billed while idle
@@ -34,7 +34,10 @@ export interface FunctionAliasProps {
   readonly provisionedConcurrency?: number;
   /** Retries after a failed asynchronous invocation (0–2); Lambda waits 1 min, then 2 min, between attempts. @default 2 */
   readonly retryAttempts?: number;
-  /** How long an asynchronous event may wait in Lambda's internal queue (60 s – 6 h) before it is discarded. @default Duration.hours(6) */
+  /**
+   * How long an asynchronous event may wait in Lambda's internal queue (60 s – 6 h, whole seconds) before it is
+   * discarded. @default Duration.hours(6)
+   */
   readonly maxEventAge?: Duration;
   /** Where Lambda sends a record of each successful asynchronous invocation. @default - none */
   readonly onSuccess?: lambda.IDestination;
@@ -152,8 +155,8 @@ function validate(
     'RetryAttemptsRange',
     `retryAttempts must be 0, 1 or 2, got ${retryAttempts}`,
   );
-  if (!Token.isUnresolved(maxEventAge)) {
-    const age = maxEventAge.toSeconds({ integral: false });
+  const age = check.seconds(maxEventAge, 'maxEventAge');
+  if (age !== undefined) {
     check.require(
       age >= ALIAS_LIMITS.minEventAgeSeconds && age <= ALIAS_LIMITS.maxEventAgeSeconds,
       'MaxEventAgeRange',

@@ -7,19 +7,25 @@ import { PropsValidator } from '../core/validation';
 export const ROLE_LIMITS = {
   minSessionSeconds: 3_600,
   maxSessionSeconds: 43_200,
+  /** The smallest `aws:MultiFactorAuthAge` bound that lets anyone in. */
+  minMfaMaxAgeSeconds: 1,
   externalIdPattern: /^[\w+=,.@:/-]{2,1224}$/,
 } as const;
 
-export interface MfaRequirement {
-  /** How long ago the MFA code may have been entered (`aws:MultiFactorAuthAge`). @default Duration.hours(1) */
+/** An MFA-authenticated session required by the trust policy. */
+export interface MfaOptions {
+  /** How long ago the MFA code may have been entered (`aws:MultiFactorAuthAge`), whole seconds. @default Duration.hours(1) */
   readonly maxAge?: Duration;
 }
 
 export interface GuardedRoleProps {
   /** Account whose principals may assume the role (if their IAM policies allow sts:AssumeRole on it). @default - this stack's account */
   readonly trustedAccount?: string;
-  /** Require an MFA-authenticated session: `aws:MultiFactorAuthPresent` true and `aws:MultiFactorAuthAge` below maxAge. @default - not required */
-  readonly requireMfa?: MfaRequirement | boolean;
+  /**
+   * Require an MFA-authenticated session: `aws:MultiFactorAuthPresent` true and `aws:MultiFactorAuthAge` below maxAge
+   * (`{}` for a maximum age of one hour). @default - not required
+   */
+  readonly requireMfa?: MfaOptions;
   /**
    * Require this `sts:ExternalId` in AssumeRole: what a third party you grant access to must send, so that another of
    * its customers cannot make it act on your account (the confused-deputy problem). 2–1,224 characters of
@@ -32,8 +38,9 @@ export interface GuardedRoleProps {
   readonly inlinePolicies?: Record<string, iam.PolicyDocument>;
   /** The most the identity policies can grant: the role may do only what both allow. @default - no boundary */
   readonly permissionsBoundary?: iam.IManagedPolicy;
-  /** How long a session may last (1–12 hours); role chaining caps it at 1 hour anyway. @default Duration.hours(1) */
+  /** How long a session may last (1–12 hours, whole seconds); role chaining caps it at 1 hour anyway. @default Duration.hours(1) */
   readonly maxSessionDuration?: Duration;
+  /** What the role is for. @default - none */
   readonly description?: string;
 }
 
@@ -47,12 +54,11 @@ export class GuardedRole extends Construct {
 
   constructor(scope: Construct, id: string, props: GuardedRoleProps = {}) {
     super(scope, id);
-    const mfa = props.requireMfa === true ? {} : props.requireMfa || undefined;
-    const maxAge = mfa ? (mfa.maxAge ?? Duration.hours(1)) : undefined;
+    const maxAge = props.requireMfa ? (props.requireMfa.maxAge ?? Duration.hours(1)) : undefined;
     validate(this, props, maxAge);
 
     const conditions: Record<string, Record<string, unknown>> = {};
-    if (mfa && maxAge) {
+    if (maxAge) {
       conditions.Bool = { 'aws:MultiFactorAuthPresent': 'true' };
       conditions.NumericLessThan = { 'aws:MultiFactorAuthAge': String(maxAge.toSeconds()) };
     }
@@ -93,17 +99,21 @@ function validate(scope: Construct, props: GuardedRoleProps, maxAge: Duration | 
       `externalId must be 2–1224 characters of letters, digits and +=,.@:/-, got "${props.externalId}"`,
     );
   }
-  const session = props.maxSessionDuration;
-  if (session && !Token.isUnresolved(session)) {
-    const seconds = session.toSeconds();
+  const seconds = check.seconds(props.maxSessionDuration, 'maxSessionDuration');
+  if (seconds !== undefined) {
     check.require(
       seconds >= ROLE_LIMITS.minSessionSeconds && seconds <= ROLE_LIMITS.maxSessionSeconds,
       'MaxSessionDurationRange',
       `maxSessionDuration must be between 1 and 12 hours, got ${seconds} seconds`,
     );
   }
-  if (maxAge && !Token.isUnresolved(maxAge)) {
-    check.require(maxAge.toSeconds() >= 1, 'MfaMaxAgeRange', `requireMfa.maxAge must be at least 1 second, got ${maxAge.toSeconds()}`);
+  const mfaAge = check.seconds(maxAge, 'requireMfa.maxAge');
+  if (mfaAge !== undefined) {
+    check.require(
+      mfaAge >= ROLE_LIMITS.minMfaMaxAgeSeconds,
+      'MfaMaxAgeRange',
+      `requireMfa.maxAge must be at least ${ROLE_LIMITS.minMfaMaxAgeSeconds} second, got ${mfaAge}`,
+    );
   }
   for (const [name, document] of Object.entries(props.inlinePolicies ?? {})) {
     const wildcards = actionsOf(document, scope).filter((a) => a === '*' || /^[a-z0-9-]+:\*$/i.test(a));

@@ -10,9 +10,26 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../core/function';
+import { CreatedLogGroupProps, DEFAULT_LOG_RETENTION } from '../core/logs';
 import { PropsValidator } from '../core/validation';
 
-const LAMBDA_DIR = path.join(__dirname, '../../lambda');
+/** Limits these props are checked against (Step Functions "Task" state; API Gateway stage throttling). */
+export const HUMAN_APPROVAL_LIMITS = {
+  minTimeoutSeconds: 1,
+  /** A task waits at most a year (a STANDARD execution's longest run). */
+  maxTimeoutSeconds: 31_536_000,
+  minThrottlingRateLimit: 1,
+  /** API Gateway's default account-level throttle per Region. */
+  maxThrottlingRateLimit: 10_000,
+} as const;
+
+/** Access logs of the decision API: where they go. */
+export interface HumanApprovalAccessLogsOptions {
+  /** An existing log group for the access logs. @default - a log group is created */
+  readonly logGroup?: logs.ILogGroup;
+  /** Settings of the log group created when `logGroup` is not given. @default - retention of one month, kept on stack deletion */
+  readonly logGroupProps?: CreatedLogGroupProps;
+}
 
 export interface HumanApprovalProps {
   /** Email address subscribed to the approval topic (it must confirm the subscription once). @default - none: subscribe later */
@@ -24,10 +41,11 @@ export interface HumanApprovalProps {
   /** Where `{ decision, decidedAt }` goes in the state's input. @default '$.approval' */
   readonly resultPath?: string;
   /**
-   * Access logs of the decision API in a log group. API Gateway writes them only once the account has a CloudWatch
-   * Logs role in its API Gateway settings (account-wide, per Region; see the README). @default true
+   * Access logs of the decision API in a log group; `false` turns them off. API Gateway writes them only once the
+   * account has a CloudWatch Logs role in its API Gateway settings (account-wide, per Region; see the README).
+   * @default - on, to a log group created with one month's retention
    */
-  readonly accessLogs?: boolean;
+  readonly accessLogs?: false | HumanApprovalAccessLogsOptions;
   /** Requests per second the decision API accepts (burst: twice that). @default 5 */
   readonly throttlingRateLimit?: number;
 }
@@ -41,7 +59,7 @@ export interface HumanApprovalProps {
 export class HumanApproval extends sfn.StateMachineFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[];
-  public readonly topic: sns.Topic;
+  public readonly topic: sns.ITopic;
   public readonly notifier: SafeNodejsFunction;
   public readonly endpoint: SafeNodejsFunction;
   public readonly api: apigw.RestApi;
@@ -53,37 +71,51 @@ export class HumanApproval extends sfn.StateMachineFragment {
     super(scope, id);
     const timeout = props.timeout ?? Duration.days(1);
     const rate = props.throttlingRateLimit ?? 5;
+    const limits = HUMAN_APPROVAL_LIMITS;
     const check = new PropsValidator(this, 'HumanApproval');
-    if (!Token.isUnresolved(timeout)) {
-      const seconds = timeout.toSeconds({ integral: false });
+    // Not whole seconds is part of TimeoutRange, so integral: false.
+    const seconds = check.seconds(timeout, 'timeout', { integral: false });
+    if (seconds !== undefined) {
       check.require(
-        Number.isInteger(seconds) && seconds >= 1 && seconds <= 31_536_000,
+        Number.isInteger(seconds) && seconds >= limits.minTimeoutSeconds && seconds <= limits.maxTimeoutSeconds,
         'TimeoutRange',
-        `timeout must be whole seconds from 1 to 31536000 (1 year), got ${seconds} s`,
+        `timeout must be whole seconds from ${limits.minTimeoutSeconds} to ${limits.maxTimeoutSeconds} (1 year), got ${seconds} s`,
       );
     }
     if (props.email !== undefined && !Token.isUnresolved(props.email)) {
       check.require(/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.email), 'EmailInvalid', `email "${props.email}" is not an email address`);
     }
-    check.require(rate >= 1 && rate <= 10_000, 'ThrottlingRange', `throttlingRateLimit must be between 1 and 10000, got ${rate}`);
+    check.require(
+      rate >= limits.minThrottlingRateLimit && rate <= limits.maxThrottlingRateLimit,
+      'ThrottlingRange',
+      `throttlingRateLimit must be between ${limits.minThrottlingRateLimit} and ${limits.maxThrottlingRateLimit}, got ${rate}`,
+    );
+    if (props.accessLogs) {
+      check.existingOrProps(props.accessLogs.logGroup, props.accessLogs.logGroupProps, {
+        existing: 'logGroup',
+        props: 'logGroupProps',
+        who: 'accessLogs',
+      });
+    }
     check.throwIfInvalid();
 
     // The AWS managed SNS key: encrypted at rest without a customer managed key's $1/month.
-    this.topic = new sns.Topic(this, 'Topic', {
+    const topic = new sns.Topic(this, 'Topic', {
       enforceSSL: true,
       masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
     });
-    if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+    if (props.email) topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+    this.topic = topic;
 
     this.endpoint = new SafeNodejsFunction(this, 'Endpoint', {
-      entry: path.join(LAMBDA_DIR, 'sfn-approval-endpoint/index.ts'),
+      entry: path.join(__dirname, '..', '..', 'lambda', 'sfn-approval-endpoint', 'index.ts'),
       description: 'Approval page: confirms, then records the decision with SendTaskSuccess',
     });
     this.api = this.decisionApi(props, rate);
     this.decisionUrl = this.api.urlForPath('/decision');
 
     this.notifier = new SafeNodejsFunction(this, 'Notifier', {
-      entry: path.join(LAMBDA_DIR, 'sfn-approval-notifier/index.ts'),
+      entry: path.join(__dirname, '..', '..', 'lambda', 'sfn-approval-notifier', 'index.ts'),
       description: 'Emails the approve and reject links of an approval request',
       environment: { TOPIC_ARN: this.topic.topicArn },
     });
@@ -126,9 +158,13 @@ export class HumanApproval extends sfn.StateMachineFragment {
   }
 
   private decisionApi(props: HumanApprovalProps, rate: number): apigw.RestApi {
-    const accessLogs = props.accessLogs ?? true;
+    const accessLogs = props.accessLogs ?? {};
     const accessLogGroup = accessLogs
-      ? new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN })
+      ? (accessLogs.logGroup ??
+        new logs.LogGroup(this, 'AccessLogs', {
+          retention: accessLogs.logGroupProps?.retention ?? DEFAULT_LOG_RETENTION,
+          removalPolicy: RemovalPolicy.RETAIN,
+        }))
       : undefined;
     const api = new apigw.RestApi(this, 'Api', {
       restApiName: `${Aws.STACK_NAME}-${this.node.id}`,

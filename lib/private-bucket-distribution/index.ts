@@ -1,4 +1,4 @@
-import { Duration, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -9,13 +9,24 @@ import { PropsValidator } from '../core/validation';
 export const CLOUDFRONT_LIMITS = { maxTtlSeconds: 31_536_000 * 100 } as const;
 
 /** How long CloudFront keeps objects, and how the origin's `Cache-Control` / `Expires` headers move it. */
-export interface CacheTtlProps {
-  /** Floor: objects stay cached at least this long, even with `max-age` below it or `no-cache`/`no-store`/`private`. @default Duration.seconds(0) */
+export interface CacheTtlOptions {
+  /**
+   * Floor: objects stay cached at least this long, even with `max-age` below it or `no-cache`/`no-store`/`private`.
+   * Every TTL is a whole number of seconds. @default Duration.seconds(0)
+   */
   readonly minTtl?: Duration;
   /** Used when the origin sends neither `Cache-Control: max-age`/`s-maxage` nor `Expires`. @default Duration.days(1) */
   readonly defaultTtl?: Duration;
   /** Ceiling: a longer `max-age`/`s-maxage`/`Expires` is cut to this. @default Duration.days(365) */
   readonly maxTtl?: Duration;
+}
+
+/** CloudFront standard logs (legacy), written to an S3 bucket. */
+export interface StandardLogsOptions {
+  /** Bucket receiving the logs: it must have ACLs enabled (object ownership not BucketOwnerEnforced). */
+  readonly bucket: s3.IBucket;
+  /** Prefix of the log files. @default 'cloudfront/' */
+  readonly prefix?: string;
 }
 
 export interface PrivateBucketDistributionProps {
@@ -26,11 +37,9 @@ export interface PrivateBucketDistributionProps {
    */
   readonly bucket: s3.IBucket;
   /** Cache policy TTLs. @default - 0 s / 1 day / 365 days, CloudFront's own defaults */
-  readonly ttl?: CacheTtlProps;
-  /** Bucket for CloudFront standard logs (legacy): it must have ACLs enabled (object ownership not BucketOwnerEnforced). @default - no logs */
-  readonly logBucket?: s3.IBucket;
-  /** Prefix of the standard logs. @default 'cloudfront/' */
-  readonly logFilePrefix?: string;
+  readonly ttl?: CacheTtlOptions;
+  /** CloudFront standard logs (legacy) into a bucket. @default - no logs */
+  readonly standardLogs?: StandardLogsOptions;
   /** Edge locations used: PriceClass_100 serves North America, Europe and Israel from the cheapest ones. @default PRICE_CLASS_100 */
   readonly priceClass?: cloudfront.PriceClass;
   /** Object served for `/`. @default 'index.html' */
@@ -74,9 +83,9 @@ export class PrivateBucketDistribution extends Construct {
       defaultRootObject: props.defaultRootObject ?? 'index.html',
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_100,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
-      enableLogging: props.logBucket !== undefined,
-      logBucket: props.logBucket,
-      logFilePrefix: props.logBucket ? (props.logFilePrefix ?? 'cloudfront/') : undefined,
+      enableLogging: props.standardLogs !== undefined,
+      logBucket: props.standardLogs?.bucket,
+      logFilePrefix: props.standardLogs ? (props.standardLogs.prefix ?? 'cloudfront/') : undefined,
       defaultBehavior: {
         origin: origins.S3BucketOrigin.withOriginAccessControl(props.bucket),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -112,7 +121,9 @@ export class PrivateBucketDistribution extends Construct {
 
 function validate(scope: Construct, props: PrivateBucketDistributionProps, min: Duration, def: Duration, max: Duration): void {
   const check = new PropsValidator(scope, 'PrivateBucketDistribution');
-  const [minS, defS, maxS] = [min, def, max].map((d) => (Token.isUnresolved(d) ? undefined : d.toSeconds()));
+  const minS = check.seconds(min, 'ttl.minTtl');
+  const defS = check.seconds(def, 'ttl.defaultTtl');
+  const maxS = check.seconds(max, 'ttl.maxTtl');
   if (minS !== undefined && defS !== undefined && maxS !== undefined) {
     check.require(
       minS <= defS && defS <= maxS,
@@ -121,11 +132,6 @@ function validate(scope: Construct, props: PrivateBucketDistributionProps, min: 
     );
     check.require(maxS <= CLOUDFRONT_LIMITS.maxTtlSeconds, 'MaxTtlRange', `maxTtl must be at most 100 years (${CLOUDFRONT_LIMITS.maxTtlSeconds} s), got ${maxS}`);
   }
-  check.require(
-    props.logFilePrefix === undefined || props.logBucket !== undefined,
-    'LogPrefixWithoutBucket',
-    'logFilePrefix is set but no logBucket: give a log bucket or drop the prefix',
-  );
   check.require(
     props.defaultRootObject === undefined || !props.defaultRootObject.startsWith('/'),
     'DefaultRootObject',

@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
@@ -12,6 +12,10 @@ export const SQS_EVENT_SOURCE_LIMITS = {
   maxBatchingWindowSeconds: 300,
   minMaxConcurrency: 2,
   maxMaxConcurrency: 1_000,
+  /** Largest batch Lambda accepts without a batching window. */
+  maxBatchSizeWithoutWindow: 10,
+  /** Lambda's timeout when a function sets none. */
+  defaultFunctionTimeoutSeconds: 3,
   /** AWS guidance: visibility timeout at least 6× the function timeout plus the batching window. */
   visibilityTimeoutFactor: 6,
 } as const;
@@ -21,7 +25,11 @@ export interface QueueConsumerProps {
   readonly source: IConsumableQueue;
   /** The function that processes batches; it must return `{ batchItemFailures }`. */
   readonly handler: lambda.IFunction;
-  /** Timeout of `handler`. @default - read from `handler` when it is a `lambda.Function`; required otherwise */
+  /**
+   * Timeout of `handler` (whole seconds), checked against the queue's visibility timeout.
+   * @default - read from the handler's `AWS::Lambda::Function` resource when it is defined in this app; required for
+   * an imported function (or an alias), whose timeout cannot be read at synth
+   */
   readonly handlerTimeout?: Duration;
   /** Records per invocation (1–10 for FIFO, 1–10,000 for standard; above 10 needs a batching window). @default 10 */
   readonly batchSize?: number;
@@ -56,10 +64,20 @@ export class QueueConsumer extends Construct {
   }
 }
 
+/**
+ * The handler's timeout: `handlerTimeout`, or the Timeout of the `AWS::Lambda::Function` the handler defines in this
+ * app (Lambda's 3 s when it sets none). Undefined for an imported function or an alias, which define no function.
+ */
 function handlerTimeoutOf(props: QueueConsumerProps): Duration | undefined {
   if (props.handlerTimeout) return props.handlerTimeout;
-  if (props.handler instanceof lambda.Function) return props.handler.timeout ?? Duration.seconds(3);
-  return undefined;
+  const resource = props.handler.node.defaultChild;
+  if (!CfnResource.isCfnResource(resource) || resource.cfnResourceType !== lambda.CfnFunction.CFN_RESOURCE_TYPE_NAME) {
+    return undefined;
+  }
+  const timeout: unknown = (resource as lambda.CfnFunction).timeout;
+  if (timeout === undefined) return Duration.seconds(SQS_EVENT_SOURCE_LIMITS.defaultFunctionTimeoutSeconds);
+  const resolved: unknown = Stack.of(resource).resolve(timeout);
+  return typeof resolved === 'number' ? Duration.seconds(resolved) : Duration.seconds(timeout as number);
 }
 
 function validate(scope: Construct, props: QueueConsumerProps, batchSize: number): void {
@@ -71,16 +89,16 @@ function validate(scope: Construct, props: QueueConsumerProps, batchSize: number
     'BatchSizeRange',
     `batchSize must be a whole number between 1 and ${maxBatch} for a ${fifo ? 'FIFO' : 'standard'} queue, got ${batchSize}`,
   );
-  const windowSeconds = props.maxBatchingWindow?.toSeconds() ?? 0;
+  const windowSeconds = check.seconds(props.maxBatchingWindow, 'maxBatchingWindow') ?? 0;
   check.require(
     windowSeconds <= SQS_EVENT_SOURCE_LIMITS.maxBatchingWindowSeconds,
     'BatchingWindowRange',
     `maxBatchingWindow must be at most ${SQS_EVENT_SOURCE_LIMITS.maxBatchingWindowSeconds} seconds, got ${windowSeconds}`,
   );
   check.require(
-    batchSize <= 10 || windowSeconds > 0,
+    batchSize <= SQS_EVENT_SOURCE_LIMITS.maxBatchSizeWithoutWindow || windowSeconds > 0,
     'BatchSizeNeedsWindow',
-    `batchSize ${batchSize} is above 10, which Lambda accepts only with a maxBatchingWindow of at least 1 second`,
+    `batchSize ${batchSize} is above ${SQS_EVENT_SOURCE_LIMITS.maxBatchSizeWithoutWindow}, which Lambda accepts only with a maxBatchingWindow of at least 1 second`,
   );
   if (props.maxConcurrency !== undefined) {
     const { minMaxConcurrency: min, maxMaxConcurrency: max } = SQS_EVENT_SOURCE_LIMITS;
@@ -95,12 +113,11 @@ function validate(scope: Construct, props: QueueConsumerProps, batchSize: number
   check.require(
     handlerTimeout !== undefined,
     'HandlerTimeoutUnknown',
-    'handlerTimeout is required when handler is an imported function: its timeout cannot be read at synth',
+    'handlerTimeout is required when handler is an imported function or an alias: its timeout cannot be read at synth',
   );
-  const visibility = props.source.visibilityTimeout;
-  if (handlerTimeout && !Token.isUnresolved(visibility) && !Token.isUnresolved(handlerTimeout)) {
-    const timeoutSeconds = handlerTimeout.toSeconds();
-    const visibilitySeconds = visibility.toSeconds();
+  const timeoutSeconds = check.seconds(handlerTimeout, props.handlerTimeout ? 'handlerTimeout' : 'the handler\'s timeout');
+  const visibilitySeconds = check.seconds(props.source.visibilityTimeout, 'source.visibilityTimeout');
+  if (timeoutSeconds !== undefined && visibilitySeconds !== undefined) {
     check.require(
       visibilitySeconds >= timeoutSeconds,
       'VisibilityTimeoutBelowHandlerTimeout',

@@ -1,11 +1,11 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AlarmNotificationOptions, notifyOnAlarmAndOk } from '../core/alarms';
+import { createFailureQueue, queueEncryption } from '../core/queues';
 import { PropsValidator } from '../core/validation';
 
 /** SQS limits these props are checked against at synth (SQS developer guide, "Quotas"). */
@@ -18,13 +18,11 @@ export const SQS_LIMITS = {
   maxReceiveCount: 1_000,
 } as const;
 
-/** Alarms on the queue pair; each alarm costs $0.10 per month. */
-export interface QueueAlarmsProps {
-  /** Topic notified when an alarm fires or recovers. @default - alarms without actions */
-  readonly topic?: sns.ITopic;
+/** Alarms on the queue pair; each alarm costs $0.10 per month. `alarmTopic` hears ALARM and OK. */
+export interface QueueWithDlqAlarmsOptions extends AlarmNotificationOptions {
   /** Messages visible in the DLQ that raise the DLQ-depth alarm. @default 1 */
   readonly dlqMessagesThreshold?: number;
-  /** Age of the oldest message in the queue that raises the backlog alarm. @default Duration.minutes(15) */
+  /** Age of the oldest message in the queue that raises the backlog alarm (whole seconds). @default Duration.minutes(15) */
   readonly oldestMessageAge?: Duration;
 }
 
@@ -51,7 +49,7 @@ export interface QueueWithDlqProps {
   /** Customer managed key for SSE-KMS on both queues. @default - SSE-SQS (SQS-owned keys, no KMS charges) */
   readonly encryptionKey?: kms.IKey;
   /** DLQ-depth and backlog-age alarms. @default - no alarms */
-  readonly alarms?: QueueAlarmsProps;
+  readonly alarms?: QueueWithDlqAlarmsOptions;
 }
 
 /** A queue and how long its messages stay invisible once received: what a consumer needs to be checked against. */
@@ -80,24 +78,13 @@ export class QueueWithDlq extends Construct implements IConsumableQueue {
     this.visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(30);
     this.maxReceiveCount = props.maxReceiveCount ?? 3;
     const retentionPeriod = props.retentionPeriod ?? Duration.days(4);
-    validate(this, props, fifo, this.visibilityTimeout, this.maxReceiveCount, retentionPeriod);
+    const oldestMessageAgeSeconds = validate(this, props, fifo, this.visibilityTimeout, this.maxReceiveCount, retentionPeriod);
 
-    const encryption = props.encryptionKey
-      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
-      : { encryption: sqs.QueueEncryption.SQS_MANAGED };
     const fifoProps = fifo ? { fifo: true, contentBasedDeduplication: props.contentBasedDeduplication } : {};
-
-    this.deadLetterQueue =
-      props.deadLetterQueue ??
-      new sqs.Queue(this, 'Dlq', {
-        ...fifoProps,
-        ...encryption,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-      });
+    this.deadLetterQueue = props.deadLetterQueue ?? this.createDeadLetterQueue(props, fifo);
     this.queue = new sqs.Queue(this, 'Queue', {
       ...fifoProps,
-      ...encryption,
+      ...queueEncryption(props.encryptionKey),
       enforceSSL: true,
       visibilityTimeout: this.visibilityTimeout,
       receiveMessageWaitTime: props.receiveMessageWaitTime ?? Duration.seconds(20),
@@ -108,7 +95,6 @@ export class QueueWithDlq extends Construct implements IConsumableQueue {
     });
 
     if (props.alarms) {
-      const action = props.alarms.topic ? new cwActions.SnsAction(props.alarms.topic) : undefined;
       this.dlqDepthAlarm = this.metricDlqMessagesVisible().createAlarm(this, 'DlqDepthAlarm', {
         alarmDescription: `Messages are waiting in the dead-letter queue of ${this.node.path}`,
         threshold: props.alarms.dlqMessagesThreshold ?? 1,
@@ -118,17 +104,12 @@ export class QueueWithDlq extends Construct implements IConsumableQueue {
       });
       this.oldestMessageAlarm = this.metricOldestMessageAge().createAlarm(this, 'OldestMessageAlarm', {
         alarmDescription: `The oldest message in ${this.node.path} waits longer than the threshold`,
-        threshold: (props.alarms.oldestMessageAge ?? Duration.minutes(15)).toSeconds(),
+        threshold: oldestMessageAgeSeconds ?? (props.alarms.oldestMessageAge ?? DEFAULT_OLDEST_MESSAGE_AGE).toSeconds(),
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      if (action) {
-        for (const alarm of [this.dlqDepthAlarm, this.oldestMessageAlarm]) {
-          alarm.addAlarmAction(action);
-          alarm.addOkAction(action);
-        }
-      }
+      notifyOnAlarmAndOk(props.alarms.alarmTopic, [this.dlqDepthAlarm, this.oldestMessageAlarm]);
     }
   }
 
@@ -153,11 +134,26 @@ export class QueueWithDlq extends Construct implements IConsumableQueue {
   grantConsumeMessages(grantee: iam.IGrantable): iam.Grant {
     return this.queue.grantConsumeMessages(grantee);
   }
+
+  private createDeadLetterQueue(props: QueueWithDlqProps, fifo: boolean): sqs.IQueue {
+    const dlq = createFailureQueue(this, 'Dlq', {
+      encryptionKey: props.encryptionKey,
+      fifo,
+      endOfFailurePath:
+        `The dead-letter queue of ${this.node.path}: SQS moves a message here after ${this.maxReceiveCount} receives ` +
+        'without a delete; it is the end of the failure path, kept 14 days for an operator to inspect and redrive.',
+    });
+    // Kept as before: a FIFO DLQ shares the work queue's deduplication setting.
+    if (fifo && props.contentBasedDeduplication !== undefined) {
+      (dlq.node.defaultChild as sqs.CfnQueue).contentBasedDeduplication = props.contentBasedDeduplication;
+    }
+    return dlq;
+  }
 }
 
-function seconds(duration: Duration | undefined): number | undefined {
-  return duration === undefined || Token.isUnresolved(duration) ? undefined : duration.toSeconds();
-}
+const DEFAULT_OLDEST_MESSAGE_AGE = Duration.minutes(15);
+
+/** Checks the props and returns the oldest-message alarm threshold in seconds (undefined for a token or no alarms). */
 
 function validate(
   scope: Construct,
@@ -166,27 +162,27 @@ function validate(
   visibilityTimeout: Duration,
   maxReceiveCount: number,
   retentionPeriod: Duration,
-): void {
+): number | undefined {
   const check = new PropsValidator(scope, 'QueueWithDlq');
-  const visibility = seconds(visibilityTimeout) ?? 0;
+  const visibility = check.seconds(visibilityTimeout, 'visibilityTimeout') ?? 0;
   check.require(
     visibility >= 0 && visibility <= SQS_LIMITS.maxVisibilityTimeoutSeconds,
     'VisibilityTimeoutRange',
     `visibilityTimeout must be between 0 and ${SQS_LIMITS.maxVisibilityTimeoutSeconds} seconds (12 hours), got ${visibility}`,
   );
-  const delay = seconds(props.deliveryDelay) ?? 0;
+  const delay = check.seconds(props.deliveryDelay, 'deliveryDelay') ?? 0;
   check.require(
     delay <= SQS_LIMITS.maxDeliveryDelaySeconds,
     'DeliveryDelayRange',
     `deliveryDelay must be at most ${SQS_LIMITS.maxDeliveryDelaySeconds} seconds (15 minutes), got ${delay}`,
   );
-  const wait = seconds(props.receiveMessageWaitTime) ?? 0;
+  const wait = check.seconds(props.receiveMessageWaitTime, 'receiveMessageWaitTime') ?? 0;
   check.require(
     wait <= SQS_LIMITS.maxReceiveWaitSeconds,
     'ReceiveWaitRange',
     `receiveMessageWaitTime must be between 0 and ${SQS_LIMITS.maxReceiveWaitSeconds} seconds, got ${wait}`,
   );
-  const retention = seconds(retentionPeriod) ?? SQS_LIMITS.minRetentionSeconds;
+  const retention = check.seconds(retentionPeriod, 'retentionPeriod') ?? SQS_LIMITS.minRetentionSeconds;
   check.require(
     retention >= SQS_LIMITS.minRetentionSeconds && retention <= SQS_LIMITS.maxRetentionSeconds,
     'RetentionRange',
@@ -218,5 +214,9 @@ function validate(
         'message moves to its DLQ, so it can expire there at once. Keep the queue\'s retention below 14 days.',
     );
   }
+  const oldestMessageAge = props.alarms
+    ? check.seconds(props.alarms.oldestMessageAge ?? DEFAULT_OLDEST_MESSAGE_AGE, 'alarms.oldestMessageAge')
+    : undefined;
   check.throwIfInvalid();
+  return oldestMessageAge;
 }

@@ -1,11 +1,11 @@
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { AlarmNotificationOptions, notifyOnAlarmAndOk } from '../core/alarms';
+import { CreatedLogGroupProps, DEFAULT_LOG_RETENTION } from '../core/logs';
 import { PropsValidator } from '../core/validation';
 import { misspelledStatesError, STATES_ERRORS } from './errors';
 
@@ -14,8 +14,11 @@ export { LAMBDA_SERVICE_ERRORS, misspelledStatesError, STATES_ERRORS } from './e
 /** Amazon States Language limits these props are checked against (Step Functions developer guide, "Retry"). */
 export const RETRY_LIMITS = {
   maxAttempts: 99_999_999,
+  minIntervalSeconds: 1,
   maxIntervalSeconds: 99_999_999,
+  minDelaySeconds: 1,
   maxDelaySeconds: 31_622_400,
+  minBackoffRate: 1,
 } as const;
 
 /**
@@ -68,14 +71,11 @@ export interface ResilientTaskProps {
 
 /** The waits (seconds) before each retry of `retrier`, without jitter (jitter draws each between 0 and this). */
 export function retryDelays(retrier: RetrierSpec): number[] {
-  const interval = retrier.interval?.toSeconds() ?? 1;
+  const interval = retrier.interval?.toSeconds({ integral: false }) ?? 1;
   const backoff = retrier.backoffRate ?? 2;
-  const cap = retrier.maxDelay?.toSeconds() ?? Number.POSITIVE_INFINITY;
+  const cap = retrier.maxDelay?.toSeconds({ integral: false }) ?? Number.POSITIVE_INFINITY;
   return Array.from({ length: retrier.maxAttempts ?? 3 }, (_, n) => Math.min(interval * backoff ** n, cap));
 }
-
-const wholeSeconds = (duration: Duration | undefined) =>
-  duration === undefined || Token.isUnresolved(duration) ? undefined : duration.toSeconds({ integral: false });
 
 function validateErrorLists(
   check: PropsValidator,
@@ -133,24 +133,27 @@ function validateRetrier(check: PropsValidator, retrier: RetrierSpec, index: num
   );
   const backoffRate = retrier.backoffRate ?? 2;
   check.require(
-    Number.isFinite(backoffRate) && backoffRate >= 1,
+    Number.isFinite(backoffRate) && backoffRate >= RETRY_LIMITS.minBackoffRate,
     'BackoffRateRange',
-    `${where}: backoffRate must be at least 1.0 (1 keeps the interval constant), got ${backoffRate}`,
+    `${where}: backoffRate must be at least ${RETRY_LIMITS.minBackoffRate.toFixed(1)} (1 keeps the interval constant), got ${backoffRate}`,
   );
-  const interval = wholeSeconds(retrier.interval);
+  // Not whole seconds is part of each range problem (IntervalRange, MaxDelayRange), so integral: false here.
+  const interval = check.seconds(retrier.interval, `${where}.interval`, { integral: false });
   if (interval !== undefined) {
+    const { minIntervalSeconds: min, maxIntervalSeconds: max } = RETRY_LIMITS;
     check.require(
-      Number.isInteger(interval) && interval >= 1 && interval <= RETRY_LIMITS.maxIntervalSeconds,
+      Number.isInteger(interval) && interval >= min && interval <= max,
       'IntervalRange',
-      `${where}: interval must be whole seconds from 1 to ${RETRY_LIMITS.maxIntervalSeconds}, got ${interval} s`,
+      `${where}: interval must be whole seconds from ${min} to ${max}, got ${interval} s`,
     );
   }
-  const maxDelay = wholeSeconds(retrier.maxDelay);
+  const maxDelay = check.seconds(retrier.maxDelay, `${where}.maxDelay`, { integral: false });
   if (maxDelay !== undefined) {
+    const { minDelaySeconds: min, maxDelaySeconds: max } = RETRY_LIMITS;
     check.require(
-      Number.isInteger(maxDelay) && maxDelay >= 1 && maxDelay <= RETRY_LIMITS.maxDelaySeconds,
+      Number.isInteger(maxDelay) && maxDelay >= min && maxDelay <= max,
       'MaxDelayRange',
-      `${where}: maxDelay must be whole seconds from 1 to ${RETRY_LIMITS.maxDelaySeconds}, got ${maxDelay} s`,
+      `${where}: maxDelay must be whole seconds from ${min} to ${max}, got ${maxDelay} s`,
     );
   }
 }
@@ -221,11 +224,9 @@ export class ResilientTask extends sfn.StateMachineFragment {
   }
 }
 
-/** Alarms on the state machine's executions; each alarm costs $0.10 per month. */
-export interface WorkflowAlarmsProps {
-  /** Topic notified when an alarm fires or recovers. @default - alarms without actions */
-  readonly topic?: sns.ITopic;
-  /** Period each alarm sums its metric over. @default Duration.minutes(5) */
+/** Alarms on the state machine's executions; each alarm costs $0.10 per month. `alarmTopic` hears ALARM and OK. */
+export interface ResilientWorkflowAlarmsOptions extends AlarmNotificationOptions {
+  /** Period each alarm sums its metric over (whole seconds: 10, 30 or a multiple of 60). @default Duration.minutes(5) */
   readonly period?: Duration;
 }
 
@@ -240,20 +241,21 @@ export interface ResilientWorkflowProps {
   readonly type?: sfn.StateMachineType;
   /** Longest an execution may run before it fails with States.Timeout. @default - 5 minutes for EXPRESS, none (1 year) for STANDARD */
   readonly timeout?: Duration;
-  /** Where execution events are logged (all of them: level ALL). @default - a log group is created */
+  /** An existing log group for the execution events (all of them: level ALL). @default - a log group is created */
   readonly logGroup?: logs.ILogGroup;
-  /** Retention of the created log group. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
+  /** Settings of the log group created when `logGroup` is not given. @default - retention of one month, kept on stack deletion */
+  readonly logGroupProps?: CreatedLogGroupProps;
   /** Log each state's input and output too (needed to debug EXPRESS, which has no history API). @default true */
   readonly includeExecutionData?: boolean;
   /** Description of the state machine, written as the definition's Comment. @default - none */
   readonly comment?: string;
   /** Alarms on failed, timed-out and throttled executions. @default - no alarms */
-  readonly alarms?: WorkflowAlarmsProps;
+  readonly alarms?: ResilientWorkflowAlarmsOptions;
 }
 
 /** Step Functions quotas these props are checked against (developer guide, "Step Functions service quotas"). */
 export const WORKFLOW_LIMITS = {
+  minDurationSeconds: 1,
   expressMaxDurationSeconds: 300,
   standardMaxDurationSeconds: 31_536_000,
 } as const;
@@ -304,26 +306,33 @@ export class ResilientWorkflow extends Construct {
     const express = this.type === sfn.StateMachineType.EXPRESS;
     const timeout = props.timeout ?? (express ? Duration.seconds(WORKFLOW_LIMITS.expressMaxDurationSeconds) : undefined);
 
+    const check = new PropsValidator(this, 'ResilientWorkflow');
+    check.existingOrProps(props.logGroup, props.logGroupProps, { existing: 'logGroup', props: 'logGroupProps' });
+    const timeoutSeconds = this.checkTimeout(check, timeout, express);
+    const periodSeconds = props.alarms ? check.seconds(props.alarms.period, 'alarms.period') : undefined;
+
     this.logGroup =
       props.logGroup ??
       new logs.LogGroup(this, 'Logs', {
-        retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        retention: props.logGroupProps?.retention ?? DEFAULT_LOG_RETENTION,
         removalPolicy: RemovalPolicy.RETAIN,
       });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(props.definition),
       stateMachineType: this.type,
-      timeout,
+      // Whole seconds, so CDK never throws its own error for Duration.millis(1500): that problem is already listed.
+      timeout: timeoutSeconds !== undefined ? Duration.seconds(timeoutSeconds) : timeout,
       comment: props.comment,
     });
-    // Validated once the definition is bound to the state machine's graph: only then do Parallel states render
+    // Checked once the definition is bound to the state machine's graph: only then do Parallel states render
     // their branches.
-    this.validate(props, express, timeout);
+    if (express) this.checkExpressDefinition(check, props.definition);
+    check.throwIfInvalid();
     this.enableLoggingAndTracing(props.includeExecutionData ?? true);
     this.acknowledgeFunctionVersions(props.definition);
 
     if (props.alarms) {
-      const period = props.alarms.period ?? Duration.minutes(5);
+      const period = periodSeconds !== undefined ? Duration.seconds(periodSeconds) : (props.alarms.period ?? Duration.minutes(5));
       const alarm = (alarmId: string, metric: cloudwatch.Metric, what: string) =>
         metric.createAlarm(this, alarmId, {
           alarmDescription: `Executions of ${this.node.path} ${what}`,
@@ -339,13 +348,7 @@ export class ResilientWorkflow extends Construct {
         this.stateMachine.metricThrottled({ period, statistic: 'Sum' }),
         'were throttled',
       );
-      if (props.alarms.topic) {
-        const action = new cwActions.SnsAction(props.alarms.topic);
-        for (const a of [this.failedAlarm, this.timedOutAlarm, this.throttledAlarm]) {
-          a.addAlarmAction(action);
-          a.addOkAction(action);
-        }
-      }
+      notifyOnAlarmAndOk(props.alarms.alarmTopic, [this.failedAlarm, this.timedOutAlarm, this.throttledAlarm]);
     }
   }
 
@@ -365,43 +368,45 @@ export class ResilientWorkflow extends Construct {
     return this.stateMachine.grants.taskResponse(grantee);
   }
 
-  private validate(props: ResilientWorkflowProps, express: boolean, timeout: Duration | undefined): void {
-    const check = new PropsValidator(this, 'ResilientWorkflow');
-    const timeoutSeconds = wholeSeconds(timeout);
+  /** The timeout in whole seconds (rounded up when it is not whole, which is then a problem), undefined for none or a token. */
+  private checkTimeout(check: PropsValidator, timeout: Duration | undefined, express: boolean): number | undefined {
+    const timeoutSeconds = check.seconds(timeout, 'timeout');
     if (timeoutSeconds !== undefined) {
       const max = express ? WORKFLOW_LIMITS.expressMaxDurationSeconds : WORKFLOW_LIMITS.standardMaxDurationSeconds;
       check.require(
-        timeoutSeconds >= 1 && timeoutSeconds <= max,
+        timeoutSeconds >= WORKFLOW_LIMITS.minDurationSeconds && timeoutSeconds <= max,
         'TimeoutRange',
         `timeout must be between 1 second and ${express ? '5 minutes' : '1 year'} for a ${this.type} state machine, got ${timeoutSeconds} s`,
       );
     }
-    if (express) {
-      const activityArns = new Set(
-        Stack.of(this).node.findAll().filter((c): c is sfn.Activity => c instanceof sfn.Activity).map((a) => a.activityArn),
-      );
-      const tasks = taskStates(props.definition);
-      const names = (match: (resource: string) => boolean) => tasks.filter((t) => match(t.resource)).map((t) => t.state);
-      const callbacks = names((r) => r.endsWith('.waitForTaskToken'));
-      check.require(
-        callbacks.length === 0,
-        'ExpressCallbackUnsupported',
-        `EXPRESS state machines do not support the callback pattern (.waitForTaskToken), used by ${callbacks.join(', ')}: use STANDARD`,
-      );
-      const syncs = names((r) => /\.sync(:\d+)?$/.test(r));
-      check.require(
-        syncs.length === 0,
-        'ExpressSyncUnsupported',
-        `EXPRESS state machines do not support the run-a-job pattern (.sync), used by ${syncs.join(', ')}: use STANDARD`,
-      );
-      const activities = names((r) => activityArns.has(r) || /:activity:/.test(r));
-      check.require(
-        activities.length === 0,
-        'ExpressActivityUnsupported',
-        `EXPRESS state machines do not support activities, used by ${activities.join(', ')}: use STANDARD`,
-      );
-    }
-    check.throwIfInvalid();
+    return timeoutSeconds;
+  }
+
+  /** What EXPRESS state machines do not support: callbacks, .sync and activities. */
+  private checkExpressDefinition(check: PropsValidator, definition: sfn.IChainable): void {
+    const activityArns = new Set(
+      Stack.of(this).node.findAll().filter((c): c is sfn.Activity => c instanceof sfn.Activity).map((a) => a.activityArn),
+    );
+    const tasks = taskStates(definition);
+    const names = (match: (resource: string) => boolean) => tasks.filter((t) => match(t.resource)).map((t) => t.state);
+    const callbacks = names((r) => r.endsWith('.waitForTaskToken'));
+    check.require(
+      callbacks.length === 0,
+      'ExpressCallbackUnsupported',
+      `EXPRESS state machines do not support the callback pattern (.waitForTaskToken), used by ${callbacks.join(', ')}: use STANDARD`,
+    );
+    const syncs = names((r) => /\.sync(:\d+)?$/.test(r));
+    check.require(
+      syncs.length === 0,
+      'ExpressSyncUnsupported',
+      `EXPRESS state machines do not support the run-a-job pattern (.sync), used by ${syncs.join(', ')}: use STANDARD`,
+    );
+    const activities = names((r) => activityArns.has(r) || /:activity:/.test(r));
+    check.require(
+      activities.length === 0,
+      'ExpressActivityUnsupported',
+      `EXPRESS state machines do not support activities, used by ${activities.join(', ')}: use STANDARD`,
+    );
   }
 
   /**

@@ -1,6 +1,5 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,9 +11,10 @@ import {
   StreamEventSource,
   StreamEventSourceProps,
 } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AlarmNotificationOptions, notifyOnAlarmAndOk } from '../core/alarms';
+import { createFailureQueue } from '../core/queues';
 import { PropsValidator } from '../core/validation';
 
 /** Lambda's limits for DynamoDB and Kinesis event source mappings (Lambda developer guide, "...event source mappings"). */
@@ -25,6 +25,7 @@ export const STREAM_EVENT_SOURCE_LIMITS = {
   minMaxRecordAgeSeconds: 60,
   maxMaxRecordAgeSeconds: 604_800,
   maxParallelizationFactor: 10,
+  minEvaluationPeriods: 1,
   /** DynamoDB Streams keeps a record for 24 hours; a longer maximum record age changes nothing. */
   dynamoDbStreamRetentionSeconds: 86_400,
 } as const;
@@ -72,8 +73,10 @@ export abstract class StreamSource {
 function tableHasStream(table: dynamodb.ITable): boolean {
   if (table.tableStreamArn === undefined) return false;
   const resource = table.node.defaultChild;
-  if (resource instanceof dynamodb.CfnGlobalTable || resource instanceof dynamodb.CfnTable) {
-    return Stack.of(table).resolve(resource.streamSpecification) !== undefined;
+  const tableTypes = [dynamodb.CfnGlobalTable.CFN_RESOURCE_TYPE_NAME, dynamodb.CfnTable.CFN_RESOURCE_TYPE_NAME];
+  if (CfnResource.isCfnResource(resource) && tableTypes.includes(resource.cfnResourceType)) {
+    const streamSpecification = (resource as dynamodb.CfnTable | dynamodb.CfnGlobalTable).streamSpecification;
+    return Stack.of(table).resolve(streamSpecification) !== undefined;
   }
   return true;
 }
@@ -105,15 +108,18 @@ class KinesisSource extends StreamSource {
   }
 }
 
-/** An alarm on the age of the newest record the function has processed; each alarm costs $0.10 per month. */
-export interface IteratorAgeAlarmProps {
-  /** Age that raises the alarm; must be below `maxRecordAge`, or records are discarded first. @default Duration.minutes(5) */
-  readonly threshold?: Duration;
-  /** Consecutive 1-minute periods above the threshold before the alarm fires. @default 3 */
+/**
+ * An alarm on the function's IteratorAge (the age of the last record of each batch when the function got it: how far
+ * behind the stream it is); it costs $0.10 per month. `alarmTopic` hears ALARM and OK.
+ */
+export interface StreamProcessorAlarmsOptions extends AlarmNotificationOptions {
+  /** IteratorAge that raises the alarm; must be below `maxRecordAge`, or records are discarded first. @default Duration.minutes(5) */
+  readonly iteratorAge?: Duration;
+  /** Consecutive 1-minute periods above the threshold before the alarm fires (at least 1). @default 3 */
   readonly evaluationPeriods?: number;
-  /** Topic notified when the alarm fires and recovers. @default - an alarm without actions */
-  readonly topic?: sns.ITopic;
 }
+
+const DEFAULT_ITERATOR_AGE = Duration.minutes(5);
 
 export interface StreamProcessorProps {
   /** The stream to read: `StreamSource.fromTable(table)`, `.fromKinesisStream(stream)` or `.fromKinesisConsumer(c)`. */
@@ -148,12 +154,13 @@ export interface StreamProcessorProps {
   /** Event filters (`lambda.FilterCriteria.filter(...)`); filtered-out records never invoke the function. @default - none */
   readonly filters?: Array<{ [key: string]: unknown }>;
   /**
-   * A standard queue that receives a description of every discarded batch (shard, sequence numbers, reason): the
-   * records themselves stay in the stream until it expires. @default - a queue is created (SSE-SQS, TLS only, 14 days)
+   * The mapping's on-failure destination: a standard queue that receives a description of every discarded batch
+   * (shard, sequence numbers, reason); the records themselves stay in the stream until it expires.
+   * @default - a queue is created (SSE-SQS, TLS only, 14 days)
    */
-  readonly onFailureQueue?: sqs.IQueue;
+  readonly deadLetterQueue?: sqs.IQueue;
   /** An alarm on the function's IteratorAge metric (how far behind the stream it is). @default - no alarm */
-  readonly iteratorAgeAlarm?: IteratorAgeAlarmProps;
+  readonly alarms?: StreamProcessorAlarmsOptions;
 }
 
 /**
@@ -163,11 +170,11 @@ export interface StreamProcessorProps {
  */
 export class StreamProcessor extends Construct {
   public readonly eventSource: StreamEventSource;
-  /** Receives the metadata of every batch Lambda gives up on (created unless `onFailureQueue` was given). */
-  public readonly onFailureQueue: sqs.IQueue;
+  /** Receives the metadata of every batch Lambda gives up on (created unless `deadLetterQueue` was given). */
+  public readonly deadLetterQueue: sqs.IQueue;
   public readonly retryAttempts: number;
   public readonly maxRecordAge: Duration;
-  /** Undefined unless `iteratorAgeAlarm` is set. */
+  /** Undefined unless `alarms` is set. */
   public readonly iteratorAgeAlarm?: cloudwatch.Alarm;
   private readonly handler: lambda.IFunction;
 
@@ -179,7 +186,14 @@ export class StreamProcessor extends Construct {
     const startingPosition = props.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON;
     validate(this, props, startingPosition, this.retryAttempts, this.maxRecordAge);
 
-    this.onFailureQueue = props.onFailureQueue ?? this.createOnFailureQueue();
+    this.deadLetterQueue =
+      props.deadLetterQueue ??
+      // Construct id kept from when the prop was called onFailureQueue: the logical id stays.
+      createFailureQueue(this, 'OnFailureQueue', {
+        endOfFailurePath:
+          'This queue is the dead-letter destination of a stream event source mapping: it receives descriptions of ' +
+          'discarded batches for an operator to replay, and is the end of the failure path, not a work queue.',
+      });
     this.eventSource = props.source.bind({
       startingPosition,
       startingPositionTimestamp: props.startingPositionTimestamp,
@@ -191,24 +205,20 @@ export class StreamProcessor extends Construct {
       parallelizationFactor: props.parallelizationFactor ?? 1,
       reportBatchItemFailures: true,
       filters: props.filters,
-      onFailure: new SqsDlq(this.onFailureQueue),
+      onFailure: new SqsDlq(this.deadLetterQueue),
     });
     props.handler.addEventSource(this.eventSource);
 
-    if (props.iteratorAgeAlarm) {
-      const alarm = props.iteratorAgeAlarm;
+    if (props.alarms) {
+      const alarms = props.alarms;
       this.iteratorAgeAlarm = this.metricIteratorAge().createAlarm(this, 'IteratorAgeAlarm', {
         alarmDescription: `${this.node.path}: the function is falling behind its stream (IteratorAge above threshold)`,
-        threshold: (alarm.threshold ?? Duration.minutes(5)).toMilliseconds(),
-        evaluationPeriods: alarm.evaluationPeriods ?? 3,
+        threshold: (alarms.iteratorAge ?? DEFAULT_ITERATOR_AGE).toMilliseconds({ integral: false }),
+        evaluationPeriods: alarms.evaluationPeriods ?? 3,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      if (alarm.topic) {
-        const action = new cwActions.SnsAction(alarm.topic);
-        this.iteratorAgeAlarm.addAlarmAction(action);
-        this.iteratorAgeAlarm.addOkAction(action);
-      }
+      notifyOnAlarmAndOk(alarms.alarmTopic, [this.iteratorAgeAlarm]);
     }
   }
 
@@ -216,25 +226,6 @@ export class StreamProcessor extends Construct {
   metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.handler.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1), ...props });
   }
-
-  private createOnFailureQueue(): sqs.IQueue {
-    const queue = new sqs.Queue(this, 'OnFailureQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(queue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the dead-letter destination of a stream event source mapping: it receives descriptions of ' +
-        'discarded batches for an operator to replay, and is the end of the failure path, not a work queue.',
-    });
-    return queue;
-  }
-}
-
-function seconds(duration: Duration | undefined): number | undefined {
-  return duration === undefined || Token.isUnresolved(duration) ? undefined : duration.toSeconds();
 }
 
 function validate(
@@ -259,7 +250,7 @@ function validate(
     'BatchSizeRange',
     `batchSize must be a whole number between 1 and ${limits.maxBatchSize}, got ${batchSize}`,
   );
-  const window = seconds(props.maxBatchingWindow) ?? 0;
+  const window = check.seconds(props.maxBatchingWindow, 'maxBatchingWindow') ?? 0;
   check.require(
     window <= limits.maxBatchingWindowSeconds,
     'BatchingWindowRange',
@@ -271,7 +262,7 @@ function validate(
     `retryAttempts must be a whole number between 0 and ${limits.maxRetryAttempts}, got ${retryAttempts}` +
       (retryAttempts === -1 ? ' (-1 means infinite: one poison record would block its shard until it expires)' : ''),
   );
-  const age = seconds(maxRecordAge);
+  const age = check.seconds(maxRecordAge, 'maxRecordAge');
   if (age !== undefined) {
     check.require(
       age >= limits.minMaxRecordAgeSeconds && age <= limits.maxMaxRecordAgeSeconds,
@@ -306,27 +297,29 @@ function validate(
       ? 'startingPosition AT_TIMESTAMP needs startingPositionTimestamp (Unix seconds)'
       : 'startingPositionTimestamp applies only with startingPosition AT_TIMESTAMP on a Kinesis stream',
   );
-  if (props.onFailureQueue) {
+  if (props.deadLetterQueue) {
     check.require(
-      props.onFailureQueue.fifo !== true,
-      'OnFailureQueueFifo',
-      'onFailureQueue must be a standard queue: Lambda cannot send stream failure records to a FIFO queue',
+      props.deadLetterQueue.fifo !== true,
+      'DeadLetterQueueFifo',
+      'deadLetterQueue must be a standard queue: Lambda cannot send stream failure records to a FIFO queue',
     );
   }
-  const threshold = seconds(props.iteratorAgeAlarm?.threshold ?? (props.iteratorAgeAlarm ? Duration.minutes(5) : undefined));
+  const threshold = props.alarms
+    ? check.seconds(props.alarms.iteratorAge ?? DEFAULT_ITERATOR_AGE, 'alarms.iteratorAge', { integral: false })
+    : undefined;
   if (threshold !== undefined && age !== undefined) {
     check.require(
       threshold < age,
       'IteratorAgeThresholdTooHigh',
-      `iteratorAgeAlarm.threshold (${threshold} s) must be below maxRecordAge (${age} s): records older than ` +
+      `alarms.iteratorAge (${threshold} s) must be below maxRecordAge (${age} s): records older than ` +
         'maxRecordAge are discarded, so the iterator age never gets that high and the alarm would never fire',
     );
   }
-  const periods = props.iteratorAgeAlarm?.evaluationPeriods ?? 3;
+  const periods = props.alarms?.evaluationPeriods ?? 3;
   check.require(
-    Number.isInteger(periods) && periods >= 1,
+    Number.isInteger(periods) && periods >= limits.minEvaluationPeriods,
     'EvaluationPeriodsRange',
-    `iteratorAgeAlarm.evaluationPeriods must be a whole number of at least 1, got ${periods}`,
+    `alarms.evaluationPeriods must be a whole number of at least ${limits.minEvaluationPeriods}, got ${periods}`,
   );
   check.throwIfInvalid();
 }

@@ -1,9 +1,14 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand, StackStatus } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EXIT, Io, main } from '../../bin/lab';
-import { findLab, LABS } from '../../labs/catalogue';
+import { LABS } from '../../labs/catalogue';
+import { sqsLab } from '../../labs/sqs/lab';
+import { SqsLabStack } from '../../labs/sqs/stack';
+import { withStack } from '../../labs/support/app';
 import { deployQueuesLocally, startLocalSqs } from '../support/local-sqs';
-import { labTemplate } from '../support/synth';
+import { labTemplate, REPO_ROOT } from '../support/synth';
 
 const cloudFormation = mockClient(CloudFormationClient);
 
@@ -97,6 +102,35 @@ describe('list', () => {
     expect(out).toContain('optional: -c sqs:alarms=true  +$0.20/month idle');
   });
 
+  test('loads neither aws-cdk-lib nor cdk-nag nor any construct: only the labs\' declarations', () => {
+    // One child process, as `npm run lab -- list` runs (tsx): it runs the list against an endpoint that refuses
+    // connections, then prints every module it loaded, the stacks and exercises loaded lazily included.
+    const script = [
+      "require('./bin/lab').main(['list'], { out: () => undefined, err: () => undefined })",
+      '.then(() => console.log(JSON.stringify(Object.keys(require.cache))))',
+    ].join('');
+    const child = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+        AWS_MAX_ATTEMPTS: '1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    });
+    expect(child.stderr).toBe('');
+    const loaded = (JSON.parse(child.stdout) as string[]).map((file) => path.relative(REPO_ROOT, file));
+    expect(loaded).toEqual(expect.arrayContaining(['bin/lab.ts', 'labs/catalogue.ts', 'labs/sqs/lab.ts']));
+    const heavy = loaded.filter(
+      (file) => /^node_modules\/(aws-cdk-lib|cdk-nag|constructs)\//.test(file) || /^(lib|lambda)\//.test(file) || /^labs\/(?!support\/)[^/]+\/(stack|exercise)\b/.test(file),
+    );
+    expect(heavy).toEqual([]);
+  });
+
   test('still lists every lab without credentials, and says why the status is unknown', async () => {
     cloudFormation.on(DescribeStacksCommand).rejects(awsError('CredentialsProviderError', 'Could not load credentials'));
     const { code, out, err } = await run('list');
@@ -109,7 +143,7 @@ describe('list', () => {
 test('exercise runs a step against the stack\'s outputs and exits 0 when the lab behaves', async () => {
   const sqs = await startLocalSqs();
   try {
-    const { outputs } = await deployQueuesLocally(labTemplate(findLab('sqs')!), sqs.client);
+    const { outputs } = await deployQueuesLocally(labTemplate(withStack(sqsLab, SqsLabStack)), sqs.client);
     cloudFormation.on(DescribeStacksCommand).resolves(deployedStack({ lab: 'sqs' }, outputs));
     const { code, out, err } = await run('exercise', 'sqs', 'fifo');
     expect(err).toBe('');

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { loadExerciseSteps } from '../../bin/lab';
 import { LABS } from '../../labs/catalogue';
+import { LoadedLab, loadLabs } from '../../labs/support/app';
 import { idleCostOf, perMonth } from '../../labs/support/cost';
 import type { CfnTemplate } from '../../labs/support/diagram';
 import { featureContextKey, KEEP_ON_DESTROY } from '../../labs/support/lab-stack';
+import { expectToMatchFileSnapshot } from '../support/file-snapshot';
 import { maskMachineHashes } from '../support/mask-asset-hashes';
 import { REPO_ROOT, synthLab, SynthesizedLab } from '../support/synth';
 
@@ -32,9 +33,14 @@ const RETAINED = new Set(['Retain', 'RetainExceptOnCreate', 'Snapshot']);
 
 describe.each(LABS.map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) => {
   const variants = lab.features.length > 0 ? [false, true] : [false];
+  // The stack class (and aws-cdk-lib) is loaded here, not by the catalogue.
+  let loaded: LoadedLab;
+  beforeAll(async () => {
+    [loaded] = await loadLabs([lab]);
+  });
   const synthesized = new Map<boolean, SynthesizedLab>();
   const synthOnce = (allFeatures: boolean) => {
-    if (!synthesized.has(allFeatures)) synthesized.set(allFeatures, synthLab(lab, { allFeatures }));
+    if (!synthesized.has(allFeatures)) synthesized.set(allFeatures, synthLab(loaded, { allFeatures }));
     return synthesized.get(allFeatures) as SynthesizedLab;
   };
 
@@ -45,8 +51,10 @@ describe.each(LABS.map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) =>
       expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
     });
 
-    test('matches its snapshot (asset hashes masked)', () => {
-      expect(maskMachineHashes(synthOnce(allFeatures).template.toJSON())).toMatchSnapshot();
+    // One file per lab and variant (test/labs/<id>/__snapshots__/), so a construct change shows as a diff per lab.
+    const snapshot = path.join(REPO_ROOT, 'test', 'labs', lab.id, '__snapshots__', `${allFeatures ? 'all-features' : 'default'}.template.json`);
+    test(`matches its snapshot ${path.relative(REPO_ROOT, snapshot)} (asset hashes masked)`, () => {
+      expectToMatchFileSnapshot(maskMachineHashes(synthOnce(allFeatures).template.toJSON()), snapshot);
     });
 
     test('retains nothing on destroy but account-wide settings kept with a stated reason', () => {
@@ -90,7 +98,7 @@ describe.each(LABS.map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) =>
   for (const feature of lab.features) {
     test(`feature ${feature.name} changes the template and adds the idle cost it declares`, () => {
       const off = synthOnce(false).template.toJSON() as CfnTemplate;
-      const on = synthLab(lab, { context: { [featureContextKey(lab.id, feature.name)]: true } }).template.toJSON() as CfnTemplate;
+      const on = synthLab(loaded, { context: { [featureContextKey(lab.id, feature.name)]: true } }).template.toJSON() as CfnTemplate;
       expect(on).not.toEqual(off);
       expect(idleCostOf(on).usdPerMonth - idleCostOf(off).usdPerMonth).toBeCloseTo(feature.idleCostUsdPerMonth, 2);
     });
@@ -111,10 +119,17 @@ describe.each(LABS.map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) =>
   });
 
   test('has an exercise whose steps have unique ids', async () => {
-    const ids = (await loadExerciseSteps(lab)).map((s) => s.id);
+    const ids = (await lab.loadExercise()).steps.map((s) => s.id);
     expect(ids.length).toBeGreaterThan(0);
     expect(new Set(ids).size).toBe(ids.length);
   });
+});
+
+test('each lab is declared in labs/<id>/lab.ts, the folder its stack, exercise and README live in', async () => {
+  for (const lab of LABS) {
+    const declarations = Object.values((await import(path.join(REPO_ROOT, 'labs', lab.id, 'lab'))) as Record<string, unknown>);
+    expect(declarations).toContain(lab);
+  }
 });
 
 test('lab ids and stack names are unique', () => {

@@ -3,13 +3,13 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import type { LabDefinition } from '../../labs/catalogue';
-import { addLabStacks } from '../../labs/support/app';
+import { addLabStacks, withStack } from '../../labs/support/app';
+import { defineLab, LabExercise, LabStackClass } from '../../labs/support/define-lab';
 import { keepOnDestroy, KEEP_ON_DESTROY, LabStack, LabStackProps } from '../../labs/support/lab-stack';
 import { Construct } from 'constructs';
 import { testApp } from '../support/synth';
 
-class DemoStack extends LabStack {
+class DemoStack extends LabStack<typeof demo> {
   readonly big: boolean;
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
@@ -20,16 +20,17 @@ class DemoStack extends LabStack {
   }
 }
 
-const demo: LabDefinition = {
+const demo = defineLab({
   id: 'demo',
   title: 'Demo',
   stackName: 'DemoLab',
   seedTopics: [],
   idleCostUsdPerMonth: 0,
-  features: [{ name: 'big', description: 'a billed part', idleCostUsdPerMonth: 1 }],
-  parameters: [{ name: 'email', description: 'where to write', pattern: /^[^@\s]+@[^@\s]+$/, expected: 'an email address' }],
-  stack: DemoStack,
-};
+  features: { big: { description: 'a billed part', idleCostUsdPerMonth: 1 } },
+  parameters: { email: { description: 'where to write', pattern: /^[^@\s]+@[^@\s]+$/, expected: 'an email address' } },
+  loadStack: async (): Promise<LabStackClass> => DemoStack,
+  loadExercise: async (): Promise<LabExercise> => ({ steps: [] }),
+});
 
 const build = (context: Record<string, unknown> = {}) =>
   new DemoStack(testApp(context, { builtinCloudFormationValidation: false }), { lab: demo });
@@ -69,18 +70,25 @@ test('a flag that is not true or false is refused', () => {
 
 test('a feature flag the lab does not declare is refused, naming the ones it has', () => {
   const app = testApp({ 'demo:bigg': 'true' }, { builtinCloudFormationValidation: false });
-  expect(() => addLabStacks(app, [demo])).toThrow('unknown context key demo:bigg: lab demo takes demo:big, demo:email');
+  expect(() => addLabStacks(app, [withStack(demo, DemoStack)])).toThrow('unknown context key demo:bigg: lab demo takes demo:big, demo:email');
 });
 
-test('asking for an undeclared feature in a stack is a catalogue error', () => {
-  expect(() => build().feature('nope')).toThrow('lab demo declares no feature "nope" in labs/catalogue.ts (declared: big)');
+test('defineLab keeps the declared order and names of features and parameters', () => {
+  expect(demo.features).toEqual([{ name: 'big', description: 'a billed part', idleCostUsdPerMonth: 1 }]);
+  expect(demo.parameters.map((p) => p.name)).toEqual(['email']);
+});
+
+test('asking for an undeclared feature in a stack is a type error, and a declaration error at synth', () => {
+  // @ts-expect-error: 'nope' is not a feature of the demo lab (tsc checks this line).
+  expect(() => build().feature('nope')).toThrow('lab demo declares no feature "nope" in labs/demo/lab.ts (declared: big)');
 });
 
 test('a declared parameter is read from context, checked against its pattern', () => {
   expect(build().parameter('email')).toBeUndefined();
   expect(build({ 'demo:email': 'me@example.com' }).parameter('email')).toBe('me@example.com');
   expect(() => build({ 'demo:email': 'me' }).parameter('email')).toThrow('context demo:email must be an email address, got "me"');
-  expect(() => build().parameter('region')).toThrow('lab demo declares no parameter "region" in labs/catalogue.ts (declared: email)');
+  // @ts-expect-error: 'region' is not a parameter of the demo lab (tsc checks this line).
+  expect(() => build().parameter('region')).toThrow('lab demo declares no parameter "region" in labs/demo/lab.ts (declared: email)');
 });
 
 test('a resource marked keepOnDestroy is retained, with its reason in the template', () => {

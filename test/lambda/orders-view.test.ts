@@ -9,13 +9,15 @@ import {
   toChange,
   TOTALS_ENTRY,
 } from '../../lambda/orders-view';
-import { findLab } from '../../labs/catalogue';
+import { dynamodbStreamsLab } from '../../labs/dynamodb-streams/lab';
+import { DynamodbStreamsLabStack } from '../../labs/dynamodb-streams/stack';
+import { withStack } from '../../labs/support/app';
 import { deployTablesLocally, LocalDynamoDb, StreamApiRecord, startLocalDynamoDb } from '../support/local-dynamodb';
 import { labTemplate } from '../support/synth';
 
 jest.setTimeout(30_000);
 
-const template = labTemplate(findLab('dynamodb-streams')!);
+const template = labTemplate(withStack(dynamodbStreamsLab, DynamodbStreamsLabStack));
 let ddb: LocalDynamoDb;
 let ordersTable: string;
 let viewTable: string;

@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ActivityTask, SqsCallbackTask } from '../../lib/callback-task';
@@ -111,6 +112,18 @@ describe('ActivityTask', () => {
   });
 });
 
+describe('durations that are not whole seconds', () => {
+  test('a wait that is not whole seconds is its range problem, listed with the others, never CDK\'s own error', () => {
+    const error = validationError((stack) => {
+      new ActivityTask(stack, 'Odd', { timeout: Duration.millis(90_500), heartbeat: Duration.millis(1500) });
+    });
+    expect(error.problems).toEqual([
+      { code: 'ActivityTask.TimeoutRange', message: 'timeout must be whole seconds from 1 to 31536000 (1 year), got 90.5 s' },
+      { code: 'ActivityTask.HeartbeatRange', message: 'heartbeat must be whole seconds of at least 1, got 1.5 s' },
+    ]);
+  });
+});
+
 describe('HumanApproval', () => {
   const stack = newStack();
   const approval = new HumanApproval(stack, 'Approve', { email: 'boss@example.com', timeout: Duration.hours(4) });
@@ -173,5 +186,47 @@ describe('HumanApproval', () => {
       { code: 'HumanApproval.EmailInvalid', message: 'email "nobody" is not an email address' },
       { code: 'HumanApproval.ThrottlingRange', message: 'throttlingRateLimit must be between 1 and 10000, got 0' },
     ]);
+  });
+  test('a timeout that is not whole seconds is TimeoutRange, listed with the others', () => {
+    const error = validationError((s) => new HumanApproval(s, 'Odd', { timeout: Duration.millis(1500), throttlingRateLimit: 10_001 }));
+    expect(error.problems).toEqual([
+      { code: 'HumanApproval.TimeoutRange', message: 'timeout must be whole seconds from 1 to 31536000 (1 year), got 1.5 s' },
+      { code: 'HumanApproval.ThrottlingRange', message: 'throttlingRateLimit must be between 1 and 10000, got 10001' },
+    ]);
+  });
+
+  test('access logs: an existing log group or the settings of the created one, not both', () => {
+    const error = validationError((s) => {
+      const logGroup = new logs.LogGroup(s, 'Mine');
+      new HumanApproval(s, 'Both', { accessLogs: { logGroup, logGroupProps: { retention: logs.RetentionDays.ONE_WEEK } } });
+    });
+    expect(error.problems).toEqual([
+      {
+        code: 'HumanApproval.LogGroupAndLogGroupProps',
+        message: 'accessLogs: give either logGroup (an existing resource) or logGroupProps (for the one to create), not both',
+      },
+    ]);
+  });
+
+  test('access logs go to a log group you bring, or one created with your retention, or nowhere with false', () => {
+    const mine = newStack();
+    const logGroup = new logs.LogGroup(mine, 'Mine');
+    new HumanApproval(mine, 'Approve', { accessLogs: { logGroup } });
+    const withMine = Template.fromStack(mine);
+    const [stage] = Object.values(withMine.findResources('AWS::ApiGateway::Stage'));
+    expect(JSON.stringify(stage.Properties.AccessLogSetting.DestinationArn)).toContain(
+      mine.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup),
+    );
+    withMine.resourceCountIs('AWS::Logs::LogGroup', 3); // yours + the two functions' own
+
+    const week = newStack();
+    new HumanApproval(week, 'Approve', { accessLogs: { logGroupProps: { retention: logs.RetentionDays.ONE_WEEK } } });
+    Template.fromStack(week).hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+
+    const off = newStack();
+    new HumanApproval(off, 'Approve', { accessLogs: false });
+    const withoutLogs = Template.fromStack(off);
+    withoutLogs.hasResourceProperties('AWS::ApiGateway::Stage', { AccessLogSetting: Match.absent() });
+    withoutLogs.resourceCountIs('AWS::Logs::LogGroup', 2);
   });
 });

@@ -1,8 +1,15 @@
 import * as path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SafeNodejsFunction } from '../../lib/core/function';
-import { ConstructValidationError, PropsValidator } from '../../lib/core/validation';
+import { notifyOnAlarmAndOk } from '../../lib/core/alarms';
+import { createFailureQueue, queueEncryption } from '../../lib/core/queues';
+import { ConstructUsageError, ConstructValidationError, PropsValidator } from '../../lib/core/validation';
+import { problemMessagesOf } from '../support/validation';
 import { testApp } from '../support/synth';
 
 describe('SafeNodejsFunction', () => {
@@ -21,6 +28,12 @@ describe('SafeNodejsFunction', () => {
 
   test('logs to its own log group with a retention', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    const tuned = new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Tuned');
+    new SafeNodejsFunction(tuned, 'Fn', {
+      entry: path.join(__dirname, '../../lambda/sqs-consumer/index.ts'),
+      logGroupProps: { retention: logs.RetentionDays.ONE_WEEK },
+    });
+    Template.fromStack(tuned).hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
     template.hasResourceProperties('AWS::Lambda::Function', {
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('FnLogs') } },
     });
@@ -74,5 +87,120 @@ describe('PropsValidator', () => {
     expect((thrown as Error).message).toBe(
       'Owner: 2 problems in props:\n  - [Thing.First] first problem\n  - [Thing.Second] second problem',
     );
+  });
+});
+
+describe('PropsValidator.seconds', () => {
+  const validate = (build: (check: PropsValidator) => void) =>
+    problemMessagesOf(() => {
+      const check = new PropsValidator(new Stack(), 'Thing');
+      build(check);
+      check.throwIfInvalid();
+    });
+
+  test('converts a whole number of seconds', () => {
+    const check = new PropsValidator(new Stack(), 'Thing');
+    expect(check.seconds(Duration.minutes(2), 'timeout')).toBe(120);
+    expect(check.seconds(undefined, 'timeout')).toBeUndefined();
+    expect(() => check.throwIfInvalid()).not.toThrow();
+  });
+
+  test('lists a duration that is not whole seconds with the other problems, instead of throwing CDK\'s error', () => {
+    expect(
+      validate((check) => {
+        check.seconds(Duration.millis(1500), 'timeout');
+        check.require(false, 'Other', 'another problem');
+      }),
+    ).toEqual([
+      'Thing.NotWholeSeconds: timeout must be a whole number of seconds, got 1.5 s',
+      'Thing.Other: another problem',
+    ]);
+  });
+
+  test('keeps fractions where the property takes them', () => {
+    const check = new PropsValidator(new Stack(), 'Thing');
+    expect(check.seconds(Duration.millis(1500), 'interval', { integral: false })).toBe(1.5);
+    expect(() => check.throwIfInvalid()).not.toThrow();
+  });
+
+  test('skips a token, whose value is known only at deploy time', () => {
+    const check = new PropsValidator(new Stack(), 'Thing');
+    expect(check.seconds(Duration.seconds(Token.asNumber({ Ref: 'Timeout' })), 'timeout')).toBeUndefined();
+    expect(() => check.throwIfInvalid()).not.toThrow();
+  });
+});
+
+describe('PropsValidator.existingOrProps', () => {
+  test('refuses an existing resource together with settings for a new one, with a code naming both', () => {
+    const messages = problemMessagesOf(() => {
+      const check = new PropsValidator(new Stack(), 'Thing');
+      check.existingOrProps('a log group', { retention: 7 }, { existing: 'logGroup', props: 'logGroupProps', who: 'workflow' });
+      check.throwIfInvalid();
+    });
+    expect(messages).toEqual([
+      'Thing.LogGroupAndLogGroupProps: workflow: give either logGroup (an existing resource) or logGroupProps (for the one to create), not both',
+    ]);
+  });
+
+  test('accepts either one alone, or neither', () => {
+    const check = new PropsValidator(new Stack(), 'Thing');
+    check.existingOrProps('a queue', undefined, { existing: 'queue', props: 'queueProps' });
+    check.existingOrProps(undefined, {}, { existing: 'queue', props: 'queueProps' });
+    check.existingOrProps(undefined, undefined, { existing: 'queue', props: 'queueProps' });
+    expect(() => check.throwIfInvalid()).not.toThrow();
+  });
+});
+
+test('ConstructUsageError names the construct path and the code', () => {
+  const error = new ConstructUsageError('Lab/Orders', 'FanOut.UnknownSubscriber', 'no subscriber "audit"');
+  expect(error.message).toBe('Lab/Orders: [FanOut.UnknownSubscriber] no subscriber "audit"');
+  expect(error.code).toBe('FanOut.UnknownSubscriber');
+});
+
+describe('shared alarm and queue pieces', () => {
+  const stack = new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Pieces');
+  const topic = new sns.Topic(stack, 'Topic');
+  const metric = new cloudwatch.Metric({ namespace: 'Test', metricName: 'Errors' });
+  notifyOnAlarmAndOk(topic, [metric.createAlarm(stack, 'Notified', { threshold: 1, evaluationPeriods: 1 })]);
+  notifyOnAlarmAndOk(undefined, [metric.createAlarm(stack, 'Silent', { threshold: 1, evaluationPeriods: 1 })]);
+  const key = new kms.Key(stack, 'Key');
+  createFailureQueue(stack, 'Failures', { encryptionKey: key, fifo: true, endOfFailurePath: 'test' });
+  createFailureQueue(stack, 'Plain', { endOfFailurePath: 'test' });
+  const template = Template.fromStack(stack);
+
+  test('an alarm with a topic notifies it on ALARM and on OK; without one, nobody', () => {
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    const notified = Object.entries(alarms).find(([id]) => id.startsWith('Notified'))![1].Properties;
+    const silent = Object.entries(alarms).find(([id]) => id.startsWith('Silent'))![1].Properties;
+    expect(notified.AlarmActions).toEqual([{ Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) }]);
+    expect(notified.OKActions).toEqual(notified.AlarmActions);
+    expect(silent.AlarmActions).toBeUndefined();
+    expect(silent.OKActions).toBeUndefined();
+  });
+
+  test('a failure queue keeps messages 14 days, encrypted with the given key or SSE-SQS', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('Key'), 'Arn'] },
+      MessageRetentionPeriod: 1_209_600,
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: Match.absent(),
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
+  });
+
+  test('a failure queue refuses plain HTTP', () => {
+    template.resourcePropertiesCountIs(
+      'AWS::SQS::QueuePolicy',
+      { PolicyDocument: { Statement: [Match.objectLike({ Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Effect: 'Deny' })] } },
+      2,
+    );
+  });
+
+  test('queueEncryption chooses SSE-KMS for a key and SSE-SQS without one', () => {
+    expect(queueEncryption(key)).toEqual({ encryption: 'KMS', encryptionMasterKey: key });
+    expect(queueEncryption(undefined)).toEqual({ encryption: 'SQS_MANAGED' });
   });
 });

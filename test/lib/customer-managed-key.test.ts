@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { ConstructUsageError } from '../../lib/core/validation';
 import { ACCOUNT_ADMIN_ACTIONS, CustomerManagedKey, KEY_ADMIN_ACTIONS, KEY_USER_CRYPTO_ACTIONS } from '../../lib/customer-managed-key';
 import { testApp } from '../support/synth';
 import { problemMessagesOf } from '../support/validation';
@@ -92,6 +93,9 @@ describe('CustomerManagedKey validation', () => {
     expect(problemsOf((s) => new CustomerManagedKey(s, 'K', { rotationPeriod: Duration.hours(2200) }))).toEqual([
       'CustomerManagedKey.RotationPeriodRange: rotationPeriod must be a whole number of days between 90 and 2560, got 91.66666666666667',
     ]);
+    expect(problemsOf((s) => new CustomerManagedKey(s, 'K', { pendingWindow: Duration.millis(7 * 86_400_000 + 500) }))).toEqual([
+      'CustomerManagedKey.PendingWindowRange: pendingWindow must be a whole number of days between 7 and 30, got 7.000005787037037',
+    ]);
     expect(problemsOf((s) => new CustomerManagedKey(s, 'K', { rotationPeriod: Duration.days(90), pendingWindow: Duration.days(7) }))).toEqual([]);
     expect(problemsOf((s) => new CustomerManagedKey(s, 'K', { rotationPeriod: Duration.days(2560), pendingWindow: Duration.days(30) }))).toEqual([]);
   });
@@ -115,11 +119,16 @@ describe('CustomerManagedKey validation', () => {
         new CustomerManagedKey(s, 'K', { admins: [role], users: [role] });
       }),
     ).toEqual(['CustomerManagedKey.AdminIsUser: Test/Both cannot become a user: it is already an administrator. Keep managing and using the key apart.']);
-    expect(
-      problemsOf((s) => {
-        const key = new CustomerManagedKey(s, 'K', { users: [new iam.ArnPrincipal('arn:aws:iam::111122223333:role/app')] });
-        key.addAdmin(new iam.ArnPrincipal('arn:aws:iam::111122223333:role/app'));
-      }),
-    ).toEqual([expect.stringMatching(/^CustomerManagedKey.AdminIsUser: .* cannot become an administrator: it is already a user/)]);
+    // addAdmin / addUser are methods: their misuse is a ConstructUsageError with the same code and message.
+    const key = new CustomerManagedKey(newStack(), 'K', { users: [new iam.ArnPrincipal('arn:aws:iam::111122223333:role/app')] });
+    expect(() => key.addAdmin(new iam.ArnPrincipal('arn:aws:iam::111122223333:role/app'))).toThrow(ConstructUsageError);
+    expect(() => key.addAdmin(new iam.ArnPrincipal('arn:aws:iam::111122223333:role/app'))).toThrow(
+      /^Test\/K: \[CustomerManagedKey.AdminIsUser\] .* cannot become an administrator: it is already a user/,
+    );
+    const admin = new iam.ArnPrincipal('arn:aws:iam::111122223333:role/ops');
+    const other = new CustomerManagedKey(newStack(), 'K', { admins: [admin] });
+    expect(() => other.addUser(admin)).toThrow(
+      /^Test\/K: \[CustomerManagedKey.AdminIsUser\] .* cannot become a user: it is already an administrator. Keep managing and using the key apart.$/,
+    );
   });
 });

@@ -110,4 +110,8 @@ test('validation lists every problem', () => {
     'EncryptedBucket.ReportsPrefix: report prefix "/logs" must not start with "/"',
   ]);
   expect(problemsOf((s) => new EncryptedBucket(s, 'B', { abortIncompleteMultipartUploadAfter: Duration.days(7) }))).toEqual([]);
+  // Not even whole seconds: the same problem, not CDK's own error.
+  expect(problemsOf((s) => new EncryptedBucket(s, 'B', { abortIncompleteMultipartUploadAfter: Duration.millis(86_400_500) }))).toEqual([
+    'EncryptedBucket.AbortMultipartRange: abortIncompleteMultipartUploadAfter must be a whole number of days, at least 1, got 1.0000057870370371',
+  ]);
 });

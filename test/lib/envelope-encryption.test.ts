@@ -12,7 +12,7 @@ const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: 
 describe('EnvelopeEncryption with a CustomerManagedKey', () => {
   const stack = newStack();
   const cmk = new CustomerManagedKey(stack, 'Key');
-  const envelope = new EnvelopeEncryption(stack, 'Envelope', { key: cmk.key, keyPolicy: cmk });
+  const envelope = new EnvelopeEncryption(stack, 'Envelope', { encryptionKey: cmk });
   const template = Template.fromStack(stack);
 
   test('the function knows its key and runs on Node 24 arm64', () => {
@@ -40,12 +40,13 @@ describe('EnvelopeEncryption with a CustomerManagedKey', () => {
         ]),
       },
     });
-    expect(envelope.function.role).toBeDefined();
+    expect(envelope.handler.role).toBeDefined();
+    expect(envelope.encryptionKey).toBe(cmk.key);
   });
 
   test('grantInvoke lets a caller invoke the function', () => {
     const other = newStack();
-    const fn = new EnvelopeEncryption(other, 'Envelope', { key: new kms.Key(other, 'Key') });
+    const fn = new EnvelopeEncryption(other, 'Envelope', { encryptionKey: new kms.Key(other, 'Key') });
     fn.grantInvoke(new iam.Role(other, 'Caller', { assumedBy: new iam.AccountRootPrincipal() }));
     Template.fromStack(other).hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'lambda:InvokeFunction' })]) },
@@ -57,7 +58,7 @@ describe('EnvelopeEncryption with a CustomerManagedKey', () => {
 test('with a key that trusts IAM, the grant alone is enough and nothing is added to its policy', () => {
   const stack = newStack();
   const key = kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab');
-  new EnvelopeEncryption(stack, 'Envelope', { key });
+  new EnvelopeEncryption(stack, 'Envelope', { encryptionKey: key });
   const template = Template.fromStack(stack);
   template.resourceCountIs('AWS::KMS::Key', 0);
   template.hasResourceProperties('AWS::IAM::Policy', {
@@ -69,13 +70,27 @@ test('timeout and memory are validated together', () => {
   const stack = newStack();
   const key = new kms.Key(stack, 'Key');
   try {
-    new EnvelopeEncryption(stack, 'Envelope', { key, timeout: Duration.minutes(16), memorySize: 64 });
+    new EnvelopeEncryption(stack, 'Envelope', { encryptionKey: key, timeout: Duration.minutes(16), memorySize: 64 });
     throw new Error('expected a validation error');
   } catch (error) {
     expect(error).toBeInstanceOf(ConstructValidationError);
     expect((error as ConstructValidationError).problems).toEqual([
       { code: 'EnvelopeEncryption.TimeoutRange', message: 'timeout must be between 1 and 900 seconds, got 960' },
       { code: 'EnvelopeEncryption.MemorySizeRange', message: 'memorySize must be a whole number of MB between 128 and 10240, got 64' },
+    ]);
+  }
+});
+
+test('a timeout that is not whole seconds is listed with the other problems, not thrown by CDK', () => {
+  const stack = newStack();
+  try {
+    new EnvelopeEncryption(stack, 'Envelope', { encryptionKey: new kms.Key(stack, 'Key'), timeout: Duration.millis(1500), memorySize: 100.5 });
+    throw new Error('expected a validation error');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConstructValidationError);
+    expect((error as ConstructValidationError).problems).toEqual([
+      { code: 'EnvelopeEncryption.NotWholeSeconds', message: 'timeout must be a whole number of seconds, got 1.5 s' },
+      { code: 'EnvelopeEncryption.MemorySizeRange', message: 'memorySize must be a whole number of MB between 128 and 10240, got 100.5' },
     ]);
   }
 });

@@ -1,4 +1,5 @@
 import {
+  FilterPolicyEvaluationError,
   checkFilterPolicy,
   evaluateFilterPolicy,
   FilterPolicy,
@@ -98,6 +99,18 @@ describe('attribute matching', () => {
     expect(onAttributes(policy, attrs({ source_ip: ['String', '10.0.0.255'] }))).toBe(true);
     expect(onAttributes(policy, attrs({ source_ip: ['String', '10.0.1.0'] }))).toBe(false);
     expect(() => onAttributes({ ip: [{ cidr: '2001:db8::/32' }] }, attrs({ ip: ['String', '2001:db8::1'] }))).toThrow(/IPv6/);
+    expect(() => onAttributes({ ip: [{ cidr: '2001:db8::/32' }] }, attrs({ ip: ['String', '2001:db8::1'] }))).toThrow(
+      new FilterPolicyEvaluationError(
+        'FilterPolicy.Ipv6CidrUnsupported',
+        'cidr 2001:db8::/32: IPv6 ranges are valid in SNS but this evaluator only evaluates IPv4',
+      ),
+    );
+    try {
+      onAttributes({ ip: [{ cidr: '2001:db8::/32' }] }, attrs({ ip: ['String', '2001:db8::1'] }));
+    } catch (error) {
+      expect(error).toBeInstanceOf(FilterPolicyEvaluationError);
+      expect((error as FilterPolicyEvaluationError).code).toBe('FilterPolicy.Ipv6CidrUnsupported');
+    }
   });
 
   test('AND across keys, OR across one key\'s values; no policy delivers everything', () => {

@@ -4,9 +4,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { FanOut, FanOutProps } from '../../lib/fan-out';
+import { FanOut, FanOutProps, Subscriber } from '../../lib/fan-out';
+import { ConstructUsageError } from '../../lib/core/validation';
 import { testApp } from '../support/synth';
-import { problemCodesOf } from '../support/validation';
+import { problemCodesOf, validationErrorOf } from '../support/validation';
 
 const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
 const fn = (stack: Stack, id = 'Fn') =>
@@ -29,18 +30,18 @@ describe('a standard topic fanned out to every kind of subscriber', () => {
   // With CloudFormation's own validation on: it would report a circular dependency between keys and topic (F3004).
   const app = testApp();
   const stack = new Stack(app, 'Test');
-  const topicKey = new kms.Key(stack, 'TopicKey', { enableKeyRotation: true });
+  const topicEncryptionKey = new kms.Key(stack, 'TopicKey', { enableKeyRotation: true });
   const queueKey = new kms.Key(stack, 'QueueKey', { enableKeyRotation: true });
   const fanOut = new FanOut(stack, 'Fan', {
-    topicKey,
+    topicEncryptionKey,
     queueEncryptionKey: queueKey,
     subscribers: {
-      All: { kind: 'queue' },
-      Big: { kind: 'queue', rawMessageDelivery: true, filterPolicy: { total: [{ numeric: ['>=', 100] }] } },
-      Express: { kind: 'queue', filterPolicy: { shipping: { method: ['express'] } }, filterPolicyScope: 'MessageBody' },
-      Audit: { kind: 'lambda', function: fn(stack), filterPolicy: { eventType: [{ prefix: 'order.' }] } },
-      Partner: { kind: 'https', url: 'https://partner.example.com/orders', rawMessageDelivery: true },
-      Ops: { kind: 'email', address: 'ops@example.com', filterPolicy: { total: [{ numeric: ['>=', 1000] }] } },
+      All: Subscriber.queue(),
+      Big: Subscriber.queue({ rawMessageDelivery: true, filterPolicy: { total: [{ numeric: ['>=', 100] }] } }),
+      Express: Subscriber.queue({ filterPolicy: { shipping: { method: ['express'] } }, filterPolicyScope: 'MessageBody' }),
+      Audit: Subscriber.lambda(fn(stack), { filterPolicy: { eventType: [{ prefix: 'order.' }] } }),
+      Partner: Subscriber.https('https://partner.example.com/orders', { rawMessageDelivery: true }),
+      Ops: Subscriber.email('ops@example.com', { filterPolicy: { total: [{ numeric: ['>=', 1000] }] } }),
     },
   });
   const template = Template.fromStack(stack);
@@ -125,16 +126,23 @@ describe('a standard topic fanned out to every kind of subscriber', () => {
   test('exposes the topic, each subscription, its queue and its DLQ', () => {
     expect(Object.keys(fanOut.subscriptions)).toEqual(['All', 'Big', 'Express', 'Audit', 'Partner', 'Ops']);
     expect(fanOut.queue('Big')).toBe(fanOut.subscriptions.Big.queueWithDlq!.queue);
+    expect(fanOut.queueWithDlq('Big')).toBe(fanOut.subscriptions.Big.queueWithDlq);
+    expect(() => fanOut.queueWithDlq('Partner')).toThrow('Test/Fan: [FanOut.NotAQueue] subscriber Partner is not a queue');
     expect(fanOut.subscriptionDeadLetterQueue('Audit')).toBe(fanOut.subscriptions.Audit.deadLetterQueue);
-    expect(() => fanOut.queue('Audit')).toThrow('Test/Fan: subscriber Audit is not a queue');
-    expect(() => fanOut.queue('Nope')).toThrow('Test/Fan has no subscriber Nope');
+    expect(() => fanOut.queue('Audit')).toThrow(
+      new ConstructUsageError('Test/Fan', 'FanOut.NotAQueue', 'subscriber Audit is not a queue'),
+    );
+    expect(() => fanOut.queue('Nope')).toThrow(
+      new ConstructUsageError('Test/Fan', 'FanOut.UnknownSubscriber', 'no subscriber Nope (subscribers: All, Big, Express, Audit, Partner, Ops)'),
+    );
+    expect(() => fanOut.subscriptionDeadLetterQueue('Nope')).toThrow('Test/Fan: [FanOut.UnknownSubscriber] no subscriber Nope');
   });
 });
 
 describe('defaults and options', () => {
   test('by default the topic uses the AWS managed SNS key and the queues SSE-SQS', () => {
     const stack = newStack();
-    new FanOut(stack, 'Fan', { subscribers: { All: { kind: 'queue' } } });
+    new FanOut(stack, 'Fan', { subscribers: { All: Subscriber.queue() } });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: 'alias/aws/sns', FifoTopic: Match.absent() });
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 3);
@@ -146,7 +154,7 @@ describe('defaults and options', () => {
       fifo: true,
       contentBasedDeduplication: true,
       fifoThroughputScope: sns.FifoThroughputScope.MESSAGE_GROUP,
-      subscribers: { A: { kind: 'queue' }, B: { kind: 'queue' } },
+      subscribers: { A: Subscriber.queue(), B: Subscriber.queue() },
     });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::SNS::Topic', {
@@ -164,9 +172,12 @@ describe('defaults and options', () => {
     const stack = newStack();
     const queue = new sqs.Queue(stack, 'Mine');
     const dlq = new sqs.Queue(stack, 'MyDlq');
-    const fanOut = new FanOut(stack, 'Fan', { subscribers: { Mine: { kind: 'queue', queue, deadLetterQueue: dlq } } });
+    const fanOut = new FanOut(stack, 'Fan', { subscribers: { Mine: Subscriber.queue({ queue, deadLetterQueue: dlq }) } });
     expect(fanOut.queue('Mine')).toBe(queue);
     expect(fanOut.subscriptions.Mine.queueWithDlq).toBeUndefined();
+    expect(() => fanOut.queueWithDlq('Mine')).toThrow(
+      new ConstructUsageError('Test/Fan', 'FanOut.QueueNotCreated', "subscriber Mine brought its own queue: use queue('Mine'), there is no QueueWithDlq"),
+    );
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::SQS::Queue', 2);
     template.resourcePropertiesCountIs('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: Match.arrayWith([snsMaySend]) } }, 2);
@@ -180,16 +191,15 @@ describe('FanOut validation', () => {
     const key = new kms.Key(stack, 'Shared');
     const props: FanOutProps = {
       fifo: true,
-      topicKey: key,
+      topicEncryptionKey: key,
       queueEncryptionKey: key,
       subscribers: {
-        Fn: { kind: 'lambda', function: fn(stack) },
-        Legacy: { kind: 'queue', queue: awsManaged, deadLetterQueue: new sqs.Queue(stack, 'StdDlq') },
-        Greedy: {
-          kind: 'queue',
+        Fn: Subscriber.lambda(fn(stack)),
+        Legacy: Subscriber.queue({ queue: awsManaged, deadLetterQueue: new sqs.Queue(stack, 'StdDlq') }),
+        Greedy: Subscriber.queue({
           queueProps: { fifo: true },
           filterPolicy: { a: ['1', '2', '3', '4', '5', '6'], b: ['1', '2', '3', '4', '5'], c: ['1', '2', '3', '4', '5', '6'], d: ['x'], e: ['x'], f: ['x'] },
-        },
+        }),
       },
     };
     expect(() => new FanOut(stack, 'Bad', props)).toThrow(
@@ -200,25 +210,25 @@ describe('FanOut validation', () => {
         "  - [FanOut.SubscriptionDlqType] subscriber Legacy: a FIFO topic's subscription needs a FIFO dead-letter queue, but deadLetterQueue is standard",
         '  - [FanOut.FilterPolicyKeys] subscriber Greedy: filter policy: 6 keys (a, b, c, d, e, f); SNS allows at most 5',
         '  - [FanOut.FilterPolicyCombinations] subscriber Greedy: filter policy: 180 value combinations; SNS allows at most 150 (the product of the array lengths, summed over $or alternatives)',
-        '  - [FanOut.SharedTopicAndQueueKey] topicKey also encrypts a subscribed queue: its key policy statement for SNS names the topic (aws:SourceArn) while the topic names the key, a circular dependency CloudFormation refuses. Use separate keys, or SSE-SQS on the queues.',
+        '  - [FanOut.SharedTopicAndQueueKey] topicEncryptionKey also encrypts a subscribed queue: its key policy statement for SNS names the topic (aws:SourceArn) while the topic names the key, a circular dependency CloudFormation refuses. Use separate keys, or SSE-SQS on the queues.',
       ].join('\n'),
     );
   });
 
   test('refuses the AWS managed SQS key however it is given', () => {
     const awsSqsKey = (stack: Stack) => kms.Alias.fromAliasName(stack, 'AwsSqs', 'alias/aws/sqs');
-    expect(problemsOf((stack) => new FanOut(stack, 'F', { queueEncryptionKey: awsSqsKey(stack), subscribers: { Q: { kind: 'queue' } } }))).toEqual([
+    expect(problemsOf((stack) => new FanOut(stack, 'F', { queueEncryptionKey: awsSqsKey(stack), subscribers: { Q: Subscriber.queue() } }))).toEqual([
       'FanOut.AwsManagedQueueKey',
     ]);
     expect(
-      problemsOf((stack) => new FanOut(stack, 'F', { subscribers: { Q: { kind: 'queue', queueProps: { encryptionKey: awsSqsKey(stack) } } } })),
+      problemsOf((stack) => new FanOut(stack, 'F', { subscribers: { Q: Subscriber.queue({ queueProps: { encryptionKey: awsSqsKey(stack) } }) } })),
     ).toEqual(['FanOut.AwsManagedQueueKey']);
     const importedDlq = (stack: Stack) =>
       sqs.Queue.fromQueueAttributes(stack, 'Dlq', {
         queueArn: 'arn:aws:sqs:us-east-1:123456789012:dlq',
         keyArn: 'arn:aws:kms:us-east-1:123456789012:alias/aws/sqs',
       });
-    expect(problemsOf((stack) => new FanOut(stack, 'F', { subscribers: { Q: { kind: 'queue', deadLetterQueue: importedDlq(stack) } } }))).toEqual([
+    expect(problemsOf((stack) => new FanOut(stack, 'F', { subscribers: { Q: Subscriber.queue({ deadLetterQueue: importedDlq(stack) }) } }))).toEqual([
       'FanOut.AwsManagedQueueKey',
     ]);
   });
@@ -231,9 +241,9 @@ describe('FanOut validation', () => {
             contentBasedDeduplication: true,
             fifoThroughputScope: sns.FifoThroughputScope.MESSAGE_GROUP,
             subscribers: {
-              Fifo: { kind: 'queue', queueProps: { fifo: true }, queue: new sqs.Queue(s, 'Q', { fifo: true }) },
-              Web: { kind: 'https', url: 'http://example.com' },
-              Mail: { kind: 'email', address: 'not-an-address', filterPolicyScope: 'MessageBody' },
+              Fifo: Subscriber.queue({ queueProps: { fifo: true }, queue: new sqs.Queue(s, 'Q', { fifo: true }) }),
+              Web: Subscriber.https('http://example.com'),
+              Mail: Subscriber.email('not-an-address', { filterPolicyScope: 'MessageBody' }),
             },
           }),
       ),
@@ -249,9 +259,75 @@ describe('FanOut validation', () => {
     expect(problemsOf((s) => new FanOut(s, 'F', { subscribers: {} }))).toEqual(['FanOut.NoSubscribers']);
   });
 
+  test('the contradictory and malformed props, each by code and message', () => {
+    const stack = newStack();
+    const error = validationErrorOf(
+      () =>
+        new FanOut(stack, 'F', {
+          contentBasedDeduplication: true,
+          fifoThroughputScope: sns.FifoThroughputScope.MESSAGE_GROUP,
+          subscribers: {
+            Fifo: Subscriber.queue({ queue: new sqs.Queue(stack, 'Q', { fifo: true }) }),
+            Web: Subscriber.https('http://example.com'),
+            Mail: Subscriber.email('not-an-address', { filterPolicyScope: 'MessageBody' }),
+          },
+        }),
+    );
+    expect(error.problems).toEqual([
+      { code: 'FanOut.ContentBasedDeduplicationNeedsFifo', message: 'contentBasedDeduplication applies to FIFO topics only: set fifo: true or drop it' },
+      { code: 'FanOut.FifoThroughputScopeNeedsFifo', message: 'fifoThroughputScope applies to FIFO topics only: set fifo: true or drop it' },
+      {
+        code: 'FanOut.StandardTopicFifoQueue',
+        message: 'subscriber Fifo: a standard topic cannot deliver to a FIFO queue (SNS refuses the subscription); make the topic FIFO or the queue standard',
+      },
+      { code: 'FanOut.HttpsUrl', message: 'subscriber Web: url must start with https://, got http://example.com' },
+      {
+        code: 'FanOut.FilterPolicyScopeWithoutPolicy',
+        message: 'subscriber Mail: filterPolicyScope is set but there is no filterPolicy to apply it to',
+      },
+      { code: 'FanOut.EmailAddress', message: 'subscriber Mail: "not-an-address" is not an email address' },
+    ]);
+    expect(validationErrorOf(() => new FanOut(newStack(), 'F', { subscribers: {} })).problems).toEqual([
+      { code: 'FanOut.NoSubscribers', message: 'subscribers is empty: a fan-out needs at least one subscriber' },
+    ]);
+  });
+
+  test('at most 200 filter policies per topic', () => {
+    const subscribers = Object.fromEntries(
+      Array.from({ length: 201 }, (_, i) => [`Hook${i}`, Subscriber.https(`https://example.com/${i}`, { filterPolicy: { n: [i] } })]),
+    );
+    expect(validationErrorOf(() => new FanOut(newStack(), 'F', { subscribers })).problems).toEqual([
+      { code: 'FanOut.FilterPoliciesPerTopic', message: '201 subscribers have a filter policy; SNS allows 200 per topic by default' },
+    ]);
+  });
+
+  test('a queue and queueProps for the same subscriber exclude each other, by code and message', () => {
+    const stack = newStack();
+    expect(() =>
+      new FanOut(stack, 'F', { subscribers: { Both: Subscriber.queue({ queue: new sqs.Queue(stack, 'Q'), queueProps: {} }) } }),
+    ).toThrow(
+      'Test/F: 1 problem in props:\n' +
+        '  - [FanOut.QueueAndQueueProps] subscriber Both: give either queue (an existing resource) or queueProps (for the one to create), not both',
+    );
+  });
+
+  test('each subscription says which factory made it', () => {
+    const stack = newStack();
+    const fanOut = new FanOut(stack, 'F', {
+      subscribers: {
+        Q: Subscriber.queue(),
+        L: Subscriber.lambda(fn(stack)),
+        H: Subscriber.https('https://example.com/hook'),
+        E: Subscriber.email('ops@example.com', { json: true }),
+      },
+    });
+    expect(Object.values(fanOut.subscriptions).map((s) => s.kind)).toEqual(['queue', 'lambda', 'https', 'email']);
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email-json', Endpoint: 'ops@example.com' });
+  });
+
   test('a standard queue on a FIFO topic is a warning: strict synth fails until it is acknowledged', () => {
     const stack = newStack();
-    const fanOut = new FanOut(stack, 'Fan', { fifo: true, subscribers: { Analytics: { kind: 'queue', queueProps: { fifo: false } } } });
+    const fanOut = new FanOut(stack, 'Fan', { fifo: true, subscribers: { Analytics: Subscriber.queue({ queueProps: { fifo: false } }) } });
     expect(() => Template.fromStack(stack)).toThrow(/loses the topic's ordering and deduplication/);
     Validations.of(fanOut).acknowledge({ id: 'Annotation::FanOut.FifoTopicStandardQueue', reason: 'analytics tolerates duplicates' });
     const template = Template.fromStack(stack);
@@ -263,7 +339,7 @@ describe('FanOut validation', () => {
     const stack = newStack();
     const queue = sqs.Queue.fromQueueArn(stack, 'Imported', 'arn:aws:sqs:us-east-1:123456789012:orders');
     const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
-    new FanOut(stack, 'Fan', { queueEncryptionKey: key, subscribers: { Orders: { kind: 'queue', queue } } });
+    new FanOut(stack, 'Fan', { queueEncryptionKey: key, subscribers: { Orders: Subscriber.queue({ queue }) } });
     expect(() => Template.fromStack(stack)).toThrow(
       /queueEncryptionKey is imported, so this stack cannot add SNS to its key policy[^]*FanOut.ImportedKeyPolicy[^]*subscriber Orders: the queue is imported, so this stack cannot add SNS to its queue policy[^]*FanOut.ImportedQueuePolicy/,
     );

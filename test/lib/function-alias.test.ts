@@ -86,6 +86,7 @@ describe('FunctionAlias validation', () => {
     ['retryAttempts -1', { retryAttempts: -1 }, 'FunctionAlias.RetryAttemptsRange', 'got -1'],
     ['maxEventAge 59 s', { maxEventAge: Duration.seconds(59) }, 'FunctionAlias.MaxEventAgeRange', 'maxEventAge must be between 60 seconds and 6 hours (21,600 seconds), got 59'],
     ['maxEventAge 7 h', { maxEventAge: Duration.hours(7) }, 'FunctionAlias.MaxEventAgeRange', 'got 25200'],
+    ['maxEventAge 90.5 s', { maxEventAge: Duration.millis(90_500) }, 'FunctionAlias.NotWholeSeconds', 'maxEventAge must be a whole number of seconds, got 90.5 s'],
     ['provisionedConcurrency 0', { provisionedConcurrency: 0 }, 'FunctionAlias.ProvisionedConcurrencyRange', 'provisionedConcurrency must be a whole number of at least 1, got 0'],
   ])('%s is refused', (_name, extra, code, message) => {
     const error = problemsOf(({ v1 }) => ({ version: v1, ...extra }));

@@ -12,7 +12,7 @@ const problemsOf = (build: (stack: Stack) => void) => problemMessagesOf(() => bu
 
 test('requires MFA in the last hour by default when asked', () => {
   const stack = newStack();
-  new GuardedRole(stack, 'Mfa', { requireMfa: true });
+  new GuardedRole(stack, 'Mfa', { requireMfa: {} });
   Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
     AssumeRolePolicyDocument: {
       Statement: [
@@ -81,6 +81,16 @@ test('validation: external id format, session duration, MFA age, wildcard action
   ]);
   expect(problemsOf((s) => new GuardedRole(s, 'Role', { maxSessionDuration: Duration.minutes(30) }))).toEqual([
     'GuardedRole.MaxSessionDurationRange: maxSessionDuration must be between 1 and 12 hours, got 1800 seconds',
+  ]);
+});
+
+test('durations must be whole seconds: listed with the other problems, not thrown by CDK', () => {
+  expect(
+    problemsOf((s) => new GuardedRole(s, 'Role', { externalId: 'a b', maxSessionDuration: Duration.millis(3_600_500), requireMfa: { maxAge: Duration.millis(1500) } })),
+  ).toEqual([
+    'GuardedRole.ExternalIdFormat: externalId must be 2–1224 characters of letters, digits and +=,.@:/-, got "a b"',
+    'GuardedRole.NotWholeSeconds: maxSessionDuration must be a whole number of seconds, got 3600.5 s',
+    'GuardedRole.NotWholeSeconds: requireMfa.maxAge must be a whole number of seconds, got 1.5 s',
   ]);
 });
 

@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { PrivateBucketDistribution } from '../../lib/private-bucket-distribution';
+import { PrivateBucketDistribution, StandardLogsOptions } from '../../lib/private-bucket-distribution';
 import { testApp } from '../support/synth';
 import { problemMessagesOf } from '../support/validation';
 
@@ -48,28 +48,36 @@ describe('PrivateBucketDistribution', () => {
 test('standard logs go to the log bucket under cloudfront/', () => {
   const stack = newStack();
   const logs = new s3.Bucket(stack, 'Logs', { objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED });
-  new PrivateBucketDistribution(stack, 'Cdn', { bucket: new s3.Bucket(stack, 'Site'), logBucket: logs });
+  new PrivateBucketDistribution(stack, 'Cdn', { bucket: new s3.Bucket(stack, 'Site'), standardLogs: { bucket: logs } });
   Template.fromStack(stack).hasResourceProperties('AWS::CloudFront::Distribution', {
     DistributionConfig: Match.objectLike({ Logging: { Bucket: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Logs'), 'RegionalDomainName'] }, Prefix: 'cloudfront/' } }),
   });
 });
 
-test('validation: TTL order and bounds, a log prefix without a bucket, a root object with a slash', () => {
+test('a log prefix without a bucket has no spelling: the prefix is an option of standardLogs', () => {
+  // Was the run-time error PrivateBucketDistribution.LogPrefixWithoutBucket.
+  // @ts-expect-error standardLogs needs its bucket
+  const logs: StandardLogsOptions = { prefix: 'cf/' };
+  expect(logs.prefix).toBe('cf/');
+});
+
+test('validation: TTL order and bounds, whole seconds, a root object with a slash', () => {
   expect(
     problemsOf((s) =>
       new PrivateBucketDistribution(s, 'Cdn', {
         bucket: new s3.Bucket(s, 'Site'),
         ttl: { minTtl: Duration.minutes(10), defaultTtl: Duration.minutes(1) },
-        logFilePrefix: 'cf/',
         defaultRootObject: '/index.html',
       }),
     ),
   ).toEqual([
     'PrivateBucketDistribution.TtlOrder: cache TTLs must satisfy minTtl ≤ defaultTtl ≤ maxTtl, got 600 s / 60 s / 31536000 s',
-    'PrivateBucketDistribution.LogPrefixWithoutBucket: logFilePrefix is set but no logBucket: give a log bucket or drop the prefix',
     'PrivateBucketDistribution.DefaultRootObject: defaultRootObject must not start with "/", got "/index.html"',
   ]);
   expect(problemsOf((s) => new PrivateBucketDistribution(s, 'Cdn', { bucket: new s3.Bucket(s, 'Site'), ttl: { maxTtl: Duration.days(365 * 101) } }))).toEqual([
     'PrivateBucketDistribution.MaxTtlRange: maxTtl must be at most 100 years (3153600000 s), got 3185136000',
+  ]);
+  expect(problemsOf((s) => new PrivateBucketDistribution(s, 'Cdn', { bucket: new s3.Bucket(s, 'Site'), ttl: { defaultTtl: Duration.millis(1500) } }))).toEqual([
+    'PrivateBucketDistribution.NotWholeSeconds: ttl.defaultTtl must be a whole number of seconds, got 1.5 s',
   ]);
 });

@@ -6,7 +6,7 @@ import { SafeNodejsFunction } from '../../lib/core/function';
 import { QueueConsumer } from '../../lib/queue-consumer';
 import { QueueWithDlq } from '../../lib/queue-with-dlq';
 import { testApp } from '../support/synth';
-import { problemCodesOf } from '../support/validation';
+import { problemCodesOf, validationErrorOf } from '../support/validation';
 
 const ENTRY = path.join(__dirname, '../../lambda/sqs-consumer/index.ts');
 
@@ -99,4 +99,73 @@ test('an imported function needs its timeout stated, then it is checked like any
       () => new QueueConsumer(stack, 'Stated', { source, handler: imported, handlerTimeout: Duration.minutes(1) }),
     ),
   ).toEqual(['QueueConsumer.VisibilityTimeoutBelowHandlerTimeout']);
+});
+
+test('an alias defines no function of its own: its timeout must be stated too', () => {
+  const { stack, source, handler } = setup(60, 10);
+  const alias = new lambda.Alias(stack, 'Live', { aliasName: 'live', version: handler.currentVersion });
+  expect(problemCodesOf(() => new QueueConsumer(stack, 'Unknown', { source, handler: alias }))).toEqual([
+    'QueueConsumer.HandlerTimeoutUnknown',
+  ]);
+});
+
+test('a function without a timeout is checked against Lambda\'s 3 s', () => {
+  const stack = new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
+  const source = { queue: new QueueWithDlq(stack, 'Orders').queue, visibilityTimeout: Duration.seconds(2) };
+  const handler = new lambda.Function(stack, 'Plain', {
+    runtime: lambda.Runtime.NODEJS_LATEST,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+  });
+  expect(() => new QueueConsumer(stack, 'Consumer', { source, handler })).toThrow(
+    "[QueueConsumer.VisibilityTimeoutBelowHandlerTimeout] the queue's visibility timeout (2 s) is shorter than the handler's timeout (3 s)",
+  );
+});
+
+test('durations that are not whole seconds are listed with the other problems, not thrown by CDK', () => {
+  const stack = new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
+  const source = { queue: new QueueWithDlq(stack, 'Orders').queue, visibilityTimeout: Duration.millis(60_500) };
+  const imported = lambda.Function.fromFunctionArn(stack, 'Imported', 'arn:aws:lambda:us-east-1:123456789012:function:worker');
+  expect(() =>
+    new QueueConsumer(stack, 'Consumer', {
+      source,
+      handler: imported,
+      handlerTimeout: Duration.millis(1500),
+      maxBatchingWindow: Duration.millis(2500),
+      batchSize: 0,
+    }),
+  ).toThrow(
+    [
+      'Test/Consumer: 4 problems in props:',
+      '  - [QueueConsumer.BatchSizeRange] batchSize must be a whole number between 1 and 10000 for a standard queue, got 0',
+      '  - [QueueConsumer.NotWholeSeconds] maxBatchingWindow must be a whole number of seconds, got 2.5 s',
+      '  - [QueueConsumer.NotWholeSeconds] handlerTimeout must be a whole number of seconds, got 1.5 s',
+      '  - [QueueConsumer.NotWholeSeconds] source.visibilityTimeout must be a whole number of seconds, got 60.5 s',
+    ].join('\n'),
+  );
+});
+
+test('each batching and timeout problem, by code and message', () => {
+  const { stack, source, handler } = setup(60, 10);
+  expect(
+    validationErrorOf(
+      () => new QueueConsumer(stack, 'Consumer', { source, handler, batchSize: 11, maxBatchingWindow: Duration.minutes(6), maxConcurrency: 1001 }),
+    ).problems,
+  ).toEqual([
+    { code: 'QueueConsumer.BatchingWindowRange', message: 'maxBatchingWindow must be at most 300 seconds, got 360' },
+    { code: 'QueueConsumer.MaxConcurrencyRange', message: 'maxConcurrency must be a whole number between 2 and 1000, got 1001' },
+  ]);
+  expect(validationErrorOf(() => new QueueConsumer(stack, 'Big', { source, handler, batchSize: 11 })).problems).toEqual([
+    {
+      code: 'QueueConsumer.BatchSizeNeedsWindow',
+      message: 'batchSize 11 is above 10, which Lambda accepts only with a maxBatchingWindow of at least 1 second',
+    },
+  ]);
+  const imported = lambda.Function.fromFunctionArn(stack, 'Imported', 'arn:aws:lambda:us-east-1:123456789012:function:worker');
+  expect(validationErrorOf(() => new QueueConsumer(stack, 'Unknown', { source, handler: imported })).problems).toEqual([
+    {
+      code: 'QueueConsumer.HandlerTimeoutUnknown',
+      message: 'handlerTimeout is required when handler is an imported function or an alias: its timeout cannot be read at synth',
+    },
+  ]);
 });

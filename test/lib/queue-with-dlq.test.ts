@@ -102,7 +102,7 @@ describe('QueueWithDlq options', () => {
   test('alarms on DLQ depth and oldest message age notify the topic on alarm and recovery', () => {
     const stack = newStack();
     const topic = new sns.Topic(stack, 'Alarms');
-    new QueueWithDlq(stack, 'Orders', { alarms: { topic, oldestMessageAge: Duration.minutes(5) } });
+    new QueueWithDlq(stack, 'Orders', { alarms: { alarmTopic: topic, oldestMessageAge: Duration.minutes(5) } });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -160,6 +160,29 @@ describe('QueueWithDlq validation', () => {
       const stack = newStack();
       new QueueWithDlq(stack, 'Std', { deadLetterQueue: new sqs.Queue(stack, 'FifoDlq', { fifo: true }) });
     }).toThrow('a standard queue needs a standard dead-letter queue, but deadLetterQueue is a FIFO queue');
+  });
+
+  test('durations that are not whole seconds are listed with the other problems, not thrown by CDK', () => {
+    expect(() =>
+      new QueueWithDlq(newStack(), 'Bad', {
+        visibilityTimeout: Duration.millis(1500),
+        deliveryDelay: Duration.millis(2500),
+        receiveMessageWaitTime: Duration.millis(500),
+        retentionPeriod: Duration.millis(90_500),
+        maxReceiveCount: 0,
+        alarms: { oldestMessageAge: Duration.millis(60_500) },
+      }),
+    ).toThrow(
+      [
+        'Test/Bad: 6 problems in props:',
+        '  - [QueueWithDlq.NotWholeSeconds] visibilityTimeout must be a whole number of seconds, got 1.5 s',
+        '  - [QueueWithDlq.NotWholeSeconds] deliveryDelay must be a whole number of seconds, got 2.5 s',
+        '  - [QueueWithDlq.NotWholeSeconds] receiveMessageWaitTime must be a whole number of seconds, got 0.5 s',
+        '  - [QueueWithDlq.NotWholeSeconds] retentionPeriod must be a whole number of seconds, got 90.5 s',
+        '  - [QueueWithDlq.MaxReceiveCountRange] maxReceiveCount must be a whole number between 1 and 1000, got 0',
+        '  - [QueueWithDlq.NotWholeSeconds] alarms.oldestMessageAge must be a whole number of seconds, got 60.5 s',
+      ].join('\n'),
+    );
   });
 
   test.each([1, 1000])('maxReceiveCount %d is accepted', (maxReceiveCount) => {

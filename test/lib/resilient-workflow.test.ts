@@ -1,6 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -163,7 +164,7 @@ describe('retry helpers', () => {
 describe('ResilientWorkflow', () => {
   const stack = newStack();
   const topic = new sns.Topic(stack, 'Ops');
-  const workflow = new ResilientWorkflow(stack, 'Orders', { definition: task(stack), alarms: { topic } });
+  const workflow = new ResilientWorkflow(stack, 'Orders', { definition: task(stack), alarms: { alarmTopic: topic } });
   const worker = new iam.Role(stack, 'Worker', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
   workflow.grantTaskResponse(worker);
   workflow.grantStart(worker);
@@ -274,5 +275,62 @@ describe('ResilientWorkflow', () => {
         message: 'timeout must be between 1 second and 1 year for a STANDARD state machine, got 34560000 s',
       },
     ]);
+  });
+
+  test('an existing log group or the settings of the created one, not both', () => {
+    const s = newStack();
+    const logGroup = new logs.LogGroup(s, 'Mine');
+    const error = validationErrorOf(
+      () => new ResilientWorkflow(s, 'Both', { definition: task(s), logGroup, logGroupProps: { retention: logs.RetentionDays.ONE_WEEK } }),
+    );
+    expect(error.problems).toEqual([
+      {
+        code: 'ResilientWorkflow.LogGroupAndLogGroupProps',
+        message: 'give either logGroup (an existing resource) or logGroupProps (for the one to create), not both',
+      },
+    ]);
+    const s2 = newStack();
+    const created = new ResilientWorkflow(s2, 'Created', { definition: task(s2), logGroupProps: { retention: logs.RetentionDays.ONE_WEEK } });
+    Template.fromStack(s2).hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Retain' });
+    const s3 = newStack();
+    const given = new logs.LogGroup(s3, 'Given');
+    expect(new ResilientWorkflow(s3, 'WithGiven', { definition: task(s3), logGroup: given }).logGroup).toBe(given);
+    expect(created.logGroup).toBeDefined();
+  });
+
+  test('durations that are not whole seconds are listed with the other problems, not thrown by CDK', () => {
+    const error = validationError((s) => {
+      new ResilientWorkflow(s, 'Odd', {
+        definition: task(s),
+        type: sfn.StateMachineType.EXPRESS,
+        timeout: Duration.millis(400_500),
+        alarms: { period: Duration.millis(60_500) },
+      });
+    });
+    expect(error.message).toBe(
+      [
+        'Test/Odd: 3 problems in props:',
+        '  - [ResilientWorkflow.NotWholeSeconds] timeout must be a whole number of seconds, got 400.5 s',
+        '  - [ResilientWorkflow.TimeoutRange] timeout must be between 1 second and 5 minutes for a EXPRESS state machine, got 401 s',
+        '  - [ResilientWorkflow.NotWholeSeconds] alarms.period must be a whole number of seconds, got 60.5 s',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('ResilientTask durations', () => {
+  test('an interval or maxDelay that is not whole seconds is its range problem, listed with the others', () => {
+    const error = validationError((stack) => {
+      new ResilientTask(stack, 'Odd', {
+        state: customTask(stack),
+        retry: [{ errors: ['Boom'], interval: Duration.millis(1500), maxDelay: Duration.millis(2500), maxAttempts: -1 }],
+      });
+    });
+    expect(error.problems).toEqual([
+      { code: 'ResilientTask.MaxAttemptsRange', message: 'retry[0]: maxAttempts must be a whole number from 0 (never retry) to 99999999, got -1' },
+      { code: 'ResilientTask.IntervalRange', message: 'retry[0]: interval must be whole seconds from 1 to 99999999, got 1.5 s' },
+      { code: 'ResilientTask.MaxDelayRange', message: 'retry[0]: maxDelay must be whole seconds from 1 to 31622400, got 2.5 s' },
+    ]);
+    expect(retryDelays({ errors: ['X'], interval: Duration.millis(1500), maxAttempts: 2 })).toEqual([1.5, 3]);
   });
 });

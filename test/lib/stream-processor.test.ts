@@ -89,12 +89,12 @@ test('takes filters, parallelization, batching and an existing on-failure queue,
     maxRecordAge: Duration.minutes(1),
     bisectBatchOnError: false,
     startingPosition: lambda.StartingPosition.LATEST,
-    onFailureQueue: existing,
+    deadLetterQueue: existing,
     filters: [lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.isEqual('INSERT') })],
   });
   const template = Template.fromStack(stack);
   template.resourceCountIs('AWS::SQS::Queue', 0);
-  expect(processor.onFailureQueue).toBe(existing);
+  expect(processor.deadLetterQueue).toBe(existing);
   template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
     StartingPosition: 'LATEST',
     BatchSize: 500,
@@ -115,7 +115,7 @@ test('an iterator-age alarm watches the function\'s IteratorAge in milliseconds 
   const processor = new StreamProcessor(stack, 'Processor', {
     source,
     handler,
-    iteratorAgeAlarm: { threshold: Duration.minutes(2), evaluationPeriods: 2, topic },
+    alarms: { iteratorAge: Duration.minutes(2), evaluationPeriods: 2, alarmTopic: topic },
   });
   expect(processor.iteratorAgeAlarm).toBeDefined();
   Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -200,15 +200,15 @@ describe('validation', () => {
     [
       'IteratorAgeThresholdTooHigh',
       'default 5-minute threshold, 5-minute record age',
-      { maxRecordAge: Duration.minutes(5), iteratorAgeAlarm: {} },
-      'iteratorAgeAlarm.threshold (300 s) must be below maxRecordAge (300 s): records older than maxRecordAge are ' +
+      { maxRecordAge: Duration.minutes(5), alarms: {} },
+      'alarms.iteratorAge (300 s) must be below maxRecordAge (300 s): records older than maxRecordAge are ' +
         'discarded, so the iterator age never gets that high and the alarm would never fire',
     ],
     [
       'EvaluationPeriodsRange',
       '0 periods',
-      { iteratorAgeAlarm: { evaluationPeriods: 0 } },
-      'iteratorAgeAlarm.evaluationPeriods must be a whole number of at least 1, got 0',
+      { alarms: { evaluationPeriods: 0 } },
+      'alarms.evaluationPeriods must be a whole number of at least 1, got 0',
     ],
   ];
   test.each(cases)('%s (%s)', (code, _label, props, message) => {
@@ -238,10 +238,36 @@ describe('validation', () => {
   test('a FIFO on-failure queue is refused', () => {
     const { stack, handler, source } = setup();
     const fifo = new sqs.Queue(stack, 'Fifo', { fifo: true });
-    expect(() => new StreamProcessor(stack, 'Processor', { source, handler, onFailureQueue: fifo })).toThrow(
-      '[StreamProcessor.OnFailureQueueFifo] onFailureQueue must be a standard queue: Lambda cannot send stream failure ' +
+    expect(() => new StreamProcessor(stack, 'Processor', { source, handler, deadLetterQueue: fifo })).toThrow(
+      '[StreamProcessor.DeadLetterQueueFifo] deadLetterQueue must be a standard queue: Lambda cannot send stream failure ' +
         'records to a FIFO queue',
     );
+  });
+
+  test('durations that are not whole seconds are listed with the other problems, not thrown by CDK', () => {
+    const { stack, handler, source } = setup();
+    const error = validationErrorOf(
+      () =>
+        new StreamProcessor(stack, 'Processor', {
+          source,
+          handler,
+          maxBatchingWindow: Duration.millis(1500),
+          maxRecordAge: Duration.millis(90_500),
+          parallelizationFactor: 0,
+          alarms: { iteratorAge: Duration.millis(30_500) },
+        }),
+    );
+    expect(error.problems).toEqual([
+      { code: 'StreamProcessor.NotWholeSeconds', message: 'maxBatchingWindow must be a whole number of seconds, got 1.5 s' },
+      { code: 'StreamProcessor.NotWholeSeconds', message: 'maxRecordAge must be a whole number of seconds, got 90.5 s' },
+      { code: 'StreamProcessor.ParallelizationFactorRange', message: 'parallelizationFactor must be a whole number between 1 and 10, got 0' },
+    ]);
+  });
+
+  test('an IteratorAge threshold in milliseconds is fine: the metric is in milliseconds', () => {
+    const { stack, handler, source } = setup();
+    new StreamProcessor(stack, 'Processor', { source, handler, alarms: { iteratorAge: Duration.millis(90_500) } });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 90_500 });
   });
 
   test('AT_TIMESTAMP on Kinesis needs its timestamp', () => {

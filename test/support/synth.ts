@@ -1,8 +1,7 @@
 import * as path from 'node:path';
 import { App, AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { LabDefinition } from '../../labs/catalogue';
-import { addLabStacks, cdkJsonContext, SKIP_BUNDLING } from '../../labs/support/app';
+import { addLabStacks, cdkJsonContext, LoadedLab, SKIP_BUNDLING } from '../../labs/support/app';
 import { ALL_FEATURES_CONTEXT, LabStack } from '../../labs/support/lab-stack';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
@@ -24,7 +23,7 @@ export interface SynthesizedLab {
  * Synthesizes one lab as `bin/app.ts` does: cdk-nag's AWS Solutions pack and CloudFormation validation on.
  * Throws (listing them) on any unacknowledged finding.
  */
-export function synthLab(lab: LabDefinition, options: { allFeatures?: boolean; context?: Record<string, unknown> } = {}): SynthesizedLab {
+export function synthLab(lab: LoadedLab, options: { allFeatures?: boolean; context?: Record<string, unknown> } = {}): SynthesizedLab {
   const app = testApp({ ...(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}), ...options.context });
   const [stack] = addLabStacks(app, [lab]);
   app.synth();
@@ -32,7 +31,7 @@ export function synthLab(lab: LabDefinition, options: { allFeatures?: boolean; c
 }
 
 /** The lab's template without cdk-nag or CloudFormation validation, for tests about runtime behaviour. */
-export function labTemplate(lab: LabDefinition): Template {
+export function labTemplate(lab: LoadedLab): Template {
   const app = testApp({}, { builtinCloudFormationValidation: false });
   return Template.fromStack(new lab.stack(app, { lab }));
 }

@@ -1,9 +1,11 @@
 import { handler as ordersHandler } from '../../../lambda/api-orders';
 import { handler as proxyHandler } from '../../../lambda/api-proxy';
 import { pacing, steps } from '../../../labs/apigateway/exercise';
-import { APIGATEWAY_LAB } from '../../../labs/apigateway/stack';
-import { findLab } from '../../../labs/catalogue';
-import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { ApigatewayLabStack } from '../../../labs/apigateway/stack';
+import { APIGATEWAY_LAB } from '../../../labs/apigateway/constants';
+import { apigatewayLab } from '../../../labs/apigateway/lab';
+import { withStack } from '../../../labs/support/app';
+import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { LocalUserPool, startLocalUserPool } from '../../support/local-cognito';
 import { LocalRestApi, startLocalRestApi } from '../../support/local-rest-api';
 import { labTemplate } from '../../support/synth';
@@ -13,7 +15,7 @@ jest.setTimeout(30_000);
 const TIME_SCALE = 10;
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
-const lab = findLab('apigateway')!;
+const lab = withStack(apigatewayLab, ApigatewayLabStack);
 const template = labTemplate(lab).toJSON().Resources as Record<string, Resource>;
 const idStarting = (prefix: string, type: string) => Object.keys(template).find((id) => id.startsWith(prefix) && template[id].Type === type)!;
 const API_KEY_VALUE = 'local-api-key-value-0123456789abcdef';
@@ -55,7 +57,11 @@ async function deployLocally(
   };
   return { api, outputs };
 }
-const contextOf = (outputs: Record<string, string>): ExerciseContext => ({ outputs, log: (line) => lines.push(line) });
+const contextOf = (outputs: Record<string, string>): ExerciseRunOptions => ({
+  outputs,
+  log: (line) => lines.push(line),
+  provide: [provide(pacing, { batchPauseMs: 1_000 / TIME_SCALE, refillPauseMs: 2_000 / TIME_SCALE })],
+});
 const clone = () => JSON.parse(JSON.stringify(template)) as Record<string, Resource>;
 const methodOf = (resources: Record<string, Resource>, pathPart: string, verb: string) => {
   const resourceId = Object.keys(resources).find((id) => resources[id].Properties.PathPart === pathPart);
@@ -65,8 +71,6 @@ const methodOf = (resources: Record<string, Resource>, pathPart: string, verb: s
 };
 
 beforeAll(() => {
-  pacing.batchPauseMs /= TIME_SCALE;
-  pacing.refillPauseMs /= TIME_SCALE;
   pool = startLocalUserPool();
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1', ALLOWED_ORIGIN: APIGATEWAY_LAB.allowedOrigin });
 });
@@ -83,7 +87,7 @@ describe('against a local stand-in built from the lab\'s template', () => {
 
   test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
     const before = deployed.api.requests.length;
-    await runSteps([step], contextOf(deployed.outputs));
+    await runExercise([step], contextOf(deployed.outputs));
     printed[step.id] = [...lines];
     requested[step.id] = deployed.api.requests.slice(before);
     expect(lines.length).toBeGreaterThan(2);
@@ -120,7 +124,7 @@ describe('the exercise fails when the deployed API misbehaves', () => {
     change(resources);
     const { api, outputs } = await deployLocally(resources, random);
     try {
-      const error = await runSteps(steps.filter((s) => s.id === step), contextOf(outputs)).catch((e: unknown) => e);
+      const error = await runExercise(steps.filter((s) => s.id === step), contextOf(outputs)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ExerciseCheckFailed);
       return (error as Error).message;
     } finally {

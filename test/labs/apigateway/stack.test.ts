@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { APIGATEWAY_LAB } from '../../../labs/apigateway/stack';
+import { ApigatewayLabStack } from '../../../labs/apigateway/stack';
+import { APIGATEWAY_LAB } from '../../../labs/apigateway/constants';
 import {
   BAD_REQUEST_BODY_TEMPLATE,
   ORDER_ERROR_PATTERNS,
@@ -8,10 +9,11 @@ import {
   ORDER_REQUEST_TEMPLATE,
   ORDER_RESPONSE_TEMPLATE,
 } from '../../../labs/apigateway/templates';
-import { findLab } from '../../../labs/catalogue';
+import { apigatewayLab } from '../../../labs/apigateway/lab';
+import { withStack } from '../../../labs/support/app';
 import { labTemplate, testApp } from '../../support/synth';
 
-const lab = findLab('apigateway')!;
+const lab = withStack(apigatewayLab, ApigatewayLabStack);
 const template = labTemplate(lab);
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
 const resources = template.toJSON().Resources as Record<string, Resource>;

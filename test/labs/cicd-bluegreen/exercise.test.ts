@@ -11,7 +11,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { mockClient } from 'aws-sdk-client-mock';
 import { steps } from '../../../labs/cicd-bluegreen/exercise';
-import { ExerciseCheckFailed, runSteps } from '../../../labs/support/exercise';
+import { ExerciseCheckFailed, runExercise } from '../../../labs/support/exercise';
 
 // No local engine runs CodeDeploy or CodePipeline: the SDK answers are mocked as a deployed lab answers them, then
 // broken one way at a time to show that each check catches what it claims to.
@@ -25,7 +25,7 @@ const outputs = {
   AliasName: 'live',
 };
 const lines: string[] = [];
-const run = (id: string) => runSteps(steps.filter((s) => s.id === id), { outputs, log: (l) => lines.push(l) });
+const run = (id: string) => runExercise(steps.filter((s) => s.id === id), { outputs, log: (l) => lines.push(l) });
 const json = (body: unknown) => ({ StatusCode: 200, Payload: Buffer.from(JSON.stringify(body)) as never });
 const appSpec = (target: string) =>
   JSON.stringify({ version: 0, Resources: [{ app: { Type: 'AWS::Lambda::Function', Properties: { Name: 'sample', Alias: 'live', CurrentVersion: '1', TargetVersion: target } } }] });
@@ -63,7 +63,7 @@ beforeEach(() => {
 });
 
 test('every step passes against a lab that behaves as its README says', async () => {
-  await runSteps(steps, { outputs, log: (l) => lines.push(l) });
+  await runExercise(steps, { outputs, log: (l) => lines.push(l) });
   expect(lines).toContain('d-2 Failed (user) → version 4, rolled back by d-3');
   expect(lines).toContain('the alias is on version 3, the target of the last successful deployment: failed ones were rolled back');
   expect(lines).toContain('20 requests through the alias, by the version that answered: {"3":20}; failed: 0');
@@ -94,7 +94,7 @@ describe('ecs-listeners, against a stand-in for the ALB listeners', () => {
   let server: Server;
   let base: string;
   const ecsOutputs = () => ({ ...outputs, EcsProductionUrl: `${base}/prod/`, EcsTestUrl: `${base}/test/`, EcsRepositoryName: 'ecs-repo', EcsAfterAllowTestTrafficHookName: 'ecs-hook' });
-  const runEcs = (id: string) => runSteps(steps.filter((s) => s.id === id), { outputs: ecsOutputs(), log: (l) => lines.push(l) });
+  const runEcs = (id: string) => runExercise(steps.filter((s) => s.id === id), { outputs: ecsOutputs(), log: (l) => lines.push(l) });
   const serve = (listener: 'prod' | 'test', status: number, body?: unknown) => (pages[`/${listener}/version.json`] = { status, body });
 
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+import type { Jwks } from 'aws-jwt-verify/jwk';
 import { steps, verification } from '../../../labs/cognito/exercise';
-import { ExerciseCheckFailed, runSteps } from '../../../labs/support/exercise';
+import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { LocalUserPool, startLocalUserPool } from '../../support/local-cognito';
 
 /**
@@ -16,13 +17,14 @@ let pool: LocalUserPool;
 
 const outputs: Record<string, string> = { Region: REGION };
 const lines: string[] = [];
-const context = { outputs, log: (line: string) => lines.push(line) };
+/** The exercise as a learner runs it; `jwks` stands in for the pool's key set, which aws-jwt-verify would download. */
+const contextWith = (jwks: Jwks | undefined): ExerciseRunOptions => ({ outputs, log: (line: string) => lines.push(line), provide: [provide(verification, { jwks })] });
+const context = (): ExerciseRunOptions => contextWith(pool.jwks);
 const stepsNamed = (...ids: string[]) => steps.filter((s) => ids.includes(s.id));
 
 beforeAll(() => {
   pool = startLocalUserPool(REGION);
   Object.assign(outputs, { UserPoolId: pool.userPoolId, UserPoolClientId: pool.clientId });
-  verification.jwks = pool.jwks;
 });
 afterAll(() => pool.stop());
 beforeEach(() => {
@@ -32,7 +34,7 @@ beforeEach(() => {
 afterEach(() => expect([...pool.users.keys()]).toEqual([]));
 
 test('sign-up: self sign-up leaves the user unconfirmed until the admin confirms; the user is deleted after', async () => {
-  await runSteps(stepsNamed('sign-up'), context);
+  await runExercise(stepsNamed('sign-up'), context());
   expect(lines.slice(1)).toEqual([
     expect.stringMatching(/^SignUp run-\w+-sign-up@example.com → UserConfirmed=false, verification code sent by EMAIL/),
     'AdminConfirmSignUp (instead of typing the emailed code) → status CONFIRMED',
@@ -48,7 +50,7 @@ test('sign-in: the first sign-in registers an authenticator (MFA_SETUP) with a c
     return Map.prototype.delete.call(this, key);
   });
   try {
-    await runSteps(stepsNamed('sign-in'), context);
+    await runExercise(stepsNamed('sign-in'), context());
   } finally {
     lookup.mockRestore();
   }
@@ -60,7 +62,7 @@ test('sign-in: the first sign-in registers an authenticator (MFA_SETUP) with a c
 });
 
 test('verify-jwt: aws-jwt-verify accepts both tokens and refuses the misused, forged and foreign ones', async () => {
-  await runSteps(stepsNamed('verify-jwt'), context);
+  await runExercise(stepsNamed('verify-jwt'), context());
   expect(lines.filter((l) => l.includes('→ refused:'))).toEqual([
     'the access token where an ID token is expected → refused: CognitoJwtInvalidTokenUseError: Token use not allowed: access. Expected: id',
     'an ID token with an edited payload → refused: JwtInvalidSignatureError: Invalid signature',
@@ -71,19 +73,14 @@ test('verify-jwt: aws-jwt-verify accepts both tokens and refuses the misused, fo
 
 test('verify-jwt fails the exercise when the tokens are not signed by the pool\'s key (and deletes its user)', async () => {
   const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const saved = verification.jwks;
-  verification.jwks = { keys: [{ ...other.publicKey.export({ format: 'jwk' }), kid: 'local-test-key', alg: 'RS256', use: 'sig' } as never] };
-  try {
-    await expect(runSteps(stepsNamed('verify-jwt'), context)).rejects.toThrow(/invalid signature/i);
-  } finally {
-    verification.jwks = saved;
-  }
+  const foreign = contextWith({ keys: [{ ...other.publicKey.export({ format: 'jwk' }), kid: 'local-test-key', alg: 'RS256', use: 'sig' } as never] });
+  await expect(runExercise(stepsNamed('verify-jwt'), foreign)).rejects.toThrow(/invalid signature/i);
 });
 
 test('a step whose check fails still deletes its user (afterEach checks the pool is empty)', async () => {
   pool.mfaRequired = false;
   try {
-    const error = await runSteps(stepsNamed('sign-in'), context).catch((e: unknown) => e);
+    const error = await runExercise(stepsNamed('sign-in'), context()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExerciseCheckFailed);
     expect((error as Error).message).toBe('MFA is required: the sign-in should have asked for it');
   } finally {
@@ -94,7 +91,7 @@ test('a step whose check fails still deletes its user (afterEach checks the pool
 test('sign-up fails the exercise when the pool confirms users without verification, and deletes the user', async () => {
   pool.autoConfirmSignUp = true;
   try {
-    const error = await runSteps(stepsNamed('sign-up'), context).catch((e: unknown) => e);
+    const error = await runExercise(stepsNamed('sign-up'), context()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExerciseCheckFailed);
     expect((error as Error).message).toBe('a self-signed-up user must confirm their email before signing in');
   } finally {

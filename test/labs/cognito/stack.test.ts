@@ -1,13 +1,15 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { findLab } from '../../../labs/catalogue';
-import { COGNITO_LAB, OIDC_PARAMETERS } from '../../../labs/cognito/stack';
+import { cognitoLab } from '../../../labs/cognito/lab';
+import { withStack } from '../../../labs/support/app';
+import { CognitoLabStack } from '../../../labs/cognito/stack';
+import { COGNITO_LAB, OIDC_PARAMETERS } from '../../../labs/cognito/constants';
 
 const OIDC_CONTEXT = Object.fromEntries(
   Object.entries(OIDC_PARAMETERS).map(([field, parameter]) => [field, `cognito:${parameter}`]),
 ) as Record<keyof typeof OIDC_PARAMETERS, string>;
 import { labTemplate, testApp } from '../../support/synth';
 
-const lab = findLab('cognito')!;
+const lab = withStack(cognitoLab, CognitoLabStack);
 const template = labTemplate(lab);
 type Resource = { Type: string; Properties: Record<string, unknown> };
 const resources = template.toJSON().Resources as Record<string, Resource>;

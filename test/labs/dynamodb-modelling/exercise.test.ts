@@ -2,13 +2,16 @@ import {
   DescribeContinuousBackupsCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  QueryCommand,
   TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
-import { findLab } from '../../../labs/catalogue';
-import { steps } from '../../../labs/dynamodb-modelling/exercise';
-import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { dynamodbModellingLab } from '../../../labs/dynamodb-modelling/lab';
+import { DynamodbModellingLabStack } from '../../../labs/dynamodb-modelling/stack';
+import { withStack } from '../../../labs/support/app';
+import { customersOf, steps } from '../../../labs/dynamodb-modelling/exercise';
+import { ExerciseCheckFailed, ExerciseRun, runExercise, runSteps, startExerciseRun } from '../../../labs/support/exercise';
 import { ALL_FEATURES_CONTEXT } from '../../../labs/support/lab-stack';
 import { deployTablesLocally, LocalDynamoDb, LocallyDeployedTables, startLocalDynamoDb } from '../../support/local-dynamodb';
 import { LocalDynamoDbIam, LocalRoleDefinition, startLocalDynamoDbIam } from '../../support/local-dynamodb-iam';
@@ -17,7 +20,7 @@ import { labTemplate, testApp } from '../../support/synth';
 
 jest.setTimeout(30_000);
 
-const lab = findLab('dynamodb-modelling')!;
+const lab = withStack(dynamodbModellingLab, DynamodbModellingLabStack);
 const template = labTemplate(lab);
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
 const roleId = Object.keys(resources).find((id) => id.startsWith('TenantRole') && resources[id].Type === 'AWS::IAM::Role')!;
@@ -29,7 +32,9 @@ let deployed: LocallyDeployedTables;
 let role: LocalRoleDefinition;
 let outputs: Record<string, string>;
 const lines: string[] = [];
-const context = (): ExerciseContext => ({ outputs, log: (line) => lines.push(line) });
+/** One exercise run for the steps against DynamoDB Local, as `npm run lab -- exercise` makes: they share its seeded orders. */
+let run: ExerciseRun;
+const context = () => run.context;
 
 /** The tenant role as the template declares it, with table ARNs resolved to the local tables'. */
 function tenantRole(tables: LocallyDeployedTables): LocalRoleDefinition {
@@ -62,8 +67,10 @@ beforeAll(async () => {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = iam.endpoint;
   process.env.AWS_ENDPOINT_URL_STS = iam.endpoint;
   outputs = { ...deployed.outputs, TenantRoleArn: roleArn };
+  run = startExerciseRun({ outputs, log: (line) => lines.push(line) });
 });
 afterAll(async () => {
+  await run?.close();
   await iam?.stop();
   await ddb?.stop();
 });
@@ -101,6 +108,24 @@ describe('against the lab\'s tables on DynamoDB Local, behind a local IAM check'
     } finally {
       role.policies[0] = original;
     }
+  });
+
+  test('a step run alone seeds the orders it needs, and the end of its run deletes them', async () => {
+    const count = async (runId: string) => {
+      const counts = await Promise.all(
+        customersOf(runId).map(async (customerId) =>
+          (await ddb.client.send(new QueryCommand({ TableName: outputs.OrdersTableName, KeyConditionExpression: 'customerId = :c', ExpressionAttributeValues: { ':c': { S: customerId } }, Select: 'COUNT' }))).Count ?? 0,
+        ),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    };
+    const alone = startExerciseRun({ outputs, log: (line) => lines.push(line) });
+    await runSteps(steps.filter((s) => s.id === 'query'), alone.context);
+    expect(lines).toContainEqual(expect.stringMatching(/^seeded 18 orders/));
+    expect(await count(alone.context.runId)).toBe(18);
+    await alone.close();
+    expect(lines).toContain(`(end of run: deleted this run's 18 orders)`);
+    expect(await count(alone.context.runId)).toBe(0);
   });
 
   test('cleanup deletes this run\'s orders', async () => {
@@ -164,7 +189,7 @@ describe('the protection step, against DescribeTable / DescribeContinuousBackups
   test('features off: PITR on both tables, an AWS owned key for Orders, the AWS managed key for Products', async () => {
     const { mock, outputs: stubOutputs } = stubbed(template);
     try {
-      await runSteps([protection], { outputs: stubOutputs, log: (line) => lines.push(line) });
+      await runExercise([protection], { outputs: stubOutputs, log: (line) => lines.push(line) });
       expect(lines.join('\n')).toContain('no SSEDescription = an AWS owned key');
     } finally {
       mock.restore();
@@ -178,7 +203,7 @@ describe('the protection step, against DescribeTable / DescribeContinuousBackups
       DaxClusterEndpoint: 'daxs://lab.abc123.dax-clusters.us-east-1.amazonaws.com',
     });
     try {
-      await runSteps([protection], { outputs: stubOutputs, log: (line) => lines.push(line) });
+      await runExercise([protection], { outputs: stubOutputs, log: (line) => lines.push(line) });
       expect(lines.join('\n')).toMatch(/Orders replicas: .*us-west-2 \(ACTIVE\)/);
     } finally {
       mock.restore();
@@ -191,7 +216,7 @@ describe('the protection step, against DescribeTable / DescribeContinuousBackups
     delete withoutPitr.Resources[products].Properties.PointInTimeRecoverySpecification;
     const { mock, outputs: stubOutputs } = stubbed(Template.fromJSON(withoutPitr));
     try {
-      const failure = await runSteps([protection], { outputs: stubOutputs, log: () => undefined }).catch((error: unknown) => error);
+      const failure = await runExercise([protection], { outputs: stubOutputs, log: () => undefined }).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(ExerciseCheckFailed);
       expect((failure as Error).message).toBe(`PITR is not enabled on ${products}`);
     } finally {

@@ -1,11 +1,13 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { findLab } from '../../../labs/catalogue';
-import { MODELLING_LAB } from '../../../labs/dynamodb-modelling/stack';
+import { dynamodbModellingLab } from '../../../labs/dynamodb-modelling/lab';
+import { withStack } from '../../../labs/support/app';
+import { DynamodbModellingLabStack } from '../../../labs/dynamodb-modelling/stack';
+import { MODELLING_LAB } from '../../../labs/dynamodb-modelling/constants';
 import { ALL_FEATURES_CONTEXT } from '../../../labs/support/lab-stack';
 import { Caller, evaluatePolicy, LOCAL_ACCOUNT, PolicyDocument } from '../../support/local-iam';
 import { labTemplate, testApp } from '../../support/synth';
 
-const lab = findLab('dynamodb-modelling')!;
+const lab = withStack(dynamodbModellingLab, DynamodbModellingLabStack);
 const template = labTemplate(lab);
 const withFeatures = (context: Record<string, unknown>) =>
   Template.fromStack(new lab.stack(testApp(context, { builtinCloudFormationValidation: false }), { lab }));

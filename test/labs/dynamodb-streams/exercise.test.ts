@@ -1,9 +1,11 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { applyRecord, handler } from '../../../lambda/orders-view';
-import { findLab } from '../../../labs/catalogue';
+import { dynamodbStreamsLab } from '../../../labs/dynamodb-streams/lab';
+import { DynamodbStreamsLabStack } from '../../../labs/dynamodb-streams/stack';
+import { withStack } from '../../../labs/support/app';
 import { steps } from '../../../labs/dynamodb-streams/exercise';
-import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { ExerciseCheckFailed, ExerciseRunOptions, runExercise } from '../../../labs/support/exercise';
 import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
 import { LocalStreamSource, startLocalStreamSource, streamMappingSettings } from '../../support/local-dynamodb-stream-source';
 import { LocalLambdaInvoke, startLocalLambdaInvoke } from '../../support/local-lambda-invoke';
@@ -12,7 +14,7 @@ import { labTemplate } from '../../support/synth';
 
 jest.setTimeout(60_000);
 
-const lab = findLab('dynamodb-streams')!;
+const lab = withStack(dynamodbStreamsLab, DynamodbStreamsLabStack);
 const template = labTemplate(lab);
 const settings = streamMappingSettings(template);
 const FUNCTION_NAME = 'ViewUpdater';
@@ -23,7 +25,7 @@ let invoke: LocalLambdaInvoke;
 let source: LocalStreamSource;
 let outputs: Record<string, string>;
 const lines: string[] = [];
-const context = (): ExerciseContext => ({ outputs, log: (line) => lines.push(line) });
+const context = (): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line) });
 
 /** A view updater that is not idempotent: every invocation looks like a new stream record to it. */
 async function forgetfulUpdater(event: DynamoDBStreamEvent) {
@@ -68,7 +70,7 @@ test('the local event source runs with the lab\'s mapping: batches of 10, 2 retr
 
 describe('against the lab\'s tables on DynamoDB Local, its queue on fauxqs, the handler behind a local event source', () => {
   test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
-    await runSteps([step], context());
+    await runExercise([step], context());
     expect(lines.length).toBeGreaterThan(2);
   });
 
@@ -100,7 +102,7 @@ test('the replay step fails when the function is not idempotent', async () => {
   invokeHandler = forgetfulUpdater;
   try {
     const step = steps.find((s) => s.id === 'replay')!;
-    const failure = await runSteps([step], context()).catch((error: unknown) => error);
+    const failure = await runExercise([step], context()).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toMatch(
       /^the replays changed the view from \{"orderCount":1,"totalCents":2500,.*\} to \{"orderCount":3,"totalCents":7500,/,

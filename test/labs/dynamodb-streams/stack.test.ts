@@ -1,9 +1,11 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { findLab } from '../../../labs/catalogue';
-import { STREAMS_LAB } from '../../../labs/dynamodb-streams/stack';
+import { dynamodbStreamsLab } from '../../../labs/dynamodb-streams/lab';
+import { withStack } from '../../../labs/support/app';
+import { DynamodbStreamsLabStack } from '../../../labs/dynamodb-streams/stack';
+import { STREAMS_LAB } from '../../../labs/dynamodb-streams/constants';
 import { labTemplate, testApp } from '../../support/synth';
 
-const lab = findLab('dynamodb-streams')!;
+const lab = withStack(dynamodbStreamsLab, DynamodbStreamsLabStack);
 const template = labTemplate(lab);
 const tables = template.findResources('AWS::DynamoDB::GlobalTable');
 const logicalId = (prefix: string) => Object.keys(tables).find((id) => id.startsWith(prefix))!;

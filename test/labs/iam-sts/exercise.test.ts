@@ -1,10 +1,12 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createHandler } from '../../../lambda/parameter-reader';
-import { findLab } from '../../../labs/catalogue';
+import { iamStsLab } from '../../../labs/iam-sts/lab';
+import { withStack } from '../../../labs/support/app';
 import { steps } from '../../../labs/iam-sts/exercise';
-import { IAM_STS_LAB } from '../../../labs/iam-sts/stack';
-import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { IamStsLabStack } from '../../../labs/iam-sts/stack';
+import { IAM_STS_LAB } from '../../../labs/iam-sts/constants';
+import { ExerciseCheckFailed, ExerciseRunOptions, runExercise } from '../../../labs/support/exercise';
 import { LocalAws, startLocalAws } from '../../support/local-aws';
 import { deployStackLocally, LocallyDeployedStack } from '../../support/local-deploy';
 import { addLocalEc2, addLocalIamSimulator, LocalSecretsManager, LocalSsm } from '../../support/local-iam-tools';
@@ -15,7 +17,7 @@ import { testApp } from '../../support/synth';
 // The retries step waits real backoff delays (up to about 2 s), as it does against AWS.
 jest.setTimeout(20_000);
 
-const lab = findLab('iam-sts')!;
+const lab = withStack(iamStsLab, IamStsLabStack);
 // All features on: the Secrets Manager secret is read too.
 const template = Template.fromStack(new lab.stack(testApp({ [ALL_FEATURES_CONTEXT]: true }, { builtinCloudFormationValidation: false }), { lab }));
 
@@ -23,7 +25,7 @@ let aws: LocalAws;
 let ssm: LocalSsm;
 let deployed: LocallyDeployedStack;
 const lines: string[] = [];
-const context = (outputs = deployed.outputs): ExerciseContext => ({ outputs, log: (line) => lines.push(line) });
+const context = (outputs = deployed.outputs): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line) });
 const step = (id: string) => steps.filter((s) => s.id === id);
 
 beforeAll(async () => {
@@ -53,7 +55,7 @@ beforeEach(() => {
 
 describe('against the lab\'s roles, policies and function on local STS, IAM, SSM, EC2 and Lambda', () => {
   test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, s) => {
-    await runSteps([s], context());
+    await runExercise([s], context());
     expect(lines.length).toBeGreaterThan(1);
   });
 
@@ -66,7 +68,7 @@ test('the mfa step assumes the MFA role from a GetSessionToken session when give
   const serial = `arn:aws:iam::${aws.account}:mfa/learner`;
   aws.addMfaDevice(serial, '123456');
   Object.assign(process.env, { LAB_MFA_SERIAL: serial, LAB_MFA_CODE: '123456' });
-  await runSteps(step('mfa'), context());
+  await runExercise(step('mfa'), context());
   expect(lines.join('\n')).toContain('AssumeRole MfaRole from the MFA session → credentials');
   const assumed = aws.requests.filter((r) => r.operation === 'AssumeRole' && r.body.includes('MfaRole')).length;
   expect(assumed).toBeGreaterThanOrEqual(2);
@@ -74,7 +76,7 @@ test('the mfa step assumes the MFA role from a GetSessionToken session when give
 
 test('the mfa step refuses a malformed code with a clear error, before calling AWS', async () => {
   Object.assign(process.env, { LAB_MFA_SERIAL: `arn:aws:iam::${aws.account}:mfa/learner`, LAB_MFA_CODE: '12ab' });
-  await runSteps(step('mfa'), context());
+  await runExercise(step('mfa'), context());
   expect(lines.join('\n')).toContain('skipping the MFA session: MFA code must be exactly 6 digits, got "12ab"');
 });
 
@@ -84,7 +86,7 @@ test('the external-id step fails when the role does not demand the external id',
   const original = statements[0].Condition;
   delete statements[0].Condition;
   try {
-    const failure = await runSteps(step('external-id'), context()).catch((e: unknown) => e);
+    const failure = await runExercise(step('external-id'), context()).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toBe('AssumeRole PartnerRole without an external id succeeded, but it should have been refused');
   } finally {
@@ -97,7 +99,7 @@ test('the policies step fails when the permissions boundary allows what the inli
   const original = boundary.Statement;
   boundary.Statement = [{ Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:PutParameter'], Resource: '*' }];
   try {
-    const failure = await runSteps(step('policies'), context()).catch((e: unknown) => e);
+    const failure = await runExercise(step('policies'), context()).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toBe('ssm:PutParameter as the bounded role succeeded, but it should have been refused');
   } finally {

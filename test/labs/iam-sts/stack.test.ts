@@ -1,12 +1,14 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { findLab } from '../../../labs/catalogue';
+import { iamStsLab } from '../../../labs/iam-sts/lab';
+import { IamStsLabStack } from '../../../labs/iam-sts/stack';
+import { withStack } from '../../../labs/support/app';
 import { ALL_FEATURES_CONTEXT } from '../../../labs/support/lab-stack';
 import { authorize, Caller, identityDecision, LOCAL_ACCOUNT } from '../../support/local-iam';
 import { LocalAws } from '../../support/local-aws';
 import { deployStackLocally } from '../../support/local-deploy';
 import { labTemplate, testApp } from '../../support/synth';
 
-const lab = findLab('iam-sts')!;
+const lab = withStack(iamStsLab, IamStsLabStack);
 const template = labTemplate(lab);
 const aws = new LocalAws();
 const deployed = deployStackLocally(template, aws, { stackName: lab.stackName });

@@ -1,21 +1,23 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createHandler } from '../../../lambda/envelope-encryption';
-import { findLab } from '../../../labs/catalogue';
+import { kmsLab } from '../../../labs/kms/lab';
+import { KmsLabStack } from '../../../labs/kms/stack';
+import { withStack } from '../../../labs/support/app';
 import { steps } from '../../../labs/kms/exercise';
-import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { ExerciseCheckFailed, ExerciseRunOptions, runExercise } from '../../../labs/support/exercise';
 import { LocalAws, startLocalAws } from '../../support/local-aws';
 import { deployStackLocally, LocallyDeployedStack } from '../../support/local-deploy';
 import { LocalKms } from '../../support/local-kms';
 import { labTemplate } from '../../support/synth';
 
-const lab = findLab('kms')!;
+const lab = withStack(kmsLab, KmsLabStack);
 const template = labTemplate(lab);
 
 let aws: LocalAws;
 let kms: LocalKms;
 let deployed: LocallyDeployedStack;
 const lines: string[] = [];
-const context = (outputs = deployed.outputs): ExerciseContext => ({ outputs, log: (line) => lines.push(line) });
+const context = (outputs = deployed.outputs): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line) });
 
 beforeAll(async () => {
   aws = await startLocalAws();
@@ -35,7 +37,7 @@ beforeEach(() => (lines.length = 0));
 
 describe('against the lab\'s key policy and function on a local KMS that really encrypts', () => {
   test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
-    await runSteps([step], context());
+    await runExercise([step], context());
     expect(lines.length).toBeGreaterThan(1);
   });
 
@@ -55,7 +57,7 @@ test('the separation step fails when the key policy lets the administrator encry
   const loose = deployStackLocally(template, aws, { kms, stackName: 'LooseKeyPolicy' });
   const statements = kms.find(loose.outputs.KeyArn).policy.Statement as { Sid?: string; Principal?: { AWS?: unknown } }[];
   statements.find((s) => s.Sid === 'KeyUsersUseButCannotManage')!.Principal!.AWS = [loose.outputs.KeyAdminRoleArn, loose.outputs.KeyUserRoleArn];
-  const failure = await runSteps([steps.find((s) => s.id === 'separation')!], context(loose.outputs)).catch((e: unknown) => e);
+  const failure = await runExercise([steps.find((s) => s.id === 'separation')!], context(loose.outputs)).catch((e: unknown) => e);
   expect(failure).toBeInstanceOf(ExerciseCheckFailed);
   expect((failure as Error).message).toBe('Encrypt as the key administrator succeeded, but it should have been refused');
 });

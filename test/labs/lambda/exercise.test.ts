@@ -1,8 +1,10 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { findLab } from '../../../labs/catalogue';
+import { lambdaLab } from '../../../labs/lambda/lab';
+import { withStack } from '../../../labs/support/app';
 import { steps, timing } from '../../../labs/lambda/exercise';
-import { RELEASE_CONTEXT } from '../../../labs/lambda/stack';
-import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { LambdaLabStack } from '../../../labs/lambda/stack';
+import { RELEASE_CONTEXT } from '../../../labs/lambda/constants';
+import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { LocalFunction, LocalLambda, startLocalLambda } from '../../support/local-lambda';
 import { deployQueuesLocally, LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { testApp } from '../../support/synth';
@@ -13,7 +15,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 const handler: LocalFunction['handler'] = async (event, context) =>
   (await import('../../../lambda/versioned-greeter')).handler(event, context);
 
-const lab = findLab('lambda')!;
+const lab = withStack(lambdaLab, LambdaLabStack);
 const templateFor = (release: number) => {
   const app = testApp({ [RELEASE_CONTEXT]: release }, { builtinCloudFormationValidation: false });
   return Template.fromStack(new lab.stack(app, { lab }));
@@ -86,13 +88,15 @@ async function deployLocally(template: Template, sqs: LocalSqs, overrides: Parti
 
 let sqs: LocalSqs;
 const lines: string[] = [];
-const contextOf = (outputs: Record<string, string>): ExerciseContext => ({ outputs, log: (line) => lines.push(line) });
+// The local stand-in retries within milliseconds instead of Lambda's 1 and 2 minutes.
+const contextOf = (outputs: Record<string, string>): ExerciseRunOptions => ({
+  outputs,
+  log: (line) => lines.push(line),
+  provide: [provide(timing, { retryDelaysSeconds: [1, 1], slackSeconds: 10 })],
+});
 
 beforeAll(async () => {
   sqs = await startLocalSqs();
-  // The local stand-in retries within milliseconds instead of Lambda's 1 and 2 minutes.
-  timing.retryDelaysSeconds = [1, 1];
-  timing.slackSeconds = 10;
 });
 afterAll(() => sqs.stop());
 beforeEach(() => (lines.length = 0));
@@ -103,7 +107,7 @@ describe('release 1 on the local stand-ins', () => {
   afterAll(() => deployed.lambda.stop());
 
   test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
-    await runSteps([step], contextOf(deployed.outputs));
+    await runExercise([step], contextOf(deployed.outputs));
     expect(lines.length).toBeGreaterThan(1);
   });
 
@@ -114,7 +118,7 @@ describe('release 1 on the local stand-ins', () => {
   });
 
   test('the alias step sees one version answer every call, and says how to deploy release 2', async () => {
-    await runSteps(steps.filter((s) => s.id === 'alias'), contextOf(deployed.outputs));
+    await runExercise(steps.filter((s) => s.id === 'alias'), contextOf(deployed.outputs));
     expect(lines).toContain('50 synchronous invocations of the alias, by the version that ran: {"1":50}');
     expect(lines).toContain('  npx cdk deploy LambdaLab -c lambda:release=2   then run this step again');
   });
@@ -126,7 +130,7 @@ describe('release 2: the alias splits invocations between versions 1 and 2', () 
   afterAll(() => deployed.lambda.stop());
 
   test('the alias step counts both versions', async () => {
-    await runSteps(steps.filter((s) => s.id === 'alias'), contextOf(deployed.outputs));
+    await runExercise(steps.filter((s) => s.id === 'alias'), contextOf(deployed.outputs));
     const counts = JSON.parse(lines.find((l) => l.startsWith('50 synchronous'))!.split(': ')[1]) as Record<string, number>;
     expect(Object.keys(counts).sort()).toEqual(['1', '2']);
     expect(counts['1'] + counts['2']).toBe(50);
@@ -137,7 +141,7 @@ describe('the exercise fails when the deployed lab misbehaves', () => {
   const failureOf = async (step: string, overrides: Partial<LocalFunction>, release = 1) => {
     const deployed = await deployLocally(templateFor(release), sqs, overrides);
     try {
-      const error = await runSteps(steps.filter((s) => s.id === step), contextOf(deployed.outputs)).catch((e: unknown) => e);
+      const error = await runExercise(steps.filter((s) => s.id === step), contextOf(deployed.outputs)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ExerciseCheckFailed);
       return (error as Error).message;
     } finally {

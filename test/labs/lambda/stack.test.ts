@@ -1,9 +1,11 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { findLab } from '../../../labs/catalogue';
-import { LAMBDA_LAB, RELEASE_CONTEXT, RESERVED_CONCURRENCY_CONTEXT } from '../../../labs/lambda/stack';
+import { lambdaLab } from '../../../labs/lambda/lab';
+import { withStack } from '../../../labs/support/app';
+import { LambdaLabStack } from '../../../labs/lambda/stack';
+import { LAMBDA_LAB, RELEASE_CONTEXT, RESERVED_CONCURRENCY_CONTEXT } from '../../../labs/lambda/constants';
 import { labTemplate, testApp } from '../../support/synth';
 
-const lab = findLab('lambda')!;
+const lab = withStack(lambdaLab, LambdaLabStack);
 const template = labTemplate(lab);
 
 function templateWith(context: Record<string, unknown>): Template {

@@ -1,7 +1,9 @@
-import { findLab } from '../../../labs/catalogue';
+import { s3Lab } from '../../../labs/s3/lab';
+import { withStack } from '../../../labs/support/app';
 import { steps } from '../../../labs/s3/exercise';
-import { S3_LAB } from '../../../labs/s3/stack';
-import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { S3LabStack } from '../../../labs/s3/stack';
+import { S3_LAB } from '../../../labs/s3/constants';
+import { ExerciseCheckFailed, ExerciseRunOptions, runExercise } from '../../../labs/support/exercise';
 import { LocalAws } from '../../support/local-aws';
 import type { PolicyStatement } from '../../support/local-iam';
 import { deployStackLocally, LocallyDeployedStack } from '../../support/local-deploy';
@@ -12,7 +14,7 @@ import { labTemplate } from '../../support/synth';
 // Presigned URLs expire after 2 s and the CloudFront step waits 3 s, as they do against AWS.
 jest.setTimeout(30_000);
 
-const lab = findLab('s3')!;
+const lab = withStack(s3Lab, S3LabStack);
 const template = labTemplate(lab);
 const ttl = { min: S3_LAB.minTtl.toSeconds(), default: S3_LAB.defaultTtl.toSeconds(), max: S3_LAB.maxTtl.toSeconds() };
 
@@ -22,7 +24,7 @@ let cdn: { url: string; stop: () => Promise<void> };
 let deployed: LocallyDeployedStack;
 let outputs: Record<string, string>;
 const lines: string[] = [];
-const context = (): ExerciseContext => ({ outputs, log: (line) => lines.push(line) });
+const context = (): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line) });
 
 beforeAll(async () => {
   sqs = await startLocalSqs();
@@ -51,7 +53,7 @@ const LOCAL_STEPS = steps.filter((s) => s.id !== 'versioning');
 
 describe('against the lab\'s bucket policies, configuration and notifications on a local S3', () => {
   test.each(LOCAL_STEPS.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
-    await runSteps([step], context());
+    await runExercise([step], context());
     expect(lines.length).toBeGreaterThan(1);
   });
 });
@@ -62,7 +64,7 @@ test('the encryption step fails when the bucket policy accepts uploads without t
   const statements = policy.Statement as PolicyStatement[];
   s3.setPolicy(bucket, { ...policy, Statement: statements.filter((s) => s.Sid !== 'DenyPutWithoutEncryptionHeader') });
   try {
-    const failure = await runSteps(steps.filter((s) => s.id === 'encryption'), context()).catch((e: unknown) => e);
+    const failure = await runExercise(steps.filter((s) => s.id === 'encryption'), context()).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toBe('PutObject without the header succeeded, but it should have been refused');
   } finally {
@@ -76,7 +78,7 @@ test('the tls step fails when the bucket policy allows plain HTTP', async () => 
   const statements = policy.Statement as PolicyStatement[];
   s3.setPolicy(bucket, { ...policy, Statement: statements.filter((s) => (s.Condition?.Bool as Record<string, unknown> | undefined)?.['aws:SecureTransport'] === undefined) });
   try {
-    const failure = await runSteps(steps.filter((s) => s.id === 'tls'), context()).catch((e: unknown) => e);
+    const failure = await runExercise(steps.filter((s) => s.id === 'tls'), context()).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toBe('the same presigned GET over http:// returned 200, expected 403');
   } finally {
@@ -95,7 +97,7 @@ test('CloudFront keeps an object for max-age bounded by the minimum and maximum 
 test('the cloudfront step fails when nothing is cached', async () => {
   const uncached = await startLocalCdn(sqs.endpoint, deployed.outputs.SiteBucketName, { min: 0, default: 0, max: 0 });
   try {
-    const failure = await runSteps(steps.filter((s) => s.id === 'cloudfront'), { outputs: { ...outputs, DistributionUrl: uncached.url }, log: () => undefined }).catch((e: unknown) => e);
+    const failure = await runExercise(steps.filter((s) => s.id === 'cloudfront'), { outputs: { ...outputs, DistributionUrl: uncached.url }, log: () => undefined }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toMatch(/^3 s later \(max-age=2 but min TTL 10 s\) GET returned Miss from cloudfront$/);
   } finally {

@@ -1,12 +1,14 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { findLab } from '../../../labs/catalogue';
-import { S3_LAB } from '../../../labs/s3/stack';
+import { s3Lab } from '../../../labs/s3/lab';
+import { withStack } from '../../../labs/support/app';
+import { S3LabStack } from '../../../labs/s3/stack';
+import { S3_LAB } from '../../../labs/s3/constants';
 import { authorize, Caller, LOCAL_ACCOUNT, PolicyDocument } from '../../support/local-iam';
 import { LocalAws } from '../../support/local-aws';
 import { deployStackLocally } from '../../support/local-deploy';
 import { labTemplate } from '../../support/synth';
 
-const lab = findLab('s3')!;
+const lab = withStack(s3Lab, S3LabStack);
 const template = labTemplate(lab);
 const deployed = deployStackLocally(template, new LocalAws(), { stackName: lab.stackName });
 const dataBucketId = Object.keys(template.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('DataBucket'))!;

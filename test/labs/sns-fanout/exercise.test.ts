@@ -6,10 +6,12 @@ import {
   UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
 import { handler } from '../../../lambda/sns-subscriber';
-import { findLab } from '../../../labs/catalogue';
+import { snsFanoutLab } from '../../../labs/sns-fanout/lab';
+import { withStack } from '../../../labs/support/app';
 import { steps } from '../../../labs/sns-fanout/exercise';
-import { SNS_FANOUT_POLICIES } from '../../../labs/sns-fanout/stack';
-import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { SnsFanoutLabStack } from '../../../labs/sns-fanout/stack';
+import { SNS_FANOUT_POLICIES } from '../../../labs/sns-fanout/constants';
+import { ExerciseCheckFailed, ExerciseRunOptions, runExercise } from '../../../labs/support/exercise';
 import { deployTopicsLocally, LocallyDeployedTopics, LocalLambdaSubscriber, startLocalLambdaSubscriber } from '../../support/local-sns';
 import { deployQueuesLocally, LocallyDeployedQueues, LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { labTemplate } from '../../support/synth';
@@ -17,7 +19,7 @@ import { labTemplate } from '../../support/synth';
 // The steps wait for SNS deliveries and listen a few seconds for unexpected ones, as they do against AWS.
 jest.setTimeout(30_000);
 
-const lab = findLab('sns-fanout')!;
+const lab = withStack(snsFanoutLab, SnsFanoutLabStack);
 const template = labTemplate(lab);
 
 let sqs: LocalSqs;
@@ -26,7 +28,7 @@ let queues: LocallyDeployedQueues;
 let topics: LocallyDeployedTopics;
 let audit: LocalLambdaSubscriber;
 const printed = new Map<string, string[]>();
-const context = (lines: string[] = []): ExerciseContext => ({
+const context = (lines: string[] = []): ExerciseRunOptions => ({
   outputs: { ...queues.outputs, ...topics.outputs },
   log: (line) => lines.push(line),
 });
@@ -56,7 +58,7 @@ describe('against the lab\'s topics and queues on fauxqs, with the real Lambda h
   test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (id, s) => {
     const lines: string[] = [];
     printed.set(id, lines);
-    await runSteps([s], context(lines));
+    await runExercise([s], context(lines));
     expect(lines.length).toBeGreaterThan(2);
   });
 
@@ -90,7 +92,7 @@ test('the fan-out step fails when a deployed filter policy differs from the READ
     sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn, AttributeName: 'FilterPolicy', AttributeValue: JSON.stringify(policy) }));
   await set({ total: [{ numeric: ['>=', 10] }] });
   try {
-    const failure = await failureOf(runSteps(step('fan-out'), context()));
+    const failure = await failureOf(runExercise(step('fan-out'), context()));
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect(failure?.message).toBe('the deployed filter policy of HighValue selects o1, o2, o3, o4, o5, not o2 as the README says');
   } finally {
@@ -104,7 +106,7 @@ test('the subscription-dlq step fails when SNS can deliver to the Warehouse queu
     new SubscribeCommand({ TopicArn: topics.outputs.OrdersTopicArn, Protocol: 'sqs', Endpoint: warehouse.arn }),
   );
   try {
-    const failure = await failureOf(runSteps(step('subscription-dlq'), context()));
+    const failure = await failureOf(runExercise(step('subscription-dlq'), context()));
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect(failure?.message).toBe('w1 reached the Warehouse queue although its policy denies SNS');
   } finally {

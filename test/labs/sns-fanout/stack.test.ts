@@ -1,12 +1,14 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { findLab } from '../../../labs/catalogue';
-import { SNS_FANOUT_LAB, SNS_FANOUT_POLICIES } from '../../../labs/sns-fanout/stack';
+import { snsFanoutLab } from '../../../labs/sns-fanout/lab';
+import { withStack } from '../../../labs/support/app';
+import { SnsFanoutLabStack } from '../../../labs/sns-fanout/stack';
+import { SNS_FANOUT_LAB, SNS_FANOUT_POLICIES } from '../../../labs/sns-fanout/constants';
 
 const EMAIL_CONTEXT_KEY = 'sns-fanout:email';
 import { LabConfigError } from '../../../labs/support/lab-stack';
 import { labTemplate, testApp } from '../../support/synth';
 
-const lab = findLab('sns-fanout')!;
+const lab = withStack(snsFanoutLab, SnsFanoutLabStack);
 const template = labTemplate(lab);
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
 const idOf = (type: string, prefix: string) => Object.keys(resources).find((id) => resources[id].Type === type && id.startsWith(prefix))!;

@@ -1,8 +1,10 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handler } from '../../../lambda/sqs-consumer';
-import { findLab } from '../../../labs/catalogue';
+import { sqsLab } from '../../../labs/sqs/lab';
+import { SqsLabStack } from '../../../labs/sqs/stack';
+import { withStack } from '../../../labs/support/app';
 import { steps } from '../../../labs/sqs/exercise';
-import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { ExerciseCheckFailed, ExerciseRunOptions, runExercise } from '../../../labs/support/exercise';
 import { deployQueuesLocally, LocallyDeployedQueues, LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { LocalEventSource, startLocalSqsEventSource } from '../../support/local-sqs-event-source';
 import { labTemplate } from '../../support/synth';
@@ -10,14 +12,14 @@ import { labTemplate } from '../../support/synth';
 // Steps wait on real SQS timings (a 5 s delay queue, visibility timeouts), as a learner would.
 jest.setTimeout(30_000);
 
-const lab = findLab('sqs')!;
+const lab = withStack(sqsLab, SqsLabStack);
 const template = labTemplate(lab);
 const workQueueId = (template.toJSON().Outputs.WorkQueueUrl.Value as { Ref: string }).Ref;
 
 let sqs: LocalSqs;
 let deployed: LocallyDeployedQueues;
 const lines: string[] = [];
-const context = (): ExerciseContext => ({ outputs: deployed.outputs, log: (line) => lines.push(line) });
+const context = (): ExerciseRunOptions => ({ outputs: deployed.outputs, log: (line) => lines.push(line) });
 
 function consume(consumer: (event: SQSEvent) => Promise<SQSBatchResponse>): LocalEventSource {
   const work = deployed.queues[workQueueId];
@@ -37,7 +39,7 @@ describe('against the lab\'s queues on a local SQS engine', () => {
   afterAll(() => consumer.stop());
 
   test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
-    await runSteps([step], context());
+    await runExercise([step], context());
     expect(lines.length).toBeGreaterThan(2);
   });
 
@@ -56,7 +58,7 @@ test('the poison step fails when the consumer sends good orders to the DLQ too',
   }));
   try {
     const poison = steps.find((s) => s.id === 'poison')!;
-    const failure = await runSteps([poison], context()).catch((error: unknown) => error);
+    const failure = await runExercise([poison], context()).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toMatch(/^good orders \(good-\d(, good-\d)?\) reached the DLQ: partial batch failure is off$/);
   } finally {

@@ -1,9 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { findLab } from '../../../labs/catalogue';
-import { SQS_LAB } from '../../../labs/sqs/stack';
+import { sqsLab } from '../../../labs/sqs/lab';
+import { withStack } from '../../../labs/support/app';
+import { SqsLabStack } from '../../../labs/sqs/stack';
+import { SQS_LAB } from '../../../labs/sqs/constants';
 import { labTemplate, synthLab } from '../../support/synth';
 
-const lab = findLab('sqs')!;
+const lab = withStack(sqsLab, SqsLabStack);
 const template = labTemplate(lab);
 
 test('the work queue hides a message for 6× the consumer timeout and gives up after 3 receives', () => {

@@ -11,13 +11,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handler as endpoint } from '../../../lambda/sfn-approval-endpoint';
 import { handler as notifier } from '../../../lambda/sfn-approval-notifier';
 import { handler as worker } from '../../../lambda/sfn-callback-worker';
-import { findLab } from '../../../labs/catalogue';
+import { stepfunctionsCallbackLab } from '../../../labs/stepfunctions-callback/lab';
+import { StepfunctionsCallbackLabStack } from '../../../labs/stepfunctions-callback/stack';
+import { withStack } from '../../../labs/support/app';
 import { runActivityWorker } from '../../../labs/stepfunctions-callback/activity-worker';
 import { LocalRunOptions, runLocally } from '../../support/local-stepfunctions';
 import { stateMachineDefinition } from '../../support/state-machine-definition';
 import { labTemplate } from '../../support/synth';
 
-const template = labTemplate(findLab('stepfunctions-callback')!);
+const template = labTemplate(withStack(stepfunctionsCallbackLab, StepfunctionsCallbackLabStack));
 const definition = stateMachineDefinition(template, (template.toJSON().Outputs.OrderWorkflowArn.Value as { Ref: string }).Ref);
 
 const sfn = mockClient(SFNClient);

@@ -2,17 +2,20 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { steps, timing } from '../../../labs/stepfunctions-errors/exercise';
-import { ERRORS_LAB } from '../../../labs/stepfunctions-errors/stack';
-import { ExerciseCheckFailed, ExerciseContext, runSteps } from '../../../labs/support/exercise';
+import { ERRORS_LAB } from '../../../labs/stepfunctions-errors/constants';
+import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 
 // No local engine serves EventBridge and the Step Functions API, so the `event` step runs against SDK doubles.
 const eventBridge = mockClient(EventBridgeClient);
 const dynamodb = mockClient(DynamoDBClient);
 const eventStep = steps.find((s) => s.id === 'event')!;
 const lines: string[] = [];
-const context: ExerciseContext = { outputs: { OrdersTableName: 'orders' }, log: (l) => lines.push(l) };
+const context: ExerciseRunOptions = {
+  outputs: { OrdersTableName: 'orders' },
+  log: (l) => lines.push(l),
+  provide: [provide(timing, { pollMs: 5, timeoutMs: 200 })],
+};
 
-beforeAll(() => Object.assign(timing, { pollMs: 5, timeoutMs: 200 }));
 beforeEach(() => {
   eventBridge.reset();
   dynamodb.reset();
@@ -23,7 +26,7 @@ test('puts an OrderPlaced event and waits until the workflow the rule started ha
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   dynamodb.on(GetItemCommand).resolvesOnce({}).resolvesOnce({}).resolves({ Item: { status: { S: 'ACCEPTED' } } });
 
-  await runSteps([eventStep], context);
+  await runExercise([eventStep], context);
 
   const [put] = eventBridge.commandCalls(PutEventsCommand);
   const entry = put.args[0].input.Entries![0];
@@ -35,11 +38,11 @@ test('puts an OrderPlaced event and waits until the workflow the rule started ha
 
 test('fails when EventBridge refuses the event', async () => {
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDenied' }] });
-  await expect(runSteps([eventStep], context)).rejects.toThrow(new ExerciseCheckFailed('PutEvents refused the event: [{"ErrorCode":"AccessDenied"}]'));
+  await expect(runExercise([eventStep], context)).rejects.toThrow(new ExerciseCheckFailed('PutEvents refused the event: [{"ErrorCode":"AccessDenied"}]'));
 });
 
 test('fails when no execution stores the order in time (rule disabled or not matching)', async () => {
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-2' }] });
   dynamodb.on(GetItemCommand).resolves({});
-  await expect(runSteps([eventStep], context)).rejects.toThrow(/no execution stored event-run-\w+ within 0.2 s: is the rule enabled\?/);
+  await expect(runExercise([eventStep], context)).rejects.toThrow(/no execution stored event-run-\w+ within 0.2 s: is the rule enabled\?/);
 });

@@ -1,10 +1,12 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { findLab } from '../../../labs/catalogue';
-import { ERRORS_LAB } from '../../../labs/stepfunctions-errors/stack';
+import { stepfunctionsErrorsLab } from '../../../labs/stepfunctions-errors/lab';
+import { withStack } from '../../../labs/support/app';
+import { StepfunctionsErrorsLabStack } from '../../../labs/stepfunctions-errors/stack';
+import { ERRORS_LAB } from '../../../labs/stepfunctions-errors/constants';
 import { allStates, resolveIntrinsics, stateMachineDefinition } from '../../support/state-machine-definition';
 import { labTemplate, testApp } from '../../support/synth';
 
-const lab = findLab('stepfunctions-errors')!;
+const lab = withStack(stepfunctionsErrorsLab, StepfunctionsErrorsLabStack);
 const template = labTemplate(lab);
 const outputs = template.toJSON().Outputs as Record<string, { Value: { Ref?: string } }>;
 const machineId = (output: string) => outputs[output].Value.Ref!;

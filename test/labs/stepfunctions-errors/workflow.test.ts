@@ -1,6 +1,9 @@
 import { chargePayment, reserveItem, validateOrder } from '../../../lambda/sfn-order-steps';
-import { findLab } from '../../../labs/catalogue';
-import { ERRORS_LAB } from '../../../labs/stepfunctions-errors/stack';
+import { stepfunctionsErrorsLab } from '../../../labs/stepfunctions-errors/lab';
+import { withStack } from '../../../labs/support/app';
+import { StepfunctionsErrorsLabStack } from '../../../labs/stepfunctions-errors/stack';
+import { ERRORS_LAB } from '../../../labs/stepfunctions-errors/constants';
+import { withCdkDurations } from '../../../labs/support/cdk-duration';
 import { retryDelays } from '../../../lib/resilient-workflow';
 import { eventsOf, inputOf, LocalRunOptions, runLocally } from '../../support/local-stepfunctions';
 import { AslDefinition, placeholderArn, stateMachineDefinition } from '../../support/state-machine-definition';
@@ -9,7 +12,7 @@ import { labTemplate } from '../../support/synth';
 // The retry test waits the real backoff (1 s + 2 s), as configured in the definition.
 jest.setTimeout(20_000);
 
-const template = labTemplate(findLab('stepfunctions-errors')!);
+const template = labTemplate(withStack(stepfunctionsErrorsLab, StepfunctionsErrorsLabStack));
 const machineId = (output: string) => (template.toJSON().Outputs[output].Value as { Ref: string }).Ref;
 const standard = stateMachineDefinition(template, machineId('OrderWorkflowArn'));
 const express = stateMachineDefinition(template, machineId('ExpressOrderWorkflowArn'));
@@ -121,7 +124,7 @@ describe('the STANDARD order workflow, run locally with the real handlers', () =
     expect(failed.map((e) => e.Error)).toEqual(['PaymentGatewayError', 'PaymentGatewayError']);
     // The engine sleeps between the failure and the retry: the configured backoff, 1 s × 2^n capped at 3 s.
     const waits = failed.map((f, i) => (retried[i].timestamp - f.timestamp) / 1000);
-    const expected = retryDelays(ERRORS_LAB.chargeRetry[2]).slice(0, 2);
+    const expected = retryDelays(withCdkDurations(ERRORS_LAB.chargeRetry[2])).slice(0, 2);
     expect(expected).toEqual([1, 2]);
     waits.forEach((wait, i) => expect(Math.abs(wait - expected[i])).toBeLessThan(0.3));
   });

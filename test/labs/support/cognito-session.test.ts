@@ -1,5 +1,5 @@
 import { decodeClaims, signIn, totp, withLabUser } from '../../../labs/support/cognito-session';
-import { ExerciseCheckFailed, LabNotReady } from '../../../labs/support/exercise';
+import { ExerciseCheckFailed, LabNotReady, startExerciseRun } from '../../../labs/support/exercise';
 import { LocalUserPool, startLocalUserPool } from '../../support/local-cognito';
 
 // RFC 6238 appendix B, SHA-1 seed "12345678901234567890" (base32 below), last 6 of the 8 published digits.
@@ -48,14 +48,19 @@ describe('decodeClaims', () => {
 
 describe('against the local user pool stand-in', () => {
   let pool: LocalUserPool;
+  /** The helpers take their Cognito client from an exercise context: one run for these tests. */
+  const run = startExerciseRun({ outputs: {}, log: () => undefined });
   beforeAll(() => (pool = startLocalUserPool()));
-  afterAll(() => pool.stop());
+  afterAll(async () => {
+    await run.close();
+    pool.stop();
+  });
 
   test('withLabUser creates a confirmed user without email, signs in with MFA set-up, and deletes the user', async () => {
     const email = 'session-ok@example.com';
-    const challenges = await withLabUser(pool.userPoolId, email, async (user) => {
+    const challenges = await withLabUser(run.context, pool.userPoolId, email, async (user) => {
       expect(pool.users.get(email)?.confirmed).toBe(true);
-      const first = await signIn(pool.userPoolId, pool.clientId, user);
+      const first = await signIn(run.context, pool.userPoolId, pool.clientId, user);
       expect(user.totpSecret).toBe(pool.users.get(email)?.totpSecret);
       return first.challenges;
     });
@@ -67,7 +72,7 @@ describe('against the local user pool stand-in', () => {
   test('withLabUser deletes the user when `use` fails, and rethrows its error', async () => {
     const email = 'session-fails@example.com';
     const failure = new ExerciseCheckFailed('the check failed');
-    await expect(withLabUser(pool.userPoolId, email, async () => Promise.reject(failure))).rejects.toBe(failure);
+    await expect(withLabUser(run.context, pool.userPoolId, email, async () => Promise.reject(failure))).rejects.toBe(failure);
     expect(pool.users.has(email)).toBe(false);
   });
 
@@ -79,7 +84,7 @@ describe('against the local user pool stand-in', () => {
       throw refused;
     });
     try {
-      await expect(withLabUser(pool.userPoolId, email, async () => 'never')).rejects.toBe(refused);
+      await expect(withLabUser(run.context, pool.userPoolId, email, async () => 'never')).rejects.toBe(refused);
     } finally {
       lookup.mockRestore();
     }
@@ -88,9 +93,9 @@ describe('against the local user pool stand-in', () => {
 
   test('a user whose authenticator secret the script does not know is a LabNotReady that says what to do', async () => {
     const email = 'session-known@example.com';
-    await withLabUser(pool.userPoolId, email, async (user) => {
-      await signIn(pool.userPoolId, pool.clientId, user);
-      const error = await signIn(pool.userPoolId, pool.clientId, { email: user.email, password: user.password }).catch((e: unknown) => e);
+    await withLabUser(run.context, pool.userPoolId, email, async (user) => {
+      await signIn(run.context, pool.userPoolId, pool.clientId, user);
+      const error = await signIn(run.context, pool.userPoolId, pool.clientId, { email: user.email, password: user.password }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LabNotReady);
       expect((error as Error).message).toBe(
         'session-known@example.com already has an authenticator whose secret this script does not know: sign in with a new user ' +

@@ -1,0 +1,14 @@
+/** Names and figures the stack, the exercise, the README and the tests share; imports no CDK. */
+import { LabDuration } from '../support/duration';
+
+/** Figures the exercise and README rely on. */
+export const STREAMS_LAB = {
+  /** Sort key prefix of orders; the event filter passes only these. */
+  orderPrefix: 'ORDER#',
+  batchSize: 10,
+  retryAttempts: 2,
+  maxRecordAge: LabDuration.hours(1),
+  handlerTimeout: LabDuration.seconds(10),
+  iteratorAgeThreshold: LabDuration.minutes(5),
+  ttlAttribute: 'expiresAt',
+} as const;

@@ -1,0 +1,23 @@
+/** Names and figures the stack, the exercise, the README and the tests share; imports no CDK. */
+import { LabDuration } from '../support/duration';
+
+/** Figures the exercise and README rely on. */
+export const LAMBDA_LAB = {
+  aliasName: 'live',
+  /** Deliberately above the 3 s default and far below the 15 min maximum. */
+  timeout: LabDuration.seconds(5),
+  memorySize: 256,
+  /** Caps the function at 5 concurrent executions (and guarantees it those 5). */
+  reservedConcurrency: 5,
+  retryAttempts: 2,
+  maxEventAge: LabDuration.hours(1),
+  /** Share of the alias's invocations sent to the newest release once there are two. */
+  canaryWeight: 0.2,
+  provisionedConcurrency: 1,
+} as const;
+
+/** Lab parameters (declared in ./lab.ts): `-c lambda:release=2` publishes release 2 next to release 1 and
+ * splits the alias between them; `-c lambda:reserved-concurrency=none` drops the reservation for accounts whose
+ * concurrency quota is too low. */
+export const RELEASE_CONTEXT = 'lambda:release';
+export const RESERVED_CONCURRENCY_CONTEXT = 'lambda:reserved-concurrency';

@@ -1,0 +1,15 @@
+/** Names and figures the stack, the exercise, the README and the tests share; imports no CDK. */
+import { LabDuration } from '../support/duration';
+
+/** Figures the exercise and README rely on. */
+export const S3_LAB = {
+  /** Objects created under this prefix of the data bucket notify the queue. */
+  notificationPrefix: 'uploads/',
+  abortIncompleteMultipartUploadAfter: LabDuration.days(1),
+  noncurrentVersionExpiration: LabDuration.days(7),
+  reportsExpiration: LabDuration.days(7),
+  /** CloudFront: at least 10 s, 60 s without Cache-Control, at most 5 minutes. */
+  minTtl: LabDuration.seconds(10),
+  defaultTtl: LabDuration.seconds(60),
+  maxTtl: LabDuration.minutes(5),
+} as const;

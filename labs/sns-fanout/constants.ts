@@ -1,0 +1,23 @@
+/** Names and figures the stack, the exercise, the README and the tests share; imports no CDK. */
+import type { FilterPolicy } from '../../lib/fan-out';
+import { LabDuration } from '../support/duration';
+
+/** The filter policies the README and the exercise explain; the exercise reads the deployed ones back from SNS. */
+export const SNS_FANOUT_POLICIES = {
+  /** Attributes: placed orders of 100 or more. */
+  highValue: { eventType: ['order.placed'], total: [{ numeric: ['>=', 100] }] },
+  /** Body: express shipping, unless the order is cancelled. */
+  express: { shipping: { method: ['express'] }, status: [{ 'anything-but': ['cancelled'] }] },
+  /** Attributes: every order event (eventType order.*), not refunds. */
+  audit: { eventType: [{ prefix: 'order.' }] },
+  /** Attributes: messages that name a warehouse. */
+  warehouse: { warehouse: [{ exists: true }] },
+  /** Attributes: orders of 1,000 or more, mailed to the address given with -c sns-fanout:email=... */
+  email: { total: [{ numeric: ['>=', 1000] }] },
+} as const satisfies Record<string, FilterPolicy>;
+
+export const SNS_FANOUT_LAB = {
+  auditTimeout: LabDuration.seconds(5),
+  /** Lambda's async retries of a failed invocation (default 2); 0 sends a failure to the destination at once. */
+  auditRetryAttempts: 0,
+} as const;

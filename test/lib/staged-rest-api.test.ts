@@ -1,0 +1,217 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { aliasFromStageVariable, allowStageToInvoke, ApiUsagePlan, ApiUsagePlanProps, StagedRestApi, StagedRestApiProps } from '../../lib/staged-rest-api';
+import { testApp } from '../support/synth';
+import { validationErrorOf } from '../support/validation';
+
+const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
+
+function withMethod(api: StagedRestApi): void {
+  api.api.root.addMethod('GET', new apigw.MockIntegration({ requestTemplates: { 'application/json': '{"statusCode":200}' } }));
+}
+
+const errorOf = (build: (stack: Stack) => void) => validationErrorOf(() => build(newStack()));
+
+describe('StagedRestApi defaults', () => {
+  const stack = newStack();
+  const rest = new StagedRestApi(stack, 'Rest', { stages: { v1: {} } });
+  withMethod(rest);
+  const template = Template.fromStack(stack);
+
+  test('a regional API named after the stack, deployed to its one stage with X-Ray, metrics and ERROR execution logs', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      Name: { 'Fn::Join': ['', [{ Ref: 'AWS::StackName' }, '-Rest']] },
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      TracingEnabled: true,
+      MethodSettings: [Match.objectLike({ LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: true, ResourcePath: '/*', HttpMethod: '*' })],
+    });
+  });
+
+  test('access logs are JSON lines in a log group with a retention, kept on delete (production-safe)', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: { Format: Match.serializedJson(Match.objectLike({ requestId: '$context.requestId', user: '$context.authorizer.claims.sub' })) },
+    });
+    template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
+  });
+
+  test('does not touch the account-wide CloudWatch role unless asked', () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(rest.accountLogsRole).toBeUndefined();
+  });
+
+  test('offers a validator that checks both bodies and required parameters', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
+  });
+});
+
+test('aliasFromStageVariable and allowStageToInvoke wire a stage variable to a Lambda alias, one stage at a time', () => {
+  const stack = newStack();
+  const rest = new StagedRestApi(stack, 'Rest', { stages: { prod: { variables: { alias: 'live' } } } });
+  const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('x') });
+  const alias = new lambda.Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
+  rest.api.root.addMethod('GET', aliasFromStageVariable(fn, 'alias'));
+  allowStageToInvoke(alias, rest.api, 'prod');
+  const template = Template.fromStack(stack);
+  template.hasResourceProperties('AWS::ApiGateway::Method', {
+    Integration: { Type: 'AWS_PROXY', Uri: { 'Fn::Join': ['', Match.arrayWith([':${stageVariables.alias}/invocations'])] } },
+  });
+  template.hasResourceProperties('AWS::Lambda::Permission', {
+    FunctionName: { Ref: Match.stringLikeRegexp('^Live') },
+    SourceArn: { 'Fn::Join': ['', Match.arrayWith(['/prod/*/*'])] },
+  });
+});
+
+describe('StagedRestApi validation', () => {
+  const build = (props: Partial<StagedRestApiProps>) => (stack: Stack) => new StagedRestApi(stack, 'Rest', { stages: { prod: {} }, ...props });
+
+  test.each([
+    ['no stage', { stages: {} }, 'StagedRestApi.NoStage', 'stages needs at least one stage'],
+    ['a stage name with a space', { stages: { 'my stage': {} } }, 'StagedRestApi.StageName', 'stage name "my stage" must be 1–128 letters, digits, "-" or "_"'],
+    ['a variable name with a dash', { stages: { prod: { variables: { 'lambda-alias': 'live' } } } }, 'StagedRestApi.StageVariableName', 'stage prod: variable name "lambda-alias" must be 1–64 letters, digits or "_"'],
+    ['a variable value with a space', { stages: { prod: { variables: { alias: 'my alias' } } } }, 'StagedRestApi.StageVariableValue', 'stage prod: the value of alias must be 1–512 characters'],
+    ['a negative rate', { stages: { prod: { throttle: { rateLimit: -1, burstLimit: 5 } } } }, 'StagedRestApi.ThrottleRange', 'stage prod: throttle rateLimit must be ≥ 0 and burstLimit a whole number ≥ 0, got -1/5'],
+    ['a canary above 100 %', { stages: { prod: { canary: { percentTraffic: 150 } } } }, 'StagedRestApi.CanaryPercentRange', 'stage prod: canary.percentTraffic must be between 0 and 100, got 150'],
+    ['a 2 GB cache', { stages: { prod: { cache: { sizeGb: '2', methods: ['/a/GET'] } } } }, 'StagedRestApi.CacheSize', 'stage prod: cache.sizeGb must be one of 0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237, got "2"'],
+    ['a 2 h cache TTL', { stages: { prod: { cache: { sizeGb: '0.5', ttl: Duration.hours(2), methods: ['/a/GET'] } } } }, 'StagedRestApi.CacheTtlRange', 'stage prod: cache.ttl must be between 0 and 3600 seconds, got 7200'],
+    ['a cache without methods', { stages: { prod: { cache: { sizeGb: '0.5', methods: [] } } } }, 'StagedRestApi.CacheWithoutMethods', 'stage prod: cache.methods lists no method to cache'],
+    ['a cached method without a verb', { stages: { prod: { cache: { sizeGb: '0.5', methods: ['/hello'] } } } }, 'StagedRestApi.CacheMethodPath', 'stage prod: cached method "/hello" must look like /<resource path>/<HTTP method>, e.g. /hello/GET'],
+    ['CORS without origins', { cors: { allowOrigins: [] } }, 'StagedRestApi.CorsNoOrigins', 'cors.allowOrigins needs at least one origin'],
+    ['a cache TTL of 1.5 s', { stages: { prod: { cache: { ttl: Duration.millis(1500), methods: ['/a/GET'] } } } }, 'StagedRestApi.NotWholeSeconds', 'stage prod: cache.ttl must be a whole number of seconds, got 1.5 s'],
+  ])('%s is refused', (_name, props, code, message) => {
+    const error = errorOf(build(props as Partial<StagedRestApiProps>));
+    expect(error.problems.map((p) => p.code)).toEqual([code]);
+    expect(error.message).toContain(message);
+  });
+
+  test('lists every problem at once', () => {
+    const error = errorOf(
+      build({ stages: { 'a b': { variables: { 'x-y': 'v w' }, canary: { percentTraffic: -5 }, throttle: { rateLimit: 1, burstLimit: 1.5 } } } }),
+    );
+    expect(error.problems.map((p) => p.code)).toEqual([
+      'StagedRestApi.StageName',
+      'StagedRestApi.StageVariableName',
+      'StagedRestApi.StageVariableValue',
+      'StagedRestApi.ThrottleRange',
+      'StagedRestApi.CanaryPercentRange',
+    ]);
+  });
+
+  test('warns when a canary overrides a variable the stage does not define; strict synth fails until acknowledged', () => {
+    const stack = newStack();
+    const rest = new StagedRestApi(stack, 'Rest', { stages: { prod: { variables: { a: '1' }, canary: { percentTraffic: 5, variableOverrides: { b: '2' } } } } });
+    withMethod(rest);
+    expect(() => Template.fromStack(stack)).toThrow(/the canary overrides b, which the stage does not define/);
+    Validations.of(rest).acknowledge({ id: 'Annotation::StagedRestApi.CanaryOverridesUnknownVariable', reason: 'test' });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+});
+
+describe('StagedRestApi options', () => {
+  test('accountLogsRole: {} creates the account-wide logging role, sets it, and deploys the stages after it', () => {
+    const stack = newStack();
+    const rest = new StagedRestApi(stack, 'Rest', { stages: { prod: {}, dev: {} }, accountLogsRole: {} });
+    withMethod(rest);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    template.hasResourceProperties('AWS::ApiGateway::Account', { CloudWatchRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RestAccountLogsRole'), 'Arn'] } });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'apigateway.amazonaws.com' } })] },
+      Description: 'Lets API Gateway write execution and access logs of every REST API in this account and Region',
+    });
+    for (const stage of Object.values(template.findResources('AWS::ApiGateway::Stage'))) {
+      expect(stage.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^RestAccount/)]));
+    }
+    expect(rest.accountLogsRole).toBeDefined();
+    expect(rest.accountSetting).toBeDefined();
+  });
+
+  test('logGroupProps sets the retention of the access and execution log groups of every stage', () => {
+    const stack = newStack();
+    const rest = new StagedRestApi(stack, 'Rest', { stages: { prod: {}, dev: {} }, logGroupProps: { retention: logs.RetentionDays.ONE_WEEK } });
+    withMethod(rest);
+    const groups = Template.fromStack(stack).findResources('AWS::Logs::LogGroup');
+    expect(Object.values(groups).map((g) => g.Properties.RetentionInDays)).toEqual([7, 7, 7, 7]);
+  });
+
+  test('a cache without a size is the smallest, 0.5 GB, with a 5-minute TTL on its methods', () => {
+    const stack = newStack();
+    const rest = new StagedRestApi(stack, 'Rest', { stages: { prod: { cache: { methods: ['/*/GET'] } } } });
+    withMethod(rest);
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Stage', {
+      CacheClusterEnabled: true,
+      CacheClusterSize: '0.5',
+      MethodSettings: Match.arrayWith([Match.objectLike({ CachingEnabled: true, CacheTtlInSeconds: 300, CacheDataEncrypted: true })]),
+    });
+  });
+});
+
+describe('ApiUsagePlan', () => {
+  const fixture = (stack: Stack) => {
+    const rest = new StagedRestApi(stack, 'Rest', { stages: { prod: {}, dev: {} } });
+    withMethod(rest);
+    return rest;
+  };
+
+  test('creates a key and a plan with throttling and quota on the given stages', () => {
+    const stack = newStack();
+    const rest = fixture(stack);
+    const plan = new ApiUsagePlan(stack, 'Plan', {
+      stages: [rest.stages.prod],
+      throttle: { rateLimit: 2, burstLimit: 4 },
+      quota: { limit: 100, period: apigw.Period.WEEK },
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 2, BurstLimit: 4 },
+      Quota: { Limit: 100, Period: 'WEEK' },
+      ApiStages: [Match.objectLike({ Stage: { Ref: Match.stringLikeRegexp('DeploymentStageprod') } })],
+    });
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    expect(plan.apiKey).toBeDefined();
+  });
+
+  const build = (props: (rest: StagedRestApi, other: StagedRestApi) => Partial<ApiUsagePlanProps>) => (stack: Stack) => {
+    const rest = fixture(stack);
+    const other = new StagedRestApi(stack, 'Other', { stages: { prod: {} } });
+    withMethod(other);
+    new ApiUsagePlan(stack, 'Plan', { stages: [rest.stages.prod], throttle: { rateLimit: 1, burstLimit: 2 }, ...props(rest, other) });
+  };
+
+  test('a usage plan without a stage is refused', () => {
+    expect(errorOf(build(() => ({ stages: [] }))).problems).toEqual([
+      {
+        code: 'ApiUsagePlan.NoStage',
+        message: 'stages needs at least one stage: a usage plan without a stage throttles nothing and its keys work nowhere',
+      },
+    ]);
+  });
+
+  test('lists every problem at once: no stage, bad throttle, zero quota', () => {
+    const error = errorOf(build(() => ({ stages: [], throttle: { rateLimit: -2, burstLimit: 0.5 }, quota: { limit: 0, period: apigw.Period.DAY } })));
+    expect(error.problems.map((p) => p.code)).toEqual(['ApiUsagePlan.NoStage', 'ApiUsagePlan.ThrottleRange', 'ApiUsagePlan.QuotaLimitRange']);
+    expect(error.message).toContain('quota.limit must be a whole number of at least 1, got 0');
+    expect(error.problems[1]).toEqual({
+      code: 'ApiUsagePlan.ThrottleRange',
+      message: 'throttle rateLimit must be ≥ 0 and burstLimit a whole number ≥ 0, got -2/0.5',
+    });
+  });
+
+  test('stages of two APIs are refused', () => {
+    expect(errorOf(build((rest, other) => ({ stages: [rest.stages.prod, other.stages.prod] }))).problems).toEqual([
+      { code: 'ApiUsagePlan.StagesOfSeveralApis', message: 'stages must all belong to one REST API' },
+    ]);
+  });
+
+  test('warns when the burst is below the rate', () => {
+    const stack = newStack();
+    build(() => ({ throttle: { rateLimit: 10, burstLimit: 2 } }))(stack);
+    expect(() => Template.fromStack(stack)).toThrow(/burstLimit 2 is below rateLimit 10.*\n.*\n.*Annotation::ApiUsagePlan.BurstBelowRate/);
+  });
+});
