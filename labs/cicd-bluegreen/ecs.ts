@@ -130,7 +130,7 @@ export class EcsBlueGreen extends Construct {
     this.service.attachToApplicationTargetGroup(blue);
     this.service.connections.allowFrom(this.loadBalancer, ec2.Port.tcp(ECS_SAMPLE.productionPort), 'the load balancer only');
 
-    this.source = PipelineSource.codeCommit({ initialContents: ECS_APP_DIR, branch: 'main' });
+    this.source = PipelineSource.codeCommit({ repositoryProps: { initialContents: ECS_APP_DIR }, branch: 'main' });
     this.target = DeployTarget.ecsService({
       service: this.service,
       blueTargetGroup: blue,

@@ -69,7 +69,7 @@ export class CicdBluegreenLabStack extends LabStack<typeof cicdBluegreenLab> {
       environmentVariables.API_TOKEN = { type: codebuild.BuildEnvironmentVariableType.SECRETS_MANAGER, value: secret.secretArn };
     }
 
-    const source = PipelineSource.codeCommit({ initialContents: SAMPLE_APP_DIR, branch: 'main' });
+    const source = PipelineSource.codeCommit({ repositoryProps: { initialContents: SAMPLE_APP_DIR }, branch: 'main' });
     const target = DeployTarget.lambdaAlias(alias, { functionTimeout: CICD_LAB.functionTimeout });
     const delivery = new BlueGreenPipeline(this, 'Delivery', {
       source,

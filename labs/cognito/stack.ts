@@ -52,8 +52,11 @@ export class CognitoLabStack extends LabStack<typeof cognitoLab> {
       selfSignUp: true,
       deletionProtection: false,
       threatProtection: this.feature('threat-protection') ? {} : undefined,
-      appClient: { callbackUrls: [lab.callbackUrl], adminPasswordAuth: true },
-      oidcProviders: oidcProviders((parameter) => this.parameter(parameter)),
+      appClient: {
+        callbackUrls: [lab.callbackUrl],
+        adminPasswordAuth: true,
+        oidcProviders: oidcProviders((parameter) => this.parameter(parameter)),
+      },
     });
     const client = users.appClient!;
 

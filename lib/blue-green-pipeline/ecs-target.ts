@@ -26,7 +26,15 @@ export const ECS_IMAGE_PLACEHOLDER = 'IMAGE1_NAME';
 export interface EcsServiceTargetOptions {
   /** A service with the CODE_DEPLOY deployment controller. */
   readonly service: ecs.IBaseService;
+  /**
+   * The target group the service's tasks are registered with now, the one `listener` forwards to: CodeDeploy moves
+   * production traffic from it to `greenTargetGroup`, then the two swap roles for the next deployment.
+   */
   readonly blueTargetGroup: elbv2.ITargetGroup;
+  /**
+   * The target group of the replacement task set: `testListener` forwards to it while the new tasks are checked, then
+   * CodeDeploy shifts production traffic to it and deregisters the old tasks from `blueTargetGroup`.
+   */
   readonly greenTargetGroup: elbv2.ITargetGroup;
   /** The production listener. */
   readonly listener: elbv2.IApplicationListener;
@@ -84,6 +92,7 @@ export interface TestTrafficCheckOptions {
 }
 
 interface EcsParts {
+  readonly rollbackAlarms: cloudwatch.IAlarm[];
   readonly deploymentGroup: codedeploy.EcsDeploymentGroup;
 }
 
@@ -92,7 +101,6 @@ interface EcsParts {
  * into ECR and checks the test listener with an `AfterAllowTestTraffic` hook before production traffic moves.
  */
 export class EcsServiceTarget implements IDeployTarget {
-  public readonly rollbackAlarms: cloudwatch.IAlarm[] = [];
   private readonly parts: BoundParts<EcsParts>;
   private repository?: ecr.IRepository;
   private hook?: SafeNodejsFunction;
@@ -101,6 +109,12 @@ export class EcsServiceTarget implements IDeployTarget {
     this.parts = new BoundParts(`DeployTarget.ecsService(${options.service.node.path})`);
   }
 
+  /** Alarms that roll a deployment back: the `rollbackAlarms` given. */
+  get rollbackAlarms(): cloudwatch.IAlarm[] {
+    return this.parts.get('rollbackAlarms').rollbackAlarms;
+  }
+
+  /** The CodeDeploy deployment group of the service. */
   get deploymentGroup(): codedeploy.EcsDeploymentGroup {
     return this.parts.get('deploymentGroup').deploymentGroup;
   }
@@ -167,12 +181,12 @@ export class EcsServiceTarget implements IDeployTarget {
     this.parts.bindTo(scope);
     const { service, blueTargetGroup, greenTargetGroup, listener, testListener } = this.options;
     const deploymentConfig = (this.options.trafficShift ?? TrafficShift.DEFAULT).ecsConfig(scope);
-    this.rollbackAlarms.push(...(this.options.rollbackAlarms ?? []));
+    const rollbackAlarms = [...(this.options.rollbackAlarms ?? [])];
     const group = new codedeploy.EcsDeploymentGroup(scope, 'EcsDeploymentGroup', {
       service,
       deploymentConfig,
-      alarms: this.rollbackAlarms,
-      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: this.rollbackAlarms.length > 0 },
+      alarms: rollbackAlarms,
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: rollbackAlarms.length > 0 },
       blueGreenDeploymentConfig: {
         blueTargetGroup,
         greenTargetGroup,
@@ -202,7 +216,7 @@ export class EcsServiceTarget implements IDeployTarget {
       appSpecTemplateFile: buildOutput.atPath(this.options.appSpecFile ?? 'appspec-ecs.yml'),
       containerImageInputs: this.repository ? [{ input: buildOutput, taskDefinitionPlaceholder: ECS_IMAGE_PLACEHOLDER }] : undefined,
     });
-    this.parts.set({ deploymentGroup: group });
+    this.parts.set({ rollbackAlarms, deploymentGroup: group });
     return {
       action,
       deployment: { applicationName: group.application.applicationName, deploymentGroupName: group.deploymentGroupName },

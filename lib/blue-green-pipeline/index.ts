@@ -30,7 +30,7 @@ export type { LambdaAliasTargetOptions } from './lambda-target';
 export type { PipelineNotificationsOptions } from './notifications';
 export type { PackageStore, PackageStoreOptions } from './package-store';
 export { CodeCommitSource, PipelineSource } from './source';
-export type { BranchSourceOptions, CodeCommitSourceOptions, ConnectionSourceOptions, SourceBinding } from './source';
+export type { BranchSourceOptions, CodeCommitSourceOptions, ConnectionSourceOptions, CreatedRepositoryProps, SourceBinding } from './source';
 export type { IDeployTarget, TargetBinding, TargetBuildNeeds } from './target-contract';
 export { TrafficShift } from './traffic-shift';
 

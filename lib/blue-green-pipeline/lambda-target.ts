@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../core/function';
-import { PropsValidator } from '../core/validation';
+import { ConstructUsageError, PropsValidator } from '../core/validation';
 import { createPipelineProject, ProjectContext } from './build-stage';
 import { BLUE_GREEN_PIPELINE_LIMITS as LIMITS } from './limits';
 import { logicalIdOf } from './names';
@@ -23,13 +23,21 @@ export interface LambdaAliasTargetOptions {
   readonly trafficShift?: TrafficShift;
   /** Health-check invocations each hook makes, a whole number from 1 to 50. @default 3 */
   readonly healthCheckInvocations?: number;
-  /** The alias's p99 duration above which the latency alarm fires and the deployment rolls back. @default 80% of `functionTimeout` */
+  /**
+   * The alias's p99 duration above which the latency alarm fires and the deployment rolls back, rounded to whole
+   * milliseconds; a token is refused (the alarm's threshold is a number). @default 80% of `functionTimeout`
+   */
   readonly latencyThreshold?: Duration;
-  /** The function's timeout, for the latency alarm's default threshold. @default 10 seconds */
+  /** The function's timeout, for the latency alarm's default threshold; a token needs `latencyThreshold`. @default 10 seconds */
   readonly functionTimeout?: Duration;
   /** Alarms that roll a deployment back, besides the alias's errors and latency alarms. @default none */
   readonly rollbackAlarms?: cloudwatch.IAlarm[];
 }
+
+/** The function timeout assumed for the latency alarm when `functionTimeout` is not given, in seconds. */
+const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 10;
+/** The latency alarm's default threshold, as a fraction of the function's timeout. */
+const LATENCY_THRESHOLD_OF_TIMEOUT = 0.8;
 
 /** The hooks of a Lambda deployment. */
 type Hook = 'BeforeAllowTraffic' | 'AfterAllowTraffic';
@@ -41,6 +49,7 @@ type Hook = 'BeforeAllowTraffic' | 'AfterAllowTraffic';
 const DEPLOY_SCRIPT = readFileSync(path.join(__dirname, 'deploy-lambda.sh'), 'utf8').replace(/^(#[^\n]*\n)+/, '').trimEnd();
 
 interface LambdaParts {
+  readonly rollbackAlarms: cloudwatch.IAlarm[];
   readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
   readonly deployProject: codebuild.PipelineProject;
   readonly hooks: Record<Hook, lambda.IFunction>;
@@ -52,15 +61,23 @@ interface LambdaParts {
  * the Deploy stage is a CodeBuild project running `deploy-lambda.sh`.
  */
 export class LambdaAliasTarget implements IDeployTarget {
-  public readonly rollbackAlarms: cloudwatch.IAlarm[] = [];
+  private readonly who: string;
   private readonly parts: BoundParts<LambdaParts>;
+  /** The latency alarm's threshold in milliseconds, from the durations `validate` read. */
+  private latencyThresholdMillis?: number;
 
   constructor(
     /** The alias CodeDeploy shifts; its function is updated and published by the Deploy stage. */
     public readonly alias: lambda.Alias,
     private readonly options: LambdaAliasTargetOptions = {},
   ) {
-    this.parts = new BoundParts(`DeployTarget.lambdaAlias(${alias.node.path})`);
+    this.who = `DeployTarget.lambdaAlias(${alias.node.path})`;
+    this.parts = new BoundParts(this.who);
+  }
+
+  /** Alarms that roll a deployment back: the alias's errors and latency alarms, then the `rollbackAlarms` given. */
+  get rollbackAlarms(): cloudwatch.IAlarm[] {
+    return this.parts.get('rollbackAlarms').rollbackAlarms;
   }
 
   /** The CodeDeploy deployment group of the alias. */
@@ -87,8 +104,16 @@ export class LambdaAliasTarget implements IDeployTarget {
     const invocations = this.options.healthCheckInvocations;
     check.require(invocations === undefined || (Number.isInteger(invocations) && invocations >= LIMITS.minHookRequests && invocations <= LIMITS.maxHookRequests),
       'HealthCheckInvocationsRange', `healthCheckInvocations must be a whole number from ${LIMITS.minHookRequests} to ${LIMITS.maxHookRequests}, got ${invocations}`);
-    check.seconds(this.options.functionTimeout, 'functionTimeout', { integral: false });
-    check.seconds(this.options.latencyThreshold, 'latencyThreshold', { integral: false });
+    const { functionTimeout, latencyThreshold } = this.options;
+    const timeout = functionTimeout === undefined ? DEFAULT_FUNCTION_TIMEOUT_SECONDS : check.seconds(functionTimeout, 'functionTimeout', { integral: false });
+    const threshold = latencyThreshold === undefined
+      ? timeout === undefined ? undefined : timeout * LATENCY_THRESHOLD_OF_TIMEOUT
+      : check.seconds(latencyThreshold, 'latencyThreshold', { integral: false });
+    check.require(threshold !== undefined, 'LatencyThresholdUnresolved',
+      latencyThreshold === undefined
+        ? `functionTimeout is a token, so the latency alarm's default threshold (${LATENCY_THRESHOLD_OF_TIMEOUT * 100}% of it) is unknown at synth: give latencyThreshold as a literal duration`
+        : "latencyThreshold is a token: the latency alarm's threshold is a number known at synth, give a literal duration");
+    this.latencyThresholdMillis = threshold === undefined ? undefined : Math.round(threshold * 1000);
   }
 
   prepareBuild(): TargetBuildNeeds {
@@ -99,6 +124,11 @@ export class LambdaAliasTarget implements IDeployTarget {
 
   bind(context: ProjectContext, buildOutput: codepipeline.Artifact): TargetBinding {
     const { scope } = context;
+    const threshold = this.latencyThresholdMillis;
+    if (threshold === undefined) {
+      throw new ConstructUsageError(this.who, 'BlueGreenPipeline.TargetNotValidated',
+        'bind() follows a validate() without problems: pass this target to a BlueGreenPipeline instead of binding it yourself');
+    }
     this.parts.bindTo(scope);
     const { alias } = this;
     const fn = alias.version.lambda;
@@ -107,7 +137,6 @@ export class LambdaAliasTarget implements IDeployTarget {
       AfterAllowTraffic: this.createHook(scope, 'AfterAllowTraffic', fn),
     };
 
-    const timeout = this.options.functionTimeout ?? Duration.seconds(10);
     const errors = new cloudwatch.Alarm(scope, 'AliasErrorsAlarm', {
       alarmDescription: `Rolls back a deployment of ${alias.node.path} when the alias returns errors`,
       metric: alias.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
@@ -119,17 +148,17 @@ export class LambdaAliasTarget implements IDeployTarget {
     const latency = new cloudwatch.Alarm(scope, 'AliasLatencyAlarm', {
       alarmDescription: `Rolls back a deployment of ${alias.node.path} when its p99 duration nears the timeout`,
       metric: alias.metricDuration({ period: Duration.minutes(1), statistic: 'p99' }),
-      threshold: (this.options.latencyThreshold ?? Duration.millis(timeout.toMilliseconds() * 0.8)).toMilliseconds(),
+      threshold,
       evaluationPeriods: 2,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.rollbackAlarms.push(errors, latency, ...(this.options.rollbackAlarms ?? []));
+    const rollbackAlarms = [errors, latency, ...(this.options.rollbackAlarms ?? [])];
 
     const group = new codedeploy.LambdaDeploymentGroup(scope, 'DeploymentGroup', {
       alias,
       deploymentConfig: (this.options.trafficShift ?? TrafficShift.DEFAULT).lambdaConfig(scope),
-      alarms: this.rollbackAlarms,
+      alarms: rollbackAlarms,
       preHook: hooks.BeforeAllowTraffic,
       postHook: hooks.AfterAllowTraffic,
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
@@ -157,7 +186,7 @@ export class LambdaAliasTarget implements IDeployTarget {
       environmentVariables: { PIPELINE_EXECUTION_ID: { value: codepipeline.GlobalVariables.executionId } },
       variablesNamespace: 'Deploy',
     });
-    this.parts.set({ deploymentGroup: group, deployProject: project, hooks });
+    this.parts.set({ rollbackAlarms, deploymentGroup: group, deployProject: project, hooks });
     return {
       action,
       deployment: { applicationName: group.application.applicationName, deploymentGroupName: group.deploymentGroupName },

@@ -6,6 +6,8 @@ export const BLUE_GREEN_PIPELINE_LIMITS = {
   /** Canary and linear steps: whole percentages from 1 to 99. */
   minTrafficPercentage: 1,
   maxTrafficPercentage: 99,
+  /** Canary and linear intervals: whole minutes, at least 1 (CodeDeploy's unit). */
+  minTrafficShiftMinutes: 1,
   /** CodeDeploy's limit on the total wait of a deployment configuration: 2 days. */
   maxTrafficShiftMinutes: 2_880,
   /** Health-check invocations of a Lambda hook, and requests of the ECS test-traffic check. */

@@ -22,12 +22,18 @@ export interface BranchSourceOptions {
   readonly branch?: string;
 }
 
+/** Settings of the CodeCommit repository the pipeline creates when `repository` is not given. */
+export interface CreatedRepositoryProps {
+  /** A folder whose files become the first commit (on `branch`) of the repository. @default an empty repository */
+  readonly initialContents?: string;
+}
+
 /** Options of `PipelineSource.codeCommit()`. */
 export interface CodeCommitSourceOptions extends BranchSourceOptions {
   /** An existing CodeCommit repository. @default a repository created by the pipeline, named `<stack>-<path>` */
   readonly repository?: codecommit.IRepository;
-  /** A folder whose files become the first commit of the repository the pipeline creates. @default an empty repository */
-  readonly initialContents?: string;
+  /** Settings of the repository the pipeline creates when `repository` is not given. @default an empty repository */
+  readonly repositoryProps?: CreatedRepositoryProps;
 }
 
 /** Options of `PipelineSource.connection()`: a CodeConnections connection and the repository it reaches. */
@@ -104,13 +110,12 @@ export class CodeCommitSource extends PipelineSource {
 
   validate(check: PropsValidator): void {
     super.validate(check);
-    check.require(!this.options.initialContents || !this.options.repository, 'InitialContentsNeedsCreatedRepository',
-      'initialContents seeds the repository the construct creates; it cannot be used with an existing repository');
+    check.existingOrProps(this.options.repository, this.options.repositoryProps, { existing: 'repository', props: 'repositoryProps' });
   }
 
   protected createAction(scope: Construct, nameInStack: string, output: codepipeline.Artifact): SourceBinding {
     const branch = this.options.branch ?? 'main';
-    const { initialContents } = this.options;
+    const initialContents = this.options.repositoryProps?.initialContents;
     this.created =
       this.options.repository ??
       new codecommit.Repository(scope, 'Repository', {

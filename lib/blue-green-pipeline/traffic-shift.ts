@@ -48,29 +48,39 @@ export class TrafficShift {
     public readonly interval?: Duration,
   ) {}
 
-  /** Records what CodeDeploy would refuse: a percentage outside 1–99, an interval outside 1–2,880 whole minutes, a linear shift over 2 days. */
+  /**
+   * Records what CodeDeploy would refuse: a percentage outside 1–99, an interval outside 1–2,880 whole minutes, a linear
+   * shift over 2 days, a token interval in a unit other than minutes (CodeDeploy takes minutes; it cannot be converted).
+   */
   validate(check: PropsValidator, propName: string): void {
     const { shape, percentage, interval } = this;
     if (shape === 'all-at-once') return;
     check.require(percentage !== undefined && Number.isInteger(percentage) && percentage >= LIMITS.minTrafficPercentage && percentage <= LIMITS.maxTrafficPercentage,
       'TrafficPercentageRange', `${shape} percentage must be a whole number from ${LIMITS.minTrafficPercentage} to ${LIMITS.maxTrafficPercentage}, got ${percentage}`);
-    const seconds = check.seconds(interval, `${propName} interval`, { integral: false });
+    // CodeDeploy takes minutes: a token interval renders only when given in minutes.
+    const seconds = check.seconds(interval, `${propName} interval`, { integral: false, tokenUnit: 'minutes' });
     if (seconds === undefined) return;
     const minutes = seconds / 60;
-    check.require(Number.isInteger(minutes) && minutes >= 1 && minutes <= LIMITS.maxTrafficShiftMinutes, 'TrafficIntervalRange',
-      `${shape} interval must be whole minutes from 1 to ${LIMITS.maxTrafficShiftMinutes} (2 days), got ${minutes} minutes`);
-    if (shape === 'linear' && percentage && percentage >= 1 && minutes >= 1) {
+    const { minTrafficShiftMinutes: min, maxTrafficShiftMinutes: max } = LIMITS;
+    check.require(Number.isInteger(minutes) && minutes >= min && minutes <= max, 'TrafficIntervalRange',
+      `${shape} interval must be whole minutes from ${min} to ${max} (2 days), got ${minutes} minutes`);
+    if (shape === 'linear' && percentage && percentage >= LIMITS.minTrafficPercentage && minutes >= min) {
       const total = (Math.ceil(100 / percentage) - 1) * minutes;
-      check.require(total <= LIMITS.maxTrafficShiftMinutes, 'TrafficShiftTooLong',
+      check.require(total <= max, 'TrafficShiftTooLong',
         `linear ${percentage}% every ${minutes} minutes waits ${total} minutes in all, over CodeDeploy's 2-day limit`);
     }
   }
 
-  /** The Lambda deployment configuration: a predefined one when it matches, else `TrafficShift` created in `scope`. */
+  /**
+   * The Lambda deployment configuration: a predefined one when it matches, else `TrafficShift` created in `scope`
+   * (always for a token interval). Called after `validate`.
+   */
   lambdaConfig(scope: Construct): codedeploy.ILambdaDeploymentConfig {
     const routing = this.routing();
     if (!routing) return codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE;
-    const predefined = PREDEFINED_LAMBDA_CONFIGS[`${this.shape}-${this.percentage}-${this.interval?.toMinutes()}`];
+    const { interval } = this;
+    const minutes = interval && !interval.isUnresolved() ? interval.toSeconds({ integral: false }) / 60 : undefined;
+    const predefined = minutes === undefined ? undefined : PREDEFINED_LAMBDA_CONFIGS[`${this.shape}-${this.percentage}-${minutes}`];
     return predefined ?? new codedeploy.LambdaDeploymentConfig(scope, 'TrafficShift', { trafficRouting: routing });
   }
 

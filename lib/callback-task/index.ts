@@ -28,8 +28,17 @@ export interface WaitForWorkerProps {
   readonly resultPath?: string;
 }
 
-/** Checks both waits. Not whole seconds is part of each range problem (TimeoutRange, HeartbeatRange): integral: false. */
-function validateWaits(check: PropsValidator, timeout: Duration, heartbeat: Duration | undefined): void {
+/** The waits as rendered: whole seconds, or a token given in seconds, passed through as CDK renders it. */
+interface Waits {
+  readonly timeout: Duration;
+  readonly heartbeat?: Duration;
+}
+
+/**
+ * Checks both waits and returns them as rendered. Not whole seconds is part of each range problem (TimeoutRange,
+ * HeartbeatRange): integral: false. A token renders only when given in seconds (`check.seconds`: TokenNotInSeconds otherwise).
+ */
+function validateWaits(check: PropsValidator, timeout: Duration, heartbeat: Duration | undefined): Waits {
   const { minSeconds, maxTimeoutSeconds } = CALLBACK_LIMITS;
   const timeoutSeconds = check.seconds(timeout, 'timeout', { integral: false });
   if (timeoutSeconds !== undefined) {
@@ -54,6 +63,9 @@ function validateWaits(check: PropsValidator, timeout: Duration, heartbeat: Dura
       );
     }
   }
+  const rendered = (duration: Duration, seconds: number | undefined) =>
+    seconds !== undefined ? Duration.seconds(seconds) : duration;
+  return { timeout: rendered(timeout, timeoutSeconds), heartbeat: heartbeat && rendered(heartbeat, heartbeatSeconds) };
 }
 
 export interface SqsCallbackTaskProps extends WaitForWorkerProps {
@@ -78,7 +90,7 @@ export class SqsCallbackTask extends sfn.StateMachineFragment {
     super(scope, id);
     this.timeout = props.timeout ?? Duration.hours(1);
     const check = new PropsValidator(this, 'SqsCallbackTask');
-    validateWaits(check, this.timeout, props.heartbeat);
+    const waits = validateWaits(check, this.timeout, props.heartbeat);
     check.require(
       !props.queue.fifo,
       'FifoQueueUnsupported',
@@ -93,10 +105,11 @@ export class SqsCallbackTask extends sfn.StateMachineFragment {
       messageBody: sfn.TaskInput.fromObject({
         taskToken: sfn.JsonPath.taskToken,
         input: props.input?.value ?? sfn.JsonPath.entirePayload,
-        ...(props.heartbeat ? { heartbeatSeconds: props.heartbeat.toSeconds() } : {}),
+        // In seconds, so a token given as Duration.seconds(token) renders as itself.
+        ...(waits.heartbeat ? { heartbeatSeconds: waits.heartbeat.toSeconds() } : {}),
       }),
-      taskTimeout: sfn.Timeout.duration(this.timeout),
-      heartbeatTimeout: props.heartbeat ? sfn.Timeout.duration(props.heartbeat) : undefined,
+      taskTimeout: sfn.Timeout.duration(waits.timeout),
+      heartbeatTimeout: waits.heartbeat ? sfn.Timeout.duration(waits.heartbeat) : undefined,
       resultPath: props.resultPath ?? '$.callback',
     });
     this.startState = this.task;
@@ -125,7 +138,7 @@ export class ActivityTask extends sfn.StateMachineFragment {
     super(scope, id);
     const timeout = props.timeout ?? Duration.hours(1);
     const check = new PropsValidator(this, 'ActivityTask');
-    validateWaits(check, timeout, props.heartbeat);
+    const waits = validateWaits(check, timeout, props.heartbeat);
     check.throwIfInvalid();
 
     // Activity names are unique per account and Region: the stack name keeps two deployments apart.
@@ -134,8 +147,8 @@ export class ActivityTask extends sfn.StateMachineFragment {
       comment: 'Activity: waits until a worker polls GetActivityTask and answers with the task token',
       activity: this.activity,
       parameters: props.input ? (props.input.value as Record<string, unknown>) : undefined,
-      taskTimeout: sfn.Timeout.duration(timeout),
-      heartbeatTimeout: props.heartbeat ? sfn.Timeout.duration(props.heartbeat) : undefined,
+      taskTimeout: sfn.Timeout.duration(waits.timeout),
+      heartbeatTimeout: waits.heartbeat ? sfn.Timeout.duration(waits.heartbeat) : undefined,
       resultPath: props.resultPath ?? '$.activity',
     });
     this.startState = this.task;

@@ -61,11 +61,26 @@ export class PropsValidator {
   /**
    * A duration in seconds, for a CloudFormation property that takes seconds. Never throws CDK's own unscoped error:
    * a duration that is not a whole number of seconds (`Duration.millis(1500)`) is recorded as `<prefix>.NotWholeSeconds`
-   * with the others, unless `integral: false`. Returns undefined for an absent duration or a token, whose value is
-   * known only at deploy time: range checks on it are skipped.
+   * with the others, unless `integral: false`. A token is known only at deploy time: it returns undefined (range checks
+   * are skipped), and renders only in the unit the property takes (`tokenUnit`, seconds unless told), so a token in
+   * another unit (`Duration.minutes(token)` for seconds) is recorded as `<prefix>.TokenNotIn<Unit>`.
    */
-  seconds(duration: Duration | undefined, propName: string, options: { integral?: boolean } = {}): number | undefined {
-    if (duration === undefined || duration.isUnresolved()) return undefined;
+  seconds(
+    duration: Duration | undefined,
+    propName: string,
+    options: { integral?: boolean; tokenUnit?: 'millis' | 'seconds' | 'minutes' } = {},
+  ): number | undefined {
+    if (duration === undefined) return undefined;
+    if (duration.isUnresolved()) {
+      const tokenUnit = options.tokenUnit ?? 'seconds';
+      const factory = { millis: 'Duration.millis', seconds: 'Duration.seconds', minutes: 'Duration.minutes' }[tokenUnit];
+      this.require(
+        duration.unitLabel() === tokenUnit,
+        `TokenNotIn${pascal(tokenUnit)}`,
+        `${propName} is a token in ${duration.unitLabel()}, which cannot be converted at synth: give it as ${factory}(token)`,
+      );
+      return undefined;
+    }
     const exact = duration.toSeconds({ integral: false });
     if ((options.integral ?? true) && !Number.isInteger(exact)) {
       this.require(false, 'NotWholeSeconds', `${propName} must be a whole number of seconds, got ${exact} s`);
@@ -92,6 +107,15 @@ export class PropsValidator {
   throwIfInvalid(): void {
     if (this.problems.length > 0) throw new ConstructValidationError(this.scope.node.path, this.problems);
   }
+}
+
+/**
+ * A duration given as `Duration.seconds(token)`, as the token number that renders in a property taking seconds;
+ * undefined for anything else (a resolved duration goes through `PropsValidator.seconds`, which also reports a token in
+ * another unit).
+ */
+export function tokenInSeconds(duration: Duration | undefined): number | undefined {
+  return duration?.isUnresolved() && duration.unitLabel() === 'seconds' ? duration.toSeconds() : undefined;
 }
 
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);

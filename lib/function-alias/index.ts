@@ -7,6 +7,8 @@ import { PropsValidator } from '../core/validation';
 export const ALIAS_LIMITS = {
   /** Letters, digits, `-` and `_`; not only digits (that would name a version). */
   aliasNamePattern: /^(?!\d+$)[A-Za-z0-9_-]{1,128}$/,
+  /** Provisioned concurrency on an alias: at least one execution environment. */
+  minProvisionedConcurrency: 1,
   maxRetryAttempts: 2,
   minEventAgeSeconds: 60,
   maxEventAgeSeconds: 21_600,
@@ -134,9 +136,9 @@ function validate(
   }
   if (props.provisionedConcurrency !== undefined) {
     check.require(
-      Number.isInteger(props.provisionedConcurrency) && props.provisionedConcurrency >= 1,
+      Number.isInteger(props.provisionedConcurrency) && props.provisionedConcurrency >= ALIAS_LIMITS.minProvisionedConcurrency,
       'ProvisionedConcurrencyRange',
-      `provisionedConcurrency must be a whole number of at least 1, got ${props.provisionedConcurrency}`,
+      `provisionedConcurrency must be a whole number of at least ${ALIAS_LIMITS.minProvisionedConcurrency}, got ${props.provisionedConcurrency}`,
     );
     check.require(
       !primaryIsLatest,

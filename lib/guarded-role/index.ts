@@ -1,7 +1,7 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { PropsValidator } from '../core/validation';
+import { PropsValidator, tokenInSeconds } from '../core/validation';
 
 /** IAM's limits these props are checked against at synth. */
 export const ROLE_LIMITS = {
@@ -55,12 +55,12 @@ export class GuardedRole extends Construct {
   constructor(scope: Construct, id: string, props: GuardedRoleProps = {}) {
     super(scope, id);
     const maxAge = props.requireMfa ? (props.requireMfa.maxAge ?? Duration.hours(1)) : undefined;
-    validate(this, props, maxAge);
+    const mfaAgeSeconds = validate(this, props, maxAge);
 
     const conditions: Record<string, Record<string, unknown>> = {};
-    if (maxAge) {
+    if (mfaAgeSeconds !== undefined) {
       conditions.Bool = { 'aws:MultiFactorAuthPresent': 'true' };
-      conditions.NumericLessThan = { 'aws:MultiFactorAuthAge': String(maxAge.toSeconds()) };
+      conditions.NumericLessThan = { 'aws:MultiFactorAuthAge': String(mfaAgeSeconds) };
     }
     if (props.externalId !== undefined) conditions.StringEquals = { 'sts:ExternalId': props.externalId };
     const account = props.trustedAccount ?? Stack.of(this).account;
@@ -90,7 +90,8 @@ function actionsOf(document: iam.PolicyDocument, scope: Construct): string[] {
   return (json?.Statement ?? []).flatMap((s) => [s.Action ?? []].flat());
 }
 
-function validate(scope: Construct, props: GuardedRoleProps, maxAge: Duration | undefined): void {
+/** Validates the props; returns the MFA age in seconds (a number, or a token given in seconds), undefined without `requireMfa`. */
+function validate(scope: Construct, props: GuardedRoleProps, maxAge: Duration | undefined): number | undefined {
   const check = new PropsValidator(scope, 'GuardedRole');
   if (props.externalId !== undefined && !Token.isUnresolved(props.externalId)) {
     check.require(
@@ -108,6 +109,7 @@ function validate(scope: Construct, props: GuardedRoleProps, maxAge: Duration | 
     );
   }
   const mfaAge = check.seconds(maxAge, 'requireMfa.maxAge');
+  const mfaAgeToken = tokenInSeconds(maxAge);
   if (mfaAge !== undefined) {
     check.require(
       mfaAge >= ROLE_LIMITS.minMfaMaxAgeSeconds,
@@ -134,4 +136,5 @@ function validate(scope: Construct, props: GuardedRoleProps, maxAge: Duration | 
     );
   }
   check.throwIfInvalid();
+  return mfaAge ?? mfaAgeToken;
 }

@@ -63,6 +63,11 @@ export class HumanApproval extends sfn.StateMachineFragment {
   public readonly notifier: SafeNodejsFunction;
   public readonly endpoint: SafeNodejsFunction;
   public readonly api: apigw.RestApi;
+  /**
+   * Where the decision API writes its access logs: `accessLogs.logGroup`, or the log group created for them.
+   * Undefined only with `accessLogs: false`.
+   */
+  public readonly accessLogGroup?: logs.ILogGroup;
   /** The URL the emailed links point to. */
   public readonly decisionUrl: string;
   public readonly task: tasks.LambdaInvoke;
@@ -111,6 +116,7 @@ export class HumanApproval extends sfn.StateMachineFragment {
       entry: path.join(__dirname, '..', '..', 'lambda', 'sfn-approval-endpoint', 'index.ts'),
       description: 'Approval page: confirms, then records the decision with SendTaskSuccess',
     });
+    this.accessLogGroup = this.createAccessLogGroup(props);
     this.api = this.decisionApi(props, rate);
     this.decisionUrl = this.api.urlForPath('/decision');
 
@@ -157,15 +163,21 @@ export class HumanApproval extends sfn.StateMachineFragment {
     return policy;
   }
 
+  private createAccessLogGroup(props: HumanApprovalProps): logs.ILogGroup | undefined {
+    const accessLogs = props.accessLogs ?? {};
+    if (!accessLogs) return undefined;
+    return (
+      accessLogs.logGroup ??
+      new logs.LogGroup(this, 'AccessLogs', {
+        retention: accessLogs.logGroupProps?.retention ?? DEFAULT_LOG_RETENTION,
+        removalPolicy: RemovalPolicy.RETAIN,
+      })
+    );
+  }
+
   private decisionApi(props: HumanApprovalProps, rate: number): apigw.RestApi {
     const accessLogs = props.accessLogs ?? {};
-    const accessLogGroup = accessLogs
-      ? (accessLogs.logGroup ??
-        new logs.LogGroup(this, 'AccessLogs', {
-          retention: accessLogs.logGroupProps?.retention ?? DEFAULT_LOG_RETENTION,
-          removalPolicy: RemovalPolicy.RETAIN,
-        }))
-      : undefined;
+    const accessLogGroup = this.accessLogGroup;
     const api = new apigw.RestApi(this, 'Api', {
       restApiName: `${Aws.STACK_NAME}-${this.node.id}`,
       description: 'Records approve/reject decisions of a Step Functions workflow',

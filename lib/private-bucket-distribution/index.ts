@@ -3,7 +3,7 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { PropsValidator } from '../core/validation';
+import { PropsValidator, tokenInSeconds } from '../core/validation';
 
 /** CloudFront's own bounds on cache policy TTLs. */
 export const CLOUDFRONT_LIMITS = { maxTtlSeconds: 31_536_000 * 100 } as const;
@@ -65,10 +65,10 @@ export class PrivateBucketDistribution extends Construct {
     this.minTtl = props.ttl?.minTtl ?? Duration.seconds(0);
     this.defaultTtl = props.ttl?.defaultTtl ?? Duration.days(1);
     this.maxTtl = props.ttl?.maxTtl ?? Duration.days(365);
-    validate(this, props, this.minTtl, this.defaultTtl, this.maxTtl);
+    const seconds = validate(this, props, this.minTtl, this.defaultTtl, this.maxTtl);
 
     this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
-      comment: `TTL ${this.minTtl.toSeconds()} s / ${this.defaultTtl.toSeconds()} s / ${this.maxTtl.toSeconds()} s, no cookies, headers or query strings in the key`,
+      comment: `TTL ${seconds.min} s / ${seconds.def} s / ${seconds.max} s, no cookies, headers or query strings in the key`,
       minTtl: this.minTtl,
       defaultTtl: this.defaultTtl,
       maxTtl: this.maxTtl,
@@ -119,11 +119,22 @@ export class PrivateBucketDistribution extends Construct {
   }
 }
 
-function validate(scope: Construct, props: PrivateBucketDistributionProps, min: Duration, def: Duration, max: Duration): void {
+/** The three TTLs in seconds: checked numbers, or tokens given in seconds. */
+interface TtlSeconds {
+  readonly min: number;
+  readonly def: number;
+  readonly max: number;
+}
+
+/** Validates the props; returns the TTLs in seconds. */
+function validate(scope: Construct, props: PrivateBucketDistributionProps, min: Duration, def: Duration, max: Duration): TtlSeconds {
   const check = new PropsValidator(scope, 'PrivateBucketDistribution');
   const minS = check.seconds(min, 'ttl.minTtl');
   const defS = check.seconds(def, 'ttl.defaultTtl');
   const maxS = check.seconds(max, 'ttl.maxTtl');
+  const minToken = tokenInSeconds(min);
+  const defToken = tokenInSeconds(def);
+  const maxToken = tokenInSeconds(max);
   if (minS !== undefined && defS !== undefined && maxS !== undefined) {
     check.require(
       minS <= defS && defS <= maxS,
@@ -138,4 +149,6 @@ function validate(scope: Construct, props: PrivateBucketDistributionProps, min: 
     `defaultRootObject must not start with "/", got "${props.defaultRootObject}"`,
   );
   check.throwIfInvalid();
+  // After throwIfInvalid, each TTL is either a checked number or a token given in seconds.
+  return { min: (minS ?? minToken)!, def: (defS ?? defToken)!, max: (maxS ?? maxToken)! };
 }

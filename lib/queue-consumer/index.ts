@@ -7,6 +7,7 @@ import { IConsumableQueue } from '../queue-with-dlq';
 
 /** Lambda's limits for SQS event sources (Lambda developer guide, "Using Lambda with Amazon SQS"). */
 export const SQS_EVENT_SOURCE_LIMITS = {
+  minBatchSize: 1,
   maxBatchSizeStandard: 10_000,
   maxBatchSizeFifo: 10,
   maxBatchingWindowSeconds: 300,
@@ -85,9 +86,9 @@ function validate(scope: Construct, props: QueueConsumerProps, batchSize: number
   const fifo = props.source.queue.fifo;
   const maxBatch = fifo ? SQS_EVENT_SOURCE_LIMITS.maxBatchSizeFifo : SQS_EVENT_SOURCE_LIMITS.maxBatchSizeStandard;
   check.require(
-    Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= maxBatch,
+    Number.isInteger(batchSize) && batchSize >= SQS_EVENT_SOURCE_LIMITS.minBatchSize && batchSize <= maxBatch,
     'BatchSizeRange',
-    `batchSize must be a whole number between 1 and ${maxBatch} for a ${fifo ? 'FIFO' : 'standard'} queue, got ${batchSize}`,
+    `batchSize must be a whole number between ${SQS_EVENT_SOURCE_LIMITS.minBatchSize} and ${maxBatch} for a ${fifo ? 'FIFO' : 'standard'} queue, got ${batchSize}`,
   );
   const windowSeconds = check.seconds(props.maxBatchingWindow, 'maxBatchingWindow') ?? 0;
   check.require(

@@ -10,11 +10,13 @@ import { PropsValidator } from '../core/validation';
 
 /** SQS limits these props are checked against at synth (SQS developer guide, "Quotas"). */
 export const SQS_LIMITS = {
+  minVisibilityTimeoutSeconds: 0,
   maxVisibilityTimeoutSeconds: 43_200,
   maxDeliveryDelaySeconds: 900,
   maxReceiveWaitSeconds: 20,
   minRetentionSeconds: 60,
   maxRetentionSeconds: 1_209_600,
+  minReceiveCount: 1,
   maxReceiveCount: 1_000,
 } as const;
 
@@ -104,7 +106,7 @@ export class QueueWithDlq extends Construct implements IConsumableQueue {
       });
       this.oldestMessageAlarm = this.metricOldestMessageAge().createAlarm(this, 'OldestMessageAlarm', {
         alarmDescription: `The oldest message in ${this.node.path} waits longer than the threshold`,
-        threshold: oldestMessageAgeSeconds ?? (props.alarms.oldestMessageAge ?? DEFAULT_OLDEST_MESSAGE_AGE).toSeconds(),
+        threshold: oldestMessageAgeSeconds,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -153,8 +155,10 @@ export class QueueWithDlq extends Construct implements IConsumableQueue {
 
 const DEFAULT_OLDEST_MESSAGE_AGE = Duration.minutes(15);
 
-/** Checks the props and returns the oldest-message alarm threshold in seconds (undefined for a token or no alarms). */
-
+/**
+ * Checks the props and returns the oldest-message alarm threshold in seconds: whole seconds, or a token given in
+ * seconds, passed through as CDK renders `Duration.seconds(token)`.
+ */
 function validate(
   scope: Construct,
   props: QueueWithDlqProps,
@@ -162,11 +166,11 @@ function validate(
   visibilityTimeout: Duration,
   maxReceiveCount: number,
   retentionPeriod: Duration,
-): number | undefined {
+): number {
   const check = new PropsValidator(scope, 'QueueWithDlq');
   const visibility = check.seconds(visibilityTimeout, 'visibilityTimeout') ?? 0;
   check.require(
-    visibility >= 0 && visibility <= SQS_LIMITS.maxVisibilityTimeoutSeconds,
+    visibility >= SQS_LIMITS.minVisibilityTimeoutSeconds && visibility <= SQS_LIMITS.maxVisibilityTimeoutSeconds,
     'VisibilityTimeoutRange',
     `visibilityTimeout must be between 0 and ${SQS_LIMITS.maxVisibilityTimeoutSeconds} seconds (12 hours), got ${visibility}`,
   );
@@ -189,9 +193,11 @@ function validate(
     `retentionPeriod must be between 60 seconds and 14 days (1,209,600 seconds), got ${retention}`,
   );
   check.require(
-    Number.isInteger(maxReceiveCount) && maxReceiveCount >= 1 && maxReceiveCount <= SQS_LIMITS.maxReceiveCount,
+    Number.isInteger(maxReceiveCount) &&
+      maxReceiveCount >= SQS_LIMITS.minReceiveCount &&
+      maxReceiveCount <= SQS_LIMITS.maxReceiveCount,
     'MaxReceiveCountRange',
-    `maxReceiveCount must be a whole number between 1 and ${SQS_LIMITS.maxReceiveCount}, got ${maxReceiveCount}`,
+    `maxReceiveCount must be a whole number between ${SQS_LIMITS.minReceiveCount} and ${SQS_LIMITS.maxReceiveCount}, got ${maxReceiveCount}`,
   );
   check.require(
     !props.contentBasedDeduplication || fifo,
@@ -214,9 +220,9 @@ function validate(
         'message moves to its DLQ, so it can expire there at once. Keep the queue\'s retention below 14 days.',
     );
   }
-  const oldestMessageAge = props.alarms
-    ? check.seconds(props.alarms.oldestMessageAge ?? DEFAULT_OLDEST_MESSAGE_AGE, 'alarms.oldestMessageAge')
-    : undefined;
+  const oldestMessageAge = props.alarms?.oldestMessageAge ?? DEFAULT_OLDEST_MESSAGE_AGE;
+  const oldestMessageAgeSeconds = props.alarms ? check.seconds(oldestMessageAge, 'alarms.oldestMessageAge') : undefined;
   check.throwIfInvalid();
-  return oldestMessageAge;
+  // Past the checks, a token left is in seconds: toSeconds() gives the token itself.
+  return oldestMessageAgeSeconds ?? oldestMessageAge.toSeconds();
 }

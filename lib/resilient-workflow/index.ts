@@ -6,7 +6,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AlarmNotificationOptions, notifyOnAlarmAndOk } from '../core/alarms';
 import { CreatedLogGroupProps, DEFAULT_LOG_RETENTION } from '../core/logs';
-import { PropsValidator } from '../core/validation';
+import { ConstructUsageError, PropsValidator } from '../core/validation';
 import { misspelledStatesError, STATES_ERRORS } from './errors';
 
 export { LAMBDA_SERVICE_ERRORS, misspelledStatesError, STATES_ERRORS } from './errors';
@@ -69,11 +69,25 @@ export interface ResilientTaskProps {
   readonly catch?: readonly CatcherSpec[];
 }
 
-/** The waits (seconds) before each retry of `retrier`, without jitter (jitter draws each between 0 and this). */
+/**
+ * The waits (seconds) before each retry of `retrier`, without jitter (jitter draws each between 0 and this).
+ * Throws `ResilientTask.RetryDelaysOfToken` (a `ConstructUsageError`) when `interval` or `maxDelay` is a token: its
+ * value, and so the waits, are known only at deploy time.
+ */
 export function retryDelays(retrier: RetrierSpec): number[] {
-  const interval = retrier.interval?.toSeconds({ integral: false }) ?? 1;
+  const seconds = (duration: Duration | undefined, name: string): number | undefined => {
+    if (duration?.isUnresolved()) {
+      throw new ConstructUsageError(
+        'retryDelays',
+        'ResilientTask.RetryDelaysOfToken',
+        `${name} is a token, known only at deploy time: the waits cannot be computed at synth`,
+      );
+    }
+    return duration?.toSeconds({ integral: false });
+  };
+  const interval = seconds(retrier.interval, 'interval') ?? 1;
   const backoff = retrier.backoffRate ?? 2;
-  const cap = retrier.maxDelay?.toSeconds({ integral: false }) ?? Number.POSITIVE_INFINITY;
+  const cap = seconds(retrier.maxDelay, 'maxDelay') ?? Number.POSITIVE_INFINITY;
   return Array.from({ length: retrier.maxAttempts ?? 3 }, (_, n) => Math.min(interval * backoff ** n, cap));
 }
 
@@ -226,7 +240,10 @@ export class ResilientTask extends sfn.StateMachineFragment {
 
 /** Alarms on the state machine's executions; each alarm costs $0.10 per month. `alarmTopic` hears ALARM and OK. */
 export interface ResilientWorkflowAlarmsOptions extends AlarmNotificationOptions {
-  /** Period each alarm sums its metric over (whole seconds: 10, 30 or a multiple of 60). @default Duration.minutes(5) */
+  /**
+   * Period each alarm sums its metric over (whole seconds: 10, 30 or a multiple of 60; known at synth, not a token).
+   * @default Duration.minutes(5)
+   */
   readonly period?: Duration;
 }
 
@@ -258,7 +275,13 @@ export const WORKFLOW_LIMITS = {
   minDurationSeconds: 1,
   expressMaxDurationSeconds: 300,
   standardMaxDurationSeconds: 31_536_000,
+  /** Alarm periods below one minute that CloudWatch accepts (high resolution). */
+  alarmPeriodsBelowOneMinuteSeconds: [10, 30],
+  /** Any other alarm period is a (non-zero) multiple of this. */
+  alarmPeriodMultipleSeconds: 60,
 } as const;
+
+const DEFAULT_ALARM_PERIOD = Duration.minutes(5);
 
 interface StateFinding {
   readonly state: string;
@@ -309,7 +332,7 @@ export class ResilientWorkflow extends Construct {
     const check = new PropsValidator(this, 'ResilientWorkflow');
     check.existingOrProps(props.logGroup, props.logGroupProps, { existing: 'logGroup', props: 'logGroupProps' });
     const timeoutSeconds = this.checkTimeout(check, timeout, express);
-    const periodSeconds = props.alarms ? check.seconds(props.alarms.period, 'alarms.period') : undefined;
+    const periodSeconds = props.alarms ? this.checkAlarmPeriod(check, props.alarms.period) : undefined;
 
     this.logGroup =
       props.logGroup ??
@@ -320,8 +343,9 @@ export class ResilientWorkflow extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(props.definition),
       stateMachineType: this.type,
-      // Whole seconds, so CDK never throws its own error for Duration.millis(1500): that problem is already listed.
-      timeout: timeoutSeconds !== undefined ? Duration.seconds(timeoutSeconds) : timeout,
+      // Whole seconds, or a token given in seconds (rendered as is), so CDK never throws its own error for
+      // Duration.millis(1500) or Duration.minutes(token): those problems are already listed, thrown below.
+      timeout: timeoutSeconds !== undefined ? Duration.seconds(timeoutSeconds) : timeout?.unitLabel() === 'seconds' ? timeout : undefined,
       comment: props.comment,
     });
     // Checked once the definition is bound to the state machine's graph: only then do Parallel states render
@@ -332,7 +356,7 @@ export class ResilientWorkflow extends Construct {
     this.acknowledgeFunctionVersions(props.definition);
 
     if (props.alarms) {
-      const period = periodSeconds !== undefined ? Duration.seconds(periodSeconds) : (props.alarms.period ?? Duration.minutes(5));
+      const period = Duration.seconds(periodSeconds ?? DEFAULT_ALARM_PERIOD.toSeconds());
       const alarm = (alarmId: string, metric: cloudwatch.Metric, what: string) =>
         metric.createAlarm(this, alarmId, {
           alarmDescription: `Executions of ${this.node.path} ${what}`,
@@ -380,6 +404,30 @@ export class ResilientWorkflow extends Construct {
       );
     }
     return timeoutSeconds;
+  }
+
+  /**
+   * The alarm period in whole seconds, checked against the periods CloudWatch accepts (so CDK never throws its own
+   * error for `Duration.seconds(45)`). A token is a problem: CDK checks a metric's period at synth.
+   */
+  private checkAlarmPeriod(check: PropsValidator, period: Duration = DEFAULT_ALARM_PERIOD): number | undefined {
+    const { alarmPeriodsBelowOneMinuteSeconds: belowOneMinute, alarmPeriodMultipleSeconds: multiple } = WORKFLOW_LIMITS;
+    const allowed = `${belowOneMinute.map((p) => `${p} s`).join(', ')} or a multiple of ${multiple} s`;
+    check.require(
+      !period.isUnresolved(),
+      'AlarmPeriodRange',
+      `alarms.period must be known at synth (${allowed}), got a token`,
+    );
+    const seconds = check.seconds(period, 'alarms.period');
+    // A period that is not whole seconds is already NotWholeSeconds: its rounded value is not checked again.
+    if (seconds !== undefined && seconds === period.toSeconds({ integral: false })) {
+      check.require(
+        (belowOneMinute as readonly number[]).includes(seconds) || (seconds > 0 && seconds % multiple === 0),
+        'AlarmPeriodRange',
+        `alarms.period must be ${allowed}, got ${seconds} s`,
+      );
+    }
+    return seconds;
   }
 
   /** What EXPRESS state machines do not support: callbacks, .sync and activities. */

@@ -52,6 +52,13 @@ export interface AppClientOptions {
   readonly adminPasswordAuth?: boolean;
   /** ID and access token lifetime (5 min – 1 day, a whole number of minutes). @default Duration.hours(1) */
   readonly tokenValidity?: Duration;
+  /**
+   * Prefix of the managed login domain `https://<prefix>.auth.<region>.amazoncognito.com`, created with the app client.
+   * @default - derived from the stack id, unique per stack
+   */
+  readonly domainPrefix?: string;
+  /** OpenID Connect providers offered on the app client's managed login page. @default - none */
+  readonly oidcProviders?: OidcProviderOptions[];
 }
 
 /** Sign-in events whose credentials Cognito checks against known compromised credentials. */
@@ -83,15 +90,11 @@ export interface SecureUserPoolProps {
   readonly threatProtection?: ThreatProtectionOptions;
   /** Whether deleting the pool needs deletion protection turned off first. @default true */
   readonly deletionProtection?: boolean;
-  /** The app client and its managed login page. @default - no app client */
-  readonly appClient?: AppClientOptions;
   /**
-   * Prefix of the managed login domain `https://<prefix>.auth.<region>.amazoncognito.com`, created with `appClient`.
-   * @default - derived from the stack id, unique per stack
+   * The app client and its managed login page, with the page's domain prefix and OIDC providers (which only exist
+   * with it). @default - no app client
    */
-  readonly domainPrefix?: string;
-  /** OpenID Connect providers offered on the managed login page. @default - none */
-  readonly oidcProviders?: OidcProviderOptions[];
+  readonly appClient?: AppClientOptions;
 }
 
 /** A group of the user pool (`addGroup`). */
@@ -182,7 +185,7 @@ export class SecureUserPool extends Construct {
       });
     }
 
-    for (const oidc of props.oidcProviders ?? []) {
+    for (const oidc of props.appClient?.oidcProviders ?? []) {
       this.identityProviders.push(
         new cognito.UserPoolIdentityProviderOidc(this, `Oidc${oidc.name.replace(/[^A-Za-z0-9]/g, '')}`, {
           userPool: this.userPool,
@@ -224,7 +227,7 @@ export class SecureUserPool extends Construct {
       for (const provider of this.identityProviders) this.appClient.node.addDependency(provider);
 
       // Prefix from the stack id's last group of hex digits: unique per stack, stable across updates.
-      const prefix = props.domainPrefix ?? Fn.join('-', ['login', Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(this).stackId))))]);
+      const prefix = client.domainPrefix ?? Fn.join('-', ['login', Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(this).stackId))))]);
       this.domain = this.userPool.addDomain('Domain', {
         cognitoDomain: { domainPrefix: prefix },
         managedLoginVersion: cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
@@ -251,22 +254,30 @@ export class SecureUserPool extends Construct {
     return this.domain.signInUrl(this.appClient, { redirectUri, signInPath: '/oauth2/authorize' });
   }
 
-  /** Adds a group; members get its role in `cognito:roles`, and the lowest-precedence group's in `cognito:preferred_role`. */
+  /**
+   * Adds a group; members get its role in `cognito:roles`, and the lowest-precedence group's in `cognito:preferred_role`.
+   * A name or a precedence already used by another group is a usage error (`SecureUserPool.GroupExists`,
+   * `SecureUserPool.GroupPrecedenceTaken`); a precedence that is not a whole number ≥ 0 a problem in `settings`.
+   */
   addGroup(name: string, settings: GroupOptions): cognito.UserPoolGroup {
+    if (Object.prototype.hasOwnProperty.call(this.groups, name)) {
+      throw new ConstructUsageError(this.node.path, 'SecureUserPool.GroupExists', `group ${name} already exists`);
+    }
+    const taken = this.precedences.get(settings.precedence);
+    if (taken !== undefined) {
+      throw new ConstructUsageError(
+        this.node.path,
+        'SecureUserPool.GroupPrecedenceTaken',
+        `group ${name}: precedence ${settings.precedence} is already group ${taken}'s; with equal precedence neither ` +
+          'role becomes cognito:preferred_role',
+      );
+    }
     const check = new PropsValidator(this, 'SecureUserPool');
     check.require(
       Number.isInteger(settings.precedence) && settings.precedence >= 0,
       'GroupPrecedenceRange',
       `group ${name}: precedence must be a whole number of at least 0, got ${settings.precedence}`,
     );
-    const taken = this.precedences.get(settings.precedence);
-    check.require(
-      taken === undefined,
-      'GroupPrecedenceTaken',
-      `group ${name}: precedence ${settings.precedence} is already group ${taken}'s; with equal precedence neither ` +
-        'role becomes cognito:preferred_role',
-    );
-    check.require(!this.groups[name], 'GroupExists', `group ${name} already exists`);
     check.throwIfInvalid();
     this.precedences.set(settings.precedence, name);
     // A child of this construct, not of the UserPool: an identity pool that depends on the user pool (to trust its
@@ -337,28 +348,18 @@ function validate(scope: Construct, props: SecureUserPoolProps, minLength: numbe
         `appClient.tokenValidity must be a whole number of minutes (Cognito counts token lifetimes in minutes), got ${minutes}`,
       );
     }
+    if (client.domainPrefix !== undefined && !Token.isUnresolved(client.domainPrefix)) {
+      const prefix = client.domainPrefix;
+      check.require(
+        USER_POOL_LIMITS.domainPrefixPattern.test(prefix) && !USER_POOL_LIMITS.reservedDomainWords.some((w) => prefix.includes(w)),
+        'DomainPrefix',
+        `appClient.domainPrefix "${prefix}" must be 1–63 lower-case letters, digits or hyphens, not start or end with a hyphen, ` +
+          'and not contain aws, amazon or cognito',
+      );
+    }
   }
-  if (props.domainPrefix !== undefined && !Token.isUnresolved(props.domainPrefix)) {
-    const prefix = props.domainPrefix;
-    check.require(
-      USER_POOL_LIMITS.domainPrefixPattern.test(prefix) && !USER_POOL_LIMITS.reservedDomainWords.some((w) => prefix.includes(w)),
-      'DomainPrefix',
-      `domainPrefix "${prefix}" must be 1–63 lower-case letters, digits or hyphens, not start or end with a hyphen, ` +
-        'and not contain aws, amazon or cognito',
-    );
-  }
-  check.require(
-    props.domainPrefix === undefined || props.appClient !== undefined,
-    'DomainPrefixWithoutAppClient',
-    'domainPrefix needs an appClient: the managed login domain is created with the app client',
-  );
-  check.require(
-    !(props.oidcProviders?.length && !props.appClient),
-    'OidcWithoutAppClient',
-    'oidcProviders need an appClient: federated users sign in through the managed login page',
-  );
   const names = new Set<string>();
-  for (const oidc of props.oidcProviders ?? []) {
+  for (const oidc of props.appClient?.oidcProviders ?? []) {
     check.require(
       USER_POOL_LIMITS.providerNamePattern.test(oidc.name) && !USER_POOL_LIMITS.reservedProviderNamePrefix.test(oidc.name),
       'OidcProviderName',

@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CreatedLogGroupProps, DEFAULT_LOG_RETENTION } from '../core/logs';
-import { PropsValidator } from '../core/validation';
+import { ConstructUsageError, PropsValidator } from '../core/validation';
 
 /** API Gateway limits these props are checked against (API Gateway developer guide: quotas, stage variables, caching). */
 export const REST_API_LIMITS = {
@@ -18,7 +18,10 @@ export const REST_API_LIMITS = {
   cachedMethodPattern: /^\/.*\/(GET|HEAD|OPTIONS|POST|PUT|PATCH|DELETE|ANY)$/,
   /** Share of a stage's requests a canary may take, in percent. */
   maxCanaryPercent: 100,
-  /** Default account-level throttle per Region (requests per second / burst); a stage or plan above it is capped. */
+  /**
+   * Default account-level throttle per Region (requests per second / burst): a stage or usage plan above it is capped
+   * there unless the account's quota was raised (warning `ThrottleAboveAccountLimit`).
+   */
   accountRateLimit: 10_000,
   accountBurstLimit: 5_000,
 } as const;
@@ -238,9 +241,17 @@ export class StagedRestApi extends Construct {
     }
   }
 
-  /** The URL of a stage. */
+  /** The URL of a stage; a name that is not one of `stages` is a `StagedRestApi.UnknownStage` usage error. */
   urlOf(stageName: string): string {
-    return this.stages[stageName].urlForPath('/');
+    const stage = Object.prototype.hasOwnProperty.call(this.stages, stageName) ? this.stages[stageName] : undefined;
+    if (stage === undefined) {
+      throw new ConstructUsageError(
+        this.node.path,
+        'StagedRestApi.UnknownStage',
+        `urlOf("${stageName}"): the API has no such stage; its stages are ${Object.keys(this.stages).join(', ')}`,
+      );
+    }
+    return stage.urlForPath('/');
   }
 }
 
@@ -325,6 +336,20 @@ function validThrottle(t: ThrottleLimits): boolean {
   return t.rateLimit >= 0 && Number.isInteger(t.burstLimit) && t.burstLimit >= 0;
 }
 
+/**
+ * Warns (`<prefix>.ThrottleAboveAccountLimit`) when a throttle is above the account's default Region-wide limit:
+ * API Gateway caps requests there unless the account's quota was raised, so the setting promises more than it gives.
+ */
+function warnAboveAccountLimit(check: PropsValidator, t: ThrottleLimits, who: string): void {
+  const { accountRateLimit: rate, accountBurstLimit: burst } = REST_API_LIMITS;
+  check.warnUnless(
+    t.rateLimit <= rate && t.burstLimit <= burst,
+    'ThrottleAboveAccountLimit',
+    `${who}throttle ${t.rateLimit}/${t.burstLimit} is above the account's default limit of ${rate} requests per second ` +
+      `and a burst of ${burst} per Region: API Gateway caps requests there unless the account's quota was raised`,
+  );
+}
+
 /** Validates the props; returns the cache TTL of each stage with a cache, checked. */
 function validate(scope: Construct, props: StagedRestApiProps): Record<string, Duration> {
   const check = new PropsValidator(scope, 'StagedRestApi');
@@ -363,6 +388,7 @@ function validate(scope: Construct, props: StagedRestApiProps): Record<string, D
         'ThrottleRange',
         `stage ${name}: throttle rateLimit must be ≥ 0 and burstLimit a whole number ≥ 0, got ${settings.throttle.rateLimit}/${settings.throttle.burstLimit}`,
       );
+      warnAboveAccountLimit(check, settings.throttle, `stage ${name}: `);
     }
     if (settings.canary) {
       const percent = settings.canary.percentTraffic;
@@ -426,6 +452,7 @@ function validateUsagePlan(scope: Construct, props: ApiUsagePlanProps): void {
     `throttle burstLimit ${props.throttle.burstLimit} is below rateLimit ${props.throttle.rateLimit}: the token bucket ` +
       'never holds a full second of requests',
   );
+  warnAboveAccountLimit(check, props.throttle, '');
   if (props.quota) {
     check.require(
       Number.isInteger(props.quota.limit) && props.quota.limit >= 1,

@@ -19,11 +19,14 @@ import { PropsValidator } from '../core/validation';
 
 /** Lambda's limits for DynamoDB and Kinesis event source mappings (Lambda developer guide, "...event source mappings"). */
 export const STREAM_EVENT_SOURCE_LIMITS = {
+  minBatchSize: 1,
   maxBatchSize: 10_000,
   maxBatchingWindowSeconds: 300,
+  minRetryAttempts: 0,
   maxRetryAttempts: 10_000,
   minMaxRecordAgeSeconds: 60,
   maxMaxRecordAgeSeconds: 604_800,
+  minParallelizationFactor: 1,
   maxParallelizationFactor: 10,
   minEvaluationPeriods: 1,
   /** DynamoDB Streams keeps a record for 24 hours; a longer maximum record age changes nothing. */
@@ -184,7 +187,7 @@ export class StreamProcessor extends Construct {
     this.retryAttempts = props.retryAttempts ?? 3;
     this.maxRecordAge = props.maxRecordAge ?? Duration.hours(1);
     const startingPosition = props.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON;
-    validate(this, props, startingPosition, this.retryAttempts, this.maxRecordAge);
+    const { iteratorAgeMillis } = validate(this, props, startingPosition, this.retryAttempts, this.maxRecordAge);
 
     this.deadLetterQueue =
       props.deadLetterQueue ??
@@ -213,7 +216,7 @@ export class StreamProcessor extends Construct {
       const alarms = props.alarms;
       this.iteratorAgeAlarm = this.metricIteratorAge().createAlarm(this, 'IteratorAgeAlarm', {
         alarmDescription: `${this.node.path}: the function is falling behind its stream (IteratorAge above threshold)`,
-        threshold: (alarms.iteratorAge ?? DEFAULT_ITERATOR_AGE).toMilliseconds({ integral: false }),
+        threshold: iteratorAgeMillis,
         evaluationPeriods: alarms.evaluationPeriods ?? 3,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -234,7 +237,7 @@ function validate(
   startingPosition: lambda.StartingPosition,
   retryAttempts: number,
   maxRecordAge: Duration,
-): void {
+): { readonly iteratorAgeMillis: number } {
   const check = new PropsValidator(scope, 'StreamProcessor');
   const limits = STREAM_EVENT_SOURCE_LIMITS;
   const { info } = props.source;
@@ -246,9 +249,9 @@ function validate(
   );
   const batchSize = props.batchSize ?? 100;
   check.require(
-    Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= limits.maxBatchSize,
+    Number.isInteger(batchSize) && batchSize >= limits.minBatchSize && batchSize <= limits.maxBatchSize,
     'BatchSizeRange',
-    `batchSize must be a whole number between 1 and ${limits.maxBatchSize}, got ${batchSize}`,
+    `batchSize must be a whole number between ${limits.minBatchSize} and ${limits.maxBatchSize}, got ${batchSize}`,
   );
   const window = check.seconds(props.maxBatchingWindow, 'maxBatchingWindow') ?? 0;
   check.require(
@@ -257,9 +260,9 @@ function validate(
     `maxBatchingWindow must be at most ${limits.maxBatchingWindowSeconds} seconds, got ${window}`,
   );
   check.require(
-    Number.isInteger(retryAttempts) && retryAttempts >= 0 && retryAttempts <= limits.maxRetryAttempts,
+    Number.isInteger(retryAttempts) && retryAttempts >= limits.minRetryAttempts && retryAttempts <= limits.maxRetryAttempts,
     'RetryAttemptsRange',
-    `retryAttempts must be a whole number between 0 and ${limits.maxRetryAttempts}, got ${retryAttempts}` +
+    `retryAttempts must be a whole number between ${limits.minRetryAttempts} and ${limits.maxRetryAttempts}, got ${retryAttempts}` +
       (retryAttempts === -1 ? ' (-1 means infinite: one poison record would block its shard until it expires)' : ''),
   );
   const age = check.seconds(maxRecordAge, 'maxRecordAge');
@@ -278,9 +281,11 @@ function validate(
   }
   const parallelization = props.parallelizationFactor ?? 1;
   check.require(
-    Number.isInteger(parallelization) && parallelization >= 1 && parallelization <= limits.maxParallelizationFactor,
+    Number.isInteger(parallelization) &&
+      parallelization >= limits.minParallelizationFactor &&
+      parallelization <= limits.maxParallelizationFactor,
     'ParallelizationFactorRange',
-    `parallelizationFactor must be a whole number between 1 and ${limits.maxParallelizationFactor}, got ${parallelization}`,
+    `parallelizationFactor must be a whole number between ${limits.minParallelizationFactor} and ${limits.maxParallelizationFactor}, got ${parallelization}`,
   );
 
   const atTimestamp = startingPosition === lambda.StartingPosition.AT_TIMESTAMP;
@@ -304,9 +309,9 @@ function validate(
       'deadLetterQueue must be a standard queue: Lambda cannot send stream failure records to a FIFO queue',
     );
   }
-  const threshold = props.alarms
-    ? check.seconds(props.alarms.iteratorAge ?? DEFAULT_ITERATOR_AGE, 'alarms.iteratorAge', { integral: false })
-    : undefined;
+  const iteratorAge = props.alarms?.iteratorAge ?? DEFAULT_ITERATOR_AGE;
+  // The IteratorAge metric is in milliseconds: a token renders as the alarm's Threshold only when given in them.
+  const threshold = props.alarms ? check.seconds(iteratorAge, 'alarms.iteratorAge', { integral: false, tokenUnit: 'millis' }) : undefined;
   if (threshold !== undefined && age !== undefined) {
     check.require(
       threshold < age,
@@ -322,4 +327,6 @@ function validate(
     `alarms.evaluationPeriods must be a whole number of at least ${limits.minEvaluationPeriods}, got ${periods}`,
   );
   check.throwIfInvalid();
+  // Exact milliseconds of a known age (the seconds above may be fractional); a token is left as given in millis.
+  return { iteratorAgeMillis: iteratorAge.toMilliseconds({ integral: false }) };
 }

@@ -1,8 +1,10 @@
 import * as path from 'node:path';
-import { Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -16,9 +18,11 @@ import {
   DeployTarget,
   EcsServiceTarget,
   LambdaAliasTarget,
+  LambdaAliasTargetOptions,
   PipelineSource,
   TrafficShift,
 } from '../../lib/blue-green-pipeline';
+import type { ProjectContext } from '../../lib/blue-green-pipeline/build-stage';
 import { ConstructUsageError, ConstructValidationError } from '../../lib/core/validation';
 import { testApp } from '../support/synth';
 
@@ -56,7 +60,7 @@ const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Act
 describe('the default Lambda target, CodeCommit created', () => {
   let target: LambdaAliasTarget;
   const s = synth((alias) => ({
-    source: PipelineSource.codeCommit({ initialContents: path.join(__dirname, '../../labs/cicd-bluegreen/app') }),
+    source: PipelineSource.codeCommit({ repositoryProps: { initialContents: path.join(__dirname, '../../labs/cicd-bluegreen/app') } }),
     target: (target = DeployTarget.lambdaAlias(alias, { functionTimeout: Duration.seconds(5) })),
     build: {
       environmentVariables: {
@@ -148,6 +152,11 @@ describe('the default Lambda target, CodeCommit created', () => {
     });
     // 80% of the 5 s function timeout.
     s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 4000 });
+  });
+
+  test("the handle's rollbackAlarms are the alias's errors and latency alarms", () => {
+    const alarms = s.ofType('AWS::CloudWatch::Alarm').filter(([, r]) => ['Errors', 'Duration'].includes(r.Properties.MetricName as string));
+    expect(target.rollbackAlarms.map((alarm) => s.logicalId(alarm))).toEqual(alarms.map(([id]) => id));
   });
 
   test('the hooks are wired to the alias and may report only to this deployment group', () => {
@@ -290,6 +299,39 @@ describe('options', () => {
     const [, pipeline] = s.ofType('AWS::CodePipeline::Pipeline')[0];
     expect((pipeline.Properties.Stages as { Name: string }[]).map((st) => st.Name)).toEqual(['Source', 'Build', 'Test', 'Deploy']);
     s.template.hasResourceProperties('AWS::CodeBuild::Project', { Cache: { Type: 'LOCAL', Modes: ['LOCAL_SOURCE_CACHE', 'LOCAL_CUSTOM_CACHE'] } });
+  });
+
+  test('the latency threshold is rounded to whole milliseconds: 80% of a 1,001 ms timeout, or the threshold given', () => {
+    const threshold = (options: LambdaAliasTargetOptions) => {
+      const s = synth((alias) => ({ target: DeployTarget.lambdaAlias(alias, options) }));
+      const [[, alarm]] = s.ofType('AWS::CloudWatch::Alarm').filter(([, r]) => r.Properties.MetricName === 'Duration');
+      return alarm.Properties.Threshold;
+    };
+    expect(threshold({ functionTimeout: Duration.millis(1001) })).toBe(801);
+    expect(threshold({})).toBe(8000); // 80% of the default 10 s
+    expect(threshold({ functionTimeout: Duration.millis(1001), latencyThreshold: Duration.seconds(0.75) })).toBe(750);
+  });
+
+  test('a token interval in minutes skips the predefined configurations and creates its own', () => {
+    const s = synth((alias) => ({
+      target: DeployTarget.lambdaAlias(alias, { trafficShift: TrafficShift.canary(10, Duration.minutes(Lazy.number({ produce: () => 5 }))) }),
+    }));
+    s.template.hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', {
+      ComputePlatform: 'Lambda',
+      TrafficRoutingConfig: { Type: 'TimeBasedCanary', TimeBasedCanary: { CanaryPercentage: 10, CanaryInterval: 5 } },
+    });
+  });
+
+  test('an ECS target gives the rollback alarms it was given, once bound', () => {
+    const { stack } = newStack();
+    const { service, blue, green, listener, testListener } = ecsTarget(stack);
+    const alarm = cloudwatch.Alarm.fromAlarmArn(stack, 'Alarm', 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:high-5xx');
+    const target = DeployTarget.ecsService({ service, blueTargetGroup: blue, greenTargetGroup: green, listener, testListener, rollbackAlarms: [alarm] });
+    expect(() => target.rollbackAlarms).toThrow(
+      `DeployTarget.ecsService(Test/Service): [BlueGreenPipeline.TargetNotBound] rollbackAlarms is created by the pipeline: pass this target to a BlueGreenPipeline before reading it`,
+    );
+    new BlueGreenPipeline(stack, 'Delivery', { target });
+    expect(target.rollbackAlarms).toEqual([alarm]);
   });
 
   test('all-at-once uses the predefined configuration; the approval can e-mail instead of the topic', () => {
@@ -474,9 +516,9 @@ describe('bad input fails synth with every problem at once', () => {
     throw new Error('expected a validation error');
   };
 
-  test('initial contents for an existing repository, a canary out of range, short timeouts, an approval notifying nobody', () => {
+  test('an existing repository with settings for a created one, a canary out of range, short timeouts, an approval notifying nobody', () => {
     const error = errorOf((alias, stack) => ({
-      source: PipelineSource.codeCommit({ repository: codecommit.Repository.fromRepositoryName(stack, 'Repo', 'r'), initialContents: '.' }),
+      source: PipelineSource.codeCommit({ repository: codecommit.Repository.fromRepositoryName(stack, 'Repo', 'r'), repositoryProps: { initialContents: '.' } }),
       target: DeployTarget.lambdaAlias(alias, { trafficShift: TrafficShift.canary(100, Duration.seconds(30)) }),
       build: { timeout: Duration.minutes(2) },
       approval: { timeout: Duration.minutes(4) },
@@ -486,7 +528,7 @@ describe('bad input fails synth with every problem at once', () => {
     expect(error.message).toBe(
       [
         'Test/Delivery: 6 problems in props:',
-        '  - [BlueGreenPipeline.InitialContentsNeedsCreatedRepository] initialContents seeds the repository the construct creates; it cannot be used with an existing repository',
+        '  - [BlueGreenPipeline.RepositoryAndRepositoryProps] give either repository (an existing resource) or repositoryProps (for the one to create), not both',
         '  - [BlueGreenPipeline.TrafficPercentageRange] canary percentage must be a whole number from 1 to 99, got 100',
         '  - [BlueGreenPipeline.TrafficIntervalRange] canary interval must be whole minutes from 1 to 2880 (2 days), got 0.5 minutes',
         '  - [BlueGreenPipeline.BuildTimeoutRange] build.timeout must be whole minutes from 5 to 2160, got 2 minutes',
@@ -518,6 +560,18 @@ describe('bad input fails synth with every problem at once', () => {
       'DeployTarget.lambdaAlias(Test/App/Aliaslive): [BlueGreenPipeline.TargetNotBound] deployProject is created by the pipeline: pass this target to a BlueGreenPipeline before reading it',
     );
     expect(() => PipelineSource.codeCommit().repository).toThrow('[BlueGreenPipeline.SourceNotBound] the repository is created by the pipeline');
+    expect(() => target.rollbackAlarms).toThrow(
+      'DeployTarget.lambdaAlias(Test/App/Aliaslive): [BlueGreenPipeline.TargetNotBound] rollbackAlarms is created by the pipeline: pass this target to a BlueGreenPipeline before reading it',
+    );
+  });
+
+  test('a Lambda target bound without a pipeline validating it first is a usage error', () => {
+    const { stack, alias } = newStack();
+    const target = DeployTarget.lambdaAlias(alias);
+    const context = { scope: stack } as unknown as ProjectContext;
+    expect(() => target.bind(context, new codepipeline.Artifact())).toThrow(
+      'DeployTarget.lambdaAlias(Test/App/Aliaslive): [BlueGreenPipeline.TargetNotValidated] bind() follows a validate() without problems: pass this target to a BlueGreenPipeline instead of binding it yourself',
+    );
   });
 
   test.each<[string, (alias: lambda.Alias, stack: Stack) => BlueGreenPipelineProps, string]>([
@@ -528,6 +582,12 @@ describe('bad input fails synth with every problem at once', () => {
     ['a linear shift over 2 days', (alias) => ({ target: DeployTarget.lambdaAlias(alias, { trafficShift: TrafficShift.linear(1, Duration.minutes(30)) }) }), '[BlueGreenPipeline.TrafficShiftTooLong] linear 1% every 30 minutes waits 2970 minutes in all'],
     ['60 health checks', (alias) => ({ target: DeployTarget.lambdaAlias(alias, { healthCheckInvocations: 60 }) }), '[BlueGreenPipeline.HealthCheckInvocationsRange]'],
     ['a build timeout of 1.5 seconds', (alias) => ({ target: DeployTarget.lambdaAlias(alias), build: { timeout: Duration.millis(1500) } }), '[BlueGreenPipeline.NotWholeSeconds] build.timeout must be a whole number of seconds, got 1.5 s'],
+    ['a function timeout known only at deploy time, without a latency threshold', (alias) => ({ target: DeployTarget.lambdaAlias(alias, { functionTimeout: Duration.seconds(Lazy.number({ produce: () => 5 })) }) }),
+      "[BlueGreenPipeline.LatencyThresholdUnresolved] functionTimeout is a token, so the latency alarm's default threshold (80% of it) is unknown at synth: give latencyThreshold as a literal duration"],
+    ['a latency threshold known only at deploy time', (alias) => ({ target: DeployTarget.lambdaAlias(alias, { latencyThreshold: Duration.millis(Lazy.number({ produce: () => 900 })) }) }),
+      "[BlueGreenPipeline.LatencyThresholdUnresolved] latencyThreshold is a token: the latency alarm's threshold is a number known at synth, give a literal duration"],
+    ['a token interval in seconds', (alias) => ({ target: DeployTarget.lambdaAlias(alias, { trafficShift: TrafficShift.linear(10, Duration.seconds(Lazy.number({ produce: () => 60 }))) }) }),
+      '[BlueGreenPipeline.TokenNotInMinutes] trafficShift interval is a token in seconds, which cannot be converted at synth: give it as Duration.minutes(token)'],
     ['a canary on an ECS service', (_alias, stack) => {
       const { service, blue, green, listener, testListener } = ecsTarget(stack);
       return { target: DeployTarget.ecsService({ service, blueTargetGroup: blue, greenTargetGroup: green, listener, testListener, trafficShift: TrafficShift.canary(10, Duration.seconds(90)) }) };

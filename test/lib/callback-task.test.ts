@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -124,6 +124,47 @@ describe('durations that are not whole seconds', () => {
   });
 });
 
+describe('durations that are tokens', () => {
+  test('a wait given as Duration.seconds(token) is rendered as the token, as CDK renders it', () => {
+    const stack = newStack();
+    const seconds = new CfnParameter(stack, 'Seconds', { type: 'Number' }).valueAsNumber;
+    const callback = new SqsCallbackTask(stack, 'AwaitWorker', {
+      queue: new sqs.Queue(stack, 'Work'),
+      heartbeat: Duration.seconds(seconds),
+      timeout: Duration.seconds(seconds),
+    });
+    const activity = new ActivityTask(stack, 'Pack', { heartbeat: Duration.seconds(seconds) });
+    const workflow = new ResilientWorkflow(stack, 'Wf', { definition: callback.next(activity) });
+    const definition = JSON.stringify(Template.fromStack(stack).toJSON().Resources[
+      stack.getLogicalId(workflow.stateMachine.node.defaultChild as sfn.CfnStateMachine)
+    ].Properties.DefinitionString);
+    // The parameter's Ref is joined into the definition for HeartbeatSeconds, TimeoutSeconds and heartbeatSeconds.
+    expect(definition.match(/"Ref":"Seconds"/g)).toHaveLength(4);
+  });
+
+  test('a token in another unit than seconds is TokenNotInSeconds, never CDK\'s own error', () => {
+    const error = validationError((stack) => {
+      const minutes = new CfnParameter(stack, 'Minutes', { type: 'Number' }).valueAsNumber;
+      new ActivityTask(stack, 'Pack', { timeout: Duration.hours(minutes), heartbeat: Duration.minutes(minutes) });
+    });
+    expect(error.problems).toEqual([
+      {
+        code: 'ActivityTask.TokenNotInSeconds',
+        message: 'timeout is a token in hours, which cannot be converted at synth: give it as Duration.seconds(token)',
+      },
+      {
+        code: 'ActivityTask.TokenNotInSeconds',
+        message: 'heartbeat is a token in minutes, which cannot be converted at synth: give it as Duration.seconds(token)',
+      },
+    ]);
+    const sqsError = validationError((stack) => {
+      const minutes = new CfnParameter(stack, 'Minutes', { type: 'Number' }).valueAsNumber;
+      new SqsCallbackTask(stack, 'Await', { queue: new sqs.Queue(stack, 'Q'), heartbeat: Duration.minutes(minutes) });
+    });
+    expect(sqsError.problems.map((p) => p.code)).toEqual(['SqsCallbackTask.TokenNotInSeconds']);
+  });
+});
+
 describe('HumanApproval', () => {
   const stack = newStack();
   const approval = new HumanApproval(stack, 'Approve', { email: 'boss@example.com', timeout: Duration.hours(4) });
@@ -195,6 +236,19 @@ describe('HumanApproval', () => {
     ]);
   });
 
+  test('exposes the access-log group: the one created by default, or yours', () => {
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    expect(approval.accessLogGroup).toBeDefined();
+    expect(JSON.stringify(stage.Properties.AccessLogSetting.DestinationArn)).toContain(
+      stack.getLogicalId(approval.accessLogGroup?.node.defaultChild as logs.CfnLogGroup),
+    );
+    template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
+
+    const mine = newStack();
+    const logGroup = new logs.LogGroup(mine, 'Mine');
+    expect(new HumanApproval(mine, 'Approve', { accessLogs: { logGroup } }).accessLogGroup).toBe(logGroup);
+  });
+
   test('access logs: an existing log group or the settings of the created one, not both', () => {
     const error = validationError((s) => {
       const logGroup = new logs.LogGroup(s, 'Mine');
@@ -224,7 +278,8 @@ describe('HumanApproval', () => {
     Template.fromStack(week).hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
 
     const off = newStack();
-    new HumanApproval(off, 'Approve', { accessLogs: false });
+    const withoutAccessLogs = new HumanApproval(off, 'Approve', { accessLogs: false });
+    expect(withoutAccessLogs.accessLogGroup).toBeUndefined();
     const withoutLogs = Template.fromStack(off);
     withoutLogs.hasResourceProperties('AWS::ApiGateway::Stage', { AccessLogSetting: Match.absent() });
     withoutLogs.resourceCountIs('AWS::Logs::LogGroup', 2);

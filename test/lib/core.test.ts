@@ -8,7 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { notifyOnAlarmAndOk } from '../../lib/core/alarms';
 import { createFailureQueue, queueEncryption } from '../../lib/core/queues';
-import { ConstructUsageError, ConstructValidationError, PropsValidator } from '../../lib/core/validation';
+import { ConstructUsageError, ConstructValidationError, PropsValidator, tokenInSeconds } from '../../lib/core/validation';
 import { problemMessagesOf } from '../support/validation';
 import { testApp } from '../support/synth';
 
@@ -121,6 +121,23 @@ describe('PropsValidator.seconds', () => {
     const check = new PropsValidator(new Stack(), 'Thing');
     expect(check.seconds(Duration.millis(1500), 'interval', { integral: false })).toBe(1.5);
     expect(() => check.throwIfInvalid()).not.toThrow();
+  });
+
+  test('lists a token in another unit than the property takes, since it cannot be converted at synth', () => {
+    const token = Token.asNumber({ Ref: 'Timeout' });
+    expect(
+      validate((check) => {
+        check.seconds(Duration.minutes(token), 'timeout');
+        check.seconds(Duration.seconds(token), 'interval', { tokenUnit: 'minutes' });
+        check.seconds(Duration.millis(token), 'age', { tokenUnit: 'millis' });
+      }),
+    ).toEqual([
+      'Thing.TokenNotInSeconds: timeout is a token in minutes, which cannot be converted at synth: give it as Duration.seconds(token)',
+      'Thing.TokenNotInMinutes: interval is a token in seconds, which cannot be converted at synth: give it as Duration.minutes(token)',
+    ]);
+    expect(tokenInSeconds(Duration.seconds(token))).toBe(token);
+    expect(tokenInSeconds(Duration.minutes(token))).toBeUndefined();
+    expect(tokenInSeconds(Duration.seconds(5))).toBeUndefined();
   });
 
   test('skips a token, whose value is known only at deploy time', () => {

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { GuardedRole } from '../../lib/guarded-role';
@@ -91,6 +91,23 @@ test('durations must be whole seconds: listed with the other problems, not throw
     'GuardedRole.ExternalIdFormat: externalId must be 2–1224 characters of letters, digits and +=,.@:/-, got "a b"',
     'GuardedRole.NotWholeSeconds: maxSessionDuration must be a whole number of seconds, got 3600.5 s',
     'GuardedRole.NotWholeSeconds: requireMfa.maxAge must be a whole number of seconds, got 1.5 s',
+  ]);
+});
+
+test('a maxAge from a token given in seconds goes into the condition as the token; no range check on it', () => {
+  const stack = newStack();
+  new GuardedRole(stack, 'Role', { requireMfa: { maxAge: Duration.seconds(Token.asNumber({ Ref: 'MfaAge' })) } });
+  Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
+    AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Condition: Match.objectLike({ NumericLessThan: { 'aws:MultiFactorAuthAge': { Ref: 'MfaAge' } } }) })] },
+  });
+});
+
+test('a maxAge from a token in another unit than seconds is listed with the other problems, not thrown by CDK', () => {
+  expect(
+    problemsOf((s) => new GuardedRole(s, 'Role', { externalId: 'a b', requireMfa: { maxAge: Duration.minutes(Token.asNumber({ Ref: 'MfaAge' })) } })),
+  ).toEqual([
+    'GuardedRole.ExternalIdFormat: externalId must be 2–1224 characters of letters, digits and +=,.@:/-, got "a b"',
+    'GuardedRole.TokenNotInSeconds: requireMfa.maxAge is a token in minutes, which cannot be converted at synth: give it as Duration.seconds(token)',
   ]);
 });
 

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { PrivateBucketDistribution, StandardLogsOptions } from '../../lib/private-bucket-distribution';
@@ -79,5 +79,33 @@ test('validation: TTL order and bounds, whole seconds, a root object with a slas
   ]);
   expect(problemsOf((s) => new PrivateBucketDistribution(s, 'Cdn', { bucket: new s3.Bucket(s, 'Site'), ttl: { defaultTtl: Duration.millis(1500) } }))).toEqual([
     'PrivateBucketDistribution.NotWholeSeconds: ttl.defaultTtl must be a whole number of seconds, got 1.5 s',
+  ]);
+});
+
+test('TTLs from tokens given in seconds go into the cache policy and its comment as the tokens', () => {
+  const stack = newStack();
+  const ttl = Token.asNumber({ Ref: 'Ttl' });
+  new PrivateBucketDistribution(stack, 'Cdn', { bucket: new s3.Bucket(stack, 'Site'), ttl: { defaultTtl: Duration.seconds(ttl), maxTtl: Duration.seconds(ttl) } });
+  Template.fromStack(stack).hasResourceProperties('AWS::CloudFront::CachePolicy', {
+    CachePolicyConfig: Match.objectLike({
+      MinTTL: 0, DefaultTTL: { Ref: 'Ttl' }, MaxTTL: { Ref: 'Ttl' },
+      Comment: { 'Fn::Join': ['', ['TTL 0 s / ', { Ref: 'Ttl' }, ' s / ', { Ref: 'Ttl' }, ' s, no cookies, headers or query strings in the key']] },
+    }),
+  });
+});
+
+test('a TTL from a token in another unit than seconds is listed with the other problems, not thrown by CDK', () => {
+  expect(
+    problemsOf((s) =>
+      new PrivateBucketDistribution(s, 'Cdn', {
+        bucket: new s3.Bucket(s, 'Site'),
+        ttl: { defaultTtl: Duration.minutes(Token.asNumber({ Ref: 'Ttl' })), maxTtl: Duration.days(Token.asNumber({ Ref: 'Max' })) },
+        defaultRootObject: '/index.html',
+      }),
+    ),
+  ).toEqual([
+    'PrivateBucketDistribution.TokenNotInSeconds: ttl.defaultTtl is a token in minutes, which cannot be converted at synth: give it as Duration.seconds(token)',
+    'PrivateBucketDistribution.TokenNotInSeconds: ttl.maxTtl is a token in days, which cannot be converted at synth: give it as Duration.seconds(token)',
+    'PrivateBucketDistribution.DefaultRootObject: defaultRootObject must not start with "/", got "/index.html"',
   ]);
 });

@@ -3,7 +3,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SafeNodejsFunction } from '../../lib/core/function';
-import { QueueConsumer } from '../../lib/queue-consumer';
+import { QueueConsumer, SQS_EVENT_SOURCE_LIMITS } from '../../lib/queue-consumer';
 import { QueueWithDlq } from '../../lib/queue-with-dlq';
 import { testApp } from '../support/synth';
 import { problemCodesOf, validationErrorOf } from '../support/validation';
@@ -168,4 +168,8 @@ test('each batching and timeout problem, by code and message', () => {
       message: 'handlerTimeout is required when handler is an imported function or an alias: its timeout cannot be read at synth',
     },
   ]);
+});
+
+test('the lower batch size checked is exported with the upper ones', () => {
+  expect(SQS_EVENT_SOURCE_LIMITS).toMatchObject({ minBatchSize: 1, maxBatchSizeFifo: 10, maxBatchSizeStandard: 10_000 });
 });

@@ -1,12 +1,12 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { QueueWithDlq } from '../../lib/queue-with-dlq';
+import { QueueWithDlq, SQS_LIMITS } from '../../lib/queue-with-dlq';
 import { testApp } from '../support/synth';
-import { problemCodesOf } from '../support/validation';
+import { problemCodesOf, validationErrorOf } from '../support/validation';
 
 const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
 
@@ -191,5 +191,37 @@ describe('QueueWithDlq validation', () => {
 
   test.each([1001, 2.5])('maxReceiveCount %d is refused', (maxReceiveCount) => {
     expect(problemsOf((stack) => new QueueWithDlq(stack, 'Q', { maxReceiveCount }))).toEqual(['QueueWithDlq.MaxReceiveCountRange']);
+  });
+
+  test('the lower limits checked are exported with the upper ones', () => {
+    expect(SQS_LIMITS).toMatchObject({ minVisibilityTimeoutSeconds: 0, minReceiveCount: 1, maxReceiveCount: 1_000 });
+  });
+});
+
+describe('QueueWithDlq duration tokens', () => {
+  test('a token in seconds is rendered as the token, as CDK renders it (the alarm threshold included)', () => {
+    const stack = newStack();
+    const seconds = new CfnParameter(stack, 'Seconds', { type: 'Number' }).valueAsNumber;
+    new QueueWithDlq(stack, 'Orders', { visibilityTimeout: Duration.seconds(seconds), alarms: { oldestMessageAge: Duration.seconds(seconds) } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: { Ref: 'Seconds' } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: { Ref: 'Seconds' } });
+  });
+
+  test('a token in another unit than seconds is TokenNotInSeconds, never CDK\'s own error', () => {
+    const error = validationErrorOf(() => {
+      const stack = newStack();
+      const minutes = new CfnParameter(stack, 'Minutes', { type: 'Number' }).valueAsNumber;
+      new QueueWithDlq(stack, 'Orders', {
+        visibilityTimeout: Duration.minutes(minutes),
+        alarms: { oldestMessageAge: Duration.minutes(minutes) },
+      });
+    });
+    const message = (name: string) =>
+      `${name} is a token in minutes, which cannot be converted at synth: give it as Duration.seconds(token)`;
+    expect(error.problems).toEqual([
+      { code: 'QueueWithDlq.TokenNotInSeconds', message: message('visibilityTimeout') },
+      { code: 'QueueWithDlq.TokenNotInSeconds', message: message('alarms.oldestMessageAge') },
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,6 +18,7 @@ import { runLocally } from '../support/local-stepfunctions';
 import { stateMachineDefinition } from '../support/state-machine-definition';
 import { testApp } from '../support/synth';
 import { validationErrorOf } from '../support/validation';
+import { ConstructUsageError } from '../../lib/core/validation';
 
 const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
 
@@ -315,6 +316,100 @@ describe('ResilientWorkflow', () => {
         '  - [ResilientWorkflow.NotWholeSeconds] alarms.period must be a whole number of seconds, got 60.5 s',
       ].join('\n'),
     );
+  });
+});
+
+describe('ResilientWorkflow alarm period', () => {
+  test('a period CloudWatch refuses is AlarmPeriodRange, listed with the others, never CDK\'s own error', () => {
+    const error = validationError((s) => {
+      new ResilientWorkflow(s, 'Odd', { definition: task(s), timeout: Duration.seconds(0), alarms: { period: Duration.seconds(45) } });
+    });
+    expect(error.problems).toEqual([
+      {
+        code: 'ResilientWorkflow.TimeoutRange',
+        message: 'timeout must be between 1 second and 1 year for a STANDARD state machine, got 0 s',
+      },
+      { code: 'ResilientWorkflow.AlarmPeriodRange', message: 'alarms.period must be 10 s, 30 s or a multiple of 60 s, got 45 s' },
+    ]);
+    for (const period of [Duration.seconds(0), Duration.seconds(1), Duration.seconds(90)]) {
+      expect(validationError((s) => new ResilientWorkflow(s, 'Odd', { definition: task(s), alarms: { period } })).problems).toEqual([
+        {
+          code: 'ResilientWorkflow.AlarmPeriodRange',
+          message: `alarms.period must be 10 s, 30 s or a multiple of 60 s, got ${period.toSeconds()} s`,
+        },
+      ]);
+    }
+  });
+
+  test('10 s, 30 s and multiples of 60 s are accepted', () => {
+    for (const period of [Duration.seconds(10), Duration.seconds(30), Duration.minutes(1), Duration.hours(1)]) {
+      const s = newStack();
+      new ResilientWorkflow(s, 'Wf', { definition: task(s), alarms: { period } });
+      Template.fromStack(s).hasResourceProperties('AWS::CloudWatch::Alarm', { Period: period.toSeconds() });
+    }
+  });
+
+  test('a token period is AlarmPeriodRange: CloudWatch periods are checked at synth', () => {
+    const error = validationError((s) => {
+      const seconds = new CfnParameter(s, 'Period', { type: 'Number' }).valueAsNumber;
+      new ResilientWorkflow(s, 'Wf', { definition: task(s), alarms: { period: Duration.seconds(seconds) } });
+    });
+    expect(error.problems).toEqual([
+      {
+        code: 'ResilientWorkflow.AlarmPeriodRange',
+        message: 'alarms.period must be known at synth (10 s, 30 s or a multiple of 60 s), got a token',
+      },
+    ]);
+  });
+});
+
+describe('duration tokens', () => {
+  test('a token in seconds is rendered as the token, as CDK renders it', () => {
+    const stack = newStack();
+    const seconds = new CfnParameter(stack, 'Seconds', { type: 'Number' }).valueAsNumber;
+    const protectedTask = new ResilientTask(stack, 'Protected', {
+      state: customTask(stack),
+      retry: [{ errors: ['Boom'], interval: Duration.seconds(seconds), maxDelay: Duration.seconds(seconds) }],
+    });
+    const workflow = new ResilientWorkflow(stack, 'Wf', { definition: protectedTask, timeout: Duration.seconds(seconds) });
+    const cfn = workflow.stateMachine.node.defaultChild as sfn.CfnStateMachine;
+    const definition = JSON.stringify(Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(cfn)].Properties.DefinitionString);
+    // IntervalSeconds, MaxDelaySeconds and TimeoutSeconds.
+    expect(definition.match(/"Ref":"Seconds"/g)).toHaveLength(3);
+  });
+
+  test('a token in another unit than seconds is TokenNotInSeconds, never CDK\'s own error', () => {
+    const stack = newStack();
+    const minutes = new CfnParameter(stack, 'Minutes', { type: 'Number' }).valueAsNumber;
+    const taskError = validationErrorOf(
+      () =>
+        new ResilientTask(stack, 'Protected', {
+          state: customTask(stack),
+          retry: [{ errors: ['Boom'], interval: Duration.minutes(minutes), maxDelay: Duration.hours(minutes) }],
+        }),
+    );
+    const tokenMessage = (what: string, unit: string) =>
+      `${what} is a token in ${unit}, which cannot be converted at synth: give it as Duration.seconds(token)`;
+    expect(taskError.problems).toEqual([
+      { code: 'ResilientTask.TokenNotInSeconds', message: tokenMessage('retry[0].interval', 'minutes') },
+      { code: 'ResilientTask.TokenNotInSeconds', message: tokenMessage('retry[0].maxDelay', 'hours') },
+    ]);
+    const workflowError = validationErrorOf(
+      () => new ResilientWorkflow(stack, 'Wf', { definition: task(stack), timeout: Duration.minutes(minutes) }),
+    );
+    expect(workflowError.problems).toEqual([{ code: 'ResilientWorkflow.TokenNotInSeconds', message: tokenMessage('timeout', 'minutes') }]);
+  });
+
+  test('retryDelays of a token interval or maxDelay is RetryDelaysOfToken: the waits are unknown at synth', () => {
+    const stack = newStack();
+    const seconds = new CfnParameter(stack, 'Seconds', { type: 'Number' }).valueAsNumber;
+    expect(() => retryDelays({ errors: ['X'], interval: Duration.minutes(seconds) })).toThrow(
+      'retryDelays: [ResilientTask.RetryDelaysOfToken] interval is a token, known only at deploy time: the waits cannot be computed at synth',
+    );
+    expect(() => retryDelays({ errors: ['X'], maxDelay: Duration.seconds(seconds) })).toThrow(
+      'retryDelays: [ResilientTask.RetryDelaysOfToken] maxDelay is a token, known only at deploy time: the waits cannot be computed at synth',
+    );
+    expect(() => retryDelays({ errors: ['X'], interval: Duration.minutes(seconds) })).toThrow(ConstructUsageError);
   });
 });
 

@@ -2,7 +2,7 @@ import { Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ConstructUsageError, ConstructValidationError } from '../../lib/core/validation';
+import { ConstructUsageError } from '../../lib/core/validation';
 import { SecureUserPool, SecureUserPoolProps } from '../../lib/secure-user-pool';
 import { testApp } from '../support/synth';
 import { validationErrorOf } from '../support/validation';
@@ -100,22 +100,41 @@ test('addGroup creates a named group with its role and precedence, next to (not 
   });
 });
 
-test('addGroup refuses a precedence that is taken or invalid, and a duplicate name, in one error', () => {
-  const stack = newStack();
-  const pool = new SecureUserPool(stack, 'Users');
-  pool.addGroup('a', { precedence: 1 });
-  expect(() => pool.addGroup('b', { precedence: 1 })).toThrow(
-    "[SecureUserPool.GroupPrecedenceTaken] group b: precedence 1 is already group a's; with equal precedence neither role becomes cognito:preferred_role",
-  );
-  try {
-    pool.addGroup('a', { precedence: -1 });
-  } catch (error) {
-    expect((error as ConstructValidationError).problems).toEqual([
-      { code: 'SecureUserPool.GroupPrecedenceRange', message: 'group a: precedence must be a whole number of at least 0, got -1' },
-      { code: 'SecureUserPool.GroupExists', message: 'group a already exists' },
+describe('addGroup', () => {
+  const fixture = () => {
+    const pool = new SecureUserPool(newStack(), 'Users');
+    pool.addGroup('a', { precedence: 1 });
+    return pool;
+  };
+
+  test('a precedence another group has is a usage error (a misuse of the method, not a problem in props)', () => {
+    const pool = fixture();
+    expect(() => pool.addGroup('b', { precedence: 1 })).toThrow(
+      "[SecureUserPool.GroupPrecedenceTaken] group b: precedence 1 is already group a's; with equal precedence neither role becomes cognito:preferred_role",
+    );
+    const error = usageErrorOf(() => pool.addGroup('b', { precedence: 1 }));
+    expect(error.code).toBe('SecureUserPool.GroupPrecedenceTaken');
+    expect(error.message).toBe(
+      "Test/Users: [SecureUserPool.GroupPrecedenceTaken] group b: precedence 1 is already group a's; with equal precedence neither role becomes cognito:preferred_role",
+    );
+  });
+
+  test('a name another group has is a usage error, reported before any problem in its settings', () => {
+    const pool = fixture();
+    for (const precedence of [2, -1]) {
+      const error = usageErrorOf(() => pool.addGroup('a', { precedence }));
+      expect(error.code).toBe('SecureUserPool.GroupExists');
+      expect(error.message).toBe('Test/Users: [SecureUserPool.GroupExists] group a already exists');
+    }
+  });
+
+  test('a precedence that is not a whole number ≥ 0 is a problem in its settings', () => {
+    const pool = fixture();
+    expect(validationErrorOf(() => pool.addGroup('c', { precedence: -1 })).problems).toEqual([
+      { code: 'SecureUserPool.GroupPrecedenceRange', message: 'group c: precedence must be a whole number of at least 0, got -1' },
     ]);
-  }
-  expect.assertions(2);
+    expect(Object.keys(pool.groups)).toEqual(['a']);
+  });
 });
 
 describe('SecureUserPool validation', () => {
@@ -129,23 +148,21 @@ describe('SecureUserPool validation', () => {
     ['tokens valid 5,430 s', { appClient: { ...client, tokenValidity: Duration.seconds(5430) } }, 'SecureUserPool.TokenValidityNotWholeMinutes', 'appClient.tokenValidity must be a whole number of minutes (Cognito counts token lifetimes in minutes), got 90.5'],
     ['temporary passwords for 36 hours', { temporaryPasswordValidity: Duration.hours(36) }, 'SecureUserPool.TemporaryPasswordValidityRange', 'temporaryPasswordValidity must be a whole number of days from 1 to 365, got 1.5'],
     ['tokens valid 2 days', { appClient: { ...client, tokenValidity: Duration.days(2) } }, 'SecureUserPool.TokenValidityRange', 'appClient.tokenValidity must be between 5 minutes and 1 day, got 2880 minutes'],
-    ['a domain prefix with "cognito"', { appClient: client, domainPrefix: 'my-cognito-app' }, 'SecureUserPool.DomainPrefix', 'domainPrefix "my-cognito-app" must be 1–63 lower-case letters'],
-    ['an upper-case domain prefix', { appClient: client, domainPrefix: 'MyApp' }, 'SecureUserPool.DomainPrefix', 'domainPrefix "MyApp"'],
-    ['a domain prefix without app client', { domainPrefix: 'my-app' }, 'SecureUserPool.DomainPrefixWithoutAppClient', 'domainPrefix needs an appClient: the managed login domain is created with the app client'],
-    ['an OIDC provider without app client', { oidcProviders: [oidc] }, 'SecureUserPool.OidcWithoutAppClient', 'oidcProviders need an appClient'],
-    ['an http OIDC issuer', { appClient: client, oidcProviders: [{ ...oidc, issuerUrl: 'http://idp.example.com' }] }, 'SecureUserPool.OidcIssuerNotHttps', 'OIDC provider "Corp": issuerUrl must be an https URL, got "http://idp.example.com"'],
-    ['an OIDC provider named Cognito…', { appClient: client, oidcProviders: [{ ...oidc, name: 'CognitoCorp' }] }, 'SecureUserPool.OidcProviderName', 'OIDC provider name "CognitoCorp" must be 3–32 characters and not start with "Cognito"'],
-    ['an OIDC provider without client id', { appClient: client, oidcProviders: [{ ...oidc, clientId: '' }] }, 'SecureUserPool.OidcClientIdMissing', 'OIDC provider "Corp": clientId is empty'],
-    ['the same OIDC provider twice', { appClient: client, oidcProviders: [oidc, oidc] }, 'SecureUserPool.OidcProviderDuplicate', 'OIDC provider "Corp" is listed twice'],
-  ])('%s is refused', (_name, props, code, message) => {
-    const error = errorOf(build(props as SecureUserPoolProps));
+    ['a domain prefix with "cognito"', { appClient: { ...client, domainPrefix: 'my-cognito-app' } }, 'SecureUserPool.DomainPrefix', 'appClient.domainPrefix "my-cognito-app" must be 1–63 lower-case letters'],
+    ['an upper-case domain prefix', { appClient: { ...client, domainPrefix: 'MyApp' } }, 'SecureUserPool.DomainPrefix', 'domainPrefix "MyApp"'],
+    ['an http OIDC issuer', { appClient: { ...client, oidcProviders: [{ ...oidc, issuerUrl: 'http://idp.example.com' }] } }, 'SecureUserPool.OidcIssuerNotHttps', 'OIDC provider "Corp": issuerUrl must be an https URL, got "http://idp.example.com"'],
+    ['an OIDC provider named Cognito…', { appClient: { ...client, oidcProviders: [{ ...oidc, name: 'CognitoCorp' }] } }, 'SecureUserPool.OidcProviderName', 'OIDC provider name "CognitoCorp" must be 3–32 characters and not start with "Cognito"'],
+    ['an OIDC provider without client id', { appClient: { ...client, oidcProviders: [{ ...oidc, clientId: '' }] } }, 'SecureUserPool.OidcClientIdMissing', 'OIDC provider "Corp": clientId is empty'],
+    ['the same OIDC provider twice', { appClient: { ...client, oidcProviders: [oidc, oidc] } }, 'SecureUserPool.OidcProviderDuplicate', 'OIDC provider "Corp" is listed twice'],
+  ] satisfies [string, SecureUserPoolProps, string, string][])('%s is refused', (_name, props, code, message) => {
+    const error = errorOf(build(props));
     expect(error.problems.map((p) => p.code)).toEqual([code]);
     expect(error.message).toContain(message);
   });
 
   test('lists every problem at once', () => {
     const error = errorOf(
-      build({ minPasswordLength: 200, appClient: { callbackUrls: ['ftp://x'], tokenValidity: Duration.minutes(1) }, domainPrefix: '-bad-' }),
+      build({ minPasswordLength: 200, appClient: { callbackUrls: ['ftp://x'], tokenValidity: Duration.minutes(1), domainPrefix: '-bad-' } }),
     );
     expect(error.problems.map((p) => p.code)).toEqual([
       'SecureUserPool.PasswordLengthRange',
@@ -153,5 +170,25 @@ describe('SecureUserPool validation', () => {
       'SecureUserPool.TokenValidityRange',
       'SecureUserPool.DomainPrefix',
     ]);
+  });
+});
+
+describe('domainPrefix and oidcProviders are options of appClient', () => {
+  test('without an app client they have no spelling (were DomainPrefixWithoutAppClient and OidcWithoutAppClient)', () => {
+    // @ts-expect-error a domain prefix needs the app client it is created with
+    const withPrefix: SecureUserPoolProps = { domainPrefix: 'my-app' };
+    // @ts-expect-error OIDC providers need the app client whose managed login page offers them
+    const withOidc: SecureUserPoolProps = { oidcProviders: [oidc] };
+    expect([withPrefix, withOidc]).toHaveLength(2);
+  });
+
+  test('with the app client: the domain has the prefix, and the client offers the providers', () => {
+    const stack = newStack();
+    const pool = new SecureUserPool(stack, 'Users', { appClient: { ...client, domainPrefix: 'my-app', oidcProviders: [oidc] } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'my-app' });
+    template.hasResourceProperties('AWS::Cognito::UserPoolIdentityProvider', { ProviderName: 'Corp', ProviderType: 'OIDC' });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { SupportedIdentityProviders: ['COGNITO', { Ref: Match.stringLikeRegexp('^UsersOidcCorp') }] });
+    expect(pool.identityProviders).toHaveLength(1);
   });
 });

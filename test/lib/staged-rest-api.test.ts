@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { ConstructUsageError } from '../../lib/core/validation';
 import { aliasFromStageVariable, allowStageToInvoke, ApiUsagePlan, ApiUsagePlanProps, StagedRestApi, StagedRestApiProps } from '../../lib/staged-rest-api';
 import { testApp } from '../support/synth';
 import { validationErrorOf } from '../support/validation';
@@ -112,6 +113,52 @@ describe('StagedRestApi validation', () => {
   });
 });
 
+describe('StagedRestApi throttles above the account default', () => {
+  test('a stage throttle above 10,000 rps / 5,000 burst warns; strict synth fails until acknowledged', () => {
+    const stack = newStack();
+    const rest = new StagedRestApi(stack, 'Rest', { stages: { prod: { throttle: { rateLimit: 20_000, burstLimit: 5_000 } } } });
+    withMethod(rest);
+    expect(() => Template.fromStack(stack)).toThrow(
+      "stage prod: throttle 20000/5000 is above the account's default limit of 10000 requests per second and a burst of 5000 per Region: " +
+        "API Gateway caps requests there unless the account's quota was raised",
+    );
+    Validations.of(rest).acknowledge({ id: 'Annotation::StagedRestApi.ThrottleAboveAccountLimit', reason: 'the account quota was raised' });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+
+  test('a throttle at the account default does not warn', () => {
+    const stack = newStack();
+    const rest = new StagedRestApi(stack, 'Rest', { stages: { prod: { throttle: { rateLimit: 10_000, burstLimit: 5_000 } } } });
+    withMethod(rest);
+    new ApiUsagePlan(stack, 'Plan', { stages: [rest.stages.prod], throttle: { rateLimit: 5_000, burstLimit: 5_000 } });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+});
+
+describe('StagedRestApi.urlOf', () => {
+  const stack = newStack();
+  const rest = new StagedRestApi(stack, 'Rest', { stages: { prod: {}, dev: {} } });
+  withMethod(rest);
+
+  test('is the URL of a stage', () => {
+    expect(JSON.stringify(stack.resolve(rest.urlOf('dev')))).toContain('{"Ref":"AWS::URLSuffix"},"/",{"Ref":"RestStagedevF9690B46"},"/"');
+  });
+
+  test.each(['unknown', 'toString'])('a stage the API does not have (%s) is a usage error listing its stages', (name) => {
+    let error: unknown;
+    try {
+      rest.urlOf(name);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConstructUsageError);
+    expect((error as ConstructUsageError).code).toBe('StagedRestApi.UnknownStage');
+    expect((error as ConstructUsageError).message).toBe(
+      `Test/Rest: [StagedRestApi.UnknownStage] urlOf("${name}"): the API has no such stage; its stages are prod, dev`,
+    );
+  });
+});
+
 describe('StagedRestApi options', () => {
   test('accountLogsRole: {} creates the account-wide logging role, sets it, and deploys the stages after it', () => {
     const stack = newStack();
@@ -213,5 +260,15 @@ describe('ApiUsagePlan', () => {
     const stack = newStack();
     build(() => ({ throttle: { rateLimit: 10, burstLimit: 2 } }))(stack);
     expect(() => Template.fromStack(stack)).toThrow(/burstLimit 2 is below rateLimit 10.*\n.*\n.*Annotation::ApiUsagePlan.BurstBelowRate/);
+  });
+
+  test('warns when the throttle is above the account default; strict synth fails until acknowledged', () => {
+    const stack = newStack();
+    build(() => ({ throttle: { rateLimit: 100, burstLimit: 6_000 } }))(stack);
+    expect(() => Template.fromStack(stack)).toThrow(
+      /throttle 100\/6000 is above the account's default limit of 10000 requests per second and a burst of 5000 per Region.*\n.*\n.*Annotation::ApiUsagePlan.ThrottleAboveAccountLimit/,
+    );
+    Validations.of(stack.node.findChild('Plan')).acknowledge({ id: 'Annotation::ApiUsagePlan.ThrottleAboveAccountLimit', reason: 'quota raised' });
+    expect(() => Template.fromStack(stack)).not.toThrow();
   });
 });

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { SafeNodejsFunction } from '../../lib/core/function';
-import { StreamProcessor, StreamProcessorProps, StreamSource } from '../../lib/stream-processor';
+import { STREAM_EVENT_SOURCE_LIMITS, StreamProcessor, StreamProcessorProps, StreamSource } from '../../lib/stream-processor';
 import { testApp } from '../support/synth';
 import { validationErrorOf } from '../support/validation';
 
@@ -268,6 +268,32 @@ describe('validation', () => {
     const { stack, handler, source } = setup();
     new StreamProcessor(stack, 'Processor', { source, handler, alarms: { iteratorAge: Duration.millis(90_500) } });
     Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 90_500 });
+  });
+
+  test('an IteratorAge threshold given as Duration.millis(token) is rendered as the token', () => {
+    const { stack, handler, source } = setup();
+    const millis = new CfnParameter(stack, 'Millis', { type: 'Number' }).valueAsNumber;
+    new StreamProcessor(stack, 'Processor', { source, handler, alarms: { iteratorAge: Duration.millis(millis) } });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: { Ref: 'Millis' } });
+  });
+
+  test('an IteratorAge token in another unit is TokenNotInMillis, never CDK\'s own error', () => {
+    const { stack, handler, source } = setup();
+    const minutes = new CfnParameter(stack, 'Minutes', { type: 'Number' }).valueAsNumber;
+    const error = validationErrorOf(
+      () => new StreamProcessor(stack, 'Processor', { source, handler, alarms: { iteratorAge: Duration.minutes(minutes) } }),
+    );
+    expect(error.problems).toEqual([
+      {
+        code: 'StreamProcessor.TokenNotInMillis',
+        message:
+          'alarms.iteratorAge is a token in minutes, which cannot be converted at synth: give it as Duration.millis(token)',
+      },
+    ]);
+  });
+
+  test('the lower limits checked are exported with the upper ones', () => {
+    expect(STREAM_EVENT_SOURCE_LIMITS).toMatchObject({ minBatchSize: 1, minRetryAttempts: 0, minParallelizationFactor: 1 });
   });
 
   test('AT_TIMESTAMP on Kinesis needs its timestamp', () => {
