@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -210,6 +210,6 @@ export class ApigatewayLabStack extends LabStack<typeof apigatewayLab> {
       DevExecutionLogGroup: rest.executionLogGroups.dev.logGroupName,
       AllowedOrigin: lab.allowedOrigin,
     };
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -116,6 +116,6 @@ export class CicdBluegreenLabStack extends LabStack<typeof cicdBluegreenLab> {
         EcsTestUrl: Fn.join('', ['http://', ecs.loadBalancer.loadBalancerDnsName, ':8080/']),
       });
     }
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 }

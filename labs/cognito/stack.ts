@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Aws, CfnOutput, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -142,6 +142,6 @@ export class CognitoLabStack extends LabStack<typeof cognitoLab> {
       ViewersRoleArn: viewers.roleArn,
       GuestRoleArn: identities.guestRole.roleArn,
     };
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 }

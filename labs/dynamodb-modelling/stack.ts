@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, CfnRule, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
+import { Aws, CfnRule, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import * as dax from 'aws-cdk-lib/aws-dax';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -85,7 +85,7 @@ export class DynamodbModellingLabStack extends LabStack<typeof dynamodbModelling
     if (replica) outputs.OrdersReplicaRegion = replicaRegion ?? MODELLING_LAB.defaultReplicaRegion;
     if (productsKey) outputs.ProductsKeyArn = productsKey.keyArn;
     if (this.feature('dax')) outputs.DaxClusterEndpoint = this.daxCluster(orders).attrClusterDiscoveryEndpointUrl;
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 
   /**

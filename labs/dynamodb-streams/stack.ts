@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { CfnOutput } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -72,6 +71,6 @@ export class DynamodbStreamsLabStack extends LabStack<typeof dynamodbStreamsLab>
       outputs.AlarmTopicArn = alarmTopic.topicArn;
       outputs.IteratorAgeAlarmName = processor.iteratorAgeAlarm.alarmName;
     }
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 }

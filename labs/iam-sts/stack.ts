@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Arn, ArnFormat, Aws, CfnOutput, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -115,6 +115,6 @@ export class IamStsLabStack extends LabStack<typeof iamStsLab> {
       reader.addEnvironment('SECRET_ARN', secret.secretArn);
       outputs.SecretArn = secret.secretArn;
     }
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 }

@@ -1,4 +1,3 @@
-import { CfnOutput } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { CustomerManagedKey } from '../../lib/customer-managed-key';
@@ -46,6 +45,6 @@ export class KmsLabStack extends LabStack<typeof kmsLab> {
       KeyUserRoleArn: userRole.roleArn,
       EnvelopeFunctionName: envelope.handler.functionName,
     };
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -82,7 +82,7 @@ export class LambdaLabStack extends LabStack<typeof lambdaLab> {
       OnFailureQueueUrl: onFailure.queueUrl,
     };
     if (previous) outputs.PreviousVersion = previous.version;
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 
   /** A queue that collects records for people (and the exercise) to read: encrypted, TLS only, kept 14 days. */

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
@@ -85,6 +85,6 @@ export class S3LabStack extends LabStack<typeof s3Lab> {
       DistributionUrl: cdn.url,
       CacheTtlSeconds: [S3_LAB.minTtl, S3_LAB.defaultTtl, S3_LAB.maxTtl].map((d) => d.toSeconds()).join('/'),
     };
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 }

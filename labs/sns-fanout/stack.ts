@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -98,7 +98,7 @@ export class SnsFanoutLabStack extends LabStack<typeof snsFanoutLab> {
       BillingQueueUrl: fifo.queue('Billing').queueUrl,
       ShippingQueueUrl: fifo.queue('Shipping').queueUrl,
     };
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { QueueConsumer } from '../../lib/queue-consumer';
@@ -51,6 +51,6 @@ export class SqsLabStack extends LabStack<typeof sqsLab> {
       DelayQueueUrl: delayed.queue.queueUrl,
     };
     if (alarmTopic) outputs.AlarmTopicArn = alarmTopic.topicArn;
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 }

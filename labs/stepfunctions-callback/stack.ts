@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ActivityTask, SqsCallbackTask } from '../../lib/callback-task';
@@ -100,6 +100,6 @@ export class StepfunctionsCallbackLabStack extends LabStack<typeof stepfunctions
       ApprovalDecisionUrl: approval.decisionUrl,
       PackingActivityArn: packing.activity.activityArn,
     };
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 }

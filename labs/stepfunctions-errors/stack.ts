@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -284,6 +284,6 @@ export class StepfunctionsErrorsLabStack extends LabStack<typeof stepfunctionsEr
       ChargePaymentFunctionName: charge.functionName,
     };
     if (alarmTopic) outputs.AlarmTopicArn = alarmTopic.topicArn;
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    this.addOutputs(outputs);
   }
 }

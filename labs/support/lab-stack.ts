@@ -1,4 +1,4 @@
-import { Annotations, AspectPriority, Aspects, CfnResource, Fn, IAspect, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { Annotations, AspectPriority, Aspects, CfnOutput, CfnResource, Fn, IAspect, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -110,6 +110,11 @@ export class LabStack<L extends LabDefinition = LabDefinition> extends Stack {
     });
     this.lab = lab as L;
     Aspects.of(this).add(new DisposableLab(), { priority: AspectPriority.MUTATING });
+  }
+
+  /** The stack outputs the exercise and the README name, one `CfnOutput` each, named by its key. */
+  protected addOutputs(outputs: Readonly<Record<string, string>>): void {
+    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }
 
   /**
