@@ -11,7 +11,7 @@ export type WithCdkDurations<T> = T extends LabDuration
       : T;
 
 /** CDK's `Duration` of the same amount and unit: `LabDuration.days(180)` becomes `Duration.days(180)`. */
-export function cdkDuration(duration: LabDuration): Duration {
+function cdkDuration(duration: LabDuration): Duration {
   return Duration[duration.unit](duration.amount);
 }
 

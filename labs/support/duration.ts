@@ -3,7 +3,7 @@
  * loading aws-cdk-lib. The stack turns it into CDK's `Duration` of the same amount and unit with `withCdkDurations`
  * (labs/support/cdk-duration.ts); the conversions below are the ones of `Duration` that the labs use.
  */
-export type LabDurationUnit = 'seconds' | 'minutes' | 'hours' | 'days';
+type LabDurationUnit = 'seconds' | 'minutes' | 'hours' | 'days';
 
 const SECONDS_PER: Record<LabDurationUnit, number> = { seconds: 1, minutes: 60, hours: 3600, days: 86400 };
 

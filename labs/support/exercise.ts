@@ -84,7 +84,7 @@ export class LabNotReady extends Error {
 }
 
 /** A new run id: `run-` and the time in base 36, short enough for names with tight limits. */
-export const newRunId = () => `run-${Date.now().toString(36)}`;
+const newRunId = () => `run-${Date.now().toString(36)}`;
 
 /** Seconds since `since` (a Date.now() value), for what a step prints. */
 export const elapsedSeconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
