@@ -1,9 +1,17 @@
+// The local engines (fauxqs 2) and the functions' runtime need Node.js 22 or newer: say how to get it, not a stack trace.
+if (Number(process.versions.node.split('.')[0]) < 22) {
+  console.error(`jest: Node.js ${process.version} is too old; run \`source .ci/use-node24.sh\` first (README.md, "Set up and test").`);
+  process.exit(1);
+}
+
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // One CloudFormation validation engine per worker instead of one per test file (the file says why).
+  testEnvironment: '<rootDir>/test/support/shared-engine-environment.js',
+  moduleNameMapper: { '^@aws/cloudformation-validate$': '<rootDir>/test/support/shared-cloudformation-validate.js' },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  transform: { '^.+\\.ts$': '<rootDir>/test/support/esbuild-transform.js' },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   // Many tests wait on local engines and real SQS timings rather than the CPU: 3 workers on 2 cores finish sooner.
   maxWorkers: 3,

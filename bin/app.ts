@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { ConstructValidationError } from '../lib/core/validation';
+import { ConstructUsageError, ConstructValidationError } from '../lib/core/validation';
 import { addLabStacks, loadLabs } from '../labs/support/app';
 import { LabConfigError } from '../labs/support/lab-stack';
 
@@ -11,7 +11,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof LabConfigError || error instanceof ConstructValidationError) {
+  if (error instanceof LabConfigError || error instanceof ConstructValidationError || error instanceof ConstructUsageError) {
     console.error(`error: ${error.message}`);
     process.exit(1);
   }

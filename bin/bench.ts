@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * Figures, not a test: per lab synth time, resource and custom-resource counts; per Lambda handler the size of
- * the bundle `cdk synth` produced and its module load time (a cold-start proxy); for the project the synth time
- * of the whole app and the wall time of the test suite. Usage: npm run bench [-- --no-suite]
+ * Figures, not a test. Per lab: synth time, resource and custom-resource counts. For the whole app: synth with and
+ * without bundling, measured alternately in this run, and their ratio. Per Lambda handler: the size of its bundle and
+ * its module load time (a cold-start proxy), against the library's limits. For `npm test`: the wall time of each of
+ * its phases and the ten slowest test files.
+ * Usage: npm run bench [-- --no-suite] [-- --runs <n>]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -15,9 +17,14 @@ import { ALL_FEATURES_CONTEXT } from '../labs/support/lab-stack';
 
 const ROOT = path.join(__dirname, '..');
 const LOAD_RUNS = 5;
+/** What a handler may weigh and take to load (issue 14); the table marks any handler over either. */
+const HANDLER_LIMITS = { bundleKb: 100, loadMs: 100 };
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+const seconds = (milliseconds: number) => `${(milliseconds / 1000).toFixed(1)} s`;
+
+class BenchError extends Error {}
 
 function timed<T>(work: () => T): { result: T; ms: number } {
   const start = process.hrtime.bigint();
@@ -29,71 +36,149 @@ interface Template {
   Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
 }
 
+function synthLab(lab: LoadedLab): Template {
+  const app = new App({ context: { ...cdkJsonContext(), [ALL_FEATURES_CONTEXT]: true, ...SKIP_BUNDLING } });
+  const [stack] = addLabStacks(app, [lab]);
+  return app.synth().getStackArtifact(stack.artifactId).template as Template;
+}
+
 function labFigures(labs: readonly LoadedLab[]): void {
+  // The validation engine starts with the first synth of a process (~2 s): not a figure of any one lab.
+  synthLab(labs[0]);
   console.log('lab                        synth ms  resources  custom resources   (all features on, bundling skipped)');
   for (const lab of labs) {
-    const { result: template, ms: synthMs } = timed(() => {
-      const app = new App({ context: { ...cdkJsonContext(), [ALL_FEATURES_CONTEXT]: true, ...SKIP_BUNDLING } });
-      const [stack] = addLabStacks(app, [lab]);
-      return app.synth().getStackArtifact(stack.artifactId).template as Template;
-    });
+    const { result: template, ms: synthMs } = timed(() => synthLab(lab));
     const types = Object.values(template.Resources).map((r) => r.Type);
     const custom = types.filter((t) => t.startsWith('Custom::') || t === 'AWS::CloudFormation::CustomResource').length;
     console.log(`${lab.id.padEnd(26)} ${synthMs.toFixed(0).padStart(8)}  ${String(types.length).padStart(9)}  ${String(custom).padStart(16)}`);
   }
 }
 
+/**
+ * Runs the app (`cdk.json`'s command, as the CDK CLI would, without the CLI's own start-up) into `outDir`: every lab
+ * with every optional part, cdk-nag and validation on; with bundling or without.
+ */
+function synthApp(outDir: string, bundling: boolean): number {
+  const context = {
+    ...cdkJsonContext(),
+    // What the CLI adds by default: the handler table reads each function's asset path from this metadata.
+    'aws:cdk:enable-asset-metadata': true,
+    'aws:cdk:enable-path-metadata': true,
+    [ALL_FEATURES_CONTEXT]: true,
+    ...(bundling ? {} : SKIP_BUNDLING),
+  };
+  const command = (JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { app: string }).app;
+  const start = process.hrtime.bigint();
+  const run = spawnSync(command, {
+    cwd: ROOT,
+    shell: true,
+    encoding: 'utf8',
+    env: { ...process.env, CDK_OUTDIR: outDir, CDK_CONTEXT_JSON: JSON.stringify(context) },
+  });
+  if (run.status !== 0) throw new BenchError(`the app failed to synthesize:\n${run.stderr}`);
+  return ms(start);
+}
+
+/** Synth with and without bundling, alternately, so that both see the same machine; returns the last bundled output. */
+function synthFigures(runs: number, outDir: string): void {
+  const withBundling: number[] = [];
+  const withoutBundling: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    for (const bundling of [true, false]) {
+      const dir = path.join(outDir, bundling ? 'bundled' : 'skipped');
+      rmSync(dir, { recursive: true, force: true });
+      (bundling ? withBundling : withoutBundling).push(synthApp(dir, bundling));
+    }
+  }
+  const [bundled, skipped] = [median(withBundling), median(withoutBundling)];
+  console.log(`\nwhole app (every lab, all features, cdk-nag and validation), median of ${runs} alternating runs:`);
+  console.log(`  synth with bundling      ${seconds(bundled).padStart(8)}   (${withBundling.map(seconds).join(', ')})`);
+  console.log(`  synth, bundling skipped  ${seconds(skipped).padStart(8)}   (${withoutBundling.map(seconds).join(', ')})`);
+  console.log(`  ratio                    ${(bundled / skipped).toFixed(2).padStart(6)} ×`);
+}
+
 /** Loads the bundle in a fresh process; the AWS SDK it leaves external comes from the repo, as the runtime provides it. */
 function loadTimeMs(file: string): number {
   const script = `const s=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-s)/1e6)`;
-  // Lambda runs Node.js 24: the SDK's warning about this machine's Node.js says nothing about the function.
-  const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  const runs = Array.from({ length: LOAD_RUNS }, () => Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env })));
-  return median(runs);
+  const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
+  return median(Array.from({ length: LOAD_RUNS }, () => Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env }))));
 }
 
-function appAndHandlerFigures(): void {
-  const out = mkdtempSync(path.join(tmpdir(), 'bench-cdk-out-'));
-  try {
-    const start = process.hrtime.bigint();
-    const synth = spawnSync('npx', ['cdk', 'synth', '--quiet', '-c', `${ALL_FEATURES_CONTEXT}=true`, '-o', out], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
-    if (synth.status !== 0) throw new Error(`cdk synth failed:\n${synth.stderr}`);
-    console.log(`\nwhole app: npx cdk synth (bundling, cdk-nag, validation, all features) ${(ms(start) / 1000).toFixed(1)} s`);
-
-    console.log(`\n${'handler (lab/function)'.padEnd(70)} bundle KB  load ms (median of 5)`);
-    for (const lab of LABS) {
-      const template = JSON.parse(readFileSync(path.join(out, `${lab.stackName}.template.json`), 'utf8')) as Template;
-      for (const [id, resource] of Object.entries(template.Resources)) {
-        const assetPath = resource.Metadata?.['aws:asset:path'];
-        if (resource.Type !== 'AWS::Lambda::Function' || !assetPath) continue;
-        const bundle = path.join(out, assetPath, 'index.js');
-        const size = (statSync(bundle).size / 1024).toFixed(1);
-        console.log(`${`${lab.id}/${id}`.padEnd(70)} ${size.padStart(9)}  ${loadTimeMs(bundle).toFixed(1).padStart(7)}`);
-      }
+function handlerFigures(outDir: string): void {
+  console.log(`\n${'handler (lab/function)'.padEnd(70)} bundle KB  load ms   (median of ${LOAD_RUNS}; * over ${HANDLER_LIMITS.bundleKb} KB or ${HANDLER_LIMITS.loadMs} ms)`);
+  const seen = new Set<string>();
+  for (const lab of LABS) {
+    const template = JSON.parse(readFileSync(path.join(outDir, `${lab.stackName}.template.json`), 'utf8')) as Template;
+    for (const [id, resource] of Object.entries(template.Resources)) {
+      const assetPath = resource.Metadata?.['aws:asset:path'];
+      if (resource.Type !== 'AWS::Lambda::Function' || !assetPath || seen.has(assetPath)) continue;
+      seen.add(assetPath);
+      const bundle = path.join(outDir, assetPath, 'index.js');
+      const kb = statSync(bundle).size / 1024;
+      const loadMs = loadTimeMs(bundle);
+      const over = kb > HANDLER_LIMITS.bundleKb || loadMs > HANDLER_LIMITS.loadMs ? ' *' : '';
+      console.log(`${`${lab.id}/${id}`.padEnd(70)} ${kb.toFixed(1).padStart(9)}  ${loadMs.toFixed(1).padStart(7)}${over}`);
     }
-  } finally {
-    rmSync(out, { recursive: true, force: true });
   }
 }
 
-function suiteFigure(): void {
-  const start = process.hrtime.bigint();
-  const run = spawnSync('npx', ['jest', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-  const summary = run.stderr.split('\n').filter((l) => /^(Tests|Test Suites):/.test(l)).join('; ');
-  console.log(`\ntest suite: npx jest ${(ms(start) / 1000).toFixed(1)} s wall (${summary || `exit ${run.status}`})`);
+interface JestReport {
+  numTotalTests: number;
+  numFailedTests: number;
+  testResults: { name: string; startTime: number; endTime: number }[];
 }
 
-async function main(): Promise<void> {
+/** Runs the phases of `npm test` (package.json's test script, split at `&&`) one by one and times each. */
+function npmTestFigures(outDir: string): void {
+  const script = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { test: string } }).scripts.test;
+  const reportFile = path.join(outDir, 'jest-report.json');
+  const env = { ...process.env, PATH: `${path.join(ROOT, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH}` };
+  console.log(`\nnpm test, phase by phase (${script}):`);
+  let total = 0;
+  for (const phase of script.split('&&').map((p) => p.trim())) {
+    const command = /^jest\b/.test(phase) ? `${phase} --silent --json --outputFile=${reportFile}` : phase;
+    const start = process.hrtime.bigint();
+    const run = spawnSync(command, { cwd: ROOT, shell: true, encoding: 'utf8', env });
+    const wall = ms(start);
+    total += wall;
+    console.log(`  ${phase.padEnd(24)} ${seconds(wall).padStart(8)}${run.status === 0 ? '' : `   (failed: exit ${run.status})`}`);
+  }
+  console.log(`  ${'total'.padEnd(24)} ${seconds(total).padStart(8)}`);
+
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as JestReport;
+  console.log(`\nslowest test files (of ${report.testResults.length}; ${report.numTotalTests} tests, ${report.numFailedTests} failed):`);
+  report.testResults
+    .map((r) => ({ file: path.relative(ROOT, r.name), ms: r.endTime - r.startTime }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 10)
+    .forEach((r) => console.log(`  ${seconds(r.ms).padStart(8)}  ${r.file}`));
+}
+
+function runsOption(argv: readonly string[]): number {
+  const index = argv.indexOf('--runs');
+  if (index < 0) return 3;
+  const runs = Number(argv[index + 1]);
+  if (!Number.isInteger(runs) || runs < 1) throw new BenchError(`--runs takes a whole number of runs (1 or more), not ${argv[index + 1]}`);
+  return runs;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const runs = runsOption(argv);
+  console.log(`Node.js ${process.version}\n`);
   // Loading every stack class (and aws-cdk-lib) first keeps module loading out of the first lab's synth time.
   labFigures(await loadLabs(LABS));
-  appAndHandlerFigures();
-  if (!process.argv.includes('--no-suite')) suiteFigure();
+  const outDir = mkdtempSync(path.join(tmpdir(), 'bench-'));
+  try {
+    synthFigures(runs, outDir);
+    handlerFigures(path.join(outDir, 'bundled'));
+    if (!argv.includes('--no-suite')) npmTestFigures(outDir);
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench failed: ${(error as Error).message.split('\n')[0]}`);
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const message = error instanceof BenchError ? error.message : (error as Error).message.split('\n')[0];
+  console.error(`bench failed: ${message}`);
   process.exit(1);
 });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
 const logger = new Logger({ serviceName: 'parameter-reader' });
@@ -41,13 +41,21 @@ export class ReaderError extends Error {
  * Reads a Parameter Store SecureString (decrypted by SSM with the AWS managed key aws/ssm) and, when SECRET_ARN is set,
  * a Secrets Manager secret, through Powertools' providers: values are cached in the execution environment for
  * `maxAge` seconds, so warm invocations do not call SSM or Secrets Manager each time.
+ *
+ * The Secrets Manager provider and SDK client load on the first secret read, not with the module: a function without
+ * SECRET_ARN (the iam-sts lab's) would otherwise load a second SDK client at every cold start for nothing. Without
+ * `clients.secrets`, the provider creates its own client.
  */
 export function createHandler(
-  clients: { ssm: SSMClient; secrets: SecretsManagerClient },
+  clients: { ssm: SSMClient; secrets?: SecretsManagerClient },
   environment: Record<string, string | undefined> = process.env,
 ): (event?: ReaderEvent) => Promise<ReaderResponse> {
   const ssmProvider = new SSMProvider({ awsSdkV3Client: clients.ssm });
-  const secretsProvider = new SecretsProvider({ awsSdkV3Client: clients.secrets });
+  let secretsProvider: Promise<SecretsProvider> | undefined;
+  const secrets = () =>
+    (secretsProvider ??= import('@aws-lambda-powertools/parameters/secrets').then(
+      ({ SecretsProvider }) => new SecretsProvider(clients.secrets ? { awsSdkV3Client: clients.secrets } : {}),
+    ));
   return async (event = {}) => {
     const name = environment.SECURE_PARAMETER_NAME;
     if (!name) throw new ReaderError('SECURE_PARAMETER_NAME is not set');
@@ -61,7 +69,7 @@ export function createHandler(
     };
     const secretArn = environment.SECRET_ARN;
     if (secretArn) {
-      const secret = await secretsProvider.get(secretArn, options);
+      const secret = await (await secrets()).get(secretArn, options);
       if (typeof secret !== 'string') throw new ReaderError(`secret ${secretArn} has no string value`);
       response.secret = { source: 'secrets-manager', name: secretArn, sha256: fingerprint(secret), length: secret.length };
     }
@@ -70,4 +78,4 @@ export function createHandler(
   };
 }
 
-export const handler = createHandler({ ssm: new SSMClient({}), secrets: new SecretsManagerClient({}) });
+export const handler = createHandler({ ssm: new SSMClient({}) });

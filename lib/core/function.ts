@@ -1,27 +1,32 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BUNDLE_MODULE, bundledHandlerCode } from './bundling';
 import { CreatedLogGroupProps, DEFAULT_LOG_RETENTION } from './logs';
 
-export interface SafeNodejsFunctionProps
-  extends Omit<NodejsFunctionProps, 'entry' | 'runtime' | 'architecture' | 'logGroup' | 'role' | 'tracing'> {
-  /** Path of the handler's TypeScript entry file, bundled locally by esbuild. */
+export interface SafeNodejsFunctionProps extends Omit<lambda.FunctionOptions, 'architecture' | 'logGroup' | 'role' | 'tracing'> {
+  /**
+   * Path of the handler's entry file (TypeScript or JavaScript), bundled with what it imports by esbuild in the synth
+   * process. Its folder is the asset's source: one folder per handler, `lambda/<handler>/index.ts`.
+   */
   readonly entry: string;
+  /** Name of the function the entry file exports for Lambda to call. @default 'handler' */
+  readonly handler?: string;
   /** Settings of the function's own log group. @default retention of one month */
   readonly logGroupProps?: CreatedLogGroupProps;
 }
 
 /**
- * A NodejsFunction with the defaults this library wants everywhere: latest Node.js runtime on arm64,
+ * A Node.js function with the defaults this library wants everywhere: its handler bundled by esbuild in the synth
+ * process (minified, with a source map, the AWS SDK left to the runtime), latest Node.js runtime on arm64,
  * its own log group with retention, an execution role without AWS managed policies (write access to
  * that log group only) and active X-Ray tracing whose wildcard permission sits in a policy of its own.
  */
-export class SafeNodejsFunction extends NodejsFunction {
+export class SafeNodejsFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props: SafeNodejsFunctionProps) {
-    const { logGroupProps, ...functionProps } = props;
+    const { entry, handler, logGroupProps, ...functionProps } = props;
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: logGroupProps?.retention ?? DEFAULT_LOG_RETENTION,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -37,9 +42,10 @@ export class SafeNodejsFunction extends NodejsFunction {
       ...functionProps,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
+      code: bundledHandlerCode(scope, id, entry),
+      handler: `${BUNDLE_MODULE}.${handler ?? 'handler'}`,
       logGroup,
       role,
-      bundling: { minify: true, sourceMap: true, target: 'node24', ...functionProps.bundling },
       environment: { NODE_OPTIONS: '--enable-source-maps', ...functionProps.environment },
     });
 

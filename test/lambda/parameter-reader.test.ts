@@ -51,3 +51,25 @@ test('bad configuration and input give clear errors', async () => {
   await expect(createHandler(clients(), { SECURE_PARAMETER_NAME: '/app/db-password' })({ maxAgeSeconds: -1 })).rejects.toThrow('maxAgeSeconds must be a whole number from 0, got -1');
   await expect(createHandler(clients(), { SECURE_PARAMETER_NAME: '/app/missing' })({})).rejects.toThrow();
 });
+
+test('without a Secrets Manager client given, the first secret read creates one (as the deployed handler does)', async () => {
+  // The client Powertools creates has the default configuration: the endpoint and credentials come from the environment.
+  const environment = { AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+  const saved = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, environment);
+  try {
+    const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf';
+    const handler = createHandler({ ssm: clients().ssm }, { SECURE_PARAMETER_NAME: '/app/db-password', SECRET_ARN: secretArn });
+    expect((await handler({ forceFetch: true })).secret).toEqual({
+      source: 'secrets-manager',
+      name: secretArn,
+      sha256: fingerprint('secret-from-secrets-manager'),
+      length: 27,
+    });
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+});
