@@ -12,6 +12,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': '<rootDir>/test/support/esbuild-transform.js' },
+  testSequencer: '<rootDir>/test/support/long-first-sequencer.js',
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   // Many tests wait on local engines and real SQS timings rather than the CPU: 3 workers on 2 cores finish sooner.
   maxWorkers: 3,

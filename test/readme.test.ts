@@ -20,10 +20,12 @@ test.each(LABS.map((lab) => [lab.id, lab] as const))(
   },
 );
 
-test('README.md gives the set-up and test commands that .ci/run runs', () => {
+test('README.md gives the set-up and test commands that .ci/run runs, Node.js 24 first', () => {
   const ci = readFileSync(path.join(REPO_ROOT, '.ci', 'run'), 'utf8');
+  expect(ci).toMatch(/^source \.ci\/use-node24\.sh$/m);
   expect(ci).toMatch(/^npm ci\b/m);
   expect(ci).toMatch(/^npm test$/m);
+  expect(readme).toContain('source .ci/use-node24.sh');
   expect(readme).toContain('npm ci');
   expect(readme).toContain('npm test');
 });

@@ -15,4 +15,10 @@ export const APIGATEWAY_LAB = {
   /** Per API key, across both stages. */
   usagePlan: { throttle: { rateLimit: 5, burstLimit: 10 }, quotaPerDay: 1000 },
   cache: { sizeGb: '0.5', ttl: LabDuration.seconds(60) },
+  /** How long the exercise's steps wait (see defineTiming). */
+  exerciseTiming: {
+    /** Pauses that keep the exercise within the usage plan's 5 requests per second. */
+    batchPauseMs: 1_000,
+    refillPauseMs: 2_000,
+  },
 } as const;

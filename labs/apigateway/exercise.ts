@@ -1,9 +1,9 @@
 import { APIGatewayClient, GetApiKeyCommand, GetStageCommand } from '@aws-sdk/client-api-gateway';
 import { LabUser, signIn, withLabUser } from '../support/cognito-session';
-import { check, ExerciseContext, ExerciseStep, defineFixture, requireOutput } from '../support/exercise';
+import { check, ExerciseContext, ExerciseStep, defineTiming, requireOutput } from '../support/exercise';
+import { APIGATEWAY_LAB } from './constants';
 
-/** Pauses that keep the exercise within the usage plan's 5 requests per second; a test running faster time shortens them. */
-export const pacing = defineFixture('pauses under the usage plan', () => ({ batchPauseMs: 1_000, refillPauseMs: 2_000 }));
+export const timing = defineTiming(APIGATEWAY_LAB.exerciseTiming);
 
 interface HttpResult {
   status: number;
@@ -89,7 +89,7 @@ const PROD_CALLS = 60;
 
 async function stages(context: ExerciseContext): Promise<void> {
   const { outputs, log } = context;
-  const { batchPauseMs } = await context.use(pacing);
+  const { batchPauseMs } = await context.use(timing);
   const key = await apiKeyValue(outputs);
   const headers = { 'x-api-key': key };
   const dev = await http(`${requireOutput(outputs, 'DevUrl')}hello?name=dev`, { headers });
@@ -144,7 +144,7 @@ async function stages(context: ExerciseContext): Promise<void> {
 
 async function throttling(context: ExerciseContext): Promise<void> {
   const { outputs, log } = context;
-  const { refillPauseMs } = await context.use(pacing);
+  const { refillPauseMs } = await context.use(timing);
   const key = await apiKeyValue(outputs);
   const results = await Promise.all(
     Array.from({ length: 40 }, (_, i) => http(`${requireOutput(outputs, 'ProdUrl')}hello?name=burst${i}`, { headers: { 'x-api-key': key } })),

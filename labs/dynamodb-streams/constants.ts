@@ -11,4 +11,9 @@ export const STREAMS_LAB = {
   handlerTimeout: LabDuration.seconds(10),
   iteratorAgeThreshold: LabDuration.minutes(5),
   ttlAttribute: 'expiresAt',
+  /** How long the exercise's steps wait (see defineTiming). */
+  exerciseTiming: {
+    /** Pause between two reads of the view while the stream's records are being applied. */
+    viewPollSeconds: 0.5,
+  },
 } as const;

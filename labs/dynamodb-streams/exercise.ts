@@ -7,7 +7,7 @@ import {
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand as DocQueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { check, elapsedSeconds, ExerciseContext, ExerciseStep, defineFixture, requireOutput } from '../support/exercise';
+import { check, elapsedSeconds, ExerciseContext, ExerciseStep, defineFixture, defineTiming, requireOutput } from '../support/exercise';
 import { STREAMS_LAB } from './constants';
 import { DynamoDbStreamsApi } from './streams-api';
 
@@ -18,6 +18,7 @@ const lambdaOf = (context: ExerciseContext) => context.client(LambdaClient, 'LAM
 const documentClient = defineFixture('DynamoDB document client', (context) => DynamoDBDocumentClient.from(dynamoOf(context)));
 const streamsClient = defineFixture('DynamoDB Streams API', (context) => new DynamoDbStreamsApi(dynamoOf(context).config));
 const docsOf = (context: ExerciseContext) => context.use(documentClient);
+export const timing = defineTiming(STREAMS_LAB.exerciseTiming);
 
 /** A customer of this run for one step, so leftovers of earlier runs never confuse a check. */
 const customer = (context: ExerciseContext, step: string) => `${context.runId}-${step}`;
@@ -50,6 +51,7 @@ async function waitForTotals(
 ): Promise<Totals> {
   const { outputs, log } = context;
   const viewTable = requireOutput(outputs, 'ViewTableName');
+  const { viewPollSeconds } = await context.use(timing);
   const started = Date.now();
   let totals: Totals | undefined;
   while (Date.now() - started < timeoutSeconds * 1000) {
@@ -58,7 +60,7 @@ async function waitForTotals(
       log(`  view for ${customerId} after ${elapsedSeconds(started)} s: ${JSON.stringify(totals)}`);
       return totals;
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, viewPollSeconds * 1000));
   }
   check(false, `the view of ${customerId} did not reach ${JSON.stringify(expected)} within ${timeoutSeconds} s; it is ${JSON.stringify(totals)}`);
 }

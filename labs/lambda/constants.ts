@@ -14,6 +14,13 @@ export const LAMBDA_LAB = {
   /** Share of the alias's invocations sent to the newest release once there are two. */
   canaryWeight: 0.2,
   provisionedConcurrency: 1,
+  /** How long the exercise's steps wait (see defineTiming). */
+  exerciseTiming: {
+    /** Lambda's delays between the attempts of a failing asynchronous invocation: 1 min, then 2 min. */
+    retryDelaysSeconds: [60, 120],
+    /** Slack on top of the retry delays before a missing record counts as a failure. */
+    slackSeconds: 180,
+  },
 } as const;
 
 /** Lab parameters (declared in ./lab.ts): `-c lambda:release=2` publishes release 2 next to release 1 and

@@ -7,20 +7,14 @@ import {
   LambdaClient,
 } from '@aws-sdk/client-lambda';
 import type { Message } from '@aws-sdk/client-sqs';
-import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, defineFixture, requireOutput } from '../support/exercise';
+import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, defineTiming, requireOutput } from '../support/exercise';
 import { deleteMessage, receiveUntil } from '../support/sqs-messages';
+import { LAMBDA_LAB } from './constants';
 
 const lambdaOf = (context: ExerciseContext) => context.client(LambdaClient, 'LAMBDA');
 const decoder = new TextDecoder();
 
-/** How the exercise waits for asynchronous records; a test shortens it, a learner never needs to. */
-export interface Timing {
-  /** Lambda's delays between the attempts of a failing asynchronous invocation: 1 min, then 2 min. */
-  readonly retryDelaysSeconds: readonly number[];
-  /** Slack on top of the retry delays before a missing record counts as a failure. */
-  readonly slackSeconds: number;
-}
-export const timing = defineFixture<Timing>('waits for asynchronous records', () => ({ retryDelaysSeconds: [60, 120], slackSeconds: 180 }));
+export const timing = defineTiming(LAMBDA_LAB.exerciseTiming);
 
 interface Greeting {
   message?: string;

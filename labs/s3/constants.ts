@@ -12,4 +12,15 @@ export const S3_LAB = {
   minTtl: LabDuration.seconds(10),
   defaultTtl: LabDuration.seconds(60),
   maxTtl: LabDuration.minutes(5),
+  /** How long the exercise's steps wait (see defineTiming). */
+  exerciseTiming: {
+    /** Expiry of the presigned GET, whole seconds (X-Amz-Expires). */
+    presignedGetExpiresSeconds: 2,
+    /** When the presigned GET is tried again, after its expiry. */
+    expiredGetAfterSeconds: 3.5,
+    /** max-age of the object whose Cache-Control asks for less than the minimum TTL. */
+    shortMaxAgeSeconds: 2,
+    /** When that object is fetched again: after its max-age, before the minimum TTL. */
+    cachedGetAfterSeconds: 3,
+  },
 } as const;

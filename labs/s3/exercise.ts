@@ -18,7 +18,8 @@ import {
 import type { Message } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { check, ExerciseContext, ExerciseStep, expectRejection, requireOutput, serviceEndpoint } from '../support/exercise';
+import { check, defineTiming, ExerciseContext, ExerciseStep, expectRejection, requireOutput, serviceEndpoint } from '../support/exercise';
+import { S3_LAB } from './constants';
 import { deleteMessage, receiveUntil } from '../support/sqs-messages';
 
 /**
@@ -30,6 +31,8 @@ const s3Of = (context: ExerciseContext) =>
   context.client(S3Client, 'S3', { forcePathStyle: serviceEndpoint('S3') ? true : undefined, requestChecksumCalculation: 'WHEN_REQUIRED' as const });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const timing = defineTiming(S3_LAB.exerciseTiming);
 
 /** A request the bucket policy must deny: S3 answers 403 AccessDenied. */
 const expectDenied = async (call: () => Promise<unknown>, what: string) => (await expectRejection(call, 'AccessDenied', what)).name;
@@ -82,14 +85,16 @@ async function presigned(context: ExerciseContext): Promise<void> {
   check(uploaded.status === 200, `the presigned PUT with its header returned ${uploaded.status}`);
   log(`presigned PUT (60 s, X-Amz-SignedHeaders=${signedHeaders}): without the header → 403, with it → 200; no AWS credentials needed by the uploader`);
 
-  const getUrl = await getSignedUrl(s3Of(context), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 2 });
+  const { presignedGetExpiresSeconds, expiredGetAfterSeconds } = await context.use(timing);
+  const getUrl = await getSignedUrl(s3Of(context), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: presignedGetExpiresSeconds });
   const fresh = await fetch(getUrl);
   check(fresh.status === 200 && (await fresh.text()) === 'uploaded with a presigned URL', `the presigned GET returned ${fresh.status}`);
-  await sleep(3_500);
+  await sleep(expiredGetAfterSeconds * 1000);
   const expired = await fetch(getUrl);
   const body = await expired.text();
-  check(expired.status === 403, `the presigned GET still worked after its 2 s expiry (${expired.status})`);
-  log(`presigned GET (X-Amz-Expires=2): at once → 200; after 3.5 s → 403 ${/Request has expired/.test(body) ? '"Request has expired"' : ''}`.trim());
+  check(expired.status === 403, `the presigned GET still worked after its ${presignedGetExpiresSeconds} s expiry (${expired.status})`);
+  const reason = /Request has expired/.test(body) ? ' "Request has expired"' : '';
+  log(`presigned GET (X-Amz-Expires=${presignedGetExpiresSeconds}): at once → 200; after ${expiredGetAfterSeconds} s → 403${reason}`);
 }
 
 async function multipart(context: ExerciseContext): Promise<void> {
@@ -201,8 +206,9 @@ async function cloudFront(context: ExerciseContext): Promise<void> {
   const cdn = requireOutput(outputs, 'DistributionUrl').replace(/\/$/, '');
   const [minTtl, defaultTtl, maxTtl] = requireOutput(outputs, 'CacheTtlSeconds').split('/').map(Number);
   log(`cache policy TTLs: min ${minTtl} s, default ${defaultTtl} s, max ${maxTtl} s`);
+  const { shortMaxAgeSeconds, cachedGetAfterSeconds } = await context.use(timing);
   const objects = {
-    [`${context.runId}/short.txt`]: 'max-age=2',
+    [`${context.runId}/short.txt`]: `max-age=${shortMaxAgeSeconds}`,
     [`${context.runId}/none.txt`]: undefined,
     [`${context.runId}/long.txt`]: 'max-age=86400',
   };
@@ -225,12 +231,13 @@ async function cloudFront(context: ExerciseContext): Promise<void> {
   const shortKey = `${context.runId}/short.txt`;
   const first = await get(shortKey);
   check(first.status === 200 && /Miss from cloudfront/i.test(first.cache), `first GET of ${shortKey}: ${first.status} ${first.cache}`);
-  log(`GET /${shortKey} (Cache-Control: max-age=2) → ${first.cache}`);
-  await sleep(3_000);
+  log(`GET /${shortKey} (Cache-Control: max-age=${shortMaxAgeSeconds}) → ${first.cache}`);
+  await sleep(cachedGetAfterSeconds * 1000);
   const later = await untilHit(shortKey);
-  check(/Hit from cloudfront/i.test(later.cache), `3 s later (max-age=2 but min TTL ${minTtl} s) GET returned ${later.cache}`);
-  check(later.age >= 2, `the cached copy reports Age ${later.age}, expected about 3`);
-  log(`3 s later → ${later.cache}, Age ${later.age}: max-age=2 is raised to the minimum TTL (${minTtl} s)`);
+  const when = `${cachedGetAfterSeconds} s later`;
+  check(/Hit from cloudfront/i.test(later.cache), `${when} (max-age=${shortMaxAgeSeconds} but min TTL ${minTtl} s) GET returned ${later.cache}`);
+  check(later.age >= shortMaxAgeSeconds, `the cached copy reports Age ${later.age}, expected about ${cachedGetAfterSeconds}`);
+  log(`${when} → ${later.cache}, Age ${later.age}: max-age=${shortMaxAgeSeconds} is raised to the minimum TTL (${minTtl} s)`);
 
   for (const key of [`${context.runId}/none.txt`, `${context.runId}/long.txt`]) {
     const miss = await get(key);

@@ -20,4 +20,9 @@ export const SNS_FANOUT_LAB = {
   auditTimeout: LabDuration.seconds(5),
   /** Lambda's async retries of a failed invocation (default 2); 0 sends a failure to the destination at once. */
   auditRetryAttempts: 0,
+  /** How long the exercise's steps wait (see defineTiming). */
+  exerciseTiming: {
+    /** How long a queue is listened to after the expected messages, to show that nothing else arrives. */
+    settleSeconds: 3,
+  },
 } as const;

@@ -13,8 +13,11 @@ import {
   SnsMessage,
   SnsMessageAttribute,
 } from '../../lib/fan-out/filter-policy';
-import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+import { check, defineTiming, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
 import { checkFifoDemoArrival, deleteMessage, FIFO_DEMO_SENDS, nextWaitSeconds, receiveMessages, sqsOf } from '../support/sqs-messages';
+import { SNS_FANOUT_LAB } from './constants';
+
+export const timing = defineTiming(SNS_FANOUT_LAB.exerciseTiming);
 
 const snsOf = (context: ExerciseContext) => context.client(SNSClient, 'SNS');
 
@@ -91,13 +94,13 @@ const remove = (context: ExerciseContext, queueUrl: string, delivered: Delivered
 
 /**
  * Long-polls until every expected order of this run arrived or `timeoutSeconds` pass, then listens `settleSeconds`
- * more for unexpected ones. Deletes and returns this run's messages; leaves other messages alone.
+ * (by default the lab's) more for unexpected ones. Deletes and returns this run's messages; leaves other messages alone.
  */
 async function collect(
   context: ExerciseContext,
   queueUrl: string,
   expectedIds: readonly string[],
-  { timeoutSeconds = 30, settleSeconds = 3 } = {},
+  { timeoutSeconds = 30, settleSeconds }: { timeoutSeconds?: number; settleSeconds?: number } = {},
 ): Promise<Delivered[]> {
   const seen: Delivered[] = [];
   const missing = () => expectedIds.filter((id) => !seen.some((d) => d.order?.orderId === id));
@@ -108,7 +111,8 @@ async function collect(
       await remove(context, queueUrl, delivered);
     }
   }
-  for (const delivered of (await receive(context, queueUrl, settleSeconds)).filter((d) => isOurs(context.runId, d))) {
+  const listenSeconds = settleSeconds ?? (await context.use(timing)).settleSeconds;
+  for (const delivered of (await receive(context, queueUrl, listenSeconds)).filter((d) => isOurs(context.runId, d))) {
     seen.push(delivered);
     await remove(context, queueUrl, delivered);
   }
@@ -291,7 +295,7 @@ async function lambdaSubscriber(context: ExerciseContext): Promise<void> {
       `${failure.requestContext?.approximateInvokeCount} invocation(s), ${failure.responsePayload?.errorType}: ${failure.responsePayload?.errorMessage}`,
   );
 
-  const inSubscriptionDlq = (await collect(context, subscriptionDlqUrl, [], { settleSeconds: 3 })).map((d) => d.order?.orderId);
+  const inSubscriptionDlq = (await collect(context, subscriptionDlqUrl, [])).map((d) => d.order?.orderId);
   check(
     !inSubscriptionDlq.includes('l2'),
     'l2 reached the Audit subscription DLQ: that queue is for messages SNS cannot deliver, not for function errors',
@@ -326,7 +330,7 @@ async function subscriptionDlq(context: ExerciseContext): Promise<void> {
   log('access denied is a client-side error: SNS does not retry it, it moves the message to the DLQ at once');
 
   const [inWarehouse, allOrders] = await Promise.all([
-    collect(context, warehouseUrl, [], { settleSeconds: 3 }),
+    collect(context, warehouseUrl, []),
     collect(context, allOrdersUrl, ['w1'], { settleSeconds: 0 }),
   ]);
   check(inWarehouse.length === 0, 'w1 reached the Warehouse queue although its policy denies SNS');

@@ -6,8 +6,11 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { check, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+import { check, defineTiming, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
 import { checkFifoDemoArrival, deleteMessage as remove, FIFO_DEMO_SENDS, receiveMessages as receive, receiveUntil, sqsOf } from '../support/sqs-messages';
+import { SQS_LAB } from './constants';
+
+export const timing = defineTiming(SQS_LAB.exerciseTiming);
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 /** The body of an order of this run, and whether a message is one. */
@@ -56,11 +59,12 @@ async function sendAndReceive(context: ExerciseContext): Promise<void> {
   }
   log('deleted all three: a received message stays in the queue until the consumer deletes it');
 
+  const { emptyPollSeconds } = await context.use(timing);
   const started = Date.now();
-  const empty = (await receive(context, queueUrl, 2)).filter(isOurs);
+  const empty = (await receive(context, queueUrl, emptyPollSeconds)).filter(isOurs);
   check(empty.length === 0, 'the queue still returned messages of this run after they were deleted');
-  check(Date.now() - started >= 1_500, 'ReceiveMessage with WaitTimeSeconds=2 returned at once on an empty queue');
-  log(`an empty long poll (WaitTimeSeconds=2) waited ${seconds(started)} s before returning nothing`);
+  check(Date.now() - started >= (emptyPollSeconds - 0.5) * 1000, `ReceiveMessage with WaitTimeSeconds=${emptyPollSeconds} returned at once on an empty queue`);
+  log(`an empty long poll (WaitTimeSeconds=${emptyPollSeconds}) waited ${seconds(started)} s before returning nothing`);
 }
 
 async function visibilityTimeout(context: ExerciseContext): Promise<void> {
@@ -98,7 +102,7 @@ async function visibilityTimeout(context: ExerciseContext): Promise<void> {
   await sqsOf(context).send(
     new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: second.ReceiptHandle, VisibilityTimeout: 0 }),
   );
-  const third = await receiveUntil(context, queueUrl, mine, 3);
+  const third = await receiveUntil(context, queueUrl, mine, (await context.use(timing)).noRedeliveryWindowSeconds);
   check(third === undefined, 'the message was delivered a third time although maxReceiveCount is 2');
   log('released again (visibility 0), but receive #3 gets nothing: SQS moved it to the DLQ instead');
   const dead = await receiveUntil(context, dlqUrl, mine, 20);
@@ -176,7 +180,7 @@ async function poisonMessage(context: ExerciseContext): Promise<void> {
   const first = await receiveUntil(context, dlqUrl, isOurs, expected * 2 + 60);
   check(first !== undefined, `no message of this run reached the DLQ within ${expected * 2 + 60} s`);
   // Messages of one failed batch reach the DLQ together: one more short poll collects any that came with it.
-  const dead = [first, ...(await receive(context, dlqUrl, 3)).filter(isOurs)];
+  const dead = [first, ...(await receive(context, dlqUrl, (await context.use(timing)).batchMatesPollSeconds)).filter(isOurs)];
   for (const message of dead) await remove(context, dlqUrl, message);
   const good = dead.map(orderIdOf).filter((id) => id !== 'poison-1');
   check(good.length === 0, `good orders (${good.join(', ')}) reached the DLQ: partial batch failure is off`);

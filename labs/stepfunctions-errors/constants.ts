@@ -29,4 +29,10 @@ export const ERRORS_LAB = {
   packingWait: LabDuration.seconds(2),
   eventSource: 'stepfunctions-lab.orders',
   eventDetailType: 'OrderPlaced',
+  /** How long the exercise's steps wait (see defineTiming). */
+  exerciseTiming: {
+    /** How often the exercise polls DescribeExecution, and for how long. */
+    pollMs: 2_000,
+    timeoutMs: 120_000,
+  },
 } as const;

@@ -9,7 +9,7 @@ import {
   StartExecutionCommand,
   StartSyncExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { check, ExerciseContext, ExerciseStep, defineFixture, requireOutput } from '../support/exercise';
+import { check, ExerciseContext, ExerciseStep, defineFixture, defineTiming, requireOutput } from '../support/exercise';
 import { deleteMessage, receiveUntil } from '../support/sqs-messages';
 import { attemptsOf, formatHistory, retryWaits, stateInput, statesEntered } from './history';
 import { ERRORS_LAB } from './constants';
@@ -33,8 +33,7 @@ const order = (context: ExerciseContext, name: string, extra: Record<string, unk
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** How often the exercise polls DescribeExecution; tests shorten it. */
-export const timing = defineFixture('DescribeExecution polling', () => ({ pollMs: 2_000, timeoutMs: 120_000 }));
+export const timing = defineTiming(ERRORS_LAB.exerciseTiming);
 
 /** How many executions this run started: it numbers their names. */
 const executions = defineFixture('execution counter', () => ({ started: 0 }));

@@ -36,6 +36,23 @@ export function defineFixture<T>(
   return { name, setUp, tearDown };
 }
 
+/** Figures of how long a lab's steps wait, each named with its unit (`emptyPollSeconds`, `pollMs`). */
+export type ExerciseTiming = Readonly<Record<string, number | readonly number[]>>;
+
+/** `T` with its literal figures widened (`2` to `number`), so a test can give other ones. */
+export type TimingFigures<T extends ExerciseTiming> = { readonly [K in keyof T]: T[K] extends number ? number : readonly number[] };
+
+/**
+ * How long a lab's steps wait (long polls, windows in which nothing more may arrive, expiries, pauses, polling):
+ * figures in the lab's constants, `<LAB>.exerciseTiming`, so the deployed lab shows what its README describes. The
+ * exercise defines `export const timing = defineTiming(LAB.exerciseTiming)` and a step reads them with
+ * `await context.use(timing)`; a test runs the same checks against local engines with short figures given through
+ * the run's options: `provide(timing, { ...LAB.exerciseTiming, emptyPollSeconds: 1 })`.
+ */
+export function defineTiming<T extends ExerciseTiming>(figures: T): Fixture<TimingFigures<T>> {
+  return defineFixture('timing of the steps', () => figures as TimingFigures<T>);
+}
+
 /** What a step gets: the deployed stack's outputs, a way to print what it shows, the run's id, clients and fixtures. */
 export interface ExerciseContext {
   readonly outputs: Readonly<Record<string, string>>;

@@ -1,6 +1,6 @@
 import { handler as ordersHandler } from '../../../lambda/api-orders';
 import { handler as proxyHandler } from '../../../lambda/api-proxy';
-import { pacing, steps } from '../../../labs/apigateway/exercise';
+import { steps, timing } from '../../../labs/apigateway/exercise';
 import { ApigatewayLabStack } from '../../../labs/apigateway/stack';
 import { APIGATEWAY_LAB } from '../../../labs/apigateway/constants';
 import { apigatewayLab } from '../../../labs/apigateway/lab';
@@ -60,7 +60,7 @@ async function deployLocally(
 const contextOf = (outputs: Record<string, string>): ExerciseRunOptions => ({
   outputs,
   log: (line) => lines.push(line),
-  provide: [provide(pacing, { batchPauseMs: 1_000 / TIME_SCALE, refillPauseMs: 2_000 / TIME_SCALE })],
+  provide: [provide(timing, { batchPauseMs: 1_000 / TIME_SCALE, refillPauseMs: 2_000 / TIME_SCALE })],
 });
 const clone = () => JSON.parse(JSON.stringify(template)) as Record<string, Resource>;
 const methodOf = (resources: Record<string, Resource>, pathPart: string, verb: string) => {

@@ -4,8 +4,8 @@ import { applyRecord, handler } from '../../../lambda/orders-view';
 import { dynamodbStreamsLab } from '../../../labs/dynamodb-streams/lab';
 import { DynamodbStreamsLabStack } from '../../../labs/dynamodb-streams/stack';
 import { withStack } from '../../../labs/support/app';
-import { steps } from '../../../labs/dynamodb-streams/exercise';
-import { ExerciseCheckFailed, ExerciseRunOptions, runExercise } from '../../../labs/support/exercise';
+import { steps, timing } from '../../../labs/dynamodb-streams/exercise';
+import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
 import { LocalStreamSource, startLocalStreamSource, streamMappingSettings } from '../../support/local-dynamodb-stream-source';
 import { LocalLambdaInvoke, startLocalLambdaInvoke } from '../../support/local-lambda-invoke';
@@ -25,7 +25,7 @@ let invoke: LocalLambdaInvoke;
 let source: LocalStreamSource;
 let outputs: Record<string, string>;
 const lines: string[] = [];
-const context = (): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line) });
+const context = (): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line), provide: [provide(timing, { viewPollSeconds: 0.05 })] });
 
 /** A view updater that is not idempotent: every invocation looks like a new stream record to it. */
 async function forgetfulUpdater(event: DynamoDBStreamEvent) {

@@ -1,15 +1,16 @@
+import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handler } from '../../../lambda/sqs-consumer';
 import { sqsLab } from '../../../labs/sqs/lab';
 import { SqsLabStack } from '../../../labs/sqs/stack';
 import { withStack } from '../../../labs/support/app';
-import { steps } from '../../../labs/sqs/exercise';
-import { ExerciseCheckFailed, ExerciseRunOptions, runExercise } from '../../../labs/support/exercise';
+import { steps, timing } from '../../../labs/sqs/exercise';
+import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { deployQueuesLocally, LocallyDeployedQueues, LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { LocalEventSource, startLocalSqsEventSource } from '../../support/local-sqs-event-source';
 import { labTemplate } from '../../support/synth';
 
-// Steps wait on real SQS timings (a 5 s delay queue, visibility timeouts), as a learner would.
+// The steps check the same timings as against AWS, shortened: 1 s polls and windows, a 1 s delay queue.
 jest.setTimeout(30_000);
 
 const lab = withStack(sqsLab, SqsLabStack);
@@ -19,7 +20,11 @@ const workQueueId = (template.toJSON().Outputs.WorkQueueUrl.Value as { Ref: stri
 let sqs: LocalSqs;
 let deployed: LocallyDeployedQueues;
 const lines: string[] = [];
-const context = (): ExerciseRunOptions => ({ outputs: deployed.outputs, log: (line) => lines.push(line) });
+const context = (): ExerciseRunOptions => ({
+  outputs: deployed.outputs,
+  log: (line) => lines.push(line),
+  provide: [provide(timing, { emptyPollSeconds: 1, noRedeliveryWindowSeconds: 1, batchMatesPollSeconds: 1 })],
+});
 
 function consume(consumer: (event: SQSEvent) => Promise<SQSBatchResponse>): LocalEventSource {
   const work = deployed.queues[workQueueId];
@@ -29,6 +34,8 @@ function consume(consumer: (event: SQSEvent) => Promise<SQSBatchResponse>): Loca
 beforeAll(async () => {
   sqs = await startLocalSqs();
   deployed = await deployQueuesLocally(template, sqs.client);
+  // The delay step reads the queue's DelaySeconds: 1 s shows the same as the lab's 5 s.
+  await sqs.client.send(new SetQueueAttributesCommand({ QueueUrl: deployed.outputs.DelayQueueUrl, Attributes: { DelaySeconds: '1' } }));
 });
 afterAll(() => sqs.stop());
 beforeEach(() => (lines.length = 0));
