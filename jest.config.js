@@ -6,8 +6,8 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
 
 /** @type {import('jest').Config} */
 module.exports = {
-  // One CloudFormation validation engine per worker instead of one per test file (the file says why).
-  testEnvironment: '<rootDir>/test/support/shared-engine-environment.js',
+  // One CloudFormation validation engine and one DynamoDB Local per worker instead of one per test file (the file says why).
+  testEnvironment: '<rootDir>/test/support/worker-environment.js',
   moduleNameMapper: { '^@aws/cloudformation-validate$': '<rootDir>/test/support/shared-cloudformation-validate.js' },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],

@@ -15,5 +15,7 @@ export const STREAMS_LAB = {
   exerciseTiming: {
     /** Pause between two reads of the view while the stream's records are being applied. */
     viewPollSeconds: 0.5,
+    /** How long a step waits for the view to show its writes before it fails, saying what the view holds. */
+    viewDeadlineSeconds: 60,
   },
 } as const;

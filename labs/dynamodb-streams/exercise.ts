@@ -47,11 +47,12 @@ async function waitForTotals(
   context: ExerciseContext,
   customerId: string,
   expected: Partial<Totals>,
-  timeoutSeconds = 60,
+  deadlineSeconds?: number,
 ): Promise<Totals> {
   const { outputs, log } = context;
   const viewTable = requireOutput(outputs, 'ViewTableName');
-  const { viewPollSeconds } = await context.use(timing);
+  const { viewPollSeconds, viewDeadlineSeconds } = await context.use(timing);
+  const timeoutSeconds = deadlineSeconds ?? viewDeadlineSeconds;
   const started = Date.now();
   let totals: Totals | undefined;
   while (Date.now() - started < timeoutSeconds * 1000) {

@@ -13,10 +13,12 @@ import {
 import type { AttributeValue } from 'aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { WorkerServer, workerServer } from './worker-servers';
 
 /** DynamoDB Local, the jar AWS ships, as packaged by the npm package amplify-dynamodb-simulator. */
 const EMULATOR_DIR = path.join(path.dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
@@ -57,14 +59,12 @@ async function waitUntilServing(client: DynamoDBClient, child: ChildProcess, out
   }
 }
 
-/**
- * Starts DynamoDB Local (in memory, one database for every credential and region, no telemetry) with the machine's
- * Java on a random port, and points the AWS SDK's DynamoDB and DynamoDB Streams clients at it through the
- * service-specific variables AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_DYNAMODB_STREAMS, so that another
- * engine (fauxqs for SQS) can own AWS_ENDPOINT_URL in the same test. DynamoDB Local listens on every interface
- * (it has no bind option); clients use the loopback address. Start it once per test file: the JVM takes ~2 s.
- */
-export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
+interface DynamoDbLocalServer extends WorkerServer {
+  readonly endpoint: string;
+}
+
+/** Starts DynamoDB Local (in memory, one database for every credential and Region, no telemetry) on a random port. */
+async function startDynamoDbLocalServer(): Promise<DynamoDbLocalServer> {
   const port = await freePort();
   const workDir = mkdtempSync(path.join(tmpdir(), 'dynamodb-local-'));
   const child = spawn(
@@ -87,12 +87,35 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   child.once('error', (error: NodeJS.ErrnoException) => {
     output += error.code === 'ENOENT' ? 'java was not found on PATH: DynamoDB Local needs Java 17 or later' : String(error);
   });
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  // A test run that ends without afterAll (a crash, Ctrl-C) must not leave a JVM behind.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
+  const kill = () => {
+    if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
+    rmSync(workDir, { recursive: true, force: true });
+  };
   const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    await waitUntilServing(client, child, () => output);
+  } catch (error) {
+    kill();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  // Kept for the worker's later files, it must not keep the process alive on its own: jest ends without waiting on it.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as Socket | null)?.unref();
+  return { endpoint, kill };
+}
+
+/**
+ * DynamoDB Local for a test file: the jest worker's one (the JVM takes ~2.5 s to start, so a worker starts it once and
+ * keeps it for every file it runs; deployTablesLocally gives each deployment tables of its own). Points the AWS SDK's
+ * DynamoDB and DynamoDB Streams clients at it through the service-specific variables AWS_ENDPOINT_URL_DYNAMODB and
+ * AWS_ENDPOINT_URL_DYNAMODB_STREAMS, so that another engine (fauxqs for SQS) can own AWS_ENDPOINT_URL in the same
+ * test. DynamoDB Local listens on every interface (it has no bind option); clients use the loopback address.
+ */
+export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
+  const { endpoint } = await workerServer('dynamodb-local', startDynamoDbLocalServer);
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_DYNAMODB: endpoint,
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoint,
@@ -101,20 +124,8 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
     AWS_SECRET_ACCESS_KEY: 'local',
   });
   const client = new DynamoDBClient({ endpoint });
-  const stop = async () => {
-    client.destroy();
-    process.off('exit', killOnExit);
-    if (child.exitCode === null && child.pid !== undefined) child.kill('SIGTERM');
-    await exited;
-    rmSync(workDir, { recursive: true, force: true });
-  };
-  try {
-    await waitUntilServing(client, child, () => output);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { endpoint, client, streams: new LocalStreamsApi(endpoint), stop };
+  // The server outlives the file: the next file of the worker uses it.
+  return { endpoint, client, streams: new LocalStreamsApi(endpoint), stop: async () => client.destroy() };
 }
 
 /** A stream record as DynamoDB Streams returns it: the shape Lambda passes on, without `eventSourceARN`. */
@@ -259,7 +270,8 @@ function index<T extends LocalSecondaryIndex | GlobalSecondaryIndex>(logicalId: 
  * "Deploys" the DynamoDB tables of a synthesized template (`AWS::DynamoDB::GlobalTable` from TableV2, or
  * `AWS::DynamoDB::Table`) to DynamoDB Local with what shapes their behaviour: key schema, local and global
  * secondary indexes with their projections, stream view type, TTL attribute. Provisioned tables get on-demand
- * capacity locally (DynamoDB Local does not throttle). Tables are named after their logical ids.
+ * capacity locally (DynamoDB Local does not throttle). Tables are named as CloudFormation names them, after their
+ * logical id with a suffix of their own, so the files a worker runs on its one DynamoDB Local never share a table.
  */
 export async function deployTablesLocally(template: Template, client: DynamoDBClient): Promise<LocallyDeployedTables> {
   const declared = {
@@ -267,7 +279,9 @@ export async function deployTablesLocally(template: Template, client: DynamoDBCl
     ...template.findResources('AWS::DynamoDB::Table'),
   } as Record<string, CfnTable>;
   const tables: LocallyDeployedTables['tables'] = {};
+  const suffix = randomBytes(4).toString('hex').toUpperCase();
   for (const [logicalId, { Properties: p }] of Object.entries(declared)) {
+    const tableName = `${logicalId}-${suffix}`;
     for (const key of Object.keys(p)) {
       if (!KNOWN_TABLE_PROPERTIES.has(key)) throw new Error(`${logicalId}: table property ${key} has no local equivalent`);
     }
@@ -275,7 +289,7 @@ export async function deployTablesLocally(template: Template, client: DynamoDBCl
     // A Table's fixed throughput is kept (DescribeTable shows it); a GlobalTable's autoscaled one becomes on demand.
     const throughput = p.ProvisionedThroughput as { ReadCapacityUnits: number; WriteCapacityUnits: number } | undefined;
     const input: CreateTableCommandInput = {
-      TableName: logicalId,
+      TableName: tableName,
       ...(throughput ? { BillingMode: 'PROVISIONED', ProvisionedThroughput: throughput } : { BillingMode: 'PAY_PER_REQUEST' }),
       KeySchema: p.KeySchema as KeySchemaElement[],
       AttributeDefinitions: p.AttributeDefinitions as AttributeDefinition[],
@@ -292,11 +306,11 @@ export async function deployTablesLocally(template: Template, client: DynamoDBCl
     const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled: boolean } | undefined;
     if (ttl?.Enabled) {
       await client.send(
-        new UpdateTimeToLiveCommand({ TableName: logicalId, TimeToLiveSpecification: { Enabled: true, AttributeName: ttl.AttributeName } }),
+        new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: ttl.AttributeName } }),
       );
     }
     tables[logicalId] = {
-      name: logicalId,
+      name: tableName,
       arn: TableDescription?.TableArn ?? '',
       streamArn: TableDescription?.LatestStreamArn,
       partitionKey: (p.KeySchema as KeySchemaElement[]).find((k) => k.KeyType === 'HASH')?.AttributeName ?? '',

@@ -1,2 +1,2 @@
-// What `require('@aws/cloudformation-validate')` returns under jest: the worker's shared module (shared-engine-environment.js).
+// What `require('@aws/cloudformation-validate')` returns under jest: the worker's shared module (worker-environment.js).
 module.exports = globalThis.__sharedCloudFormationValidate;

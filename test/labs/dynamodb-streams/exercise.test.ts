@@ -25,7 +25,12 @@ let invoke: LocalLambdaInvoke;
 let source: LocalStreamSource;
 let outputs: Record<string, string>;
 const lines: string[] = [];
-const context = (): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line), provide: [provide(timing, { viewPollSeconds: 0.05 })] });
+const context = (): ExerciseRunOptions => ({
+  outputs,
+  log: (line) => lines.push(line),
+  // A view that never gets there fails the step with what it holds, well before jest's own timeout would hide it.
+  provide: [provide(timing, { viewPollSeconds: 0.05, viewDeadlineSeconds: 20 })],
+});
 
 /** A view updater that is not idempotent: every invocation looks like a new stream record to it. */
 async function forgetfulUpdater(event: DynamoDBStreamEvent) {

@@ -1,0 +1,61 @@
+// The jest environment of every test file: what a worker starts once and shares with all the files it runs.
+// jest re-evaluates modules for each test file, so anything expensive a file starts is started again by the next one.
+// 1. The CloudFormation validation engine. aws-cdk-lib validates templates with @aws/cloudformation-validate, whose
+//    engine takes ~1.6 s to build (schemas load inside its WebAssembly module), and aws-cdk-lib builds a new one
+//    whenever a synth brings new resource types. Here the module is loaded once per worker (outside jest's module
+//    registry) and engines are reused for equal configurations, which gives the same findings. jest.config.js maps
+//    the package to shared-cloudformation-validate.js, which hands out this instance.
+// 2. Servers (DynamoDB Local: a JVM that takes ~2.5 s to start): `workerServer` in worker-servers.ts starts one on the
+//    first request of the worker, later files get the same one, and it is killed when the worker exits.
+const { createHash } = require('node:crypto');
+const path = require('node:path');
+const { TestEnvironment } = require('jest-environment-node');
+
+const VALIDATE_PACKAGE = require.resolve('@aws/cloudformation-validate', {
+  paths: [path.dirname(require.resolve('aws-cdk-lib/package.json'))],
+});
+
+let shared;
+function sharedValidateModule() {
+  if (shared) return shared;
+  const validate = require(VALIDATE_PACKAGE);
+  const engines = new Map();
+  // The engine accepts only objects of its own realm (a test file's objects come from the file's vm context).
+  const inThisRealm = (value) => JSON.parse(JSON.stringify(value ?? {}));
+  class SharedCompositeEngine {
+    constructor(config) {
+      const json = JSON.stringify(config ?? {});
+      const key = createHash('sha256').update(json).digest('hex');
+      if (!engines.has(key)) engines.set(key, new validate.CompositeEngine(JSON.parse(json)));
+      this.engine = engines.get(key);
+    }
+    validateTemplate(template, config) {
+      return this.engine.validateTemplate(template, inThisRealm(config));
+    }
+    // The engine outlives the app that asked for it: the next test file's apps use it too.
+    free() {}
+  }
+  shared = { ...validate, CompositeEngine: SharedCompositeEngine };
+  return shared;
+}
+
+const servers = new Map();
+const running = [];
+const workerServers = {
+  /** The server named `name`, started by `start` (which resolves with `{ kill }` and more) on the first request. */
+  get(name, start) {
+    if (!servers.has(name)) servers.set(name, start().then((server) => (running.push(server), server)));
+    return servers.get(name);
+  },
+};
+process.once('exit', () => running.forEach((server) => server.kill()));
+
+class WorkerEnvironment extends TestEnvironment {
+  constructor(config, context) {
+    super(config, context);
+    this.global.__sharedCloudFormationValidate = sharedValidateModule();
+    this.global.__workerServers = workerServers;
+  }
+}
+
+module.exports = WorkerEnvironment;
