@@ -5,10 +5,10 @@
  * its module load time (a cold-start proxy) and the share of it that loads the AWS SDK the runtime provides, against the
  * library's limits (100 KB; 100 ms besides the SDK). For `npm test`: the wall time of each of
  * its phases and the ten slowest test files.
- * Usage: npm run bench [-- --no-suite] [-- --runs <n>]
+ * Usage: npm run bench -- [--no-suite] [--runs <n>]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -163,6 +163,7 @@ function npmTestFigures(outDir: string): void {
   }
   console.log(`  ${'total'.padEnd(24)} ${seconds(total).padStart(8)}`);
 
+  if (!existsSync(reportFile)) throw new BenchError('jest wrote no report: run `npx jest` to see why');
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as JestReport;
   console.log(`\nslowest test files (of ${report.testResults.length}; ${report.numTotalTests} tests, ${report.numFailedTests} failed):`);
   report.testResults

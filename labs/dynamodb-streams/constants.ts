@@ -17,5 +17,9 @@ export const STREAMS_LAB = {
     viewPollSeconds: 0.5,
     /** How long a step waits for the view to show its writes before it fails, saying what the view holds. */
     viewDeadlineSeconds: 60,
+    /** How long the poison step waits for the good orders in the view before failing, saying what it holds (bisect takes retries). */
+    poisonViewDeadlineSeconds: 120,
+    /** How long the poison step waits for this run's failure record in the on-failure queue before failing, saying none arrived. */
+    failureRecordDeadlineSeconds: 240,
   },
 } as const;

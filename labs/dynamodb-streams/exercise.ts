@@ -42,17 +42,21 @@ async function totalsOf(context: ExerciseContext, viewTable: string, customerId:
   };
 }
 
-/** Polls the view until the customer's totals include `expected`, or fails the check after `timeoutSeconds`. */
+/** The figures of `timing` a step may wait for the view with. */
+type ViewDeadline = 'viewDeadlineSeconds' | 'poisonViewDeadlineSeconds';
+
+/** Polls the view until the customer's totals include `expected`, or fails the check after the `deadline` figure. */
 async function waitForTotals(
   context: ExerciseContext,
   customerId: string,
   expected: Partial<Totals>,
-  deadlineSeconds?: number,
+  deadline: ViewDeadline = 'viewDeadlineSeconds',
 ): Promise<Totals> {
   const { outputs, log } = context;
   const viewTable = requireOutput(outputs, 'ViewTableName');
-  const { viewPollSeconds, viewDeadlineSeconds } = await context.use(timing);
-  const timeoutSeconds = deadlineSeconds ?? viewDeadlineSeconds;
+  const figures = await context.use(timing);
+  const { viewPollSeconds } = figures;
+  const timeoutSeconds = figures[deadline];
   const started = Date.now();
   let totals: Totals | undefined;
   while (Date.now() - started < timeoutSeconds * 1000) {
@@ -166,10 +170,10 @@ async function poisonRecord(context: ExerciseContext): Promise<void> {
     }),
   );
   log('wrote 3 orders in one BatchWriteItem; order "bad" has amountCents "twelve", a string: the function fails on it every time');
-  await waitForTotals(context, customerId, { orderCount: 2, totalCents: 3000 }, 120);
+  await waitForTotals(context, customerId, { orderCount: 2, totalCents: 3000 }, 'poisonViewDeadlineSeconds');
   log('both good orders are in the view: the records before the bad one were kept, the ones after it were retried without it');
 
-  const timeoutSeconds = 240;
+  const { failureRecordDeadlineSeconds: timeoutSeconds } = await context.use(timing);
   let failure: FailureRecord | undefined;
   while (!failure && Date.now() - started < timeoutSeconds * 1000) {
     const { Messages = [] } = await sqsOf(context).send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 }));

@@ -24,5 +24,13 @@ export const SNS_FANOUT_LAB = {
   exerciseTiming: {
     /** How long a queue is listened to after the expected messages, to show that nothing else arrives. */
     settleSeconds: 3,
+    /** How long a step waits for the messages it expects in a queue before failing, saying what arrived. */
+    deliveryDeadlineSeconds: 30,
+    /** How long the subscription-dlq step waits for w1 in the Warehouse subscription DLQ before failing, saying it is not there. */
+    subscriptionDlqDeadlineSeconds: 60,
+    /** How long the lambda step waits for l1's on-success record before failing, saying none arrived. */
+    onSuccessRecordDeadlineSeconds: 60,
+    /** How long the lambda step waits for l2's on-failure record before failing, saying none arrived. */
+    onFailureRecordDeadlineSeconds: 90,
   },
 } as const;

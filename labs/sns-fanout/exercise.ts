@@ -93,25 +93,27 @@ async function receive(context: ExerciseContext, queueUrl: string, waitTimeSecon
 const remove = (context: ExerciseContext, queueUrl: string, delivered: Delivered) => deleteMessage(context, queueUrl, delivered.message);
 
 /**
- * Long-polls until every expected order of this run arrived or `timeoutSeconds` pass, then listens `settleSeconds`
- * (by default the lab's) more for unexpected ones. Deletes and returns this run's messages; leaves other messages alone.
+ * Long-polls until every expected order of this run arrived or `timeoutSeconds` (by default the lab's
+ * deliveryDeadlineSeconds) pass, then listens `settleSeconds` (by default the lab's) more for unexpected ones.
+ * Deletes and returns this run's messages; leaves other messages alone.
  */
 async function collect(
   context: ExerciseContext,
   queueUrl: string,
   expectedIds: readonly string[],
-  { timeoutSeconds = 30, settleSeconds }: { timeoutSeconds?: number; settleSeconds?: number } = {},
+  { timeoutSeconds, settleSeconds }: { timeoutSeconds?: number; settleSeconds?: number } = {},
 ): Promise<Delivered[]> {
+  const figures = await context.use(timing);
   const seen: Delivered[] = [];
   const missing = () => expectedIds.filter((id) => !seen.some((d) => d.order?.orderId === id));
-  const deadline = Date.now() + timeoutSeconds * 1000;
+  const deadline = Date.now() + (timeoutSeconds ?? figures.deliveryDeadlineSeconds) * 1000;
   while (missing().length > 0 && Date.now() < deadline) {
     for (const delivered of (await receive(context, queueUrl, nextWaitSeconds(deadline))).filter((d) => isOurs(context.runId, d))) {
       seen.push(delivered);
       await remove(context, queueUrl, delivered);
     }
   }
-  const listenSeconds = settleSeconds ?? (await context.use(timing)).settleSeconds;
+  const listenSeconds = settleSeconds ?? figures.settleSeconds;
   for (const delivered of (await receive(context, queueUrl, listenSeconds)).filter((d) => isOurs(context.runId, d))) {
     seen.push(delivered);
     await remove(context, queueUrl, delivered);
@@ -275,17 +277,18 @@ async function lambdaSubscriber(context: ExerciseContext): Promise<void> {
   await publish(context, topicArn, bad);
   log('SNS invokes the Audit function asynchronously; Lambda reports the outcome to the function\'s destinations');
 
+  const { onSuccessRecordDeadlineSeconds, onFailureRecordDeadlineSeconds } = await context.use(timing);
   const started = Date.now();
-  const success = await invocationRecord(context, succeededUrl, good.orderId, 60);
-  check(success !== undefined, 'no on-success record for l1 within 60 s: did SNS invoke the function?');
+  const success = await invocationRecord(context, succeededUrl, good.orderId, onSuccessRecordDeadlineSeconds);
+  check(success !== undefined, `no on-success record for l1 within ${onSuccessRecordDeadlineSeconds} s: did SNS invoke the function?`);
   check(
     success.requestContext?.condition === 'Success' && (success.responsePayload?.processed ?? []).includes('l1'),
     `the on-success record of l1 is not a success returning it: ${JSON.stringify(success.requestContext)} ${JSON.stringify(success.responsePayload)}`,
   );
   log(`after ${seconds(started)} s, on-success destination: condition=Success, the function returned ${JSON.stringify(success.responsePayload)}`);
 
-  const failure = await invocationRecord(context, failedUrl, bad.orderId, 90);
-  check(failure !== undefined, 'no on-failure record for l2 within 90 s');
+  const failure = await invocationRecord(context, failedUrl, bad.orderId, onFailureRecordDeadlineSeconds);
+  check(failure !== undefined, `no on-failure record for l2 within ${onFailureRecordDeadlineSeconds} s`);
   check(
     failure.requestContext?.condition === 'RetriesExhausted' && /asked to fail/.test(failure.responsePayload?.errorMessage ?? ''),
     `the on-failure record of l2 does not carry the function's error: ${JSON.stringify(failure.responsePayload)}`,
@@ -320,9 +323,10 @@ async function subscriptionDlq(context: ExerciseContext): Promise<void> {
   await publish(context, topicArn, order);
   log('the Warehouse subscription matches it (warehouse exists), but the Warehouse queue\'s policy denies SNS');
 
+  const { subscriptionDlqDeadlineSeconds } = await context.use(timing);
   const started = Date.now();
-  const [dead] = await collect(context, dlqUrl, ['w1'], { timeoutSeconds: 60, settleSeconds: 0 });
-  check(dead !== undefined, 'w1 did not reach the Warehouse subscription DLQ within 60 s');
+  const [dead] = await collect(context, dlqUrl, ['w1'], { timeoutSeconds: subscriptionDlqDeadlineSeconds, settleSeconds: 0 });
+  check(dead !== undefined, `w1 did not reach the Warehouse subscription DLQ within ${subscriptionDlqDeadlineSeconds} s`);
   const attributes = Object.entries(dead.message.MessageAttributes ?? {})
     .map(([name, value]) => `${name}=${value.StringValue}`)
     .join(', ');

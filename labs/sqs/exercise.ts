@@ -7,7 +7,15 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { check, defineTiming, elapsedSeconds as seconds, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
-import { checkFifoDemoArrival, deleteMessage as remove, FIFO_DEMO_SENDS, receiveMessages as receive, receiveUntil, sqsOf } from '../support/sqs-messages';
+import {
+  checkFifoDemoArrival,
+  deleteMessage as remove,
+  FIFO_DEMO_SENDS,
+  nextWaitSeconds,
+  receiveMessages as receive,
+  receiveUntil,
+  sqsOf,
+} from '../support/sqs-messages';
 import { SQS_LAB } from './constants';
 
 export const timing = defineTiming(SQS_LAB.exerciseTiming);
@@ -43,11 +51,12 @@ async function sendAndReceive(context: ExerciseContext): Promise<void> {
   }
 
   const received = new Map<string, Message>();
-  const deadline = Date.now() + 30_000;
+  const { arrivalDeadlineSeconds } = await context.use(timing);
+  const deadline = Date.now() + arrivalDeadlineSeconds * 1000;
   while (received.size < entries.length && Date.now() < deadline) {
-    for (const message of (await receive(context, queueUrl, 20)).filter(isOurs)) received.set(orderIdOf(message) ?? '', message);
+    for (const message of (await receive(context, queueUrl, nextWaitSeconds(deadline))).filter(isOurs)) received.set(orderIdOf(message) ?? '', message);
   }
-  check(received.size === entries.length, `received ${received.size} of ${entries.length} messages within 30 s`);
+  check(received.size === entries.length, `received ${received.size} of ${entries.length} messages within ${arrivalDeadlineSeconds} s`);
   for (const [orderId, message] of received) {
     const attributes = message.MessageAttributes ?? {};
     check(
@@ -83,8 +92,9 @@ async function visibilityTimeout(context: ExerciseContext): Promise<void> {
   await sqsOf(context).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
   const mine = (message: Message) => message.Body === body;
 
-  const first = await receiveUntil(context, queueUrl, mine, 30);
-  check(first !== undefined, 'the message sent did not arrive within 30 s');
+  const { arrivalDeadlineSeconds, noRedeliveryWindowSeconds, playgroundDlqDeadlineSeconds } = await context.use(timing);
+  const first = await receiveUntil(context, queueUrl, mine, arrivalDeadlineSeconds);
+  check(first !== undefined, `the message sent did not arrive within ${arrivalDeadlineSeconds} s`);
   log(`receive #1: got it, ApproximateReceiveCount=${receiveCount(first)}; it is now invisible to other consumers`);
   const hidden = await receiveUntil(context, queueUrl, mine, 1);
   check(hidden === undefined, 'the message was delivered again while its visibility timeout was running');
@@ -102,11 +112,11 @@ async function visibilityTimeout(context: ExerciseContext): Promise<void> {
   await sqsOf(context).send(
     new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: second.ReceiptHandle, VisibilityTimeout: 0 }),
   );
-  const third = await receiveUntil(context, queueUrl, mine, (await context.use(timing)).noRedeliveryWindowSeconds);
+  const third = await receiveUntil(context, queueUrl, mine, noRedeliveryWindowSeconds);
   check(third === undefined, 'the message was delivered a third time although maxReceiveCount is 2');
   log('released again (visibility 0), but receive #3 gets nothing: SQS moved it to the DLQ instead');
-  const dead = await receiveUntil(context, dlqUrl, mine, 20);
-  check(dead !== undefined, 'the message is not in the playground DLQ after exceeding maxReceiveCount');
+  const dead = await receiveUntil(context, dlqUrl, mine, playgroundDlqDeadlineSeconds);
+  check(dead !== undefined, `the message is not in the playground DLQ ${playgroundDlqDeadlineSeconds} s after exceeding maxReceiveCount`);
   log(`found it in the DLQ (ApproximateReceiveCount=${receiveCount(dead)}); deleting it`);
   await remove(context, dlqUrl, dead);
 }
@@ -176,11 +186,12 @@ async function poisonMessage(context: ExerciseContext): Promise<void> {
   log(`sent 2 good orders and 1 poison order to the work queue; the Lambda consumer fails the poison one each time`);
   log(`visibility timeout ${visibility} s × maxReceiveCount ${maxReceiveCount}: expect it in the DLQ after ~${expected} s`);
 
+  const { poisonDlqDeadlineSeconds, batchMatesPollSeconds } = await context.use(timing);
   const started = Date.now();
-  const first = await receiveUntil(context, dlqUrl, isOurs, expected * 2 + 60);
-  check(first !== undefined, `no message of this run reached the DLQ within ${expected * 2 + 60} s`);
+  const first = await receiveUntil(context, dlqUrl, isOurs, poisonDlqDeadlineSeconds);
+  check(first !== undefined, `no message of this run reached the DLQ within ${poisonDlqDeadlineSeconds} s`);
   // Messages of one failed batch reach the DLQ together: one more short poll collects any that came with it.
-  const dead = [first, ...(await receive(context, dlqUrl, (await context.use(timing)).batchMatesPollSeconds)).filter(isOurs)];
+  const dead = [first, ...(await receive(context, dlqUrl, batchMatesPollSeconds)).filter(isOurs)];
   for (const message of dead) await remove(context, dlqUrl, message);
   const good = dead.map(orderIdOf).filter((id) => id !== 'poison-1');
   check(good.length === 0, `good orders (${good.join(', ')}) reached the DLQ: partial batch failure is off`);

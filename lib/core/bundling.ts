@@ -36,41 +36,48 @@ const NEVER_RUN_IMAGE = DockerImage.fromRegistry('no-docker-esbuild-runs-in-proc
  * hash is the hash of the bundle, which holds no absolute path: the same handler gives the same hash in any checkout.
  * Skipped bundling (context `aws:cdk:bundling-stacks`) never loads esbuild.
  */
-export function bundledHandlerCode(scope: Construct, id: string, entry: string): lambda.Code {
+export function bundledHandlerCode(scope: Construct, id: string, entry: string): BundledCode {
   const constructPath = `${scope.node.path}/${id}`;
   const entryFile = path.resolve(entry);
-  if (!fs.existsSync(entryFile)) {
-    throw new ConstructValidationError(constructPath, [
-      { code: 'SafeNodejsFunction.EntryNotFound', message: `entry ${entry} does not exist` },
-    ]);
-  }
   // Bundled here rather than in tryBundle, which runs inside CDK's asset staging: CDK would wrap these coded errors.
-  const bundle = Stack.of(scope).bundlingRequired ? bundleEntry(constructPath, entryFile) : [];
+  const bundle = Stack.of(scope).bundlingRequired ? bundleEntry(constructPath, entryFile) : { outputFiles: [], warnings: [] };
   const local = {
     // Part of CDK's asset cache key, which serializes the bundling options: two entries of one folder are two bundles.
     entry: path.basename(entryFile),
     tryBundle(outputDir: string): boolean {
-      for (const file of bundle) fs.writeFileSync(path.join(outputDir, path.basename(file.path)), file.contents);
+      for (const file of bundle.outputFiles) fs.writeFileSync(path.join(outputDir, path.basename(file.path)), file.contents);
       return true;
     },
   };
-  return lambda.Code.fromAsset(path.dirname(entryFile), {
+  const code = lambda.Code.fromAsset(path.dirname(entryFile), {
     assetHashType: AssetHashType.OUTPUT,
     bundling: { image: NEVER_RUN_IMAGE, local },
   });
+  return { code, warnings: bundle.warnings.map(located) };
 }
 
-function bundleEntry(constructPath: string, entryFile: string): esbuild.OutputFile[] {
+export interface BundledCode {
+  readonly code: lambda.Code;
+  /** esbuild's warnings, `file:line:column: text`. */
+  readonly warnings: readonly string[];
+}
+
+/** Bundles of this process by entry file: a handler that several functions use (or several stacks) is built once. */
+const bundles = new Map<string, { outputFiles: esbuild.OutputFile[]; warnings: esbuild.Message[] }>();
+
+function bundleEntry(constructPath: string, entryFile: string): { outputFiles: esbuild.OutputFile[]; warnings: esbuild.Message[] } {
+  const built = bundles.get(entryFile);
+  if (built) return built;
   const { buildSync } = loadEsbuild(constructPath);
   try {
-    const result = buildSync({
+    const { outputFiles, warnings } = buildSync({
       ...BUILD_OPTIONS,
       entryPoints: [entryFile],
       // Beside the entry, so the source map names sources relative to the handler's folder, never the checkout path.
       outfile: path.join(path.dirname(entryFile), `${BUNDLE_MODULE}.js`),
     });
-    for (const warning of result.warnings) process.stderr.write(`warning: ${constructPath}: ${located(warning)}\n`);
-    return result.outputFiles;
+    bundles.set(entryFile, { outputFiles, warnings });
+    return { outputFiles, warnings };
   } catch (error) {
     const failure = error as Partial<esbuild.BuildFailure>;
     if (!Array.isArray(failure.errors)) throw error;

@@ -12,8 +12,9 @@ import {
 import { dynamodbStreamsLab } from '../../labs/dynamodb-streams/lab';
 import { DynamodbStreamsLabStack } from '../../labs/dynamodb-streams/stack';
 import { withStack } from '../../labs/support/app';
-import { deployTablesLocally, LocalDynamoDb, StreamApiRecord, startLocalDynamoDb } from '../support/local-dynamodb';
+import { deployTablesLocally, lambdaRecordOf, LocalDynamoDb, StreamApiRecord, startLocalDynamoDb } from '../support/local-dynamodb';
 import { labTemplate } from '../support/synth';
+import { STREAMS_LAB } from '../../labs/dynamodb-streams/constants';
 
 jest.setTimeout(30_000);
 
@@ -45,9 +46,7 @@ async function putOrder(customerId: string, orderId: string, amount: string | nu
 /** The real stream records of one customer, as Lambda would pass them (plus eventSourceARN). */
 async function recordsOf(customerId: string): Promise<DynamoDBRecord[]> {
   const all = await ddb.streams.readAll(streamArn);
-  return all
-    .filter((r: StreamApiRecord) => r.dynamodb.Keys.customerId?.S === customerId)
-    .map((r) => ({ ...r, eventSourceARN: streamArn }) as DynamoDBRecord);
+  return all.filter((r: StreamApiRecord) => r.dynamodb.Keys.customerId?.S === customerId).map((r) => lambdaRecordOf(r, streamArn));
 }
 
 async function totalsOf(customerId: string) {
@@ -117,12 +116,34 @@ describe('against real stream records from DynamoDB Local', () => {
 
     const records = await recordsOf(customer);
     expect(records.map((r) => r.eventName)).toEqual(['INSERT', 'INSERT', 'INSERT', 'MODIFY', 'REMOVE', 'REMOVE']);
-    // DynamoDB Local cannot expire items: the last REMOVE is made a TTL deletion the way DynamoDB marks one.
+    // The last REMOVE is made a TTL deletion the way DynamoDB marks one (DynamoDB Local's own: the next test).
     records[5].userIdentity = TTL_IDENTITY;
 
     await expect(handler({ Records: records })).resolves.toEqual({ batchItemFailures: [] });
     // a (1000, expired: still counted) + b (300) ; c cancelled
     expect(await totalsOf(customer)).toEqual({ orderCount: 2, totalCents: 1300, cancelledCount: 1, expiredCount: 1 });
+  });
+
+  test("an order DynamoDB Local's TTL deletes arrives as a TTL deletion: counted as expired, not cancelled", async () => {
+    const customer = 'ttl-1';
+    const expiredAt = Math.floor(Date.now() / 1000) - 24 * 3600;
+    await ddb.client.send(
+      new PutItemCommand({
+        TableName: ordersTable,
+        Item: { customerId: { S: customer }, sk: { S: 'ORDER#old' }, amountCents: { N: '300' }, [STREAMS_LAB.ttlAttribute]: { N: String(expiredAt) } },
+      }),
+    );
+    // DynamoDB Local sweeps expired items every few seconds (AWS: typically within two days).
+    const key = { customerId: { S: customer }, sk: { S: 'ORDER#old' } };
+    for (let waited = 0; (await ddb.client.send(new GetItemCommand({ TableName: ordersTable, Key: key }))).Item; waited += 250) {
+      if (waited > 20_000) throw new Error('DynamoDB Local did not delete the expired order within 20 s');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+
+    const records = await recordsOf(customer);
+    expect(records.map((r) => [r.eventName, r.userIdentity])).toEqual([['INSERT', undefined], ['REMOVE', TTL_IDENTITY]]);
+    await handler({ Records: records });
+    expect(await totalsOf(customer)).toEqual({ orderCount: 1, totalCents: 300, cancelledCount: 0, expiredCount: 1 });
   });
 
   test('a replayed batch changes nothing: each record is applied once, its marker expires after 48 h', async () => {

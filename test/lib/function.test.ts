@@ -5,8 +5,8 @@ import { Stack, Stage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { SafeNodejsFunction } from '../../lib/core/function';
-import { ConstructValidationError } from '../../lib/core/validation';
 import { REPO_ROOT, testApp } from '../support/synth';
+import { validationErrorOf } from '../support/validation';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'bundled-handler');
 /** The fixture's ordinary dependency, which a checkout outside the repository needs in its own node_modules. */
@@ -93,9 +93,9 @@ describe('SafeNodejsFunction bundles its handler with esbuild in the synth proce
     const broken = path.join(scratch, 'broken');
     mkdirSync(broken);
     writeFileSync(path.join(broken, 'index.ts'), 'export const handler = async () => {\n  return 1 +;\n};\n');
-    const error = catchError(() => new SafeNodejsFunction(bundlingStack('Broken'), 'Fn', { entry: path.join(broken, 'index.ts') }));
-    expect(error).toBeInstanceOf(ConstructValidationError);
-    const { constructPath, problems, message } = error as ConstructValidationError;
+    const { constructPath, problems, message } = validationErrorOf(
+      () => new SafeNodejsFunction(bundlingStack('Broken'), 'Fn', { entry: path.join(broken, 'index.ts') }),
+    );
     expect(constructPath).toBe('Broken/Fn');
     expect(problems).toEqual([
       { code: 'SafeNodejsFunction.EntryDoesNotCompile', message: expect.stringMatching(/broken\/index\.ts:2:13: Unexpected ";"$/) },
@@ -103,11 +103,27 @@ describe('SafeNodejsFunction bundles its handler with esbuild in the synth proce
     expect(message).not.toMatch(/^\s+at /m);
   });
 
-  test('reports an entry that does not exist as SafeNodejsFunction.EntryNotFound', () => {
-    const error = catchError(() => new SafeNodejsFunction(bundlingStack('Missing'), 'Fn', { entry: path.join(scratch, 'nowhere', 'index.ts') }));
-    expect((error as ConstructValidationError).problems).toEqual([
+  test('reports a missing entry and a dotted handler together, as SafeNodejsFunction.EntryNotFound and HandlerNotAnExportName', () => {
+    const error = validationErrorOf(
+      () => new SafeNodejsFunction(bundlingStack('Missing'), 'Fn', { entry: path.join(scratch, 'nowhere', 'index.ts'), handler: 'index.handler' }),
+    );
+    expect(error.constructPath).toBe('Missing/Fn');
+    expect(error.problems).toEqual([
       { code: 'SafeNodejsFunction.EntryNotFound', message: expect.stringContaining('nowhere/index.ts does not exist') },
+      {
+        code: 'SafeNodejsFunction.HandlerNotAnExportName',
+        message: 'handler index.handler is not the name of an exported function: give the name alone (the bundle is always index.js)',
+      },
     ]);
+  });
+
+  test("turns esbuild's warnings into synth warnings coded SafeNodejsFunction.EsbuildWarning, with file and line", () => {
+    const warned = path.join(scratch, 'warned');
+    mkdirSync(warned);
+    writeFileSync(path.join(warned, 'index.ts'), 'export const handler = async () => ({ a: 1, a: 2 });\n');
+    const fn = new SafeNodejsFunction(bundlingStack('Warned'), 'Fn', { entry: path.join(warned, 'index.ts') });
+    const warnings = fn.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning').map((entry) => String(entry.data));
+    expect(warnings).toEqual([expect.stringMatching(/warned\/index\.ts:1:\d+: Duplicate key "a" in object literal \[ack: SafeNodejsFunction\.EsbuildWarning\]$/)]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { LocalStreamsApi, StreamApiRecord } from './local-dynamodb';
+import { lambdaRecordOf, type LocalStreamsApi, type StreamApiRecord } from './local-dynamodb';
 
 type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
 
@@ -117,7 +117,7 @@ export function startLocalStreamSource(props: LocalStreamSourceProps): LocalStre
   let idlePolls = 0;
 
   const toLambda = (record: StreamApiRecord): DynamoDBRecord => {
-    const lambdaRecord = { ...record, eventSourceARN: props.streamArn } as DynamoDBRecord;
+    const lambdaRecord = lambdaRecordOf(record, props.streamArn);
     return props.transform ? props.transform(lambdaRecord) : lambdaRecord;
   };
   const sequenceOf = (record: DynamoDBRecord) => record.dynamodb?.SequenceNumber ?? '';

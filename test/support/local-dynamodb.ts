@@ -10,7 +10,7 @@ import {
   Projection,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue } from 'aws-lambda';
+import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +28,7 @@ export interface LocalDynamoDb {
   readonly client: DynamoDBClient;
   /** The DynamoDB Streams API of the same engine (DescribeStream, GetShardIterator, GetRecords). */
   readonly streams: LocalStreamsApi;
+  /** Releases this file's client; the server belongs to the jest worker, which stops it when it exits. */
   stop(): Promise<void>;
 }
 
@@ -128,14 +129,25 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   return { endpoint, client, streams: new LocalStreamsApi(endpoint), stop: async () => client.destroy() };
 }
 
-/** A stream record as DynamoDB Streams returns it: the shape Lambda passes on, without `eventSourceARN`. */
+/** A record of the DynamoDB Streams API as Lambda passes it to a function: `eventSourceARN` added, identity keys lower-cased. */
+export function lambdaRecordOf({ userIdentity, ...record }: StreamApiRecord, streamArn: string): DynamoDBRecord {
+  return {
+    ...record,
+    // A TTL delete's identity: the function tells TTL deletes from a caller's deletes by it.
+    ...(userIdentity ? { userIdentity: { type: userIdentity.Type, principalId: userIdentity.PrincipalId } } : {}),
+    eventSourceARN: streamArn,
+  } as DynamoDBRecord;
+}
+
+/** A stream record as DynamoDB Streams returns it (Lambda passes it on through `lambdaRecordOf`). */
 export interface StreamApiRecord {
   eventID: string;
   eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
   eventVersion: string;
   eventSource: string;
   awsRegion: string;
-  userIdentity?: { type: string; principalId: string };
+  /** Only on a TTL delete: `{ Type: 'Service', PrincipalId: 'dynamodb.amazonaws.com' }`. */
+  userIdentity?: { Type: string; PrincipalId: string };
   dynamodb: {
     ApproximateCreationDateTime: number;
     Keys: Record<string, AttributeValue>;

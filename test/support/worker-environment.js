@@ -3,8 +3,9 @@
 // 1. The CloudFormation validation engine. aws-cdk-lib validates templates with @aws/cloudformation-validate, whose
 //    engine takes ~1.6 s to build (schemas load inside its WebAssembly module), and aws-cdk-lib builds a new one
 //    whenever a synth brings new resource types. Here the module is loaded once per worker (outside jest's module
-//    registry) and engines are reused for equal configurations, which gives the same findings. jest.config.js maps
-//    the package to shared-cloudformation-validate.js, which hands out this instance.
+//    registry) and engines are reused for equal configurations (today's rules give every synth the same one), which
+//    gives the same findings. jest.config.js maps the package to shared-cloudformation-validate.js, which hands out
+//    this instance.
 // 2. Servers (DynamoDB Local: a JVM that takes ~2.5 s to start): `workerServer` in worker-servers.ts starts one on the
 //    first request of the worker, later files get the same one, and it is killed when the worker exits.
 const { createHash } = require('node:crypto');
@@ -15,22 +16,35 @@ const VALIDATE_PACKAGE = require.resolve('@aws/cloudformation-validate', {
   paths: [path.dirname(require.resolve('aws-cdk-lib/package.json'))],
 });
 
+/** Engines kept per worker; aws-cdk-lib's rules depend on the resource types, so configurations could differ. */
+const MAX_ENGINES = 4;
 let shared;
 function sharedValidateModule() {
   if (shared) return shared;
   const validate = require(VALIDATE_PACKAGE);
   const engines = new Map();
+  /** The engine of a configuration, built on first use; the least recently used is freed beyond MAX_ENGINES. */
+  function engineFor(json) {
+    const key = createHash('sha256').update(json).digest('hex');
+    const engine = engines.get(key) ?? new validate.CompositeEngine(JSON.parse(json));
+    engines.delete(key);
+    engines.set(key, engine);
+    if (engines.size > MAX_ENGINES) {
+      const [oldestKey, oldest] = engines.entries().next().value;
+      engines.delete(oldestKey);
+      oldest.free();
+    }
+    return engine;
+  }
   // The engine accepts only objects of its own realm (a test file's objects come from the file's vm context).
   const inThisRealm = (value) => JSON.parse(JSON.stringify(value ?? {}));
   class SharedCompositeEngine {
     constructor(config) {
-      const json = JSON.stringify(config ?? {});
-      const key = createHash('sha256').update(json).digest('hex');
-      if (!engines.has(key)) engines.set(key, new validate.CompositeEngine(JSON.parse(json)));
-      this.engine = engines.get(key);
+      this.json = JSON.stringify(config ?? {});
+      engineFor(this.json);
     }
     validateTemplate(template, config) {
-      return this.engine.validateTemplate(template, inThisRealm(config));
+      return engineFor(this.json).validateTemplate(template, inThisRealm(config));
     }
     // The engine outlives the app that asked for it: the next test file's apps use it too.
     free() {}

@@ -13,6 +13,7 @@ import { labTemplate } from '../../support/synth';
 jest.setTimeout(30_000);
 // Time runs 10× faster in the stand-in's throttling buckets, and the exercise's pauses are 10× shorter: same behaviour.
 const TIME_SCALE = 10;
+const { batchPauseMs, refillPauseMs } = APIGATEWAY_LAB.exerciseTiming;
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 const lab = withStack(apigatewayLab, ApigatewayLabStack);
@@ -60,7 +61,7 @@ async function deployLocally(
 const contextOf = (outputs: Record<string, string>): ExerciseRunOptions => ({
   outputs,
   log: (line) => lines.push(line),
-  provide: [provide(timing, { batchPauseMs: 1_000 / TIME_SCALE, refillPauseMs: 2_000 / TIME_SCALE })],
+  provide: [provide(timing, { batchPauseMs: batchPauseMs / TIME_SCALE, refillPauseMs: refillPauseMs / TIME_SCALE })],
 });
 const clone = () => JSON.parse(JSON.stringify(template)) as Record<string, Resource>;
 const methodOf = (resources: Record<string, Resource>, pathPart: string, verb: string) => {

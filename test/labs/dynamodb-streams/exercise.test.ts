@@ -28,8 +28,11 @@ const lines: string[] = [];
 const context = (): ExerciseRunOptions => ({
   outputs,
   log: (line) => lines.push(line),
-  // A view that never gets there fails the step with what it holds, well before jest's own timeout would hide it.
-  provide: [provide(timing, { viewPollSeconds: 0.05, viewDeadlineSeconds: 20 })],
+  // A view or a failure record that never gets there fails the step with what it saw, well before jest's own timeout
+  // would hide it. The failure record's deadline counts from the start of the poison step, so it includes the view's.
+  provide: [
+    provide(timing, { viewPollSeconds: 0.05, viewDeadlineSeconds: 20, poisonViewDeadlineSeconds: 20, failureRecordDeadlineSeconds: 30 }),
+  ],
 });
 
 /** A view updater that is not idempotent: every invocation looks like a new stream record to it. */

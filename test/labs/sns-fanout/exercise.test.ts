@@ -18,6 +18,8 @@ import { labTemplate } from '../../support/synth';
 
 // The steps wait for SNS deliveries, then listen 1 s (3 s against AWS) for unexpected ones.
 jest.setTimeout(30_000);
+// A delivery that never comes fails its step with what it saw, well before jest's own timeout would hide it.
+const DEADLINE_SECONDS = 10;
 
 const lab = withStack(snsFanoutLab, SnsFanoutLabStack);
 const template = labTemplate(lab);
@@ -31,7 +33,15 @@ const printed = new Map<string, string[]>();
 const context = (lines: string[] = []): ExerciseRunOptions => ({
   outputs: { ...queues.outputs, ...topics.outputs },
   log: (line) => lines.push(line),
-  provide: [provide(timing, { settleSeconds: 1 })],
+  provide: [
+    provide(timing, {
+      settleSeconds: 1,
+      deliveryDeadlineSeconds: DEADLINE_SECONDS,
+      subscriptionDlqDeadlineSeconds: DEADLINE_SECONDS,
+      onSuccessRecordDeadlineSeconds: DEADLINE_SECONDS,
+      onFailureRecordDeadlineSeconds: DEADLINE_SECONDS,
+    }),
+  ],
 });
 const step = (id: string) => steps.filter((s) => s.id === id);
 const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as Error);

@@ -12,6 +12,8 @@ import { labTemplate } from '../../support/synth';
 
 // The steps check the same timings as against AWS, shortened: 1 s polls and windows, a 1 s delay queue.
 jest.setTimeout(30_000);
+// A message that never arrives fails its step with what it saw, well before jest's own timeout would hide it.
+const DEADLINE_SECONDS = 10;
 
 const lab = withStack(sqsLab, SqsLabStack);
 const template = labTemplate(lab);
@@ -23,7 +25,16 @@ const lines: string[] = [];
 const context = (): ExerciseRunOptions => ({
   outputs: deployed.outputs,
   log: (line) => lines.push(line),
-  provide: [provide(timing, { emptyPollSeconds: 1, noRedeliveryWindowSeconds: 1, batchMatesPollSeconds: 1 })],
+  provide: [
+    provide(timing, {
+      emptyPollSeconds: 1,
+      noRedeliveryWindowSeconds: 1,
+      batchMatesPollSeconds: 1,
+      arrivalDeadlineSeconds: DEADLINE_SECONDS,
+      playgroundDlqDeadlineSeconds: DEADLINE_SECONDS,
+      poisonDlqDeadlineSeconds: DEADLINE_SECONDS,
+    }),
+  ],
 });
 
 function consume(consumer: (event: SQSEvent) => Promise<SQSBatchResponse>): LocalEventSource {
