@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { SKIP_BUNDLING } from '../../lib/testing';
 import { LabDefinition, LABS, LabStackClass } from '../catalogue';
 import type { CfnTemplate } from './diagram';
 import { ALL_FEATURES_CONTEXT, LabConfigError, LabStack } from './lab-stack';
@@ -27,7 +28,7 @@ export function cdkJsonContext(): Record<string, unknown> {
 }
 
 /** Skips esbuild bundling where the Lambda code itself is not looked at. */
-export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+export { SKIP_BUNDLING };
 
 /** Refuses `-c <lab-id>:<name>` for a feature or parameter the lab does not declare: a typo must not pass silently. */
 function checkLabContext(app: App, labs: readonly LabDefinition[]): void {

@@ -7,8 +7,8 @@ import { idleCostOf, perMonth } from '../../labs/support/cost';
 import type { CfnTemplate } from '../../labs/support/diagram';
 import { featureContextKey, KEEP_ON_DESTROY } from '../../labs/support/lab-stack';
 import { expectToMatchFileSnapshot } from '../support/file-snapshot';
-import { maskMachineHashes } from '../support/mask-asset-hashes';
 import { REPO_ROOT, synthLab, SynthesizedLab } from '../support/synth';
+import { maskMachineHashes } from '../../lib/testing';
 
 /**
  * Physical-name properties: a literal one makes a second deployment (another Region, a teammate's) collide.
