@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
 import { ConstructUsageError, ConstructValidationError } from '../lib/core/validation';
-import { addLabStacks, loadLabs } from '../labs/support/app';
+import { addLabStacks, labsSelectedBy, loadLabs } from '../labs/support/app';
 import { LabConfigError } from '../labs/support/lab-stack';
 
 async function main(): Promise<void> {
   const app = new App();
-  addLabStacks(app, await loadLabs());
+  addLabStacks(app, await loadLabs(labsSelectedBy(app)));
   app.synth();
 }
 

@@ -11,7 +11,7 @@ import {
   runExercise,
 } from '../labs/support/exercise';
 import { perHour, perMonth, PRICES_CHECKED } from '../labs/support/cost';
-import { ALL_FEATURES_CONTEXT, featureContextKey } from '../labs/support/define-lab';
+import { ALL_FEATURES_CONTEXT, featureContextKey, ONLY_LAB_CONTEXT } from '../labs/support/define-lab';
 
 /** Where the CLI writes, how it asks and how it runs commands; tests pass their own. */
 export interface Io {
@@ -103,16 +103,19 @@ export function idleCostWith(lab: LabDefinition, cdkArgs: readonly string[]): nu
 }
 
 async function deploy(io: Io, lab: LabDefinition, args: readonly string[]): Promise<number> {
+  // Region and credentials first (one sentence if either is missing), before the CDK synthesizes for nothing.
+  await describeLabStack(lab);
   const cdkArgs = args.filter((a) => a !== '--yes');
   const idle = idleCostWith(lab, cdkArgs);
   if (idle > 0 && !args.includes('--yes')) {
-    const question = `${lab.stackName} costs about ${perMonth(idle)} (${perHour(idle)}) while deployed, even idle. Deploy?`;
-    if (!(await (io.confirm ?? confirmOnTerminal)(question))) {
-      io.err(`not deployed; to deploy without this question: npm run lab -- deploy ${lab.id} --yes`);
+    const cost = `${lab.stackName} costs about ${perMonth(idle)} (${perHour(idle)}) while deployed, even idle`;
+    if (!(await (io.confirm ?? confirmOnTerminal)(`${cost}. Deploy?`))) {
+      io.err(`not deployed: ${cost}; to deploy without this question: npm run lab -- deploy ${lab.id} --yes`);
       return EXIT.failed;
     }
   }
-  return (io.run ?? runInherited)('npx', ['cdk', 'deploy', lab.stackName, ...cdkArgs]);
+  // Only this lab's stack is synthesized; the learner's cdk options follow.
+  return (io.run ?? runInherited)('npx', ['cdk', 'deploy', lab.stackName, '-c', `${ONLY_LAB_CONTEXT}=${lab.id}`, ...cdkArgs]);
 }
 
 async function confirmOnTerminal(question: string): Promise<boolean> {

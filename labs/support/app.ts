@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SKIP_BUNDLING } from '../../lib/testing';
-import { LabDefinition, LABS, LabStackClass } from '../catalogue';
+import { findLab, LabDefinition, LABS, LabStackClass } from '../catalogue';
 import type { CfnTemplate } from './diagram';
+import { ONLY_LAB_CONTEXT } from './define-lab';
 import { ALL_FEATURES_CONTEXT, LabConfigError, LabStack } from './lab-stack';
 
 /** A lab whose stack class is loaded: what an app can build synchronously. */
@@ -15,6 +16,15 @@ export interface LoadedLab extends LabDefinition {
 /** The lab with the given stack class: for tests that import the stack themselves. */
 export function withStack(lab: LabDefinition, stack: LabStackClass): LoadedLab {
   return { ...lab, stack };
+}
+
+/** The labs an app builds: every one, or only the one `-c labs:only=<id>` names (what `npm run lab -- deploy` asks for). */
+export function labsSelectedBy(app: App): readonly LabDefinition[] {
+  const only = app.node.tryGetContext(ONLY_LAB_CONTEXT) as unknown;
+  if (only === undefined) return LABS;
+  const lab = findLab(String(only));
+  if (!lab) throw new LabConfigError(`unknown lab ${String(only)} in -c ${ONLY_LAB_CONTEXT}; labs: ${LABS.map((l) => l.id).join(', ')}`);
+  return [lab];
 }
 
 /** Loads the stack class of each lab (and aws-cdk-lib with the first). */

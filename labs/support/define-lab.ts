@@ -10,6 +10,9 @@ import type { LabStack, LabStackProps } from './lab-stack';
 /** Context key that turns every optional (billed) part of every lab on. */
 export const ALL_FEATURES_CONTEXT = 'labs:all-features';
 
+/** Context key that builds one lab's stack only (`-c labs:only=sqs`): what `npm run lab -- deploy` synthesizes. */
+export const ONLY_LAB_CONTEXT = 'labs:only';
+
 /** The context key of a lab's feature or parameter: `<lab-id>:<name>`. */
 export function featureContextKey(labId: string, name: string): string {
   return `${labId}:${name}`;

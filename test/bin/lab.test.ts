@@ -155,6 +155,9 @@ test('exercise runs a step against the stack\'s outputs and exits 0 when the lab
 });
 
 describe('deploy', () => {
+  // A reachable account and Region where the lab is not deployed yet.
+  beforeEach(() => cloudFormation.on(DescribeStacksCommand).rejects(awsError('ValidationError', 'Stack with id SqsLab does not exist')));
+
   const deployWith = async (answer: boolean, ...args: string[]) => {
     const questions: string[] = [];
     const commands: string[][] = [];
@@ -172,26 +175,36 @@ describe('deploy', () => {
     const { code, questions, commands } = await deployWith(false);
     expect(code).toBe(EXIT.ok);
     expect(questions).toEqual([]);
-    expect(commands).toEqual([['npx', 'cdk', 'deploy', 'SqsLab']]);
+    expect(commands).toEqual([['npx', 'cdk', 'deploy', 'SqsLab', '-c', 'labs:only=sqs']]);
   });
 
   test('an optional part that bills while idle is confirmed first, with its cost', async () => {
     const { code, questions, commands } = await deployWith(true, '-c', 'sqs:alarms=true');
     expect(questions).toEqual(['SqsLab costs about $0.20/month ($0.0003/hour) while deployed, even idle. Deploy?']);
-    expect(commands).toEqual([['npx', 'cdk', 'deploy', 'SqsLab', '-c', 'sqs:alarms=true']]);
+    expect(commands).toEqual([['npx', 'cdk', 'deploy', 'SqsLab', '-c', 'labs:only=sqs', '-c', 'sqs:alarms=true']]);
     expect(code).toBe(EXIT.ok);
   });
 
-  test('a declined question deploys nothing and says how to skip it', async () => {
+  test('a declined (or unanswerable) question deploys nothing, and says what it would cost and how to skip it', async () => {
     const { code, commands, err } = await deployWith(false, '-c', 'labs:all-features=true');
     expect(code).toBe(EXIT.failed);
     expect(commands).toEqual([]);
-    expect(err).toEqual(['not deployed; to deploy without this question: npm run lab -- deploy sqs --yes']);
+    expect(err).toEqual([
+      'not deployed: SqsLab costs about $0.20/month ($0.0003/hour) while deployed, even idle; to deploy without this question: npm run lab -- deploy sqs --yes',
+    ]);
+  });
+
+  test('without credentials: one sentence and exit 1, before any question or synth', async () => {
+    cloudFormation.on(DescribeStacksCommand).rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
+    const { code, questions, commands, err } = await deployWith(true, '-c', 'sqs:alarms=true');
+    expect(code).toBe(EXIT.failed);
+    expect([questions, commands]).toEqual([[], []]);
+    expect(err).toEqual([expect.stringMatching(/^error: no usable AWS credentials/)]);
   });
 
   test('--yes skips the question and is not passed to cdk', async () => {
     const { questions, commands } = await deployWith(false, '--yes', '--context', 'sqs:alarms=true');
     expect(questions).toEqual([]);
-    expect(commands).toEqual([['npx', 'cdk', 'deploy', 'SqsLab', '--context', 'sqs:alarms=true']]);
+    expect(commands).toEqual([['npx', 'cdk', 'deploy', 'SqsLab', '-c', 'labs:only=sqs', '--context', 'sqs:alarms=true']]);
   });
 });

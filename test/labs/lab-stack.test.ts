@@ -3,9 +3,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { addLabStacks, withStack } from '../../labs/support/app';
+import { LABS } from '../../labs/catalogue';
+import { addLabStacks, labsSelectedBy, withStack } from '../../labs/support/app';
 import { defineLab, LabExercise, LabStackClass } from '../../labs/support/define-lab';
-import { keepOnDestroy, KEEP_ON_DESTROY, LabStack, LabStackProps } from '../../labs/support/lab-stack';
+import { keepOnDestroy, KEEP_ON_DESTROY, LabConfigError, LabStack, LabStackProps } from '../../labs/support/lab-stack';
 import { Construct } from 'constructs';
 import { testApp } from '../support/synth';
 
@@ -98,4 +99,12 @@ test('a resource marked keepOnDestroy is retained, with its reason in the templa
   const resource = Object.values(Template.fromStack(stack).findResources('AWS::Logs::LogGroup', { Metadata: { [KEEP_ON_DESTROY]: 'used by other stacks' } }));
   expect(resource).toHaveLength(1);
   expect(resource[0]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+});
+
+test('-c labs:only=<id> selects that lab alone; an unknown id is refused, naming the labs', () => {
+  expect(labsSelectedBy(testApp({ 'labs:only': 'kms' })).map((lab) => lab.stackName)).toEqual(['KmsLab']);
+  expect(labsSelectedBy(testApp())).toBe(LABS);
+  expect(() => labsSelectedBy(testApp({ 'labs:only': 'kmss' }))).toThrow(
+    new LabConfigError(`unknown lab kmss in -c labs:only; labs: ${LABS.map((lab) => lab.id).join(', ')}`),
+  );
 });
