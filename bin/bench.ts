@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { LABS } from '../labs/catalogue';
-import { addLabStacks, cdkJsonContext, loadLabs, LoadedLab, SKIP_BUNDLING } from '../labs/support/app';
+import { SKIP_BUNDLING } from '../lib/testing';
+import { addLabStacks, cdkJsonContext, loadLabs, LoadedLab } from '../labs/support/app';
 import { ALL_FEATURES_CONTEXT } from '../labs/support/lab-stack';
 
 const ROOT = path.join(__dirname, '..');

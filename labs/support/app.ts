@@ -37,9 +37,6 @@ export function cdkJsonContext(): Record<string, unknown> {
   return JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
 }
 
-/** Skips esbuild bundling where the Lambda code itself is not looked at. */
-export { SKIP_BUNDLING };
-
 /** Refuses `-c <lab-id>:<name>` for a feature or parameter the lab does not declare: a typo must not pass silently. */
 function checkLabContext(app: App, labs: readonly LabDefinition[]): void {
   const context = app.node.getAllContext() as Record<string, unknown>;

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { App, AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { addLabStacks, cdkJsonContext, LoadedLab, SKIP_BUNDLING } from '../../labs/support/app';
+import { SKIP_BUNDLING } from '../../lib/testing';
+import { addLabStacks, cdkJsonContext, LoadedLab } from '../../labs/support/app';
 import { ALL_FEATURES_CONTEXT, LabStack } from '../../labs/support/lab-stack';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
