@@ -1,5 +1,25 @@
+import * as path from 'node:path';
 import { Annotations, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+
+/** The copied `lib/` folder: stack frames inside it say where a check ran, not where the user wrote the construct. */
+const LIBRARY_ROOT = path.join(__dirname, '..') + path.sep;
+
+/**
+ * Makes a thrown error read well in any app, not only in one that catches it: its stack keeps the message and the
+ * frames of the user's own code (where the construct was written), not those of this library, node_modules or Node.js;
+ * and `fields` are set non-enumerable, so Node.js does not print them again as an object after the message.
+ */
+function readableWhenUncaught(error: Error, fields: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(fields)) Object.defineProperty(error, name, { value, enumerable: false });
+  const userFrames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line) && isUserFrame(line));
+  error.stack = [`${error.name}: ${error.message}`, ...userFrames].join('\n');
+}
+
+/** A stack frame in the user's code: not in this library, a package or Node.js itself. */
+function isUserFrame(frame: string): boolean {
+  return !frame.includes(LIBRARY_ROOT) && !frame.includes(`${path.sep}node_modules${path.sep}`) && !/(^|\(|at )node:/.test(frame);
+}
 
 /** One problem found in a construct's props: a stable code to search for, and what to change. */
 export interface ValidationProblem {
@@ -14,16 +34,17 @@ export interface ValidationProblem {
  * so a user fixes them in one pass instead of one synth per mistake.
  */
 export class ConstructValidationError extends Error {
-  constructor(
-    /** Path of the construct whose props are invalid, e.g. `SqsLab/Work`. */
-    public readonly constructPath: string,
-    public readonly problems: readonly ValidationProblem[],
-  ) {
+  /** Path of the construct whose props are invalid, e.g. `SqsLab/Work`. */
+  declare readonly constructPath: string;
+  declare readonly problems: readonly ValidationProblem[];
+
+  constructor(constructPath: string, problems: readonly ValidationProblem[]) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
     super(
       `${constructPath}: ${count} in props:\n` + problems.map((p) => `  - [${p.code}] ${p.message}`).join('\n'),
     );
     this.name = 'ConstructValidationError';
+    readableWhenUncaught(this, { constructPath, problems });
   }
 }
 
@@ -55,7 +76,13 @@ export class PropsValidator {
    * `Validations.of(construct).acknowledge({ id: 'Annotation::<prefix>.<code>', reason })`.
    */
   warnUnless(condition: boolean, code: string, message: string): void {
-    if (!condition) Annotations.of(this.scope).addWarningV2(`${this.codePrefix}.${code}`, message);
+    if (condition) return;
+    const id = `${this.codePrefix}.${code}`;
+    Annotations.of(this.scope).addWarningV2(id, message);
+    // CDK traces a warning from the line that adds it, and the CLI shows that frame as where the warning comes from:
+    // this file. Keep the frames of the user's code instead, so the CLI points at the line that wrote the construct.
+    const entry = [...this.scope.node.metadata].reverse().find((e) => e.data === `${message} [ack: ${id}]`) as { trace?: string[] } | undefined;
+    if (entry?.trace) entry.trace = entry.trace.filter(isUserFrame);
   }
 
   /**
@@ -125,13 +152,13 @@ const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
  * part it reads exists): a misuse of the API, not a problem in props. Carries the construct path and a stable code.
  */
 export class ConstructUsageError extends Error {
-  constructor(
-    public readonly constructPath: string,
-    /** Stable identifier, e.g. `FanOut.UnknownSubscriber`. */
-    public readonly code: string,
-    message: string,
-  ) {
+  declare readonly constructPath: string;
+  /** Stable identifier, e.g. `FanOut.UnknownSubscriber`. */
+  declare readonly code: string;
+
+  constructor(constructPath: string, code: string, message: string) {
     super(`${constructPath}: [${code}] ${message}`);
     this.name = 'ConstructUsageError';
+    readableWhenUncaught(this, { constructPath, code });
   }
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
@@ -7,9 +7,12 @@ import { App, Stack } from 'aws-cdk-lib';
 import { COPY_BEGIN, COPY_END, constructCopy, constructNames, withFreshCopySection } from '../../labs/support/construct-copy';
 import { REPO_ROOT } from '../support/synth';
 
+const readmeOf = (name: string) => path.join(REPO_ROOT, 'lib', name, 'README.md');
+const example = (name: string) => path.join(REPO_ROOT, 'test', 'lib', 'copies', `${name}.ts`);
+
 /** What a construct README tells a user to copy and install, read back from its copy section. */
 function readmeCopy(name: string): { folders: string[]; packages: string[] } {
-  const readme = readFileSync(path.join(REPO_ROOT, 'lib', name, 'README.md'), 'utf8');
+  const readme = readFileSync(readmeOf(name), 'utf8');
   const section = readme.slice(readme.indexOf(COPY_BEGIN), readme.indexOf(COPY_END));
   const copyLine = section.slice(section.indexOf('Copy '), section.indexOf('```sh'));
   const installs = section.split('\n').filter((line) => line.startsWith('npm install '));
@@ -25,7 +28,7 @@ function readmeCopy(name: string): { folders: string[]; packages: string[] } {
 const names = constructNames();
 
 test.each(names)('the README of %s says what to copy as the imports need it (run `npm run docs` to refresh it)', (name) => {
-  const readme = readFileSync(path.join(REPO_ROOT, 'lib', name, 'README.md'), 'utf8');
+  const readme = readFileSync(readmeOf(name), 'utf8');
   expect(readme).toContain(COPY_BEGIN);
   expect(readme).toBe(withFreshCopySection(readme, constructCopy(name)));
 });
@@ -47,11 +50,12 @@ describe('each construct copied into a project of its own, as its README says', 
       symlinkSync(path.join(REPO_ROOT, 'node_modules', pkg), path.join(project, 'node_modules', pkg));
     };
     link(projects, '@types/node');
-    for (const name of names) {
+    const ready = (n: string) => existsSync(example(n)) && existsSync(readmeOf(n)) && readFileSync(readmeOf(n), 'utf8').includes(COPY_BEGIN);
+    for (const name of names.filter(ready)) {
       const project = path.join(projects, name);
       const { folders, packages } = readmeCopy(name);
       for (const folder of folders) cpSync(path.join(REPO_ROOT, folder), path.join(project, folder), { recursive: true });
-      cpSync(path.join(REPO_ROOT, 'test', 'lib', 'copies', `${name}.ts`), path.join(project, 'test', 'lib', 'copies', `${name}.ts`));
+      cpSync(example(name), path.join(project, 'test', 'lib', 'copies', `${name}.ts`));
       for (const pkg of packages.filter((p) => p !== '@types/node')) link(project, pkg);
     }
     const { compilerOptions } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tsconfig.json'), 'utf8')) as { compilerOptions: object };
@@ -70,6 +74,10 @@ describe('each construct copied into a project of its own, as its README says', 
 
   test('the compiler ran on every project', () => {
     expect(compilerOutput).not.toMatch(/error TS(5|6)\d{3}/);
+  });
+
+  test.each(names)('%s has a stack using it in test/lib/copies/', (name) => {
+    expect(existsSync(example(name))).toBe(true);
   });
 
   test.each(names)('%s compiles', (name) => {

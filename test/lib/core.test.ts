@@ -1,10 +1,12 @@
 import * as path from 'node:path';
+import { inspect } from 'node:util';
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { QueueWithDlq } from '../../lib/queue-with-dlq';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { notifyOnAlarmAndOk } from '../../lib/core/alarms';
 import { createFailureQueue, queueEncryption } from '../../lib/core/queues';
@@ -165,6 +167,48 @@ describe('PropsValidator.existingOrProps', () => {
     check.existingOrProps(undefined, {}, { existing: 'queue', props: 'queueProps' });
     check.existingOrProps(undefined, undefined, { existing: 'queue', props: 'queueProps' });
     expect(() => check.throwIfInvalid()).not.toThrow();
+  });
+});
+
+describe('what a user reads in their own app', () => {
+  const thisFile = path.basename(__filename);
+  const libraryFrame = new RegExp(`${path.sep}lib${path.sep}(core|queue-with-dlq)${path.sep}`);
+
+  test('an uncaught props error prints the coded list once, then only the frames of the code that wrote the construct', () => {
+    let thrown: unknown;
+    try {
+      new QueueWithDlq(new Stack(undefined, 'Orders'), 'Bad', { visibilityTimeout: Duration.hours(13), maxReceiveCount: 0 });
+    } catch (error) {
+      thrown = error;
+    }
+    // What Node.js prints for an uncaught error.
+    const printed = inspect(thrown);
+    const [heading, ...rest] = printed.split('\n');
+    expect(heading).toBe('ConstructValidationError: Orders/Bad: 2 problems in props:');
+    expect(rest.slice(0, 2)).toEqual([
+      expect.stringContaining('[QueueWithDlq.VisibilityTimeoutRange]'),
+      expect.stringContaining('[QueueWithDlq.MaxReceiveCountRange]'),
+    ]);
+    const frames = rest.slice(2);
+    expect(frames[0]).toContain(thisFile);
+    expect(frames.filter((frame) => libraryFrame.test(frame) || frame.includes('node_modules'))).toEqual([]);
+    expect(printed.match(/VisibilityTimeoutRange/g)).toHaveLength(1);
+    expect((thrown as ConstructValidationError).problems).toHaveLength(2);
+  });
+
+  test('an uncaught usage error prints its message without its fields as an object', () => {
+    const printed = inspect(new ConstructUsageError('Lab/Orders', 'FanOut.UnknownSubscriber', 'no subscriber "audit"'));
+    expect(printed.split('\n')[0]).toBe('ConstructUsageError: Lab/Orders: [FanOut.UnknownSubscriber] no subscriber "audit"');
+    expect(printed).not.toMatch(/code:|constructPath:/);
+  });
+
+  test('a warning is traced to the code that wrote the construct, where the CLI shows it', () => {
+    const stack = new Stack();
+    const queue = new QueueWithDlq(stack, 'Kept', { visibilityTimeout: Duration.seconds(30), retentionPeriod: Duration.days(14) });
+    const [warning] = queue.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning');
+    expect(warning.data).toContain('[ack: QueueWithDlq.DlqRetentionNotLonger]');
+    expect(warning.trace?.[0]).toContain(thisFile);
+    expect((warning.trace ?? []).filter((frame) => libraryFrame.test(frame))).toEqual([]);
   });
 });
 
