@@ -13,6 +13,7 @@ import {
   FIFO_DEMO_SENDS,
   nextWaitSeconds,
   receiveMessages as receive,
+  receiveAllUntil,
   receiveUntil,
   sqsOf,
 } from '../support/sqs-messages';
@@ -188,10 +189,12 @@ async function poisonMessage(context: ExerciseContext): Promise<void> {
 
   const { poisonDlqDeadlineSeconds, batchMatesPollSeconds } = await context.use(timing);
   const started = Date.now();
-  const first = await receiveUntil(context, dlqUrl, isOurs, poisonDlqDeadlineSeconds);
-  check(first !== undefined, `no message of this run reached the DLQ within ${poisonDlqDeadlineSeconds} s`);
-  // Messages of one failed batch reach the DLQ together: one more short poll collects any that came with it.
-  const dead = [first, ...(await receive(context, dlqUrl, batchMatesPollSeconds)).filter(isOurs)];
+  // Every message of this run in the receive that finds one: a good order received beside the poison one must be seen.
+  const arrived = await receiveAllUntil(context, dlqUrl, isOurs, poisonDlqDeadlineSeconds);
+  check(arrived.length > 0, `no message of this run reached the DLQ within ${poisonDlqDeadlineSeconds} s`);
+  const first = arrived[0];
+  // Messages of one failed batch reach the DLQ together: one more short poll collects any that came after them.
+  const dead = [...arrived, ...(await receive(context, dlqUrl, batchMatesPollSeconds)).filter(isOurs)];
   for (const message of dead) await remove(context, dlqUrl, message);
   const good = dead.map(orderIdOf).filter((id) => id !== 'poison-1');
   check(good.length === 0, `good orders (${good.join(', ')}) reached the DLQ: partial batch failure is off`);

@@ -40,12 +40,26 @@ export async function receiveUntil(
   wanted: (message: Message) => boolean,
   timeoutSeconds: number,
 ): Promise<Message | undefined> {
+  return (await receiveAllUntil(context, queueUrl, wanted, timeoutSeconds))[0];
+}
+
+/**
+ * Long-polls until a receive holds messages matching `wanted`, and returns all of them (one receive returns up to 10,
+ * and those not returned stay in flight, unseen by the next receive until their visibility timeout ends); [] when
+ * `timeoutSeconds` pass first. Other messages are left alone (not deleted).
+ */
+export async function receiveAllUntil(
+  context: Clients,
+  queueUrl: string,
+  wanted: (message: Message) => boolean,
+  timeoutSeconds: number,
+): Promise<Message[]> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (Date.now() < deadline) {
-    const match = (await receiveMessages(context, queueUrl, nextWaitSeconds(deadline))).find(wanted);
-    if (match) return match;
+    const matches = (await receiveMessages(context, queueUrl, nextWaitSeconds(deadline))).filter(wanted);
+    if (matches.length > 0) return matches;
   }
-  return undefined;
+  return [];
 }
 
 /**

@@ -7,7 +7,7 @@ import { withStack } from '../../../labs/support/app';
 import { steps, timing } from '../../../labs/sqs/exercise';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { deployQueuesLocally, LocallyDeployedQueues, LocalSqs, startLocalSqs } from '../../support/local-sqs';
-import { LocalEventSource, startLocalSqsEventSource } from '../../support/local-sqs-event-source';
+import { LocalEventSource, SqsMappingSettings, sqsMappingSettings, startLocalSqsEventSource } from '../../support/local-sqs-event-source';
 import { labTemplate } from '../../support/synth';
 
 // The steps check the same timings as against AWS, shortened: 1 s polls and windows, a 1 s delay queue.
@@ -22,24 +22,29 @@ const workQueueId = (template.toJSON().Outputs.WorkQueueUrl.Value as { Ref: stri
 let sqs: LocalSqs;
 let deployed: LocallyDeployedQueues;
 const lines: string[] = [];
-const context = (): ExerciseRunOptions => ({
+const SHORT_TIMING = {
+  emptyPollSeconds: 1,
+  noRedeliveryWindowSeconds: 1,
+  batchMatesPollSeconds: 1,
+  arrivalDeadlineSeconds: DEADLINE_SECONDS,
+  playgroundDlqDeadlineSeconds: DEADLINE_SECONDS,
+  poisonDlqDeadlineSeconds: DEADLINE_SECONDS,
+};
+const context = (timingFigures = SHORT_TIMING): ExerciseRunOptions => ({
   outputs: deployed.outputs,
   log: (line) => lines.push(line),
-  provide: [
-    provide(timing, {
-      emptyPollSeconds: 1,
-      noRedeliveryWindowSeconds: 1,
-      batchMatesPollSeconds: 1,
-      arrivalDeadlineSeconds: DEADLINE_SECONDS,
-      playgroundDlqDeadlineSeconds: DEADLINE_SECONDS,
-      poisonDlqDeadlineSeconds: DEADLINE_SECONDS,
-    }),
-  ],
+  provide: [provide(timing, timingFigures)],
 });
 
-function consume(consumer: (event: SQSEvent) => Promise<SQSBatchResponse>): LocalEventSource {
+/** The lab's consumer mapping as deployed: its batch size and response types come from the template. */
+const deployedMapping = sqsMappingSettings(template, workQueueId);
+
+function consume(
+  consumer: (event: SQSEvent) => Promise<SQSBatchResponse>,
+  settings: SqsMappingSettings = deployedMapping,
+): LocalEventSource {
   const work = deployed.queues[workQueueId];
-  return startLocalSqsEventSource({ client: sqs.client, queueUrl: work.url, queueArn: work.arn, handler: consumer });
+  return startLocalSqsEventSource({ ...settings, client: sqs.client, queueUrl: work.url, queueArn: work.arn, handler: consumer });
 }
 
 beforeAll(async () => {
@@ -81,5 +86,20 @@ test('the poison step fails when the consumer sends good orders to the DLQ too',
     expect((failure as Error).message).toMatch(/^good orders \(good-\d(, good-\d)?\) reached the DLQ: partial batch failure is off$/);
   } finally {
     await failEverything.stop();
+  }
+});
+
+test('the poison step fails when the consumer mapping stops reporting partial batch failures', async () => {
+  expect(deployedMapping).toEqual({ batchSize: 10, reportBatchItemFailures: true });
+  // What Lambda does when FunctionResponseTypes loses ReportBatchItemFailures: the handler's answer is ignored and the
+  // whole batch deleted, the poison order with it.
+  const withoutPartialFailures = consume((event) => handler(event, {} as never), { ...deployedMapping, reportBatchItemFailures: false });
+  try {
+    const poison = steps.find((s) => s.id === 'poison')!;
+    const failure = await runExercise([poison], context({ ...SHORT_TIMING, poisonDlqDeadlineSeconds: 3 })).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toBe('no message of this run reached the DLQ within 3 s');
+  } finally {
+    await withoutPartialFailures.stop();
   }
 });
