@@ -1,4 +1,13 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactionCanceledException,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { DynamoDBRecord } from 'aws-lambda';
 import {
   APPLIED_PREFIX,
@@ -57,6 +66,44 @@ async function totalsOf(customerId: string) {
   const n = (name: string) => Number(Item[name]?.N ?? 0);
   return { orderCount: n('orderCount'), totalCents: n('totalCents'), cancelledCount: n('cancelledCount'), expiredCount: n('expiredCount') };
 }
+
+describe('a cancelled transaction: a replay only when the marker already exists', () => {
+  // DynamoDB Local cancels a transaction only for a failed condition; the other reasons (a conflicting transaction,
+  // throughput) come from DynamoDB itself, so the client is a double here, answering as DynamoDB documents it.
+  const record: DynamoDBRecord = {
+    eventID: 'e1',
+    eventName: 'INSERT',
+    dynamodb: { Keys: { customerId: { S: 'c' }, sk: { S: 'ORDER#o1' } }, NewImage: { amountCents: { N: '100' } }, SequenceNumber: '100' },
+  };
+  const cancelled = (codes: string[]) =>
+    new TransactionCanceledException({
+      message: 'Transaction cancelled',
+      $metadata: {},
+      CancellationReasons: codes.map((Code) => ({ Code })),
+    });
+
+  test.each([
+    [['TransactionConflict', 'None']],
+    [['None', 'ThrottlingError']],
+    [['None', 'ConditionalCheckFailed']],
+  ])('reasons %j: the record fails and Lambda retries it', async (codes) => {
+    const dynamodb = mockClient(DynamoDBDocumentClient).on(TransactWriteCommand).rejects(cancelled(codes));
+    try {
+      await expect(handler({ Records: [record] })).rejects.toBeInstanceOf(TransactionCanceledException);
+    } finally {
+      dynamodb.restore();
+    }
+  });
+
+  test('reasons ["ConditionalCheckFailed","None"]: the marker exists, the record was applied before, it is skipped', async () => {
+    const dynamodb = mockClient(DynamoDBDocumentClient).on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None']));
+    try {
+      await expect(handler({ Records: [record] })).resolves.toEqual({ batchItemFailures: [] });
+    } finally {
+      dynamodb.restore();
+    }
+  });
+});
 
 describe('what a stream record means for the view (no engine needed)', () => {
   const record = (eventName: DynamoDBRecord['eventName'], images: object, extra: object = {}): DynamoDBRecord => ({
