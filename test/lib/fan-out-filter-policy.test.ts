@@ -49,6 +49,23 @@ describe('attribute matching', () => {
     ]);
   });
 
+  // SNS compares numbers to 5 decimal places: just below, at and just above the operand for every operator.
+  test.each([
+    ['=', [false, true, false]],
+    ['>', [false, false, true]],
+    ['>=', [false, true, true]],
+    ['<', [true, false, false]],
+    ['<=', [true, true, false]],
+  ] as const)('numeric %s 100 at 99.99999, 100 and 100.00001', (operator, expected) => {
+    const policy = { total: [{ numeric: [operator, 100] }] };
+    expect(['99.99999', '100', '100.00001'].map((v) => onAttributes(policy, attrs({ total: ['Number', v] })))).toEqual(expected);
+  });
+
+  test('numeric compares at 5 decimal places: a difference in the 6th does not count', () => {
+    expect(onAttributes({ total: [{ numeric: ['=', 100] }] }, attrs({ total: ['Number', '100.000004'] }))).toBe(true);
+    expect(onAttributes({ total: [{ numeric: ['>', 100] }] }, attrs({ total: ['Number', '100.000004'] }))).toBe(false);
+  });
+
   test('numbers and strings do not match each other', () => {
     expect(onAttributes({ total: [{ numeric: ['>=', 100] }] }, attrs({ total: ['String', '250'] }))).toBe(false);
     expect(onAttributes({ total: ['250'] }, attrs({ total: ['Number', '250'] }))).toBe(false);
@@ -207,6 +224,24 @@ describe('SNS limits', () => {
     expect(filterPolicyKeys(finding)).toEqual(['state', 'severity', 'message', 'finding']);
     expect(checkFilterPolicy(finding, 'MessageBody')).toEqual([]);
     expect(filterPolicyKeys({ a: ['x'], $or: [{ b: ['y'] }, { a: ['z'], c: ['w'] }] })).toEqual(['a', 'b', 'c']);
+  });
+
+  test('each limit is checked at its edge: at the limit accepted, one past it refused', () => {
+    const codes = (policy: object, scope: 'MessageAttributes' | 'MessageBody' = 'MessageAttributes') =>
+      checkFilterPolicy(policy as FilterPolicy, scope).map((p) => p.code);
+    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, ['x']]));
+    expect(codes(keys(5))).toEqual([]);
+    expect(codes(keys(6))).toEqual(['FilterPolicyKeys']);
+    const values = (n: number) => Array.from({ length: n }, (_, i) => `v${i}`);
+    expect(codes({ a: values(150) })).toEqual([]);
+    expect(codes({ a: values(75), b: ['x', 'y'] })).toEqual([]);
+    expect(codes({ a: values(151) })).toEqual(['FilterPolicyCombinations']);
+    expect(codes({ n: [{ numeric: ['>=', 1e9] }] })).toEqual([]);
+    expect(codes({ n: [{ numeric: ['>=', -1e9] }] })).toEqual([]);
+    expect(codes({ n: [{ numeric: ['<', 1e9 + 1] }] })).toEqual(['FilterPolicyCondition']);
+    expect(codes({ n: [{ numeric: ['>', -1e9 - 1] }] })).toEqual(['FilterPolicyCondition']);
+    expect(codes({ n: [{ numeric: ['>', 5, '<', 5.00001] }] })).toEqual([]);
+    expect(codes({ n: [{ numeric: ['>', 5, '<', 5] }] })).toEqual(['FilterPolicyCondition']);
   });
 
   test('every problem of a policy at once, with its code', () => {
