@@ -17,7 +17,7 @@ import {
 import { runLocally } from '../support/local-stepfunctions';
 import { stateMachineDefinition } from '../support/state-machine-definition';
 import { testApp } from '../support/synth';
-import { validationErrorOf } from '../support/validation';
+import { problemMessagesOf, validationErrorOf } from '../support/validation';
 import { ConstructUsageError } from '../../lib/core/validation';
 
 const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
@@ -123,6 +123,29 @@ describe('ResilientTask', () => {
           'retry[2]: Lambda.ServiceException is already matched by States.TaskFailed in retry[1] (it matches every error of a Task except States.Timeout): list specific errors before it',
       },
     ]);
+  });
+
+  test('catchers follow the same ordering rules as retriers, each one refused with its code', () => {
+    // Each problem as its code and where it is (the message up to its first colon).
+    const codesOf = (catchErrors: string[][], state: (stack: Stack) => sfn.TaskStateBase | sfn.CustomState | sfn.Parallel = customTask) =>
+      problemMessagesOf(() => {
+        const stack = newStack();
+        new ResilientTask(stack, 'Catching', {
+          state: state(stack),
+          retry: [],
+          catch: catchErrors.map((errors, i) => ({ errors, handler: new sfn.Fail(stack, `F${i}`) })),
+        });
+      }).map((problem) => problem.split(':').slice(0, 2).join(''));
+    const { ALL, TASK_FAILED, TIMEOUT, HEARTBEAT_TIMEOUT } = STATES_ERRORS;
+    expect(codesOf([['Declined'], ['Declined']])).toEqual(['ResilientTask.ShadowedError catch[1]']);
+    expect(codesOf([[TASK_FAILED], ['Declined']])).toEqual(['ResilientTask.ShadowedByTaskFailed catch[1]']);
+    expect(codesOf([[ALL], ['Declined']])).toEqual(['ResilientTask.AllNotLast catch[0]']);
+    expect(codesOf([[]])).toEqual(['ResilientTask.EmptyErrors catch[0] lists no error names']);
+    // What States.TaskFailed does not match may follow it: the timeouts, and States.ALL last.
+    expect(codesOf([[TASK_FAILED], [TIMEOUT], [HEARTBEAT_TIMEOUT], [ALL]])).toEqual([]);
+    // Outside a Task (a Parallel state), States.TaskFailed shadows nothing: the branch's errors keep their names.
+    const parallel = (stack: Stack) => new sfn.Parallel(stack, 'Both').branch(new sfn.Pass(stack, 'One'));
+    expect(codesOf([[TASK_FAILED], ['Declined']], parallel)).toEqual([]);
   });
 
   test('warns when a catcher\'s ResultPath "$" replaces the input by the error; strict synth fails until acknowledged', () => {
