@@ -53,7 +53,10 @@ export function validateBuildOptions(check: PropsValidator, options: BuildStageO
   const timeout = check.seconds(options.timeout, 'build.timeout');
   if (timeout !== undefined) {
     const minutes = timeout / 60;
-    check.require(Number.isInteger(minutes) && minutes >= LIMITS.minBuildTimeoutMinutes && minutes <= LIMITS.maxBuildTimeoutMinutes, 'BuildTimeoutRange',
+    check.inRange(
+      minutes,
+      { min: LIMITS.minBuildTimeoutMinutes, max: LIMITS.maxBuildTimeoutMinutes, whole: true },
+      'BuildTimeoutRange',
       `build.timeout must be whole minutes from ${LIMITS.minBuildTimeoutMinutes} to ${LIMITS.maxBuildTimeoutMinutes}, got ${options.timeout?.toHumanString()}`);
   }
 }

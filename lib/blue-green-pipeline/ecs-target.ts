@@ -145,7 +145,9 @@ export class EcsServiceTarget implements IDeployTarget {
         `testTrafficCheck.url must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
       check.require(urlPath === undefined || (url === undefined && urlPath.startsWith('/')), 'TestTrafficCheckPath',
         url === undefined ? `testTrafficCheck.path must start with /, got ${JSON.stringify(urlPath)}` : 'testTrafficCheck.path is only used without url: put the path in the url');
-      check.require(requests === undefined || (Number.isInteger(requests) && requests >= LIMITS.minHookRequests && requests <= LIMITS.maxHookRequests),
+      check.inRange(
+        requests,
+        { min: LIMITS.minHookRequests, max: LIMITS.maxHookRequests, whole: true },
         'TestTrafficCheckRequestsRange', `testTrafficCheck.requests must be a whole number from ${LIMITS.minHookRequests} to ${LIMITS.maxHookRequests}, got ${requests}`);
       const scope = service;
       check.require(findingText(scope, service.cluster.clusterName) !== undefined && findingText(scope, service.serviceName) !== undefined,

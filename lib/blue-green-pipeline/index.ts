@@ -205,7 +205,10 @@ function validate(scope: Construct, props: BlueGreenPipelineProps, source: Pipel
     const timeout = check.seconds(approval.timeout, 'approval.timeout');
     if (timeout !== undefined) {
       const minutes = timeout / 60;
-      check.require(Number.isInteger(minutes) && minutes >= LIMITS.minApprovalTimeoutMinutes && minutes <= LIMITS.maxApprovalTimeoutMinutes, 'ApprovalTimeoutRange',
+      check.inRange(
+        minutes,
+        { min: LIMITS.minApprovalTimeoutMinutes, max: LIMITS.maxApprovalTimeoutMinutes, whole: true },
+        'ApprovalTimeoutRange',
         `approval.timeout must be whole minutes from ${LIMITS.minApprovalTimeoutMinutes} to ${LIMITS.maxApprovalTimeoutMinutes} (60 days), got ${approval.timeout?.toHumanString()}`);
     }
   }

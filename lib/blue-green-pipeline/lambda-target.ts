@@ -102,7 +102,9 @@ export class LambdaAliasTarget implements IDeployTarget {
     this.parts.validateUnused(check);
     (this.options.trafficShift ?? TrafficShift.DEFAULT).validate(check, 'trafficShift');
     const invocations = this.options.healthCheckInvocations;
-    check.require(invocations === undefined || (Number.isInteger(invocations) && invocations >= LIMITS.minHookRequests && invocations <= LIMITS.maxHookRequests),
+    check.inRange(
+      invocations,
+      { min: LIMITS.minHookRequests, max: LIMITS.maxHookRequests, whole: true },
       'HealthCheckInvocationsRange', `healthCheckInvocations must be a whole number from ${LIMITS.minHookRequests} to ${LIMITS.maxHookRequests}, got ${invocations}`);
     const { functionTimeout, latencyThreshold } = this.options;
     const timeout = functionTimeout === undefined ? DEFAULT_FUNCTION_TIMEOUT_SECONDS : check.seconds(functionTimeout, 'functionTimeout', { integral: false });

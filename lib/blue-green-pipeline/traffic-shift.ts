@@ -62,7 +62,10 @@ export class TrafficShift {
     if (seconds === undefined) return;
     const minutes = seconds / 60;
     const { minTrafficShiftMinutes: min, maxTrafficShiftMinutes: max } = LIMITS;
-    check.require(Number.isInteger(minutes) && minutes >= min && minutes <= max, 'TrafficIntervalRange',
+    check.inRange(
+      minutes,
+      { min, max, whole: true },
+      'TrafficIntervalRange',
       `${shape} interval must be whole minutes from ${min} to ${max} (2 days), got ${minutes} minutes`);
     if (shape === 'linear' && percentage && percentage >= LIMITS.minTrafficPercentage && minutes >= min) {
       const total = (Math.ceil(100 / percentage) - 1) * minutes;

@@ -42,8 +42,9 @@ function validateWaits(check: PropsValidator, timeout: Duration, heartbeat: Dura
   const { minSeconds, maxTimeoutSeconds } = CALLBACK_LIMITS;
   const timeoutSeconds = check.seconds(timeout, 'timeout', { integral: false });
   if (timeoutSeconds !== undefined) {
-    check.require(
-      Number.isInteger(timeoutSeconds) && timeoutSeconds >= minSeconds && timeoutSeconds <= maxTimeoutSeconds,
+    check.inRange(
+      timeoutSeconds,
+      { min: minSeconds, max: maxTimeoutSeconds, whole: true },
       'TimeoutRange',
       `timeout must be whole seconds from ${minSeconds} to ${maxTimeoutSeconds} (1 year), got ${timeoutSeconds} s`,
     );

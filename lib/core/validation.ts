@@ -72,6 +72,17 @@ export class PropsValidator {
   }
 
   /**
+   * Records `<prefix>.<code>` unless `value` lies within `range`, both ends included, and is a whole number when
+   * `whole` (NaN is never within). The one place a limit's edges are compared: every construct accepts its minimum and
+   * its maximum, and refuses one unit beyond. An undefined value (a prop left out) is not checked.
+   */
+  inRange(value: number | undefined, range: { min?: number; max?: number; whole?: boolean }, code: string, message: string): void {
+    if (value === undefined) return;
+    const whole = !range.whole || Number.isInteger(value);
+    this.require(whole && !(value < (range.min ?? -Infinity)) && !(value > (range.max ?? Infinity)) && !Number.isNaN(value), code, message);
+  }
+
+  /**
    * A soft problem: a synth warning, which fails strict synth until acknowledged next to the construct with
    * `Validations.of(construct).acknowledge({ id: 'Annotation::<prefix>.<code>', reason })`.
    */

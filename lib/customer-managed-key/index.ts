@@ -205,16 +205,16 @@ function validate(scope: Construct, props: CustomerManagedKeyProps, rotation: Du
     return seconds === undefined ? undefined : seconds / SECONDS_PER_DAY;
   };
   const rotationDays = days(rotation, 'rotationPeriod');
-  check.require(
-    rotationDays === undefined ||
-      (Number.isInteger(rotationDays) && rotationDays >= KMS_LIMITS.minRotationDays && rotationDays <= KMS_LIMITS.maxRotationDays),
+  check.inRange(
+    rotationDays,
+    { min: KMS_LIMITS.minRotationDays, max: KMS_LIMITS.maxRotationDays, whole: true },
     'RotationPeriodRange',
     `rotationPeriod must be a whole number of days between ${KMS_LIMITS.minRotationDays} and ${KMS_LIMITS.maxRotationDays}, got ${rotationDays}`,
   );
   const pendingDays = days(pending, 'pendingWindow');
-  check.require(
-    pendingDays === undefined ||
-      (Number.isInteger(pendingDays) && pendingDays >= KMS_LIMITS.minPendingWindowDays && pendingDays <= KMS_LIMITS.maxPendingWindowDays),
+  check.inRange(
+    pendingDays,
+    { min: KMS_LIMITS.minPendingWindowDays, max: KMS_LIMITS.maxPendingWindowDays, whole: true },
     'PendingWindowRange',
     `pendingWindow must be a whole number of days between ${KMS_LIMITS.minPendingWindowDays} and ${KMS_LIMITS.maxPendingWindowDays}, got ${pendingDays}`,
   );

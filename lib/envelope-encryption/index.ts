@@ -68,14 +68,16 @@ export class EnvelopeEncryption extends Construct {
     const check = new PropsValidator(this, 'EnvelopeEncryption');
     const timeoutSeconds = check.seconds(timeout, 'timeout');
     if (timeoutSeconds !== undefined) {
-      check.require(
-        timeoutSeconds >= limits.minTimeoutSeconds && timeoutSeconds <= limits.maxTimeoutSeconds,
+      check.inRange(
+        timeoutSeconds,
+        { min: limits.minTimeoutSeconds, max: limits.maxTimeoutSeconds },
         'TimeoutRange',
         `timeout must be between ${limits.minTimeoutSeconds} and ${limits.maxTimeoutSeconds} seconds, got ${timeoutSeconds}`,
       );
     }
-    check.require(
-      Number.isInteger(memorySize) && memorySize >= limits.minMemoryMb && memorySize <= limits.maxMemoryMb,
+    check.inRange(
+      memorySize,
+      { min: limits.minMemoryMb, max: limits.maxMemoryMb, whole: true },
       'MemorySizeRange',
       `memorySize must be a whole number of MB between ${limits.minMemoryMb} and ${limits.maxMemoryMb}, got ${memorySize}`,
     );

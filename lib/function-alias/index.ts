@@ -152,15 +152,17 @@ function validate(
         'or configure provisioned concurrency on the versions instead',
     );
   }
-  check.require(
-    Number.isInteger(retryAttempts) && retryAttempts >= 0 && retryAttempts <= ALIAS_LIMITS.maxRetryAttempts,
+  check.inRange(
+    retryAttempts,
+    { min: 0, max: ALIAS_LIMITS.maxRetryAttempts, whole: true },
     'RetryAttemptsRange',
     `retryAttempts must be 0, 1 or 2, got ${retryAttempts}`,
   );
   const age = check.seconds(maxEventAge, 'maxEventAge');
   if (age !== undefined) {
-    check.require(
-      age >= ALIAS_LIMITS.minEventAgeSeconds && age <= ALIAS_LIMITS.maxEventAgeSeconds,
+    check.inRange(
+      age,
+      { min: ALIAS_LIMITS.minEventAgeSeconds, max: ALIAS_LIMITS.maxEventAgeSeconds },
       'MaxEventAgeRange',
       `maxEventAge must be between 60 seconds and 6 hours (21,600 seconds), got ${age}`,
     );

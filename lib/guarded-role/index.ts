@@ -102,8 +102,9 @@ function validate(scope: Construct, props: GuardedRoleProps, maxAge: Duration | 
   }
   const seconds = check.seconds(props.maxSessionDuration, 'maxSessionDuration');
   if (seconds !== undefined) {
-    check.require(
-      seconds >= ROLE_LIMITS.minSessionSeconds && seconds <= ROLE_LIMITS.maxSessionSeconds,
+    check.inRange(
+      seconds,
+      { min: ROLE_LIMITS.minSessionSeconds, max: ROLE_LIMITS.maxSessionSeconds },
       'MaxSessionDurationRange',
       `maxSessionDuration must be between 1 and 12 hours, got ${seconds} seconds`,
     );

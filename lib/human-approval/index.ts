@@ -81,8 +81,9 @@ export class HumanApproval extends sfn.StateMachineFragment {
     // Not whole seconds is part of TimeoutRange, so integral: false.
     const seconds = check.seconds(timeout, 'timeout', { integral: false });
     if (seconds !== undefined) {
-      check.require(
-        Number.isInteger(seconds) && seconds >= limits.minTimeoutSeconds && seconds <= limits.maxTimeoutSeconds,
+      check.inRange(
+        seconds,
+        { min: limits.minTimeoutSeconds, max: limits.maxTimeoutSeconds, whole: true },
         'TimeoutRange',
         `timeout must be whole seconds from ${limits.minTimeoutSeconds} to ${limits.maxTimeoutSeconds} (1 year), got ${seconds} s`,
       );
@@ -90,8 +91,9 @@ export class HumanApproval extends sfn.StateMachineFragment {
     if (props.email !== undefined && !Token.isUnresolved(props.email)) {
       check.require(/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.email), 'EmailInvalid', `email "${props.email}" is not an email address`);
     }
-    check.require(
-      rate >= limits.minThrottlingRateLimit && rate <= limits.maxThrottlingRateLimit,
+    check.inRange(
+      rate,
+      { min: limits.minThrottlingRateLimit, max: limits.maxThrottlingRateLimit },
       'ThrottlingRange',
       `throttlingRateLimit must be between ${limits.minThrottlingRateLimit} and ${limits.maxThrottlingRateLimit}, got ${rate}`,
     );

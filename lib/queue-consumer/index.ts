@@ -85,8 +85,9 @@ function validate(scope: Construct, props: QueueConsumerProps, batchSize: number
   const check = new PropsValidator(scope, 'QueueConsumer');
   const fifo = props.source.queue.fifo;
   const maxBatch = fifo ? SQS_EVENT_SOURCE_LIMITS.maxBatchSizeFifo : SQS_EVENT_SOURCE_LIMITS.maxBatchSizeStandard;
-  check.require(
-    Number.isInteger(batchSize) && batchSize >= SQS_EVENT_SOURCE_LIMITS.minBatchSize && batchSize <= maxBatch,
+  check.inRange(
+    batchSize,
+    { min: SQS_EVENT_SOURCE_LIMITS.minBatchSize, max: maxBatch, whole: true },
     'BatchSizeRange',
     `batchSize must be a whole number between ${SQS_EVENT_SOURCE_LIMITS.minBatchSize} and ${maxBatch} for a ${fifo ? 'FIFO' : 'standard'} queue, got ${batchSize}`,
   );
@@ -103,8 +104,9 @@ function validate(scope: Construct, props: QueueConsumerProps, batchSize: number
   );
   if (props.maxConcurrency !== undefined) {
     const { minMaxConcurrency: min, maxMaxConcurrency: max } = SQS_EVENT_SOURCE_LIMITS;
-    check.require(
-      Number.isInteger(props.maxConcurrency) && props.maxConcurrency >= min && props.maxConcurrency <= max,
+    check.inRange(
+      props.maxConcurrency,
+      { min, max, whole: true },
       'MaxConcurrencyRange',
       `maxConcurrency must be a whole number between ${min} and ${max}, got ${props.maxConcurrency}`,
     );

@@ -169,8 +169,9 @@ function validate(
 ): number {
   const check = new PropsValidator(scope, 'QueueWithDlq');
   const visibility = check.seconds(visibilityTimeout, 'visibilityTimeout') ?? 0;
-  check.require(
-    visibility >= SQS_LIMITS.minVisibilityTimeoutSeconds && visibility <= SQS_LIMITS.maxVisibilityTimeoutSeconds,
+  check.inRange(
+    visibility,
+    { min: SQS_LIMITS.minVisibilityTimeoutSeconds, max: SQS_LIMITS.maxVisibilityTimeoutSeconds },
     'VisibilityTimeoutRange',
     `visibilityTimeout must be between 0 and ${SQS_LIMITS.maxVisibilityTimeoutSeconds} seconds (12 hours), got ${visibility}`,
   );
@@ -187,8 +188,9 @@ function validate(
     `receiveMessageWaitTime must be between 0 and ${SQS_LIMITS.maxReceiveWaitSeconds} seconds, got ${wait}`,
   );
   const retention = check.seconds(retentionPeriod, 'retentionPeriod') ?? SQS_LIMITS.minRetentionSeconds;
-  check.require(
-    retention >= SQS_LIMITS.minRetentionSeconds && retention <= SQS_LIMITS.maxRetentionSeconds,
+  check.inRange(
+    retention,
+    { min: SQS_LIMITS.minRetentionSeconds, max: SQS_LIMITS.maxRetentionSeconds },
     'RetentionRange',
     `retentionPeriod must be between 60 seconds and 14 days (1,209,600 seconds), got ${retention}`,
   );

@@ -170,8 +170,9 @@ export class ResilientWorkflow extends Construct {
     const timeoutSeconds = check.seconds(timeout, 'timeout');
     if (timeoutSeconds !== undefined) {
       const max = express ? WORKFLOW_LIMITS.expressMaxDurationSeconds : WORKFLOW_LIMITS.standardMaxDurationSeconds;
-      check.require(
-        timeoutSeconds >= WORKFLOW_LIMITS.minDurationSeconds && timeoutSeconds <= max,
+      check.inRange(
+        timeoutSeconds,
+        { min: WORKFLOW_LIMITS.minDurationSeconds, max: max },
         'TimeoutRange',
         `timeout must be between 1 second and ${express ? '5 minutes' : '1 year'} for a ${this.type} state machine, got ${timeoutSeconds} s`,
       );

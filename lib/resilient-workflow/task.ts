@@ -133,8 +133,9 @@ function validateErrorLists(
 function validateRetrier(check: PropsValidator, retrier: RetrierSpec, index: number): void {
   const where = `retry[${index}]`;
   const maxAttempts = retrier.maxAttempts ?? 3;
-  check.require(
-    Number.isInteger(maxAttempts) && maxAttempts >= 0 && maxAttempts <= RETRY_LIMITS.maxAttempts,
+  check.inRange(
+    maxAttempts,
+    { min: 0, max: RETRY_LIMITS.maxAttempts, whole: true },
     'MaxAttemptsRange',
     `${where}: maxAttempts must be a whole number from 0 (never retry) to ${RETRY_LIMITS.maxAttempts}, got ${maxAttempts}`,
   );
@@ -148,8 +149,9 @@ function validateRetrier(check: PropsValidator, retrier: RetrierSpec, index: num
   const interval = check.seconds(retrier.interval, `${where}.interval`, { integral: false });
   if (interval !== undefined) {
     const { minIntervalSeconds: min, maxIntervalSeconds: max } = RETRY_LIMITS;
-    check.require(
-      Number.isInteger(interval) && interval >= min && interval <= max,
+    check.inRange(
+      interval,
+      { min, max, whole: true },
       'IntervalRange',
       `${where}: interval must be whole seconds from ${min} to ${max}, got ${interval} s`,
     );
@@ -157,8 +159,9 @@ function validateRetrier(check: PropsValidator, retrier: RetrierSpec, index: num
   const maxDelay = check.seconds(retrier.maxDelay, `${where}.maxDelay`, { integral: false });
   if (maxDelay !== undefined) {
     const { minDelaySeconds: min, maxDelaySeconds: max } = RETRY_LIMITS;
-    check.require(
-      Number.isInteger(maxDelay) && maxDelay >= min && maxDelay <= max,
+    check.inRange(
+      maxDelay,
+      { min, max, whole: true },
       'MaxDelayRange',
       `${where}: maxDelay must be whole seconds from ${min} to ${max}, got ${maxDelay} s`,
     );

@@ -310,16 +310,18 @@ function validate(scope: Construct, props: SecureUserPoolProps, minLength: numbe
   const { minTemporaryPasswordDays: minDays, maxTemporaryPasswordDays: maxDays } = USER_POOL_LIMITS;
   const { minTokenValidityMinutes: minMinutes, maxTokenValidityMinutes: maxMinutes } = USER_POOL_LIMITS;
   const { minPasswordLength: min, maxPasswordLength: max } = USER_POOL_LIMITS;
-  check.require(
-    Number.isInteger(minLength) && minLength >= min && minLength <= max,
+  check.inRange(
+    minLength,
+    { min, max, whole: true },
     'PasswordLengthRange',
     `minPasswordLength must be a whole number from ${min} to ${max}, got ${minLength}`,
   );
   const tempSeconds = check.seconds(tempValidity, 'temporaryPasswordValidity', { integral: false });
   if (tempSeconds !== undefined) {
     const days = tempSeconds / SECONDS_PER_DAY;
-    check.require(
-      Number.isInteger(days) && days >= minDays && days <= maxDays,
+    check.inRange(
+      days,
+      { min: minDays, max: maxDays, whole: true },
       'TemporaryPasswordValidityRange',
       `temporaryPasswordValidity must be a whole number of days from ${minDays} to ${maxDays}, got ${days}`,
     );
@@ -337,8 +339,9 @@ function validate(scope: Construct, props: SecureUserPoolProps, minLength: numbe
     const validitySeconds = check.seconds(client.tokenValidity, 'appClient.tokenValidity', { integral: false });
     if (validitySeconds !== undefined) {
       const minutes = validitySeconds / 60;
-      check.require(
-        minutes >= minMinutes && minutes <= maxMinutes,
+      check.inRange(
+        minutes,
+        { min: minMinutes, max: maxMinutes },
         'TokenValidityRange',
         `appClient.tokenValidity must be between ${minMinutes} minutes and 1 day, got ${minutes} minutes`,
       );

@@ -392,8 +392,9 @@ function validate(scope: Construct, props: StagedRestApiProps): Record<string, D
     }
     if (settings.canary) {
       const percent = settings.canary.percentTraffic;
-      check.require(
-        Number.isFinite(percent) && percent >= 0 && percent <= REST_API_LIMITS.maxCanaryPercent,
+      check.inRange(
+        percent,
+        { min: 0, max: REST_API_LIMITS.maxCanaryPercent },
         'CanaryPercentRange',
         `stage ${name}: canary.percentTraffic must be between 0 and ${REST_API_LIMITS.maxCanaryPercent}, got ${percent}`,
       );
@@ -409,8 +410,9 @@ function validate(scope: Construct, props: StagedRestApiProps): Record<string, D
       cacheTtls[name] = ttlDuration;
       const ttl = check.seconds(ttlDuration, `stage ${name}: cache.ttl`);
       if (ttl !== undefined) {
-        check.require(
-          ttl >= 0 && ttl <= REST_API_LIMITS.maxCacheTtlSeconds,
+        check.inRange(
+          ttl,
+          { min: 0, max: REST_API_LIMITS.maxCacheTtlSeconds },
           'CacheTtlRange',
           `stage ${name}: cache.ttl must be between 0 and ${REST_API_LIMITS.maxCacheTtlSeconds} seconds, got ${ttl}`,
         );

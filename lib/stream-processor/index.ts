@@ -248,8 +248,9 @@ function validate(
     `${info.description} has no stream: set dynamoStream (TableV2) or stream (Table), e.g. NEW_AND_OLD_IMAGES`,
   );
   const batchSize = props.batchSize ?? 100;
-  check.require(
-    Number.isInteger(batchSize) && batchSize >= limits.minBatchSize && batchSize <= limits.maxBatchSize,
+  check.inRange(
+    batchSize,
+    { min: limits.minBatchSize, max: limits.maxBatchSize, whole: true },
     'BatchSizeRange',
     `batchSize must be a whole number between ${limits.minBatchSize} and ${limits.maxBatchSize}, got ${batchSize}`,
   );
@@ -259,16 +260,18 @@ function validate(
     'BatchingWindowRange',
     `maxBatchingWindow must be at most ${limits.maxBatchingWindowSeconds} seconds, got ${window}`,
   );
-  check.require(
-    Number.isInteger(retryAttempts) && retryAttempts >= limits.minRetryAttempts && retryAttempts <= limits.maxRetryAttempts,
+  check.inRange(
+    retryAttempts,
+    { min: limits.minRetryAttempts, max: limits.maxRetryAttempts, whole: true },
     'RetryAttemptsRange',
     `retryAttempts must be a whole number between ${limits.minRetryAttempts} and ${limits.maxRetryAttempts}, got ${retryAttempts}` +
       (retryAttempts === -1 ? ' (-1 means infinite: one poison record would block its shard until it expires)' : ''),
   );
   const age = check.seconds(maxRecordAge, 'maxRecordAge');
   if (age !== undefined) {
-    check.require(
-      age >= limits.minMaxRecordAgeSeconds && age <= limits.maxMaxRecordAgeSeconds,
+    check.inRange(
+      age,
+      { min: limits.minMaxRecordAgeSeconds, max: limits.maxMaxRecordAgeSeconds },
       'MaxRecordAgeRange',
       `maxRecordAge must be between 60 seconds and 7 days (604,800 seconds), got ${age}`,
     );

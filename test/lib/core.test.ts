@@ -92,6 +92,27 @@ describe('PropsValidator', () => {
   });
 });
 
+describe('PropsValidator.inRange', () => {
+  const codes = (value: number | undefined, range: { min?: number; max?: number; whole?: boolean }) =>
+    problemMessagesOf(() => {
+      const check = new PropsValidator(new Stack(), 'Thing');
+      check.inRange(value, range, 'Range', 'out of range');
+      check.throwIfInvalid();
+    });
+  test('accepts both ends and refuses one unit beyond each', () => {
+    expect([0, 1, 10, 11].map((v) => codes(v, { min: 1, max: 10, whole: true }).length)).toEqual([1, 0, 0, 1]);
+    expect([0.99, 1, 10, 10.01].map((v) => codes(v, { min: 1, max: 10 }).length)).toEqual([1, 0, 0, 1]);
+  });
+  test('refuses a fraction when whole, NaN always; an open end has no limit; undefined is not checked', () => {
+    expect(codes(1.5, { min: 1, max: 10, whole: true })).toEqual(['Thing.Range: out of range']);
+    expect(codes(1.5, { min: 1, max: 10 })).toEqual([]);
+    expect(codes(Number.NaN, {})).toEqual(['Thing.Range: out of range']);
+    expect(codes(-1e12, { max: 0 })).toEqual([]);
+    expect(codes(1e12, { min: 0 })).toEqual([]);
+    expect(codes(undefined, { min: 1 })).toEqual([]);
+  });
+});
+
 describe('PropsValidator.seconds', () => {
   const validate = (build: (check: PropsValidator) => void) =>
     problemMessagesOf(() => {
