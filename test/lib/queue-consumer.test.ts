@@ -45,6 +45,12 @@ test('refuses a visibility timeout below the handler timeout, naming the fix', (
   );
 });
 
+test('a visibility timeout equal to the handler timeout is what Lambda accepts: no error, but the 6× warning', () => {
+  const { stack, source, handler } = setup(10, 10);
+  const consumer = new QueueConsumer(stack, 'Consumer', { source, handler });
+  expect(consumer.node.metadata.map((entry) => entry.data)).toEqual([expect.stringContaining('[ack: QueueConsumer.VisibilityTimeoutBelowSixTimes]')]);
+});
+
 test('warns below 6× the handler timeout plus batching window; strict synth fails until acknowledged', () => {
   const { stack, source, handler } = setup(30, 10);
   const consumer = new QueueConsumer(stack, 'Consumer', { source, handler, maxBatchingWindow: Duration.seconds(5) });
