@@ -7,7 +7,8 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
 /** @type {import('jest').Config} */
 module.exports = {
   // One CloudFormation validation engine and one DynamoDB Local per worker instead of one per test file (the file says why).
-  testEnvironment: '<rootDir>/test/support/worker-environment.js',
+  // An absolute path, not <rootDir>: Stryker's jest runner (npm run mutate) wraps the environment and does not expand it.
+  testEnvironment: require('node:path').join(__dirname, 'test', 'support', 'worker-environment.js'),
   moduleNameMapper: { '^@aws/cloudformation-validate$': '<rootDir>/test/support/shared-cloudformation-validate.js' },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
