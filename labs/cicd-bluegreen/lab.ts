@@ -20,9 +20,10 @@ export const cicdBluegreenLab = defineLab({
     ecs: {
       description:
         'ECS blue/green: a second pipeline deploying a Fargate service (arm64, 0.25 vCPU, 0.5 GB, 1 task) behind an ALB ' +
-        'with production (80) and test (8080) listeners; public IPv4 addresses (~$0.005/hour each) come on top',
-      // ALB $0.0225/h + Fargate arm64 (0.25 vCPU x $0.03238 + 0.5 GB x $0.00356)/h, over 730 h; FailedBuilds alarm $0.10.
-      idleCostUsdPerMonth: 23.73,
+        'with production (80) and test (8080) listeners',
+      // ALB $0.0225/h + Fargate arm64 (0.25 vCPU x $0.03238 + 0.5 GB x $0.00356)/h + 3 public IPv4 addresses (the ALB's
+      // 2, the task's 1) x $0.005/h, over 730 h; FailedBuilds alarm $0.10.
+      idleCostUsdPerMonth: 34.68,
     },
   },
   loadStack: async (): Promise<LabStackClass> => (await import('./stack')).CicdBluegreenLabStack,

@@ -36,6 +36,59 @@ function provisionedConcurrency(properties: Properties, template: CfnTemplate): 
   return executions * memoryGb * PROVISIONED_CONCURRENCY_PER_GB_SECOND[arm ? 'arm64' : 'x86_64'] * SECONDS_PER_MONTH;
 }
 
+/** us-east-1 on-demand Linux instance prices per hour. */
+const EC2_INSTANCE_PER_HOUR: Record<string, number> = { 't4g.nano': 0.0042 };
+/** A public IPv4 address, per hour, attached or idle. */
+const PUBLIC_IPV4_PER_HOUR = 0.005;
+/** EBS volumes per GB-month. */
+const EBS_PER_GB_MONTH: Record<string, number> = { gp3: 0.08, gp2: 0.1 };
+
+/** An instance bills its type per hour, its public IPv4 address, and the EBS volumes of its block device mappings. */
+function ec2Instance(properties: Properties): number {
+  const publicIp = ((properties.NetworkInterfaces as { AssociatePublicIpAddress?: boolean }[] | undefined) ?? []).some((n) => n.AssociatePublicIpAddress);
+  const volumes = ((properties.BlockDeviceMappings as { Ebs?: { VolumeSize?: number; VolumeType?: string } }[] | undefined) ?? [])
+    .flatMap((mapping) => (mapping.Ebs ? [mapping.Ebs] : []))
+    .reduce((sum, ebs) => sum + Number(ebs.VolumeSize) * named(EBS_PER_GB_MONTH, ebs.VolumeType ?? 'gp2', 'EBS volume type'), 0);
+  return hourly(named(EC2_INSTANCE_PER_HOUR, String(properties.InstanceType), 'EC2 instance type') + (publicIp ? PUBLIC_IPV4_PER_HOUR : 0)) + volumes;
+}
+
+/** Kinesis Data Streams, per hour: a provisioned shard, extended retention (24 h – 7 days) per shard, an on-demand stream, an enhanced fan-out consumer per shard. */
+const KINESIS_PER_HOUR = { shard: 0.015, extendedRetentionShard: 0.02, onDemandStream: 0.04, fanOutConsumerShard: 0.015 };
+
+const isOnDemand = (properties: Properties) => (properties.StreamModeDetails as { StreamMode?: string } | undefined)?.StreamMode === 'ON_DEMAND';
+
+/** A stream bills its shards (provisioned) or itself (on demand) whatever the traffic; retention beyond 24 h adds per shard. */
+function kinesisStream(properties: Properties): number {
+  if (isOnDemand(properties)) return hourly(KINESIS_PER_HOUR.onDemandStream);
+  const shards = Number(properties.ShardCount ?? 1);
+  const extended = Number(properties.RetentionPeriodHours ?? 24) > 24 ? KINESIS_PER_HOUR.extendedRetentionShard : 0;
+  return hourly(shards * (KINESIS_PER_HOUR.shard + extended));
+}
+
+/** An enhanced fan-out consumer bills per shard of the provisioned stream it is registered on. */
+function kinesisStreamConsumer(properties: Properties, template: CfnTemplate): number {
+  const stream = template.Resources[refId(properties.StreamARN) ?? '']?.Properties;
+  if (!stream || isOnDemand(stream)) return unpriced('an enhanced fan-out consumer of an on-demand or imported stream');
+  return hourly(Number(stream.ShardCount ?? 1) * KINESIS_PER_HOUR.fanOutConsumerShard);
+}
+
+/** OpenSearch Service: on-demand data node prices per hour, and EBS storage per GB-month. */
+const OPENSEARCH_NODE_PER_HOUR: Record<string, number> = { 't3.small.search': 0.036 };
+const OPENSEARCH_EBS_PER_GB_MONTH: Record<string, number> = { gp3: 0.122 };
+
+/** A domain bills its data nodes (and dedicated masters) per hour and their EBS volumes per GB-month. */
+function openSearchDomain(properties: Properties): number {
+  const cluster = (properties.ClusterConfig ?? {}) as { InstanceType?: string; InstanceCount?: number; DedicatedMasterEnabled?: boolean };
+  if (cluster.DedicatedMasterEnabled) return unpriced('an OpenSearch domain with dedicated master nodes');
+  const nodes = Number(cluster.InstanceCount ?? 1);
+  const ebs = (properties.EBSOptions ?? {}) as { EBSEnabled?: boolean; VolumeSize?: number; VolumeType?: string };
+  const storage = ebs.EBSEnabled ? Number(ebs.VolumeSize) * named(OPENSEARCH_EBS_PER_GB_MONTH, ebs.VolumeType ?? 'gp2', 'OpenSearch volume type') : 0;
+  return nodes * (hourly(named(OPENSEARCH_NODE_PER_HOUR, cluster.InstanceType ?? 'r5.large.search', 'OpenSearch instance type')) + storage);
+}
+
+/** A serverless collection never goes under 0.5 OCU indexing + 0.5 search, twice that with standby replicas (the default). */
+const openSearchCollection = (properties: Properties) => hourly(0.24 * (properties.StandbyReplicas === 'DISABLED' ? 1 : 2));
+
 /** Fargate on Linux/arm64 (Graviton), per vCPU-hour and per GB-hour of memory. */
 const FARGATE_ARM64_PER_HOUR = { vcpu: 0.03238, gb: 0.00356 };
 
@@ -56,7 +109,41 @@ function ecsService(properties: Properties, template: CfnTemplate): number {
   const vcpu = Number(taskDefinition.Cpu) / 1024;
   const gb = Number(taskDefinition.Memory) / 1024;
   if (!(vcpu > 0 && gb > 0)) return unpriced('a Fargate task without a literal Cpu and Memory');
-  return tasks * hourly(vcpu * FARGATE_ARM64_PER_HOUR.vcpu + gb * FARGATE_ARM64_PER_HOUR.gb);
+  const publicIp = (properties.NetworkConfiguration as { AwsvpcConfiguration?: { AssignPublicIp?: string } } | undefined)
+    ?.AwsvpcConfiguration?.AssignPublicIp === 'ENABLED';
+  return tasks * hourly(vcpu * FARGATE_ARM64_PER_HOUR.vcpu + gb * FARGATE_ARM64_PER_HOUR.gb + (publicIp ? PUBLIC_IPV4_PER_HOUR : 0));
+}
+
+/** An Application Load Balancer bills per hour, and an internet-facing one a public IPv4 address per subnet (one per AZ). */
+function loadBalancer(properties: Properties): number {
+  const internetFacing = (properties.Scheme ?? 'internet-facing') === 'internet-facing';
+  const subnets = ((properties.Subnets ?? properties.SubnetMappings) as unknown[] | undefined)?.length ?? 2;
+  return hourly(0.0225 + (internetFacing ? subnets * PUBLIC_IPV4_PER_HOUR : 0));
+}
+
+/** A metric alarm bills per metric it reads: $0.10 at standard resolution, $0.30 at high resolution (a period under 60 s). */
+const ALARM_PER_METRIC = { standard: 0.1, highResolution: 0.3 };
+
+/** An anomaly-detection alarm reads 3 metrics: the metric and the band's upper and lower bounds. */
+function metricAlarm(properties: Properties): number {
+  const perMetric = (period: unknown) => (Number(period) < 60 ? ALARM_PER_METRIC.highResolution : ALARM_PER_METRIC.standard);
+  const metrics = (properties.Metrics as { MetricStat?: { Period?: number }; Expression?: string }[] | undefined) ?? [];
+  if (metrics.length === 0) return perMetric(properties.Period);
+  const read = metrics.reduce((sum, m) => sum + (m.MetricStat ? perMetric(m.MetricStat.Period) : 0), 0);
+  return metrics.some((m) => m.Expression?.includes('ANOMALY_DETECTION_BAND')) ? 3 * read : read;
+}
+
+/**
+ * Target tracking creates its own CloudWatch alarms: 4 per policy on a DynamoDB dimension, 2 elsewhere. Each bills
+ * per metric it reads: one, or every metric a customized metric's math (`Metrics`) reads.
+ */
+function targetTrackingAlarms(properties: Properties, template: CfnTemplate): number {
+  if (properties.PolicyType !== 'TargetTrackingScaling') return 0;
+  const alarms = template.Resources[refId(properties.ScalingTargetId) ?? '']?.Properties?.ServiceNamespace === 'dynamodb' ? 4 : 2;
+  const customized = (properties.TargetTrackingScalingPolicyConfiguration as { CustomizedMetricSpecification?: { Metrics?: { MetricStat?: unknown }[] } } | undefined)
+    ?.CustomizedMetricSpecification;
+  const metricsRead = Math.max(1, (customized?.Metrics ?? []).filter((metric) => metric.MetricStat).length);
+  return alarms * metricsRead * ALARM_PER_METRIC.standard;
 }
 
 function provisionedThroughput(throughput: unknown): number {
@@ -73,15 +160,24 @@ function named(table: Record<string, number>, key: string, what: string): number
  * Types not listed bill per use only ($0 idle); types in BILLED_BUT_UNPRICED must get a price before a lab uses them.
  */
 const IDLE_PRICES: Record<string, Pricer> = {
-  'AWS::CloudWatch::Alarm': (p) => 0.1 * Math.max(1, ((p.Metrics as { MetricStat?: unknown }[] | undefined) ?? []).filter((m) => m.MetricStat).length),
+  'AWS::CloudWatch::Alarm': metricAlarm,
   'AWS::CloudWatch::CompositeAlarm': () => 0.5,
+  // Before the free tier of 3 dashboards (up to 50 metrics each) per account.
+  'AWS::CloudWatch::Dashboard': () => 3,
   'AWS::KMS::Key': () => 1,
   'AWS::SecretsManager::Secret': () => 0.4,
   'AWS::Route53::HostedZone': () => 0.5,
   'AWS::EC2::NatGateway': () => hourly(0.045),
   'AWS::EC2::EIP': () => hourly(0.005),
-  'AWS::ElasticLoadBalancingV2::LoadBalancer': () => hourly(0.0225),
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': loadBalancer,
   'AWS::ECS::Service': ecsService,
+  'AWS::Kinesis::Stream': kinesisStream,
+  'AWS::Kinesis::StreamConsumer': kinesisStreamConsumer,
+  'AWS::OpenSearchService::Domain': openSearchDomain,
+  'AWS::OpenSearchServerless::Collection': openSearchCollection,
+  // MSK Serverless: $0.75 per cluster-hour; its $0.0015 per partition-hour is for topics clients create, not in a template.
+  'AWS::MSK::ServerlessCluster': () => hourly(0.75),
+  'AWS::EC2::Instance': ec2Instance,
   'AWS::EC2::VPCEndpoint': (p) => (p.VpcEndpointType === 'Interface' ? hourly(0.01) * ((p.SubnetIds as unknown[])?.length ?? 1) : 0),
   'AWS::DAX::Cluster': (p) => hourly(named(DAX_NODE_PER_HOUR, String(p.NodeType), 'DAX node type')) * Number(p.ReplicationFactor ?? 1),
   'AWS::ApiGateway::Stage': (p) => (p.CacheClusterEnabled ? hourly(named(API_CACHE_PER_HOUR, String(p.CacheClusterSize ?? '0.5'), 'API cache size')) : 0),
@@ -97,21 +193,15 @@ const IDLE_PRICES: Record<string, Pricer> = {
         ),
   'AWS::DynamoDB::GlobalTable': (p) => (p.BillingMode === 'PAY_PER_REQUEST' ? 0 : unpriced('a provisioned global table')),
   'AWS::CodePipeline::Pipeline': (p) => (p.PipelineType === 'V2' ? 0 : 1),
-  // Target tracking creates its own CloudWatch alarms: 4 per policy on a DynamoDB dimension, 2 elsewhere.
-  'AWS::ApplicationAutoScaling::ScalingPolicy': (p, template) =>
-    p.PolicyType !== 'TargetTrackingScaling'
-      ? 0
-      : 0.1 * (template.Resources[refId(p.ScalingTargetId) ?? '']?.Properties?.ServiceNamespace === 'dynamodb' ? 4 : 2),
+  'AWS::ApplicationAutoScaling::ScalingPolicy': targetTrackingAlarms,
 };
 
 /** Resource types that bill while idle and have no price above yet: refuse to guess. */
 const BILLED_BUT_UNPRICED = [
-  'AWS::EC2::Instance',
   'AWS::RDS::DBInstance',
   'AWS::RDS::DBCluster',
   'AWS::ElastiCache::CacheCluster',
   'AWS::ElastiCache::ReplicationGroup',
-  'AWS::OpenSearchService::Domain',
   'AWS::MSK::Cluster',
   'AWS::ACMPCA::CertificateAuthority',
 ];

@@ -5,7 +5,7 @@
  * CDK metadata) is hidden so that a large lab stays readable.
  */
 
-interface Resource {
+export interface Resource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
   readonly Metadata?: Record<string, unknown>;
@@ -44,6 +44,15 @@ const HIDDEN_TYPES = new Set([
   'AWS::EC2::SubnetRouteTableAssociation',
   'AWS::EC2::Route',
   'AWS::EC2::VPCGatewayAttachment',
+  // The network under a VPC: drawn as the VPC alone, as the labs teach no routing.
+  'AWS::EC2::Subnet',
+  'AWS::EC2::RouteTable',
+  'AWS::EC2::InternetGateway',
+  'AWS::EC2::FlowLog',
+  'AWS::EC2::SecurityGroup',
+  'AWS::DAX::SubnetGroup',
+  'AWS::CodeDeploy::Application',
+  'AWS::Cognito::ManagedLoginBranding',
 ]);
 
 /** CDK's own provider functions and the custom resources they serve: how CDK works, not what the lab teaches. */
@@ -87,10 +96,12 @@ export function referencedIds(value: unknown): string[] {
 
 const first = (value: unknown) => referencedIds(value)[0];
 
-function label(resources: Record<string, Resource>, id: string, stackName: string): string {
+/** A resource's construct path inside the stack (`Delivery/Pipeline`), its name in every diagram. */
+export function label(resources: Record<string, Resource>, id: string, stackName: string): string {
   const cdkPath = resources[id].Metadata?.['aws:cdk:path'];
   const text = typeof cdkPath === 'string' ? cdkPath.replace(`${stackName}/`, '').replace(/\/(Resource|Default)$/, '') : id;
-  return text.replace(/"/g, "'");
+  // CDK names some constructs after a hashed id (`Pipeline0FD75F20-main-EventRule`): the hash says nothing to a reader.
+  return text.replace(/"/g, "'").replace(/[A-Za-z0-9]*[0-9A-F]{8}-/g, '');
 }
 
 function roleOwners(resources: Record<string, Resource>): Map<string, string[]> {
@@ -170,6 +181,23 @@ function dataEdges(resources: Record<string, Resource>): Edge[] {
       case 'AWS::ApiGateway::Method':
         for (const target of referencedIds((p.Integration as { Uri?: unknown })?.Uri)) edges.push({ from: first(p.RestApiId), to: target, label: `${p.HttpMethod} integration` });
         break;
+      case 'AWS::CodePipeline::Pipeline':
+        for (const stage of (p.Stages ?? []) as { Actions: { Name: string; ActionTypeId: { Category: string }; Configuration?: unknown }[] }[]) {
+          for (const action of stage.Actions) {
+            for (const target of referencedIds(action.Configuration)) {
+              if (action.ActionTypeId.Category === 'Source') edges.push({ from: target, to: id, label: 'source' });
+              else edges.push({ from: id, to: target, label: action.Name });
+            }
+          }
+        }
+        break;
+      case 'AWS::ElasticLoadBalancingV2::Listener':
+        edges.push({ from: first(p.LoadBalancerArn), to: id, label: `listener :${p.Port}` });
+        for (const target of referencedIds(p.DefaultActions)) edges.push({ from: id, to: target, label: 'forward' });
+        break;
+      case 'AWS::ECS::Service':
+        for (const target of referencedIds(p.LoadBalancers)) edges.push({ from: target, to: id, label: 'targets' });
+        break;
       case 'AWS::CloudWatch::Alarm':
         for (const target of referencedIds([p.AlarmActions, p.OKActions])) edges.push({ from: id, to: target, label: 'notify' });
         for (const watched of referencedIds(p.Dimensions ?? p.Metrics)) edges.push({ from: watched, to: id, label: 'metric', dashed: true });
@@ -179,34 +207,147 @@ function dataEdges(resources: Record<string, Resource>): Edge[] {
   return edges;
 }
 
-export function mermaidDiagram(template: CfnTemplate, stackName: string): string {
+/**
+ * References not drawn by a data path (an alias to its version, a queue to its key, a project to its parameter), so
+ * that a resource the lab teaches is joined to what uses it instead of standing alone. Unlabelled: a label per
+ * reference is what made the pictures too wide to read.
+ */
+function referenceEdges(resources: Record<string, Resource>, visible: Set<string>): Edge[] {
+  return [...visible].flatMap((id) =>
+    Object.entries(resources[id].Properties ?? {}).flatMap(([property, value]) =>
+      referencedIds(value).map((target) =>
+        // A rule's pattern matches events the resource emits: the events flow from it to the rule.
+        property === 'EventPattern' ? { from: target, to: id, label: 'events', dashed: true } : { from: id, to: target, label: '' },
+      ),
+    ),
+  );
+}
+
+export interface ArchitectureView {
+  readonly mermaid: string;
+  /** Resources drawn without an arrow, because nothing in the template joins them to the rest: the caption names them. */
+  readonly standalone: string[];
+  readonly nodeCount: number;
+}
+
+/** `3 × Function` or `4 × Rule, 1 × Alarm`: what a folded node counts. */
+function countOfKinds(types: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const type of types) counts.set(type.split('::')[2] ?? type, (counts.get(type.split('::')[2] ?? type) ?? 0) + 1);
+  return [...counts].map(([kind, n]) => `${n} × ${kind}`).join(', ');
+}
+
+/** From this many queues with a dead-letter queue of their own, each pair is drawn as one box. */
+const REDRIVE_PAIRS = 5;
+
+/**
+ * Dead-letter queues that only one redrive (or undeliverable-message) arrow reaches, when there are REDRIVE_PAIRS of
+ * them: dlq → that arrow.
+ */
+function foldedRedrives(edges: readonly Edge[]): Map<string, Edge> {
+  const touches = (id: string) => edges.filter((e) => e.from === id || e.to === id).length;
+  const pairs = edges.filter((e) => (e.label.startsWith('redrive after') || e.label === 'undeliverable') && touches(e.to) === 1);
+  return new Map(pairs.length >= REDRIVE_PAIRS ? pairs.map((e) => [e.to, e]) : []);
+}
+
+/** From this many alarms and rules notifying one topic, they are folded into one box. */
+const ALERT_FAN_IN = 4;
+
+/** Alarms and rules whose every arrow goes to one SNS topic, when a topic has ALERT_FAN_IN of them: id → topic. */
+function alertFanIns(resources: Record<string, Resource>, edges: readonly Edge[]): Map<string, string> {
+  const byTopic = new Map<string, string[]>();
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::CloudWatch::Alarm' && r.Type !== 'AWS::Events::Rule') continue;
+    const targets = new Set(edges.filter((e) => e.from === id).map((e) => e.to));
+    const [topic] = targets;
+    if (targets.size === 1 && resources[topic].Type === 'AWS::SNS::Topic') byTopic.set(topic, [...(byTopic.get(topic) ?? []), id]);
+  }
+  return new Map([...byTopic].filter(([, ids]) => ids.length >= ALERT_FAN_IN).flatMap(([topic, ids]) => ids.map((id) => [id, topic] as const)));
+}
+
+/** Part of a template to draw: resources by construct path, and whether the ones they join are drawn as context. */
+export interface ViewPart {
+  readonly paths: ReadonlySet<string>;
+  readonly withContext: boolean;
+}
+
+/**
+ * The architecture as a flowchart. With a part, only its resources are drawn and, when `withContext`, the ones they
+ * have arrows to or from, marked as context: how the optional parts get their own view.
+ */
+export function mermaidDiagram(template: CfnTemplate, stackName: string, part?: ViewPart): ArchitectureView {
   const resources = template.Resources;
-  const visible = new Set(Object.keys(resources).filter((id) => !isPlumbing(resources[id])));
-  // One arrow per pair of nodes: a grant between two nodes already joined by a data arrow adds nothing.
+  const allVisible = new Set(Object.keys(resources).filter((id) => !isPlumbing(resources[id])));
+  const name = (id: string) => label(resources, id, stackName);
+  // One arrow per pair of nodes: a grant or a reference between two nodes already joined by a data arrow adds nothing.
   const joined = new Set<string>();
-  const edges = [...dataEdges(resources), ...grantEdges(resources, visible)].filter((e) => {
+  const allEdges = [...dataEdges(resources), ...grantEdges(resources, allVisible), ...referenceEdges(resources, allVisible)].filter((e) => {
     const pair = [e.from, e.to].sort().join('|');
-    const keep = e.from !== e.to && visible.has(e.from) && visible.has(e.to) && !joined.has(pair);
+    const keep = e.from !== e.to && allVisible.has(e.from) && allVisible.has(e.to) && !joined.has(pair);
     joined.add(pair);
     return keep;
   });
+  const focused = (id: string) => !part || part.paths.has(name(id));
+  const partEdges = allEdges.filter((e) => (part?.withContext ? focused(e.from) || focused(e.to) : focused(e.from) && focused(e.to)));
+  const alerts = alertFanIns(resources, partEdges);
+  // An alert of a large fan-in is one line of its group's box: the arrows into it (what it watches) would each cross
+  // the picture, and its name says what it watches.
+  const redrives = foldedRedrives(partEdges);
+  const edges = partEdges.filter((e) => !alerts.has(e.to) && !redrives.has(e.to));
+  const visible = new Set(
+    [...allVisible].filter((id) => !redrives.has(id) && (focused(id) || edges.some((e) => e.from === id || e.to === id))),
+  );
+  const redriveOf = new Map<string, { dlqs: string[]; label: string }>();
+  for (const [dlq, { from, label }] of redrives) redriveOf.set(from, { label, dlqs: [...(redriveOf.get(from)?.dlqs ?? []), dlq] });
 
-  const byService = new Map<string, string[]>();
-  for (const id of visible) {
-    const service = resources[id].Type.split('::')[1];
-    byService.set(service, [...(byService.get(service) ?? []), id]);
-  }
+  // Fold a fan-out: resources of one type with the same arrows to the same nodes become one node ("3 × Function").
+  const signature = (id: string) =>
+    alerts.has(id) ? `alerts of ${alerts.get(id)}` : [
+      `${resources[id].Type}:${focused(id)}:${redriveOf.get(id)?.label ?? ''}`,
+      ...edges.filter((e) => e.from === id).map((e) => `>${e.to}:${e.label}`),
+      ...edges.filter((e) => e.to === id).map((e) => `<${e.from}:${e.label}`),
+    ]
+      .sort()
+      .join('|');
+  const connected = [...visible].filter((id) => edges.some((e) => e.from === id || e.to === id));
+  const standaloneIds = [...visible].filter((id) => !connected.includes(id));
+  const groups = new Map<string, string[]>();
+  for (const id of [...visible].sort((a, b) => name(a).localeCompare(name(b)))) groups.set(signature(id), [...(groups.get(signature(id)) ?? []), id]);
+  const representative = new Map<string, string>();
+  for (const members of groups.values()) for (const id of members) representative.set(id, members[0]);
+
   // Node ids come from construct paths, not logical ids: some logical ids carry a hash of the code, which would make
   // the diagram differ between machines.
-  const nodeId = (id: string) => label(resources, id, stackName).replace(/[^A-Za-z0-9]/g, '_');
-  const lines = ['flowchart LR'];
-  for (const [service, ids] of [...byService].sort(([a], [b]) => a.localeCompare(b))) {
+  const nodeId = (id: string) => name(id).replace(/[^A-Za-z0-9]/g, '_');
+  const byService = new Map<string, string[][]>();
+  for (const members of groups.values()) {
+    const service = resources[members[0]].Type.split('::')[1];
+    byService.set(service, [...(byService.get(service) ?? []), members]);
+  }
+  // Top-down: a left-to-right picture puts the service groups side by side, several page widths wide.
+  const lines = ['flowchart TB'];
+  const context: string[] = [];
+  for (const [service, nodes] of [...byService].sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  subgraph ${service}`);
-    for (const id of ids.sort((a, b) => nodeId(a).localeCompare(nodeId(b)))) {
-      lines.push(`    ${nodeId(id)}["${label(resources, id, stackName)}"]`);
+    for (const members of nodes) {
+      const redrive = redriveOf.get(members[0]);
+      const text =
+        members.length > 1
+          ? [countOfKinds(members.map((id) => resources[id].Type)), ...members.map(name)].join('<br>') + (redrive ? `<br>each: ${redrive.label}<br>→ its DLQ` : '')
+          : `${name(members[0])}${redrive ? `<br>${redrive.label}<br>→ ${redrive.dlqs.length > 1 ? `${redrive.dlqs.length} DLQs` : name(redrive.dlqs[0])}` : ''}`;
+      lines.push(`    ${nodeId(members[0])}["${text}"]`);
+      if (!members.some(focused)) context.push(nodeId(members[0]));
     }
     lines.push('  end');
   }
-  for (const e of edges) lines.push(`  ${nodeId(e.from)} ${e.dashed ? '-.->' : '-->'}|"${e.label}"| ${nodeId(e.to)}`);
-  return lines.join('\n');
+  if (context.length) lines.push('  classDef context stroke-dasharray: 4 4,fill:#eee', `  class ${context.join(',')} context`);
+  const drawn = new Set<string>();
+  for (const e of edges) {
+    const text = e.label ? `|"${e.label}"|` : '';
+    const line = `  ${nodeId(representative.get(e.from)!)} ${e.dashed ? '-.->' : '-->'}${text} ${nodeId(representative.get(e.to)!)}`;
+    if (!drawn.has(line)) lines.push(line);
+    drawn.add(line);
+  }
+  const standalone = standaloneIds.map(name).sort();
+  return { mermaid: lines.join('\n'), standalone, nodeCount: groups.size };
 }

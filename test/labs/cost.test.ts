@@ -29,6 +29,21 @@ test('alarms, keys and secrets cost their monthly price', () => {
   expect(idle.usdPerMonth).toBe(1.5);
 });
 
+test('an alarm costs per metric it reads, three for an anomaly band, more at high resolution; a dashboard $3', () => {
+  const stat = (period: number) => ({ Id: `m${period}`, MetricStat: { Metric: { MetricName: 'Errors' }, Period: period, Stat: 'Sum' } });
+  const idle = idleCostOf(
+    template({
+      Standard: { Type: 'AWS::CloudWatch::Alarm', Properties: { MetricName: 'Errors', Period: 60 } },
+      HighResolution: { Type: 'AWS::CloudWatch::Alarm', Properties: { MetricName: 'Latency', Period: 10 } },
+      ErrorRate: { Type: 'AWS::CloudWatch::Alarm', Properties: { Metrics: [stat(60), stat(300), { Id: 'rate', Expression: 'm60 / m300' }] } },
+      FastMath: { Type: 'AWS::CloudWatch::Alarm', Properties: { Metrics: [stat(30), { Id: 'x', Expression: 'm30 * 2' }] } },
+      Anomaly: { Type: 'AWS::CloudWatch::Alarm', Properties: { Metrics: [stat(60), { Id: 'band', Expression: 'ANOMALY_DETECTION_BAND(m60, 2)' }] } },
+      Board: { Type: 'AWS::CloudWatch::Dashboard' },
+    }),
+  );
+  expect(idle.items).toEqual({ Standard: 0.1, HighResolution: 0.3, ErrorRate: 0.2, FastMath: 0.3, Anomaly: expect.closeTo(0.3, 10), Board: 3 });
+});
+
 test('hourly resources cost their hourly price over 730 hours', () => {
   const dax = { Type: 'AWS::DAX::Cluster', Properties: { NodeType: 'dax.t3.small', ReplicationFactor: 3 } };
   expect(idleCostOf(template({ Dax: dax })).usdPerMonth).toBe(87.6);
@@ -54,6 +69,18 @@ test('target tracking on DynamoDB capacity pays for the 4 alarms it creates', ()
   expect(idleCostOf(template({ Target: target, Policy: policy })).items).toEqual({ Policy: 0.4 });
 });
 
+test('target tracking on metric math pays for each metric its 2 alarms read', () => {
+  const target = { Type: 'AWS::ApplicationAutoScaling::ScalableTarget', Properties: { ServiceNamespace: 'ecs' } };
+  const stat = (id: string) => ({ Id: id, MetricStat: { Metric: { Namespace: 'AWS/SQS', MetricName: 'M' }, Stat: 'Sum' }, ReturnData: false });
+  const policy = (configuration: object) => ({
+    Type: 'AWS::ApplicationAutoScaling::ScalingPolicy',
+    Properties: { PolicyType: 'TargetTrackingScaling', ScalingTargetId: { Ref: 'Target' }, TargetTrackingScalingPolicyConfiguration: configuration },
+  });
+  const math = policy({ CustomizedMetricSpecification: { Metrics: [stat('a'), stat('b'), { Id: 'ratio', Expression: 'a / b', ReturnData: true }] } });
+  const predefined = policy({ PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' } });
+  expect(idleCostOf(template({ Target: target, Math: math, Cpu: predefined })).items).toEqual({ Math: 0.4, Cpu: 0.2 });
+});
+
 test('a Fargate service costs its tasks: CPU and memory of the task definition it references, times DesiredCount', () => {
   const taskDefinition = (architecture: string) => ({
     Type: 'AWS::ECS::TaskDefinition',
@@ -74,11 +101,65 @@ test('a Fargate service costs its tasks: CPU and memory of the task definition i
   const byFamily = { ...taskDefinition('ARM64'), Properties: { ...taskDefinition('ARM64').Properties, Family: 'web' } };
   const codeDeployed = { ...service(1), Properties: { ...service(1).Properties, TaskDefinition: 'web' } };
   expect(idleCostOf(template({ Service: codeDeployed, TaskDef: byFamily })).usdPerMonth).toBe(7.21);
+  // A task with a public IP bills the address too: $0.005/hour, $3.65/month.
+  const publicTask = { ...service(1), Properties: { ...service(1).Properties, NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'ENABLED' } } } };
+  expect(idleCostOf(template({ Service: publicTask, TaskDef: taskDefinition('ARM64') })).usdPerMonth).toBe(10.86);
+});
+
+test('a load balancer bills per hour, and an internet-facing one a public IPv4 address per subnet', () => {
+  const alb = (properties: Record<string, unknown>) => ({ Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: properties });
+  // $0.0225/hour, + 2 × $0.005/hour for the addresses in two AZs
+  expect(idleCostOf(template({ Alb: alb({ Subnets: ['a', 'b'] }) })).usdPerMonth).toBe(23.73);
+  expect(idleCostOf(template({ Alb: alb({ Scheme: 'internal', Subnets: ['a', 'b'] }) })).usdPerMonth).toBe(16.43);
+});
+
+test('a Kinesis stream bills its shards or, on demand, itself; a fan-out consumer bills per shard of its stream', () => {
+  const stream = (properties: Record<string, unknown>) => ({ Type: 'AWS::Kinesis::Stream', Properties: properties });
+  const consumer = { Type: 'AWS::Kinesis::StreamConsumer', Properties: { StreamARN: { 'Fn::GetAtt': ['Stream', 'Arn'] } } };
+  // $0.015 per shard-hour; extended retention (up to 7 days) $0.02 more; on demand $0.04 per stream-hour
+  expect(idleCostOf(template({ Stream: stream({ ShardCount: 1 }) })).usdPerMonth).toBe(10.95);
+  expect(idleCostOf(template({ Stream: stream({ ShardCount: 2, RetentionPeriodHours: 168 }) })).usdPerMonth).toBe(51.1);
+  expect(idleCostOf(template({ Stream: stream({ StreamModeDetails: { StreamMode: 'ON_DEMAND' } }) })).usdPerMonth).toBe(29.2);
+  expect(idleCostOf(template({ Stream: stream({ ShardCount: 1 }), Consumer: consumer })).items.Consumer).toBeCloseTo(10.95, 5);
+  expect(() => idleCostOf(template({ Stream: stream({ StreamModeDetails: { StreamMode: 'ON_DEMAND' } }), Consumer: consumer }))).toThrow(
+    'an enhanced fan-out consumer of an on-demand or imported stream bills while idle',
+  );
+});
+
+test('an EC2 instance bills its type, its public IPv4 address and its EBS volumes', () => {
+  const instance = (properties: Record<string, unknown>) => ({ Type: 'AWS::EC2::Instance', Properties: { InstanceType: 't4g.nano', ...properties } });
+  // t4g.nano $0.0042/hour over 730 hours
+  expect(idleCostOf(template({ Web: instance({}) })).usdPerMonth).toBe(3.07);
+  // + a public IPv4 address ($0.005/hour) + 8 GB gp3 ($0.08/GB-month)
+  const full = instance({ NetworkInterfaces: [{ AssociatePublicIpAddress: true }], BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, VolumeType: 'gp3' } }] });
+  expect(idleCostOf(template({ Web: full })).usdPerMonth).toBe(7.36);
+  expect(() => idleCostOf(template({ Web: instance({ InstanceType: 'p5.48xlarge' }) }))).toThrow('EC2 instance type p5.48xlarge bills while idle');
+});
+
+test('an OpenSearch domain bills its nodes and their gp3 volumes; a serverless collection its OCU floor', () => {
+  const domain = (cluster: Record<string, unknown>, ebs: Record<string, unknown> = { EBSEnabled: true, VolumeSize: 10, VolumeType: 'gp3' }) => ({
+    Type: 'AWS::OpenSearchService::Domain',
+    Properties: { ClusterConfig: { InstanceType: 't3.small.search', ...cluster }, EBSOptions: ebs },
+  });
+  // t3.small.search $0.036/hour over 730 hours + 10 GB gp3 at $0.122/GB-month, per node
+  expect(idleCostOf(template({ Search: domain({ InstanceCount: 1 }) })).usdPerMonth).toBe(27.5);
+  expect(idleCostOf(template({ Search: domain({ InstanceCount: 2 }) })).usdPerMonth).toBe(55);
+  expect(() => idleCostOf(template({ Search: domain({ InstanceType: 'r7g.large.search' }) }))).toThrow('OpenSearch instance type r7g.large.search bills while idle');
+  expect(() => idleCostOf(template({ Search: domain({ DedicatedMasterEnabled: true }) }))).toThrow('dedicated master nodes bills while idle');
+  // $0.24 per OCU-hour: 0.5 + 0.5 OCU without standby replicas, twice that with them
+  const collection = (properties: Record<string, unknown>) => ({ Type: 'AWS::OpenSearchServerless::Collection', Properties: properties });
+  expect(idleCostOf(template({ Docs: collection({ StandbyReplicas: 'DISABLED' }) })).usdPerMonth).toBe(175.2);
+  expect(idleCostOf(template({ Docs: collection({}) })).usdPerMonth).toBe(350.4);
+});
+
+test('an MSK Serverless cluster bills per cluster-hour', () => {
+  // $0.75 per cluster-hour over 730 hours
+  expect(idleCostOf(template({ Kafka: { Type: 'AWS::MSK::ServerlessCluster' } })).usdPerMonth).toBe(547.5);
 });
 
 test('a resource that bills while idle without a price is refused, not guessed', () => {
-  expect(() => idleCostOf(template({ Web: { Type: 'AWS::EC2::Instance' } }))).toThrow(
-    'Web (AWS::EC2::Instance) bills while idle: give it a price in labs/support/cost.ts',
+  expect(() => idleCostOf(template({ Db: { Type: 'AWS::RDS::DBInstance' } }))).toThrow(
+    'Db (AWS::RDS::DBInstance) bills while idle: give it a price in labs/support/cost.ts',
   );
   const bigDax = { Type: 'AWS::DAX::Cluster', Properties: { NodeType: 'dax.r6g.16xlarge' } };
   expect(() => idleCostOf(template({ Dax: bigDax }))).toThrow('DAX node type dax.r6g.16xlarge bills while idle');

@@ -29,11 +29,11 @@ worker.addEventSource(new SqsEventSource(queue));
 table.grantWriteData(worker);
 
 const template = Template.fromStack(stack).toJSON() as CfnTemplate;
-const diagram = mermaidDiagram(template, 'Shop');
+const { mermaid: diagram } = mermaidDiagram(template, 'Shop');
 const [orders, ordersDlq, events, totals, fn] = ['Orders', 'OrdersDlq', 'Events', 'Totals', 'Worker'];
 
 test('groups nodes by service, named and labelled by construct path', () => {
-  expect(diagram).toMatch(/^flowchart LR\n/);
+  expect(diagram).toMatch(/^flowchart TB\n/);
   expect(diagram).toContain(`  subgraph SQS\n    ${orders}["Orders"]`);
   expect(diagram).toContain(`    ${ordersDlq}["OrdersDlq"]`);
 });
@@ -62,4 +62,21 @@ test('finds references in Ref, Fn::GetAtt and Fn::Sub', () => {
     'C',
     'D',
   ]);
+});
+
+test('folds resources of one kind with the same arrows, names the ones without an arrow, draws a part with its context', () => {
+  const fanOut = new Stack(testApp({ 'aws:cdk:enable-path-metadata': true }, { builtinCloudFormationValidation: false }), 'Fan');
+  const topic = new sns.Topic(fanOut, 'Topic');
+  for (const name of ['A', 'B', 'C']) topic.addSubscription(new subscriptions.SqsSubscription(new sqs.Queue(fanOut, name)));
+  new sqs.Queue(fanOut, 'Alone');
+  const fanOutTemplate = Template.fromStack(fanOut).toJSON() as CfnTemplate;
+  const view = mermaidDiagram(fanOutTemplate, 'Fan');
+  expect(view.mermaid).toContain('    A["3 × Queue<br>A<br>B<br>C"]');
+  expect(view.mermaid).toContain('  Topic -->|"sqs"| A');
+  expect(view.mermaid.match(/-->/g)).toHaveLength(1);
+  expect(view.standalone).toEqual(['Alone']);
+
+  const part = mermaidDiagram(fanOutTemplate, 'Fan', { paths: new Set(['A']), withContext: true });
+  expect(part.mermaid).toContain('  class Topic context');
+  expect(part.mermaid).not.toContain('Alone');
 });

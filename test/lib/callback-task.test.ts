@@ -7,7 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ActivityTask, SqsCallbackTask } from '../../lib/callback-task';
 import { HumanApproval } from '../../lib/human-approval';
 import { ResilientWorkflow } from '../../lib/resilient-workflow';
-import { stateMachineDefinition } from '../support/state-machine-definition';
+import { stateMachineDefinition } from '../../labs/support/state-machine-definition';
 import { testApp } from '../support/synth';
 import { validationErrorOf } from '../support/validation';
 

@@ -15,7 +15,7 @@ import {
   STATES_ERRORS,
 } from '../../lib/resilient-workflow';
 import { runLocally } from '../support/local-stepfunctions';
-import { stateMachineDefinition } from '../support/state-machine-definition';
+import { stateMachineDefinition } from '../../labs/support/state-machine-definition';
 import { testApp } from '../support/synth';
 import { problemMessagesOf, validationErrorOf } from '../support/validation';
 import { ConstructUsageError } from '../../lib/core/validation';

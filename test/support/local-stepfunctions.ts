@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { allStates, AslDefinition, AslState } from './state-machine-definition';
+import { allStates, AslDefinition, AslState } from '../../labs/support/state-machine-definition';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 // The engine's event log entries; typed loosely so tests can read any field by name.

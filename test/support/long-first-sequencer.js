@@ -1,10 +1,11 @@
 // Orders test files for a run without timings from an earlier one (a fresh clone, as in CI). jest then orders by file
 // size, so the files that run longest (the exercises and workflows, which wait on real timings against local engines,
-// and the catalogue, which synthesizes every lab) would start last and finish alone; here they start first.
+// the catalogue, which synthesizes every lab, and the diagrams rendered in Chromium) would start last and finish
+// alone; here they start first.
 // With timings on record, jest's own order (slowest first) stands.
 const Sequencer = require('@jest/test-sequencer').default;
 
-const LONG_RUNNING = /\/test\/labs\/([^/]+\/(exercise|workflow)|catalogue)\.test\.ts$/;
+const LONG_RUNNING = /\/test\/labs\/([^/]+\/(exercise|workflow)|catalogue|diagram-render)\.test\.ts$/;
 
 class LongFirstSequencer extends Sequencer {
   sort(tests) {

@@ -16,7 +16,7 @@ import { StepfunctionsCallbackLabStack } from '../../../labs/stepfunctions-callb
 import { withStack } from '../../../labs/support/app';
 import { runActivityWorker } from '../../../labs/stepfunctions-callback/activity-worker';
 import { LocalRunOptions, runLocally } from '../../support/local-stepfunctions';
-import { stateMachineDefinition } from '../../support/state-machine-definition';
+import { stateMachineDefinition } from '../../../labs/support/state-machine-definition';
 import { labTemplate } from '../../support/synth';
 
 const template = labTemplate(withStack(stepfunctionsCallbackLab, StepfunctionsCallbackLabStack));

@@ -3,7 +3,7 @@ import { stepfunctionsErrorsLab } from '../../../labs/stepfunctions-errors/lab';
 import { withStack } from '../../../labs/support/app';
 import { StepfunctionsErrorsLabStack } from '../../../labs/stepfunctions-errors/stack';
 import { ERRORS_LAB } from '../../../labs/stepfunctions-errors/constants';
-import { allStates, resolveIntrinsics, stateMachineDefinition } from '../../support/state-machine-definition';
+import { allStates, resolveIntrinsics, stateMachineDefinition } from '../../../labs/support/state-machine-definition';
 import { labTemplate, testApp } from '../../support/synth';
 
 const lab = withStack(stepfunctionsErrorsLab, StepfunctionsErrorsLabStack);

@@ -6,7 +6,7 @@ import { ERRORS_LAB } from '../../../labs/stepfunctions-errors/constants';
 import { withCdkDurations } from '../../../labs/support/cdk-duration';
 import { retryDelays } from '../../../lib/resilient-workflow';
 import { eventsOf, inputOf, LocalRunOptions, runLocally } from '../../support/local-stepfunctions';
-import { AslDefinition, placeholderArn, stateMachineDefinition } from '../../support/state-machine-definition';
+import { AslDefinition, placeholderArn, stateMachineDefinition } from '../../../labs/support/state-machine-definition';
 import { labTemplate } from '../../support/synth';
 
 // The retry test waits the real backoff (1 s + 2 s), as configured in the definition.

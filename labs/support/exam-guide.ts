@@ -1,0 +1,277 @@
+/**
+ * The map from the AWS Certified Developer – Associate (DVA-C02) exam guide to the labs: each task statement and
+ * skill, in the guide's words, with the lab exercise steps that practise it. `npm run docs` renders it as
+ * docs/exam-guide.md; test/labs/exam-guide.test.ts checks that every step named here exists and the page is fresh.
+ * A skill no lab practises has no steps: the page lists it as a gap rather than stretching a lab to cover it.
+ */
+
+/** Exercise steps of one lab (`npm run lab -- exercise <lab> --step <id>`). */
+export interface Practice {
+  readonly lab: string;
+  readonly steps: readonly string[];
+}
+
+export interface Skill {
+  readonly text: string;
+  readonly practisedBy: readonly Practice[];
+}
+
+export interface TaskStatement {
+  readonly id: string;
+  readonly title: string;
+  readonly skills: readonly Skill[];
+  /**
+   * Set when the official page could not be read in full here: the skills listed are the ones read, the task's
+   * practice is named at the task level, and the page says so instead of guessing the missing lines.
+   */
+  readonly unreadSkills?: { readonly practisedBy: readonly Practice[] };
+}
+
+export interface Domain {
+  readonly id: number;
+  readonly title: string;
+  readonly weightPercent: number;
+  readonly source: string;
+  readonly tasks: readonly TaskStatement[];
+}
+
+const GUIDE = 'https://docs.aws.amazon.com/aws-certification/latest/userguide';
+const at = (lab: string, ...steps: string[]): Practice => ({ lab, steps });
+const skill = (text: string, ...practisedBy: Practice[]): Skill => ({ text, practisedBy });
+
+export const EXAM_GUIDE: readonly Domain[] = [
+  {
+    id: 1,
+    title: 'Development with AWS Services',
+    weightPercent: 32,
+    source: `${GUIDE}/developer-associate-02-domain1.html`,
+    tasks: [
+      {
+        id: '1.1',
+        title: 'Develop code for applications hosted on AWS',
+        skills: [
+          skill(
+            'Creating fault-tolerant and resilient applications in a programming language (for example, Java, C#, Python, JavaScript, TypeScript, Go)',
+            at('stepfunctions-errors', 'retry', 'catch', 'timeout'),
+            at('sqs', 'poison'),
+            at('dynamodb-streams', 'poison', 'replay'),
+            at('iam-sts', 'retries'),
+          ),
+          skill(
+            'Creating, extending, and maintaining APIs (for example, response/request transformations, enforcing validation rules, overriding status codes)',
+            at('apigateway', 'orders', 'feedback', 'cors'),
+          ),
+          skill('Writing and running unit tests in development environments (for example, using AWS Serverless Application Model [AWS SAM])'),
+          skill(
+            'Writing code to use messaging services',
+            at('sqs', 'send-receive', 'visibility', 'delay', 'fifo'),
+            at('sns-fanout', 'fan-out', 'fifo'),
+            at('stepfunctions-callback', 'callback', 'worker'),
+          ),
+          skill('Writing code that interacts with AWS services by using APIs and AWS SDKs', at('iam-sts', 'sigv4', 'credential-chain'), at('s3', 'presigned', 'multipart')),
+          skill('Handling data streaming by using AWS services', at('dynamodb-streams', 'view', 'change-cancel')),
+        ],
+      },
+      {
+        id: '1.2',
+        title: 'Develop code for AWS Lambda',
+        skills: [
+          skill(
+            'Configuring Lambda functions by defining environment variables and parameters (for example, memory, concurrency, timeout, runtime, handler, layers, extensions, triggers, destinations)',
+            at('lambda', 'configuration'),
+          ),
+          skill(
+            'Handling the event lifecycle and errors by using code (for example, Lambda Destinations, dead-letter queues)',
+            at('lambda', 'async', 'async-failure'),
+            at('sns-fanout', 'lambda'),
+          ),
+          skill('Writing and running test code by using AWS services and tools'),
+          skill(
+            'Integrating Lambda functions with AWS services',
+            at('sqs', 'poison'),
+            at('dynamodb-streams', 'view'),
+            at('stepfunctions-errors', 'happy'),
+            at('kms', 'function'),
+          ),
+          skill('Tuning Lambda functions for optimal performance'),
+        ],
+      },
+      {
+        id: '1.3',
+        title: 'Use data stores in application development',
+        skills: [],
+        unreadSkills: {
+          practisedBy: [
+            at('dynamodb-modelling', 'get', 'query', 'scan-vs-query', 'consistency', 'transaction', 'optimistic-locking', 'capacity', 'leading-keys'),
+            at('dynamodb-streams', 'ttl'),
+            at('s3', 'versioning', 'configuration', 'cloudfront'),
+          ],
+        },
+      },
+    ],
+  },
+  {
+    id: 2,
+    title: 'Security',
+    weightPercent: 26,
+    source: `${GUIDE}/developer-associate-02-domain2.html`,
+    tasks: [
+      {
+        id: '2.1',
+        title: 'Implement authentication and/or authorization for applications and AWS services',
+        skills: [
+          skill('Using an identity provider to implement federated access (for example, Amazon Cognito, IAM)', at('cognito', 'group-roles', 'guest')),
+          skill('Securing applications by using bearer tokens', at('cognito', 'sign-in', 'verify-jwt', 'api'), at('apigateway', 'authorizer')),
+          skill('Configuring programmatic access to AWS', at('iam-sts', 'credential-chain')),
+          skill('Making authenticated calls to AWS services', at('iam-sts', 'sigv4')),
+          skill('Assuming an IAM role', at('iam-sts', 'assume-role', 'external-id', 'mfa')),
+          skill('Defining permissions for principals', at('iam-sts', 'policies', 'simulate'), at('kms', 'separation'), at('s3', 'encryption', 'tls')),
+        ],
+      },
+      {
+        id: '2.2',
+        title: 'Implement encryption by using AWS services',
+        skills: [
+          skill('Using encryption keys to encrypt or decrypt data', at('kms', 'encrypt-limit', 'envelope', 'context', 'reencrypt', 'function')),
+          skill('Generating certificates and SSH keys for development purposes'),
+          skill('Using encryption across account boundaries'),
+          skill('Enabling and disabling key rotation', at('kms', 'key')),
+        ],
+      },
+      {
+        id: '2.3',
+        title: 'Manage sensitive data in application code',
+        skills: [skill('Encrypting environment variables that contain sensitive data')],
+        unreadSkills: { practisedBy: [at('iam-sts', 'parameters')] },
+      },
+    ],
+  },
+  {
+    id: 3,
+    title: 'Deployment',
+    weightPercent: 24,
+    source: `${GUIDE}/developer-associate-02-domain3.html`,
+    tasks: [
+      {
+        id: '3.1',
+        title: 'Prepare application artifacts to be deployed to AWS',
+        skills: [
+          skill('Managing the dependencies of the code module (for example, environment variables, configuration files, container images) within the package'),
+          skill('Organizing files and a directory structure for application deployment'),
+          skill('Using code repositories in deployment environments'),
+          skill('Applying application requirements for resources (for example, memory, cores)', at('lambda', 'configuration')),
+        ],
+      },
+      {
+        id: '3.2',
+        title: 'Test applications in development environments',
+        skills: [
+          skill('Testing deployed code by using AWS services and tools', at('cicd-bluegreen', 'live-alias')),
+          skill('Performing mock integration for APIs and resolving integration dependencies', at('apigateway', 'health')),
+          skill('Testing applications by using development endpoints (for example, configuring stages in Amazon API Gateway)', at('apigateway', 'stages')),
+          skill('Deploying application stack updates to existing environments (for example, deploying an AWS SAM template to a different staging environment)'),
+        ],
+      },
+      {
+        id: '3.3',
+        title: 'Automate deployment testing',
+        skills: [
+          skill('Creating application test events (for example, JSON payloads for testing Lambda, API Gateway, AWS SAM resources)', at('cicd-bluegreen', 'hook-bad-event')),
+          skill('Deploying API resources to various environments', at('apigateway', 'stages')),
+          skill(
+            'Creating application environments that use approved versions for integration testing (for example, Lambda aliases, container image tags, AWS Amplify branches, AWS Copilot environments)',
+            at('lambda', 'alias'),
+            at('cicd-bluegreen', 'live-alias', 'ecs-listeners'),
+          ),
+          skill('Implementing and deploying infrastructure as code (IaC) templates'),
+        ],
+        unreadSkills: { practisedBy: [] },
+      },
+      {
+        id: '3.4',
+        title: 'Deploy code by using AWS CI/CD services',
+        skills: [],
+        unreadSkills: { practisedBy: [at('cicd-bluegreen', 'deployment-group', 'deployments', 'ecs-listeners')] },
+      },
+    ],
+  },
+  {
+    id: 4,
+    title: 'Troubleshooting and Optimization',
+    weightPercent: 18,
+    source: `${GUIDE}/developer-associate-02-domain4.html`,
+    tasks: [
+      {
+        id: '4.1',
+        title: 'Assist in a root cause analysis',
+        skills: [
+          skill('Debugging code to identify defects', at('iam-sts', 'decode')),
+          skill('Interpreting application metrics, logs, and traces'),
+          skill('Querying logs to find relevant data'),
+          skill('Implementing custom metrics (for example, CloudWatch embedded metric format [EMF])'),
+          skill('Reviewing application health by using dashboards and insights'),
+          skill('Troubleshooting deployment failures by using service output logs', at('cicd-bluegreen', 'deployments')),
+        ],
+      },
+      {
+        id: '4.2',
+        title: 'Instrument code for observability',
+        skills: [
+          skill('Implementing an effective logging strategy to record application behavior and state'),
+          skill('Implementing code that emits custom metrics'),
+          skill('Adding annotations for tracing services'),
+          skill('Implementing notification alerts for specific actions (for example, notifications about quota limits or deployment completions)'),
+          skill('Implementing tracing by using AWS services and tools'),
+        ],
+      },
+      {
+        id: '4.3',
+        title: 'Optimize applications by using AWS services and features',
+        skills: [
+          skill('Profiling application performance'),
+          skill('Determining minimum memory and compute power for an application'),
+          skill('Using subscription filter policies to optimize messaging', at('sns-fanout', 'fan-out')),
+          skill('Caching content based on request headers', at('s3', 'cloudfront')),
+        ],
+      },
+    ],
+  },
+];
+
+const practiceText = (practices: readonly Practice[]) =>
+  practices.map((p) => `[${p.lab}](../labs/${p.lab}/README.md): ${p.steps.map((s) => `\`${s}\``).join(', ')}`).join('<br>');
+
+const GAP = '**no lab yet**';
+
+export function renderExamGuide(guide: readonly Domain[] = EXAM_GUIDE): string {
+  const lines = [
+    '<!-- generated from labs/support/exam-guide.ts by `npm run docs`; do not edit -->',
+    '# The DVA-C02 exam guide, mapped to the labs',
+    '',
+    'One row per task statement and skill of the AWS Certified Developer – Associate (DVA-C02) exam guide, in its words,',
+    'with the lab exercise steps that practise it (`npm run lab -- exercise <lab> --step <id>`). The guide also lists',
+    '"knowledge of" items per task; the labs\' READMEs explain those. Where the official page could not be read in full',
+    'when this map was made, the row says so and names the labs for the task as a whole.',
+    '',
+  ];
+  const gaps: string[] = [];
+  for (const domain of guide) {
+    lines.push(`## Domain ${domain.id}: ${domain.title} (${domain.weightPercent} % of the scored content)`, '', `Source: ${domain.source}`, '');
+    lines.push('| Task statement / skill | Practised by |', '| --- | --- |');
+    for (const task of domain.tasks) {
+      const taskLabs = [...new Set([...task.skills.flatMap((s) => s.practisedBy), ...(task.unreadSkills?.practisedBy ?? [])].map((p) => p.lab))];
+      lines.push(`| **Task ${task.id}: ${task.title}** | ${taskLabs.map((l) => `[${l}](../labs/${l}/README.md)`).join(', ') || GAP} |`);
+      for (const s of task.skills) {
+        lines.push(`| ${s.text} | ${practiceText(s.practisedBy) || GAP} |`);
+        if (!s.practisedBy.length) gaps.push(`${task.id}: ${s.text}`);
+      }
+      if (task.unreadSkills) {
+        const practice = practiceText(task.unreadSkills.practisedBy);
+        lines.push(`| *Further skills of task ${task.id}: not read from the official page yet (see the source)* | ${practice || GAP} |`);
+      }
+    }
+    lines.push('');
+  }
+  lines.push('## What no lab practises yet', '', ...gaps.map((g) => `- ${g}`), '');
+  return lines.join('\n');
+}
