@@ -8,15 +8,19 @@ import { cicdBluegreenLab } from './cicd-bluegreen/lab';
 import { cognitoLab } from './cognito/lab';
 import { dynamodbModellingLab } from './dynamodb-modelling/lab';
 import { dynamodbStreamsLab } from './dynamodb-streams/lab';
+import { ecsLab } from './ecs/lab';
+import { iacLab } from './iac/lab';
 import { iamStsLab } from './iam-sts/lab';
 import { kmsLab } from './kms/lab';
 import { lambdaLab } from './lambda/lab';
+import { observabilityLab } from './observability/lab';
 import { s3Lab } from './s3/lab';
 import { snsFanoutLab } from './sns-fanout/lab';
 import { sqsLab } from './sqs/lab';
 import type { LabDefinition } from './support/define-lab';
 import { stepfunctionsCallbackLab } from './stepfunctions-callback/lab';
 import { stepfunctionsErrorsLab } from './stepfunctions-errors/lab';
+import { streamingLab } from './streaming/lab';
 
 export type {
   FeatureName,
@@ -44,6 +48,10 @@ export const LABS: readonly LabDefinition[] = [
   s3Lab,
   cicdBluegreenLab,
   iamStsLab,
+  observabilityLab,
+  ecsLab,
+  iacLab,
+  streamingLab,
 ];
 
 export function findLab(id: string): LabDefinition | undefined {

@@ -348,6 +348,10 @@ export function mermaidDiagram(template: CfnTemplate, stackName: string, part?: 
     if (!drawn.has(line)) lines.push(line);
     drawn.add(line);
   }
+  // Boxes without an arrow all sit on the first rank, side by side, widening the picture by one box each: invisible
+  // links (`~~~`, no arrow drawn) stack them in a column instead.
+  const standaloneNodes = [...new Set(standaloneIds.map((id) => nodeId(representative.get(id)!)))].sort();
+  for (let i = 1; i < standaloneNodes.length; i++) lines.push(`  ${standaloneNodes[i - 1]} ~~~ ${standaloneNodes[i]}`);
   const standalone = standaloneIds.map(name).sort();
   return { mermaid: lines.join('\n'), standalone, nodeCount: groups.size };
 }

@@ -1,0 +1,176 @@
+import { CloudFormationClient, CreateStackCommand, DetectStackResourceDriftCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { steps, timing } from '../../../labs/iac/exercise';
+import { FAILING_UPDATE_TEMPLATE } from '../../../labs/iac/playground-templates';
+import { IAC_LAB } from '../../../labs/iac/constants';
+import { summarizeChanges } from '../../../labs/iac/stack-operations';
+import { ExerciseCheckFailed, provide, runExercise } from '../../../labs/support/exercise';
+import { CFN_INIT_INSTANCE, FakeCloudFormation, LAB_OUTPUTS, Misbehaviour, PREFIX } from './fake-cloudformation';
+
+// CloudFormation, StackSets and drift detection have no local engine: the steps run against a stand-in that keeps
+// stacks, statuses and resources (fake-cloudformation.ts), with no wait between polls.
+const fake = new FakeCloudFormation();
+const lines: string[] = [];
+const SHORT_TIMING = { pollSeconds: 0, stackDeadlineSeconds: 5, changeSetDeadlineSeconds: 5, driftDeadlineSeconds: 5 };
+const run = (id: string, outputs = LAB_OUTPUTS, timingFigures = SHORT_TIMING) =>
+  runExercise([steps.find((s) => s.id === id)!], {
+    outputs,
+    log: (line) => lines.push(line),
+    runId: 'run-test',
+    provide: [provide(timing, timingFigures)],
+  });
+const failureOf = async (id: string, outputs = LAB_OUTPUTS, timingFigures = SHORT_TIMING) => {
+  const error = await run(id, outputs, timingFigures).catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(ExerciseCheckFailed);
+  return (error as Error).message;
+};
+const exerciseStacks = () => [...fake.stacks.keys()].filter((name) => name.startsWith(PREFIX));
+
+beforeEach(() => {
+  fake.reset();
+  lines.length = 0;
+});
+
+test.each(steps.map((s) => [s.id] as const))('step %s passes against a lab that behaves as its README says', async (id) => {
+  await run(id, { ...LAB_OUTPUTS, CfnInitInstanceId: CFN_INIT_INSTANCE });
+  expect(lines.length).toBeGreaterThan(2);
+  // Every stack the step created is gone when the run ends: only the lab and its nested stack remain.
+  expect(exerciseStacks()).toEqual([]);
+});
+
+describe('change-set', () => {
+  test('flips Stage and ArchiveEnabled, keeps every other value, and deletes the change set without executing it', async () => {
+    await run('change-set');
+    const [input] = fake.createdChangeSets;
+    expect(input.UsePreviousTemplate).toBe(true);
+    expect(input.Capabilities).toContain('CAPABILITY_AUTO_EXPAND');
+    expect(Object.fromEntries(input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue ?? 'previous']))).toEqual({
+      Stage: 'prod',
+      ArchiveEnabled: 'true',
+      Owner: 'previous',
+      SigningSecret: 'previous',
+      StackSetRegionCount: 'previous',
+      BootstrapVersion: 'previous',
+    });
+    expect(fake.deletedChangeSets).toEqual([input.ChangeSetName]);
+  });
+
+  test('reports OrdersQueue replaced because QueueName requires recreation, and the archive queue added, from every page', async () => {
+    await run('change-set');
+    expect(lines).toContain('replaced: OrdersQueue');
+    expect(lines).toContain('added: ArchiveQueue, ArchiveQueuePolicy');
+    expect(lines).toContain('modifiedInPlace: OrdersQueuePolicy');
+    expect(lines).toContain('why OrdersQueue: QueueName (recreation: Always) ← Stage; Tags (recreation: Never) ← Stage');
+  });
+
+  test('fails when the queue would only be modified in place, and still deletes the change set', async () => {
+    fake.misbehaviour.ordersModifiedInPlace = true;
+    expect(await failureOf('change-set')).toMatch(/^OrdersQueue is not replaced, although its QueueName changes/);
+    expect(fake.deletedChangeSets).toHaveLength(1);
+  });
+});
+
+test('summarizeChanges sorts each resource change by what CloudFormation will do, and names the cause', () => {
+  const summary = summarizeChanges([
+    { ResourceChange: { Action: 'Modify', LogicalResourceId: 'A', Replacement: 'True', Details: [{ Target: { Name: 'QueueName', RequiresRecreation: 'Always' }, CausingEntity: 'Stage' }] } },
+    { ResourceChange: { Action: 'Modify', LogicalResourceId: 'B', Replacement: 'Conditional', Details: [{ Target: { Attribute: 'Properties', RequiresRecreation: 'Conditionally' }, ChangeSource: 'DirectModification' }] } },
+    { ResourceChange: { Action: 'Modify', LogicalResourceId: 'C', Replacement: 'False' } },
+    { ResourceChange: { Action: 'Add', LogicalResourceId: 'D' } },
+    { ResourceChange: { Action: 'Remove', LogicalResourceId: 'E' } },
+  ]);
+  expect(summary).toEqual({
+    replaced: ['A'],
+    mayBeReplaced: ['B'],
+    modifiedInPlace: ['C'],
+    added: ['D'],
+    removed: ['E'],
+    causes: { A: ['QueueName (recreation: Always) ← Stage'], B: ['Properties (recreation: Conditionally) ← DirectModification'], C: [], D: [], E: [] },
+  });
+});
+
+test('rollback shows the new queue deleted by the rollback, kept by DisableRollback, and deleted by RollbackStack', async () => {
+  await run('rollback');
+  expect(lines).toContain('update failed on DeliberateFailure: WaitCondition timed out. Received 0 conditions when expecting 1');
+  expect(lines).toContain('DisableRollback: UPDATE_FAILED, and what succeeded stays: ExtraQueue CREATE_COMPLETE, DeliberateFailure CREATE_FAILED');
+});
+
+// Each step's checks, against a lab or account that does not behave as the README says.
+const misbehaving: [keyof Misbehaviour, string, RegExp][] = [
+  ['noEchoInClear', 'anatomy', /^the NoEcho parameter SigningSecret is shown as NotASecretChangeMe2026, not \*\*\*\*$/],
+  ['forgetsImports', 'import', /^ListImports\(IacLab-SharedDlqArn\) names no stack, not IacLab-exercise-consumer$/],
+  ['noTransform', 'nested-sam', /^the processed template still holds AWS::Serverless::Function$/],
+  ['ignoresDisableRollback', 'rollback', /^stack IacLab-exercise-playground ended in UPDATE_ROLLBACK_COMPLETE, expected UPDATE_FAILED/],
+  ['ignoresTerminationProtection', 'termination-protection', /^DeleteStack of IacLab-exercise-playground with termination protection succeeded, but it should have been refused$/],
+  ['outdatedInstance', 'stackset', /^stack instances not CURRENT\/SUCCEEDED: us-west-2 OUTDATED User: .* ssm:PutParameter$/],
+];
+test.each(misbehaving)('with %s, step %s fails with what it saw', async (misbehaviour, id, message) => {
+  fake.misbehaviour[misbehaviour] = true;
+  expect(await failureOf(id)).toMatch(message);
+  expect(exerciseStacks()).toEqual([]);
+});
+
+describe('drift', () => {
+  const detections = () => fake.cloudformation.commandCalls(DetectStackResourceDriftCommand).length;
+  // A deadline of 0 s allows one detection: a step that gave up without waiting would fail the same way.
+  const noWait = { ...SHORT_TIMING, driftDeadlineSeconds: 0 };
+
+  test('detects again until SQS has applied the change, then again until it has applied the restored value', async () => {
+    fake.staleDetections = 2;
+    await run('drift');
+    expect(detections()).toBe(6);
+    expect(lines).toContain('DetectStackResourceDrift: MODIFIED after 3 detection(s), /VisibilityTimeout expected 30, actual 45 (NOT_EQUAL)');
+    expect(lines).toContain('restored the value: IN_SYNC again after 3 detection(s) (drift detection reports; it never changes a resource)');
+  });
+
+  test('fails at the deadline when drift detection never sees the change', async () => {
+    fake.misbehaviour.blindToDrift = true;
+    expect(await failureOf('drift', LAB_OUTPUTS, noWait)).toBe('drift detection of Queue still says IN_SYNC, not MODIFIED, after 1 detections in 0 s');
+    expect(exerciseStacks()).toEqual([]);
+  });
+
+  test('fails at the deadline when the restored value never shows', async () => {
+    fake.misbehaviour.remembersDrift = true;
+    expect(await failureOf('drift', LAB_OUTPUTS, noWait)).toBe('drift detection of Queue still says MODIFIED, not IN_SYNC, after 1 detections in 0 s');
+    expect(lines).toContain('DetectStackResourceDrift: MODIFIED after 1 detection(s), /VisibilityTimeout expected 30, actual 45 (NOT_EQUAL)');
+  });
+
+  test('a change SQS has not applied yet fails a step that does not wait for it', async () => {
+    fake.staleDetections = 1;
+    expect(await failureOf('drift', LAB_OUTPUTS, noWait)).toBe('drift detection of Queue still says IN_SYNC, not MODIFIED, after 1 detections in 0 s');
+  });
+});
+
+describe('cfn-init', () => {
+  const withInstance = { ...LAB_OUTPUTS, CfnInitInstanceId: CFN_INIT_INSTANCE };
+
+  test('finds the instance\'s SUCCESS signal in the lab\'s events and cfn-init\'s line in its console output', async () => {
+    await run('cfn-init', withInstance);
+    expect(lines).toContain(`CfnInitInstanceCFE49773: Received SUCCESS signal with UniqueId ${CFN_INIT_INSTANCE}`);
+    expect(lines).toContain('console output: iac-lab: configured by cfn-init from the AWS::CloudFormation::Init metadata of IacLab');
+  });
+
+  test('fails when the instance never signalled', async () => {
+    fake.misbehaviour.cfnInitSilent = true;
+    expect(await failureOf('cfn-init', withInstance)).toBe(
+      `no SUCCESS signal from ${CFN_INIT_INSTANCE} in the events of IacLab: the creation policy did not hear cfn-signal`,
+    );
+  });
+
+  test('says how to deploy the part when the lab runs without it', async () => {
+    await run('cfn-init');
+    expect(lines).toContain('the cfn-init part is not deployed (npx cdk deploy IacLab -c iac:cfn-init=true): nothing to check');
+  });
+});
+
+test('anatomy fails when the archive output exists although its condition is false', async () => {
+  fake.stacks.get(IAC_LAB.stackName)!.outputs = { ...LAB_OUTPUTS, ArchiveQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/archive' };
+  expect(await failureOf('anatomy')).toBe('ArchiveEnabled=false but the output ArchiveQueueUrl is there');
+});
+
+test('a protected playground left by an interrupted run is deleted before the step creates its own', async () => {
+  const leftover = `${PREFIX}playground`;
+  await new CloudFormationClient({}).send(new CreateStackCommand({ StackName: leftover, TemplateBody: JSON.stringify(FAILING_UPDATE_TEMPLATE) }));
+  await new CloudFormationClient({}).send(new UpdateTerminationProtectionCommand({ StackName: leftover, EnableTerminationProtection: true }));
+  await run('drift');
+  expect(lines).toContain(`created the playground stack ${leftover}`);
+  expect(exerciseStacks()).toEqual([]);
+});
