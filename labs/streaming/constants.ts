@@ -95,3 +95,22 @@ export const STREAMING_LAB = {
     deliveryPollSeconds: 10,
   },
 } as const;
+
+/** Firehose's Lambda processor, the same for every delivery stream of the lab: the record transform, retried once. */
+export function lambdaTransform(functionArn: string) {
+  return {
+    enabled: true,
+    processors: [
+      {
+        type: 'Lambda',
+        parameters: [
+          { parameterName: 'LambdaArn', parameterValue: functionArn },
+          { parameterName: 'BufferSizeInMBs', parameterValue: String(STREAMING_LAB.firehoseBufferMiB) },
+          { parameterName: 'BufferIntervalInSeconds', parameterValue: String(STREAMING_LAB.firehoseBufferInterval.toSeconds()) },
+          { parameterName: 'NumberOfRetries', parameterValue: '1' },
+        ],
+      },
+    ],
+  };
+}
+

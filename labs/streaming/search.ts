@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { SEARCH_LAB, STREAMING_LAB } from './constants';
+import { lambdaTransform, SEARCH_LAB, STREAMING_LAB } from './constants';
 
 /** The HTTP methods of the OpenSearch REST API the two principals use: read, search, index, map roles. */
 const HTTP_ACTIONS = ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost', 'es:ESHttpPut'];
@@ -147,20 +147,7 @@ export function clickSearch(
         compressionFormat: 'GZIP',
       },
       cloudWatchLoggingOptions: { enabled: true, logGroupName: logGroup.logGroupName, logStreamName: logStream.logStreamName },
-      processingConfiguration: {
-        enabled: true,
-        processors: [
-          {
-            type: 'Lambda',
-            parameters: [
-              { parameterName: 'LambdaArn', parameterValue: transform.functionArn },
-              { parameterName: 'BufferSizeInMBs', parameterValue: String(STREAMING_LAB.firehoseBufferMiB) },
-              { parameterName: 'BufferIntervalInSeconds', parameterValue: String(STREAMING_LAB.firehoseBufferInterval.toSeconds()) },
-              { parameterName: 'NumberOfRetries', parameterValue: '1' },
-            ],
-          },
-        ],
-      },
+      processingConfiguration: lambdaTransform(transform.functionArn),
     },
   });
   // Firehose checks its permissions when the stream is created: the policy must be attached by then.

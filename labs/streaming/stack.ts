@@ -14,7 +14,7 @@ import { StreamProcessor, StreamSource } from '../../lib/stream-processor';
 import { LabConfigError, LabStack, LabStackProps } from '../support/lab-stack';
 import { withCdkDurations } from '../support/cdk-duration';
 import type { streamingLab } from './lab';
-import { STREAMING_LAB as STREAMING_LAB_SPEC } from './constants';
+import { lambdaTransform, STREAMING_LAB as STREAMING_LAB_SPEC } from './constants';
 import { clickSearch } from './search';
 
 /** The shared constants (./constants.ts) with CDK durations. */
@@ -181,20 +181,7 @@ function firehoseToS3(
         sizeInMBs: STREAMING_LAB.firehoseBufferMiB,
       },
       cloudWatchLoggingOptions: { enabled: true, logGroupName: logGroup.logGroupName, logStreamName: logStream.logStreamName },
-      processingConfiguration: {
-        enabled: true,
-        processors: [
-          {
-            type: 'Lambda',
-            parameters: [
-              { parameterName: 'LambdaArn', parameterValue: transform.functionArn },
-              { parameterName: 'BufferSizeInMBs', parameterValue: String(STREAMING_LAB.firehoseBufferMiB) },
-              { parameterName: 'BufferIntervalInSeconds', parameterValue: String(STREAMING_LAB.firehoseBufferInterval.toSeconds()) },
-              { parameterName: 'NumberOfRetries', parameterValue: '1' },
-            ],
-          },
-        ],
-      },
+      processingConfiguration: lambdaTransform(transform.functionArn),
     },
   });
   // The role's policy is inline, so it exists when Firehose first assumes the role.
