@@ -82,7 +82,7 @@ test('outputs what the exercise uses; no alarm, nothing billed while idle, unles
 });
 
 test('-c dynamodb-streams:alarms=true adds an iterator-age alarm at 5 minutes, notifying a topic', () => {
-  // cdk-nag and validation of this variant run in test/labs/catalogue.test.ts.
+  // cdk-nag and validation of this variant run in test/labs/catalogue-checks.ts.
   const app = testApp({ 'dynamodb-streams:alarms': true }, { builtinCloudFormationValidation: false });
   const withAlarms = Template.fromStack(new lab.stack(app, { lab }));
   withAlarms.hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -8,7 +8,7 @@ import { labTemplate, testApp } from '../../support/synth';
 
 const lab = withStack(observabilityLab, ObservabilityLabStack);
 const template = labTemplate(lab);
-// cdk-nag and validation of these variants run in test/labs/catalogue.test.ts.
+// cdk-nag and validation of these variants run in test/labs/catalogue-checks.ts.
 const variant = (context: Record<string, unknown>) => Template.fromStack(new lab.stack(testApp(context, { builtinCloudFormationValidation: false }), { lab }));
 const full = variant({ [ALL_FEATURES_CONTEXT]: true });
 const alarmsOf = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties);
