@@ -79,7 +79,7 @@ export class PropsValidator {
   inRange(value: number | undefined, range: { min?: number; max?: number; whole?: boolean }, code: string, message: string): void {
     if (value === undefined) return;
     const whole = !range.whole || Number.isInteger(value);
-    this.require(whole && !(value < (range.min ?? -Infinity)) && !(value > (range.max ?? Infinity)) && !Number.isNaN(value), code, message);
+    this.require(whole && value >= (range.min ?? -Infinity) && value <= (range.max ?? Infinity), code, message);
   }
 
   /**
