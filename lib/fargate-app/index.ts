@@ -1,17 +1,18 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CreatedLogGroupProps, DEFAULT_LOG_RETENTION } from '../core/logs';
 import { PropsValidator } from '../core/validation';
+import { AppDeployment, DeploymentHook, ECS_DEPLOYMENT_LIMITS } from './deployment';
+
+export * from './deployment';
+export * from './image-repository';
 
 const steps = (from: number, to: number, step: number) => Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
 
@@ -28,145 +29,6 @@ export const FARGATE_LIMITS = {
     16384: steps(32768, 122880, 8192),
   } as Readonly<Record<number, readonly number[]>>,
 } as const;
-
-/** What ECS accepts in the deployment configuration of a service (the ranges CDK's FargateService also enforces). */
-export const ECS_DEPLOYMENT_LIMITS = {
-  /** Longest bake time of a blue/green, linear or canary deployment (`bakeTimeInMinutes`), and of one step. */
-  maxBakeTimeMinutes: 1440,
-  /** Traffic per step of a linear deployment, percent, in multiples of 0.1. */
-  linearStepPercent: { min: 3, max: 100 },
-  /** Traffic in the canary of a canary deployment, percent, in multiples of 0.1. */
-  canaryPercent: { min: 0.1, max: 100 },
-} as const;
-
-/** What ECR lifecycle policies accept. */
-export const ECR_LIMITS = {
-  /** `countNumber` of an `imageCountMoreThan` or `sinceImagePushed` rule is at least 1. */
-  minCountNumber: 1,
-} as const;
-
-/** Settings of the private repository an image is pushed to. */
-export interface ImageRepositoryProps {
-  /** How many images (tagged or not) the lifecycle policy keeps; older ones expire. @default 10 */
-  readonly keepLastImages?: number;
-  /** How long an untagged image (a tag moved away, a failed push) stays before it expires, in whole days. @default 1 day */
-  readonly untaggedExpiry?: Duration;
-  /** KMS key that encrypts the images; fixed at creation. @default AES-256 with an ECR-managed key */
-  readonly encryptionKey?: kms.IKey;
-}
-
-/**
- * A private ECR repository as images should be kept: tags immutable (a release tag always means the same image), a
- * basic scan on every push, a lifecycle policy (untagged images expire after a few days, only the last N are kept) and
- * encryption at rest.
- */
-export class ImageRepository extends Construct {
-  public readonly repository: ecr.Repository;
-
-  constructor(scope: Construct, id: string, props: ImageRepositoryProps = {}) {
-    super(scope, id);
-    const check = new PropsValidator(this, 'ImageRepository');
-    const keepLastImages = props.keepLastImages ?? 10;
-    check.require(
-      Number.isInteger(keepLastImages) && keepLastImages >= ECR_LIMITS.minCountNumber,
-      'KeepLastImagesRange',
-      `keepLastImages must be a whole number of at least ${ECR_LIMITS.minCountNumber} (a rule that keeps no image deletes every image), got ${keepLastImages}`,
-    );
-    const untaggedExpiry = props.untaggedExpiry ?? Duration.days(1);
-    // A token (a parameter) renders as is; a literal must be whole days, the unit ECR counts in.
-    const untaggedDays = untaggedExpiry.isUnresolved() ? undefined : untaggedExpiry.toDays({ integral: false });
-    if (untaggedDays !== undefined) {
-      check.require(
-        Number.isInteger(untaggedDays) && untaggedDays >= ECR_LIMITS.minCountNumber,
-        'UntaggedExpiryDays',
-        `untaggedExpiry must be a whole number of days, at least ${ECR_LIMITS.minCountNumber}, got ${untaggedExpiry.toHumanString()}`,
-      );
-    }
-    check.throwIfInvalid();
-
-    this.repository = new ecr.Repository(this, 'Repository', {
-      imageTagMutability: ecr.TagMutability.IMMUTABLE,
-      imageScanOnPush: true,
-      encryption: props.encryptionKey ? ecr.RepositoryEncryption.KMS : ecr.RepositoryEncryption.AES_256,
-      encryptionKey: props.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [
-        {
-          rulePriority: 1,
-          description: `untagged images expire ${untaggedDays ?? 'some'} day(s) after their push`,
-          tagStatus: ecr.TagStatus.UNTAGGED,
-          maxImageAge: untaggedExpiry,
-        },
-        {
-          rulePriority: 2,
-          description: `keep the last ${keepLastImages} images`,
-          tagStatus: ecr.TagStatus.ANY,
-          maxImageCount: keepLastImages,
-        },
-      ],
-    });
-  }
-}
-
-/** A Lambda function Amazon ECS calls at stages of a deployment; it answers SUCCEEDED, FAILED or IN_PROGRESS. */
-export interface DeploymentHook {
-  readonly handler: lambda.IFunction;
-  /** Stages at which ECS calls it (POST_SCALE_UP: the new tasks run but take no traffic yet). */
-  readonly stages: readonly ecs.DeploymentLifecycleStage[];
-}
-
-/** Options of a native ECS blue/green deployment. */
-export interface BlueGreenOptions {
-  /** How long both revisions stay up after the shift, ready to roll back, in whole minutes. @default 1 minute */
-  readonly bakeTime?: Duration;
-  /** Lambda hooks that can fail the deployment (and roll it back). @default none */
-  readonly hooks?: readonly DeploymentHook[];
-}
-
-/** Options of a linear or canary deployment: blue/green with production traffic moved in steps. */
-export interface TrafficShiftOptions extends BlueGreenOptions {
-  /** Percent of production traffic per step (linear: 3 to 100) or in the canary (0.1 to 100), in multiples of 0.1. */
-  readonly stepPercent: number;
-  /** How long each step (linear) or the canary stays before the next shift, in whole minutes up to 1,440. */
-  readonly stepBakeTime: Duration;
-}
-
-/** How the service replaces its tasks on a deployment (the ECS deployment controller in every case). */
-export class AppDeployment {
-  /** Rolling update: new tasks replace old ones in batches set by minimum/maximum healthy percent. */
-  static rolling(): AppDeployment {
-    return new AppDeployment(ecs.DeploymentStrategy.ROLLING, {});
-  }
-
-  /**
-   * Native ECS blue/green (2025): ECS starts the whole new revision (green) beside the old (blue), runs the hooks,
-   * shifts traffic (with a load balancer or Service Connect; a headless service has none to shift), keeps blue for the
-   * bake time, then stops it. A failed hook, the circuit breaker or an alarm rolls back to blue. No CodeDeploy.
-   */
-  static blueGreen(options: BlueGreenOptions = {}): AppDeployment {
-    return new AppDeployment(ecs.DeploymentStrategy.BLUE_GREEN, options);
-  }
-
-  /**
-   * Linear (2025): like blue/green, but production traffic moves in equal steps of `stepPercent`, each kept for
-   * `stepBakeTime`, so a bad revision meets a growing share of users before a rollback. Needs a load balancer.
-   */
-  static linear(options: TrafficShiftOptions): AppDeployment {
-    return new AppDeployment(ecs.DeploymentStrategy.LINEAR, options, options);
-  }
-
-  /** Canary (2025): `stepPercent` of production traffic for `stepBakeTime`, then all of it. Needs a load balancer. */
-  static canary(options: TrafficShiftOptions): AppDeployment {
-    return new AppDeployment(ecs.DeploymentStrategy.CANARY, options, options);
-  }
-
-  private constructor(
-    readonly strategy: ecs.DeploymentStrategy,
-    readonly options: BlueGreenOptions,
-    /** The steps of a linear or canary deployment. */
-    readonly trafficShift?: { readonly stepPercent: number; readonly stepBakeTime: Duration },
-  ) {}
-}
 
 /** Scaling on the backlog of a queue the tasks drain: messages visible divided by tasks running. */
 export interface QueueScalingOptions {
