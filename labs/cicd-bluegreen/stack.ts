@@ -1,12 +1,12 @@
 import * as path from 'node:path';
 import { Aws, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { BlueGreenPipeline, DeployTarget, PipelineSource } from '../../lib/blue-green-pipeline';
 import { SafeNodejsFunction } from '../../lib/core/function';
+import { labBucket } from '../support/lab-bucket';
 import { LabStack, LabStackProps } from '../support/lab-stack';
 import { withCdkDurations } from '../support/cdk-duration';
 import type { cicdBluegreenLab } from './lab';
@@ -25,17 +25,9 @@ export class CicdBluegreenLabStack extends LabStack<typeof cicdBluegreenLab> {
   constructor(scope: Construct, props: LabStackProps) {
     super(scope, props);
 
-    const artifacts = new s3.Bucket(this, 'Artifacts', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      lifecycleRules: [{ expiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: true,
-    });
-    Validations.of(artifacts).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
+    const artifacts = labBucket(this, 'Artifacts', {
+      expiration: Duration.days(7),
+      withoutAccessLogs:
         'Pipeline artifacts, build logs and the build cache of a lab, expiring after 7 days; CloudTrail records who ' +
         'started executions and builds. Server access logs would need a second bucket for no added lesson.',
     });

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Aws, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codeguruprofiler from 'aws-cdk-lib/aws-codeguruprofiler';
@@ -17,6 +17,7 @@ import { Construct } from 'constructs';
 import { notifyOnAlarmAndOk } from '../../lib/core/alarms';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { ObservedFunction } from '../../lib/observed-function';
+import { labBucket } from '../support/lab-bucket';
 import { labAlarmTopic } from '../support/alarm-topic';
 import { withCdkDurations } from '../support/cdk-duration';
 import { LabStack, LabStackProps } from '../support/lab-stack';
@@ -41,17 +42,9 @@ export class ObservabilityLabStack extends LabStack<typeof observabilityLab> {
     super(scope, props);
     const topic = labAlarmTopic(this);
 
-    const data = new s3.Bucket(this, 'Data', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      lifecycleRules: [{ id: 'expire-summaries', expiration: Duration.days(7) }],
-      autoDeleteObjects: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Validations.of(data).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
+    const data = labBucket(this, 'Data', {
+      expiration: Duration.days(7),
+      withoutAccessLogs:
         'It holds only the order summaries of exercise runs, expiring after 7 days: the stack lets the worker\'s role ' +
         'write (s3:PutObject on orders/*) and no one read, except the auto-delete function that empties it at destroy, ' +
         'so access logs (and a second bucket for them) would record nothing worth auditing. With ' +
@@ -227,17 +220,9 @@ export class ObservabilityLabStack extends LabStack<typeof observabilityLab> {
 
   /** A trail of management events to an SSE-S3 bucket with log-file validation, plus S3 data events of `data`. */
   private trail(data: s3.IBucket): Record<string, string> {
-    const bucket = new s3.Bucket(this, 'TrailLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      lifecycleRules: [{ id: 'expire-trail-logs', expiration: Duration.days(30) }],
-      autoDeleteObjects: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Validations.of(bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
+    const bucket = labBucket(this, 'TrailLogs', {
+      expiration: Duration.days(30),
+      withoutAccessLogs:
         'It holds CloudTrail log files only; their integrity is proved by the trail\'s digest files (log-file ' +
         'validation), and access logs of a log bucket would need yet another bucket.',
     });
@@ -303,17 +288,9 @@ export class ObservabilityLabStack extends LabStack<typeof observabilityLab> {
    * Returns the delivery channel, the last of them: the recorder records once it exists.
    */
   private configRecorder(): config.CfnDeliveryChannel {
-    const bucket = new s3.Bucket(this, 'ConfigHistory', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      lifecycleRules: [{ id: 'expire-config-history', expiration: Duration.days(30) }],
-      autoDeleteObjects: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Validations.of(bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'It holds AWS Config\'s configuration history files, written by Config alone; the lab deletes it with the stack.',
+    const bucket = labBucket(this, 'ConfigHistory', {
+      expiration: Duration.days(30),
+      withoutAccessLogs: 'It holds AWS Config\'s configuration history files, written by Config alone; the lab deletes it with the stack.',
     });
     const role = new iam.Role(this, 'ConfigRecorderRole', {
       assumedBy: new iam.ServicePrincipal('config.amazonaws.com'),

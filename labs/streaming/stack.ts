@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { KinesisDataStream, StreamCapacity } from '../../lib/kinesis-data-stream';
 import { StreamProcessor, StreamSource } from '../../lib/stream-processor';
+import { labBucket } from '../support/lab-bucket';
 import { LabConfigError, LabStack, LabStackProps } from '../support/lab-stack';
 import { withCdkDurations } from '../support/cdk-duration';
 import type { streamingLab } from './lab';
@@ -74,17 +75,9 @@ export class StreamingLabStack extends LabStack<typeof streamingLab> {
       maxRecordAge: STREAMING_LAB.maxRecordAge,
     });
 
-    const deliveries = new s3.Bucket(this, 'Deliveries', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      lifecycleRules: [{ expiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: true,
-    });
-    Validations.of(deliveries).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
+    const deliveries = labBucket(this, 'Deliveries', {
+      expiration: Duration.days(7),
+      withoutAccessLogs:
         'Written only by the lab\'s Firehose stream (its role is the only writer) and expiring after 7 days; Firehose ' +
         'logs its deliveries to CloudWatch Logs. Server access logs would need a second bucket for no added lesson.',
     });
