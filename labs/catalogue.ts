@@ -4,23 +4,29 @@
  * no stack and no CDK: a lab's stack and exercise are loaded only through its `loadStack` / `loadExercise`.
  */
 import { apigatewayLab } from './apigateway/lab';
+import { appconfigLab } from './appconfig/lab';
+import { athenaLab } from './athena/lab';
+import { cachingLab } from './caching/lab';
+import { certificatesLab } from './certificates/lab';
 import { cicdBluegreenLab } from './cicd-bluegreen/lab';
 import { cognitoLab } from './cognito/lab';
 import { dynamodbModellingLab } from './dynamodb-modelling/lab';
 import { dynamodbStreamsLab } from './dynamodb-streams/lab';
 import { ecsLab } from './ecs/lab';
+import { graphqlLab } from './graphql/lab';
 import { iacLab } from './iac/lab';
 import { iamStsLab } from './iam-sts/lab';
 import { kmsLab } from './kms/lab';
 import { lambdaLab } from './lambda/lab';
 import { observabilityLab } from './observability/lab';
 import { s3Lab } from './s3/lab';
+import { sesLab } from './ses/lab';
 import { snsFanoutLab } from './sns-fanout/lab';
 import { sqsLab } from './sqs/lab';
-import type { LabDefinition } from './support/define-lab';
 import { stepfunctionsCallbackLab } from './stepfunctions-callback/lab';
 import { stepfunctionsErrorsLab } from './stepfunctions-errors/lab';
 import { streamingLab } from './streaming/lab';
+import type { LabDefinition } from './support/define-lab';
 
 export type {
   FeatureName,
@@ -52,6 +58,12 @@ export const LABS: readonly LabDefinition[] = [
   ecsLab,
   iacLab,
   streamingLab,
+  athenaLab,
+  cachingLab,
+  graphqlLab,
+  appconfigLab,
+  sesLab,
+  certificatesLab,
 ];
 
 export function findLab(id: string): LabDefinition | undefined {

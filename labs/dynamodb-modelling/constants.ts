@@ -13,7 +13,4 @@ export const MODELLING_LAB = {
   autoScaling: { minCapacity: 1, maxCapacity: 10, targetUtilizationPercent: 70 },
   /** Replica Region when `-c dynamodb-modelling:replicaRegion=<region>` is not given. */
   defaultReplicaRegion: 'us-west-2',
-  daxNodeType: 'dax.t3.small',
-  /** DAX's port for TLS-encrypted cluster endpoints (8111 is the unencrypted one). */
-  daxTlsPort: 9111,
 } as const;

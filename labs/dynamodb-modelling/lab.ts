@@ -9,7 +9,6 @@ export const dynamodbModellingLab = defineLab({
     '002: DynamoDB',
     '002: Query or Scan',
     '002: Provisioned Throughput',
-    '002: DyanamoDB Accellerator (DAX) or Elasticache',
     '002: Creating DynamoDB',
   ],
   // The provisioned table: 1 RCU + 1 WCU ($0.57) and the 8 alarms auto scaling creates ($0.80); free-tier eligible.
@@ -22,10 +21,6 @@ export const dynamodbModellingLab = defineLab({
     cmk: {
       description: 'a customer managed KMS key for the Products table instead of the AWS managed key',
       idleCostUsdPerMonth: 1,
-    },
-    dax: {
-      description: 'a one-node DAX cluster (dax.t3.small) in an isolated VPC in front of the Orders table',
-      idleCostUsdPerMonth: 29.2,
     },
   },
   parameters: {

@@ -1,10 +1,7 @@
 import { Aws, CfnRule, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
-import * as dax from 'aws-cdk-lib/aws-dax';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LabConfigError, LabStack, LabStackProps } from '../support/lab-stack';
 import type { dynamodbModellingLab } from './lab';
@@ -13,7 +10,7 @@ import { MODELLING_LAB } from './constants';
 /**
  * DynamoDB modelling lab: an on-demand table with a composite key, an LSI, a GSI, TTL and PITR; a provisioned table
  * with auto scaling; the three encryption choices; a role that reaches only the caller's own partition
- * (dynamodb:LeadingKeys); optional global table replica, customer managed key and DAX cluster.
+ * (dynamodb:LeadingKeys); optional global table replica and customer managed key. DAX is in the caching lab.
  */
 export class DynamodbModellingLabStack extends LabStack<typeof dynamodbModellingLab> {
   constructor(scope: Construct, props: LabStackProps) {
@@ -84,7 +81,6 @@ export class DynamodbModellingLabStack extends LabStack<typeof dynamodbModelling
     };
     if (replica) outputs.OrdersReplicaRegion = replicaRegion ?? MODELLING_LAB.defaultReplicaRegion;
     if (productsKey) outputs.ProductsKeyArn = productsKey.keyArn;
-    if (this.feature('dax')) outputs.DaxClusterEndpoint = this.daxCluster(orders).attrClusterDiscoveryEndpointUrl;
     this.addOutputs(outputs);
   }
 
@@ -153,76 +149,5 @@ export class DynamodbModellingLabStack extends LabStack<typeof dynamodbModelling
         return [...replicas, { ...replicas[0], region }];
       },
     });
-  }
-
-  /**
-   * A one-node DAX cluster in two isolated subnets of a new VPC (no NAT gateway, no internet access: clients run in
-   * the VPC), encrypted at rest and in transit, reading and writing the Orders table and its indexes.
-   */
-  private daxCluster(orders: dynamodb.TableV2): dax.CfnCluster {
-    const vpc = new ec2.Vpc(this, 'DaxVpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'dax', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
-      // Nothing uses the default security group; restricting it would add a custom-resource Lambda function.
-      restrictDefaultSecurityGroup: false,
-    });
-    vpc.addFlowLog('FlowLog', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'DaxVpcFlowLogs')),
-      trafficType: ec2.FlowLogTrafficType.REJECT,
-    });
-    const clients = new ec2.SecurityGroup(this, 'DaxClientSecurityGroup', {
-      vpc,
-      description: 'Put a DAX client (a Lambda function in the VPC) in this group to reach the cluster',
-      allowAllOutbound: false,
-    });
-    const securityGroup = new ec2.SecurityGroup(this, 'DaxSecurityGroup', {
-      vpc,
-      description: 'DAX cluster: TLS from the DAX client security group only',
-      allowAllOutbound: false,
-    });
-    securityGroup.addIngressRule(clients, ec2.Port.tcp(MODELLING_LAB.daxTlsPort), 'DAX clients (TLS)');
-    clients.addEgressRule(securityGroup, ec2.Port.tcp(MODELLING_LAB.daxTlsPort), 'the DAX cluster (TLS)');
-    const subnetGroup = new dax.CfnSubnetGroup(this, 'DaxSubnets', {
-      description: 'Isolated subnets of the DAX VPC',
-      subnetIds: vpc.isolatedSubnets.map((s) => s.subnetId),
-    });
-    const role = new iam.Role(this, 'DaxRole', {
-      assumedBy: new iam.ServicePrincipal('dax.amazonaws.com'),
-      description: 'Lets the DAX cluster read and write the Orders table and its indexes',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'dynamodb:DescribeTable',
-          'dynamodb:GetItem',
-          'dynamodb:BatchGetItem',
-          'dynamodb:Query',
-          'dynamodb:Scan',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:BatchWriteItem',
-          'dynamodb:ConditionCheckItem',
-        ],
-        resources: [
-          orders.tableArn,
-          `${orders.tableArn}/index/${MODELLING_LAB.lsiName}`,
-          `${orders.tableArn}/index/${MODELLING_LAB.gsiName}`,
-        ],
-      }),
-    );
-    const cluster = new dax.CfnCluster(this, 'DaxCluster', {
-      description: `Item and query cache in front of the Orders table of ${this.stackName}`,
-      iamRoleArn: role.roleArn,
-      nodeType: MODELLING_LAB.daxNodeType,
-      replicationFactor: 1,
-      subnetGroupName: subnetGroup.ref,
-      securityGroupIds: [securityGroup.securityGroupId],
-      sseSpecification: { sseEnabled: true },
-      clusterEndpointEncryptionType: 'TLS',
-    });
-    cluster.node.addDependency(role);
-    return cluster;
   }
 }

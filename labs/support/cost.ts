@@ -16,6 +16,27 @@ const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 
 /** us-east-1 on-demand node prices per hour. */
 const DAX_NODE_PER_HOUR: Record<string, number> = { 'dax.t3.small': 0.04, 'dax.t3.medium': 0.08, 'dax.r5.large': 0.269 };
+/**
+ * ElastiCache on-demand node prices per hour, by node type and engine (us-east-1): Valkey nodes are priced 20% below
+ * Redis OSS and Memcached ones.
+ */
+const ELASTICACHE_NODE_PER_HOUR: Record<string, Record<string, number>> = {
+  'cache.t4g.micro': { valkey: 0.0128, redis: 0.016, memcached: 0.016 },
+};
+
+/** A node of `type` running `engine`, per month. */
+const elastiCacheNode = (type: unknown, engine: unknown) =>
+  hourly(named(ELASTICACHE_NODE_PER_HOUR[String(type)] ?? {}, String(engine).toLowerCase(), `ElastiCache ${String(type)} node of engine`));
+
+/** A replication group bills every node: its primaries and their replicas. */
+function elastiCacheReplicationGroup(properties: Properties): number {
+  const nodes =
+    properties.NumCacheClusters !== undefined
+      ? Number(properties.NumCacheClusters)
+      : Number(properties.NumNodeGroups ?? 1) * (1 + Number(properties.ReplicasPerNodeGroup ?? 0));
+  return nodes * elastiCacheNode(properties.CacheNodeType, properties.Engine);
+}
+
 /** API Gateway REST cache sizes (GB) and their price per hour. */
 const API_CACHE_PER_HOUR: Record<string, number> = { '0.5': 0.02, '1.6': 0.038, '6.1': 0.2, '13.5': 0.25 };
 /** Lambda provisioned concurrency, per GB-second while configured (x86_64 / arm64). */
@@ -146,6 +167,12 @@ function targetTrackingAlarms(properties: Properties, template: CfnTemplate): nu
   return alarms * metricsRead * ALARM_PER_METRIC.standard;
 }
 
+/**
+ * AWS Private CA bills each CA per month by its usage mode, prorated from creation to deletion, whatever it issues
+ * (aws.amazon.com/private-ca/pricing; the first CA of an account and Region is free for 30 days).
+ */
+const PRIVATE_CA_PER_MONTH: Record<string, number> = { GENERAL_PURPOSE: 400, SHORT_LIVED_CERTIFICATE: 50 };
+
 function provisionedThroughput(throughput: unknown): number {
   const { ReadCapacityUnits = 0, WriteCapacityUnits = 0 } = (throughput ?? {}) as Record<string, number>;
   return hourly(ReadCapacityUnits * 0.00013 + WriteCapacityUnits * 0.00065);
@@ -179,6 +206,8 @@ const IDLE_PRICES: Record<string, Pricer> = {
   'AWS::MSK::ServerlessCluster': () => hourly(0.75),
   'AWS::EC2::Instance': ec2Instance,
   'AWS::EC2::VPCEndpoint': (p) => (p.VpcEndpointType === 'Interface' ? hourly(0.01) * ((p.SubnetIds as unknown[])?.length ?? 1) : 0),
+  'AWS::ElastiCache::ReplicationGroup': elastiCacheReplicationGroup,
+  'AWS::ElastiCache::CacheCluster': (p) => Number(p.NumCacheNodes ?? 1) * elastiCacheNode(p.CacheNodeType, p.Engine),
   'AWS::DAX::Cluster': (p) => hourly(named(DAX_NODE_PER_HOUR, String(p.NodeType), 'DAX node type')) * Number(p.ReplicationFactor ?? 1),
   'AWS::ApiGateway::Stage': (p) => (p.CacheClusterEnabled ? hourly(named(API_CACHE_PER_HOUR, String(p.CacheClusterSize ?? '0.5'), 'API cache size')) : 0),
   'AWS::Lambda::Alias': provisionedConcurrency,
@@ -194,16 +223,14 @@ const IDLE_PRICES: Record<string, Pricer> = {
   'AWS::DynamoDB::GlobalTable': (p) => (p.BillingMode === 'PAY_PER_REQUEST' ? 0 : unpriced('a provisioned global table')),
   'AWS::CodePipeline::Pipeline': (p) => (p.PipelineType === 'V2' ? 0 : 1),
   'AWS::ApplicationAutoScaling::ScalingPolicy': targetTrackingAlarms,
+  'AWS::ACMPCA::CertificateAuthority': (p) => named(PRIVATE_CA_PER_MONTH, String(p.UsageMode ?? 'GENERAL_PURPOSE'), 'Private CA usage mode'),
 };
 
 /** Resource types that bill while idle and have no price above yet: refuse to guess. */
 const BILLED_BUT_UNPRICED = [
   'AWS::RDS::DBInstance',
   'AWS::RDS::DBCluster',
-  'AWS::ElastiCache::CacheCluster',
-  'AWS::ElastiCache::ReplicationGroup',
   'AWS::MSK::Cluster',
-  'AWS::ACMPCA::CertificateAuthority',
 ];
 
 function unpriced(what: string): never {

@@ -61,6 +61,7 @@ export const EXAM_GUIDE: readonly Domain[] = [
           skill(
             'Creating, extending, and maintaining APIs (for example, response/request transformations, enforcing validation rules, overriding status codes)',
             at('apigateway', 'orders', 'feedback', 'cors'),
+            at('graphql', 'notes', 'subscription', 'http'),
           ),
           skill('Writing and running unit tests in development environments (for example, using AWS Serverless Application Model [AWS SAM])'),
           skill(
@@ -68,8 +69,9 @@ export const EXAM_GUIDE: readonly Domain[] = [
             at('sqs', 'send-receive', 'visibility', 'delay', 'fifo'),
             at('sns-fanout', 'fan-out', 'fifo'),
             at('stepfunctions-callback', 'callback', 'worker'),
+            at('ses', 'send', 'feedback', 'smtp'),
           ),
-          skill('Writing code that interacts with AWS services by using APIs and AWS SDKs', at('iam-sts', 'sigv4', 'credential-chain'), at('s3', 'presigned', 'multipart')),
+          skill('Writing code that interacts with AWS services by using APIs and AWS SDKs', at('iam-sts', 'sigv4', 'credential-chain'), at('s3', 'presigned', 'multipart'), at('athena', 'compare', 'ctas')),
           skill(
             'Handling data streaming by using AWS services',
             at('dynamodb-streams', 'view', 'change-cancel'),
@@ -115,6 +117,8 @@ export const EXAM_GUIDE: readonly Domain[] = [
             at('dynamodb-streams', 'ttl'),
             at('s3', 'versioning', 'configuration', 'cloudfront'),
             at('streaming', 'opensearch'),
+            at('athena', 'partitions', 'compare', 'ctas'),
+            at('caching', 'lazy-loading', 'stale-window', 'write-through', 'stampede', 'dax'),
           ],
         },
       },
@@ -131,9 +135,9 @@ export const EXAM_GUIDE: readonly Domain[] = [
         title: 'Implement authentication and/or authorization for applications and AWS services',
         skills: [
           skill('Using an identity provider to implement federated access (for example, Amazon Cognito, IAM)', at('cognito', 'group-roles', 'guest')),
-          skill('Securing applications by using bearer tokens', at('cognito', 'sign-in', 'verify-jwt', 'api'), at('apigateway', 'authorizer')),
+          skill('Securing applications by using bearer tokens', at('cognito', 'sign-in', 'verify-jwt', 'api'), at('apigateway', 'authorizer'), at('graphql', 'auth-modes')),
           skill('Configuring programmatic access to AWS', at('iam-sts', 'credential-chain')),
-          skill('Making authenticated calls to AWS services', at('iam-sts', 'sigv4'), at('streaming', 'opensearch')),
+          skill('Making authenticated calls to AWS services', at('iam-sts', 'sigv4'), at('streaming', 'opensearch'), at('graphql', 'auth-modes', 'http')),
           skill('Assuming an IAM role', at('iam-sts', 'assume-role', 'external-id', 'mfa'), at('streaming', 'opensearch')),
           skill(
             'Defining permissions for principals',
@@ -142,6 +146,7 @@ export const EXAM_GUIDE: readonly Domain[] = [
             at('s3', 'encryption', 'tls'),
             at('ecs', 'roles'),
             at('streaming', 'opensearch'),
+            at('ses', 'policy'),
           ),
         ],
       },
@@ -150,7 +155,7 @@ export const EXAM_GUIDE: readonly Domain[] = [
         title: 'Implement encryption by using AWS services',
         skills: [
           skill('Using encryption keys to encrypt or decrypt data', at('kms', 'encrypt-limit', 'envelope', 'context', 'reencrypt', 'function')),
-          skill('Generating certificates and SSH keys for development purposes'),
+          skill('Generating certificates and SSH keys for development purposes', at('certificates', 'import-certificate', 'private-ca')),
           skill('Using encryption across account boundaries'),
           skill('Enabling and disabling key rotation', at('kms', 'key')),
         ],
@@ -176,6 +181,7 @@ export const EXAM_GUIDE: readonly Domain[] = [
           skill(
             'Managing the dependencies of the code module (for example, environment variables, configuration files, container images) within the package',
             at('ecs', 'build'),
+            at('appconfig', 'read'),
           ),
           skill('Organizing files and a directory structure for application deployment'),
           skill('Using code repositories in deployment environments'),
@@ -209,6 +215,7 @@ export const EXAM_GUIDE: readonly Domain[] = [
             'Creating application environments that use approved versions for integration testing (for example, Lambda aliases, container image tags, AWS Amplify branches, AWS Copilot environments)',
             at('lambda', 'alias'),
             at('cicd-bluegreen', 'live-alias', 'ecs-listeners'),
+            at('graphql', 'amplify'),
           ),
           skill(
             'Implementing and deploying infrastructure as code (IaC) templates',
@@ -222,7 +229,11 @@ export const EXAM_GUIDE: readonly Domain[] = [
         title: 'Deploy code by using AWS CI/CD services',
         skills: [],
         unreadSkills: {
-          practisedBy: [at('cicd-bluegreen', 'deployment-group', 'deployments', 'ecs-listeners'), at('ecs', 'build', 'service', 'blue-green')],
+          practisedBy: [
+            at('cicd-bluegreen', 'deployment-group', 'deployments', 'ecs-listeners'),
+            at('ecs', 'build', 'service', 'blue-green'),
+            at('appconfig', 'rollout', 'rollback'),
+          ],
         },
       },
     ],

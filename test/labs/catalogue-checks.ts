@@ -26,6 +26,16 @@ const SCOPED_NAMES: Record<string, string[]> = {
   'AWS::ApiGatewayV2::Stage': ['StageName'],
   'AWS::ApiGatewayV2::Authorizer': ['Name'],
   'AWS::Cognito::UserPoolGroup': ['GroupName'],
+  'AWS::AppConfig::Environment': ['Name'],
+  'AWS::AppSync::DataSource': ['Name'],
+  'AWS::AppSync::FunctionConfiguration': ['Name', 'DataSourceName'],
+  'AWS::AppSync::Resolver': ['TypeName', 'FieldName', 'DataSourceName'],
+  'AWS::Amplify::Branch': ['BranchName'],
+  // Every user group needs a user named `default`; the user's id (derived from the stack here) is its physical name.
+  'AWS::ElastiCache::User': ['UserName'],
+  'AWS::AppConfig::ConfigurationProfile': ['Name'],
+  // The name the certificate is for, not the certificate's own: two stacks may each request one for the same domain.
+  'AWS::CertificateManager::Certificate': ['DomainName'],
 };
 const isPhysicalName = (type: string, key: string) =>
   NAME_PROPERTY.test(key) && !NOT_PHYSICAL_NAMES.has(key) && !(SCOPED_NAMES[type] ?? []).includes(key);

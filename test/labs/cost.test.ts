@@ -169,3 +169,24 @@ test('costs print per month and per hour', () => {
   expect(perMonth(14.6)).toBe('$14.60/month');
   expect(perHour(HOURS_PER_MONTH * 0.02)).toBe('$0.0200/hour');
 });
+
+test('an AWS Private CA bills its usage mode per month, general-purpose unless told otherwise', () => {
+  const ca = (properties: Record<string, unknown>) => ({ Type: 'AWS::ACMPCA::CertificateAuthority', Properties: { Type: 'ROOT', ...properties } });
+  // $400 per general-purpose CA-month, $50 per short-lived certificate mode CA-month
+  expect(idleCostOf(template({ Ca: ca({ UsageMode: 'GENERAL_PURPOSE' }) })).usdPerMonth).toBe(400);
+  expect(idleCostOf(template({ Ca: ca({}) })).usdPerMonth).toBe(400);
+  expect(idleCostOf(template({ Ca: ca({ UsageMode: 'SHORT_LIVED_CERTIFICATE' }) })).usdPerMonth).toBe(50);
+  expect(() => idleCostOf(template({ Ca: ca({ UsageMode: 'FUTURE_MODE' }) }))).toThrow('Private CA usage mode FUTURE_MODE bills while idle');
+});
+
+test('ElastiCache bills every node of a replication group or cluster, Valkey 20% below Redis OSS and Memcached', () => {
+  const group = (properties: Record<string, unknown>) => ({ Type: 'AWS::ElastiCache::ReplicationGroup', Properties: { CacheNodeType: 'cache.t4g.micro', ...properties } });
+  // cache.t4g.micro: $0.0128 per hour with Valkey, $0.016 with Redis OSS or Memcached, over 730 hours
+  expect(idleCostOf(template({ Cache: group({ Engine: 'valkey', NumCacheClusters: 1 }) })).usdPerMonth).toBe(9.34);
+  expect(idleCostOf(template({ Cache: group({ Engine: 'redis', NumCacheClusters: 2 }) })).usdPerMonth).toBe(23.36);
+  expect(idleCostOf(template({ Cache: group({ Engine: 'valkey', NumNodeGroups: 2, ReplicasPerNodeGroup: 1 }) })).usdPerMonth).toBe(37.38);
+  const cluster = (properties: Record<string, unknown>) => ({ Type: 'AWS::ElastiCache::CacheCluster', Properties: { Engine: 'memcached', CacheNodeType: 'cache.t4g.micro', ...properties } });
+  expect(idleCostOf(template({ Cache: cluster({ NumCacheNodes: 1 }) })).usdPerMonth).toBe(11.68);
+  expect(idleCostOf(template({ Cache: cluster({ NumCacheNodes: 3 }) })).usdPerMonth).toBe(35.04);
+  expect(() => idleCostOf(template({ Cache: cluster({ CacheNodeType: 'cache.r7g.large' }) }))).toThrow('ElastiCache cache.r7g.large node of engine memcached bills while idle');
+});

@@ -51,10 +51,6 @@ async function protection(context: ExerciseContext): Promise<void> {
     log(`Orders replicas: ${regions.join(', ')}`);
     check(regions.some((r) => r.startsWith(replicaRegion)), `no replica of Orders in ${replicaRegion}`);
   }
-  if (outputs.DaxClusterEndpoint) {
-    log(`DAX cluster endpoint: ${outputs.DaxClusterEndpoint}; only clients inside its VPC (security group DaxClientSecurityGroup) reach it`);
-    check(/^daxs:\/\/[^/]+(:9111)?$/.test(outputs.DaxClusterEndpoint), `the DAX endpoint ${outputs.DaxClusterEndpoint} is not a TLS (daxs://) one`);
-  }
 }
 
 async function cleanup(context: ExerciseContext): Promise<void> {
@@ -72,5 +68,5 @@ async function cleanup(context: ExerciseContext): Promise<void> {
 }
 
 export const tableSettingsStep: ExerciseStep = { id: 'table-settings', title: 'keys, indexes, billing modes and TTL as deployed', run: tableSettings };
-export const protectionStep: ExerciseStep = { id: 'protection', title: 'PITR, encryption choices, and the optional replica and DAX cluster', run: protection };
+export const protectionStep: ExerciseStep = { id: 'protection', title: 'PITR, encryption choices, and the optional replica', run: protection };
 export const cleanupStep: ExerciseStep = { id: 'cleanup', title: 'delete this run\'s orders', run: cleanup };

@@ -196,11 +196,10 @@ describe('the protection step, against DescribeTable / DescribeContinuousBackups
     }
   });
 
-  test('all features on: the customer managed key, the replica Region, a TLS DAX endpoint', async () => {
+  test('all features on: the customer managed key, the replica Region', async () => {
     const { mock, outputs: stubOutputs } = stubbed(allFeatures, {
       ProductsKeyArn: keyArn,
       OrdersReplicaRegion: 'us-west-2',
-      DaxClusterEndpoint: 'daxs://lab.abc123.dax-clusters.us-east-1.amazonaws.com',
     });
     try {
       await runExercise([protection], { outputs: stubOutputs, log: (line) => lines.push(line) });

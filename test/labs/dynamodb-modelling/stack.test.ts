@@ -148,7 +148,7 @@ describe('the tenant role', () => {
   });
 });
 
-test('features off: nothing but the two tables and the role; no key, no VPC, no DAX, no replica rule', () => {
+test('features off: nothing but the two tables and the role; no key, no VPC, no replica rule', () => {
   expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(['OrdersTableName', 'ProductsTableName', 'TenantRoleArn']);
   for (const type of ['AWS::KMS::Key', 'AWS::EC2::VPC', 'AWS::DAX::Cluster', 'AWS::EC2::NatGateway']) template.resourceCountIs(type, 0);
   expect(template.toJSON().Rules?.ReplicaInAnotherRegion).toBeUndefined();
@@ -198,41 +198,8 @@ test('-c dynamodb-modelling:cmk=true encrypts the Products table with a rotating
   });
 });
 
-describe('-c dynamodb-modelling:dax=true', () => {
-  test('a one-node dax.t3.small cluster, encrypted at rest and in transit, in isolated subnets', () => {
-    allFeatures.hasResourceProperties('AWS::DAX::Cluster', {
-      NodeType: 'dax.t3.small',
-      ReplicationFactor: 1,
-      SSESpecification: { SSEEnabled: true },
-      ClusterEndpointEncryptionType: 'TLS',
-    });
-    allFeatures.resourceCountIs('AWS::EC2::NatGateway', 0);
-    allFeatures.resourceCountIs('AWS::EC2::InternetGateway', 0);
-    allFeatures.resourcePropertiesCountIs('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false }, 2);
-  });
-
-  test('reachable on the TLS port from the client security group only', () => {
-    const clients = idOf(allFeatures, 'AWS::EC2::SecurityGroup', 'DaxClientSecurityGroup');
-    allFeatures.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      IpProtocol: 'tcp',
-      FromPort: MODELLING_LAB.daxTlsPort,
-      ToPort: MODELLING_LAB.daxTlsPort,
-      SourceSecurityGroupId: { 'Fn::GetAtt': [clients, 'GroupId'] },
-    });
-  });
-
-  test('the cluster\'s role reaches the Orders table and its two indexes, nothing else', () => {
-    const daxRole = idOf(allFeatures, 'AWS::IAM::Role', 'DaxRole');
-    const [policy] = Object.values(allFeatures.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: daxRole }] } }));
-    const [statement] = policy.Properties.PolicyDocument.Statement;
-    expect(JSON.stringify(statement.Resource)).not.toContain('*');
-    expect(statement.Resource).toHaveLength(3);
-    expect(statement.Action).not.toContain('dynamodb:*');
-  });
-
-  test('outputs the endpoint, the key and the replica Region for the exercise', () => {
-    expect(Object.keys(allFeatures.toJSON().Outputs)).toEqual(
-      expect.arrayContaining(['DaxClusterEndpoint', 'ProductsKeyArn', 'OrdersReplicaRegion']),
-    );
-  });
+test('all features on: outputs the key and the replica Region for the exercise; DAX lives in the caching lab', () => {
+  expect(Object.keys(allFeatures.toJSON().Outputs)).toEqual(expect.arrayContaining(['ProductsKeyArn', 'OrdersReplicaRegion']));
+  allFeatures.resourceCountIs('AWS::DAX::Cluster', 0);
 });
+

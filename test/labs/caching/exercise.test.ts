@@ -1,0 +1,243 @@
+import { DynamoDBDocument, GetCommandInput, PutCommandInput, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { daxTour, DocumentApi } from '../../../lambda/caching-dax-probe';
+import { createHandler, ProductRequest, ProductResponse } from '../../../lambda/caching-products';
+import { cachingLab } from '../../../labs/caching/lab';
+import { CachingLabStack } from '../../../labs/caching/stack';
+import { steps, timing } from '../../../labs/caching/exercise';
+import { CACHING_LAB } from '../../../labs/caching/constants';
+import { withStack } from '../../../labs/support/app';
+import { ExerciseCheckFailed, provide, runExercise } from '../../../labs/support/exercise';
+import { LocalLambdaInvoke, startLocalLambdaInvoke } from '../../support/local-lambda-invoke';
+import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
+import { labTemplate } from '../../support/synth';
+import { closedPort, LocalCacheServer, startLocalMemcached, startLocalRedis } from './local-cache-servers';
+
+// DynamoDB Local's JVM may take most of its 30 s start deadline on a loaded machine.
+const SERVERS_START_TIMEOUT_MS = 60_000;
+jest.setTimeout(30_000);
+
+const lab = withStack(cachingLab, CachingLabStack);
+const template = labTemplate(lab);
+const FUNCTION = 'products-function';
+const PROBE = 'dax-probe-function';
+/** The lab's timings with a 1 s cache TTL (set in the functions' environment below) and quick polls. */
+const SHORT_TIMING = { ...CACHING_LAB.exerciseTiming, products: 3, readsPerProduct: 3, stalePollMs: 100, staleSlackSeconds: 3 };
+
+let dynamo: LocalDynamoDb;
+let redis: LocalCacheServer;
+let memcached: LocalCacheServer;
+let tableName: string;
+let lambda: LocalLambdaInvoke;
+const lines: string[] = [];
+
+type ProductHandler = (request: ProductRequest) => Promise<ProductResponse>;
+/** What runs behind each function name; a test swaps them. */
+const behind: { products?: ProductHandler; probe?: (request: { id: string }) => Promise<unknown> } = {};
+
+/** The environment the stack gives the function, pointing at the local servers, with a 1 s TTL. */
+function functionEnvironment(caches: { valkeyPort?: number; memcachedPort?: number }, extra: Record<string, string> = {}): Record<string, string | undefined> {
+  return {
+    TABLE_NAME: tableName,
+    CACHE_TTL_SECONDS: '1',
+    CACHE_LOCK_TTL_SECONDS: String(CACHING_LAB.lockTtlSeconds),
+    // Longer than the lab's 500 ms: a loaded machine's DynamoDB Local read must not outlast it (the wait ends with the value).
+    CACHE_LOCK_WAIT_MS: '5000',
+    CACHE_LOCK_POLL_MS: String(CACHING_LAB.lockPollMs),
+    CACHE_TLS: 'false',
+    VALKEY_HOST: caches.valkeyPort ? '127.0.0.1' : undefined,
+    VALKEY_PORT: caches.valkeyPort ? String(caches.valkeyPort) : undefined,
+    MEMCACHED_HOST: caches.memcachedPort ? '127.0.0.1' : undefined,
+    MEMCACHED_PORT: caches.memcachedPort ? String(caches.memcachedPort) : undefined,
+    ...extra,
+  };
+}
+
+/**
+ * The function as Lambda runs it: a pool of execution environments (handlers with their own connections), one request
+ * at a time each, a new one when all are busy. Each reads `environment` on its first request, as Lambda's would.
+ */
+function lambdaPool(environment: Record<string, string | undefined>): ProductHandler {
+  const idle: ProductHandler[] = [];
+  return async (request) => {
+    const saved = { ...process.env };
+    const handler = idle.pop() ?? createHandler();
+    try {
+      for (const [name, value] of Object.entries(environment)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      return await handler(request);
+    } finally {
+      process.env = saved;
+      idle.push(handler);
+    }
+  };
+}
+
+const outputsFor = (caches: { valkey?: boolean; memcached?: boolean; dax?: boolean }) => ({
+  ProductsTableName: tableName,
+  ProductsFunctionName: FUNCTION,
+  ...(caches.valkey ? { ValkeyEndpoint: 'local-valkey:6380' } : {}),
+  ...(caches.memcached ? { MemcachedEndpoint: 'local-memcached:11212' } : {}),
+  ...(caches.dax ? { DaxClusterEndpoint: 'daxs://local', DaxProbeFunctionName: PROBE } : {}),
+});
+
+async function run(stepId: string, outputs: Record<string, string>): Promise<void> {
+  const step = steps.filter((s) => s.id === stepId);
+  expect(step).toHaveLength(1);
+  await runExercise(step, { outputs, log: (line) => lines.push(line), provide: [provide(timing, SHORT_TIMING)] });
+}
+
+beforeAll(async () => {
+  [dynamo, redis, memcached] = await Promise.all([startLocalDynamoDb(), startLocalRedis(), startLocalMemcached()]);
+  const deployed = await deployTablesLocally(template, dynamo.client);
+  tableName = deployed.outputs.ProductsTableName;
+  lambda = await startLocalLambdaInvoke({
+    [FUNCTION]: (event) => (behind.products as ProductHandler)(event as ProductRequest),
+    [PROBE]: (event) => (behind.probe as (request: { id: string }) => Promise<unknown>)(event as { id: string }),
+  });
+}, SERVERS_START_TIMEOUT_MS);
+afterAll(async () => {
+  await lambda?.stop();
+  await dynamo?.stop();
+});
+beforeEach(() => (lines.length = 0));
+
+describe('with Valkey and Memcached (redis-server and memcached on loopback)', () => {
+  beforeAll(() => (behind.products = lambdaPool(functionEnvironment({ valkeyPort: redis.port, memcachedPort: memcached.port }))));
+
+  test.each(['lazy-loading', 'stale-window', 'write-through', 'stampede'])('step %s passes its checks for both engines', async (stepId) => {
+    await run(stepId, outputsFor({ valkey: true, memcached: true }));
+    expect(lines.filter((line) => line.startsWith('valkey:')).length).toBeGreaterThan(0);
+    expect(lines.filter((line) => line.startsWith('memcached:')).length).toBeGreaterThan(0);
+  });
+
+  test('lazy-loading measures the hit ratio: one miss per product, then hits', async () => {
+    await run('lazy-loading', outputsFor({ valkey: true }));
+    expect(lines).toContain('valkey: 9 reads, 6 hits, 3 from DynamoDB: hit ratio 67%');
+  });
+
+  test('stale-window measures a window no longer than the TTL and its slack', async () => {
+    await run('stale-window', outputsFor({ memcached: true }));
+    const window = Number(/appeared after ([\d.]+) s/.exec(lines.join('\n'))?.[1]);
+    expect(window).toBeGreaterThan(0);
+    expect(window).toBeLessThanOrEqual(1 + SHORT_TIMING.staleSlackSeconds);
+  });
+});
+
+describe('without a cache', () => {
+  beforeAll(() => (behind.products = lambdaPool(functionEnvironment({}))));
+
+  test.each(['lazy-loading', 'stale-window', 'write-through', 'stampede', 'dax'])('step %s passes, every read from DynamoDB', async (stepId) => {
+    await run(stepId, outputsFor({}));
+    expect(lines.join('\n')).toMatch(/no cache|no DAX/);
+  });
+});
+
+describe('the checks fail when the lab misbehaves', () => {
+  const fails = async (stepId: string, outputs: Record<string, string>, message: RegExp) => {
+    await expect(run(stepId, outputs)).rejects.toThrow(ExerciseCheckFailed);
+    await expect(run(stepId, outputs)).rejects.toThrow(message);
+  };
+
+  test('lazy-loading: a cache that is down (the function answers from DynamoDB) is reported', async () => {
+    behind.products = lambdaPool(functionEnvironment({ valkeyPort: await closedPort() }));
+    await fails('lazy-loading', outputsFor({ valkey: true }), /cache failed, the function answered from DynamoDB/);
+  });
+
+  test('lazy-loading: a function that never uses its cache fails the hit count', async () => {
+    const pool = lambdaPool(functionEnvironment({}));
+    behind.products = (request) => pool({ ...request, engine: undefined });
+    await fails('lazy-loading', outputsFor({ valkey: true }), /expected one miss per product/);
+  });
+
+  test('stale-window: a write that refreshes the cache shows no stale read, which lazy loading must', async () => {
+    const pool = lambdaPool(functionEnvironment({ valkeyPort: redis.port }));
+    behind.products = (request) => pool(request.action === 'write' ? { ...request, strategy: 'write-through' } : request);
+    await fails('stale-window', outputsFor({ valkey: true }), /served the new price at once/);
+  });
+
+  test('stale-window: a value that outlives the TTL the function states is reported after that TTL and its slack', async () => {
+    // The cache keeps values 60 s while the function says 1 s.
+    const pool = lambdaPool(functionEnvironment({ valkeyPort: redis.port }, { CACHE_TTL_SECONDS: '60' }));
+    behind.products = async (request) => ({ ...(await pool(request)), ttlSeconds: 1 });
+    await expect(
+      runExercise(steps.filter((s) => s.id === 'stale-window'), {
+        outputs: outputsFor({ valkey: true }),
+        log: (line) => lines.push(line),
+        provide: [provide(timing, { ...SHORT_TIMING, staleSlackSeconds: 1 })],
+      }),
+    ).rejects.toThrow(/still served .* after the write/);
+  });
+
+  test('write-through: a write that leaves the cache alone serves the old price', async () => {
+    const pool = lambdaPool(functionEnvironment({ memcachedPort: memcached.port }));
+    behind.products = (request) => pool(request.action === 'write' ? { ...request, strategy: 'lazy-loading' } : request);
+    await fails('write-through', outputsFor({ memcached: true }), /the read after a write-through returned/);
+  });
+
+  test('stampede: without the wait for the lock holder, each concurrent reader loads', async () => {
+    behind.products = lambdaPool(functionEnvironment({ valkeyPort: redis.port }, { CACHE_LOCK_WAIT_MS: '0' }));
+    await fails('stampede', outputsFor({ valkey: true }), /expected the lock key to let one reader load/);
+  });
+});
+
+/**
+ * A stand-in for DAX (no local DAX exists) over DynamoDB Local, with DAX's documented behaviour: an item cache filled by
+ * reads and by writes made through it, a query cache filled by queries and never updated by writes, strongly
+ * consistent reads passed through. Each `broken` flag removes one of those behaviours.
+ */
+class DaxDouble implements DocumentApi {
+  private readonly items = new Map<string, Record<string, unknown>>();
+  private readonly queries = new Map<string, Record<string, unknown>[]>();
+  constructor(
+    private readonly direct: DynamoDBDocument,
+    private readonly broken: { noItemCache?: boolean; cachesConsistentReads?: boolean; noWriteThrough?: boolean; writesClearQueries?: boolean } = {},
+  ) {}
+  async get(input: GetCommandInput) {
+    const key = JSON.stringify(input.Key);
+    if (input.ConsistentRead && !this.broken.cachesConsistentReads) return this.direct.get(input);
+    const cached = this.broken.noItemCache ? undefined : this.items.get(key);
+    if (cached) return { Item: cached, $metadata: {} };
+    const read = await this.direct.get({ ...input, ConsistentRead: false });
+    if (read.Item) this.items.set(key, read.Item);
+    return read;
+  }
+  async put(input: PutCommandInput) {
+    const written = await this.direct.put(input);
+    if (!this.broken.noWriteThrough) this.items.set(JSON.stringify({ id: input.Item?.id }), input.Item as Record<string, unknown>);
+    if (this.broken.writesClearQueries) this.queries.clear();
+    return written;
+  }
+  async query(input: QueryCommandInput) {
+    const key = JSON.stringify(input);
+    const cached = this.queries.get(key);
+    if (cached) return { Items: cached, $metadata: {} };
+    const read = await this.direct.query(input);
+    this.queries.set(key, read.Items ?? []);
+    return read;
+  }
+}
+
+describe('dax, against a DAX double over DynamoDB Local', () => {
+  const probeWith = (broken?: ConstructorParameters<typeof DaxDouble>[1]) => {
+    const direct = DynamoDBDocument.from(dynamo.client);
+    behind.probe = (request) => daxTour(new DaxDouble(direct, broken), direct, tableName, request.id);
+  };
+
+  test('passes: item cache, query cache, strongly consistent read passing through', async () => {
+    probeWith();
+    await run('dax', outputsFor({ dax: true }));
+    expect(lines.join('\n')).toMatch(/query cache is separate/);
+  });
+
+  test.each([
+    [{ noItemCache: true }, /not faster|not its cached 1/],
+    [{ cachesConsistentReads: true }, /strongly consistent read through DAX returned version 1/],
+    [{ noWriteThrough: true }, /after version 3 was written through DAX/],
+    [{ writesClearQueries: true }, /expected the cached result/],
+  ])('fails when DAX misbehaves: %j', async (broken, message) => {
+    probeWith(broken);
+    await expect(run('dax', outputsFor({ dax: true }))).rejects.toThrow(message);
+  });
+});
