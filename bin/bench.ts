@@ -161,6 +161,9 @@ function npmTestFigures(outDir: string): void {
     const wall = ms(start);
     total += wall;
     console.log(`  ${phase.padEnd(24)} ${seconds(wall).padStart(8)}${run.status === 0 ? '' : `   (failed: exit ${run.status})`}`);
+    // `npm run checks` runs build, lint and synth side by side and ends with each one's time.
+    const checksSummary = run.stdout.split('\n').find((line) => line.startsWith('── checks:'));
+    if (checksSummary) console.log(`    ${checksSummary.replace('── checks: ', '')}`);
   }
   console.log(`  ${'total'.padEnd(24)} ${seconds(total).padStart(8)}`);
 
