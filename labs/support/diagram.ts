@@ -56,7 +56,7 @@ const HIDDEN_TYPES = new Set([
 ]);
 
 /** CDK's own provider functions and the custom resources they serve: how CDK works, not what the lab teaches. */
-const CDK_PROVIDER_PATH = /(CustomResourceProvider|BucketNotificationsHandler|LogRetention|AWS679f53fac002430cb0da5b7982bd2287)/;
+const CDK_PROVIDER_PATH = /(CustomResourceProvider|BucketNotificationsHandler|LogRetention|AWS679f53fac002430cb0da5b7982bd2287|\/framework-on(Event|Timeout|IsComplete)\b)/;
 
 function isPlumbing(resource: Resource): boolean {
   const cdkPath = String(resource.Metadata?.['aws:cdk:path'] ?? '');
@@ -265,6 +265,52 @@ function alertFanIns(resources: Record<string, Resource>, edges: readonly Edge[]
   return new Map([...byTopic].filter(([, ids]) => ids.length >= ALERT_FAN_IN).flatMap(([topic, ids]) => ids.map((id) => [id, topic] as const)));
 }
 
+/**
+ * Parts of one resource — a schema, a key, a client, a group: resources whose only arrow is an unlabelled reference to
+ * one resource of the same service, and that nothing points at — are written inside its box instead of as boxes and
+ * arrows of their own: part id → owner id.
+ */
+function partsOfOwners(resources: Record<string, Resource>, edges: readonly Edge[], focused: (id: string) => boolean): Map<string, string> {
+  const service = (id: string) => resources[id].Type.split('::')[1];
+  const parts = new Map<string, string>();
+  for (const id of new Set(edges.map((e) => e.from))) {
+    const touching = edges.filter((e) => e.from === id || e.to === id);
+    const [only] = touching;
+    // A view of an optional part keeps what the part adds in boxes of its own, even a part of a context resource.
+    const hidesFocus = focused(id) && !focused(only?.to);
+    if (touching.length === 1 && only.from === id && !only.label && !only.dashed && service(only.to) === service(id) && !hidesFocus) parts.set(id, only.to);
+  }
+  // An owner that is itself a part keeps its own box, so no part hides behind another.
+  for (const [id, owner] of parts) if (parts.has(owner)) parts.delete(id);
+  return parts;
+}
+
+/**
+ * Without the plain references another path of plain references already implies (a deployment → the application, when
+ * it references the environment, which references the application): the picture keeps who belongs to whom. Likewise a
+ * labelled arrow (a grant) to a resource is left out when the same arrow goes to a resource that belongs to it.
+ */
+function withoutImpliedReferences(edges: readonly Edge[]): Edge[] {
+  const plain = (e: Edge) => !e.label && !e.dashed;
+  const next = new Map<string, string[]>();
+  for (const e of edges.filter(plain)) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+  /** Whether `to` is reachable from `from` through plain references: in two steps or more unless `inOneStep`. */
+  const reachable = (from: string, to: string, inOneStep = false) => {
+    const seen = new Set<string>();
+    const stack = (next.get(from) ?? []).filter((n) => inOneStep || n !== to);
+    while (stack.length) {
+      const node = stack.pop()!;
+      if (node === to) return true;
+      if (seen.has(node)) continue;
+      seen.add(node);
+      stack.push(...(next.get(node) ?? []));
+    }
+    return false;
+  };
+  const impliedByPart = (e: Edge) => edges.some((other) => other.from === e.from && other.label === e.label && other.to !== e.to && reachable(other.to, e.to, true));
+  return edges.filter((e) => (plain(e) ? !reachable(e.from, e.to) : !impliedByPart(e)));
+}
+
 /** Part of a template to draw: resources by construct path, and whether the ones they join are drawn as context. */
 export interface ViewPart {
   readonly paths: ReadonlySet<string>;
@@ -293,17 +339,26 @@ export function mermaidDiagram(template: CfnTemplate, stackName: string, part?: 
   // An alert of a large fan-in is one line of its group's box: the arrows into it (what it watches) would each cross
   // the picture, and its name says what it watches.
   const redrives = foldedRedrives(partEdges);
-  const edges = partEdges.filter((e) => !alerts.has(e.to) && !redrives.has(e.to));
+  const unfolded = withoutImpliedReferences(partEdges.filter((e) => !alerts.has(e.to) && !redrives.has(e.to)));
+  const ownerOf = partsOfOwners(resources, unfolded, focused);
+  const edges = unfolded.filter((e) => !ownerOf.has(e.from));
   const visible = new Set(
-    [...allVisible].filter((id) => !redrives.has(id) && (focused(id) || edges.some((e) => e.from === id || e.to === id))),
+    [...allVisible].filter((id) => !redrives.has(id) && !ownerOf.has(id) && (focused(id) || edges.some((e) => e.from === id || e.to === id))),
   );
+  const partsOf = new Map<string, string[]>();
+  for (const [part, owner] of ownerOf) partsOf.set(owner, [...(partsOf.get(owner) ?? []), part]);
+  /** `+ Schema, DefaultApiKey`: the owner's parts, named relative to it where their path starts with its own. */
+  const partsLine = (owner: string) => {
+    const parts = (partsOf.get(owner) ?? []).map((part) => name(part).replace(`${name(owner)}/`, '')).sort();
+    return parts.length ? `<br>+ ${parts.join(', ')}` : '';
+  };
   const redriveOf = new Map<string, { dlqs: string[]; label: string }>();
   for (const [dlq, { from, label }] of redrives) redriveOf.set(from, { label, dlqs: [...(redriveOf.get(from)?.dlqs ?? []), dlq] });
 
   // Fold a fan-out: resources of one type with the same arrows to the same nodes become one node ("3 × Function").
   const signature = (id: string) =>
     alerts.has(id) ? `alerts of ${alerts.get(id)}` : [
-      `${resources[id].Type}:${focused(id)}:${redriveOf.get(id)?.label ?? ''}`,
+      `${resources[id].Type}:${focused(id)}:${redriveOf.get(id)?.label ?? ''}:${partsOf.has(id) ? id : ''}`,
       ...edges.filter((e) => e.from === id).map((e) => `>${e.to}:${e.label}`),
       ...edges.filter((e) => e.to === id).map((e) => `<${e.from}:${e.label}`),
     ]
@@ -334,7 +389,7 @@ export function mermaidDiagram(template: CfnTemplate, stackName: string, part?: 
       const text =
         members.length > 1
           ? [countOfKinds(members.map((id) => resources[id].Type)), ...members.map(name)].join('<br>') + (redrive ? `<br>each: ${redrive.label}<br>→ its DLQ` : '')
-          : `${name(members[0])}${redrive ? `<br>${redrive.label}<br>→ ${redrive.dlqs.length > 1 ? `${redrive.dlqs.length} DLQs` : name(redrive.dlqs[0])}` : ''}`;
+          : `${name(members[0])}${partsLine(members[0])}${redrive ? `<br>${redrive.label}<br>→ ${redrive.dlqs.length > 1 ? `${redrive.dlqs.length} DLQs` : name(redrive.dlqs[0])}` : ''}`;
       lines.push(`    ${nodeId(members[0])}["${text}"]`);
       if (!members.some(focused)) context.push(nodeId(members[0]));
     }

@@ -80,3 +80,54 @@ test('folds resources of one kind with the same arrows, names the ones without a
   expect(part.mermaid).toContain('  class Topic context');
   expect(part.mermaid).not.toContain('Alone');
 });
+
+test('leaves out what other arrows imply, and writes a part of one resource inside its box', () => {
+  const at = (path: string) => ({ 'aws:cdk:path': `Cfg/${path}/Resource` });
+  const app = { Type: 'AWS::AppConfig::Application', Metadata: at('App'), Properties: {} };
+  const ofApp = { ApplicationId: { Ref: 'App' } };
+  const resources = {
+    App: app,
+    Env: { Type: 'AWS::AppConfig::Environment', Metadata: at('Env'), Properties: ofApp },
+    Profile: { Type: 'AWS::AppConfig::ConfigurationProfile', Metadata: at('Profile'), Properties: ofApp },
+    Version: { Type: 'AWS::AppConfig::HostedConfigurationVersion', Metadata: at('Profile/Version'), Properties: { ...ofApp, ConfigurationProfileId: { Ref: 'Profile' } } },
+    Deployment: {
+      Type: 'AWS::AppConfig::Deployment',
+      Metadata: at('Deployment'),
+      Properties: { ...ofApp, EnvironmentId: { Ref: 'Env' }, ConfigurationProfileId: { Ref: 'Profile' } },
+    },
+    Role: { Type: 'AWS::IAM::Role', Metadata: at('Role'), Properties: {} },
+    Reader: { Type: 'AWS::Lambda::Function', Metadata: at('Reader'), Properties: { Role: { 'Fn::GetAtt': ['Role', 'Arn'] } } },
+    Policy: {
+      Type: 'AWS::IAM::Policy',
+      Metadata: at('Policy'),
+      Properties: {
+        Roles: [{ Ref: 'Role' }],
+        PolicyDocument: {
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'appconfig:GetLatestConfiguration',
+              Resource: [{ 'Fn::Sub': 'arn:aws:appconfig:*:*:application/${App}' }, { 'Fn::Sub': 'arn:aws:appconfig:*:*:application/${App}/environment/${Env}' }],
+            },
+          ],
+        },
+      },
+    },
+  } as CfnTemplate['Resources'];
+  const mermaid = `${mermaidDiagram({ Resources: resources }, 'Cfg').mermaid}\n`;
+
+  // The deployment's reference to the application is implied by its environment's; so is the grant on the application.
+  expect(mermaid).toContain('  Deployment --> Env\n');
+  expect(mermaid).toContain('  Deployment --> Profile\n');
+  expect(mermaid).not.toContain('Deployment --> App\n');
+  expect(mermaid).toContain('  Reader -->|"appconfig:GetLatestConfiguration"| Env\n');
+  expect(mermaid).not.toMatch(/Reader -->\|[^|]*\| App\n/);
+  // The version is part of its profile: a line in the profile's box, no box or arrow of its own.
+  expect(mermaid).toContain('    Profile["Profile<br>+ Version"]');
+  expect(mermaid).not.toMatch(/Version(\[|\s*-->)/);
+
+  // In the view of an optional part, what the part adds keeps its own box even when it belongs to a context resource.
+  const part = `${mermaidDiagram({ Resources: resources }, 'Cfg', { paths: new Set(['Profile/Version']), withContext: true }).mermaid}\n`;
+  expect(part).toContain('  Profile_Version --> Profile\n');
+  expect(part).toContain('  class App,Profile context');
+});
