@@ -2,13 +2,10 @@ import * as path from 'node:path';
 import { CfnElement, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import type { SweptProfile } from '../../lambda/appconfig-version-sweeper';
-import { LAB_LOG_RETENTION } from '../support/lab-stack';
+import { labProvider } from '../support/lab-provider';
 
 export interface HostedVersionSweeperProps {
   readonly application: appconfig.IApplication;
@@ -49,18 +46,7 @@ export class HostedVersionSweeper extends Construct {
       });
     }
 
-    // The framework's function gets a role of ours: write to its log group and invoke the handler, no managed policy.
-    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: LAB_LOG_RETENTION });
-    const frameworkRole = new iam.Role(this, 'FrameworkRole', {
-      description: 'appconfig lab: the provider framework function, which invokes the version sweeper and answers CloudFormation',
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
-    providerLogs.grantWrite(frameworkRole);
-    const provider = new cr.Provider(this, 'Provider', { onEventHandler: handler, logGroup: providerLogs, frameworkOnEventRole: frameworkRole });
-    Validations.of(frameworkRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(handler.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-      reason: 'The provider framework grants lambda:InvokeFunction on the handler and its versions (<arn>:*): only this handler.',
-    });
+    const provider = labProvider(this, handler, 'appconfig lab: the provider framework function, which invokes the version sweeper and answers CloudFormation');
     const profiles: SweptProfile[] = props.profiles.map((p) => ({ ProfileId: p.configurationProfileId, StackVersion: p.versionNumber ?? '' }));
     new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,

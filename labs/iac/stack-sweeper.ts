@@ -1,12 +1,9 @@
 import * as path from 'node:path';
 import { Arn, ArnFormat, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
-import { LAB_LOG_RETENTION } from '../support/lab-stack';
+import { labProvider } from '../support/lab-provider';
 import { IAC_LAB } from './constants';
 
 export interface StackSweeperProps {
@@ -61,18 +58,7 @@ export class StackSweeper extends Construct {
       });
     }
 
-    // The framework's function gets a role of ours: write to its log group and invoke the handler, no managed policy.
-    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: LAB_LOG_RETENTION });
-    const frameworkRole = new iam.Role(this, 'FrameworkRole', {
-      description: 'iac lab: the provider framework function, which invokes the sweeper and answers CloudFormation',
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
-    providerLogs.grantWrite(frameworkRole);
-    const provider = new cr.Provider(this, 'Provider', { onEventHandler: handler, logGroup: providerLogs, frameworkOnEventRole: frameworkRole });
-    Validations.of(frameworkRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(handler.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-      reason: 'The provider framework grants lambda:InvokeFunction on the handler and its versions (<arn>:*): only this handler.',
-    });
+    const provider = labProvider(this, handler, 'iac lab: the provider framework function, which invokes the sweeper and answers CloudFormation');
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::ExerciseStackSweeper',
