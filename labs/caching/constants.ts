@@ -6,8 +6,12 @@ export const CACHING_LAB = {
   cacheTtlSeconds: 10,
   /** The lock key of a miss (stampede guard): longer than a DynamoDB read, short enough to free a crashed loader. */
   lockTtlSeconds: 2,
-  /** How long a reader that lost the lock waits for the winner's value, and how often it looks, in milliseconds. */
-  lockWaitMs: 500,
+  /**
+   * How long a reader that lost the lock waits for the winner's value, and how often it looks, in milliseconds. As long
+   * as the lock lives: a first load in a cold VPC function (DynamoDB client set-up, TLS) can take over 500 ms, and the
+   * wait ends as soon as the value arrives, so a long one costs nothing when the winner is quick.
+   */
+  lockWaitMs: 2000,
   lockPollMs: 20,
   /** The smallest current node types, and the DAX one; their idle prices are in labs/support/cost.ts. */
   cacheNodeType: 'cache.t4g.micro',

@@ -95,7 +95,10 @@ export class CachingLabStack extends LabStack<typeof cachingLab> {
 
   /**
    * The function's security group: HTTPS out, which reaches DynamoDB only (the isolated subnets route nowhere but the
-   * VPC and the gateway endpoint); each cache's grantConnect adds its port.
+   * VPC and the gateway endpoint); each cache's grantConnect adds its port. The rule names any IPv4 address rather than
+   * DynamoDB's managed prefix list: the list's id is per Region and can only be read at synth time through a context
+   * lookup (which needs credentials) or at deploy time through a custom-resource Lambda function, and the narrower rule
+   * would change nothing the route tables do not already enforce, since a packet to any other address has no route.
    */
   private functionSecurityGroup(vpc: ec2.Vpc): ec2.SecurityGroup {
     const group = new ec2.SecurityGroup(this, 'ProductsFunctionSecurityGroup', {
@@ -109,32 +112,42 @@ export class CachingLabStack extends LabStack<typeof cachingLab> {
 
   /**
    * What Lambda needs to attach a function to the VPC, which AWSLambdaVPCAccessExecutionRole would give through a
-   * managed policy: network interfaces in the VPC's subnets, with the function's security groups.
+   * managed policy (the same actions): network interfaces created in the lab's isolated subnets with the function's
+   * security groups, both named by ARN, and the interfaces themselves, whose ids only exist once Lambda creates them.
    */
   private allowNetworkInterfaces(id: string, fn: SafeNodejsFunction, vpc: ec2.Vpc): void {
-    const arn = (resource: string) => this.formatArn({ service: 'ec2', resource, resourceName: '*' });
+    const arn = (resource: string, resourceName: string) => this.formatArn({ service: 'ec2', resource, resourceName });
+    const inVpc = { ArnEqualsIfExists: { 'ec2:Vpc': arn('vpc', vpc.vpcId) } };
+    const interfaces = arn('network-interface', '*');
     const policy = new iam.Policy(this, `${id}NetworkInterfaces`, {
       roles: [fn.role as iam.IRole],
       statements: [
-        new iam.PolicyStatement({ actions: ['ec2:DescribeNetworkInterfaces'], resources: ['*'] }),
+        new iam.PolicyStatement({ actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], resources: ['*'] }),
         new iam.PolicyStatement({
-          actions: ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-          resources: [arn('network-interface'), arn('subnet'), arn('security-group')],
-          conditions: { ArnEqualsIfExists: { 'ec2:Vpc': this.formatArn({ service: 'ec2', resource: 'vpc', resourceName: vpc.vpcId }) } },
+          actions: ['ec2:CreateNetworkInterface'],
+          resources: [
+            interfaces,
+            ...vpc.isolatedSubnets.map((subnet) => arn('subnet', subnet.subnetId)),
+            ...fn.connections.securityGroups.map((group) => arn('security-group', group.securityGroupId)),
+          ],
+          conditions: inVpc,
+        }),
+        new iam.PolicyStatement({
+          actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          resources: [interfaces],
+          conditions: inVpc,
         }),
       ],
     });
     fn.node.addDependency(policy);
     Validations.of(policy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ec2:DescribeNetworkInterfaces has no resource ARN; Lambda calls it to manage the function\'s VPC interfaces.',
+      reason: 'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets have no resource ARN; Lambda calls them to manage the function\'s VPC interfaces.',
     });
-    for (const resource of ['network-interface', 'subnet', 'security-group']) {
-      Validations.of(policy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:${resource}/*]`,
-        reason: 'Lambda creates the function\'s network interfaces with ids unknown at deploy time; the condition keeps them in the lab\'s VPC.',
-      });
-    }
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]',
+      reason: 'Lambda creates the function\'s network interfaces, whose ids do not exist at deploy time; the ec2:Vpc condition keeps them in the lab\'s VPC.',
+    });
   }
 
   /**
@@ -154,6 +167,7 @@ export class CachingLabStack extends LabStack<typeof cachingLab> {
     });
     securityGroup.addIngressRule(clients, ec2.Port.tcp(CACHING_LAB.daxTlsPort), 'DAX clients (TLS)');
     clients.addEgressRule(securityGroup, ec2.Port.tcp(CACHING_LAB.daxTlsPort), 'the DAX cluster (TLS)');
+    // Any IPv4 address, as the products function's rule: only DynamoDB's gateway endpoint has a route (functionSecurityGroup).
     clients.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'DynamoDB through the gateway endpoint (reads that bypass DAX)');
     const subnetGroup = new dax.CfnSubnetGroup(this, 'DaxSubnets', {
       description: 'Isolated subnets of the caching lab VPC',

@@ -39,18 +39,18 @@ export class CacheConnection {
   /** Sends `request` and resolves with the reply `parse` reads. */
   async request<T>(request: Buffer | string, parse: ReplyParser<T>): Promise<T> {
     const socket = await this.connected();
-    return this.send(socket, request, parse);
+    return this.send(socket, request, parse, this.timeouts.commandTimeoutMs);
   }
 
   close(): void {
     this.fail(new CacheUnavailable('connection closed'));
   }
 
-  private send<T>(socket: Socket, request: Buffer | string, parse: ReplyParser<T>): Promise<T> {
+  private send<T>(socket: Socket, request: Buffer | string, parse: ReplyParser<T>, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
-        () => this.fail(new CacheUnavailable(`no reply from ${this.address.host}:${this.address.port} within ${this.timeouts.commandTimeoutMs} ms`)),
-        this.timeouts.commandTimeoutMs,
+        () => this.fail(new CacheUnavailable(`no reply from ${this.address.host}:${this.address.port} within ${timeoutMs} ms`), socket),
+        timeoutMs,
       );
       this.pending.push({
         parse: parse as ReplyParser<unknown>,
@@ -94,16 +94,20 @@ export class CacheConnection {
     socket.setNoDelay(true);
     // An idle connection kept for the next invocation must not keep a process (a script, a test) alive on its own.
     socket.unref();
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', (error) => this.fail(new CacheUnavailable(`connection to ${host}:${port} failed: ${error.message}`, { cause: error })));
-    socket.on('close', () => this.fail(new CacheUnavailable(`connection to ${host}:${port} closed`)));
+    // Each handler acts only while this socket is the current one: a late event of a dropped socket must not fail or feed
+    // the requests of the connection that replaced it.
+    socket.on('data', (chunk: Buffer) => {
+      if (this.socket === socket) this.receive(chunk);
+    });
+    socket.on('error', (error) => this.fail(new CacheUnavailable(`connection to ${host}:${port} failed: ${error.message}`, { cause: error }), socket));
+    socket.on('close', () => this.fail(new CacheUnavailable(`connection to ${host}:${port} closed`), socket));
     this.buffer = Buffer.alloc(0);
     // Published before the handshake so that a failure destroys it; other callers wait on `connecting` until it is done.
     this.socket = socket;
     try {
-      await this.onConnect?.((request, parse) => this.send(socket, request, parse));
+      await this.onConnect?.((request, parse) => this.send(socket, request, parse, this.timeouts.handshakeTimeoutMs));
     } catch (error) {
-      this.fail(error instanceof CacheUnavailable ? error : new CacheUnavailable(String(error), { cause: error }));
+      this.fail(error instanceof CacheUnavailable ? error : new CacheUnavailable(String(error), { cause: error }), socket);
       throw error;
     }
     return socket;
@@ -125,7 +129,9 @@ export class CacheConnection {
     }
   }
 
-  private fail(error: CacheUnavailable): void {
+  /** Fails the requests in flight and drops the current socket; given `failed`, only if that socket is still the current one. */
+  private fail(error: CacheUnavailable, failed?: Socket): void {
+    if (failed && this.socket !== failed) return;
     const socket = this.socket;
     this.socket = undefined;
     socket?.destroy();

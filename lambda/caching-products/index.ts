@@ -96,7 +96,8 @@ interface Strategies {
 function setUp() {
   const tableName = required('TABLE_NAME');
   const ttlSeconds = Number(environment('CACHE_TTL_SECONDS') ?? 60);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const client = new DynamoDBClient({});
+  const documents = DynamoDBDocumentClient.from(client);
   // Strongly consistent: the stale window the exercise measures is the cache's alone, not DynamoDB's as well.
   const load = async (id: string) =>
     (await documents.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }))).Item as Product | undefined;
@@ -106,11 +107,12 @@ function setUp() {
   const options = {
     ttlSeconds,
     lockTtlSeconds: Number(environment('CACHE_LOCK_TTL_SECONDS') ?? 2),
-    lockWaitMs: Number(environment('CACHE_LOCK_WAIT_MS') ?? 500),
+    lockWaitMs: Number(environment('CACHE_LOCK_WAIT_MS') ?? 2000),
     lockPollMs: Number(environment('CACHE_LOCK_POLL_MS') ?? 20),
   };
   const strategies = new Map<string, Strategies>();
-  for (const [engine, cache] of cachesFromEnvironment()) {
+  const caches = cachesFromEnvironment();
+  for (const [engine, cache] of caches) {
     strategies.set(engine, { engine, loader: new LazyLoader(cache, load, options), writer: new WriteThrough(cache, write, options) });
   }
   const none: Strategies = { engine: 'none', loader: new LazyLoader(undefined, load, options), writer: new WriteThrough(undefined, write, options) };
@@ -123,7 +125,17 @@ function setUp() {
       if (!chosen) throw new Error(`this function has no ${engine} cache (configured: ${[...strategies.keys()].join(', ') || 'none'})`);
       return chosen;
     },
+    close(): void {
+      for (const cache of caches.values()) cache.close();
+      client.destroy();
+    },
   };
+}
+
+/** The handler of one execution environment; `close` ends its connections (a test or script that is done with it). */
+export interface ProductsHandler {
+  (request: ProductRequest): Promise<ProductResponse>;
+  close(): void;
 }
 
 /**
@@ -132,9 +144,9 @@ function setUp() {
  * default). A cache that is down or slow is left out within its short timeouts: the function still answers from
  * DynamoDB and says why in `cacheError`. The environment is read on the first call.
  */
-export function createHandler(): (request: ProductRequest) => Promise<ProductResponse> {
+export function createHandler(): ProductsHandler {
   let state: ReturnType<typeof setUp> | undefined;
-  return async (request) => {
+  const handle = async (request: ProductRequest): Promise<ProductResponse> => {
     state ??= setUp();
     const { engine, loader, writer } = state.strategiesFor(request.engine);
     const ttlSeconds = state.ttlSeconds;
@@ -152,6 +164,12 @@ export function createHandler(): (request: ProductRequest) => Promise<ProductRes
     await state.write(product.id, product);
     return { id: product.id, engine, cache: 'skipped', elapsedMs: elapsed(), ttlSeconds };
   };
+  return Object.assign(handle, {
+    close: () => {
+      state?.close();
+      state = undefined;
+    },
+  });
 }
 
 export const handler = createHandler();

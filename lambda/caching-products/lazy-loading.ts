@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Cache } from './cache';
 
 /** Where a read's answer came from. `database` after a cache failure carries the failure in `cacheError`. */
@@ -30,7 +31,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * The stampede guard is in two layers. Concurrent misses of one key in this process share one load (single flight).
  * Across processes (Lambda runs one request per execution environment, so concurrent misses are in different ones), the
  * first miss takes a short lock key in the cache (`SET NX` / `add`); the others poll the cache for the value it
- * stores, and load it themselves only if it has not come within `lockWaitMs`. A cache that fails at any point is left
+ * stores, and load it themselves only if it has not come within `lockWaitMs`. A missing item is cached as a tombstone
+ * for the lock's TTL, so that readers of a missing id do not bypass the guard. A cache that fails at any point is left
  * out: the read answers from the database.
  */
 export class LazyLoader<T> {
@@ -54,24 +56,37 @@ export class LazyLoader<T> {
     const cache = this.cache;
     if (!cache) return { value: await this.load(id), source: 'database', loaded: true };
     const key = cacheKey(id);
-    let loaded: { value: T | undefined } | undefined;
-    try {
-      const cached = await cache.get(key);
-      if (cached !== undefined) return { value: JSON.parse(cached) as T, source: 'cache', loaded: false };
-      const lockKey = `${key}:lock`;
-      if (!(await cache.add(lockKey, '1', this.options.lockTtlSeconds))) {
-        const waited = await this.waitForValue(cache, key);
-        if (waited !== undefined) return { value: JSON.parse(waited) as T, source: 'cache', loaded: false };
+    const lockKey = `${key}:lock`;
+    // Only cache calls are guarded: the first failure is kept and leaves the cache out for the rest of the read, while a
+    // database error propagates (it is not a cache error, and loading again would not help).
+    let cacheError: string | undefined;
+    const guarded = async <R>(call: () => Promise<R>): Promise<R | undefined> => {
+      if (cacheError !== undefined) return undefined;
+      try {
+        return await call();
+      } catch (error) {
+        cacheError = (error as Error).message;
+        return undefined;
       }
-      loaded = { value: await this.load(id) };
-      // A missing item is not cached: the next read looks again, and the lock keeps that to one load at a time.
-      if (loaded.value !== undefined) await cache.set(key, JSON.stringify(loaded.value), this.options.ttlSeconds);
-      await cache.delete(lockKey);
-      return { value: loaded.value, source: 'database', loaded: true };
-    } catch (error) {
-      // A load that already happened is not repeated because the cache failed after it.
-      const value = loaded ? loaded.value : await this.load(id);
-      return { value, source: 'database', loaded: true, cacheError: (error as Error).message };
+    };
+    const cached = await guarded(() => cache.get(key));
+    if (cached !== undefined) return { value: fromCache<T>(cached), source: 'cache', loaded: false };
+    // A random token: the lock is released only by its owner, not by a slow loader whose lock expired and was retaken.
+    const token = randomUUID();
+    const locked = await guarded(() => cache.add(lockKey, token, this.options.lockTtlSeconds));
+    if (locked === false) {
+      const waited = await guarded(() => this.waitForValue(cache, key));
+      if (waited !== undefined) return { value: fromCache<T>(waited), source: 'cache', loaded: false };
+    }
+    try {
+      const value = await this.load(id);
+      // A missing item is cached too, as a short-lived tombstone: readers of an id that does not exist are served by one
+      // load per lock TTL rather than each going to the database.
+      if (value === undefined) await guarded(() => cache.set(key, MISSING, this.options.lockTtlSeconds));
+      else await guarded(() => cache.set(key, JSON.stringify(value), this.options.ttlSeconds));
+      return { value, source: 'database', loaded: true, cacheError };
+    } finally {
+      if (locked) await guarded(() => cache.deleteIfEquals(lockKey, token));
     }
   }
 
@@ -85,6 +100,11 @@ export class LazyLoader<T> {
     return undefined;
   }
 }
+
+/** What the cache holds for an id the database does not have: JSON `null`, which no stored item serializes to. */
+const MISSING = 'null';
+
+const fromCache = <T>(cached: string): T | undefined => (cached === MISSING ? undefined : (JSON.parse(cached) as T));
 
 /** The cache key of an item id: printable, without spaces, as Memcached requires. */
 export const cacheKey = (id: string) => `product:${encodeURIComponent(id)}`;

@@ -12,25 +12,31 @@ const parseLine: ReplyParser<string> = (buffer) => {
   return { value: line, length: end + 2 };
 };
 
-/** The reply of `get`: `VALUE <key> <flags> <bytes>`, the data, then `END`; or `END` alone on a miss. */
-const parseGet: ReplyParser<string | undefined> = (buffer) => {
+/** An item as `gets` returns it: its data and its CAS unique, the version a `cas` command must name. */
+interface Versioned {
+  readonly data: string;
+  readonly cas: string;
+}
+
+/** The reply of `get` or `gets`: `VALUE <key> <flags> <bytes> [<cas unique>]`, the data, then `END`; or `END` alone on a miss. */
+const parseGets: ReplyParser<Versioned | undefined> = (buffer) => {
   const header = parseLine(buffer);
   if (!header) return undefined;
   if (header.value === 'END') return { value: undefined, length: header.length };
-  const match = /^VALUE \S+ \d+ (\d+)$/.exec(header.value);
+  const match = /^VALUE \S+ \d+ (\d+)(?: (\d+))?$/.exec(header.value);
   if (!match) throw new CacheUnavailable(`unexpected reply ${header.value}`);
   const start = header.length;
   const size = Number(match[1]);
   const endLine = `${CRLF}END${CRLF}`;
   if (buffer.length < start + size + endLine.length) return undefined;
-  return { value: buffer.toString('utf8', start, start + size), length: start + size + endLine.length };
+  return { value: { data: buffer.toString('utf8', start, start + size), cas: match[2] ?? '' }, length: start + size + endLine.length };
 };
 
 /** Memcached's rule for keys: up to 250 bytes, no spaces or control characters. */
 const VALID_KEY = /^[\x21-\x7e]{1,250}$/;
 
 /**
- * A Memcached cache through its text protocol (get, set, add, delete), over TLS for ElastiCache. A protocol client of
+ * A Memcached cache through its text protocol (get, gets, set, add, cas, delete), over TLS for ElastiCache. A protocol client of
  * its own rather than memjs (about 17 KB minified): memjs speaks the binary protocol over plain TCP only, and
  * ElastiCache's encryption in transit for Memcached takes TLS connections only.
  */
@@ -42,8 +48,8 @@ export class MemcachedCache implements Cache {
     this.connection = new CacheConnection(address, options.timeouts ?? DEFAULT_CACHE_TIMEOUTS);
   }
 
-  get(key: string): Promise<string | undefined> {
-    return this.connection.request(`get ${checked(key)}${CRLF}`, parseGet);
+  async get(key: string): Promise<string | undefined> {
+    return (await this.connection.request(`get ${checked(key)}${CRLF}`, parseGets))?.data;
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
@@ -56,6 +62,13 @@ export class MemcachedCache implements Cache {
 
   async delete(key: string): Promise<void> {
     await this.connection.request(`delete ${checked(key)}${CRLF}`, parseLine);
+  }
+
+  async deleteIfEquals(key: string, expected: string): Promise<boolean> {
+    const current = await this.connection.request(`gets ${checked(key)}${CRLF}`, parseGets);
+    if (current?.data !== expected) return false;
+    // `cas` replaces the item only if nobody changed it since `gets`; a negative expiration time expires it at once.
+    return (await this.connection.request(`cas ${key} 0 -1 0 ${current.cas}${CRLF}${CRLF}`, parseLine)) === 'STORED';
   }
 
   close(): void {

@@ -40,8 +40,11 @@ export const parseReply: ReplyParser<Reply> = (buffer) => {
   }
 };
 
+/** Deletes KEYS[1] if it holds ARGV[1]: a script runs atomically, so no other client writes between the GET and the DEL. */
+const DELETE_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
 /**
- * A Valkey or Redis OSS cache through a few RESP commands (GET, SET with EX and NX, DEL), over TLS for ElastiCache.
+ * A Valkey or Redis OSS cache through a few RESP commands (GET, SET with EX and NX, DEL, EVAL), over TLS for ElastiCache.
  * A protocol client of its own rather than node-redis: node-redis bundles to about 530 KB minified, over the
  * 100 KB handler budget; this file and connection.ts bundle to a few KB.
  */
@@ -81,6 +84,10 @@ export class ValkeyCache implements Cache {
 
   async delete(key: string): Promise<void> {
     await this.command('DEL', key);
+  }
+
+  async deleteIfEquals(key: string, expected: string): Promise<boolean> {
+    return (await this.command('EVAL', DELETE_IF_EQUALS, '1', key, expected)) === 1;
   }
 
   close(): void {

@@ -12,8 +12,13 @@ export const ELASTICACHE_LIMITS = {
   maxReplicas: 5,
   /** Nodes of a Memcached cluster (the per-cluster quota). */
   maxMemcachedNodes: 60,
-  /** An IAM-enabled user's id equals its name: lower case, a letter first, up to 40 characters. */
-  userIdPattern: /^[a-z][a-z0-9-]{0,39}$/,
+  /**
+   * A user id (CreateUser: a letter, then letters, digits and hyphens; no maximum length documented), lower case, since an
+   * IAM-enabled user's id must equal its name and be lower case.
+   */
+  userIdPattern: /^[a-z][a-z0-9-]*$/,
+  /** The first Memcached version with encryption in transit, which this construct always turns on. */
+  minMemcachedTlsVersion: '1.6.12',
   /** Days of automatic snapshots a Valkey/Redis OSS cache keeps. */
   maxSnapshotRetentionDays: 35,
   /** Ports ElastiCache accepts for a cluster. */
@@ -42,7 +47,10 @@ export interface ValkeyOptions {
 export interface MemcachedOptions {
   /** Engine version; encryption in transit needs 1.6.12 or later. @default '1.6.22' */
   readonly version?: string;
-  /** Nodes of the cluster (1–60), spread across the subnets' AZs when more than one. @default 1 */
+  /**
+   * Nodes of the cluster (1–60), spread across the subnets' AZs when more than one. A client of the configuration
+   * endpoint alone uses one node; spreading keys needs auto discovery (see the README). @default 1
+   */
   readonly nodes?: number;
 }
 
@@ -123,7 +131,12 @@ export class CacheCluster extends Construct {
       `nodes ${engine.memcached?.nodes} is outside 1–${ELASTICACHE_LIMITS.maxMemcachedNodes}`);
     if (userId !== undefined && !Token.isUnresolved(userId)) {
       check.require(ELASTICACHE_LIMITS.userIdPattern.test(userId), 'UserIdFormat',
-        `userId ${userId} is not lower case letters, digits and hyphens starting with a letter (at most 40): IAM users need user id = user name, lower case`);
+        `userId ${userId} is not lower case letters, digits and hyphens starting with a letter: IAM users need user id = user name, lower case`);
+    }
+    const memcachedVersion = engine.memcached?.version;
+    if (memcachedVersion !== undefined) {
+      check.require(versionAtLeast(memcachedVersion, ELASTICACHE_LIMITS.minMemcachedTlsVersion), 'MemcachedVersionTls',
+        `Memcached version ${memcachedVersion} has no encryption in transit: ${ELASTICACHE_LIMITS.minMemcachedTlsVersion} or later is needed`);
     }
     const subnetIds = selectedSubnetIds(props.vpc, props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED });
     check.require(typeof subnetIds !== 'string' && subnetIds.length > 0, 'NoSubnets',
@@ -238,6 +251,18 @@ export class CacheCluster extends Construct {
       transitEncryptionEnabled: true,
     });
   }
+}
+
+/** Whether a version such as `1.6.22` is `minimum` or later; a version that is not digits and dots is not. */
+function versionAtLeast(version: string, minimum: string): boolean {
+  if (!/^\d+(\.\d+)*$/.test(version)) return false;
+  const parts = version.split('.').map(Number);
+  const wanted = minimum.split('.').map(Number);
+  for (let i = 0; i < wanted.length; i++) {
+    const part = parts[i] ?? 0;
+    if (part !== wanted[i]) return part > wanted[i];
+  }
+  return true;
 }
 
 /** The ids of the selected subnets, or why there are none (CDK's words: a VPC without subnets of that type). */

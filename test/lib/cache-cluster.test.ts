@@ -70,6 +70,24 @@ test('bad props: every problem listed at once, coded', () => {
   expect(() => new CacheCluster(stack, 'Memcached', { engine: CacheEngine.memcached({ nodes: 0 }), vpc })).toThrow(/\[CacheCluster\.MemcachedNodesRange\] nodes 0 is outside 1–60/);
 });
 
+test('memcached: a version without encryption in transit is refused, by code', () => {
+  const { stack, vpc } = stackWithVpc();
+  for (const version of ['1.6.6', '1.5.16', 'latest']) {
+    expect(() => new CacheCluster(stack, `Memcached${version}`, { engine: CacheEngine.memcached({ version }), vpc })).toThrow(
+      `[CacheCluster.MemcachedVersionTls] Memcached version ${version} has no encryption in transit: 1.6.12 or later is needed`,
+    );
+  }
+  for (const version of ['1.6.12', '1.6.22', '1.7']) new CacheCluster(stack, `Memcached${version}`, { engine: CacheEngine.memcached({ version }), vpc });
+});
+
+test('a user id longer than 40 characters is accepted (no maximum is documented); upper case is not', () => {
+  const { stack, vpc } = stackWithVpc();
+  const long = `app-${'x'.repeat(60)}`;
+  new CacheCluster(stack, 'Long', { engine: CacheEngine.valkey({ userId: long }), vpc });
+  Template.fromStack(stack).hasResourceProperties('AWS::ElastiCache::User', { UserId: long });
+  expect(() => new CacheCluster(stack, 'Upper', { engine: CacheEngine.valkey({ userId: 'App' }), vpc })).toThrow(/\[CacheCluster\.UserIdFormat\] userId App/);
+});
+
 test('a VPC without isolated subnets is refused unless other subnets are selected', () => {
   const { stack, vpc } = stackWithVpc(ec2.SubnetType.PUBLIC);
   expect(() => new CacheCluster(stack, 'Cache', { engine: CacheEngine.memcached(), vpc })).toThrow(/\[CacheCluster\.NoSubnets\]/);

@@ -63,6 +63,18 @@ export const startLocalRedis = () =>
     startServer('redis-server', (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']),
   );
 
+/** The user and password of the redis-server that requires authentication (startLocalRedisWithAuth). */
+export const REDIS_ACL_USER = { user: 'products', password: 'products-password' };
+
+/** A second redis-server whose default user is off: every connection must AUTH as REDIS_ACL_USER first, as ElastiCache's RBAC requires. */
+export const startLocalRedisWithAuth = () =>
+  workerServer('redis-server-acl', () =>
+    startServer('redis-server', (port) => [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ...['--user', 'default', 'off', '--user', REDIS_ACL_USER.user, 'on', `>${REDIS_ACL_USER.password}`, '~*', '+@all'],
+    ]),
+  );
+
 /** memcached refuses to run as root unless told which user to run as (CI containers run as root). */
 const memcachedUser = () => (process.getuid?.() === 0 ? ['-u', 'root'] : []);
 

@@ -26,10 +26,17 @@ test('features off: a table and a function outside any VPC, nothing billed while
   expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(['ProductsFunctionName', 'ProductsTableName']);
 });
 
+/** Every statement of the template's IAM policies that names one of `actions`. */
+const statementsWith = (t: typeof template, actions: string[]) =>
+  Object.values(t.findResources('AWS::IAM::Policy'))
+    .flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }).Properties.PolicyDocument.Statement)
+    .filter((statement) => [statement.Action].flat().some((action) => actions.includes(action)));
+
 test('the function may get and put items of the products table only', () => {
-  template.hasResourceProperties('AWS::IAM::Policy', {
-    PolicyDocument: { Statement: Match.arrayWith([{ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: Match.anyValue() }]) },
-  });
+  const table = logicalId(template, 'AWS::DynamoDB::GlobalTable', 'Products');
+  expect(statementsWith(template, ['dynamodb:GetItem', 'dynamodb:PutItem'])).toEqual([
+    { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: { 'Fn::GetAtt': [table, 'Arn'] } },
+  ]);
 });
 
 describe('all features on', () => {
@@ -92,6 +99,47 @@ describe('all features on', () => {
     allFeatures.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'elasticache:Connect', Resource: [Match.anyValue(), Match.anyValue()] })]) },
     });
+  });
+
+  /** Statements with their action and resource lists sorted: CDK orders them its own way. */
+  const unordered = (statements: Record<string, unknown>[]) =>
+    statements.map((statement) => {
+      const sort = (value: unknown) => (Array.isArray(value) ? [...value].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))) : value);
+      return { ...statement, Action: sort(statement.Action), Resource: sort(statement.Resource) };
+    });
+
+  test('network interfaces: created in the isolated subnets with the function\'s own security groups, in the lab\'s VPC', () => {
+    const vpc = logicalId(allFeatures, 'AWS::EC2::VPC', 'Vpc');
+    const subnets = Object.keys(allFeatures.findResources('AWS::EC2::Subnet'));
+    expect(subnets).toHaveLength(2);
+    const arn = (resource: string, name: unknown) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}/`, name]],
+    });
+    const interfaces = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':network-interface/*']],
+    };
+    const inVpc = { ArnEqualsIfExists: { 'ec2:Vpc': arn('vpc', { Ref: vpc }) } };
+    const statementsFor = (groupPrefix: string) => [
+      { Effect: 'Allow', Action: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: 'ec2:CreateNetworkInterface',
+        Resource: [
+          interfaces,
+          ...subnets.map((subnet) => arn('subnet', { Ref: subnet })),
+          arn('security-group', { 'Fn::GetAtt': [logicalId(allFeatures, 'AWS::EC2::SecurityGroup', groupPrefix), 'GroupId'] }),
+        ],
+        Condition: inVpc,
+      },
+      { Effect: 'Allow', Action: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], Resource: interfaces, Condition: inVpc },
+    ];
+    for (const [policy, group] of [
+      ['ProductsFunctionNetworkInterfaces', 'ProductsFunctionSecurityGroup'],
+      ['DaxProbeFunctionNetworkInterfaces', 'DaxClientSecurityGroup'],
+    ]) {
+      const { Properties } = allFeatures.toJSON().Resources[logicalId(allFeatures, 'AWS::IAM::Policy', policy)];
+      expect(unordered(Properties.PolicyDocument.Statement)).toEqual(unordered(statementsFor(group)));
+    }
   });
 
   test('DAX: one dax.t3.small node, TLS and encryption at rest, reached by the probe function only', () => {
