@@ -31,8 +31,11 @@ export function synthLab(lab: LoadedLab, options: { allFeatures?: boolean; conte
   return { stack, template: Template.fromStack(stack) };
 }
 
-/** The lab's template without cdk-nag or CloudFormation validation, for tests about runtime behaviour. */
-export function labTemplate(lab: LoadedLab): Template {
-  const app = testApp({}, { builtinCloudFormationValidation: false });
+/**
+ * The lab's template without cdk-nag or CloudFormation validation, for tests about what it contains (the catalogue
+ * checks synthesize every lab with both, optional parts off and all on).
+ */
+export function labTemplate(lab: LoadedLab, options: { allFeatures?: boolean } = {}): Template {
+  const app = testApp(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}, { builtinCloudFormationValidation: false });
   return Template.fromStack(new lab.stack(app, { lab }));
 }

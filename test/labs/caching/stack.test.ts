@@ -3,11 +3,11 @@ import { cachingLab } from '../../../labs/caching/lab';
 import { CachingLabStack } from '../../../labs/caching/stack';
 import { CACHING_LAB } from '../../../labs/caching/constants';
 import { withStack } from '../../../labs/support/app';
-import { labTemplate, synthLab } from '../../support/synth';
+import { labTemplate } from '../../support/synth';
 
 const lab = withStack(cachingLab, CachingLabStack);
 const template = labTemplate(lab);
-const { template: allFeatures } = synthLab(lab, { allFeatures: true });
+const allFeatures = labTemplate(lab, { allFeatures: true });
 
 const logicalId = (t: typeof template, type: string, prefix: string) => {
   const ids = Object.keys(t.findResources(type)).filter((id) => id.startsWith(prefix));
