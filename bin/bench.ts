@@ -114,7 +114,9 @@ function runtimeProvidedModules(bundle: string): string[] {
 }
 
 /** aws-cdk-lib's own custom-resource handlers (auto-delete objects, default security group...): not this library's code. */
-const isCdkProvider = (resource: Template['Resources'][string]) => /CustomResourceProvider\/Handler$/.test(resource.Metadata?.['aws:cdk:path'] ?? '');
+/** CDK's own functions: the custom resource provider singletons and the provider framework's (framework.js, not a bundle). */
+const isCdkProvider = (resource: Template['Resources'][string]) =>
+  /(CustomResourceProvider\/Handler|\/framework-on(Event|Timeout|IsComplete)\/Resource)$/.test(resource.Metadata?.['aws:cdk:path'] ?? '');
 
 function handlerFigures(outDir: string): void {
   console.log(`\n${'handler (lab/function)'.padEnd(58)} bundle KB  load ms  of which AWS SDK ms   (median of ${LOAD_RUNS})`);
@@ -161,9 +163,6 @@ function npmTestFigures(outDir: string): void {
     const wall = ms(start);
     total += wall;
     console.log(`  ${phase.padEnd(24)} ${seconds(wall).padStart(8)}${run.status === 0 ? '' : `   (failed: exit ${run.status})`}`);
-    // `npm run checks` runs build, lint and synth side by side and ends with each one's time.
-    const checksSummary = run.stdout.split('\n').find((line) => line.startsWith('── checks:'));
-    if (checksSummary) console.log(`    ${checksSummary.replace('── checks: ', '')}`);
   }
   console.log(`  ${'total'.padEnd(24)} ${seconds(total).padStart(8)}`);
 
