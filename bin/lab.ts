@@ -92,14 +92,16 @@ async function exercise(io: Io, lab: LabDefinition, stepId: string | undefined):
   return EXIT.ok;
 }
 
-/** Idle cost of the lab with the optional parts that `-c <lab>:<feature>=true` or `-c labs:all-features=true` turn on. */
-export function idleCostWith(lab: LabDefinition, cdkArgs: readonly string[]): number {
+/** The optional parts that `-c <lab>:<feature>=true` or `-c labs:all-features=true` turn on. */
+function featuresOn(lab: LabDefinition, cdkArgs: readonly string[]): LabDefinition['features'] {
   const on = (key: string) => cdkArgs.some((arg, i) => arg === `${key}=true` && ['-c', '--context'].includes(cdkArgs[i - 1]));
   const all = on(ALL_FEATURES_CONTEXT);
-  return lab.features.reduce(
-    (total, f) => total + (all || on(featureContextKey(lab.id, f.name)) ? f.idleCostUsdPerMonth : 0),
-    lab.idleCostUsdPerMonth,
-  );
+  return lab.features.filter((f) => all || on(featureContextKey(lab.id, f.name)));
+}
+
+/** Idle cost of the lab with the optional parts its cdk options turn on. */
+export function idleCostWith(lab: LabDefinition, cdkArgs: readonly string[]): number {
+  return featuresOn(lab, cdkArgs).reduce((total, f) => total + f.idleCostUsdPerMonth, lab.idleCostUsdPerMonth);
 }
 
 async function deploy(io: Io, lab: LabDefinition, args: readonly string[]): Promise<number> {
@@ -108,7 +110,10 @@ async function deploy(io: Io, lab: LabDefinition, args: readonly string[]): Prom
   const cdkArgs = args.filter((a) => a !== '--yes');
   const idle = idleCostWith(lab, cdkArgs);
   if (idle > 0 && !args.includes('--yes')) {
-    const cost = `${lab.stackName} costs about ${perMonth(idle)} (${perHour(idle)}) while deployed, even idle`;
+    // Which parts bill, so a learner sees what a flag adds (the Private CA alone is $400/month).
+    const billedParts = featuresOn(lab, cdkArgs).filter((f) => f.idleCostUsdPerMonth > 0).map((f) => `${f.name} +${perMonth(f.idleCostUsdPerMonth)}`);
+    const parts = billedParts.length ? `: ${[...(lab.idleCostUsdPerMonth > 0 ? [`the lab ${perMonth(lab.idleCostUsdPerMonth)}`] : []), ...billedParts].join(', ')}` : '';
+    const cost = `${lab.stackName} costs about ${perMonth(idle)} (${perHour(idle)}) while deployed, even idle${parts}`;
     if (!(await (io.confirm ?? confirmOnTerminal)(`${cost}. Deploy?`))) {
       io.err(`not deployed: ${cost}; to deploy without this question: npm run lab -- deploy ${lab.id} --yes`);
       return EXIT.failed;

@@ -181,9 +181,23 @@ describe('deploy', () => {
 
   test('an optional part that bills while idle is confirmed first, with its cost', async () => {
     const { code, questions, commands } = await deployWith(true, '-c', 'sqs:alarms=true');
-    expect(questions).toEqual(['SqsLab costs about $0.20/month ($0.0003/hour) while deployed, even idle. Deploy?']);
+    expect(questions).toEqual(['SqsLab costs about $0.20/month ($0.0003/hour) while deployed, even idle: alarms +$0.20/month. Deploy?']);
     expect(commands).toEqual([['npx', 'cdk', 'deploy', 'SqsLab', '-c', 'labs:only=sqs', '-c', 'sqs:alarms=true']]);
     expect(code).toBe(EXIT.ok);
+  });
+
+  test("the question names each optional part that bills, beside the lab's own idle cost", async () => {
+    const questions: string[] = [];
+    const ask = (labId: string, ...args: string[]) =>
+      main(['deploy', labId, ...args], { out: () => undefined, err: () => undefined, confirm: async (q) => (questions.push(q), false), run: async () => 0 });
+    await ask('certificates', '-c', 'certificates:pca=true');
+    await ask('caching', '-c', 'caching:valkey=true', '-c', 'caching:dax=true');
+    await ask('dynamodb-modelling', '-c', 'dynamodb-modelling:cmk=true');
+    expect(questions).toEqual([
+      'CertificatesLab costs about $400.00/month ($0.5479/hour) while deployed, even idle: pca +$400.00/month. Deploy?',
+      'CachingLab costs about $38.54/month ($0.0528/hour) while deployed, even idle: valkey +$9.34/month, dax +$29.20/month. Deploy?',
+      'DynamodbModellingLab costs about $2.37/month ($0.0032/hour) while deployed, even idle: the lab $1.37/month, cmk +$1.00/month. Deploy?',
+    ]);
   });
 
   test('a declined (or unanswerable) question deploys nothing, and says what it would cost and how to skip it', async () => {
@@ -191,7 +205,7 @@ describe('deploy', () => {
     expect(code).toBe(EXIT.failed);
     expect(commands).toEqual([]);
     expect(err).toEqual([
-      'not deployed: SqsLab costs about $0.20/month ($0.0003/hour) while deployed, even idle; to deploy without this question: npm run lab -- deploy sqs --yes',
+      'not deployed: SqsLab costs about $0.20/month ($0.0003/hour) while deployed, even idle: alarms +$0.20/month; to deploy without this question: npm run lab -- deploy sqs --yes',
     ]);
   });
 
