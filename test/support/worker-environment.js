@@ -62,7 +62,14 @@ const workerServers = {
     return servers.get(name);
   },
 };
-process.once('exit', () => running.forEach((server) => server.kill()));
+const stopServers = () => running.splice(0).forEach((server) => server.kill());
+process.once('exit', stopServers);
+// A worker that does not exit by itself within 500 ms of the end of the run (its servers' pipes keep it alive) gets
+// SIGTERM from jest, which skips 'exit': without this the servers (a DynamoDB Local JVM, redis-server, ...) outlive it.
+process.once('SIGTERM', () => {
+  stopServers();
+  process.exit(143);
+});
 
 class WorkerEnvironment extends TestEnvironment {
   constructor(config, context) {

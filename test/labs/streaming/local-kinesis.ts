@@ -66,17 +66,21 @@ export async function startLocalKinesisProxy(
 ): Promise<LocalKinesisProxy> {
   const client = kinesisClient(target);
   const shardsOf = new Map<string, Shard[]>();
-  const used = new Map<string, { second: number; records: number; bytes: number }>();
+  const used = new Map<string, { since: number; records: number; bytes: number }>();
   let throttled = 0;
 
-  /** Whether the shard of `partitionKey` in `stream` can take one more record of `bytes` this second; counts it if so. */
-  const admit = async (streamName: string, partitionKey: string, bytes: number) => {
+  /**
+   * Whether the shard of `partitionKey` in `stream` can take one more record of `bytes` in the second that began with
+   * the first request of this window; counts it if so. The time is the request's arrival, not the end of its handling:
+   * requests sent at once fall in one second however busy the machine is, as they would at Kinesis.
+   */
+  const admit = async (streamName: string, partitionKey: string, bytes: number, arrivedAt: number) => {
     if (!shardsOf.has(streamName)) shardsOf.set(streamName, (await client.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? []);
     const hash = hashKeyOf(partitionKey);
     const shard = shardsOf.get(streamName)?.find((s) => BigInt(s.HashKeyRange?.StartingHashKey ?? -1) <= hash && hash <= BigInt(s.HashKeyRange?.EndingHashKey ?? -1));
     const key = `${streamName} ${shard?.ShardId}`;
-    const second = Math.floor(Date.now() / 1000);
-    const counts = used.get(key)?.second === second ? (used.get(key) as { second: number; records: number; bytes: number }) : { second, records: 0, bytes: 0 };
+    const current = used.get(key);
+    const counts = current && arrivedAt - current.since < 1000 ? current : { since: arrivedAt, records: 0, bytes: 0 };
     used.set(key, counts);
     if (counts.records + 1 > options.budget.records || counts.bytes + bytes > options.budget.bytes) return false;
     counts.records += 1;
@@ -102,6 +106,7 @@ export async function startLocalKinesisProxy(
     });
   });
   const handle = async (message: IncomingMessage, response: ServerResponse) => {
+    const arrivedAt = Date.now();
     const operation = String(message.headers['x-amz-target'] ?? '').split('.')[1];
     let payload = await body(message);
     const reply = (status: number, headers: IncomingMessage['headers'], content: Buffer) => {
@@ -117,7 +122,7 @@ export async function startLocalKinesisProxy(
     if (operation === 'PutRecords') {
       const entries = input.Records as { Data: string; PartitionKey: string }[];
       const admitted: boolean[] = [];
-      for (const entry of entries) admitted.push(await admit(stream, entry.PartitionKey, bytesOf(entry)));
+      for (const entry of entries) admitted.push(await admit(stream, entry.PartitionKey, bytesOf(entry), arrivedAt));
       throttled += admitted.filter((a) => !a).length;
       const kept = entries.filter((_, i) => admitted[i]);
       let results: object[] = [];
@@ -130,7 +135,7 @@ export async function startLocalKinesisProxy(
       const failed = records.filter((r) => (r as { ErrorCode?: string }).ErrorCode).length;
       return reply(200, { 'content-type': 'application/x-amz-json-1.1' }, Buffer.from(JSON.stringify({ FailedRecordCount: failed, Records: records })));
     }
-    if (operation === 'PutRecord' && !(await admit(stream, input.PartitionKey as string, bytesOf(input as { Data: string; PartitionKey: string })))) {
+    if (operation === 'PutRecord' && !(await admit(stream, input.PartitionKey as string, bytesOf(input as { Data: string; PartitionKey: string }), arrivedAt))) {
       throttled += 1;
       const error = { __type: throttle.ErrorCode, message: throttle.ErrorMessage };
       return reply(400, { 'content-type': 'application/x-amz-json-1.1' }, Buffer.from(JSON.stringify(error)));
