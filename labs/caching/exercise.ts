@@ -138,7 +138,8 @@ async function stampede(context: ExerciseContext): Promise<void> {
     log(`${label}: ${stampedeReaders} concurrent reads of a product not yet cached: ${loads} loaded it from DynamoDB`);
     check(answers.every((a) => a.product?.priceCents === product.priceCents), `${label}: a concurrent read returned the wrong product`);
     if (!engine) continue;
-    check(loads === 1, `${label}: expected the lock key to let one reader load, ${loads} did`);
+    const cacheErrors = [...new Set(answers.flatMap((a) => (a.cacheError ? [a.cacheError] : [])))];
+    check(loads === 1, `${label}: expected the lock key to let one reader load, ${loads} did${cacheErrors.length ? ` (cache errors: ${cacheErrors.join('; ')})` : ''}`);
     log(`${label}: the others waited for its value in the cache (lock key product:<id>:lock, ${CACHING_LAB.lockTtlSeconds} s)`);
   }
 }

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { Cache } from './cache';
+import { Cache, CacheTimeouts, DEFAULT_CACHE_TIMEOUTS } from './cache';
 import { elastiCacheIamToken } from './iam-auth-token';
 import { CachedRead, LazyLoader } from './lazy-loading';
 import { MemcachedCache } from './memcached-cache';
@@ -47,10 +47,21 @@ function required(name: string): string {
   return value;
 }
 
+/** The cache's timeouts: the defaults, or CACHE_*_TIMEOUT_MS where set (a test machine busy with other tests). */
+function timeoutsFromEnvironment(): CacheTimeouts {
+  const orDefault = (name: string, fallback: number) => Number(environment(name) ?? fallback);
+  return {
+    connectTimeoutMs: orDefault('CACHE_CONNECT_TIMEOUT_MS', DEFAULT_CACHE_TIMEOUTS.connectTimeoutMs),
+    handshakeTimeoutMs: orDefault('CACHE_HANDSHAKE_TIMEOUT_MS', DEFAULT_CACHE_TIMEOUTS.handshakeTimeoutMs),
+    commandTimeoutMs: orDefault('CACHE_COMMAND_TIMEOUT_MS', DEFAULT_CACHE_TIMEOUTS.commandTimeoutMs),
+  };
+}
+
 /** The caches this function is configured for, by engine; none when the lab runs without ElastiCache. */
 function cachesFromEnvironment(): Map<string, Cache> {
   const caches = new Map<string, Cache>();
   const tls = environment('CACHE_TLS') !== 'false';
+  const timeouts = timeoutsFromEnvironment();
   const valkeyHost = environment('VALKEY_HOST');
   if (valkeyHost) {
     const user = environment('VALKEY_USER');
@@ -60,6 +71,7 @@ function cachesFromEnvironment(): Map<string, Cache> {
       new ValkeyCache(
         { host: valkeyHost, port: Number(environment('VALKEY_PORT') ?? 6379), tls },
         {
+          timeouts,
           auth:
             user && cacheName
               ? {
@@ -82,7 +94,7 @@ function cachesFromEnvironment(): Map<string, Cache> {
     );
   }
   const memcachedHost = environment('MEMCACHED_HOST');
-  if (memcachedHost) caches.set('memcached', new MemcachedCache({ host: memcachedHost, port: Number(environment('MEMCACHED_PORT') ?? 11211), tls }));
+  if (memcachedHost) caches.set('memcached', new MemcachedCache({ host: memcachedHost, port: Number(environment('MEMCACHED_PORT') ?? 11211), tls }, { timeouts }));
   return caches;
 }
 

@@ -79,6 +79,10 @@ export class LazyLoader<T> {
       if (waited !== undefined) return { value: fromCache<T>(waited), source: 'cache', loaded: false };
     }
     try {
+      // Checked again under the lock: another reader may have loaded the value and released the lock between the miss
+      // above and this lock, which would otherwise be a second load.
+      const loadedMeanwhile = locked ? await guarded(() => cache.get(key)) : undefined;
+      if (loadedMeanwhile !== undefined) return { value: fromCache<T>(loadedMeanwhile), source: 'cache', loaded: false };
       const value = await this.load(id);
       // A missing item is cached too, as a short-lived tombstone: readers of an id that does not exist are served by one
       // load per lock TTL rather than each going to the database.

@@ -147,6 +147,20 @@ describe.each(ENGINES)('%s client', (_name, open) => {
     expect(reads.filter((r) => r.source === 'cache')).toHaveLength(7);
   });
 
+  test('a reader that wins the lock after another loaded and released it reads the value instead of loading again', async () => {
+    const id = newId('late');
+    await seed({ id, name: 'hot product', priceCents: 100 });
+    const table = productsTable();
+    // The first reader has loaded, cached and released the lock; this one missed just before: its first GET is stale.
+    await new LazyLoader(open(), table.load, OPTIONS).read(id);
+    const cache = open();
+    let gets = 0;
+    const staleOnce: Cache = Object.create(cache, { get: { value: (key: string) => (gets++ === 0 ? Promise.resolve(undefined) : cache.get(key)) } });
+    const read = await new LazyLoader(staleOnce, table.load, OPTIONS).read(id);
+    expect(read).toMatchObject({ source: 'cache', loaded: false, value: { name: 'hot product' } });
+    expect(table.counts.loads).toBe(1);
+  });
+
   test('without the lock key, the same stampede loads once per process', async () => {
     const id = newId('unguarded');
     await seed({ id, name: 'hot product', priceCents: 100 });
