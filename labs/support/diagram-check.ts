@@ -4,7 +4,9 @@
  * A diagram fails when it does not render, when it is so wide that GitHub's ~1000 px column shrinks its text below a
  * legible size, or when a node has no arrow and the caption above the diagram does not name it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -72,14 +74,18 @@ export function unexplainedNodes(block: MermaidBlock): string[] {
 
 export class ChromiumMissingError extends Error {}
 
-/** Renders each block to SVG in Chromium; a block that Mermaid rejects gives its error message instead of a size. */
-export async function renderMermaid(sources: readonly string[]): Promise<RenderResult[]> {
+function requireChromium(): void {
   if (!existsSync(CHROMIUM)) {
     throw new ChromiumMissingError(
       `no Chromium at ${CHROMIUM}: the diagram check renders with Debian's chromium. Install it with ` +
         '`apt-get install -y --no-install-recommends chromium` (as root), or set CHROMIUM_PATH to another Chromium.',
     );
   }
+}
+
+/** Renders each block to SVG in Chromium; a block that Mermaid rejects gives its error message instead of a size. */
+export async function renderMermaid(sources: readonly string[]): Promise<RenderResult[]> {
+  requireChromium();
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
@@ -122,9 +128,42 @@ export function problemsOf(block: MermaidBlock, result: RenderResult): string[] 
   return [...tooWide, ...unexplainedNodes(block)];
 }
 
-/** Every problem of the blocks, rendered in one browser, and the sizes of those that render. */
+/**
+ * This machine's results, like jest's own cache: rendering every diagram takes ~17 CPU-s, and a result depends only on
+ * the source, the Mermaid and Chromium versions and the page width. A fresh clone (CI) renders every diagram.
+ */
+export const RENDER_CACHE_DIR = path.join(__dirname, '..', '..', 'node_modules', '.cache', 'diagram-render');
+
+/** The file holding each source's result in `cacheDir`, named by what the result depends on. */
+export function renderCacheFiles(sources: readonly string[], cacheDir = RENDER_CACHE_DIR): string[] {
+  requireChromium();
+  const versions = [
+    JSON.parse(readFileSync(require.resolve('mermaid/package.json'), 'utf8')).version,
+    execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    PAGE_WIDTH_PX,
+  ];
+  return sources.map((source) => path.join(cacheDir, `${createHash('sha256').update(JSON.stringify([...versions, source])).digest('hex')}.json`));
+}
+
+/** {@link renderMermaid}, rendering only the sources this machine has not rendered with the same Mermaid and Chromium. */
+export async function renderMermaidCached(sources: readonly string[], cacheDir = RENDER_CACHE_DIR): Promise<RenderResult[]> {
+  const files = renderCacheFiles(sources, cacheDir);
+  const results = files.map((file) => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RenderResult) : undefined));
+  const missing = results.flatMap((result, index) => (result ? [] : [index]));
+  if (missing.length > 0) {
+    const rendered = await renderMermaid(missing.map((index) => sources[index]));
+    mkdirSync(cacheDir, { recursive: true });
+    missing.forEach((index, i) => {
+      results[index] = rendered[i];
+      writeFileSync(files[index], JSON.stringify(rendered[i]));
+    });
+  }
+  return results as RenderResult[];
+}
+
+/** Every problem of the blocks, rendered in one browser (or read from this machine's results), and the sizes of those that render. */
 export async function checkMermaidBlocks(blocks: readonly MermaidBlock[]): Promise<{ problems: string[]; sizes: RenderedSize[] }> {
-  const rendered = await renderMermaid(blocks.map((b) => b.source));
+  const rendered = await renderMermaidCached(blocks.map((b) => b.source));
   return {
     problems: blocks.flatMap((block, index) => problemsOf(block, rendered[index])),
     sizes: rendered.filter((r): r is RenderedSize => !('error' in r)),

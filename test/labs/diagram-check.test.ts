@@ -1,4 +1,15 @@
-import { MAX_DIAGRAM_WIDTH_PX, mermaidBlocks, problemsOf, unconnectedNodes, unexplainedNodes } from '../../labs/support/diagram-check';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import {
+  MAX_DIAGRAM_WIDTH_PX,
+  mermaidBlocks,
+  problemsOf,
+  renderCacheFiles,
+  renderMermaidCached,
+  unconnectedNodes,
+  unexplainedNodes,
+} from '../../labs/support/diagram-check';
 
 const page = [
   '# Lab',
@@ -50,4 +61,20 @@ test('a diagram that does not render or is too wide to read at page width fails 
     `labs/x/README.md, diagram 2: 2500 px wide, shown at 40 % in a 1000 px column (at most ${MAX_DIAGRAM_WIDTH_PX} px)`,
   ]);
   expect(problemsOf(workflow, { width: MAX_DIAGRAM_WIDTH_PX, height: 900 })).toEqual([]);
+});
+
+test('a diagram rendered before with the same source, Mermaid and Chromium is read back, not rendered again', async () => {
+  const cacheDir = mkdtempSync(path.join(tmpdir(), 'diagram-render-'));
+  try {
+    const sources = ['flowchart LR\n  a --> b', 'flowchart LR\n  a --> c'];
+    const files = renderCacheFiles(sources, cacheDir);
+    expect(new Set(files).size).toBe(2);
+    // Results no browser would give: read back, they prove no browser ran.
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(files[0], JSON.stringify({ width: 1, height: 2 }));
+    writeFileSync(files[1], JSON.stringify({ error: 'kept' }));
+    expect(await renderMermaidCached(sources, cacheDir)).toEqual([{ width: 1, height: 2 }, { error: 'kept' }]);
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
 });

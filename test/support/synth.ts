@@ -35,7 +35,8 @@ export function synthLab(lab: LoadedLab, options: { allFeatures?: boolean; conte
  * The lab's template without cdk-nag or CloudFormation validation, for tests about what it contains (the catalogue
  * checks synthesize every lab with both, optional parts off and all on).
  */
-export function labTemplate(lab: LoadedLab, options: { allFeatures?: boolean } = {}): Template {
-  const app = testApp(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}, { builtinCloudFormationValidation: false });
+export function labTemplate(lab: LoadedLab, options: { allFeatures?: boolean; context?: Record<string, unknown> } = {}): Template {
+  const context = { ...(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}), ...options.context };
+  const app = testApp(context, { builtinCloudFormationValidation: false });
   return Template.fromStack(new lab.stack(app, { lab }));
 }
