@@ -22,7 +22,7 @@ function userProjectTemplates(parent: string, depth: number) {
   const { QueueConsumer } = require(path.join(root, 'lib', 'queue-consumer')) as typeof import('../../lib/queue-consumer');
   const testing = require(path.join(root, 'lib', 'testing')) as typeof import('../../lib/testing');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const stack = new Stack(new App({ context: testing.SKIP_BUNDLING }), 'Orders');
+  const stack = new Stack(new App({ context: testing.SKIP_BUNDLING, builtinCloudFormationValidation: false }), 'Orders');
   const handler = new SafeNodejsFunction(stack, 'Consumer', { entry: path.join(root, 'lambda', 'sqs-consumer', 'index.ts') });
   new QueueConsumer(stack, 'OrdersConsumer', {
     source: new QueueWithDlq(stack, 'Orders', { visibilityTimeout: Duration.seconds(60) }),
