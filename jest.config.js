@@ -15,6 +15,8 @@ module.exports = {
   transform: { '^.+\\.ts$': '<rootDir>/test/support/esbuild-transform.js' },
   testSequencer: '<rootDir>/test/support/long-first-sequencer.js',
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+  // One folder per run for the lab templates every test file shares (test/support/run-templates.js).
+  globalSetup: '<rootDir>/test/support/run-templates.js',
   // Many tests wait on local engines and real SQS timings rather than the CPU: 3 workers on 2 cores finish sooner.
   maxWorkers: 3,
 };

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -20,23 +22,55 @@ export interface SynthesizedLab {
   readonly template: Template;
 }
 
+interface LabVariant {
+  allFeatures?: boolean;
+  context?: Record<string, unknown>;
+}
+
+const variantContext = (options: LabVariant) => ({ ...(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}), ...options.context });
+
+/**
+ * Where this jest run keeps the template of a lab variant (test/support/run-templates.js makes the folder), or
+ * undefined outside jest. Keyed by the lab, its stack class and the context: tests pass a lab's own stack class.
+ */
+function runTemplateFile(lab: LoadedLab, options: LabVariant): string | undefined {
+  const dir = process.env.LAB_RUN_TEMPLATES_DIR;
+  if (!dir) return undefined;
+  const context = variantContext(options);
+  const key = JSON.stringify([lab.id, lab.stack.name, Object.keys(context).sort().map((k) => [k, context[k]])]);
+  return path.join(dir, `${createHash('sha256').update(key).digest('hex')}.json`);
+}
+
+function keepForThisRun(file: string | undefined, template: Template): void {
+  if (!file) return;
+  // Written whole, then renamed: another worker never reads half a file.
+  writeFileSync(`${file}.${process.pid}`, JSON.stringify(template.toJSON()));
+  renameSync(`${file}.${process.pid}`, file);
+}
+
 /**
  * Synthesizes one lab as `bin/app.ts` does: cdk-nag's AWS Solutions pack and CloudFormation validation on.
- * Throws (listing them) on any unacknowledged finding.
+ * Throws (listing them) on any unacknowledged finding. Its template is kept for `labTemplate` in this run.
  */
-export function synthLab(lab: LoadedLab, options: { allFeatures?: boolean; context?: Record<string, unknown> } = {}): SynthesizedLab {
-  const app = testApp({ ...(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}), ...options.context });
+export function synthLab(lab: LoadedLab, options: LabVariant = {}): SynthesizedLab {
+  const app = testApp(variantContext(options));
   const [stack] = addLabStacks(app, [lab]);
   app.synth();
-  return { stack, template: Template.fromStack(stack) };
+  const template = Template.fromStack(stack);
+  keepForThisRun(runTemplateFile(lab, options), template);
+  return { stack, template };
 }
 
 /**
  * The lab's template without cdk-nag or CloudFormation validation, for tests about what it contains (the catalogue
- * checks synthesize every lab with both, optional parts off and all on).
+ * checks synthesize every lab with both, optional parts off and all on). Synthesized once per run: another test file
+ * that synthesized the same variant earlier in this run hands it over.
  */
-export function labTemplate(lab: LoadedLab, options: { allFeatures?: boolean; context?: Record<string, unknown> } = {}): Template {
-  const context = { ...(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}), ...options.context };
-  const app = testApp(context, { builtinCloudFormationValidation: false });
-  return Template.fromStack(new lab.stack(app, { lab }));
+export function labTemplate(lab: LoadedLab, options: LabVariant = {}): Template {
+  const file = runTemplateFile(lab, options);
+  if (file && existsSync(file)) return Template.fromJSON(JSON.parse(readFileSync(file, 'utf8')));
+  const app = testApp(variantContext(options), { builtinCloudFormationValidation: false });
+  const template = Template.fromStack(new lab.stack(app, { lab }));
+  keepForThisRun(file, template);
+  return template;
 }
