@@ -75,6 +75,11 @@ export interface LabDefinition<F extends string = string, P extends string = str
   readonly features: readonly LabFeature<F>[];
   /** Values the lab reads from context. */
   readonly parameters: readonly LabParameter<P>[];
+  /**
+   * Parts of the default stack drawn in a picture of their own on the lab page, by the id of their construct at the
+   * top of the stack → the picture's heading: so that every picture of a large lab stays readable at page width.
+   */
+  readonly separateViews?: Readonly<Record<string, string>>;
   /** Loads the stack class (and aws-cdk-lib with it): only the app, the docs and the tests call this. */
   readonly loadStack: () => Promise<LabStackClass>;
   /** Loads the exercise module: only `npm run lab -- exercise` and the tests call this. */
@@ -95,6 +100,7 @@ export interface LabDeclaration<F extends string, P extends string> {
   readonly idleCostUsdPerMonth: number;
   readonly features?: { readonly [Name in F]: FeatureSpec };
   readonly parameters?: { readonly [Name in P]: ParameterSpec };
+  readonly separateViews?: Readonly<Record<string, string>>;
   readonly loadStack: () => Promise<LabStackClass>;
   readonly loadExercise: () => Promise<LabExercise>;
 }

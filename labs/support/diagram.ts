@@ -170,6 +170,13 @@ function dataEdges(resources: Record<string, Resource>): Edge[] {
           edges.push({ from: id, to: target, label: 'target' });
         }
         break;
+      case 'AWS::CodeStarNotifications::NotificationRule':
+        // Like an EventBridge rule: the resource's events flow to the rule, and the rule sends them to its targets.
+        edges.push({ from: first(p.Resource), to: id, label: 'events', dashed: true });
+        for (const target of referencedIds((p.Targets as unknown[] | undefined)?.map((t) => (t as { TargetAddress: unknown }).TargetAddress))) {
+          edges.push({ from: id, to: target, label: 'target' });
+        }
+        break;
       case 'Custom::S3BucketNotifications':
         for (const target of referencedIds(p.NotificationConfiguration)) edges.push({ from: first(p.BucketName), to: target, label: 'event notification' });
         break;

@@ -76,7 +76,21 @@ export function renderLabArchitecture(lab: LabDefinition, template: CfnTemplate,
   const resources = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => `${n} × \`${type}\``);
   const outputs = Object.keys(template.Outputs ?? {}).map((o) => `\`${o}\``);
   const pathsOf = (t: CfnTemplate) => new Set(Object.keys(t.Resources).map((id) => label(t.Resources, id, lab.stackName)));
-  const required = [...pathsOf(template)].filter((p) => !optionalPaths.has(p));
+  const inScope = (path: string, scope: string) => path === scope || path.startsWith(`${scope}/`);
+  const apart = Object.entries(lab.separateViews ?? {});
+  const required = [...pathsOf(template)].filter((p) => !optionalPaths.has(p) && !apart.some(([scope]) => inScope(p, scope)));
+  // Drawn from the default stack: the optional parts have their own picture.
+  const defaultStack = {
+    ...template,
+    Resources: Object.fromEntries(Object.entries(template.Resources).filter(([id]) => !optionalPaths.has(label(template.Resources, id, lab.stackName)))),
+  };
+  const separateViews = apart.flatMap(([scope, heading]) => {
+    const paths = new Set([...pathsOf(defaultStack)].filter((p) => inScope(p, scope)));
+    const view = mermaidDiagram(defaultStack, lab.stackName, { paths, withContext: true });
+    const caption = `The resources under \`${scope}\`; grey dashed boxes are the resources of the picture above that they join.`;
+    return [`### ${heading}`, '', ...viewBlock(caption, view)];
+  });
+  const apartNote = apart.length ? ` and ${apart.map(([scope]) => `\`${scope}\``).join(', ')} drawn apart below` : '';
   const switches = lab.features.map((f) => `\`-c ${featureContextKey(lab.id, f.name)}=true\``).join(', ');
   const adds = `${switches} add${lab.features.length === 1 ? 's' : ''}`;
   const optional = mermaidDiagram(template, lab.stackName, { paths: optionalPaths, withContext: true });
@@ -91,12 +105,13 @@ export function renderLabArchitecture(lab: LabDefinition, template: CfnTemplate,
     '',
     ...viewBlock(
       [
-        `Drawn from the template of \`${lab.stackName}\`${optionalPaths.size ? ' with the optional parts off' : ''}; IAM policies, log groups,`,
+        `Drawn from the template of \`${lab.stackName}\`${optionalPaths.size ? ' with the optional parts off' : ''}${apartNote}; IAM policies, log groups,`,
         'permissions and the network under a VPC are left out of the picture, dashed arrows are failure paths, metrics and',
         'events; resources of one kind with the same arrows are folded into one box ("3 × Function").',
       ].join('\n'),
       mermaidDiagram(template, lab.stackName, { paths: new Set(required), withContext: false }),
     ),
+    ...separateViews,
     ...optionalView,
     ...diagramSections('Workflow', WORKFLOW_CAPTION, stateMachineDiagrams(template, lab.stackName)),
     ...diagramSections('Pipeline', PIPELINE_CAPTION, pipelineDiagrams(template, lab.stackName)),

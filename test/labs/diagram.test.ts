@@ -7,6 +7,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { CfnTemplate, mermaidDiagram, referencedIds } from '../../labs/support/diagram';
+import { defineLab } from '../../labs/support/define-lab';
+import { mermaidBlocks } from '../../labs/support/diagram-check';
+import { renderLabArchitecture } from '../../labs/support/docs';
 import { testApp } from '../support/synth';
 
 const app = testApp({ 'aws:cdk:enable-path-metadata': true }, { builtinCloudFormationValidation: false });
@@ -130,4 +133,38 @@ test('leaves out what other arrows imply, and writes a part of one resource insi
   const part = `${mermaidDiagram({ Resources: resources }, 'Cfg', { paths: new Set(['Profile/Version']), withContext: true }).mermaid}\n`;
   expect(part).toContain('  Profile_Version --> Profile\n');
   expect(part).toContain('  class App,Profile context');
+});
+
+test('a part a lab draws apart leaves the first picture for its own, where a notification rule carries the events', () => {
+  const at = (path: string) => ({ 'aws:cdk:path': `Ci/${path}/Resource` });
+  const resources: CfnTemplate['Resources'] = {
+    Repo: { Type: 'AWS::CodeCommit::Repository', Metadata: at('Repo'), Properties: {} },
+    Build: { Type: 'AWS::CodeBuild::Project', Metadata: at('Build'), Properties: { Source: { Location: { 'Fn::GetAtt': ['Repo', 'CloneUrlHttp'] } } } },
+    AccessTopic: { Type: 'AWS::SNS::Topic', Metadata: at('Access/Topic'), Properties: {} },
+    AccessRule: {
+      Type: 'AWS::CodeStarNotifications::NotificationRule',
+      Metadata: at('Access/Rule'),
+      Properties: { Resource: { 'Fn::GetAtt': ['Repo', 'Arn'] }, Targets: [{ TargetType: 'SNS', TargetAddress: { Ref: 'AccessTopic' } }] },
+    },
+  };
+  const lab = defineLab({
+    id: 'ci',
+    title: 'CI',
+    stackName: 'Ci',
+    seedTopics: [],
+    idleCostUsdPerMonth: 0,
+    separateViews: { Access: 'Repository access' },
+    loadStack: () => Promise.reject(new Error('not loaded')),
+    loadExercise: () => Promise.reject(new Error('not loaded')),
+  });
+  const page = renderLabArchitecture(lab, { Resources: resources }, new Set());
+  const [first, apart] = mermaidBlocks(page, 'page').map((block) => `${block.source}\n`);
+
+  expect(first).toContain('    Repo["Repo"]');
+  expect(first).not.toContain('Access_');
+  expect(page).toContain('### Repository access\n\nThe resources under `Access`');
+  expect(apart).toContain('  Repo -.->|"events"| Access_Rule\n');
+  expect(apart).toContain('  Access_Rule -->|"target"| Access_Topic\n');
+  expect(apart).toContain('  class Repo context');
+  expect(apart).not.toContain('Build');
 });

@@ -27,7 +27,10 @@ interface LabVariant {
   context?: Record<string, unknown>;
 }
 
-const variantContext = (options: LabVariant) => ({ ...(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}), ...options.context });
+const variantContext = (options: LabVariant): Record<string, unknown> => ({
+  ...(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}),
+  ...options.context,
+});
 
 /**
  * Where this jest run keeps the template of a lab variant (test/support/run-templates.js makes the folder), or
