@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { PropsValidator } from '../core/validation';
 import { acknowledgeArtifactGrants } from './artifacts';
 import { BLUE_GREEN_PIPELINE_LIMITS as LIMITS } from './limits';
-import { logicalIdOf } from './names';
+import { logicalIdOf } from '../core/nag-ids';
 
 /** The CodeBuild projects of the Build and Test stages. */
 export interface BuildStageOptions {

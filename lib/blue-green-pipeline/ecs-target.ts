@@ -15,7 +15,7 @@ import { SafeNodejsFunction } from '../core/function';
 import { PropsValidator } from '../core/validation';
 import { ProjectContext } from './build-stage';
 import { BLUE_GREEN_PIPELINE_LIMITS as LIMITS } from './limits';
-import { findingText } from './names';
+import { findingText } from '../core/nag-ids';
 import { BoundParts, IDeployTarget, partOff, TargetBinding, TargetBuildNeeds } from './target-contract';
 import { TrafficShift } from './traffic-shift';
 

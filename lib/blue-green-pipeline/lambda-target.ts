@@ -13,7 +13,7 @@ import { SafeNodejsFunction } from '../core/function';
 import { ConstructUsageError, PropsValidator } from '../core/validation';
 import { createPipelineProject, ProjectContext } from './build-stage';
 import { BLUE_GREEN_PIPELINE_LIMITS as LIMITS } from './limits';
-import { logicalIdOf } from './names';
+import { logicalIdOf } from '../core/nag-ids';
 import { BoundParts, IDeployTarget, TargetBinding, TargetBuildNeeds } from './target-contract';
 import { TrafficShift } from './traffic-shift';
 

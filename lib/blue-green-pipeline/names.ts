@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CfnElement, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BLUE_GREEN_PIPELINE_LIMITS } from './limits';
 
@@ -16,22 +16,4 @@ export function nameInStack(scope: Construct): string {
   if (name.length <= max) return name;
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
   return `${name.slice(0, max - hash.length - 1)}-${hash}`;
-}
-
-/**
- * A name as cdk-nag writes it inside a finding id: a literal as is, a Ref as `<LogicalId>`, a GetAtt as
- * `<LogicalId.Attr>`; undefined for any other token (which the construct reports as a props problem).
- */
-export function findingText(scope: Construct, name: string): string | undefined {
-  const resolved = Stack.of(scope).resolve(name);
-  if (typeof resolved === 'string') return resolved;
-  if (typeof resolved?.Ref === 'string') return `<${resolved.Ref}>`;
-  if (Array.isArray(resolved?.['Fn::GetAtt'])) return `<${resolved['Fn::GetAtt'].join('.')}>`;
-  return undefined;
-}
-
-/** The logical id of a construct's CloudFormation resource, as cdk-nag writes it (`<Id>` in `<Id.Arn>`). */
-export function logicalIdOf(construct: Construct): string {
-  const element = CfnElement.isCfnElement(construct) ? construct : construct.node.defaultChild;
-  return Stack.of(construct).getLogicalId(element as CfnElement);
 }

@@ -3,7 +3,7 @@ import * as codeartifact from 'aws-cdk-lib/aws-codeartifact';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { logicalIdOf } from './names';
+import { logicalIdOf } from '../core/nag-ids';
 
 /** The CodeArtifact package store: on by default (`packageStore: false` turns it off). */
 export interface PackageStoreOptions {
