@@ -6,9 +6,11 @@
 import { apigatewayLab } from './apigateway/lab';
 import { appconfigLab } from './appconfig/lab';
 import { athenaLab } from './athena/lab';
+import { beanstalkLab } from './beanstalk/lab';
 import { cachingLab } from './caching/lab';
 import { certificatesLab } from './certificates/lab';
 import { cicdBluegreenLab } from './cicd-bluegreen/lab';
+import { codedeployEc2Lab } from './codedeploy-ec2/lab';
 import { cognitoLab } from './cognito/lab';
 import { dynamodbModellingLab } from './dynamodb-modelling/lab';
 import { dynamodbStreamsLab } from './dynamodb-streams/lab';
@@ -53,6 +55,8 @@ export const LABS: readonly LabDefinition[] = [
   stepfunctionsCallbackLab,
   s3Lab,
   cicdBluegreenLab,
+  codedeployEc2Lab,
+  beanstalkLab,
   iamStsLab,
   observabilityLab,
   ecsLab,

@@ -58,7 +58,7 @@ function provisionedConcurrency(properties: Properties, template: CfnTemplate): 
 }
 
 /** us-east-1 on-demand Linux instance prices per hour. */
-const EC2_INSTANCE_PER_HOUR: Record<string, number> = { 't4g.nano': 0.0042 };
+const EC2_INSTANCE_PER_HOUR: Record<string, number> = { 't4g.nano': 0.0042, 't4g.micro': 0.0084 };
 /** A public IPv4 address, per hour, attached or idle. */
 const PUBLIC_IPV4_PER_HOUR = 0.005;
 /** EBS volumes per GB-month. */
@@ -71,6 +71,66 @@ function ec2Instance(properties: Properties): number {
     .flatMap((mapping) => (mapping.Ebs ? [mapping.Ebs] : []))
     .reduce((sum, ebs) => sum + Number(ebs.VolumeSize) * named(EBS_PER_GB_MONTH, ebs.VolumeType ?? 'gp2', 'EBS volume type'), 0);
   return hourly(named(EC2_INSTANCE_PER_HOUR, String(properties.InstanceType), 'EC2 instance type') + (publicIp ? PUBLIC_IPV4_PER_HOUR : 0)) + volumes;
+}
+
+/**
+ * An Auto Scaling group bills its desired instances, each priced as the instance its launch template (in the stack)
+ * describes; an instance in a subnet that maps public IPv4 addresses on launch bills one, unless its launch template's
+ * network interface says otherwise.
+ */
+function autoScalingGroup(properties: Properties, template: CfnTemplate): number {
+  const instances = Number(properties.DesiredCapacity ?? properties.MinSize ?? 0);
+  if (instances === 0) return 0;
+  const launchTemplateId = (properties.LaunchTemplate as { LaunchTemplateId?: unknown } | undefined)?.LaunchTemplateId;
+  const data = template.Resources[refId(launchTemplateId) ?? '']?.Properties?.LaunchTemplateData as Properties | undefined;
+  if (!data) return unpriced('an Auto Scaling group without a launch template in the stack');
+  // Without mappings the root volume's size and type come from the image, which the template does not show.
+  if (!Array.isArray(data.BlockDeviceMappings) || data.BlockDeviceMappings.length === 0) {
+    return unpriced('an Auto Scaling group whose launch template leaves the root volume to the image');
+  }
+  const subnets = (properties.VPCZoneIdentifier as unknown[] | undefined) ?? [];
+  const publicSubnet = subnets.some((subnet) => template.Resources[refId(subnet) ?? '']?.Properties?.MapPublicIpOnLaunch === true);
+  // The interface's own AssociatePublicIpAddress, true or false, overrides the subnet's MapPublicIpOnLaunch.
+  const interfaceSetting = ((data.NetworkInterfaces as { AssociatePublicIpAddress?: boolean }[] | undefined) ?? [])[0]?.AssociatePublicIpAddress;
+  return instances * ec2Instance({ ...data, NetworkInterfaces: [{ AssociatePublicIpAddress: interfaceSetting ?? publicSubnet }] });
+}
+
+/**
+ * An Elastic Beanstalk environment's instances are created by the environment's own stack, not the template: priced
+ * from its option settings (the saved configuration's under the environment's own). A single instance bills its type,
+ * its public IPv4 address and its root volume; a load-balanced one its MinSize such instances (a public address each
+ * with AssociatePublicIpAddress) and, for a web tier, its Application Load Balancer in the ELBSubnets.
+ */
+function beanstalkEnvironment(properties: Properties, template: CfnTemplate): number {
+  type Setting = { Namespace: string; OptionName: string; Value?: unknown };
+  const saved = (template.Resources[refId(properties.TemplateName) ?? '']?.Properties?.OptionSettings as Setting[] | undefined) ?? [];
+  const settings = [...saved, ...((properties.OptionSettings as Setting[] | undefined) ?? [])];
+  const option = (namespace: string, name: string) => settings.filter((s) => s.Namespace === namespace && s.OptionName === name).at(-1)?.Value;
+  const single = option('aws:elasticbeanstalk:environment', 'EnvironmentType') === 'SingleInstance';
+  const worker = (properties.Tier as { Name?: string } | undefined)?.Name === 'Worker';
+  const instanceType = String(option('aws:ec2:instances', 'InstanceTypes') ?? '').split(',')[0];
+  const volumeSize = option('aws:autoscaling:launchconfiguration', 'RootVolumeSize');
+  const volumeType = option('aws:autoscaling:launchconfiguration', 'RootVolumeType');
+  if (volumeSize === undefined || volumeType === undefined) return unpriced('an Elastic Beanstalk environment without RootVolumeSize and RootVolumeType');
+  const instance = ec2Instance({
+    InstanceType: instanceType,
+    // A single-instance web environment gets an Elastic IP; otherwise an instance has a public address only when asked.
+    NetworkInterfaces: [{ AssociatePublicIpAddress: (single && !worker) || option('aws:ec2:vpc', 'AssociatePublicIpAddress') === 'true' }],
+    BlockDeviceMappings: [{ Ebs: { VolumeSize: Number(volumeSize), VolumeType: String(volumeType) } }],
+  });
+  if (single) return instance;
+  const instances = Number(option('aws:autoscaling:asg', 'MinSize') ?? 1) * instance;
+  if (worker) return instances;
+  const balancerType = option('aws:elasticbeanstalk:environment', 'LoadBalancerType') ?? 'classic';
+  if (balancerType !== 'application') return unpriced(`an Elastic Beanstalk environment with a ${String(balancerType)} load balancer`);
+  // ELBSubnets is one comma-separated string, joined from subnet references when the VPC is in the stack.
+  const flat = (value: unknown): string => {
+    const join = (value as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
+    return typeof value === 'string' ? value : join ? join[1].map(flat).join(join[0]) : 'subnet';
+  };
+  const subnets = option('aws:ec2:vpc', 'ELBSubnets');
+  const scheme = option('aws:ec2:vpc', 'ELBScheme') === 'internal' ? 'internal' : 'internet-facing';
+  return instances + loadBalancer({ Scheme: scheme, Subnets: subnets === undefined ? undefined : flat(subnets).split(',') });
 }
 
 /** Kinesis Data Streams, per hour: a provisioned shard, extended retention (24 h – 7 days) per shard, an on-demand stream, an enhanced fan-out consumer per shard. */
@@ -205,6 +265,8 @@ const IDLE_PRICES: Record<string, Pricer> = {
   // MSK Serverless: $0.75 per cluster-hour; its $0.0015 per partition-hour is for topics clients create, not in a template.
   'AWS::MSK::ServerlessCluster': () => hourly(0.75),
   'AWS::EC2::Instance': ec2Instance,
+  'AWS::ElasticBeanstalk::Environment': beanstalkEnvironment,
+  'AWS::AutoScaling::AutoScalingGroup': autoScalingGroup,
   'AWS::EC2::VPCEndpoint': (p) => (p.VpcEndpointType === 'Interface' ? hourly(0.01) * ((p.SubnetIds as unknown[])?.length ?? 1) : 0),
   'AWS::ElastiCache::ReplicationGroup': elastiCacheReplicationGroup,
   'AWS::ElastiCache::CacheCluster': (p) => Number(p.NumCacheNodes ?? 1) * elastiCacheNode(p.CacheNodeType, p.Engine),

@@ -190,3 +190,94 @@ test('ElastiCache bills every node of a replication group or cluster, Valkey 20%
   expect(idleCostOf(template({ Cache: cluster({ NumCacheNodes: 3 }) })).usdPerMonth).toBe(35.04);
   expect(() => idleCostOf(template({ Cache: cluster({ CacheNodeType: 'cache.r7g.large' }) }))).toThrow('ElastiCache cache.r7g.large node of engine memcached bills while idle');
 });
+
+test('an Auto Scaling group bills its desired instances as its launch template describes them, with a public IPv4 address in a public subnet', () => {
+  const launchTemplate = {
+    Type: 'AWS::EC2::LaunchTemplate',
+    Properties: { LaunchTemplateData: { InstanceType: 't4g.micro', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, VolumeType: 'gp3' } }] } },
+  };
+  const group = (properties: Record<string, unknown>) => ({
+    Type: 'AWS::AutoScaling::AutoScalingGroup',
+    Properties: { MinSize: '0', MaxSize: '4', LaunchTemplate: { LaunchTemplateId: { Ref: 'Lt' } }, VPCZoneIdentifier: [{ Ref: 'Subnet' }], ...properties },
+  });
+  const subnet = (mapPublicIp: boolean) => ({ Type: 'AWS::EC2::Subnet', Properties: { MapPublicIpOnLaunch: mapPublicIp } });
+  expect(idleCostOf(template({ Lt: launchTemplate, Subnet: subnet(true), Asg: group({ DesiredCapacity: '0' }) })).usdPerMonth).toBe(0);
+  // 2 × (t4g.micro $0.0084/h + public IPv4 $0.005/h) × 730 h + 2 × 8 GB gp3 × $0.08
+  expect(idleCostOf(template({ Lt: launchTemplate, Subnet: subnet(true), Asg: group({ DesiredCapacity: '2' }) })).usdPerMonth).toBe(20.84);
+  // without DesiredCapacity the group keeps MinSize instances; a private subnet maps no public address
+  expect(idleCostOf(template({ Lt: launchTemplate, Subnet: subnet(false), Asg: group({ MinSize: '1' }) })).usdPerMonth).toBe(6.77);
+  expect(() => idleCostOf(template({ Subnet: subnet(true), Asg: group({ DesiredCapacity: '1', LaunchTemplate: undefined }) }))).toThrow(
+    'an Auto Scaling group without a launch template in the stack bills while idle',
+  );
+});
+
+test('an Auto Scaling group\'s launch template decides: its interface\'s AssociatePublicIpAddress over the subnet, no root volume size unpriced', () => {
+  const launchTemplate = (data: Record<string, unknown>) => ({
+    Type: 'AWS::EC2::LaunchTemplate',
+    Properties: { LaunchTemplateData: { InstanceType: 't4g.micro', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, VolumeType: 'gp3' } }], ...data } },
+  });
+  const group = { Type: 'AWS::AutoScaling::AutoScalingGroup', Properties: { MinSize: '1', MaxSize: '1', LaunchTemplate: { LaunchTemplateId: { Ref: 'Lt' } }, VPCZoneIdentifier: [{ Ref: 'Subnet' }] } };
+  const subnet = (mapPublicIp: boolean) => ({ Type: 'AWS::EC2::Subnet', Properties: { MapPublicIpOnLaunch: mapPublicIp } });
+  const noPublicIp = launchTemplate({ NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false }] });
+  // t4g.micro $0.0084/h × 730 h + 8 GB gp3 × $0.08: no address although the subnet maps one
+  expect(idleCostOf(template({ Lt: noPublicIp, Subnet: subnet(true), Asg: group })).usdPerMonth).toBe(6.77);
+  // ... and $0.005/h more for one the interface asks for in a subnet that maps none
+  const publicIp = launchTemplate({ NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: true }] });
+  expect(idleCostOf(template({ Lt: publicIp, Subnet: subnet(false), Asg: group })).usdPerMonth).toBe(10.42);
+  expect(() => idleCostOf(template({ Lt: launchTemplate({ BlockDeviceMappings: undefined }), Subnet: subnet(false), Asg: group }))).toThrow(
+    'an Auto Scaling group whose launch template leaves the root volume to the image bills while idle',
+  );
+});
+
+test('an Elastic Beanstalk environment bills the instance its option settings describe, the saved configuration\'s under its own', () => {
+  const setting = (Namespace: string, OptionName: string, Value: string) => ({ Namespace, OptionName, Value });
+  const single = [
+    setting('aws:elasticbeanstalk:environment', 'EnvironmentType', 'SingleInstance'),
+    setting('aws:ec2:instances', 'InstanceTypes', 't4g.micro'),
+    setting('aws:autoscaling:launchconfiguration', 'RootVolumeType', 'gp3'),
+    setting('aws:autoscaling:launchconfiguration', 'RootVolumeSize', '10'),
+  ];
+  const environment = (properties: Record<string, unknown>) => ({ Type: 'AWS::ElasticBeanstalk::Environment', Properties: properties });
+  // A web environment: (t4g.micro $0.0084/h + its Elastic IP $0.005/h) × 730 h + 10 GB gp3 × $0.08
+  expect(idleCostOf(template({ Web: environment({ Tier: { Name: 'WebServer' }, OptionSettings: single }) })).usdPerMonth).toBe(10.58);
+  // A worker has a public address only when it asks for one (a public subnet); without, the instance and volume only
+  const worker = (publicIp: string) => environment({ Tier: { Name: 'Worker' }, OptionSettings: [...single, setting('aws:ec2:vpc', 'AssociatePublicIpAddress', publicIp)] });
+  expect(idleCostOf(template({ Worker: worker('true') })).usdPerMonth).toBe(10.58);
+  expect(idleCostOf(template({ Worker: worker('false') })).usdPerMonth).toBe(6.93);
+  // Settings of the saved configuration count, the environment's own win
+  const saved = { Type: 'AWS::ElasticBeanstalk::ConfigurationTemplate', Properties: { OptionSettings: single } };
+  const onSaved = environment({ TemplateName: { Ref: 'Saved' }, OptionSettings: [setting('aws:autoscaling:launchconfiguration', 'RootVolumeSize', '20')] });
+  expect(idleCostOf(template({ Saved: saved, Web: onSaved })).usdPerMonth).toBe(11.38);
+  expect(() => idleCostOf(template({ Web: environment({ OptionSettings: [...single, setting('aws:elasticbeanstalk:environment', 'EnvironmentType', 'LoadBalanced')] }) }))).toThrow(
+    'an Elastic Beanstalk environment with a classic load balancer bills while idle',
+  );
+  expect(() => idleCostOf(template({ Web: environment({ OptionSettings: single.slice(0, 2) }) }))).toThrow('without RootVolumeSize and RootVolumeType bills while idle');
+  expect(() => idleCostOf(template({ Web: environment({ OptionSettings: [...single, setting('aws:ec2:instances', 'InstanceTypes', 'm7g.large')] }) }))).toThrow('EC2 instance type m7g.large bills while idle');
+});
+
+test('a load-balanced Elastic Beanstalk environment bills MinSize instances and, for a web tier, its ALB in each ELB subnet', () => {
+  const setting = (Namespace: string, OptionName: string, Value: unknown) => ({ Namespace, OptionName, Value });
+  const loadBalanced = [
+    setting('aws:elasticbeanstalk:environment', 'EnvironmentType', 'LoadBalanced'),
+    setting('aws:ec2:instances', 'InstanceTypes', 't4g.micro'),
+    setting('aws:autoscaling:launchconfiguration', 'RootVolumeType', 'gp3'),
+    setting('aws:autoscaling:launchconfiguration', 'RootVolumeSize', '10'),
+    setting('aws:autoscaling:asg', 'MinSize', '2'),
+    setting('aws:ec2:vpc', 'AssociatePublicIpAddress', 'true'),
+  ];
+  const environment = (tier: string, settings: unknown[]) => ({ Type: 'AWS::ElasticBeanstalk::Environment', Properties: { Tier: { Name: tier }, OptionSettings: settings } });
+  const alb = [
+    setting('aws:elasticbeanstalk:environment', 'LoadBalancerType', 'application'),
+    // as CDK writes subnet ids joined from references
+    setting('aws:ec2:vpc', 'ELBSubnets', { 'Fn::Join': ['', [{ Ref: 'SubnetA' }, ',', { Ref: 'SubnetB' }]] }),
+  ];
+  // 2 × ((t4g.micro $0.0084/h + public IPv4 $0.005/h) × 730 h + 10 GB gp3 × $0.08) + (ALB $0.0225/h + 2 × IPv4 $0.005/h) × 730 h
+  expect(idleCostOf(template({ Web: environment('WebServer', [...loadBalanced, ...alb]) })).usdPerMonth).toBe(44.89);
+  // without public addresses on the instances, and an internal ALB: no IPv4 charge at all
+  const internal = [...loadBalanced, ...alb, setting('aws:ec2:vpc', 'AssociatePublicIpAddress', 'false'), setting('aws:ec2:vpc', 'ELBScheme', 'internal')];
+  expect(idleCostOf(template({ Web: environment('WebServer', internal) })).usdPerMonth).toBe(30.29);
+  // a worker's scaling group has no load balancer
+  expect(idleCostOf(template({ Worker: environment('Worker', loadBalanced) })).usdPerMonth).toBe(21.16);
+  // the API's default load balancer is a Classic one, which is not priced here
+  expect(() => idleCostOf(template({ Web: environment('WebServer', loadBalanced) }))).toThrow('an Elastic Beanstalk environment with a classic load balancer bills while idle');
+});
