@@ -9,6 +9,7 @@ import {
 import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { parse as parseYaml } from 'yaml';
 import { check, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+import { repositoryAccess } from './repository-access-exercise';
 
 /** The run's clients (see serviceEndpoint for the endpoint). */
 const codedeployOf = (context: ExerciseContext) => context.client(CodeDeployClient, 'CODEDEPLOY');
@@ -181,5 +182,6 @@ export const steps: readonly ExerciseStep[] = [
   { id: 'hook-bad-event', title: 'a lifecycle hook answers a bad event with Failed and a reason, without crashing', run: hookRefusesBadEvents },
   { id: 'live-alias', title: 'the live alias: health check and 20 requests, by the version that answered', run: liveAlias },
   { id: 'deployments', title: 'recent deployments, rollbacks, and the alias on the last good version', run: deployments },
+  { id: 'repository-access', title: 'the repository: notification rule and topic policy, the cross-account developer role and its protected branch', run: repositoryAccess },
   { id: 'ecs-listeners', title: 'ECS (optional): the release and task definition behind the production and test listeners', run: ecsListeners },
 ];

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Aws, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -10,8 +11,9 @@ import { labBucket } from '../support/lab-bucket';
 import { LabStack, LabStackProps } from '../support/lab-stack';
 import { withCdkDurations } from '../support/cdk-duration';
 import type { cicdBluegreenLab } from './lab';
-import { CICD_LAB as CICD_LAB_SPEC, SAMPLE_APP_DIR } from './constants';
+import { CICD_LAB as CICD_LAB_SPEC, REPOSITORY_ACCESS, SAMPLE_APP_DIR } from './constants';
 import { EcsBlueGreen } from './ecs';
+import { RepositoryAccess } from './repository-access';
 
 /** The shared constants (./constants.ts) with CDK durations. */
 const CICD_LAB = withCdkDurations(CICD_LAB_SPEC);
@@ -61,7 +63,7 @@ export class CicdBluegreenLabStack extends LabStack<typeof cicdBluegreenLab> {
       environmentVariables.API_TOKEN = { type: codebuild.BuildEnvironmentVariableType.SECRETS_MANAGER, value: secret.secretArn };
     }
 
-    const source = PipelineSource.codeCommit({ repositoryProps: { initialContents: SAMPLE_APP_DIR }, branch: 'main' });
+    const source = PipelineSource.codeCommit({ repositoryProps: { initialContents: SAMPLE_APP_DIR }, branch: REPOSITORY_ACCESS.protectedBranch });
     const target = DeployTarget.lambdaAlias(alias, { functionTimeout: CICD_LAB.functionTimeout });
     const delivery = new BlueGreenPipeline(this, 'Delivery', {
       source,
@@ -71,9 +73,26 @@ export class CicdBluegreenLabStack extends LabStack<typeof cicdBluegreenLab> {
     });
 
     const repositoryName = source.repository.repositoryName;
+    const trustedAccount = this.parameter('trusted-account') ?? Aws.ACCOUNT_ID;
+    const access = new RepositoryAccess(this, 'RepositoryAccess', {
+      repository: source.repository,
+      trustedAccount,
+      topicKey: this.feature('encryption')
+        ? new kms.Key(this, 'NotificationsKey', {
+            description: 'CI/CD lab: encrypts the repository notifications topic; its policy lets CodeStar Notifications use it through SNS',
+            enableKeyRotation: true,
+            pendingWindow: Duration.days(7),
+          })
+        : undefined,
+    });
     const outputs: Record<string, string> = {
       RepositoryName: repositoryName,
       RepositoryCloneUrlGrc: Fn.join('', ['codecommit::', Aws.REGION, '://', repositoryName]),
+      RepositoryArn: source.repository.repositoryArn,
+      RepositoryNotificationRuleArn: access.notificationRule.attrArn,
+      RepositoryNotificationTopicArn: access.topic.topicArn,
+      DeveloperRoleArn: access.developerRole.roleArn,
+      TrustedAccountId: trustedAccount,
       PipelineName: delivery.pipeline.pipelineName,
       FunctionName: app.functionName,
       AliasName: alias.aliasName,

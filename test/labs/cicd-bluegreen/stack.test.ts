@@ -9,7 +9,7 @@ import { withStack } from '../../../labs/support/app';
 import { ECS_APP_DIR, ECS_SAMPLE } from '../../../labs/cicd-bluegreen/ecs';
 import { ECS_IMAGE_PLACEHOLDER } from '../../../lib/blue-green-pipeline';
 import { CicdBluegreenLabStack } from '../../../labs/cicd-bluegreen/stack';
-import { CICD_LAB, SAMPLE_APP_DIR } from '../../../labs/cicd-bluegreen/constants';
+import { CICD_LAB, REPOSITORY_ACCESS, SAMPLE_APP_DIR } from '../../../labs/cicd-bluegreen/constants';
 import { featureContextKey } from '../../../labs/support/lab-stack';
 import { labTemplate, testApp } from '../../support/synth';
 
@@ -27,7 +27,8 @@ describe('the lab stack', () => {
         'AfterAllowTrafficHookName', 'AliasName', 'ArtifactBucketName', 'BeforeAllowTrafficHookName', 'BuildProjectName',
         'CodeArtifactDomain', 'CodeArtifactRepository', 'DeploymentApplicationName', 'DeploymentGroupName', 'FunctionName',
         'GreetingParameterName', 'IntegrationTestStackName', 'NotificationTopicArn', 'PipelineName', 'RepositoryCloneUrlGrc',
-        'RepositoryName',
+        'RepositoryName', 'RepositoryArn', 'RepositoryNotificationRuleArn', 'RepositoryNotificationTopicArn', 'DeveloperRoleArn',
+        'TrustedAccountId',
       ].sort(),
     );
   });
@@ -60,6 +61,75 @@ describe('the lab stack', () => {
   test('the artifact bucket empties itself on destroy; report groups delete their reports', () => {
     expect(ofType('Custom::S3AutoDeleteObjects')).toHaveLength(1);
     expect(ofType('AWS::CodeBuild::ReportGroup').every((g) => g.Properties.DeleteReports === true)).toBe(true);
+  });
+});
+
+describe('repository access', () => {
+  const [repositoryId] = Object.entries(json.Resources).find(([, r]) => r.Type === 'AWS::CodeCommit::Repository')!;
+  const repositoryArn = { 'Fn::GetAtt': [repositoryId, 'Arn'] };
+  const topicId = Object.keys(json.Resources).find((id) => id.startsWith('RepositoryAccessTopic') && json.Resources[id].Type === 'AWS::SNS::Topic')!;
+  const roleOf = (t: Template) => Object.entries(t.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('RepositoryAccessDeveloperRole'))![1] as Resource;
+
+  test('a notification rule sends branch and pull-request events of the repository to its own topic', () => {
+    expect(topicId).toBeDefined();
+    template.hasResourceProperties('AWS::CodeStarNotifications::NotificationRule', {
+      Resource: repositoryArn,
+      DetailType: 'BASIC',
+      EventTypeIds: [...REPOSITORY_ACCESS.notifiedEvents],
+      Targets: [{ TargetType: 'SNS', TargetAddress: { Ref: topicId } }],
+    });
+  });
+
+  test('the rule is created after the topic policy, so its first delivery check finds the service allowed', () => {
+    const entries = Object.entries(json.Resources as Record<string, Resource & { DependsOn?: string[] }>);
+    const [[, rule]] = entries.filter(([, r]) => r.Type === 'AWS::CodeStarNotifications::NotificationRule');
+    const [[topicPolicyId]] = entries.filter(([, r]) => r.Type === 'AWS::SNS::TopicPolicy' && JSON.stringify(r.Properties.Topics) === JSON.stringify([{ Ref: topicId }]));
+    expect(rule.DependsOn).toContain(topicPolicyId);
+  });
+
+  test('only CodeStar Notifications of this account may publish to the topic, over TLS; unencrypted without the flag', () => {
+    const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy')).filter((p) => JSON.stringify(p).includes(topicId)) as Resource[];
+    const statements = (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+    expect(statements.filter((s) => s.Effect === 'Allow')).toEqual([
+      {
+        Sid: 'CodeStarNotificationsOfThisAccountPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'codestar-notifications.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(json.Resources[topicId].Properties?.KmsMasterKeyId).toBeUndefined();
+    expect(ofType('AWS::KMS::Key')).toHaveLength(0);
+  });
+
+  test('the developer role: this account by default, Git on this repository only, no push to the protected branch', () => {
+    const role = roleOf(template);
+    expect(role.Properties.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } } }],
+    });
+    expect(role.Properties.MaxSessionDuration).toBe(3600);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const [policy] = role.Properties.Policies as { PolicyDocument: { Statement: unknown[] } }[];
+    expect(policy.PolicyDocument.Statement).toEqual([
+      { Sid: 'PullAndPush', Effect: 'Allow', Action: ['codecommit:GitPull', 'codecommit:GitPush'], Resource: repositoryArn },
+      {
+        Sid: 'NoPushToProtectedBranch',
+        Effect: 'Deny',
+        Action: 'codecommit:GitPush',
+        Resource: repositoryArn,
+        Condition: { StringEqualsIfExists: { 'codecommit:References': ['refs/heads/main'] }, Null: { 'codecommit:References': 'false' } },
+      },
+    ]);
+    // No other policy attaches to the role.
+    expect(Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p).includes('RepositoryAccessDeveloperRole'))).toEqual([]);
+  });
+
+  test('trusted-account takes a 12-digit account id, nothing shorter or longer', () => {
+    const { pattern } = lab.parameters.find((p) => p.name === 'trusted-account')!;
+    expect(['111122223333', '11112222333', '1111222233334', 'arn:aws:iam::111122223333:root'].map((v) => pattern.test(v))).toEqual([true, false, false, false]);
   });
 });
 
@@ -148,8 +218,11 @@ describe('the sample app the pipeline deploys', () => {
   });
 });
 
-describe('with -c cicd-bluegreen:ecs=true', () => {
-  const app = testApp({ [featureContextKey(lab.id, 'ecs')]: true }, { builtinCloudFormationValidation: false });
+describe('with -c cicd-bluegreen:ecs=true, encryption=true and trusted-account=111122223333', () => {
+  const app = testApp(
+    { [featureContextKey(lab.id, 'ecs')]: true, [featureContextKey(lab.id, 'encryption')]: true, [featureContextKey(lab.id, 'trusted-account')]: '111122223333' },
+    { builtinCloudFormationValidation: false },
+  );
   const ecsTemplate = Template.fromStack(new lab.stack(app, { lab }));
   const ecsJson = ecsTemplate.toJSON() as { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
   const ecsOfType = (type: string) => Object.entries(ecsJson.Resources).filter(([, r]) => r.Type === type);
@@ -279,5 +352,26 @@ describe('with -c cicd-bluegreen:ecs=true', () => {
     expect(commands.every((c) => typeof c === 'string')).toBe(true);
     expect(commands.join('\n')).toMatch(/imageDetail\.json/);
     expect(commands.join('\n')).toMatch(/AfterAllowTestTraffic:/);
+  });
+
+  test('encryption: a rotated customer managed key encrypts the notifications topic and lets CodeStar Notifications use it through SNS', () => {
+    const [keyId, key] = ecsOfType('AWS::KMS::Key')[0];
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    ecsTemplate.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    expect((key.Properties.KeyPolicy as { Statement: unknown[] }).Statement).toContainEqual({
+      Sid: 'CodeStarNotificationsPublishToTheEncryptedTopic',
+      Effect: 'Allow',
+      Principal: { Service: 'codestar-notifications.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Resource: '*',
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['sns.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+    });
+  });
+
+  test('trusted-account: the developer role trusts that account, and the output names it', () => {
+    ecsTemplate.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:root']] } } })] },
+    });
+    expect(ecsJson.Outputs.TrustedAccountId).toMatchObject({ Value: '111122223333' });
   });
 });
