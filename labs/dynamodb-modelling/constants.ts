@@ -13,4 +13,11 @@ export const MODELLING_LAB = {
   autoScaling: { minCapacity: 1, maxCapacity: 10, targetUtilizationPercent: 70 },
   /** Replica Region when `-c dynamodb-modelling:replicaRegion=<region>` is not given. */
   defaultReplicaRegion: 'us-west-2',
+  /** How long the exercise's steps wait (see defineTiming). */
+  exerciseTiming: {
+    /** The query step reads the GSI, which lags the table for a moment after the seed, up to this many times. */
+    gsiReadAttempts: 10,
+    /** The pause between two of those reads. */
+    gsiRetryPauseSeconds: 1,
+  },
 } as const;

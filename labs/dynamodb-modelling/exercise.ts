@@ -12,6 +12,7 @@ import { optimisticLockingStep, transactionStep } from './exercise/writes';
  * asks for it, so each step also runs alone: `npm run lab -- exercise dynamodb-modelling query`.
  */
 export { customersOf, seededOrders, seedOrders } from './exercise/orders';
+export { timing } from './exercise/reads';
 export type { Order } from './exercise/orders';
 
 export const steps: readonly ExerciseStep[] = [

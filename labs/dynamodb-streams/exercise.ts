@@ -8,6 +8,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { check, elapsedSeconds, ExerciseContext, ExerciseStep, defineFixture, defineTiming, requireOutput } from '../support/exercise';
+import { nextWaitSeconds } from '../support/sqs-messages';
 import { STREAMS_LAB } from './constants';
 import { DynamoDbStreamsApi } from './streams-api';
 
@@ -175,8 +176,12 @@ async function poisonRecord(context: ExerciseContext): Promise<void> {
 
   const { failureRecordDeadlineSeconds: timeoutSeconds } = await context.use(timing);
   let failure: FailureRecord | undefined;
-  while (!failure && Date.now() - started < timeoutSeconds * 1000) {
-    const { Messages = [] } = await sqsOf(context).send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 }));
+  const deadline = started + timeoutSeconds * 1000;
+  while (!failure && Date.now() < deadline) {
+    // Long polls that end by the deadline: a record that never comes fails the check on time.
+    const { Messages = [] } = await sqsOf(context).send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: nextWaitSeconds(deadline) }),
+    );
     for (const message of Messages as Message[]) {
       const body = JSON.parse(message.Body ?? '{}') as FailureRecord;
       const info = body.DDBStreamBatchInfo;

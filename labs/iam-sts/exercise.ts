@@ -273,11 +273,12 @@ async function parameters(context: ExerciseContext): Promise<void> {
   await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true, Description: `iam-sts lab ${context.runId}` }));
   log(`put ${name} as a SecureString (encrypted with aws/ssm): CloudFormation cannot create SecureStrings, so the exercise does`);
   try {
-    const result = await context.client(LambdaClient, 'LAMBDA').send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify({ maxAgeSeconds: 30 })) }));
+    const result = await context.client(LambdaClient, 'LAMBDA').send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify({ maxAgeSeconds: 30, forceFetch: true })) }));
     const payload = JSON.parse(Buffer.from(result.Payload ?? []).toString('utf8') || 'null') as { parameter?: { sha256: string }; secret?: { sha256: string; name: string }; errorMessage?: string };
     check(!result.FunctionError, `the reader failed: ${payload?.errorMessage}`);
     check(payload.parameter?.sha256 === fingerprint(value), 'the function read another value than the one put');
-    log(`invoked the reader (Powertools SSMProvider, decrypt, maxAge 30 s): fingerprint ${payload.parameter?.sha256} matches; the value never left the function`);
+    log(`invoked the reader (Powertools SSMProvider, decrypt, maxAge 30 s, forceFetch): fingerprint ${payload.parameter?.sha256} matches; the value never left the function`);
+    log('  forceFetch because the value just changed: without it, a warm function returns what it cached for up to 30 s');
     const secretArn = outputs.SecretArn;
     if (secretArn) {
       const { SecretString } = await context.client(SecretsManagerClient, 'SECRETS_MANAGER').send(new GetSecretValueCommand({ SecretId: secretArn }));

@@ -20,6 +20,10 @@ export const LAMBDA_LAB = {
     retryDelaysSeconds: [60, 120],
     /** Slack on top of the retry delays before a missing record counts as a failure. */
     slackSeconds: 180,
+    /** How long the async step waits for the on-success record of an event that succeeds at its first attempt. */
+    onSuccessDeadlineSeconds: 60,
+    /** How long the async-failure step waits for the failed event in the dead-letter queue, once its on-failure record is in. */
+    deadLetterDeadlineSeconds: 60,
   },
 } as const;
 

@@ -118,8 +118,9 @@ async function asynchronous(context: ExerciseContext): Promise<void> {
   check(response.StatusCode === 202, `InvocationType=Event should return 202, got ${response.StatusCode}`);
   log('InvocationType=Event → 202 Accepted, no payload: Lambda queued the event and answered at once');
 
-  const message = await receiveOurs(context, queueUrl, id, 60);
-  check(message !== undefined, 'no on-success record of this run arrived within 60 s');
+  const { onSuccessDeadlineSeconds } = await context.use(timing);
+  const message = await receiveOurs(context, queueUrl, id, onSuccessDeadlineSeconds);
+  check(message !== undefined, `no on-success record of this run arrived within ${onSuccessDeadlineSeconds} s`);
   const record = JSON.parse(message.Body ?? '{}') as InvocationRecord;
   log(
     `after ${seconds(started)} s the on-success destination got a record: condition ${record.requestContext?.condition}, ` +
@@ -136,7 +137,7 @@ async function asynchronous(context: ExerciseContext): Promise<void> {
 async function asynchronousFailure(context: ExerciseContext): Promise<void> {
   const { outputs, log } = context;
   const id = `${context.runId}-fail`;
-  const { retryDelaysSeconds, slackSeconds } = await context.use(timing);
+  const { retryDelaysSeconds, slackSeconds, deadLetterDeadlineSeconds } = await context.use(timing);
   const [first, second] = retryDelaysSeconds;
   const expected = first + second;
   const started = Date.now();
@@ -155,8 +156,8 @@ async function asynchronousFailure(context: ExerciseContext): Promise<void> {
   check(record.requestContext?.approximateInvokeCount === 3, `expected 3 attempts (1 + 2 retries), got ${record.requestContext?.approximateInvokeCount}`);
   check(record.responsePayload?.errorType === 'DeliberateFailure', `expected DeliberateFailure, got ${record.responsePayload?.errorType}`);
 
-  const dead = await receiveOurs(context, requireOutput(outputs, 'DeadLetterQueueUrl'), id, 60);
-  check(dead !== undefined, 'the failed event is not in the dead-letter queue');
+  const dead = await receiveOurs(context, requireOutput(outputs, 'DeadLetterQueueUrl'), id, deadLetterDeadlineSeconds);
+  check(dead !== undefined, `the failed event is not in the dead-letter queue within ${deadLetterDeadlineSeconds} s`);
   const attributes = dead.MessageAttributes ?? {};
   log(
     `the dead-letter queue got the bare event ${dead.Body} with attributes RequestID=${attributes.RequestID?.StringValue}, ` +

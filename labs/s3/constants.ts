@@ -22,5 +22,7 @@ export const S3_LAB = {
     shortMaxAgeSeconds: 2,
     /** When that object is fetched again: after its max-age, before the minimum TTL. */
     cachedGetAfterSeconds: 3,
+    /** How long the notifications step waits for the ObjectCreated event in the queue before failing. */
+    notificationDeadlineSeconds: 60,
   },
 } as const;

@@ -163,6 +163,7 @@ async function notifications(context: ExerciseContext): Promise<void> {
   const seen: string[] = [];
   const handled: Message[] = [];
   const eventOf = (message: Message) => JSON.parse(message.Body ?? '{}') as S3EventMessage;
+  const { notificationDeadlineSeconds } = await context.use(timing);
   const message = await receiveUntil(
     context,
     queueUrl,
@@ -172,11 +173,11 @@ async function notifications(context: ExerciseContext): Promise<void> {
       if (event.Event === 's3:TestEvent' || (event.Records ?? []).some((r) => r.s3.object.key.includes(context.runId))) handled.push(candidate);
       return (event.Records ?? []).some((r) => r.s3.object.key === key);
     },
-    60,
+    notificationDeadlineSeconds,
   );
   // This run's events and S3's test event are deleted; other messages are left for whoever they belong to.
   for (const done of handled) await deleteMessage(context, queueUrl, done);
-  check(message !== undefined, `no ObjectCreated event for ${key} reached the queue within 60 s`);
+  check(message !== undefined, `no ObjectCreated event for ${key} reached the queue within ${notificationDeadlineSeconds} s`);
   const ours = eventOf(message).Records?.find((r) => r.s3.object.key === key);
   check(ours !== undefined && ours.eventName.startsWith('ObjectCreated:'), `the event is ${ours?.eventName}`);
   check(!seen.some((k) => k.includes('not-notified')), 'an object outside uploads/ was notified');

@@ -24,6 +24,10 @@ export const SQS_LAB = {
     arrivalDeadlineSeconds: 30,
     /** How long the visibility step waits for its message in the DLQ before failing, saying it is not there. */
     playgroundDlqDeadlineSeconds: 20,
+    /** How long the visibility step waits for its message to reappear after ChangeMessageVisibility(1 s) before failing. */
+    reappearDeadlineSeconds: 10,
+    /** How long past the queue's DelaySeconds the delay step waits for the delayed message before failing. */
+    delayedArrivalMarginSeconds: 15,
     /**
      * How long the poison step waits for the poison order in the DLQ before failing, saying none arrived: twice the
      * visibility timeout × maxReceiveCount it takes to get there, plus a minute.

@@ -93,7 +93,7 @@ async function visibilityTimeout(context: ExerciseContext): Promise<void> {
   await sqsOf(context).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
   const mine = (message: Message) => message.Body === body;
 
-  const { arrivalDeadlineSeconds, noRedeliveryWindowSeconds, playgroundDlqDeadlineSeconds } = await context.use(timing);
+  const { arrivalDeadlineSeconds, noRedeliveryWindowSeconds, playgroundDlqDeadlineSeconds, reappearDeadlineSeconds } = await context.use(timing);
   const first = await receiveUntil(context, queueUrl, mine, arrivalDeadlineSeconds);
   check(first !== undefined, `the message sent did not arrive within ${arrivalDeadlineSeconds} s`);
   log(`receive #1: got it, ApproximateReceiveCount=${receiveCount(first)}; it is now invisible to other consumers`);
@@ -105,8 +105,8 @@ async function visibilityTimeout(context: ExerciseContext): Promise<void> {
     new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: first.ReceiptHandle, VisibilityTimeout: 1 }),
   );
   const started = Date.now();
-  const second = await receiveUntil(context, queueUrl, mine, 10);
-  check(second !== undefined, 'the message did not reappear after ChangeMessageVisibility(1 s)');
+  const second = await receiveUntil(context, queueUrl, mine, reappearDeadlineSeconds);
+  check(second !== undefined, `the message did not reappear within ${reappearDeadlineSeconds} s after ChangeMessageVisibility(1 s)`);
   check(receiveCount(second) === 2, `expected ApproximateReceiveCount 2, got ${receiveCount(second)}`);
   log(`ChangeMessageVisibility(1 s): it reappeared after ${seconds(started)} s, ApproximateReceiveCount=2`);
 
@@ -142,8 +142,9 @@ async function delayQueue(context: ExerciseContext): Promise<void> {
   check(first?.Body === immediate, 'the message sent with DelaySeconds=0 was not the first to arrive');
   log(`after ${seconds(sentAt)} s: the DelaySeconds=0 message (a per-message delay overrides the queue's)`);
   await remove(context, queueUrl, first);
-  const second = await receiveUntil(context, queueUrl, (m) => m.Body === delayed, delaySeconds + 15);
-  check(second !== undefined, `the delayed message did not arrive within ${delaySeconds + 15} s`);
+  const { delayedArrivalMarginSeconds } = await context.use(timing);
+  const second = await receiveUntil(context, queueUrl, (m) => m.Body === delayed, delaySeconds + delayedArrivalMarginSeconds);
+  check(second !== undefined, `the delayed message did not arrive within ${delaySeconds + delayedArrivalMarginSeconds} s`);
   const waited = (Date.now() - sentAt) / 1000;
   check(waited >= delaySeconds - 0.5, `the delayed message arrived after ${waited} s, before its ${delaySeconds} s delay`);
   log(`after ${waited.toFixed(1)} s: the delayed message`);

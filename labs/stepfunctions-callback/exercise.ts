@@ -5,13 +5,15 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { check, ExerciseContext, ExerciseStep, defineFixture, requireOutput } from '../support/exercise';
+import { check, ExerciseContext, ExerciseStep, defineFixture, defineTiming, requireOutput } from '../support/exercise';
 import { runActivityWorker } from './activity-worker';
+import { CALLBACK_LAB } from './constants';
 
 /** GetActivityTask waits up to 60 s: the request timeout is longer. */
 const sfnOf = (context: ExerciseContext) => context.client(SFNClient, 'SFN', { requestHandler: { requestTimeout: 65_000 } });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const timing = defineTiming(CALLBACK_LAB.exerciseTiming);
 /** Executions started by earlier steps of this run, for the steps after them (empty when a step runs alone). */
 const startedExecutions = defineFixture('executions started by earlier steps', (): { awaitingApproval?: string; awaitingPacking?: string } => ({}));
 
@@ -42,15 +44,17 @@ async function start(context: ExerciseContext, name: string, warehouse: object =
 }
 
 /** Waits until the execution ends, or enters `state` (returns its history then). */
-async function waitFor(context: ExerciseContext, executionArn: string, state?: string, timeoutMs = 120_000) {
+async function waitFor(context: ExerciseContext, executionArn: string, state?: string) {
+  const { pollMs, timeoutMs } = await context.use(timing);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const execution = await sfnOf(context).send(new DescribeExecutionCommand({ executionArn }));
     const events = await history(context, executionArn);
-    const entered = events.some((e) => e.stateEnteredEventDetails?.name === state);
+    // Without a state, only the end counts (events such as ExecutionStarted have no stateEnteredEventDetails).
+    const entered = state !== undefined && events.some((e) => e.stateEnteredEventDetails?.name === state);
     if (execution.status !== 'RUNNING' || entered) return { execution, events };
-    check(Date.now() < deadline, `${executionArn} neither ended nor entered ${state} within ${timeoutMs / 1000} s`);
-    await sleep(3_000);
+    check(Date.now() < deadline, `${executionArn} ${state ? `neither ended nor entered ${state}` : 'did not end'} within ${timeoutMs / 1000} s`);
+    await sleep(pollMs);
   }
 }
 
@@ -112,16 +116,17 @@ async function approve(context: ExerciseContext): Promise<void> {
 
 async function worker(context: ExerciseContext): Promise<void> {
   const started = await context.use(startedExecutions);
+  const { packingWorkMs, packingHeartbeatMs } = await context.use(timing);
   const result = await runActivityWorker({
     client: sfnOf(context),
     activityArn: requireOutput(context.outputs, 'PackingActivityArn'),
     workerName: `exercise-${context.runId}`,
     maxTasks: started.awaitingPacking ? 1 : 10,
-    heartbeatMs: 5_000,
+    heartbeatMs: packingHeartbeatMs,
     log: context.log,
     handle: async (input, heartbeat) => {
       await heartbeat();
-      await sleep(6_000);
+      await sleep(packingWorkMs);
       return { packedItems: (input as { items?: unknown[] }).items?.length ?? 0, box: 'M' };
     },
   });

@@ -34,5 +34,7 @@ export const ERRORS_LAB = {
     /** How often the exercise polls DescribeExecution, and for how long. */
     pollMs: 2_000,
     timeoutMs: 120_000,
+    /** How long a step waits for the workflow's message (OrderAccepted, OrderFailed) in the order events queue. */
+    eventDeadlineSeconds: 30,
   },
 } as const;

@@ -83,10 +83,11 @@ async function runOrder(context: ExerciseContext, input: object) {
   return { execution, events, output: execution.output ? JSON.parse(execution.output) : undefined };
 }
 
-/** Waits up to 30 s for an event matching `wanted` on the queue, deletes it and returns its body. */
+/** Waits up to `eventDeadlineSeconds` for an event matching `wanted` on the queue, deletes it and returns its body. */
 async function receiveEvent(context: ExerciseContext, queueUrl: string, wanted: (body: Record<string, unknown>) => boolean) {
   const bodyOf = (body: string | undefined) => JSON.parse(body ?? '{}') as Record<string, unknown>;
-  const message = await receiveUntil(context, queueUrl, (m) => wanted(bodyOf(m.Body)), 30);
+  const { eventDeadlineSeconds } = await context.use(timing);
+  const message = await receiveUntil(context, queueUrl, (m) => wanted(bodyOf(m.Body)), eventDeadlineSeconds);
   if (!message) return undefined;
   await deleteMessage(context, queueUrl, message);
   return bodyOf(message.Body);

@@ -1,8 +1,10 @@
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { check, ExerciseContext, ExerciseStep, requireOutput } from '../../support/exercise';
+import { check, defineTiming, ExerciseContext, ExerciseStep, requireOutput } from '../../support/exercise';
 import { MODELLING_LAB } from '../constants';
 import { customersOf, documentClient, seededOrders } from './orders';
 import { describeCapacity, isSortedDescending, units } from './report';
+
+export const timing = defineTiming(MODELLING_LAB.exerciseTiming);
 
 async function getAndBatchGet(context: ExerciseContext): Promise<void> {
   const { outputs, log } = context;
@@ -96,9 +98,10 @@ async function queries(context: ExerciseContext): Promise<void> {
   const expectedPending = orders.filter((o) => o.status === 'PENDING').length;
   let pending: Record<string, unknown>[] = [];
   let gsiCapacity = 0;
+  const { gsiReadAttempts, gsiRetryPauseSeconds } = await context.use(timing);
   // A GSI is updated asynchronously: right after the seed it may lag the table for a moment.
-  for (let attempt = 0; attempt < 10 && pending.length !== expectedPending; attempt += 1) {
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+  for (let attempt = 0; attempt < gsiReadAttempts && pending.length !== expectedPending; attempt += 1) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, gsiRetryPauseSeconds * 1000));
     ({ items: pending, capacity: gsiCapacity } = await pendingOrdersOfRun(docs, table, context.runId));
   }
   const pendingCustomers = new Set(pending.map((p) => p.customerId));

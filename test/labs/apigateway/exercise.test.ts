@@ -1,3 +1,4 @@
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { handler as ordersHandler } from '../../../lambda/api-orders';
 import { handler as proxyHandler } from '../../../lambda/api-proxy';
 import { steps, timing } from '../../../labs/apigateway/exercise';
@@ -185,5 +186,84 @@ describe('the exercise fails when the deployed API misbehaves', () => {
       for (const x of Object.values(r)) if (x.Type === 'AWS::ApiGateway::GatewayResponse') x.Properties.ResponseParameters = {};
     });
     expect(message).toBe('gateway responses (403 here) should carry the CORS header too');
+  });
+});
+
+describe('each check of the steps fails when the one answer it checks is changed', () => {
+  let deployed: { api: LocalRestApi; outputs: Record<string, string> };
+  beforeAll(async () => (deployed = await deployLocally()));
+  afterAll(() => deployed.api.stop());
+  afterEach(() => jest.restoreAllMocks());
+
+  interface Answer {
+    status: number;
+    headers: Record<string, string>;
+    body: Record<string, unknown>;
+  }
+  /** The stand-in's answers, except those to requests `which` picks, which `edit` rewrites (status, headers, JSON body). */
+  function answers(which: (url: URL, init: RequestInit) => boolean, edit: (answer: Answer) => Partial<Answer>) {
+    const realFetch = globalThis.fetch;
+    jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init = {}) => {
+      const response = await realFetch(input, init);
+      if (!which(new URL(String(input)), init)) return response;
+      const text = await response.text();
+      const original: Answer = { status: response.status, headers: Object.fromEntries(response.headers), body: text ? JSON.parse(text) : {} };
+      const changed = { ...original, ...edit(original) };
+      const bodyless = [204, 304].includes(changed.status);
+      return new Response(bodyless ? null : JSON.stringify(changed.body), { status: changed.status, headers: changed.headers });
+    });
+  }
+  const path = (p: string, query?: string) => (url: URL) => url.pathname.endsWith(p) && (query === undefined || url.search.includes(query));
+  const header = (init: RequestInit, name: string) => (init.headers as Record<string, string> | undefined)?.[name];
+  const body = (init: RequestInit) => String(init.body ?? '');
+  /** The management API as the stand-in answers, except `name` calls, whose answer `edit` rewrites. */
+  function managementAnswers(name: string, edit: (answer: Record<string, unknown>) => Record<string, unknown>) {
+    const send = APIGatewayClient.prototype.send as unknown as (...args: unknown[]) => Promise<Record<string, unknown>>;
+    jest.spyOn(APIGatewayClient.prototype, 'send').mockImplementation(async function (this: APIGatewayClient, command: { constructor: { name: string } }, ...rest: unknown[]) {
+      const answer = await send.call(this, command, ...rest);
+      return command.constructor.name === `${name}Command` ? edit(answer) : answer;
+    } as never);
+  }
+
+  test.each<[string, string, () => void, string]>([
+    ['api-key', 'an API key without its value', () => managementAnswers('GetApiKey', (a) => ({ ...a, value: undefined })), 'GetApiKey returned no value for the key in us-east-1'],
+    ['health', 'a mock answering 500', () => answers(path('/health'), () => ({ status: 500 })), 'expected 200 from the mock integration, got 500'],
+    ['health', 'a response template not applied', () => answers(path('/health'), (a) => ({ body: { ...a.body, stage: '$context.stage' } })), 'the mock response template was not applied'],
+    ['health', 'no request id from $context', () => answers(path('/health'), (a) => ({ body: { ...a.body, requestId: undefined } })), 'the template should fill requestId from $context'],
+    ['api-key', 'a refused key', () => answers((url, init) => path('/hello', 'name=key')(url) && header(init, 'x-api-key') !== undefined, () => ({ status: 403, body: { message: 'Forbidden' } })), 'expected the greeting, got 403 {"message":"Forbidden"}'],
+    ['stages', 'a dev stage answering 502', () => answers((url) => url.pathname.includes('/dev/'), () => ({ status: 502, body: { message: 'Internal server error' } })), 'dev /hello answered 502'],
+    ['stages', 'a dev stage calling the live alias', () => answers((url) => url.pathname.includes('/dev/'), (a) => ({ body: { ...a.body, alias: 'live', version: '1' } })), 'the dev stage should call the dev alias, which points at $LATEST'],
+    ['stages', 'a prod stage calling the dev alias', () => managementAnswers('GetStage', (a) => ({ ...a, variables: { lambdaAlias: 'dev' } })), "the prod stage's lambdaAlias should be live, got dev"],
+    ['stages', 'a canary taking half the calls', () => managementAnswers('GetStage', (a) => ({ ...a, canarySettings: { ...(a.canarySettings as object), percentTraffic: 50 } })), 'the prod canary should take a small share of the calls, not 50 %'],
+    ['stages', 'a prod call answering 502', () => answers(path('/hello', 'name=prod'), () => ({ status: 502, body: {} })), 'prod /hello answered 502'],
+    ['stages', 'a stage variable another alias than the one that ran', () => answers(path('/hello', 'name=prod'), (a) => ({ body: { ...a.body, lambdaAlias: 'dev', alias: 'live' } })), 'the stage variable said dev but alias live ran'],
+    ['stages', 'the live alias running $LATEST', () => answers(path('/hello', 'name=prod'), (a) => ({ body: { ...a.body, ...(a.body.alias === 'live' ? { version: '$LATEST' } : {}) } })), 'alias live ran version $LATEST'],
+    ['stages', 'an alias that is neither live nor dev', () => answers(path('/hello', 'name=prod'), (a) => ({ body: { ...a.body, ...(a.body.alias === 'dev' ? { alias: 'beta', lambdaAlias: 'beta' } : {}) } })), 'unexpected aliases live, beta'],
+    ['stages', 'every prod call on the canary', () => answers(path('/hello', 'name=prod'), (a) => ({ body: { ...a.body, alias: 'dev', lambdaAlias: 'dev', version: '$LATEST' } })), 'most prod calls should reach the live alias'],
+    ['throttle', 'no throttling', () => answers(path('/hello', 'name=burst'), (a) => (a.status === 429 ? { status: 200 } : {})), "no call was throttled (429): the usage plan's burst limit is not applied"],
+    ['throttle', 'a throttled call answered 503', () => {
+      let throttled = 0;
+      answers(path('/hello', 'name=burst'), (a) => (a.status === 429 && ++throttled === 1 ? { status: 503 } : {}));
+    }, '"503":1}'],
+    ['authorizer', 'an anonymous call let through', () => answers((url, init) => path('/me')(url) && header(init, 'Authorization') === undefined, () => ({ status: 200, body: {} })), 'expected 401 without a token, got 200'],
+    ['authorizer', 'an unsigned token accepted', () => answers((url, init) => path('/me')(url) && String(header(init, 'Authorization')).startsWith('eyJhbGciOiJub25lIn0'), () => ({ status: 200, body: {} })), 'an unsigned token must be refused, got 200'],
+    ['authorizer', 'claims of an access token', () => answers((url, init) => path('/me')(url) && header(init, 'Authorization') !== undefined, (a) => ({ body: { ...a.body, tokenUse: 'access' } })), 'the Cognito authorizer without scopes expects an ID token'],
+    ['orders', 'a refusal that does not say why', () => answers(path('/orders'), (a) => (a.status === 400 ? { body: { message: '' } } : {})), 'the BAD_REQUEST_BODY gateway response should say what is wrong'],
+    ['orders', 'a good order answered 502', () => answers((url, init) => path('/orders')(url) && body(init).includes('"quantity":2'), () => ({ status: 502, body: { message: 'Internal server error' } })), 'expected 200, got 502'],
+    ['orders', 'a total the template did not compute', () => answers((url, init) => path('/orders')(url) && body(init).includes('"quantity":2'), (a) => ({ body: { ...a.body, totalCents: 0 } })), "the request template did not pass the body and the caller's email"],
+    ['orders', 'a field the response template drops', () => answers((url, init) => path('/orders')(url) && body(init).includes('"quantity":2'), (a) => ({ body: { ...a.body, unitPriceCents: 350 } })), 'fields the template drops leaked through'],
+    ['orders', 'an unknown item answered 500', () => answers((url, init) => path('/orders')(url) && body(init).includes('caviar'), () => ({ status: 500, body: { message: 'UnknownItem: caviar' } })), 'UnknownItem should map to 400'],
+    ['feedback', 'malformed JSON answered 500', () => answers((url, init) => path('/feedback')(url) && !body(init).trim().endsWith('}'), () => ({ status: 500, body: { message: 'Internal server error' } })), 'malformed JSON should be a 400 from the function'],
+    ['feedback', 'an invalid body accepted', () => answers((url, init) => path('/feedback')(url) && body(init).includes('"rating": 9'), () => ({ status: 200, body: {} })), 'an invalid body should be a 400, got 200'],
+    ['feedback', 'good feedback refused', () => answers((url, init) => path('/feedback')(url) && body(init).includes('great lab'), () => ({ status: 400, body: {} })), 'expected 200, got 400'],
+    ['cors', 'a preflight for any origin', () => answers((url, init) => path('/hello')(url) && init.method === 'OPTIONS', (a) => ({ headers: { ...a.headers, 'access-control-allow-origin': '*' } })), 'the preflight should allow the lab origin'],
+    ['cors', 'a real response without the header', () => answers((url, init) => path('/hello', 'name=cors')(url) && header(init, 'x-api-key') !== undefined, (a) => ({ headers: Object.fromEntries(Object.entries(a.headers).filter(([name]) => name !== 'access-control-allow-origin')) })), 'the proxy function must add the CORS header to real responses'],
+  ])('%s fails on %s', async (id, _name, breakIt, message) => {
+    // The usage plan's bucket refills between tests that call /hello many times, as between the steps of a run.
+    if (id === 'stages' || id === 'throttle') await new Promise((resolve) => setTimeout(resolve, refillPauseMs / TIME_SCALE));
+    breakIt();
+    const error = await runExercise(steps.filter((s) => s.id === id), contextOf(deployed.outputs)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExerciseCheckFailed);
+    expect((error as Error).message).toContain(message);
   });
 });

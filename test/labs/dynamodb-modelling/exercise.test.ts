@@ -5,18 +5,20 @@ import {
   QueryCommand,
   TableDescription,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { dynamodbModellingLab } from '../../../labs/dynamodb-modelling/lab';
 import { DynamodbModellingLabStack } from '../../../labs/dynamodb-modelling/stack';
 import { withStack } from '../../../labs/support/app';
-import { customersOf, steps } from '../../../labs/dynamodb-modelling/exercise';
-import { ExerciseCheckFailed, ExerciseRun, runExercise, runSteps, startExerciseRun } from '../../../labs/support/exercise';
+import { customersOf, steps, timing } from '../../../labs/dynamodb-modelling/exercise';
+import { ExerciseCheckFailed, ExerciseRun, provide, runExercise, runSteps, startExerciseRun } from '../../../labs/support/exercise';
 import { ALL_FEATURES_CONTEXT } from '../../../labs/support/lab-stack';
 import { deployTablesLocally, LocalDynamoDb, LocallyDeployedTables, startLocalDynamoDb } from '../../support/local-dynamodb';
 import { LocalDynamoDbIam, LocalRoleDefinition, startLocalDynamoDbIam } from '../../support/local-dynamodb-iam';
 import { LOCAL_ACCOUNT, PolicyDocument, resolveValue, TemplateEnvironment } from '../../support/local-iam';
 import { labTemplate, testApp } from '../../support/synth';
+import { alter, AnyCommand, Answer, is } from '../../support/altered-answers';
 
 jest.setTimeout(30_000);
 
@@ -209,6 +211,26 @@ describe('the protection step, against DescribeTable / DescribeContinuousBackups
     }
   });
 
+  test.each<[string, (table: TableDescription, name: string) => TableDescription, Record<string, string>, string]>([
+    ['Orders under a KMS key', (table, name) => (name.startsWith('Orders') ? { ...table, SSEDescription: { Status: 'ENABLED', SSEType: 'KMS', KMSMasterKeyArn: awsManagedKeyArn } } : table), {}, 'the Orders table is not encrypted with an AWS owned key'],
+    ['Products under an AWS owned key', (table, name) => (name.startsWith('Products') ? { ...table, SSEDescription: undefined } : table), {}, 'the Products table is not encrypted with a KMS key'],
+    ['Products under the AWS managed key instead of the lab\'s', (table, name) => (name.startsWith('Products') ? { ...table, SSEDescription: { Status: 'ENABLED', SSEType: 'KMS', KMSMasterKeyArn: awsManagedKeyArn } } : table), { ProductsKeyArn: keyArn }, `the Products table uses ${awsManagedKeyArn}, not the lab's key`],
+    ['no replica in the replica Region', (table) => ({ ...table, Replicas: [{ RegionName: 'us-east-1', ReplicaStatus: 'ACTIVE' }] }), { ProductsKeyArn: keyArn, OrdersReplicaRegion: 'us-west-2' }, 'no replica of Orders in us-west-2'],
+  ])('fails with %s', async (_name, change, extraOutputs, message) => {
+    // The all-features template when the case names the lab's key, so that only the changed fact differs.
+    const deployedTemplate = Object.keys(extraOutputs).length > 0 ? allFeatures : template;
+    const { mock, outputs: stubOutputs } = stubbed(deployedTemplate, extraOutputs);
+    const { byName } = answers(deployedTemplate);
+    mock.on(DescribeTableCommand).callsFake((input: { TableName: string }) => ({ Table: change(byName[input.TableName].table, input.TableName) }));
+    try {
+      const failure = await runExercise([protection], { outputs: stubOutputs, log: () => undefined }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+      expect((failure as Error).message).toBe(message);
+    } finally {
+      mock.restore();
+    }
+  });
+
   test('fails when a table has no PITR', async () => {
     const withoutPitr = template.toJSON();
     const products = Object.keys(withoutPitr.Resources).find((id) => id.startsWith('Products') && withoutPitr.Resources[id].Type === 'AWS::DynamoDB::Table')!;
@@ -220,6 +242,98 @@ describe('the protection step, against DescribeTable / DescribeContinuousBackups
       expect((failure as Error).message).toBe(`PITR is not enabled on ${products}`);
     } finally {
       mock.restore();
+    }
+  });
+});
+
+describe('each check of the local steps fails when the one fact it checks is changed', () => {
+  /** The engine's answers, except the `name` calls of the document client that `when` picks (given their count so far), rewritten by `edit`. */
+  const docs = (name: string, edit: (answer: Answer, command: AnyCommand) => Answer, when: (command: AnyCommand, nth: number) => boolean = () => true) => {
+    let nth = 0;
+    alter(DynamoDBDocumentClient, async (command, send) => (is(command, name) && when(command, (nth += 1)) ? edit(await send(), command) : send()));
+  };
+  /** The same for the calls of the low-level client (DescribeTable ...). */
+  const raw = (name: string, edit: (answer: Answer, command: AnyCommand) => Answer) =>
+    alter(DynamoDBClient, async (command, send) => (is(command, name) ? edit(await send(), command) : send()));
+  /** The engine's answers, except the `name` calls of the document client that `when` picks, answered by `answer` instead. */
+  const docsInstead = (name: string, answer: (command: AnyCommand, send: () => Promise<Answer>) => Promise<Answer>, when: (command: AnyCommand, nth: number) => boolean = () => true) => {
+    let nth = 0;
+    alter(DynamoDBDocumentClient, async (command, send) => (is(command, name) && when(command, (nth += 1)) ? answer(command, send) : send()));
+  };
+  const items = (answer: Answer) => (answer.Items ?? []) as Answer[];
+  const onIndex = (index: string) => (command: AnyCommand) => command.input.IndexName === index;
+  const onTable = (output: string) => (command: AnyCommand) => command.input.TableName === outputs[output];
+  const rejection = (name: string) => Object.assign(new Error(`${name} (made up by the test)`), { name });
+  const table = (answer: Answer) => answer.Table as TableDescription;
+  afterEach(() => jest.restoreAllMocks());
+
+  test.each<[string, string, () => void, string]>([
+    ['get', 'a projection that returns the note', () => docs('Get', (a) => ({ ...a, Item: { ...(a.Item as object), note: 'n' } })), 'GetItem did not return the projected attributes only'],
+    ['get', 'a missing item counted as found', () => docs('BatchGet', (a) => ({ ...a, Responses: { [outputs.OrdersTableName]: [...items({ Items: (a.Responses as Record<string, Answer[]>)[outputs.OrdersTableName] }), { orderId: 'none' }] } })), 'BatchGetItem returned 4 items, expected the 3 that exist'],
+    ['get', 'another item in place of one asked for', () => docs('BatchGet', (a) => ({ ...a, Responses: { [outputs.OrdersTableName]: (a.Responses as Record<string, Answer[]>)[outputs.OrdersTableName].map((i, n) => (n === 0 ? { ...i, orderId: 'other' } : i)) } })), 'BatchGetItem did not return every existing item asked for'],
+    ['query', 'the table query oldest first', () => docs('Query', (a) => ({ ...a, Items: items(a).reverse() }), (c, nth) => nth === 1 && !c.input.IndexName), 'the table query did not return the 6 orders newest first'],
+    ['query', 'begins_with matching two months', () => docs('Query', (a) => ({ ...a, Count: 2 }), (c, nth) => nth === 2 && !c.input.IndexName), 'expected 1 order in March, got 2'],
+    ['query', 'the LSI query oldest first', () => docs('Query', (a) => ({ ...a, Items: items(a).reverse() }), onIndex('ByStatusDate')), 'the LSI query returned ['],
+    ['query', 'an LSI that projects the note', () => docs('Query', (a) => ({ ...a, Items: items(a).map((i) => ({ ...i, note: 'n' })) }), onIndex('ByStatusDate')), 'the LSI returned the note, which it does not project'],
+    ['query', 'a GSI missing a PENDING order', () => docs('Query', (a) => ({ ...a, Items: items(a).slice(1) }), onIndex('ByStatus')), 'the GSI query did not return every PENDING order of this run, newest first'],
+    ['scan-vs-query', 'a Scan that finds another order', () => docs('Scan', (a) => ({ ...a, Items: [...items(a), { orderId: 'other' }] }), (_c, nth) => nth === 1), 'the Scan and the Query did not find the same orders'],
+    ['scan-vs-query', 'a Scan that ignores Limit', () => docsInstead('Scan', async (command, send) => {
+      // Every page in one answer, as if Limit had not been given.
+      const all: Answer = { Items: [], ConsumedCapacity: { CapacityUnits: 0 } };
+      do {
+        const page = await send();
+        all.Items = [...items(all), ...items(page)];
+        all.ConsumedCapacity = { CapacityUnits: ((all.ConsumedCapacity as Answer).CapacityUnits as number) + ((page.ConsumedCapacity as Answer | undefined)?.CapacityUnits as number ?? 0) };
+        command.input.ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (command.input.ExclusiveStartKey);
+      return all;
+    }), 'the Scan finished in one page: Limit did not paginate it'],
+    ['scan-vs-query', 'a Scan as cheap as the Query', () => docs('Scan', (a) => ({ ...a, ConsumedCapacity: { CapacityUnits: 0 } })), 'the Scan consumed 0 RCU, not more than the Query\'s'],
+    ['parallel-scan', 'segments that overlap', () => docs('Scan', (a, c) => (c.input.Segment === 1 ? { ...a, Items: [...items(a), { customerId: 'x', sk: 'y' }, { customerId: 'x', sk: 'y' }] } : a)), 'two segments returned the same item'],
+    ['parallel-scan', 'segments that miss an item', () => {
+      let dropped = false;
+      docs('Scan', (a, c) => {
+        if (dropped || c.input.Segment === undefined || items(a).length === 0) return a;
+        dropped = true;
+        return { ...a, Items: items(a).slice(1) };
+      });
+    }, 'the segments together did not cover the table exactly'],
+    ['consistency', 'an eventually consistent read at full price', () => docs('Get', (a) => ({ ...a, ConsumedCapacity: { CapacityUnits: 1 } })), 'expected 1 and 0.5 RCU, got 1 and 1'],
+    ['consistency', 'a strongly consistent GSI read accepted', () => docsInstead('Query', async () => ({ Items: [] }), onIndex('ByStatus')), 'a strongly consistent read of a GSI was not refused'],
+    ['transaction', 'a transaction that does not decrement the stock', () => docs('Get', (a) => ({ ...a, Item: { ...(a.Item as object), stock: 5 } }), onTable('ProductsTableName')), 'the first transaction did not both write the order and decrement the stock'],
+    ['transaction', 'a retry with the same token applied twice', () => docs('Get', (a) => ({ ...a, Item: { ...(a.Item as object), stock: 1 } }), (c, nth) => onTable('ProductsTableName')(c) && nth === 3), 'retrying with the same ClientRequestToken decremented the stock twice'],
+    ['transaction', 'an order of 10 of 3 accepted', () => docsInstead('TransactWrite', async (_c, send) => send().catch(() => ({}))), 'ordering 10 of 3 was not cancelled: undefined'],
+    ['transaction', 'other cancellation reasons', () => docsInstead('TransactWrite', async (_c, send) => send().catch((error: Answer) => Promise.reject(Object.assign(error, { CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'ConditionalCheckFailed' }] })))), 'unexpected cancellation reasons ["ConditionalCheckFailed","ConditionalCheckFailed"]'],
+    ['transaction', 'a cancelled transaction that left its order', () => docs('Get', (a, c) => ({ ...a, Item: String((c.input.Key as Answer).sk).endsWith('#t2') ? { orderId: 't2' } : a.Item })), 'a cancelled transaction left a change behind'],
+    ['optimistic-locking', 'a stale update accepted', () => docsInstead('Update', async (_c, send) => send().catch(() => ({}))), 'writer B\'s stale update was not refused: undefined'],
+    ['optimistic-locking', 'an update lost', () => docs('Get', (a) => ({ ...a, Item: { ...(a.Item as object), amountCents: 0 } }), (_c, nth) => nth === 4), 'the two updates did not both apply, in turn'],
+    ['capacity', 'DynamoDB reporting other units than the calculator', () => docs('Put', (a) => ({ ...a, ConsumedCapacity: { CapacityUnits: 7 } })), 'DynamoDB reported 7 / '],
+    // Answered without the SDK's real backoff (about 1 s): the attempt count is what the check reads.
+    ['retries', 'a success at another attempt', () => docsInstead('Put', async () => ({ $metadata: { attempts: 2, totalRetryDelay: 100 } }), (_c, nth) => nth === 1), 'expected success on attempt 3, got 2'],
+    ['retries', 'retries without backoff', () => docs('Put', (a) => ({ ...a, $metadata: { ...(a.$metadata as object), totalRetryDelay: 0 } }), (_c, nth) => nth === 1), 'the SDK retried without backing off'],
+    ['retries', 'a throttling error retried without being asked to', () => docsInstead('Put', async (_c, send) => send().catch(() => ({ $metadata: {} })), (_c, nth) => nth === 2), 'without retries the throttling error did not reach the caller'],
+    ['leading-keys', 'a tenant refused its own partition', () => docsInstead('Get', () => Promise.reject(rejection('AccessDeniedException')), (c) => String((c.input.Key as Answer).customerId).endsWith('-ada')), 'the tenant could not read its own partition'],
+    ['leading-keys', 'a tenant allowed to Scan', () => docsInstead('Scan', async () => ({ Items: [] })), 'the tenant could Scan the table (a Scan has no partition key to check)'],
+    ['table-settings', 'another key schema', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }] } })), 'unexpected key schema customerId (HASH)'],
+    ['table-settings', 'Orders on provisioned capacity', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), BillingModeSummary: { BillingMode: 'PROVISIONED' } } })), 'the Orders table is not on demand'],
+    ['table-settings', 'no LSI', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), LocalSecondaryIndexes: [] } })), 'the LSI is missing or keyed differently'],
+    ['table-settings', 'a GSI keyed otherwise', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), GlobalSecondaryIndexes: table(a).GlobalSecondaryIndexes?.map((i) => ({ ...i, KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }] })) } })), 'the GSI is missing or keyed differently'],
+    ['table-settings', 'TTL off', () => raw('DescribeTimeToLive', () => ({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } })), 'TTL is not enabled on expiresAt'],
+    ['table-settings', 'Products without provisioned capacity', () => raw('DescribeTable', (a, c) => ({ ...a, Table: { ...table(a), ...(c.input.TableName === outputs.ProductsTableName ? { ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0 } } : {}) } })), 'the Products table has no provisioned capacity'],
+    ['cleanup', 'an order left behind', () => docs('Query', (a) => ({ ...a, Count: 1 })), 'some orders of this run are still there'],
+  ])('%s fails on %s', async (id, _name, breakIt, message) => {
+    // Each case gets a run of its own (its own customers and product, seeded when the step needs them), as a step run alone does.
+    // One read of the GSI: the case that hides an order from it fails at once.
+    const own = startExerciseRun({ outputs, log: () => undefined, provide: [provide(timing, { gsiReadAttempts: 1, gsiRetryPauseSeconds: 0 })] });
+    try {
+      breakIt();
+      const failure = await runSteps(steps.filter((s) => s.id === id), own.context).catch((error: unknown) => error);
+      jest.restoreAllMocks();
+      expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+      expect((failure as Error).message).toContain(message);
+    } finally {
+      jest.restoreAllMocks();
+      await own.close();
     }
   });
 });

@@ -1,16 +1,20 @@
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { applyRecord, handler } from '../../../lambda/orders-view';
 import { dynamodbStreamsLab } from '../../../labs/dynamodb-streams/lab';
 import { DynamodbStreamsLabStack } from '../../../labs/dynamodb-streams/stack';
 import { withStack } from '../../../labs/support/app';
 import { steps, timing } from '../../../labs/dynamodb-streams/exercise';
+import { DynamoDbStreamsApi } from '../../../labs/dynamodb-streams/streams-api';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
 import { LocalStreamSource, startLocalStreamSource, streamMappingSettings } from '../../support/local-dynamodb-stream-source';
 import { LocalLambdaInvoke, startLocalLambdaInvoke } from '../../support/local-lambda-invoke';
 import { deployQueuesLocally, LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { labTemplate } from '../../support/synth';
+import { alter, AnyCommand, Answer, is } from '../../support/altered-answers';
 
 jest.setTimeout(60_000);
 
@@ -118,4 +122,61 @@ test('the replay step fails when the function is not idempotent', async () => {
   } finally {
     invokeHandler = handler;
   }
+});
+
+describe('each check of the steps fails when the one fact it checks is changed', () => {
+  /** The engine's answers, except `name` calls of `client` (that `when` picks), whose answer `edit` rewrites. */
+  const answers = <C extends { send: (...args: never[]) => unknown }>(client: { prototype: C }, name: string, edit: (answer: Answer) => Answer, when: (command: AnyCommand) => boolean = () => true) =>
+    alter(client, async (command, send) => (is(command, name) && when(command) ? edit(await send()) : send()));
+  /** Failure records received from the on-failure queue, passed through `edit`. */
+  const failureRecords = (edit: (record: { requestContext: Answer; DDBStreamBatchInfo: Answer }) => object) =>
+    answers(SQSClient, 'ReceiveMessage', (answer) => ({
+      ...answer,
+      Messages: ((answer.Messages ?? []) as { Body?: string }[]).map((m) => ({ ...m, Body: JSON.stringify(edit(JSON.parse(m.Body ?? '{}'))) })),
+    }), (command) => command.input.QueueUrl === outputs.OnFailureQueueUrl);
+  /** The stream record the exercise reads back, passed through `edit`. */
+  const streamRecord = (edit: (record: DynamoDBRecord) => DynamoDBRecord) => {
+    const recordAt = DynamoDbStreamsApi.prototype.recordAt;
+    jest.spyOn(DynamoDbStreamsApi.prototype, 'recordAt').mockImplementation(async function (this: DynamoDbStreamsApi, ...args) {
+      const record = await recordAt.apply(this, args);
+      return record && edit(record);
+    });
+  };
+  /** A sequence number before the first of the stream (DynamoDB's are 21 to 40 digits). */
+  const NO_RECORD = '0'.repeat(21);
+  const SHORT = { viewPollSeconds: 0.05, viewDeadlineSeconds: 0.3, poisonViewDeadlineSeconds: 20, failureRecordDeadlineSeconds: 30 };
+  const stepFails = async (id: string, message: string, figures = SHORT) => {
+    const failure = await runExercise(steps.filter((s) => s.id === id), { ...context(), provide: [provide(timing, figures)] }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toContain(message);
+  };
+  afterEach(() => jest.restoreAllMocks());
+
+  test.each<[string, string, () => void, string]>([
+    ['view', 'a view that never reaches the totals', () => answers(DynamoDBDocumentClient, 'Get', (a) => ({ ...a, Item: a.Item && { ...(a.Item as object), totalCents: 1 } })), 'did not reach {"orderCount":3,"totalCents":6149} within 0.3 s; it is {'],
+    ['ttl', 'TTL off', () => answers(DynamoDBClient, 'DescribeTimeToLive', () => ({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } })), 'expected TTL ENABLED on expiresAt, found {"TimeToLiveStatus":"DISABLED"}'],
+    ['ttl', 'a filter that keeps the expired order', () => answers(DynamoDBDocumentClient, 'Query', (a) => ({ ...a, Items: [...(a.Items as object[]), { sk: 'ORDER#old' }] }), (c) => c.input.FilterExpression !== undefined), 'the filtered query returned ["new","old"], expected only "new"'],
+    ['poison', 'a failure record of another stream', () => failureRecords((r) => ({ ...r, DDBStreamBatchInfo: { ...r.DDBStreamBatchInfo, streamArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/other/stream/x' } })), 'no failure record of this run reached the on-failure queue within 1 s'],
+    ['poison', 'a record of another condition', () => failureRecords((r) => ({ ...r, requestContext: { ...r.requestContext, condition: 'RecordAgeExceeded' } })), 'unexpected condition RecordAgeExceeded'],
+    ['poison', 'a failed batch of 3 records', () => failureRecords((r) => ({ ...r, DDBStreamBatchInfo: { ...r.DDBStreamBatchInfo, batchSize: 3 } })), 'the failed batch holds 3 records: bisect did not isolate the bad one'],
+    ['poison', 'a record gone from the stream', () => failureRecords((r) => ({ ...r, DDBStreamBatchInfo: { ...r.DDBStreamBatchInfo, startSequenceNumber: NO_RECORD } })), `the stream no longer has record ${NO_RECORD}`],
+    ['poison', 'a record of another order', () => streamRecord((r) => ({ ...r, dynamodb: { ...r.dynamodb, Keys: { ...r.dynamodb?.Keys, sk: { S: 'ORDER#good-1' } } } })), 'the failure record points at ORDER#good-1, not at the bad order'],
+    ['replay', 'no applied-record marker', () => answers(DynamoDBClient, 'Query', (a) => ({ ...a, Items: [] })), 'expected one applied-record marker for'],
+    ['replay', 'a marker of a record gone from the stream', () => answers(DynamoDBClient, 'Query', (a) => ({ ...a, Items: (a.Items as Answer[]).map((i) => ({ ...i, sequenceNumber: { S: NO_RECORD } })) })), `the stream no longer has record ${NO_RECORD}`],
+  ])('%s fails on %s', async (id, _name, breakIt, message) => {
+    breakIt();
+    await stepFails(id, message, id === 'poison' && message.startsWith('no failure record') ? { ...SHORT, failureRecordDeadlineSeconds: 1 } : SHORT);
+  });
+
+  test.each<[string, (event: DynamoDBStreamEvent) => Promise<unknown>, string]>([
+    ['a function that fails', async () => { throw new Error('boom'); }, 'replay 1: the function failed: {"errorType":"Error","errorMessage":"boom"}'],
+    ['a function that reports the record failed', async (event) => ({ batchItemFailures: [{ itemIdentifier: event.Records[0].dynamodb?.SequenceNumber }] }), 'replay 1: the function reported {"batchItemFailures":[{"itemIdentifier":'],
+  ])('replay fails on %s', async (_name, updater, message) => {
+    invokeHandler = updater;
+    try {
+      await stepFails('replay', message);
+    } finally {
+      invokeHandler = handler;
+    }
+  });
 });

@@ -476,3 +476,36 @@ describe('load-balancer', () => {
     expect(lines).toContain('the load balancer is not deployed: npx cdk deploy EcsLab -c ecs:alb=true');
   });
 });
+
+describe('the checks the tests above do not reach, one fact changed each', () => {
+  test('build: a repository that does not scan on push', async () => {
+    ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [{ imageTagMutability: 'IMMUTABLE', imageScanningConfiguration: { scanOnPush: false } }] });
+    await expect(run('build')).rejects.toThrow(new ExerciseCheckFailed('the repository does not scan images on push'));
+  });
+
+  test.each<[string, Partial<TaskDefinition>, string]>([
+    ['no container of the ContainerName output', { containerDefinitions: [{ ...container, name: 'sidecar' }] }, 'the task definition has no container named by the ContainerName output'],
+    ['x86_64', { runtimePlatform: { cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' } }, 'the task definition is not arm64'],
+    ['one role for both jobs', { executionRoleArn: taskDefinition.taskRoleArn }, 'the task role and the execution role are the same role'],
+    ['no health check', { containerDefinitions: [{ ...container, healthCheck: undefined }] }, 'the container has no health check'],
+    ['the key not injected from the parameter', { containerDefinitions: [{ ...container, secrets: [] }] }, 'API_KEY is not injected from a parameter (secrets[].valueFrom)'],
+  ])('roles: a task definition with %s', async (_name, change, message) => {
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { ...taskDefinition, ...change } });
+    await expect(run('roles')).rejects.toThrow(new ExerciseCheckFailed(message));
+  });
+
+  test('run-task: RunTask that starts no task', async () => {
+    ecs.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'RESOURCE:MEMORY' }] });
+    await expect(run('run-task')).rejects.toThrow(new ExerciseCheckFailed('RunTask started no task: [{"reason":"RESOURCE:MEMORY"}]'));
+  });
+
+  test('service: a service that does not exist', async () => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
+    await expect(run('service', serviceOutputs)).rejects.toThrow(new ExerciseCheckFailed('the service does not exist'));
+  });
+
+  test('blue-green: a service with no live revision yet', async () => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [{ runningCount: 0, currentServiceRevisions: [] }] });
+    await expect(run('blue-green', serviceOutputs)).rejects.toThrow(new ExerciseCheckFailed('the service has no live revision yet: wait for its first deployment to finish'));
+  });
+});

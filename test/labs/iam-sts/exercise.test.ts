@@ -1,5 +1,9 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import { createHandler } from '../../../lambda/parameter-reader';
 import { iamStsLab } from '../../../labs/iam-sts/lab';
 import { withStack } from '../../../labs/support/app';
@@ -105,4 +109,106 @@ test('the policies step fails when the permissions boundary allows what the inli
   } finally {
     boundary.Statement = original;
   }
+});
+
+describe('each check of the steps fails when the one fact it checks is changed', () => {
+  type AnyCommand = { constructor: { name: string }; input: Record<string, unknown> };
+  type Answer = Record<string, unknown>;
+  type Send = () => Promise<Answer>;
+  /** Answers each call of `client`'s class as `change` says, given the call, a way to make it against the local engine, and the client. */
+  function alter<C extends { send: (...args: never[]) => unknown }>(client: { prototype: C }, change: (command: AnyCommand, send: Send, self: C) => Promise<Answer>) {
+    const send = client.prototype.send as unknown as (...args: unknown[]) => Promise<Answer>;
+    jest.spyOn(client.prototype, 'send' as never).mockImplementation(function (this: C, command: AnyCommand, ...rest: unknown[]) {
+      return change(command, () => send.call(this, command, ...rest), this);
+    } as never);
+  }
+  const is = (command: AnyCommand, name: string) => command.constructor.name === `${name}Command`;
+  /** The engine's answers, except the `name` calls that `when` picks (given their count so far), answered by `answer`. */
+  function calls<C extends { send: (...args: never[]) => unknown }>(client: { prototype: C }, name: string, answer: (send: Send, command: AnyCommand) => Promise<Answer>, when: (command: AnyCommand, nth: number) => boolean = () => true) {
+    let nth = 0;
+    alter(client, (command, send) => (is(command, name) && when(command, (nth += 1)) ? answer(send, command) : send()));
+  }
+  const edited = (edit: (answer: Answer) => Answer) => async (send: Send) => edit(await send());
+  const rejected = (name: string, message = `${name} (made up by the test)`) => async () => Promise.reject(Object.assign(new Error(message), { name }));
+  const someCredentials = async () => ({ Credentials: { AccessKeyId: 'ASIAFAKE', SecretAccessKey: 'fake', SessionToken: 'fake', Expiration: new Date(Date.now() + 900_000) } });
+  const emptyCredentials = async () => ({ Credentials: { AccessKeyId: '', SecretAccessKey: 'fake' } });
+  const onRole = (output: string, extra: (command: AnyCommand) => boolean = () => true) => (command: AnyCommand) => command.input.RoleArn === deployed.outputs[output] && extra(command);
+  /** The global fetch, except requests that `when` picks, answered by `answer`. */
+  const fetches = (when: (url: string, init?: RequestInit) => boolean, answer: (url: string, init: RequestInit | undefined, send: () => Promise<Response>) => Promise<Response>) => {
+    const original = global.fetch;
+    jest.spyOn(global, 'fetch').mockImplementation((input, init) => (when(String(input), init) ? answer(String(input), init, () => original(input, init)) : original(input, init)));
+  };
+  /** The flaky endpoint's URL of the path a demo client calls. */
+  const endpointOf = async (client: { config: { endpoint?: () => Promise<{ protocol: string; hostname: string; port?: number; path: string }> } }) => {
+    const endpoint = await client.config.endpoint!();
+    return `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}${endpoint.path}`;
+  };
+  /** One more request to the flaky endpoint after the SDK's, for the demo client of `path`: the server counts one attempt more. */
+  const oneMoreAttempt = (path: string) =>
+    alter(STSClient, async (_command, send, self) => {
+      const url = await endpointOf(self as never);
+      if (!url.endsWith(path)) return send();
+      const outcome = await send().then((answer) => ({ answer }), (error: unknown) => ({ error }));
+      await fetch(url);
+      return 'error' in outcome ? Promise.reject(outcome.error) : outcome.answer;
+    });
+  /**
+   * The adaptive demo answered after `attempts` requests to the flaky endpoint made at once, as if the SDK had not
+   * backed off: what the step checks is the count, and the cases after it need not wait the real backoff (about 2 s).
+   */
+  const throttledDemoWithoutBackoff = (attempts: number) =>
+    alter(STSClient, async (_command, send, self) => {
+      const url = await endpointOf(self as never);
+      if (!url.endsWith('/throttle')) return send();
+      for (let attempt = 0; attempt < attempts; attempt += 1) await fetch(url);
+      return { Account: '111122223333', $metadata: { attempts } };
+    });
+  const mfaDevice = () => {
+    const serial = `arn:aws:iam::${aws.account}:mfa/learner`;
+    aws.addMfaDevice(serial, '123456');
+    Object.assign(process.env, { LAB_MFA_SERIAL: serial, LAB_MFA_CODE: '123456' });
+  };
+  afterEach(() => jest.restoreAllMocks());
+
+  test.each<[string, string, () => void, string]>([
+    ['assume-role', 'a session of another role', () => calls(STSClient, 'GetCallerIdentity', edited((a) => ({ ...a, Arn: 'arn:aws:sts::000000000000:assumed-role/OtherRole/x' })), (_c, nth) => nth === 2), 'GetCallerIdentity as the role returned arn:aws:sts::000000000000:assumed-role/OtherRole/x'],
+    ['policies', 'a parameter without a value', () => calls(SSMClient, 'GetParameter', edited(() => ({ Parameter: {} }))), 'the bounded role read no value'],
+    ['policies', 'a write refused for another reason', () => calls(SSMClient, 'PutParameter', rejected('ParameterLimitExceeded')), 'ssm:PutParameter as the bounded role: expected AccessDeniedException, got ParameterLimitExceeded'],
+    ['external-id', 'a role that accepts a wrong external id', () => calls(STSClient, 'AssumeRole', someCredentials, onRole('PartnerRoleArn', (c) => c.input.ExternalId === 'someone-elses-id')), 'AssumeRole PartnerRole with a wrong external id succeeded, but it should have been refused'],
+    ['external-id', 'empty credentials for the right external id', () => calls(STSClient, 'AssumeRole', emptyCredentials, onRole('PartnerRoleArn', (c) => c.input.ExternalId === deployed.outputs.PartnerExternalId)), 'no credentials with the right external id'],
+    ['mfa', 'a role assumed without MFA', () => calls(STSClient, 'AssumeRole', someCredentials, onRole('MfaRoleArn')), 'AssumeRole MfaRole without MFA succeeded, but it should have been refused'],
+    ['mfa', 'GetSessionToken without credentials', () => { mfaDevice(); calls(STSClient, 'GetSessionToken', async () => ({})); }, 'GetSessionToken returned no credentials'],
+    ['mfa', 'empty credentials from the MFA session', () => { mfaDevice(); calls(STSClient, 'AssumeRole', emptyCredentials, (c, nth) => onRole('MfaRoleArn')(c) && nth === 2); }, 'AssumeRole from the MFA session returned nothing'],
+    ['decode', 'no public AMI parameter', () => calls(SSMClient, 'GetParameter', edited(() => ({ Parameter: {} }))), 'the public Amazon Linux 2023 AMI parameter has no value in this Region'],
+    ['decode', 'a launch allowed to the bounded role', () => calls(EC2Client, 'RunInstances', async () => ({ Instances: [] }), (_c, nth) => nth === 1), 'RunInstances --dry-run as the bounded role succeeded, but it should have been refused'],
+    ['decode', 'a refusal without an encoded message', () => calls(EC2Client, 'RunInstances', rejected('UnauthorizedOperation', 'You are not authorized to perform this operation.'), (_c, nth) => nth === 1), 'the UnauthorizedOperation carries no encoded message: You are not authorized to perform this operation.'],
+    ['decode', 'a decoded message about another action', () => calls(STSClient, 'DecodeAuthorizationMessage', edited((a) => ({ ...a, DecodedMessage: JSON.stringify({ ...JSON.parse(String(a.DecodedMessage)), context: { action: 'ec2:StartInstances' } }) }))), 'decoded: {"allowed":false'],
+    ['decode', 'a dry run that launches', () => calls(EC2Client, 'RunInstances', async () => ({ Instances: [{ InstanceId: 'i-1' }] }), (_c, nth) => nth === 2), 'RunInstances with DryRun=true launched an instance'],
+    ['simulate', 'a policy without the MFA context key', () => calls(IAMClient, 'GetContextKeysForCustomPolicy', async () => ({ ContextKeyNames: [] })), 'context keys: '],
+    ['simulate', 'GetParameter allowed without MFA', () => calls(IAMClient, 'SimulateCustomPolicy', edited((a) => ({ ...a, EvaluationResults: [{ EvalActionName: 'ssm:GetParameter', EvalDecision: 'allowed' }] })), (_c, nth) => nth === 2), 'GetParameter: allowed with MFA, allowed without'],
+    ['simulate', 'a boundary that does not limit', () => calls(IAMClient, 'SimulateCustomPolicy', edited((a) => ({ ...a, EvaluationResults: [{ EvalActionName: 'ssm:GetParameter', EvalDecision: 'allowed' }, { EvalActionName: 'ssm:PutParameter', EvalDecision: 'allowed' }] })), (_c, nth) => nth === 3), 'with a boundary: {"ssm:GetParameter":"allowed","ssm:PutParameter":"allowed"}'],
+    ['credential-chain', 'credentials that STS does not recognise', () => calls(STSClient, 'GetCallerIdentity', edited((a) => ({ ...a, Arn: undefined }))), 'the chain resolved no usable credentials'],
+    ['retries', 'a standard mode that makes another number of attempts', () => oneMoreAttempt('/standard'), 'standard mode made 4 attempts'],
+    ['retries', 'a standard mode answering for another account', () => alter(STSClient, async (_c, send, self) => ((await endpointOf(self as never)).endsWith('/standard') ? { ...(await send()), Account: '000000000000' } : send())), 'standard mode made 3 attempts'],
+    ['retries', 'a client that ignores maxAttempts 2', () => oneMoreAttempt('/give-up'), 'maxAttempts 2 made 3 attempts'],
+    ['retries', 'a give-up with another error', () => alter(STSClient, async (_c, send, self) => ((await endpointOf(self as never)).endsWith('/give-up') ? send().catch(rejected('Throttling')) : send())), 'maxAttempts 2 against two failures: expected ServiceUnavailable, got Throttling'],
+    ['retries', 'an adaptive mode that makes another number of attempts', () => throttledDemoWithoutBackoff(4), 'adaptive mode made 4 attempts'],
+    ['retries', 'a raw call that does not retry', () => {
+      throttledDemoWithoutBackoff(3);
+      fetches((url) => url.endsWith('/raw'), async () => new Response('ok', { status: 200 }));
+    }, 'raw fetch: 200 after 1 attempts'],
+    ['sigv4', 'a header-signed request refused', () => fetches((_u, init) => Boolean((init?.headers as Record<string, string> | undefined)?.authorization), async () => new Response('<Error/>', { status: 403 })), 'the header-signed request returned 403'],
+    ['sigv4', 'a header-signed request answered for another identity', () => fetches((_u, init) => Boolean((init?.headers as Record<string, string> | undefined)?.authorization), async () => new Response('<Arn>arn:aws:iam::000000000000:user/other</Arn>', { status: 200 })), 'the header-signed request answered for another identity'],
+    ['sigv4', 'a presigned URL refused', () => fetches((url, init) => url.includes('X-Amz-Signature') && !url.includes('2011-06-16') && !init, async () => new Response('<Error/>', { status: 403 })), 'the presigned URL returned 403'],
+    ['sigv4', 'a changed parameter accepted', () => fetches((url) => url.includes('2011-06-16'), async () => new Response('<Arn>x</Arn>', { status: 200 })), 'a presigned URL with a changed parameter returned 200, expected 403'],
+    ['parameters', 'a reader that fails', () => calls(LambdaClient, 'Invoke', async () => ({ FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorMessage: 'boom' })) })), 'the reader failed: boom'],
+    ['parameters', 'a reader that reads another value', () => calls(LambdaClient, 'Invoke', edited((a) => { const payload = JSON.parse(Buffer.from(a.Payload as Uint8Array).toString('utf8')); return { ...a, Payload: Buffer.from(JSON.stringify({ ...payload, parameter: { sha256: 'other' } })) }; })), 'the function read another value than the one put'],
+    ['parameters', 'a reader that reads another secret', () => calls(LambdaClient, 'Invoke', edited((a) => { const payload = JSON.parse(Buffer.from(a.Payload as Uint8Array).toString('utf8')); return { ...a, Payload: Buffer.from(JSON.stringify({ ...payload, secret: { ...payload.secret, sha256: 'other' } })) }; })), 'the function read another secret value'],
+  ])('%s fails on %s', async (id, _name, breakIt, message) => {
+    breakIt();
+    const failure = await runExercise(step(id), context()).catch((e: unknown) => e);
+    jest.restoreAllMocks();
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toContain(message);
+  });
 });

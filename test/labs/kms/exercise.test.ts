@@ -1,4 +1,5 @@
 import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createHandler } from '../../../lambda/envelope-encryption';
 import { kmsLab } from '../../../labs/kms/lab';
 import { KmsLabStack } from '../../../labs/kms/stack';
@@ -9,6 +10,7 @@ import { LocalAws, startLocalAws } from '../../support/local-aws';
 import { deployStackLocally, LocallyDeployedStack } from '../../support/local-deploy';
 import { LocalKms } from '../../support/local-kms';
 import { labTemplate } from '../../support/synth';
+import { alter, AnyCommand, Answer, is } from '../../support/altered-answers';
 
 const lab = withStack(kmsLab, KmsLabStack);
 const template = labTemplate(lab);
@@ -60,4 +62,60 @@ test('the separation step fails when the key policy lets the administrator encry
   const failure = await runExercise([steps.find((s) => s.id === 'separation')!], context(loose.outputs)).catch((e: unknown) => e);
   expect(failure).toBeInstanceOf(ExerciseCheckFailed);
   expect((failure as Error).message).toBe('Encrypt as the key administrator succeeded, but it should have been refused');
+});
+
+describe('each check of the steps fails when the one fact it checks is changed', () => {
+  /** KMS as the local engine answers, except `name` calls (that `when` picks), whose answer `edit` rewrites. */
+  const kmsAnswers = (name: string, edit: (answer: Answer, command: AnyCommand) => Answer | Promise<Answer>, when: (command: AnyCommand) => boolean = () => true) =>
+    alter(KMSClient, async (command, send) => (is(command, name) && when(command) ? edit(await send(), command) : send()));
+  const lambdaAnswers = (edit: (command: AnyCommand, send: () => Promise<Answer>) => Promise<Answer>) => alter(LambdaClient, edit);
+  const payload = (body: unknown, functionError?: string) => ({ StatusCode: 200, Payload: Buffer.from(JSON.stringify(body)), FunctionError: functionError });
+  const refusal = (name: string) => Object.assign(new Error(`${name} (made up by the test)`), { name });
+  const stepFails = async (id: string, message: string) => {
+    const failure = await runExercise(steps.filter((s) => s.id === id), context()).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toContain(message);
+  };
+  afterEach(() => jest.restoreAllMocks());
+
+  test.each<[string, string, () => void, string]>([
+    ['key', 'an alias on another key', () => kmsAnswers('DescribeKey', (a) => ({ ...a, KeyMetadata: { ...(a.KeyMetadata as object), Arn: 'arn:aws:kms:us-east-1:000000000000:key/other' } })), 'points at arn:aws:kms:us-east-1:000000000000:key/other, not the lab key'],
+    ['key', 'a disabled key', () => kmsAnswers('DescribeKey', (a) => ({ ...a, KeyMetadata: { ...(a.KeyMetadata as object), KeyState: 'Disabled' } })), 'the key is CUSTOMER/Disabled'],
+    ['key', 'rotation off', () => kmsAnswers('GetKeyRotationStatus', (a) => ({ ...a, KeyRotationEnabled: false })), 'automatic key rotation is off'],
+    ['key', 'the default rotation period', () => kmsAnswers('GetKeyRotationStatus', (a) => ({ ...a, RotationPeriodInDays: 365 })), 'rotation period is 365 days, expected'],
+    ['key', 'an alias ListAliases does not list', () => kmsAnswers('ListAliases', (a) => ({ ...a, Aliases: [] })), 'ListAliases does not list alias/'],
+    ['separation', 'an administrator that cannot read the rotation status', () => kmsAnswers('GetKeyRotationStatus', (a) => ({ ...a, KeyRotationEnabled: false })), 'the admin role could not read the rotation status'],
+    ['separation', 'an empty ciphertext for the key user', () => kmsAnswers('Encrypt', (a) => ({ ...a, CiphertextBlob: new Uint8Array(0) })), 'the user role got no ciphertext'],
+    ['encrypt-limit', 'Decrypt returning other bytes', () => kmsAnswers('Decrypt', (a) => ({ ...a, Plaintext: Buffer.alloc(4096, 'b') })), 'Decrypt did not return the 4,096 bytes encrypted'],
+    ['context', 'KMS refusing the wrong context with another error', () => alter(KMSClient, (command, send) => (is(command, 'Decrypt') && String((command.input.EncryptionContext as Record<string, string>)?.record).endsWith('-bonus') ? Promise.reject(refusal('AccessDeniedException')) : send())), 'expected InvalidCiphertextException from KMS, got AccessDeniedException'],
+    ['reencrypt', 'ReEncrypt putting the data key under another key', () => kmsAnswers('ReEncrypt', (a) => ({ ...a, KeyId: 'arn:aws:kms:us-east-1:000000000000:key/other' }), (command) => JSON.stringify(command.input.SourceEncryptionContext) === JSON.stringify(command.input.DestinationEncryptionContext)), 'ReEncrypt put the data key under arn:aws:kms:us-east-1:000000000000:key/other, not the lab key'],
+    ['reencrypt', 'ReEncrypt returning the data key it was given', () => kmsAnswers('ReEncrypt', (a, command) => ({ ...a, CiphertextBlob: command.input.CiphertextBlob }), (command) => JSON.stringify(command.input.SourceEncryptionContext) === JSON.stringify(command.input.DestinationEncryptionContext)), 'ReEncrypt returned the same encrypted data key'],
+    ['reencrypt', 'ReEncrypt to another context returning nothing', () => kmsAnswers('ReEncrypt', (a) => ({ ...a, CiphertextBlob: new Uint8Array(0) }), (command) => String((command.input.DestinationEncryptionContext as Record<string, string>)?.record).endsWith('-published')), 'ReEncrypt to another context returned no data key'],
+    ['reencrypt', 'a moved data key refused by KMS rather than by AES-GCM', () => alter(KMSClient, (command, send) => (is(command, 'Decrypt') && String((command.input.EncryptionContext as Record<string, string>)?.record).endsWith('-published') ? Promise.reject(refusal('InvalidCiphertextException')) : send())), 'expected a GCM authentication failure, got:'],
+    ['function', 'a function that fails to encrypt', () => lambdaAnswers(async () => payload({ errorType: 'Error', errorMessage: 'boom' }, 'Unhandled')), 'the function failed to encrypt: {"errorType":"Error","errorMessage":"boom"}'],
+    ['function', 'a function that returns no envelope', () => lambdaAnswers(async () => payload({ envelope: { ciphertext: 'x' } })), 'the function returned {"envelope":{"ciphertext":"x"}}'],
+    ['function', 'a function that encrypts another text', () => lambdaAnswers((command, send) => { const event = JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')); if (event.action === 'encrypt' && event.text) command.input.Payload = Buffer.from(JSON.stringify({ ...event, text: 'another text' })); return send(); }), 'the envelope made by the function did not decrypt here'],
+    ['function', 'a function that decrypts to another text', () => lambdaAnswers(async (command, send) => (JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')).action === 'decrypt' ? payload({ text: 'another text' }) : send())), 'invoke decrypt returned {"text":"another text"}'],
+    ['function', 'a function that encrypts an empty text', () => lambdaAnswers(async (command, send) => (JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')).text === '' ? payload({ envelope: {} }) : send())), 'an empty text gave {"envelope":{}}'],
+  ])('%s fails on %s', async (id, _name, breakIt, message) => {
+    breakIt();
+    await stepFails(id, message);
+  });
+
+  describe('envelope: the file as read back', () => {
+    // The module object the exercise calls through (an import here would be a copy whose properties cannot be spied on).
+    const fsPromises = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
+    const storedAs = (edit: (stored: Record<string, unknown>) => object) => {
+      const readFile = fsPromises.readFile;
+      jest.spyOn(fsPromises, 'readFile').mockImplementation((async (...args: Parameters<typeof readFile>) => JSON.stringify(edit(JSON.parse(String(await readFile(...args)))))) as never);
+    };
+    test('with a field the envelope format does not have', async () => {
+      storedAs((stored) => ({ ...stored, plaintextDataKey: 'AAAA' }));
+      await stepFails('envelope', 'the stored envelope has fields');
+    });
+    test('holding the plaintext', async () => {
+      storedAs((stored) => ({ ...stored, iv: { invoice: 42 } }));
+      await stepFails('envelope', 'the stored envelope contains the plaintext');
+    });
+  });
 });

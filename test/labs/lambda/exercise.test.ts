@@ -1,3 +1,5 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { lambdaLab } from '../../../labs/lambda/lab';
 import { withStack } from '../../../labs/support/app';
@@ -92,7 +94,7 @@ const lines: string[] = [];
 const contextOf = (outputs: Record<string, string>): ExerciseRunOptions => ({
   outputs,
   log: (line) => lines.push(line),
-  provide: [provide(timing, { retryDelaysSeconds: [1, 1], slackSeconds: 10 })],
+  provide: [provide(timing, { retryDelaysSeconds: [1, 1], slackSeconds: 10, onSuccessDeadlineSeconds: 10, deadLetterDeadlineSeconds: 10 })],
 });
 
 beforeAll(async () => {
@@ -168,6 +170,112 @@ describe('the exercise fails when the deployed lab misbehaves', () => {
   test('alias: a canary that never answers is caught', async () => {
     const message = await failureOf('alias', { random: () => 0.99 }, 2);
     expect(message).toBe('version 2 (weight 0.2) never answered in 50 calls');
+  });
+
+  describe('one fact of release 1 changed at a time', () => {
+    // One template for all of them: each test changes the stand-in, not the stack.
+    const release1 = templateFor(1);
+    const configuration = { Runtime: 'nodejs24.x', Architectures: ['arm64'], Timeout: 5, TracingConfig: { Mode: 'Active' }, DeadLetterConfig: { TargetArn: 'arn:aws:sqs:us-east-1:123456789012:dlq' }, Environment: { Variables: { RELEASE: '1' } } };
+    /** The step against release 1 with `overrides` on the stand-in, and `alter` installed over it (then removed). */
+    const failureWith = async (
+      step: string,
+      overrides: (deployed: { outputs: Record<string, string> }) => Partial<LocalFunction>,
+      alter?: (outputs: Record<string, string>) => void,
+    ) => {
+      const probe = await deployLocally(release1, sqs);
+      probe.lambda.stop();
+      const deployed = await deployLocally(release1, sqs, overrides(probe));
+      alter?.(deployed.outputs);
+      try {
+        // No slack after the (shortened) retries and 1 s deadlines: a record that is not there fails at once.
+        const shortWaits = { retryDelaysSeconds: [1, 1], slackSeconds: 0, onSuccessDeadlineSeconds: 1, deadLetterDeadlineSeconds: 1 };
+        const options = { ...contextOf(deployed.outputs), provide: [provide(timing, shortWaits)] };
+        const error = await runExercise(steps.filter((s) => s.id === step), options).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ExerciseCheckFailed);
+        return (error as Error).message;
+      } finally {
+        jest.restoreAllMocks();
+        await deployed.lambda.settled();
+        deployed.lambda.stop();
+      }
+    };
+    type AnyCommand = { constructor: { name: string }; input: Record<string, unknown> };
+    /** Answers each call of `client`'s class (the stand-in, or fauxqs) as `change` says, given a way to make the call. */
+    function answer<C extends { send: (...args: never[]) => unknown }>(client: { prototype: C }, change: (command: AnyCommand, send: () => Promise<Record<string, unknown>>) => Promise<unknown>) {
+      const send = client.prototype.send as unknown as (...args: unknown[]) => Promise<Record<string, unknown>>;
+      jest.spyOn(client.prototype, 'send' as never).mockImplementation(function (this: C, command: AnyCommand, ...rest: unknown[]) {
+        return change(command, () => send.call(this, command, ...rest));
+      } as never);
+    }
+    const is = (command: AnyCommand, name: string) => command.constructor.name === `${name}Command`;
+    /** fauxqs, except that the records received from the queue of `output` pass through `edit`. */
+    const recordsFrom = (output: string, edit: (record: Record<string, Record<string, unknown>>) => object) => (outputs: Record<string, string>) =>
+      answer(SQSClient, async (command, send) => {
+        const result = await send();
+        if (!is(command, 'ReceiveMessage') || command.input.QueueUrl !== outputs[output]) return result;
+        const messages = (result.Messages ?? []) as Message[];
+        return { ...result, Messages: messages.map((m) => ({ ...m, Body: JSON.stringify(edit(JSON.parse(m.Body ?? '{}'))) })) };
+      });
+    const accepted = (status: number) => () =>
+      answer(LambdaClient, async (command, send) => (is(command, 'Invoke') && command.input.InvocationType === 'Event' ? { ...(await send()), StatusCode: status } : send()));
+    const aliasRead = (alias: object) => () => answer(LambdaClient, async (command, send) => (is(command, 'GetAlias') ? { ...(await send()), ...alias } : send()));
+    const withConfiguration = (changes: object) => () => ({ configuration: { ...configuration, ...changes } as never });
+    const asyncConfig = (outputs: Record<string, string>, changes: object) => ({
+      asyncConfig: { retryAttempts: 2, maximumEventAgeSeconds: 3600, onSuccessQueueUrl: outputs.OnSuccessQueueUrl, onFailureQueueUrl: outputs.OnFailureQueueUrl, ...changes },
+    });
+    const greeter = (change: (event: { name?: unknown }, answer: () => Promise<Record<string, unknown>>) => Promise<unknown>) => () => ({
+      handler: ((event: { name?: unknown }, context: never) => change(event, async () => (await handler(event, context)) as Record<string, unknown>)) as LocalFunction['handler'],
+    });
+
+    test.each<[string, string, (deployed: { outputs: Record<string, string> }) => Partial<LocalFunction>, string]>([
+      ['configuration', 'another runtime', withConfiguration({ Runtime: 'nodejs22.x' }), 'expected the nodejs24.x runtime, found nodejs22.x'],
+      ['configuration', 'x86_64', withConfiguration({ Architectures: ['x86_64'] }), 'expected arm64, found x86_64'],
+      ['configuration', 'tracing passed through', withConfiguration({ TracingConfig: { Mode: 'PassThrough' } }), 'X-Ray active tracing is PassThrough, expected Active'],
+      ['configuration', 'no dead-letter queue', withConfiguration({ DeadLetterConfig: undefined }), 'the function has no dead-letter queue'],
+      ['configuration', '$LATEST of another release', withConfiguration({ Environment: { Variables: { RELEASE: '2' } } }), '$LATEST has RELEASE=2, the stack says 1'],
+      ['configuration', 'no retries on the alias', ({ outputs }) => ({ ...withConfiguration({})(), ...asyncConfig(outputs, { retryAttempts: 0 }) }), 'expected 2 retry attempts on the alias, found 0'],
+      ['configuration', 'no on-failure destination', ({ outputs }) => ({ ...withConfiguration({})(), ...asyncConfig(outputs, { onFailureQueueUrl: undefined }) }), 'the alias has no on-failure destination'],
+      ['sync', 'a greeter that fails', greeter(async () => { throw new Error('boom'); }), 'the invocation failed: {"errorType":"Error","errorMessage":"boom"'],
+      ['sync', 'a greeting for someone else', greeter(async (_event, answer) => ({ ...(await answer()), message: 'Hello, someone!' })), 'unexpected response {"message":"Hello, someone!"'],
+      ['sync', 'a handler that reports another version than Lambda ran', greeter(async (_event, answer) => ({ ...(await answer()), version: '7' })), 'the alias should run a published version; ExecutedVersion 1, handler saw 7'],
+      ['sync', 'a greeter that accepts a name that is not text', greeter(async (event, answer) => (typeof event.name === 'string' ? answer() : { message: 'Hello, 42!' })), 'expected an InvalidGreetingEvent function error, got {"message":"Hello, 42!"}'],
+    ])('%s: %s is caught', async (step, _name, overrides, message) => {
+      expect(await failureWith(step, overrides)).toContain(message);
+    });
+
+    const asDeployed = () => ({});
+    test.each<[string, string, (outputs: Record<string, string>) => void, string]>([
+      ['async', 'an event invocation answered 200', accepted(200), 'InvocationType=Event should return 202, got 200'],
+      ['async', 'no on-success record', recordsFrom('OnSuccessQueueUrl', () => ({})), 'no on-success record of this run arrived within 1 s'],
+      ['async', 'a record of a failure', recordsFrom('OnSuccessQueueUrl', (r) => ({ ...r, requestContext: { ...r.requestContext, condition: 'RetriesExhausted' } })), 'expected condition Success, got RetriesExhausted'],
+      ['async', "a record without the function's response", recordsFrom('OnSuccessQueueUrl', (r) => ({ ...r, responsePayload: { ...r.responsePayload, runId: 'another' } })), "the record does not carry the function's response"],
+      ['async', 'a record of $LATEST', recordsFrom('OnSuccessQueueUrl', (r) => ({ ...r, requestContext: { ...r.requestContext, functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:LambdaLab-Greeter:$LATEST' } })), 'the record names arn:aws:lambda:us-east-1:123456789012:function:LambdaLab-Greeter:$LATEST, not the alias'],
+      ['async-failure', 'an event invocation answered 200', accepted(200), 'InvocationType=Event should return 202, got 200'],
+      ['async-failure', 'no on-failure record', recordsFrom('OnFailureQueueUrl', () => ({})), 'no on-failure record of this run arrived within 2 s'],
+      ['async-failure', 'a record of a success', recordsFrom('OnFailureQueueUrl', (r) => ({ ...r, requestContext: { ...r.requestContext, condition: 'Success' } })), 'expected RetriesExhausted, got Success'],
+      ['async-failure', 'a record of another error', recordsFrom('OnFailureQueueUrl', (r) => ({ ...r, responsePayload: { ...r.responsePayload, errorType: 'Runtime.ExitError' } })), 'expected DeliberateFailure, got Runtime.ExitError'],
+      ['async-failure', 'no dead letter', recordsFrom('DeadLetterQueueUrl', () => ({})), 'the failed event is not in the dead-letter queue within 1 s'],
+      ['async-failure', 'a dead letter of another request', recordsFrom('OnFailureQueueUrl', (r) => ({ ...r, requestContext: { ...r.requestContext, requestId: 'another-request' } })), 'the DLQ message and the on-failure record should name the same request id'],
+      ['alias', 'an alias that names another version than the one answering', aliasRead({ FunctionVersion: '2' }), "versions outside the alias's routing answered: 1"],
+      ['alias', 'a primary version that never answers', aliasRead({ FunctionVersion: '2', RoutingConfig: { AdditionalVersionWeights: { 1: 0.2 } } }), "the alias's primary version 2 never answered"],
+    ])('%s: %s is caught', async (step, _name, alter, message) => {
+      expect(await failureWith(step, asDeployed, alter)).toContain(message);
+    });
+
+    test('async-failure: a dead letter that is not the original event is caught', async () => {
+      const dlqEdit = (outputs: Record<string, string>) =>
+        answer(SQSClient, async (command, send) => {
+          const result = await send();
+          if (!is(command, 'ReceiveMessage') || command.input.QueueUrl !== outputs.DeadLetterQueueUrl) return result;
+          return { ...result, Messages: ((result.Messages ?? []) as Message[]).map((m) => ({ ...m, Body: JSON.stringify({ ...JSON.parse(m.Body ?? '{}'), fail: 'no' }) })) };
+        });
+      expect(await failureWith('async-failure', asDeployed, dlqEdit)).toBe('the DLQ message body should be the original event');
+    });
+
+    test('alias: a failing invocation is caught', async () => {
+      const message = await failureWith('alias', greeter(async (event, answerOf) => (event.name === 'call-7' ? Promise.reject(new Error('boom')) : answerOf())));
+      expect(message).toContain('an invocation failed: {"errorType":"Error","errorMessage":"boom"');
+    });
   });
 
   test('configuration: the 3 s default timeout is caught', async () => {

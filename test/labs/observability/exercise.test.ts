@@ -1,4 +1,11 @@
 import './verbose-logs';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ConfigServiceClient } from '@aws-sdk/client-config-service';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { XRayClient } from '@aws-sdk/client-xray';
 import { Template } from 'aws-cdk-lib/assertions';
 import { steps, timing } from '../../../labs/observability/exercise';
 import { observabilityLab } from '../../../labs/observability/lab';
@@ -154,4 +161,67 @@ test.each([
   ['events', { buildRuleWithoutStatus: true }, /expected FAILED and TIMED_OUT to match, SUCCEEDED and IN_PROGRESS not$/],
 ] as [string, Tampering, RegExp][])('step %s fails when the lab is broken that way: %j', async (id, tamper, message) => {
   expect(await failureOf([id], tamper)).toMatch(message);
+});
+
+describe('each remaining check fails when the one answer it reads is changed', () => {
+  type AnyCommand = { constructor: { name: string }; input: Record<string, unknown> };
+  type Answer = Record<string, unknown>;
+  type Send = () => Promise<Answer>;
+  /** The fakes' answers to `name` calls of `client` that `when` picks, passed through `answer` (installed over the fakes). */
+  function answers<C extends { send: (...args: never[]) => unknown }>(
+    client: { prototype: C },
+    name: string,
+    answer: (send: Send, command: AnyCommand) => Promise<Answer>,
+    when: (command: AnyCommand) => boolean = () => true,
+    /** Other calls answered by name: what the function returns, or undefined for the fakes' answer. */
+    others: Record<string, (command: AnyCommand) => Answer | undefined> = {},
+  ) {
+    const send = client.prototype.send as unknown as (...args: unknown[]) => Promise<Answer>;
+    jest.spyOn(client.prototype, 'send' as never).mockImplementation(function (this: C, command: AnyCommand, ...rest: unknown[]) {
+      const original = () => send.call(this, command, ...rest);
+      const other = others[command.constructor.name.replace(/Command$/, '')]?.(command);
+      if (other) return Promise.resolve(other);
+      return command.constructor.name === `${name}Command` && when(command) ? answer(original, command) : original();
+    } as never);
+  }
+  const edited = (edit: (answer: Answer) => Answer) => async (send: Send) => edit(await send());
+  /** The worker's answer to the exercise's invocation, with its result passed through `edit`. */
+  const workerResult = (edit: (result: Answer) => Answer) =>
+    answers(LambdaClient, 'Invoke', edited((a) => ({ ...a, Payload: Buffer.from(JSON.stringify(edit(JSON.parse(Buffer.from(a.Payload as Uint8Array).toString('utf8'))))) })));
+  const xrayOf = (result: Answer) => result.xray as Answer;
+  const onGroup = (output: string) => (command: AnyCommand) => command.input.logGroupName === aws.outputs[output];
+  afterEach(() => jest.restoreAllMocks());
+
+  test.each<[string, string, () => void, string | RegExp]>([
+    ['emf', 'a worker that fails', () => answers(LambdaClient, 'Invoke', async () => ({ StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from('{"errorMessage":"boom"}') })), 'the worker failed (Unhandled): {"errorMessage":"boom"}'],
+    ['emf', 'a worker that processes the bad order', () => workerResult((r) => ({ ...r, rejected: [] })), /^the worker processed \[.*\] and rejected \[\]: expected/],
+    ['emf', 'a worker that prices the orders otherwise', () => workerResult((r) => ({ ...r, totalValue: 40 })), 'the worker priced the orders at 40, expected 2 × 10 + 1 × 25 = 45'],
+    ['custom-metrics', 'no high-resolution datapoint', () => answers(CloudWatchClient, 'GetMetricData', async () => ({ MetricDataResults: [] })), /^GetMetricData at 1 s period shows no CheckoutLatency datapoint at .* within 0.2 s$/],
+    ['alarms', 'a missing error-rate alarm', () => answers(CloudWatchClient, 'DescribeAlarms', edited((a) => ({ ...a, MetricAlarms: (a.MetricAlarms as Answer[]).slice(0, 1) }))), /^DescribeAlarms did not return both /],
+    ['alarms', 'an errors alarm without OK actions', () => answers(CloudWatchClient, 'DescribeAlarms', edited((a) => ({ ...a, MetricAlarms: (a.MetricAlarms as Answer[]).map((m) => ({ ...m, OKActions: [] })) }))), 'the errors alarm does not notify the topic on both ALARM and OK'],
+    ['alarms', 'SetAlarmState leaving no history', () => answers(CloudWatchClient, 'DescribeAlarmHistory', async () => ({ AlarmHistoryItems: [] }), (c) => c.input.AlarmTypes === undefined), 'SetAlarmState(ALARM) left no state update with this run\'s reason in the alarm history'],
+    ['logs', 'no metric filter', () => answers(CloudWatchLogsClient, 'DescribeMetricFilters', async () => ({ metricFilters: [] })), 'the worker\'s log group has no metric filter publishing OrdersRejected'],
+    ['logs', 'no line matching the filter\'s pattern', () => answers(CloudWatchLogsClient, 'FilterLogEvents', async () => ({ events: [] }), (c) => onGroup('WorkerLogGroupName')(c) && !String(c.input.filterPattern).includes('order_processed')), /^FilterLogEvents with the filter's pattern found no line of the rejected order .*-bad within 0.2 s$/],
+    ['logs', 'no order_processed line', () => answers(CloudWatchLogsClient, 'FilterLogEvents', async () => ({ events: [] }), (c) => String(c.input.filterPattern).includes('order_processed')), /^the worker logged no order_processed line for .*-web$/],
+    ['logs', 'a metric filter that matches every line', () => answers(CloudWatchLogsClient, 'TestMetricFilter', async (_s, c) => ({ matches: (c.input.logEventMessages as string[]).map((eventMessage, i) => ({ eventNumber: i + 1, eventMessage })) })), 'TestMetricFilter matched 2 of the 2 real lines (rejected, processed): the pattern must match the rejected one only'],
+    ['logs', 'a subscription that delivers nothing', () => answers(CloudWatchLogsClient, 'FilterLogEvents', async () => ({ events: [] }), onGroup('SinkLogGroupName')), /^the sink logged no batch with .*-bad within 0.2 s: the subscription filter did not deliver$/],
+    ['logs', 'no saved query', () => answers(CloudWatchLogsClient, 'DescribeQueryDefinitions', async () => ({ queryDefinitions: [] })), 'the saved query rejected-orders-by-reason is not among the query definitions'],
+    ['logs', 'a saved query that finds no rejection', () => answers(CloudWatchLogsClient, 'GetQueryResults', edited((a) => ({ ...a, results: [] }))), /^the saved query ".*" returned no row for "quantity must be positive": \[\]$/],
+    ['logs', 'an archive log group of the Standard class', () => answers(CloudWatchLogsClient, 'DescribeLogGroups', edited((a) => ({ ...a, logGroups: (a.logGroups as Answer[]).map((g) => ({ ...g, logGroupClass: 'STANDARD' })) }))), 'the archive log group\'s class is STANDARD, expected INFREQUENT_ACCESS'],
+    ['logs', 'an archive that Logs Insights cannot read', () =>
+      // Queries of the archive never complete (one spy answers both calls: a second spyOn would wrap the first).
+      answers(CloudWatchLogsClient, 'StartQuery', async () => ({ queryId: 'never-completes' }), onGroup('ArchiveLogGroupName'), { GetQueryResults: (c) => (c.input.queryId === 'never-completes' ? { status: 'Running' } : undefined) }),
+    /^Logs Insights found no line of .* in the Infrequent Access log group$/],
+    ['xray', 'a worker without a trace header', () => workerResult((r) => ({ ...r, xray: { ...xrayOf(r), traceHeader: undefined } })), '_X_AMZN_TRACE_ID in the worker was undefined, not a trace header with a Root id'],
+    ['xray', 'a worker without a daemon address', () => workerResult((r) => ({ ...r, xray: { ...xrayOf(r), daemonAddress: 'localhost' } })), 'AWS_XRAY_DAEMON_ADDRESS in the worker was "localhost", not host:port'],
+    ['xray', 'a worker without AWS_XRAY_CONTEXT_MISSING', () => workerResult((r) => ({ ...r, xray: { ...xrayOf(r), contextMissing: undefined } })), 'AWS_XRAY_CONTEXT_MISSING is not set in the worker'],
+    ['xray', 'a trace without the function\'s segment', () => answers(XRayClient, 'BatchGetTraces', edited((a) => ({ ...a, Traces: (a.Traces as Answer[]).map((t) => ({ ...t, Segments: [{ Id: 's', Document: '{"name":"other","origin":"AWS::Lambda"}' }] })) }))), /^trace 1-67890abc-0123456789abcdef01234567 has no AWS::Lambda::Function segment of /],
+    ['cloudtrail', 'a call missing from event history', () => answers(CloudTrailClient, 'LookupEvents', async () => ({ Events: [] })), 'event history shows no SetAlarmState of this run within 0.2 s'],
+    ['config', 'no recorder recording', () => answers(ConfigServiceClient, 'DescribeConfigurationRecorderStatus', edited((a) => ({ ...a, ConfigurationRecordersStatus: (a.ConfigurationRecordersStatus as Answer[]).map((s) => ({ ...s, recording: false })) }))), 'no configuration recorder of this Region is recording: rules have nothing to evaluate'],
+    ['config', 'a tracing change that does not apply', () => answers(LambdaClient, 'GetFunctionConfiguration', edited((a) => ({ ...a, TracingConfig: { Mode: 'Active' } }))), 'the worker\'s tracing mode is Active after setting PassThrough'],
+    ['events', 'a rule without a pattern', () => answers(EventBridgeClient, 'DescribeRule', edited((a) => ({ ...a, EventPattern: undefined }))), 'the failed-builds rule has no event pattern'],
+  ])('%s fails on %s', async (id, _name, breakIt, message) => {
+    breakIt();
+    expect(await failureOf([id], {})).toMatch(message);
+  });
 });

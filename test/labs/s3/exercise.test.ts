@@ -1,3 +1,5 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { s3Lab } from '../../../labs/s3/lab';
 import { withStack } from '../../../labs/support/app';
 import { steps, timing } from '../../../labs/s3/exercise';
@@ -10,6 +12,7 @@ import { deployStackLocally, LocallyDeployedStack } from '../../support/local-de
 import { cloudFrontTtl, LocalS3, startLocalCdn, startLocalS3 } from '../../support/local-s3';
 import { deployQueuesLocally, LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { labTemplate } from '../../support/synth';
+import { alter, AnyCommand, Answer, is } from '../../support/altered-answers';
 
 // The steps check the same expiry and caching as against AWS, with shorter waits: a presigned URL keeps its 2 s
 // expiry (X-Amz-Date counts whole seconds, so 1 s could expire before the first GET) but is tried again right after it.
@@ -25,8 +28,8 @@ let cdn: { url: string; stop: () => Promise<void> };
 let deployed: LocallyDeployedStack;
 let outputs: Record<string, string>;
 const lines: string[] = [];
-const shortTiming = provide(timing, { presignedGetExpiresSeconds: 2, expiredGetAfterSeconds: 2.2, shortMaxAgeSeconds: 1, cachedGetAfterSeconds: 1.5 });
-const context = (): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line), provide: [shortTiming] });
+const SHORT_TIMING = { presignedGetExpiresSeconds: 2, expiredGetAfterSeconds: 2.2, shortMaxAgeSeconds: 1, cachedGetAfterSeconds: 1.5, notificationDeadlineSeconds: 10 };
+const context = (timingFigures = SHORT_TIMING): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line), provide: [provide(timing, timingFigures)] });
 
 beforeAll(async () => {
   sqs = await startLocalSqs();
@@ -99,10 +102,137 @@ test('CloudFront keeps an object for max-age bounded by the minimum and maximum 
 test('the cloudfront step fails when nothing is cached', async () => {
   const uncached = await startLocalCdn(sqs.endpoint, deployed.outputs.SiteBucketName, { min: 0, default: 0, max: 0 });
   try {
-    const failure = await runExercise(steps.filter((s) => s.id === 'cloudfront'), { outputs: { ...outputs, DistributionUrl: uncached.url }, log: () => undefined, provide: [shortTiming] }).catch((e: unknown) => e);
+    const failure = await runExercise(steps.filter((s) => s.id === 'cloudfront'), { outputs: { ...outputs, DistributionUrl: uncached.url }, log: () => undefined, provide: [provide(timing, SHORT_TIMING)] }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toMatch(/^1\.5 s later \(max-age=1 but min TTL 10 s\) GET returned Miss from cloudfront$/);
   } finally {
     await uncached.stop();
   }
+});
+
+describe('each check of the steps fails when the one answer it checks is changed', () => {
+  /** S3 as the local engine answers, except `name` calls, whose answer `edit` rewrites. */
+  const s3Answers = (name: string, edit: (answer: Answer) => Answer) => () => alter(S3Client, async (command, send) => (is(command, name) ? edit(await send()) : send()));
+  /** HTTP answers of the local S3 and CDN, except the `nth` (from 1) of those `which` picks, whose status or headers `edit` sets. */
+  type HttpEdit = { status?: number; headers?: Record<string, string> };
+  const httpAnswers = (which: (url: string, init: RequestInit) => boolean, edit: HttpEdit, nth?: number, also?: [(url: string) => boolean, HttpEdit]) => () => {
+    const realFetch = globalThis.fetch;
+    let picked = 0;
+    jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init = {}) => {
+      const response = await realFetch(input, init);
+      const url = String(input);
+      const rewrite = which(url, init) && (nth === undefined || ++picked === nth) ? edit : also?.[0](url) ? also[1] : undefined;
+      if (!rewrite) return response;
+      const body = await response.arrayBuffer();
+      return new Response(body, { status: rewrite.status ?? response.status, headers: { ...Object.fromEntries(response.headers), ...rewrite.headers } });
+    });
+  };
+  /** The short-lived object's cached copy as old as it would be after the wait the cases below skip. */
+  const agedShortCopy: [(url: string) => boolean, HttpEdit] = [(url) => url.includes('short.txt') && url.startsWith(outputs.DistributionUrl.replace(/\/$/, '')), { headers: { age: '2' } }];
+  const toCdn = (path: string) => (url: string) => url.startsWith(outputs.DistributionUrl.replace(/\/$/, '')) && url.includes(path);
+  const toS3 = (url: string) => url.startsWith(s3.endpoint);
+  const fastTiming = { ...SHORT_TIMING, expiredGetAfterSeconds: 0, cachedGetAfterSeconds: 0 };
+  afterEach(() => jest.restoreAllMocks());
+
+  test.each<[string, string, () => void, string]>([
+    ['encryption', 'an accepted object encrypted otherwise', s3Answers('PutObject', (a) => ({ ...a, ServerSideEncryption: 'AES256' })), 'the accepted object is encrypted with AES256'],
+    ['encryption', 'an object without the bucket key', s3Answers('HeadObject', (a) => ({ ...a, BucketKeyEnabled: false })), 'HeadObject: aws:kms, bucket key false'],
+    ['tls', 'a presigned GET refused over the secure protocol', httpAnswers(toS3, { status: 403 }, 1), 'a presigned GET over https: returned 403'],
+    ['presigned', 'a presigned PUT accepted without its signed header', httpAnswers((url, init) => toS3(url) && init.method === 'PUT' && init.headers === undefined, { status: 200 }), 'a presigned PUT without its signed SSE header returned 200, expected 403'],
+    ['presigned', 'a presigned PUT refused with its header', httpAnswers((url, init) => toS3(url) && init.method === 'PUT' && init.headers !== undefined, { status: 403 }), 'the presigned PUT with its header returned 403'],
+    ['presigned', 'a fresh presigned GET refused', httpAnswers((url, init) => toS3(url) && init.method === undefined, { status: 403 }, 1), 'the presigned GET returned 403'],
+    ['presigned', 'a presigned GET still valid after its expiry', httpAnswers((url, init) => toS3(url) && init.method === undefined, { status: 200 }, 2), 'the presigned GET still worked after its 2 s expiry (200)'],
+    ['configuration', 'default encryption without the bucket key', s3Answers('GetBucketEncryption', (a) => ({ ServerSideEncryptionConfiguration: { Rules: [{ ...(a.ServerSideEncryptionConfiguration as { Rules: object[] }).Rules[0], BucketKeyEnabled: false }] } })), 'default encryption: {"ApplyServerSideEncryptionByDefault"'],
+    ['configuration', 'a weekly inventory', s3Answers('GetBucketInventoryConfiguration', (a) => ({ InventoryConfiguration: { ...(a.InventoryConfiguration as object), Schedule: { Frequency: 'Weekly' } } })), 'inventory: {'],
+    ['configuration', 'an inventory delivered elsewhere', s3Answers('GetBucketInventoryConfiguration', (a) => {
+      const inventory = a.InventoryConfiguration as { Destination: { S3BucketDestination: object } };
+      return { InventoryConfiguration: { ...inventory, Destination: { S3BucketDestination: { ...inventory.Destination.S3BucketDestination, Bucket: 'arn:aws:s3:::another-bucket' } } } };
+    }), 'the inventory is not delivered to the reports bucket'],
+    ['configuration', 'one lifecycle rule missing', s3Answers('GetBucketLifecycleConfiguration', (a) => ({ ...a, Rules: (a.Rules as object[]).slice(0, 1) })), 'expected 2 lifecycle rules, found 1'],
+    ['cloudfront', 'a first GET already cached', httpAnswers(toCdn('short.txt'), { headers: { 'x-cache': 'Hit from cloudfront' } }, 1), 'short.txt: 200 Hit from cloudfront'],
+    ['cloudfront', 'a cached copy without its age', httpAnswers(toCdn('short.txt'), { headers: { age: '0' } }), 'the cached copy reports Age 0, expected about 0'],
+    ['cloudfront', 'objects without max-age or with a long one not cached', httpAnswers(toCdn('none.txt'), { headers: { 'x-cache': 'Miss from cloudfront' } }, undefined, agedShortCopy), 'none.txt was not cached (Miss from cloudfront, then Miss from cloudfront)'],
+    ['cloudfront', 'a bucket readable without the distribution', httpAnswers(toS3, { status: 200 }, undefined, agedShortCopy), 'an anonymous GET straight from the bucket returned 200, expected 403'],
+  ])('%s fails on %s', async (id, _name, breakIt, message) => {
+    breakIt();
+    // The presigned and cloudfront cases set the answers that follow a wait themselves: no need to wait.
+    const options = id === 'cloudfront' || id === 'presigned' ? context(fastTiming) : context();
+    const failure = await runExercise(steps.filter((s) => s.id === id), options).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toContain(message);
+  });
+
+  describe('multipart, with the 12 MiB upload answered by the test (2 s each on the local S3, and no check reads its bytes)', () => {
+    const LARGE = 12 * 1024 * 1024;
+    /** The engine for everything but the large object's upload and HeadObject, which answer as S3 would, then pass through `edit`. */
+    const largeObject = (edit: { complete?: Answer; head?: Answer } = {}, other: (command: AnyCommand, answer: Answer) => Answer = (_c, a) => a) =>
+      alter(S3Client, async (command, send) => {
+        const large = String(command.input.Key ?? '').endsWith('/large.bin');
+        if (large && is(command, 'UploadPart')) return { ETag: `"part-${String(command.input.PartNumber)}"` };
+        if (large && is(command, 'CompleteMultipartUpload')) return { ETag: '"0123456789abcdef0123456789abcdef-3"', ...edit.complete };
+        if (large && is(command, 'HeadObject')) return { ContentLength: LARGE, ServerSideEncryption: 'aws:kms', ...edit.head };
+        return other(command, await send());
+      });
+    const multipartFails = async (message: string) => {
+      const failure = await runExercise(steps.filter((s) => s.id === 'multipart'), context()).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+      expect((failure as Error).message).toContain(message);
+    };
+    test('passes with the upload answered by the test, so the cases below change one answer each', async () => {
+      largeObject();
+      await runExercise(steps.filter((s) => s.id === 'multipart'), context());
+    });
+    test('a single-part ETag', async () => {
+      largeObject({ complete: { ETag: '"0123456789abcdef0123456789abcdef"' } });
+      await multipartFails('the ETag "0123456789abcdef0123456789abcdef" is not a 3-part multipart ETag');
+    });
+    test('an object shorter than what was sent', async () => {
+      largeObject({ head: { ContentLength: LARGE - 1 } });
+      await multipartFails(`the object has ${LARGE - 1} bytes, ${LARGE} were sent`);
+    });
+    test('a multipart object encrypted otherwise', async () => {
+      largeObject({ head: { ServerSideEncryption: 'AES256' } });
+      await multipartFails('the multipart object is encrypted with AES256');
+    });
+    test('an abandoned upload not listed', async () => {
+      largeObject({}, (command, answer) => (is(command, 'ListMultipartUploads') ? { ...answer, Uploads: [] } : answer));
+      await multipartFails('the abandoned multipart upload is not listed');
+    });
+    test('no rule aborting incomplete uploads', async () => {
+      largeObject({}, (command, answer) =>
+        is(command, 'GetBucketLifecycleConfiguration') ? { ...answer, Rules: (answer.Rules as object[]).map((r) => ({ ...r, AbortIncompleteMultipartUpload: undefined })) } : answer,
+      );
+      await multipartFails('no lifecycle rule aborts incomplete multipart uploads after 1 day (found undefined)');
+    });
+  });
+
+  describe('notifications', () => {
+    /** fauxqs, except that S3 events received from the notification queue pass through `edit`. */
+    const events = (edit: (event: { Records?: Record<string, unknown>[] }) => object) =>
+      alter(SQSClient, async (command, send) => {
+        const answer = await send();
+        if (!is(command, 'ReceiveMessage') || command.input.QueueUrl !== outputs.NotificationQueueUrl) return answer;
+        return { ...answer, Messages: ((answer.Messages ?? []) as Message[]).map((m) => ({ ...m, Body: JSON.stringify(edit(JSON.parse(m.Body ?? '{}'))) })) };
+      });
+    const notificationsFail = async (message: string, timingFigures = SHORT_TIMING) => {
+      const failure = await runExercise(steps.filter((s) => s.id === 'notifications'), context(timingFigures)).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+      expect((failure as Error).message).toContain(message);
+    };
+    test('an event that never arrives', async () => {
+      events((event) => ({ ...event, Records: event.Records?.filter((r) => !String((r.s3 as { object: { key: string } }).object.key).startsWith('uploads/')) }));
+      await notificationsFail('no ObjectCreated event for uploads/', { ...SHORT_TIMING, notificationDeadlineSeconds: 1 });
+    });
+    test('an event that is not ObjectCreated', async () => {
+      events((event) => ({ ...event, Records: event.Records?.map((r) => ({ ...r, eventName: 'ObjectRemoved:Delete' })) }));
+      await notificationsFail('the event is ObjectRemoved:Delete');
+    });
+    test('an object outside uploads/ notified', async () => {
+      events((event) => ({
+        ...event,
+        Records: event.Records && [...event.Records, ...event.Records.map((r) => ({ ...r, s3: { ...(r.s3 as object), object: { key: 'run-x/not-notified.txt', size: 1 } } }))],
+      }));
+      await notificationsFail('an object outside uploads/ was notified');
+    });
+  });
 });

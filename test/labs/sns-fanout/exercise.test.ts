@@ -1,5 +1,8 @@
+import { Message, SQSClient } from '@aws-sdk/client-sqs';
 import {
   ListSubscriptionsByTopicCommand,
+  PublishCommand,
+  PublishCommandInput,
   SetSubscriptionAttributesCommand,
   SNSClient,
   SubscribeCommand,
@@ -15,6 +18,7 @@ import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '.
 import { deployTopicsLocally, LocallyDeployedTopics, LocalLambdaSubscriber, startLocalLambdaSubscriber } from '../../support/local-sns';
 import { deployQueuesLocally, LocallyDeployedQueues, LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { labTemplate } from '../../support/synth';
+import { alter as alterAnswers, Answer as AnyAnswer, is } from '../../support/altered-answers';
 
 // The steps wait for SNS deliveries, then listen 1 s (3 s against AWS) for unexpected ones.
 jest.setTimeout(30_000);
@@ -123,4 +127,109 @@ test('the subscription-dlq step fails when SNS can deliver to the Warehouse queu
   } finally {
     await sns.send(new UnsubscribeCommand({ SubscriptionArn }));
   }
+});
+
+describe('each check of the steps fails when the one fact it checks is changed', () => {
+  const RUN_ID = 'run-negative';
+  type Answer = AnyAnswer & { Messages?: Message[] };
+  const alter = alterAnswers<Answer>;
+  /** SQS as fauxqs answers, except receives from the queue of `output`, whose messages `edit` rewrites. */
+  const receivesFrom = (output: string, edit: (messages: Message[]) => Message[]) =>
+    alter(SQSClient, async (command, send) => {
+      // A message the test made up has no receipt fauxqs knows.
+      if (is(command, 'DeleteMessage') && command.input.ReceiptHandle === 'made-up') return {};
+      const answer = await send();
+      return is(command, 'ReceiveMessage') && command.input.QueueUrl === queues.outputs[output] ? { ...answer, Messages: edit(answer.Messages ?? []) } : answer;
+    });
+  const madeUp = (body: object): Message => ({ MessageId: 'made-up', ReceiptHandle: 'made-up', Body: JSON.stringify({ runId: RUN_ID, ...body }) });
+  const editBody = (message: Message, edit: (body: Record<string, unknown>) => object): Message => ({ ...message, Body: JSON.stringify(edit(JSON.parse(message.Body ?? '{}'))) });
+  const ofRun = (message: Message) => message.Body?.includes(RUN_ID) ?? false;
+  const stepFails = async (id: string, message: string, deadlines: Record<string, number> = {}) => {
+    const options = context();
+    // No listening for late deliveries: each change below is seen by the receives that wait for the expected ones.
+    const figures = { ...(options.provide![0].value as object), settleSeconds: 0, ...deadlines };
+    const failure = await failureOf(runExercise(step(id), { ...options, runId: RUN_ID, provide: [provide(timing, figures as never)] }));
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect(failure?.message).toContain(message);
+  };
+  afterEach(() => jest.restoreAllMocks());
+
+  describe('fan-out', () => {
+    test('a queue no subscription delivers to', async () => {
+      const highValue = Object.values(queues.queues).find((q) => q.url === queues.outputs.HighValueQueueUrl)!;
+      alter(SNSClient, async (command, send) => {
+        const answer = (await send()) as Answer & { Subscriptions?: { Endpoint?: string }[] };
+        return is(command, 'ListSubscriptionsByTopic') ? { ...answer, Subscriptions: answer.Subscriptions?.filter((s) => s.Endpoint !== highValue.arn) } : answer;
+      });
+      await stepFails('fan-out', 'no subscription of the orders topic delivers to the HighValue queue');
+    });
+    test('a queue that gets an order its filter policy does not select', async () => {
+      receivesFrom('ExpressQueueUrl', (messages) => (messages.some(ofRun) ? [...messages, madeUp({ orderId: 'o4' })] : messages));
+      await stepFails('fan-out', 'Express received o3, o4 but its filter policy selects o3.');
+    });
+    test('an envelope although raw delivery is on', async () => {
+      receivesFrom('HighValueQueueUrl', (messages) =>
+        messages.map((m) => (ofRun(m) ? { ...m, Body: JSON.stringify({ Type: 'Notification', TopicArn: topics.outputs.OrdersTopicArn, Message: m.Body }) } : m)),
+      );
+      await stepFails('fan-out', "HighValue has raw delivery on but got SNS's JSON envelope");
+    });
+    test('raw delivery without the message attributes', async () => {
+      receivesFrom('HighValueQueueUrl', (messages) => messages.map((m) => (ofRun(m) ? { ...m, MessageAttributes: {} } : m)));
+      await stepFails('fan-out', 'HighValue: with raw delivery the SNS message attributes should arrive as SQS attributes, got {}');
+    });
+    test('an envelope from another topic', async () => {
+      receivesFrom('AllOrdersQueueUrl', (messages) => messages.map((m) => (ofRun(m) ? editBody(m, (body) => ({ ...body, TopicArn: `${topics.outputs.OrdersTopicArn}-other` })) : m)));
+      await stepFails('fan-out', "AllOrders has raw delivery off but its message is not SNS's envelope with the topic ARN and the attributes");
+    });
+  });
+
+  describe('lambda', () => {
+    type Record = { requestContext?: object; responsePayload?: object; requestPayload?: { Records?: { Sns?: { Message?: string } }[] } };
+    const ofOrder = (message: Message, orderId: string) => {
+      const record = JSON.parse(message.Body ?? '{}') as Record;
+      return (record.requestPayload?.Records?.[0]?.Sns?.Message ?? '').includes(`"orderId":"${orderId}"`);
+    };
+    test('no on-success record', async () => {
+      receivesFrom('AuditSucceededQueueUrl', () => []);
+      await stepFails('lambda', 'no on-success record for l1 within 1 s: did SNS invoke the function?', { onSuccessRecordDeadlineSeconds: 1 });
+    });
+    test('an on-success record that is not a success', async () => {
+      receivesFrom('AuditSucceededQueueUrl', (messages) => messages.map((m) => (ofOrder(m, 'l1') ? editBody(m, (r) => ({ ...r, requestContext: { condition: 'RetriesExhausted' } })) : m)));
+      await stepFails('lambda', 'the on-success record of l1 is not a success returning it: {"condition":"RetriesExhausted"}');
+    });
+    test('no on-failure record', async () => {
+      receivesFrom('AuditFailedQueueUrl', () => []);
+      await stepFails('lambda', 'no on-failure record for l2 within 1 s', { onFailureRecordDeadlineSeconds: 1 });
+    });
+    test("an on-failure record without the function's error", async () => {
+      receivesFrom('AuditFailedQueueUrl', (messages) => messages.map((m) => (ofOrder(m, 'l2') ? editBody(m, (r) => ({ ...r, responsePayload: { errorType: 'Error', errorMessage: 'timeout' } })) : m)));
+      await stepFails('lambda', 'the on-failure record of l2 does not carry the function\'s error: {"errorType":"Error","errorMessage":"timeout"}');
+    });
+    test('the failed order in the subscription DLQ', async () => {
+      receivesFrom('AuditSubscriptionDlqUrl', (messages) => [...messages, madeUp({ orderId: 'l2' })]);
+      await stepFails('lambda', 'l2 reached the Audit subscription DLQ');
+    });
+  });
+
+  describe('subscription-dlq', () => {
+    test('an order missing from the subscription DLQ', async () => {
+      receivesFrom('WarehouseSubscriptionDlqUrl', () => []);
+      await stepFails('subscription-dlq', 'w1 did not reach the Warehouse subscription DLQ within 1 s', { subscriptionDlqDeadlineSeconds: 1 });
+    });
+    test('an order missing from AllOrders', async () => {
+      receivesFrom('AllOrdersQueueUrl', (messages) => messages.filter((m) => !ofRun(m)));
+      await stepFails('subscription-dlq', 'w1 did not reach AllOrders', { deliveryDeadlineSeconds: 1 });
+    });
+  });
+
+  test('fifo: a message published to the wrong group breaks the order of its own', async () => {
+    let fifoPublishes = 0;
+    alter(SNSClient, async (command, send) => {
+      if (!is(command, 'Publish') || command.input.TopicArn !== topics.outputs.FifoTopicArn) return send();
+      fifoPublishes += 1;
+      // a2 (the third publish) into customer-b's group.
+      return fifoPublishes === 3 ? (sns.send(new PublishCommand({ ...command.input, MessageGroupId: 'customer-b' } as unknown as PublishCommandInput)) as never) : send();
+    });
+    await stepFails('fifo', 'Billing: group customer-a arrived as ["a1","a3"], expected a1, a2, a3 once each, in order');
+  });
 });

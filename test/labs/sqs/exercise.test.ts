@@ -1,4 +1,4 @@
-import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { Message, SendMessageCommand, SendMessageCommandInput, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handler } from '../../../lambda/sqs-consumer';
 import { sqsLab } from '../../../labs/sqs/lab';
@@ -29,6 +29,8 @@ const SHORT_TIMING = {
   arrivalDeadlineSeconds: DEADLINE_SECONDS,
   playgroundDlqDeadlineSeconds: DEADLINE_SECONDS,
   poisonDlqDeadlineSeconds: DEADLINE_SECONDS,
+  reappearDeadlineSeconds: DEADLINE_SECONDS,
+  delayedArrivalMarginSeconds: DEADLINE_SECONDS,
 };
 const context = (timingFigures = SHORT_TIMING): ExerciseRunOptions => ({
   outputs: deployed.outputs,
@@ -102,4 +104,199 @@ test('the poison step fails when the consumer mapping stops reporting partial ba
   } finally {
     await withoutPartialFailures.stop();
   }
+});
+
+describe('each check of the steps fails when the one fact it checks is changed', () => {
+  type AnyCommand = { constructor: { name: string }; input: Record<string, unknown> };
+  type Answer = Record<string, unknown> & { Messages?: Message[]; Successful?: { MD5OfMessageBody?: string }[] };
+  /** Answers each SQS call as `alter` says, given the call and a way to make it against the local engine. */
+  function alterSqs(alter: (command: AnyCommand, send: () => Promise<Answer>) => Promise<Answer>) {
+    const send = SQSClient.prototype.send;
+    jest.spyOn(SQSClient.prototype, 'send').mockImplementation(function (this: SQSClient, command: AnyCommand, ...rest: unknown[]) {
+      return alter(command, () => (send as (...args: unknown[]) => Promise<Answer>).call(this, command, ...rest));
+    } as never);
+  }
+  const is = (command: AnyCommand, name: string) => command.constructor.name === `${name}Command`;
+  /** A SendMessage with other input, in place of the step's (it passes through `alterSqs` again). */
+  const resend = (input: Record<string, unknown>) => sqs.client.send(new SendMessageCommand(input as unknown as SendMessageCommandInput)) as unknown as Promise<Answer>;
+  const stepFails = async (id: string, message: string, timingFigures = SHORT_TIMING) => {
+    const failure = await runExercise(steps.filter((s) => s.id === id), context(timingFigures)).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toContain(message);
+  };
+  const quick = { ...SHORT_TIMING, arrivalDeadlineSeconds: 1, playgroundDlqDeadlineSeconds: 1, reappearDeadlineSeconds: 1, delayedArrivalMarginSeconds: 1 };
+  afterEach(() => jest.restoreAllMocks());
+
+  describe('send-receive', () => {
+    /** Every DeleteMessage made so far: after the third, the step polls the empty queue. */
+    let deletes = 0;
+    beforeEach(() => (deletes = 0));
+    const afterDeletes = (answer: (command: AnyCommand, send: () => Promise<Answer>) => Promise<Answer>) =>
+      alterSqs(async (command, send) => {
+        if (is(command, 'DeleteMessage')) deletes += 1;
+        return is(command, 'ReceiveMessage') && deletes === 3 ? answer(command, send) : send();
+      });
+
+    test('a batch entry SQS rejected', async () => {
+      alterSqs(async (command, send) => (is(command, 'SendMessageBatch') ? { ...(await send()), Failed: [{ Id: 'm2', Code: 'InternalError', SenderFault: false }] } : send()));
+      await stepFails('send-receive', 'SendMessageBatch rejected [{"Id":"m2"');
+    });
+    test('a body stored differently (MD5)', async () => {
+      alterSqs(async (command, send) => {
+        const answer = await send();
+        return is(command, 'SendMessageBatch') ? { ...answer, Successful: answer.Successful?.map((r, i) => (i === 0 ? { ...r, MD5OfMessageBody: '0'.repeat(32) } : r)) } : answer;
+      });
+      await stepFails('send-receive', 'SQS stored a different body for m1');
+    });
+    test('messages that never arrive', async () => {
+      alterSqs(async (command, send) => (is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send()));
+      await stepFails('send-receive', 'received 0 of 3 messages within 1 s', quick);
+    });
+    test('a message attribute lost on the way', async () => {
+      alterSqs(async (command, send) => {
+        const answer = await send();
+        if (!is(command, 'ReceiveMessage')) return answer;
+        return { ...answer, Messages: answer.Messages?.map((m) => ({ ...m, MessageAttributes: { priority: m.MessageAttributes!.priority } })) };
+      });
+      await stepFails('send-receive', 'did not survive the round trip: {"priority":');
+    });
+    test('a deleted message returned again', async () => {
+      const body = JSON.stringify({ runId: 'run-deleted', orderId: 'order-1' });
+      afterDeletes(async () => ({ Messages: [{ MessageId: 'm', ReceiptHandle: 'r', Body: body }] }));
+      const failure = await runExercise(steps.filter((s) => s.id === 'send-receive'), { ...context(), runId: 'run-deleted' }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+      expect((failure as Error).message).toBe('the queue still returned messages of this run after they were deleted');
+    });
+    test('a long poll of the empty queue that returns at once', async () => {
+      afterDeletes(async () => ({ Messages: [] }));
+      await stepFails('send-receive', 'ReceiveMessage with WaitTimeSeconds=1 returned at once on an empty queue');
+    });
+  });
+
+  describe('visibility', () => {
+    /** The order this step sends, once SendMessage names it. */
+    let body: string | undefined;
+    /** The calls made so far that changed the message's visibility, by the timeout they set. */
+    let changes: number[] = [];
+    beforeEach(() => {
+      body = undefined;
+      changes = [];
+    });
+    const track = (command: AnyCommand) => {
+      if (is(command, 'SendMessage')) body = command.input.MessageBody as string;
+      if (is(command, 'ChangeMessageVisibility')) changes.push(command.input.VisibilityTimeout as number);
+    };
+    /** The message as SQS gave it the first time, kept to be handed out again. */
+    let firstCopy: Message | undefined;
+
+    test('a queue that redrives after 3 receives', async () => {
+      alterSqs(async (command, send) => {
+        const answer = await send();
+        return is(command, 'GetQueueAttributes') ? { ...answer, Attributes: { ...(answer.Attributes as object), RedrivePolicy: JSON.stringify({ maxReceiveCount: 3 }) } } : answer;
+      });
+      await stepFails('visibility', 'expected maxReceiveCount 2 on the playground queue, found 3');
+    });
+    test('a message that never arrives', async () => {
+      alterSqs(async (command, send) => {
+        track(command);
+        return is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send();
+      });
+      await stepFails('visibility', 'the message sent did not arrive within 1 s', quick);
+    });
+    test('a message delivered again while in flight', async () => {
+      firstCopy = undefined;
+      alterSqs(async (command, send) => {
+        track(command);
+        const answer = await send();
+        if (!is(command, 'ReceiveMessage')) return answer;
+        const ours = answer.Messages?.find((m) => m.Body === body);
+        if (ours && !firstCopy) firstCopy = ours;
+        else if (firstCopy && changes.length === 0) return { Messages: [firstCopy] };
+        return answer;
+      });
+      await stepFails('visibility', 'the message was delivered again while its visibility timeout was running');
+    });
+    /**
+     * The engine until the first receive of the order; then ChangeMessageVisibility is only recorded, and the receives
+     * after the first and the second change answer `afterChanges[n - 1]` (a copy of the order, or undefined for the
+     * engine's own answer), so that no check waits for a visibility timeout to end.
+     */
+    const scripted = (afterChanges: ((copy: Message) => Answer | undefined)[], dlq: (send: () => Promise<Answer>) => Promise<Answer> = (send) => send()) =>
+      alterSqs(async (command, send) => {
+        track(command);
+        if (is(command, 'ChangeMessageVisibility')) return {};
+        if (!is(command, 'ReceiveMessage')) return send();
+        if (command.input.QueueUrl === deployed.outputs.PlaygroundDlqUrl) return dlq(send);
+        const scriptedAnswer = firstCopy && changes.length > 0 ? afterChanges[changes.length - 1]?.(firstCopy) : undefined;
+        if (scriptedAnswer) return scriptedAnswer;
+        const answer = await send();
+        firstCopy ??= answer.Messages?.find((m) => m.Body === body);
+        return answer;
+      });
+    const received = (copy: Message, count: string): Answer => ({ Messages: [{ ...copy, Attributes: { ...copy.Attributes, ApproximateReceiveCount: count } }] });
+
+    test('a message that does not reappear after the visibility change', async () => {
+      firstCopy = undefined;
+      scripted([() => ({ Messages: [] })]);
+      await stepFails('visibility', 'the message did not reappear within 1 s after ChangeMessageVisibility(1 s)', quick);
+    });
+    test('a receive count other than 2 after the visibility change', async () => {
+      firstCopy = undefined;
+      scripted([(copy) => received(copy, '3')]);
+      await stepFails('visibility', 'expected ApproximateReceiveCount 2, got 3');
+    });
+    test('a third delivery past maxReceiveCount', async () => {
+      firstCopy = undefined;
+      scripted([(copy) => received(copy, '2'), (copy) => received(copy, '3')]);
+      await stepFails('visibility', 'the message was delivered a third time although maxReceiveCount is 2');
+    });
+    test('a message missing from the DLQ', async () => {
+      firstCopy = undefined;
+      scripted([(copy) => received(copy, '2')], async (send) => ({ ...(await send()), Messages: [] }));
+      await stepFails('visibility', 'the message is not in the playground DLQ 1 s after exceeding maxReceiveCount', quick);
+    });
+  });
+
+  describe('delay', () => {
+    const delaySecondsRead = (value: string) =>
+      alterSqs(async (command, send) => {
+        const answer = await send();
+        return is(command, 'GetQueueAttributes') ? { ...answer, Attributes: { DelaySeconds: value } } : answer;
+      });
+    test('a queue without a delay', async () => {
+      delaySecondsRead('0');
+      await stepFails('delay', 'the delay queue has DelaySeconds=0');
+    });
+    test('the per-message delay not overriding the queue\'s', async () => {
+      // The "immediate" message held back longer than the queue's 1 s: the delayed one arrives first.
+      alterSqs((command, send) =>
+        is(command, 'SendMessage') && command.input.DelaySeconds === 0 ? resend({ ...command.input, DelaySeconds: 2 }) : send(),
+      );
+      await stepFails('delay', 'the message sent with DelaySeconds=0 was not the first to arrive');
+    });
+    test('a delayed message that never arrives', async () => {
+      alterSqs(async (command, send) => {
+        const answer = await send();
+        return is(command, 'ReceiveMessage') ? { ...answer, Messages: answer.Messages?.filter((m) => !m.Body?.includes('"orderId":"delayed"')) } : answer;
+      });
+      // The queue's delay is 1 s here (see beforeAll), and no margin.
+      await stepFails('delay', 'the delayed message did not arrive within 1 s', { ...quick, delayedArrivalMarginSeconds: 0 });
+    });
+    test('a delayed message that arrives before its delay', async () => {
+      // The queue says 3 s; the local queue delays by 1 s.
+      delaySecondsRead('3');
+      await stepFails('delay', 'before its 3 s delay');
+    });
+  });
+
+  test('fifo: a message in the wrong group breaks the order of its own', async () => {
+    let fifoSends = 0;
+    alterSqs(async (command, send) => {
+      if (!is(command, 'SendMessage') || command.input.QueueUrl !== deployed.outputs.FifoQueueUrl) return send();
+      fifoSends += 1;
+      // a2 (the third send) into customer-b's group.
+      return fifoSends === 3 ? resend({ ...command.input, MessageGroupId: 'customer-b' }) : send();
+    });
+    await stepFails('fifo', 'group customer-a arrived as ["a1","a3"], expected a1, a2, a3 once each, in order');
+  });
 });

@@ -1,5 +1,14 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  HistoryEvent,
+  SFNClient,
+  StartExecutionCommand,
+  StartSyncExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { steps, timing } from '../../../labs/stepfunctions-errors/exercise';
 import { ERRORS_LAB } from '../../../labs/stepfunctions-errors/constants';
@@ -13,7 +22,7 @@ const lines: string[] = [];
 const context: ExerciseRunOptions = {
   outputs: { OrdersTableName: 'orders' },
   log: (l) => lines.push(l),
-  provide: [provide(timing, { pollMs: 5, timeoutMs: 200 })],
+  provide: [provide(timing, { pollMs: 5, timeoutMs: 200, eventDeadlineSeconds: 0.05 })],
 };
 
 beforeEach(() => {
@@ -45,4 +54,179 @@ test('fails when no execution stores the order in time (rule disabled or not mat
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-2' }] });
   dynamodb.on(GetItemCommand).resolves({});
   await expect(runExercise([eventStep], context)).rejects.toThrow(/no execution stored event-run-\w+ within 0.2 s: is the rule enabled\?/);
+});
+
+/**
+ * The other steps against a Step Functions double: each StartExecution (or StartSyncExecution) gets the execution
+ * that `scenario` describes for its input, as DescribeExecution and GetExecutionHistory would report it. The
+ * scenarios below are what the lab's workflow does (workflow.test.ts runs the definition itself); each negative test
+ * changes one fact of one of them.
+ */
+describe('the workflow steps, against doubles of Step Functions, DynamoDB and SQS', () => {
+  const sfn = mockClient(SFNClient);
+  const sqs = mockClient(SQSClient);
+  afterAll(() => {
+    sfn.restore();
+    sqs.restore();
+  });
+  const outputs = { OrdersTableName: 'orders', OrderWorkflowArn: 'arn:aws:states:us-east-1:111111111111:stateMachine:Orders', ExpressOrderWorkflowArn: 'arn:aws:states:us-east-1:111111111111:stateMachine:ExpressOrders', OrderEventsQueueUrl: 'https://sqs.us-east-1.amazonaws.com/111111111111/events' };
+  type Order = { orderId: string; items: unknown[]; simulate?: { payment?: string } };
+  interface Execution {
+    status: string;
+    error?: string;
+    output?: object;
+    /** States entered, in order, with the input of those whose input a check reads. */
+    entered: (string | [string, object])[];
+    /** ChargePayment's task events: [type, seconds after the start, error]. */
+    charges?: [string, number, string?][];
+  }
+  /** A history as GetExecutionHistory returns it: StateEntered events, and each task event pointing back at its state's. */
+  function historyOf({ entered, charges = [] }: Execution): HistoryEvent[] {
+    const start = Date.parse('2025-01-01T00:00:00Z');
+    const events: HistoryEvent[] = [];
+    for (const state of entered) {
+      const [name, input] = typeof state === 'string' ? [state, {}] : state;
+      const id = events.length + 1;
+      events.push({ id, type: 'TaskStateEntered', timestamp: new Date(start), stateEnteredEventDetails: { name, input: JSON.stringify(input) } });
+      if (name !== 'ChargePayment') continue;
+      for (const [type, seconds, error] of charges) {
+        events.push({ id: events.length + 1, previousEventId: id, type: type as HistoryEvent['type'], timestamp: new Date(start + seconds * 1000), taskFailedEventDetails: error ? { error, resource: 'arn:aws:lambda:us-east-1:111111111111:function:ChargePayment', resourceType: 'lambda' } : undefined });
+      }
+    }
+    return events;
+  }
+  const twoItems = [{}, {}];
+  /** What the lab's workflow does with an order, by what it simulates, and for a second order of the same id. */
+  const asDeployed = (order: Order, nth: number): Execution => {
+    switch (order.simulate?.payment) {
+      case 'fail-twice':
+        return { status: 'SUCCEEDED', output: { payment: { attempts: 3 } }, entered: ['ChargePayment'], charges: [['TaskScheduled', 0], ['TaskFailed', 0.1, 'PaymentGatewayError'], ['TaskScheduled', 1.1], ['TaskFailed', 1.2, 'PaymentGatewayError'], ['TaskScheduled', 3.2]] };
+      case 'fail-always':
+        return {
+          status: 'FAILED',
+          error: 'PaymentGatewayError',
+          entered: ['ChargePayment', ['RecordFailure', { ...order, error: { Error: 'PaymentGatewayError' } }]],
+          charges: [0, 1, 3, 7].flatMap((t): [string, number, string?][] => [['TaskScheduled', t], ['TaskFailed', t + 0.1, 'PaymentGatewayError']]),
+        };
+      case 'slow':
+        return { status: 'FAILED', error: 'States.Timeout', entered: ['ChargePayment', 'PaymentTimedOut'], charges: [['TaskScheduled', 0], ['TaskTimedOut', 3]] };
+      default:
+        return nth > 1
+          ? { status: 'FAILED', error: 'DynamoDB.ConditionalCheckFailedException', entered: ['ApplyDefaults', 'ReserveItems', 'CheckTotal', 'Fulfil', 'SaveOrder'] }
+          : {
+              status: 'SUCCEEDED',
+              output: { payment: { attempts: 1 }, reservations: twoItems, shipment: { trackingId: `TRK-${order.orderId}` } },
+              entered: ['ApplyDefaults', 'ReserveItems', 'CheckTotal', 'ChargePayment', 'Fulfil', 'SaveOrder', 'NotifyShipping', 'ShipOrder'],
+              charges: [['TaskScheduled', 0]],
+            };
+    }
+  };
+  type Change = (execution: Execution, order: Order) => Execution;
+  /** Answers every call as the deployed lab would, with `change` applied to each execution; `queue` answers ReceiveMessage. */
+  function deployed(change: Change = (e) => e, queue: (orders: Order[]) => object[] = (orders) => orders.map((o) => ({ orderId: o.orderId, type: o.simulate ? 'OrderFailed' : 'OrderAccepted' }))) {
+    sfn.reset();
+    sqs.reset();
+    dynamodb.on(GetItemCommand).resolves({ Item: { status: { S: 'ACCEPTED' }, total: { N: '25.5' } } });
+    const executions = new Map<string, Execution>();
+    const orders: Order[] = [];
+    sfn.on(StartExecutionCommand).callsFake((input: { name: string; input: string }) => {
+      const order = JSON.parse(input.input) as Order;
+      orders.push(order);
+      const executionArn = `arn:aws:states:us-east-1:111111111111:execution:Orders:${input.name}`;
+      executions.set(executionArn, change(asDeployed(order, orders.filter((o) => o.orderId === order.orderId).length), order));
+      return { executionArn };
+    });
+    sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
+      const { status, error, output } = executions.get(executionArn)!;
+      return { executionArn, status, error, output: output && JSON.stringify(output) };
+    });
+    sfn.on(GetExecutionHistoryCommand).callsFake(({ executionArn }: { executionArn: string }) => ({ events: historyOf(executions.get(executionArn)!) }));
+    sfn.on(StartSyncExecutionCommand).callsFake((input: { input: string }) => {
+      const order = JSON.parse(input.input) as Order;
+      const { status, output } = change(asDeployed(order, 1), order);
+      return { status, output: output && JSON.stringify(output), billingDetails: { billedDurationInMilliseconds: 100, billedMemoryUsedInMB: 64 } };
+    });
+    sqs.on(ReceiveMessageCommand).callsFake(() => ({ Messages: queue(orders).map((body, i) => ({ MessageId: `m-${i}`, ReceiptHandle: `r-${i}`, Body: JSON.stringify(body) })) }));
+    sqs.on(DeleteMessageCommand).resolves({});
+  }
+  const run = (id: string) => runExercise(steps.filter((s) => s.id === id), { ...context, outputs });
+  const fails = async (id: string, message: string) => {
+    const failure = await run(id).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toContain(message);
+  };
+  const workflowSteps = ['happy', 'retry', 'catch', 'timeout', 'duplicate', 'express'];
+
+  test.each(workflowSteps)('step %s passes its own checks against the lab\'s behaviour', async (id) => {
+    deployed();
+    await run(id);
+    expect(lines.length).toBeGreaterThan(1);
+  });
+
+  const when = (payment: string | undefined, edit: (e: Execution, order: Order) => Partial<Execution>): Change => (e, order) => (order.simulate?.payment === payment ? { ...e, ...edit(e, order) } : e);
+  const output = (e: Execution, changes: object) => ({ output: { ...e.output, ...changes } });
+  const charges = (edit: (c: [string, number, string?][]) => [string, number, string?][]) => (e: Execution) => ({ charges: edit(e.charges ?? []) });
+  test.each<[string, string, Change, string]>([
+    ['happy', 'an order that fails', when(undefined, () => ({ status: 'FAILED', error: 'States.TaskFailed' })), 'the happy order ended FAILED (States.TaskFailed: undefined)'],
+    ['happy', 'a payment charged twice', when(undefined, (e) => output(e, { payment: { attempts: 2 } })), 'expected one payment attempt, got {"attempts":2}'],
+    ['happy', 'a Map state that reserves one item', when(undefined, (e) => output(e, { reservations: [{}] })), 'expected 2 reservations from the Map state, got [{}]'],
+    ['happy', 'a nested workflow that ships another order', when(undefined, (e) => output(e, { shipment: { trackingId: 'TRK-other' } })), 'the nested workflow returned {"trackingId":"TRK-other"}'],
+    ['happy', 'a state skipped', when(undefined, (e) => ({ entered: e.entered.filter((s) => s !== 'NotifyShipping') })), 'the happy path did not enter NotifyShipping'],
+  ])('%s fails on %s', async (id, _name, change, message) => {
+    deployed(change);
+    await fails(id, message);
+  });
+
+  test('happy fails when the order is stored with another status', async () => {
+    deployed();
+    dynamodb.on(GetItemCommand).resolves({ Item: { status: { S: 'PENDING' } } });
+    await fails('happy', 'the orders table has {"status":{"S":"PENDING"}} for happy-');
+  });
+  test('happy fails when NotifyShipping\'s message is not in the queue', async () => {
+    deployed(undefined, () => [{ orderId: 'another', type: 'OrderAccepted' }]);
+    await fails('happy', 'NotifyShipping\'s message for happy-');
+  });
+
+  test.each<[string, string, Change, string]>([
+    ['retry', 'a retrier that does not recover', when('fail-twice', () => ({ status: 'FAILED', error: 'PaymentGatewayError' })), 'the fail-twice order ended FAILED: the retrier did not recover it'],
+    ['retry', 'a payment that failed once', when('fail-twice', charges((c) => c.filter(([, t]) => t !== 1.2))), 'expected ChargePayment to fail twice, it failed 1 times'],
+    ['retry', 'a failure of another error', when('fail-twice', charges((c) => c.map(([type, t, error]) => [type, t, error && 'Lambda.Unknown']))), 'unexpected errors [{"at":'],
+    ['retry', 'a fourth attempt', when('fail-twice', charges((c) => [...c, ['TaskScheduled', 9]])), 'expected the third attempt to succeed'],
+    ['retry', 'retries without backoff', when('fail-twice', charges((c) => c.map(([type, t, error]) => [type, t === 3.2 ? 1.3 : t, error]))), 'expected retry waits of about 1 s then 2 s, measured 1, 0.1 s'],
+    ['catch', 'an order that succeeds', when('fail-always', () => ({ status: 'SUCCEEDED', error: undefined })), 'expected FAILED with PaymentGatewayError, got SUCCEEDED undefined'],
+    ['catch', 'one retry too few', when('fail-always', charges((c) => c.slice(2))), 'expected 1 attempt + 3 retries of ChargePayment, saw 3'],
+    ['catch', 'a catcher without ResultPath', when('fail-always', () => ({ entered: ['ChargePayment', ['RecordFailure', { Error: 'PaymentGatewayError' }]] })), 'RecordFailure\'s input has no error at $.error: {"Error":"PaymentGatewayError"}'],
+    ['catch', 'a catcher that keeps only the error', when('fail-always', (_e, order) => ({ entered: ['ChargePayment', ['RecordFailure', { orderId: order.orderId, error: { Error: 'PaymentGatewayError' } }]] })), 'the catcher lost the original input'],
+    ['timeout', 'a payment that fails otherwise', when('slow', () => ({ error: 'PaymentGatewayError' })), 'expected FAILED with States.Timeout, got FAILED PaymentGatewayError'],
+    ['timeout', 'a timed-out payment retried', when('slow', charges((c) => [...c, ['TaskScheduled', 4], ['TaskTimedOut', 7]])), 'expected one attempt that timed out and no retry'],
+    ['timeout', 'no catcher for States.Timeout', when('slow', () => ({ entered: ['ChargePayment'] })), 'the States.Timeout catcher did not lead to PaymentTimedOut'],
+    ['duplicate', 'a first order that fails', (e, order) => (order.orderId.startsWith('duplicate-') && e.status === 'SUCCEEDED' ? { ...e, status: 'FAILED' } : e), 'the first duplicate-'],
+    ['duplicate', 'a duplicate accepted', (e, order) => (order.orderId.startsWith('duplicate-') ? asDeployed(order, 1) : e), 'expected the duplicate to fail with DynamoDB.ConditionalCheckFailedException, got SUCCEEDED undefined'],
+    ['duplicate', 'a duplicate shipped before it failed', (e, order) => (order.orderId.startsWith('duplicate-') && e.status === 'FAILED' ? { ...e, entered: [...e.entered, 'ShipOrder'] } : e), 'the duplicate order was shipped'],
+    ['express', 'an EXPRESS order that fails', when(undefined, () => ({ status: 'FAILED' })), 'the EXPRESS express order ended FAILED'],
+    ['express', 'an EXPRESS order without its retries', when('fail-twice', (e) => output(e, { payment: { attempts: 1 } })), 'unexpected payment {"attempts":1}'],
+  ])('%s fails on %s', async (id, _name, change, message) => {
+    deployed(change);
+    await fails(id, message);
+  });
+
+  test('catch fails when RecordFailure\'s message is not in the queue', async () => {
+    deployed(undefined, () => [{ orderId: 'another', type: 'OrderFailed' }]);
+    await fails('catch', 'RecordFailure\'s OrderFailed message is not in the order events queue');
+  });
+  test('a step fails when StartExecution returns no executionArn', async () => {
+    deployed();
+    sfn.on(StartExecutionCommand).resolves({});
+    await fails('happy', 'StartExecution returned no executionArn');
+  });
+  test('a step fails when the execution is still running at the deadline', async () => {
+    deployed((e) => ({ ...e, status: 'RUNNING' }));
+    await fails('happy', 'still RUNNING after 0.2 s');
+  });
+});
+
+test('event: fails when the workflow the rule started stored another status', async () => {
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-3' }] });
+  dynamodb.on(GetItemCommand).resolves({ Item: { status: { S: 'REJECTED' } } });
+  await expect(runExercise([eventStep], context)).rejects.toThrow(new ExerciseCheckFailed('the workflow the rule started stored {"status":{"S":"REJECTED"}}'));
 });
