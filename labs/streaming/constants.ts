@@ -60,6 +60,10 @@ export const STREAMING_LAB = {
   retryAttempts: 2,
   maxRecordAge: LabDuration.hours(1),
   consumerTimeout: LabDuration.seconds(10),
+  /** The second mapping's tumbling window: the window counter adds up each shard's clicks per 30 s window. */
+  tumblingWindow: LabDuration.seconds(30),
+  /** Clicks the windows step writes, spread over the ordering keys (so over the shards). */
+  windowRecords: 8,
   /** Firehose: the transform gets up to 1 MiB per invocation; S3 objects are written every 60 s or 1 MiB. */
   transformTimeout: LabDuration.minutes(1),
   firehoseBufferInterval: LabDuration.seconds(60),
@@ -96,6 +100,17 @@ export const STREAMING_LAB = {
   },
 } as const;
 
+/** How long the windows step waits (see defineTiming in windows.ts). */
+export const WINDOW_TIMING = {
+  /**
+   * How long the step waits for the totals of its clicks: the 30 s window, then the final invocation after the
+   * window's end, when the mapping next polls the shard (the docs give no bound: the rest is a margin), then its write.
+   */
+  totalsDeadlineSeconds: 240,
+  /** Pause between two reads of the run's totals. */
+  totalsPollSeconds: 5,
+} as const;
+
 /** Firehose's Lambda processor, the same for every delivery stream of the lab: the record transform, retried once. */
 export function lambdaTransform(functionArn: string) {
   return {
@@ -114,3 +129,61 @@ export function lambdaTransform(functionArn: string) {
   };
 }
 
+
+/** The MSK feature (-c streaming:msk=true): MSK Serverless in two isolated subnets, a topic, a Lambda consumer. */
+export const KAFKA_LAB = {
+  /** The cluster is named this, a dash and 8 hex digits of the stack's id. */
+  clusterNamePrefix: 'clicks-kafka',
+  topic: 'clicks',
+  /** Partitions of the topic the exercise creates: MSK Serverless bills each by the hour while the topic exists. */
+  partitions: 2,
+  consumerGroupId: 'streaming-lab-consumer',
+  /** The IAM-authenticated listener of MSK brokers (SASL/IAM over TLS). */
+  iamPort: 9098,
+  /** Interface endpoints the event source mapping reaches AWS through without a NAT gateway. */
+  endpointServices: ['sts', 'lambda'],
+  availabilityZones: 2,
+  /** Messages the msk step produces, keyed by the ordering keys. */
+  messages: 6,
+  /**
+   * The producer function's timeout: it connects to the brokers (a TLS and SASL handshake each), creates the topic and
+   * waits for its partitions' leaders, then sends the messages one by one, each acknowledged by all replicas.
+   */
+  producerTimeout: LabDuration.minutes(1),
+  exerciseTiming: {
+    /**
+     * How long the msk step waits for the consumer to record every message: the mapping must find the topic the step
+     * created after it (the docs give no delay), then poll it; on failure the step prints the mapping's state.
+     */
+    consumerDeadlineSeconds: 300,
+    /** Pause between two reads of the run's item. */
+    consumerPollSeconds: 5,
+  },
+} as const;
+
+/**
+ * us-east-1 list prices behind the Flink feature's figures (Managed Service for Apache Flink pricing page, checked
+ * 2026-12): KPUs bill per hour while the application runs, and a Studio notebook adds two KPUs to those it runs on.
+ */
+export const FLINK_PRICES = {
+  kpuHourUsd: 0.11,
+  studioExtraKpus: 2,
+} as const;
+
+/** The Flink feature (-c streaming:flink=true): a Studio notebook reading the clicks stream, created but not started. */
+export const FLINK_LAB = {
+  /** The notebook and its Glue database are named this, a separator and 8 hex digits of the stack's id. */
+  namePrefix: 'clicks',
+  runtime: 'ZEPPELIN-FLINK-3_0',
+  /** One KPU of parallelism: with the Studio's two, 3 KPUs while running. */
+  parallelism: 1,
+  exerciseTiming: {
+    /** How long the flink step waits for the notebook to start, then to stop (each takes a few minutes). */
+    transitionDeadlineSeconds: 600,
+    /** Pause between two DescribeApplication calls while it starts or stops. */
+    statusPollSeconds: 15,
+  },
+} as const;
+
+/** What a running Studio notebook costs per hour: its KPUs (parallelism / 1 per KPU) and the Studio's two. */
+export const flinkRunningHourUsd = () => (FLINK_LAB.parallelism + FLINK_PRICES.studioExtraKpus) * FLINK_PRICES.kpuHourUsd;

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DescribeStreamConsumerCommand,
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  KinesisClient,
   ListShardsCommand,
   PutRecordCommand,
   PutRecordsCommand,
@@ -19,32 +17,16 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { check, createClient, defineFixture, defineTiming, elapsedSeconds, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
+import { check, defineTiming, elapsedSeconds, ExerciseContext, ExerciseStep, requireOutput } from '../support/exercise';
 import { SEARCH_LAB, STREAMING_LAB } from './constants';
+import { decode, documentClient, encode, kinesisOf, runKey } from './clients';
 import { regionOfArn, SearchApi } from './search-api';
+import { flinkNotebook } from './flink-notebook';
+import { mskTopic } from './msk-producer';
+import { windowedTotals } from './windows';
 
 export const timing = defineTiming(STREAMING_LAB.exerciseTiming);
 export const searchTiming = defineTiming(SEARCH_LAB.exerciseTiming);
-
-/**
- * The run's Kinesis client, over HTTP/1.1: the SDK's Kinesis client defaults to HTTP/2 (for SubscribeToShard), which
- * the data-plane calls here do not need and local engines do not speak.
- */
-const kinesisClient = defineFixture(
-  'Kinesis client',
-  () => createClient(KinesisClient, 'KINESIS', { requestHandler: new NodeHttpHandler() }),
-  async (client) => client.destroy(),
-);
-const kinesisOf = (context: ExerciseContext) => context.use(kinesisClient);
-const documentClient = defineFixture('DynamoDB document client', (context) =>
-  DynamoDBDocumentClient.from(context.client(DynamoDBClient, 'DYNAMODB')),
-);
-
-const encode = (value: object) => Buffer.from(JSON.stringify(value));
-const decode = (record: KinesisRecord) => JSON.parse(Buffer.from(record.Data ?? []).toString('utf8')) as Record<string, unknown>;
-/** A partition key of this run, so leftovers of earlier runs never confuse a check. */
-const runKey = (context: ExerciseContext, name: string) => `${context.runId}-${name}`;
 
 /** The 128-bit hash key Kinesis maps a partition key to: MD5 of its UTF-8 bytes, read as an unsigned integer. */
 export const hashKeyOf = (partitionKey: string) => BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
@@ -565,6 +547,9 @@ export const steps: readonly ExerciseStep[] = [
   { id: 'throttling', title: 'writing faster than a shard takes: ProvisionedThroughputExceededException, retries with backoff', run: throttling },
   { id: 'consumer', title: 'the Lambda consumer applies every record once, in order per partition key', run: lambdaConsumer },
   { id: 'poison', title: 'a poison record is isolated by bisect and described in the on-failure queue', run: poisonRecord },
+  { id: 'windows', title: 'a tumbling window: clicks counted per shard and 30 s window, totals written when each window closes', run: windowedTotals },
   { id: 'firehose', title: 'Firehose: transformed clicks in S3 under a date prefix, a bad record under the error prefix', run: firehoseToS3 },
+  { id: 'msk', title: 'MSK Serverless: a topic created, messages produced with IAM authentication, consumed by Lambda (with -c streaming:msk=true)', run: mskTopic },
+  { id: 'flink', title: 'Flink Studio: READY (free) as deployed, started, its URL and Flink SQL, stopped again (with -c streaming:flink=true)', run: flinkNotebook },
   { id: 'opensearch', title: 'OpenSearch: no anonymous access, the Firehose role mapped, clicks indexed, a partial match (with -c streaming:opensearch=true)', run: openSearch },
 ];

@@ -20,6 +20,18 @@ export const streamingLab = defineLab({
       // $0.036 per t3.small.search-hour × 730 hours + 10 GiB gp3 × $0.122 per GB-month; a serverless collection is $175.20 (1 OCU × $0.24 × 730).
       idleCostUsdPerMonth: 27.5,
     },
+    msk: {
+      description:
+        'an MSK Serverless cluster (IAM authentication) in two isolated subnets with STS and Lambda interface endpoints, no NAT gateway, a Lambda producer in those subnets and a Lambda consumer of its clicks topic',
+      // $0.75 per cluster-hour × 730 + 2 interface endpoints × 2 AZs × $0.01 per hour × 730; plus $0.0015 per partition-hour for the topic the exercise creates.
+      idleCostUsdPerMonth: 576.7,
+    },
+    flink: {
+      description:
+        'a Managed Service for Apache Flink Studio notebook (Flink SQL, Glue database) over the clicks stream, created in READY state: $0.33 per hour while started (3 KPUs), nothing while stopped',
+      // KPUs bill only while the application runs; CloudFormation creates it READY (not started) and the exercise stops it again.
+      idleCostUsdPerMonth: 0,
+    },
   },
   parameters: {
     capacityMode: {

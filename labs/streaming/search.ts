@@ -40,8 +40,9 @@ export function clickSearch(
     description: 'Master user of the streaming lab\'s OpenSearch domain: maps the Firehose role to its OpenSearch role and searches',
   });
 
-  const logGroup = new logs.LogGroup(scope, 'SearchFirehoseLogs', { retention: logs.RetentionDays.ONE_WEEK });
-  const logStream = logGroup.addStream('OpenSearchDelivery');
+  // Short ids: the construct path is the box's label in the README's diagram, which the house keeps under 1700 px.
+  const logGroup = new logs.LogGroup(scope, 'SearchLogs', { retention: logs.RetentionDays.ONE_WEEK });
+  const logStream = logGroup.addStream('Delivery');
   const logStreamArn = stack.formatArn({
     service: 'logs',
     resource: 'log-group',

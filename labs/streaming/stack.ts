@@ -16,6 +16,8 @@ import { LabConfigError, LabStack, LabStackProps } from '../support/lab-stack';
 import { withCdkDurations } from '../support/cdk-duration';
 import type { streamingLab } from './lab';
 import { lambdaTransform, STREAMING_LAB as STREAMING_LAB_SPEC } from './constants';
+import { clickNotebook } from './flink';
+import { clickKafka } from './msk';
 import { clickSearch } from './search';
 
 /** The shared constants (./constants.ts) with CDK durations. */
@@ -27,7 +29,9 @@ const handlerEntry = (name: string) => path.join(__dirname, '..', '..', 'lambda'
  * Streaming lab: a Kinesis data stream (1 provisioned shard, or on demand) read by a Lambda consumer through the
  * StreamProcessor mapping (optionally through an enhanced fan-out consumer), and copied by Firehose to S3 through a
  * Lambda transform, compressed, under a date prefix, with failed records under an error prefix; optionally indexed
- * in OpenSearch by a second Firehose stream (-c streaming:opensearch=true).
+ * in OpenSearch by a second Firehose stream (-c streaming:opensearch=true); an MSK Serverless topic produced to by a
+ * Lambda function in its VPC and consumed by another (-c streaming:msk=true); a Flink Studio notebook over the
+ * stream, not started (-c streaming:flink=true).
  */
 export class StreamingLabStack extends LabStack<typeof streamingLab> {
   constructor(scope: Construct, props: LabStackProps) {
@@ -75,6 +79,24 @@ export class StreamingLabStack extends LabStack<typeof streamingLab> {
       maxRecordAge: STREAMING_LAB.maxRecordAge,
     });
 
+    // A second mapping on the same stream (a shared-throughput reader: the fan-out consumer serves one mapping).
+    const windowCounter = new SafeNodejsFunction(this, 'WindowCounter', {
+      entry: handlerEntry('kinesis-window'),
+      description: 'Counts the clicks of each run per shard and tumbling window, and writes each window\'s total when it closes',
+      timeout: STREAMING_LAB.consumerTimeout,
+      environment: { PROGRESS_TABLE_NAME: progress.tableName },
+    });
+    // Two UpdateItem calls per run on each window's final invocation: nothing else.
+    progress.grant(windowCounter, 'dynamodb:UpdateItem');
+    new StreamProcessor(this, 'ClicksPerWindow', {
+      source: StreamSource.fromKinesisStream(clicks.stream),
+      handler: windowCounter,
+      tumblingWindow: STREAMING_LAB.tumblingWindow,
+      batchSize: STREAMING_LAB.batchSize,
+      retryAttempts: STREAMING_LAB.retryAttempts,
+      maxRecordAge: STREAMING_LAB.maxRecordAge,
+    });
+
     const deliveries = labBucket(this, 'Deliveries', {
       expiration: Duration.days(7),
       withoutAccessLogs:
@@ -100,6 +122,7 @@ export class StreamingLabStack extends LabStack<typeof streamingLab> {
       ProgressTableName: progress.tableName,
       ConsumerFunctionName: consumer.functionName,
       OnFailureQueueUrl: processor.deadLetterQueue.queueUrl,
+      WindowCounterFunctionName: windowCounter.functionName,
       DeliveryStreamName: delivery.ref,
       DeliveryBucketName: deliveries.bucketName,
       TransformFunctionName: transform.functionName,
@@ -112,6 +135,19 @@ export class StreamingLabStack extends LabStack<typeof streamingLab> {
         SearchDomainArn: search.domain.attrArn,
         SearchAdminRoleArn: search.adminRole.roleArn,
         SearchFirehoseRoleArn: search.firehoseRole.roleArn,
+      });
+    }
+    if (this.feature('flink')) {
+      const notebook = clickNotebook(this, { stream: clicks.stream });
+      outputs.NotebookName = notebook.application.ref;
+    }
+    if (this.feature('msk')) {
+      const kafka = clickKafka(this, { progress });
+      Object.assign(outputs, {
+        KafkaClusterArn: kafka.cluster.attrArn,
+        KafkaConsumerFunctionName: kafka.consumer.functionName,
+        KafkaMappingId: kafka.mapping.eventSourceMappingId,
+        KafkaProducerFunctionName: kafka.producer.functionName,
       });
     }
     this.addOutputs(outputs);

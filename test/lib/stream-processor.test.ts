@@ -41,6 +41,7 @@ describe('defaults', () => {
       ParallelizationFactor: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('OnFailureQueue'), 'Arn'] } } },
+      TumblingWindowInSeconds: Match.absent(),
     });
     expect(processor.retryAttempts).toBe(3);
     expect(processor.maxRecordAge.toSeconds()).toBe(3600);
@@ -73,6 +74,16 @@ describe('defaults', () => {
     expect(mapping.Properties.FilterCriteria).toBeUndefined();
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
     expect(processor.iteratorAgeAlarm).toBeUndefined();
+  });
+});
+
+test('a tumbling window of 15 minutes, the longest Lambda takes, is rendered in seconds, with partial batch responses', () => {
+  const { stack, handler, source } = setup();
+  new StreamProcessor(stack, 'Windowed', { source, handler, tumblingWindow: Duration.minutes(15), parallelizationFactor: 1 });
+  Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+    TumblingWindowInSeconds: STREAM_EVENT_SOURCE_LIMITS.maxTumblingWindowSeconds,
+    ParallelizationFactor: 1,
+    FunctionResponseTypes: ['ReportBatchItemFailures'],
   });
 });
 
@@ -184,7 +195,16 @@ describe('validation', () => {
     ['RetryAttemptsRange', '10,001', { retryAttempts: 10_001 }, 'retryAttempts must be a whole number between 0 and 10000, got 10001'],
     ['MaxRecordAgeRange', '59 s', { maxRecordAge: Duration.seconds(59) }, 'maxRecordAge must be between 60 seconds and 7 days (604,800 seconds), got 59'],
     ['MaxRecordAgeRange', '8 days', { maxRecordAge: Duration.days(8) }, 'maxRecordAge must be between 60 seconds and 7 days (604,800 seconds), got 691200'],
+    ['TumblingWindowRange', '901 s', { tumblingWindow: Duration.seconds(901) }, 'tumblingWindow must be between 1 second and 15 minutes (900 seconds), got 901'],
+    ['TumblingWindowRange', '0 s', { tumblingWindow: Duration.seconds(0) }, 'tumblingWindow must be between 1 second and 15 minutes (900 seconds), got 0'],
+    ['NotWholeSeconds', '1.5 s window', { tumblingWindow: Duration.millis(1500) }, 'tumblingWindow must be a whole number of seconds, got 1.5 s'],
     ['ParallelizationFactorRange', '11', { parallelizationFactor: 11 }, 'parallelizationFactor must be a whole number between 1 and 10, got 11'],
+    [
+      'TumblingWindowParallelization',
+      'a window with factor 2',
+      { tumblingWindow: Duration.seconds(30), parallelizationFactor: 2 },
+      'tumblingWindow needs parallelizationFactor 1 (state is carried per shard, one batch at a time), got 2',
+    ],
     [
       'StartingPositionNotSupported',
       'AT_TIMESTAMP on DynamoDB',

@@ -7,10 +7,26 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as transform } from '../../../lambda/firehose-transform';
 import { handler as consumer } from '../../../lambda/kinesis-consumer';
+import { handler as windowCounter } from '../../../lambda/kinesis-window';
 import { streamingLab } from '../../../labs/streaming/lab';
 import { StreamingLabStack } from '../../../labs/streaming/stack';
 import { STREAMING_LAB } from '../../../labs/streaming/constants';
 import { steps, timing } from '../../../labs/streaming/exercise';
+import { windowTiming } from '../../../labs/streaming/windows';
+import { kafkaTiming } from '../../../labs/streaming/msk-producer';
+import { handler as kafkaConsumer } from '../../../lambda/kafka-consumer';
+import { KafkaProducerPort, produce, ProduceRequest } from '../../../lambda/kafka-producer';
+import { GetEventSourceMappingCommand, InvokeCommand, InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { DescribeClusterV2Command, GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
+import type { MSKEvent } from 'aws-lambda';
+import {
+  CreateApplicationPresignedUrlCommand,
+  DescribeApplicationCommand,
+  KinesisAnalyticsV2Client,
+  StartApplicationCommand,
+  StopApplicationCommand,
+} from '@aws-sdk/client-kinesis-analytics-v2';
+import { flinkTiming } from '../../../labs/streaming/flink-notebook';
 import { withStack } from '../../../labs/support/app';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise, TimingFigures } from '../../../labs/support/exercise';
 import { KINESIS_LIMITS } from '../../../lib/kinesis-data-stream';
@@ -18,7 +34,16 @@ import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../su
 import { deployQueuesLocally, LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { labTemplate } from '../../support/synth';
 import { deployStreamsLocally, kinesisClient, LocalKinesisProxy, startKinesalite, startLocalKinesisProxy } from './local-kinesis';
-import { firehoseS3Settings, kinesisMappingSettings, LocalKinesisEventSource, startLocalFirehose, startLocalKinesisEventSource } from './local-pipelines';
+import {
+  firehoseS3Settings,
+  kinesisMappingSettings,
+  LocalKinesisEventSource,
+  LocalTumblingWindow,
+  startLocalFirehose,
+  startLocalKinesisEventSource,
+  startLocalTumblingWindow,
+  tumblingWindowSeconds,
+} from './local-pipelines';
 
 jest.setTimeout(30_000);
 // The handlers log a line per record: what CloudWatch Logs shows, noise here.
@@ -134,12 +159,15 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
   let pipelineOutputs: Record<string, string>;
   let consumerHandler: typeof consumer = consumer;
   let transformHandler: typeof transform = transform;
+  let windowHandler: typeof windowCounter = windowCounter;
+  let windows: LocalTumblingWindow;
   const s3 = mockClient(S3Client);
   const pipelineOptions = (): ExerciseRunOptions => ({
     outputs: pipelineOutputs,
     log: (line) => lines.push(line),
     provide: [
       provide(timing, { ...FAST, progressPollSeconds: 0.05, consumerDeadlineSeconds: 20, failureRecordDeadlineSeconds: 20, deliveryPollSeconds: 0.05, deliveryDeadlineSeconds: 10 }),
+      provide(windowTiming, { totalsDeadlineSeconds: 10, totalsPollSeconds: 0.05 }),
     ],
   });
 
@@ -165,6 +193,14 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
       // Records the poison step writes one after the other arrive in one batch, as on AWS with a batching window.
       idleMs: 300,
     });
+    windows = startLocalTumblingWindow({
+      client: kinesis,
+      streamName: streams.StreamName,
+      streamArn: streams.StreamArn,
+      windowSeconds: tumblingWindowSeconds(template),
+      handler: (event) => windowHandler(event),
+      closeAfterIdleMs: 300,
+    });
     delivery = startLocalFirehose({ ...firehose, client: kinesis, streamName: streams.StreamName, streamArn: streams.StreamArn, transform: (event) => transformHandler(event) });
     s3.on(ListObjectsV2Command).callsFake(({ Bucket, Prefix }: { Bucket: string; Prefix: string }) => ({
       Contents: Bucket === 'deliveries' ? delivery.objects.filter((o) => o.key.startsWith(Prefix)).map((o) => ({ Key: o.key })) : [],
@@ -177,6 +213,7 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
   afterAll(async () => {
     s3.restore();
     await source?.stop();
+    await windows?.stop();
     await delivery?.stop();
     kinesis?.destroy();
     await Promise.all([ddb?.stop(), sqs?.stop()]);
@@ -184,10 +221,11 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
 
   test('the local mapping runs with the lab\'s settings: batches of 100, 2 retries, bisect', () => {
     expect(settings).toEqual({ batchSize: STREAMING_LAB.batchSize, retryAttempts: 2, bisectBatchOnError: true });
+    expect(tumblingWindowSeconds(template)).toBe(STREAMING_LAB.tumblingWindow.toSeconds());
     expect(firehose).toEqual({ prefix: STREAMING_LAB.deliveryPrefix, errorOutputPrefix: STREAMING_LAB.errorPrefix, compression: 'GZIP' });
   });
 
-  test.each(['consumer', 'poison', 'firehose'])('step %s passes its own checks', async (id) => {
+  test.each(['consumer', 'poison', 'windows', 'firehose'])('step %s passes its own checks', async (id) => {
     await runExercise(step(id), pipelineOptions());
     expect(lines.length).toBeGreaterThan(2);
   });
@@ -223,6 +261,199 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
     }
   });
 
+  test('the window counter kept the tumbling-window contract: a state in every response, totals written on final invocations', () => {
+    expect(windows.contractViolations).toEqual([]);
+    expect(windows.invocations.some((i) => i.final && i.records === 0)).toBe(true);
+  });
+
+  test('the windows step fails when a window counts each record three times (as a retry that adds a batch again would)', async () => {
+    windowHandler = async (event) => windowCounter({ ...event, Records: [...event.Records, ...event.Records, ...event.Records] });
+    try {
+      // Every total is a multiple of 3, so no sum of them is the 8 put, whichever windows close first.
+      await expect(runExercise(step('windows'), pipelineOptions())).rejects.toThrow(/^the windows counted \d+ clicks of this step, not the 8 put: /);
+    } finally {
+      windowHandler = windowCounter;
+    }
+  });
+
+  test('the windows step fails when a total names a window longer than the mapping\'s', async () => {
+    windowHandler = async (event) => {
+      const start = Date.parse(event.window.start);
+      return windowCounter({ ...event, window: { start: event.window.start, end: new Date(start + 60_000).toISOString() } });
+    };
+    try {
+      await expect(runExercise(step('windows'), pipelineOptions())).rejects.toThrow(/^window \S+–\S+ of shardId-\d+ lasts 60 s, not the mapping's 30 s$/);
+    } finally {
+      windowHandler = windowCounter;
+    }
+  });
+
+  test('the windows step fails when no window total is ever written (state returned, never acted on)', async () => {
+    windowHandler = async (event) => windowCounter({ ...event, isFinalInvokeForWindow: false });
+    try {
+      const failing = { ...pipelineOptions(), provide: [provide(windowTiming, { totalsDeadlineSeconds: 0.3, totalsPollSeconds: 0.05 })] };
+      await expect(runExercise(step('windows'), failing)).rejects.toThrow(
+        'no window total for this step\'s clicks within 0.3 s: is the window counter\'s mapping enabled?',
+      );
+    } finally {
+      windowHandler = windowCounter;
+    }
+  });
+
+  describe('the msk step, with a double of the producer function (its own code over a Kafka double) whose messages reach the lab\'s consumer handler', () => {
+    const clusterArn = 'arn:aws:kafka:us-east-1:123456789012:cluster/clicks-kafka-1a2b3c4d/8f0e-uuid-2';
+    const producerName = 'StreamingLab-KafkaProducer';
+    const kafkaApi = mockClient(KafkaClient);
+    const lambdaApi = mockClient(LambdaClient);
+    const cluster = (iam: boolean) => ({
+      ClusterInfo: { ClusterName: 'clicks-kafka-1a2b3c4d', State: 'ACTIVE' as const, ClusterType: 'SERVERLESS' as const, Serverless: { VpcConfigs: [], ClientAuthentication: { Sasl: { Iam: { Enabled: iam } } } } },
+    });
+    /** What the double saw: the connections, the topics created, the messages sent. */
+    const seen = { brokers: [] as string[][], topics: [] as [string, number][], sent: [] as { key: string; value: string }[] };
+    /** A stand-in for Kafka's partitioner (the same key, the same partition); a test breaks it. */
+    let partitionOf = (key: string, _sent: number) => [...key].reduce((sum, c) => sum + c.charCodeAt(0), 0) % 2;
+    const keyed = partitionOf;
+    /** What the mapping delivers to the consumer: all by default; a test drops some. */
+    let deliver = (records: MSKEvent['records']) => records;
+    /** The offset the broker gives the next message of a partition: the next one by default; a test breaks it. */
+    let nextOffset = (last: number | undefined) => (last ?? -1) + 1;
+    const double = (brokers: readonly string[]): KafkaProducerPort => {
+      seen.brokers.push([...brokers]);
+      const offsets = new Map<number, number>();
+      return {
+        createTopic: async (topic, partitions) => {
+          seen.topics.push([topic, partitions]);
+          return seen.topics.length === 1;
+        },
+        send: async (topic, message) => {
+          seen.sent.push(message);
+          const partition = partitionOf(message.key, seen.sent.length);
+          const offset = nextOffset(offsets.get(partition));
+          offsets.set(partition, offset);
+          const value = Buffer.from(message.value).toString('base64');
+          const record = { topic, partition, offset, timestamp: Date.now(), timestampType: 'CREATE_TIME' as const, key: Buffer.from(message.key).toString('base64'), value, headers: [] };
+          await kafkaConsumer({ eventSource: 'aws:kafka', eventSourceArn: clusterArn, bootstrapServers: brokers.join(','), records: deliver({ [`${topic}-${partition}`]: [record] }) });
+          return { partition, offset: String(offset) };
+        },
+        disconnect: async () => undefined,
+      };
+    };
+    /** A payload as Invoke returns it: JSON bytes (the SDK's type adds helpers the step does not use). */
+    const payloadOf = (value: unknown) => Buffer.from(JSON.stringify(value)) as unknown as InvokeCommandOutput['Payload'];
+    /** The producer function as Lambda runs it: the request in, the function's own code over the Kafka double. */
+    const producedFor = (payload: Uint8Array | undefined) => {
+      const request = JSON.parse(Buffer.from(payload ?? []).toString()) as ProduceRequest;
+      return produce(double(request.brokers), request);
+    };
+    const mskOptions = (runId: string): ExerciseRunOptions => ({
+      outputs: { ...pipelineOutputs, KafkaClusterArn: clusterArn, KafkaProducerFunctionName: producerName, KafkaMappingId: 'a1b2c3d4-mapping' },
+      log: (line) => lines.push(line),
+      runId,
+      provide: [provide(kafkaTiming, { consumerDeadlineSeconds: 0.3, consumerPollSeconds: 0.05 })],
+    });
+    beforeEach(() => {
+      kafkaApi.reset();
+      kafkaApi.on(DescribeClusterV2Command).resolves(cluster(true));
+      kafkaApi.on(GetBootstrapBrokersCommand).resolves({ BootstrapBrokerStringSaslIam: 'boot-a.kafka-serverless.us-east-1.amazonaws.com:9098,boot-b.kafka-serverless.us-east-1.amazonaws.com:9098' });
+      lambdaApi.reset();
+      lambdaApi.on(InvokeCommand).callsFake(async (input: { Payload?: Uint8Array }) => ({ StatusCode: 200, Payload: payloadOf(await producedFor(input.Payload)) }));
+      lambdaApi.on(GetEventSourceMappingCommand, { UUID: 'a1b2c3d4-mapping' }).resolves({ State: 'Enabled', LastProcessingResult: 'PROBLEM: Cluster failed to authorize Lambda.' });
+      deliver = (records) => records;
+      partitionOf = keyed;
+      nextOffset = (last) => (last ?? -1) + 1;
+    });
+    afterAll(() => {
+      kafkaApi.restore();
+      lambdaApi.restore();
+    });
+
+    test('passes its own checks: the cluster checked, the producer function invoked, the topic created, 6 messages produced and recorded', async () => {
+      await runExercise(step('msk'), mskOptions('run-msk'));
+      expect(lambdaApi.commandCalls(GetEventSourceMappingCommand)).toHaveLength(0);
+      expect(kafkaApi.commandCalls(DescribeClusterV2Command)[0].args[0].input).toEqual({ ClusterArn: clusterArn });
+      const [invoke] = lambdaApi.commandCalls(InvokeCommand);
+      expect(invoke.args[0].input.FunctionName).toBe(producerName);
+      const brokers = ['boot-a.kafka-serverless.us-east-1.amazonaws.com:9098', 'boot-b.kafka-serverless.us-east-1.amazonaws.com:9098'];
+      expect(seen.brokers.at(-1)).toEqual(brokers);
+      expect(seen.topics.at(-1)).toEqual(['clicks', 2]);
+      expect(seen.sent.slice(-6).map((m) => JSON.parse(m.value).seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(lines.join('\n')).toMatch(/topic clicks (created with 2 partitions|already there)/);
+      expect(lines.join('\n')).toMatch(/every message reached the consumer/);
+    });
+
+    test('fails with the function\'s error when the producer function fails', async () => {
+      const error = { errorType: 'KafkaJSConnectionError', errorMessage: 'Connection timeout' };
+      lambdaApi.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: payloadOf(error) });
+      await expect(runExercise(step('msk'), mskOptions('run-msk-failed'))).rejects.toThrow(
+        new ExerciseCheckFailed(`the producer function ${producerName} failed: ${JSON.stringify(error)}`),
+      );
+    });
+
+    test('fails when the function reports fewer messages than were sent', async () => {
+      lambdaApi.on(InvokeCommand).callsFake(async (input: { Payload?: Uint8Array }) => {
+        const response = await producedFor(input.Payload);
+        return { StatusCode: 200, Payload: payloadOf({ ...response, produced: response.produced.slice(1) }) };
+      });
+      await expect(runExercise(step('msk'), mskOptions('run-msk-short'))).rejects.toThrow(/^the producer function reported \[.*\], not the 6 messages sent$/);
+    });
+
+    test('fails when a partition gives a key\'s later message a lower offset', async () => {
+      nextOffset = (last) => (last === undefined ? 10 : last - 1);
+      await expect(runExercise(step('msk'), mskOptions('run-msk-offsets'))).rejects.toThrow(
+        /^the messages of key run-msk-offsets-kafka-alice got offsets 10, [0-9]: a partition appends in the order sent$/,
+      );
+    });
+
+    test('says how to deploy it when the flag is off, and calls nothing', async () => {
+      await runExercise(step('msk'), { ...mskOptions('run-msk-off'), outputs: pipelineOutputs });
+      expect(lines.at(-1)).toBe('the MSK part is not deployed: npx cdk deploy StreamingLab -c streaming:msk=true ($576.70/month)');
+      expect(kafkaApi.calls()).toHaveLength(0);
+      expect(lambdaApi.calls()).toHaveLength(0);
+    });
+
+    test('fails on a cluster that does not authenticate with IAM', async () => {
+      kafkaApi.on(DescribeClusterV2Command).resolves(cluster(false));
+      await expect(runExercise(step('msk'), mskOptions('run-msk-noiam'))).rejects.toThrow(new ExerciseCheckFailed('the cluster does not authenticate clients with IAM'));
+    });
+
+    test('fails when the messages of a key are spread over partitions', async () => {
+      partitionOf = (_key, sent) => Math.floor(sent / 4) % 2;
+      await expect(runExercise(step('msk'), mskOptions('run-msk-spread'))).rejects.toThrow(/^the messages of key run-msk-spread-kafka-alice went to partitions (0, 1|1, 0): a key belongs to one partition$/);
+    });
+
+    test('fails on a cluster without SASL/IAM brokers', async () => {
+      kafkaApi.on(GetBootstrapBrokersCommand).resolves({ BootstrapBrokerString: 'b-1:9092' });
+      await expect(runExercise(step('msk'), mskOptions('run-msk-brokers'))).rejects.toThrow(new ExerciseCheckFailed('the cluster has no SASL/IAM bootstrap brokers'));
+    });
+
+    test('fails when the consumer misses a message', async () => {
+      let delivered = 0;
+      deliver = (records) => (++delivered === 3 ? {} : records);
+      await expect(runExercise(step('msk'), mskOptions('run-msk-lost'))).rejects.toThrow(
+        /^the consumer recorded 5 of the 6 messages within 0.3 s; missing \d:\d+; the mapping is Enabled, last processing result: PROBLEM: Cluster failed to authorize Lambda\.$/,
+      );
+    });
+
+    test('fails when the consumer recorded a message of this run that the step never produced', async () => {
+      let delivered = 0;
+      deliver = (records) => {
+        if (++delivered > 1) return records;
+        const [group, [record]] = Object.entries(records)[0];
+        return { [group]: [record, { ...record, offset: 999 }] };
+      };
+      await expect(runExercise(step('msk'), mskOptions('run-msk-extra'))).rejects.toThrow(/^the consumer recorded offsets this step never produced: \[.*"\d:999".*\]$/);
+    });
+
+    test('fails on a cluster that is not ACTIVE, and on one that is not serverless', async () => {
+      const { ClusterInfo } = cluster(true);
+      kafkaApi.on(DescribeClusterV2Command).resolves({ ClusterInfo: { ...ClusterInfo, State: 'CREATING' } });
+      await expect(runExercise(step('msk'), mskOptions('run-msk-creating'))).rejects.toThrow(new ExerciseCheckFailed('the cluster is CREATING, not ACTIVE'));
+      kafkaApi.on(DescribeClusterV2Command).resolves({ ClusterInfo: { ...ClusterInfo, ClusterType: 'PROVISIONED' } });
+      await expect(runExercise(step('msk'), mskOptions('run-msk-provisioned'))).rejects.toThrow(new ExerciseCheckFailed('the cluster is PROVISIONED, not SERVERLESS'));
+      expect(lambdaApi.calls()).toHaveLength(0);
+    });
+  });
+
   test('the firehose step fails when heartbeats are delivered', async () => {
     transformHandler = async (event) => {
       const result = await transform(event);
@@ -233,6 +464,77 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
     } finally {
       transformHandler = transform;
     }
+  });
+});
+
+describe('the flink step, against a double of the Managed Flink API that moves through its states', () => {
+  const analytics = mockClient(KinesisAnalyticsV2Client);
+  let status = 'READY';
+  /** Statuses the double reports after a start and after a stop, one per DescribeApplication call. */
+  let afterStart: string[] = [];
+  let afterStop: string[] = [];
+  const flinkOptions = (): ExerciseRunOptions => ({
+    outputs: { StreamName: 'clicks', StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks', NotebookName: 'clicks-notebook-1a2b3c4d' },
+    log: (line) => lines.push(line),
+    provide: [provide(flinkTiming, { transitionDeadlineSeconds: 0.2, statusPollSeconds: 0.01 })],
+  });
+  beforeEach(() => {
+    analytics.reset();
+    status = 'READY';
+    afterStart = ['STARTING', 'RUNNING'];
+    afterStop = ['STOPPING', 'READY'];
+    let queue: string[] = [];
+    analytics.on(DescribeApplicationCommand).callsFake(() => {
+      status = queue.shift() ?? status;
+      return { ApplicationDetail: { ApplicationName: 'clicks-notebook-1a2b3c4d', ApplicationMode: 'INTERACTIVE', ApplicationStatus: status, RuntimeEnvironment: 'ZEPPELIN-FLINK-3_0' } };
+    });
+    analytics.on(StartApplicationCommand).callsFake(() => ((queue = [...afterStart]), {}));
+    analytics.on(StopApplicationCommand).callsFake((input: { Force?: boolean }) => {
+      // As the API: a stop without Force is refused unless the notebook is RUNNING.
+      if (!input.Force && status !== 'RUNNING') {
+        throw Object.assign(new Error(`Application is in ${status} status; it can be stopped only when RUNNING unless forced`), { name: 'ResourceInUseException' });
+      }
+      queue = [...afterStop];
+      return {};
+    });
+    analytics.on(CreateApplicationPresignedUrlCommand).resolves({ AuthorizedUrl: 'https://zeppelin.example/notebook?token=x' });
+  });
+  afterAll(() => analytics.restore());
+
+  test('passes its own checks: READY, started, the URL printed, stopped, READY again', async () => {
+    await runExercise(step('flink'), flinkOptions());
+    const sent = analytics.calls().map((call) => call.args[0].constructor.name);
+    expect(sent.filter((name) => name !== 'DescribeApplicationCommand')).toEqual(['StartApplicationCommand', 'CreateApplicationPresignedUrlCommand', 'StopApplicationCommand']);
+    expect(analytics.commandCalls(StopApplicationCommand)[0].args[0].input).toEqual({ ApplicationName: 'clicks-notebook-1a2b3c4d', Force: false });
+    expect(lines.join('\n')).toContain("'stream' = 'clicks', 'aws.region' = 'eu-west-1'");
+    expect(lines.join('\n')).toMatch(/bills \$0\.33 per hour \(1 KPU \+ the Studio's 2, \$0\.11 each\)[\s\S]*notebook UI \(30 minutes\): https:\/\/zeppelin\.example[\s\S]*READY again/);
+  });
+
+  test('refuses an application that is not a Studio notebook', async () => {
+    analytics.on(DescribeApplicationCommand).resolves({ ApplicationDetail: { ApplicationName: 'x', ApplicationMode: 'STREAMING', ApplicationStatus: 'READY', RuntimeEnvironment: 'FLINK-1_20', ApplicationARN: 'arn', ApplicationVersionId: 1 } });
+    await expect(runExercise(step('flink'), flinkOptions())).rejects.toThrow(new ExerciseCheckFailed('the application is STREAMING, not an INTERACTIVE (Studio) notebook'));
+  });
+
+  test('refuses to start a notebook that is already running, and starts nothing', async () => {
+    status = 'RUNNING';
+    await expect(runExercise(step('flink'), flinkOptions())).rejects.toThrow(new ExerciseCheckFailed('the notebook is RUNNING, not READY: stop it first (it bills while running)'));
+    expect(analytics.commandCalls(StartApplicationCommand)).toHaveLength(0);
+  });
+
+  test('stops the notebook even when it never reached RUNNING (forced: a plain stop is refused while STARTING), and fails', async () => {
+    afterStart = ['STARTING'];
+    await expect(runExercise(step('flink'), flinkOptions())).rejects.toThrow(new ExerciseCheckFailed('the notebook did not reach RUNNING: STARTING'));
+    expect(analytics.commandCalls(StopApplicationCommand).map((call) => call.args[0].input)).toEqual([{ ApplicationName: 'clicks-notebook-1a2b3c4d', Force: true }]);
+  });
+
+  test('the double refuses an unforced stop of a STARTING notebook, as the API does', async () => {
+    status = 'STARTING';
+    await expect(new KinesisAnalyticsV2Client({ region: 'us-east-1' }).send(new StopApplicationCommand({ ApplicationName: 'clicks-notebook-1a2b3c4d' }))).rejects.toThrow(/STARTING status/);
+  });
+
+  test('fails when the notebook does not come back to READY', async () => {
+    afterStop = ['STOPPING'];
+    await expect(runExercise(step('flink'), flinkOptions())).rejects.toThrow(/^the notebook did not stop: STOPPING; stop it in the console/);
   });
 });
 

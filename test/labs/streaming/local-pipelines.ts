@@ -7,6 +7,8 @@ import type {
   KinesisStreamBatchResponse,
   KinesisStreamEvent,
   KinesisStreamRecord,
+  KinesisStreamStateResponse,
+  KinesisStreamTumblingWindowEvent,
 } from 'aws-lambda';
 import type { Template } from 'aws-cdk-lib/assertions';
 
@@ -51,6 +53,26 @@ function pollShards(
   };
 }
 
+/** A record of a Kinesis event as Lambda delivers it. */
+function toLambdaRecord(shardId: string, record: KinesisRecord, streamArn: string): KinesisStreamRecord {
+  return {
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: record.PartitionKey ?? '',
+      sequenceNumber: record.SequenceNumber ?? '',
+      data: Buffer.from(record.Data ?? []).toString('base64'),
+      approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
+    },
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventID: `${shardId}:${record.SequenceNumber}`,
+    eventName: 'aws:kinesis:record',
+    invokeIdentityArn: 'arn:aws:iam::123456789012:role/local',
+    awsRegion: 'us-east-1',
+    eventSourceARN: streamArn,
+  };
+}
+
 /** What Lambda sends to an on-failure destination for a discarded batch of a Kinesis stream. */
 export interface KinesisFailureRecord {
   requestContext: { requestId: string; functionArn: string; condition: string; approximateInvokeCount: number };
@@ -74,10 +96,13 @@ export interface KinesisMappingSettings {
   readonly bisectBatchOnError: boolean;
 }
 
-/** The settings of the template's one Kinesis event source mapping. */
+const mappingsOf = (template: Template) =>
+  Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as { Properties: Record<string, unknown> }[];
+
+/** The settings of the template's one Kinesis event source mapping without a tumbling window (the consumer's). */
 export function kinesisMappingSettings(template: Template): KinesisMappingSettings {
-  const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as { Properties: Record<string, unknown> }[];
-  if (mappings.length !== 1) throw new Error(`expected one event source mapping, found ${mappings.length}`);
+  const mappings = mappingsOf(template).filter((m) => m.Properties.TumblingWindowInSeconds === undefined);
+  if (mappings.length !== 1) throw new Error(`expected one event source mapping without a tumbling window, found ${mappings.length}`);
   const p = mappings[0].Properties;
   return {
     batchSize: (p.BatchSize as number | undefined) ?? 100,
@@ -111,22 +136,7 @@ export function startLocalKinesisEventSource(props: KinesisMappingSettings & {
 }): LocalKinesisEventSource {
   const invocations: LocalKinesisEventSource['invocations'] = [];
   const failures: KinesisFailureRecord[] = [];
-  const toLambda = (shardId: string, record: KinesisRecord): KinesisStreamRecord => ({
-    kinesis: {
-      kinesisSchemaVersion: '1.0',
-      partitionKey: record.PartitionKey ?? '',
-      sequenceNumber: record.SequenceNumber ?? '',
-      data: Buffer.from(record.Data ?? []).toString('base64'),
-      approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
-    },
-    eventSource: 'aws:kinesis',
-    eventVersion: '1.0',
-    eventID: `${shardId}:${record.SequenceNumber}`,
-    eventName: 'aws:kinesis:record',
-    invokeIdentityArn: 'arn:aws:iam::123456789012:role/local',
-    awsRegion: 'us-east-1',
-    eventSourceARN: props.streamArn,
-  });
+  const toLambda = (shardId: string, record: KinesisRecord) => toLambdaRecord(shardId, record, props.streamArn);
   const sequenceOf = (record: KinesisStreamRecord) => record.kinesis.sequenceNumber;
   const arrival = (record: KinesisStreamRecord) => new Date(record.kinesis.approximateArrivalTimestamp * 1000).toISOString();
 
@@ -189,6 +199,98 @@ export function startLocalKinesisEventSource(props: KinesisMappingSettings & {
     props.idleMs,
   );
   return { invocations, failures, stop: poller.stop };
+}
+
+/** The tumbling window of the template's one mapping that has one, in seconds. */
+export function tumblingWindowSeconds(template: Template): number {
+  const windows = mappingsOf(template).flatMap((m) => (m.Properties.TumblingWindowInSeconds === undefined ? [] : [m.Properties.TumblingWindowInSeconds as number]));
+  if (windows.length !== 1) throw new Error(`expected one event source mapping with a tumbling window, found ${windows.length}`);
+  return windows[0];
+}
+
+export interface LocalTumblingWindow {
+  /** Every invocation: its window, whether it was the final one, the records it carried. */
+  readonly invocations: { shardId: string; start: string; final: boolean; records: number }[];
+  /** Responses Lambda would count as failed invocations (no `state`). */
+  readonly contractViolations: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Does locally what Lambda's mapping with TumblingWindowInSeconds does: per shard, windows aligned on multiples of
+ * the window length, records assigned by their arrival time, the `state` of each response passed to the next
+ * invocation of the same shard and window, then a final invocation (no records, `isFinalInvokeForWindow`) whose
+ * returned state is dropped. A window closes when a record of a later window arrives on its shard, or when the shard
+ * has had no record for `closeAfterIdleMs`: Lambda invokes it after the window's end, when the mapping next polls the
+ * shard, which a test cannot wait for. Not emulated: retries, the 1 MB state limit, batching window.
+ */
+export function startLocalTumblingWindow(props: {
+  readonly client: KinesisClient;
+  readonly streamName: string;
+  readonly streamArn: string;
+  readonly windowSeconds: number;
+  readonly handler: (event: KinesisStreamTumblingWindowEvent) => Promise<KinesisStreamStateResponse>;
+  readonly closeAfterIdleMs: number;
+}): LocalTumblingWindow {
+  const invocations: LocalTumblingWindow['invocations'] = [];
+  const contractViolations: string[] = [];
+  const windowMs = props.windowSeconds * 1000;
+  const open = new Map<string, { start: number; state: Record<string, unknown>; lastRecordAt: number }>();
+  let queue: Promise<void> = Promise.resolve();
+  const serially = (work: () => Promise<void>) => (queue = queue.then(work));
+
+  async function invoke(shardId: string, start: number, records: KinesisStreamRecord[], final: boolean): Promise<Record<string, unknown>> {
+    const window = { start: new Date(start).toISOString(), end: new Date(start + windowMs).toISOString() };
+    const event = {
+      Records: records,
+      window,
+      state: open.get(shardId)?.state ?? {},
+      shardId,
+      eventSourceARN: props.streamArn,
+      isFinalInvokeForWindow: final,
+      isWindowTerminatedEarly: false,
+    };
+    invocations.push({ shardId, start: window.start, final, records: records.length });
+    const response = await props.handler(event);
+    if (response?.state === undefined) contractViolations.push(`the ${final ? 'final ' : ''}invocation of ${shardId} ${window.start} returned no state`);
+    return response?.state ?? {};
+  }
+  const close = async (shardId: string) => {
+    const window = open.get(shardId);
+    if (!window) return;
+    await invoke(shardId, window.start, [], true);
+    open.delete(shardId);
+  };
+
+  const poller = pollShards(props.client, props.streamName, 100, (shardId, page) =>
+    serially(async () => {
+      const startOf = (record: KinesisStreamRecord) => Math.floor((record.kinesis.approximateArrivalTimestamp * 1000) / windowMs) * windowMs;
+      let records = page.map((r) => toLambdaRecord(shardId, r, props.streamArn));
+      while (records.length > 0) {
+        const start = startOf(records[0]);
+        const later = records.findIndex((record) => startOf(record) !== start);
+        const batch = later === -1 ? records : records.slice(0, later);
+        records = records.slice(batch.length);
+        if (open.get(shardId)?.start !== start) await close(shardId);
+        const state = await invoke(shardId, start, batch, false);
+        open.set(shardId, { start, state, lastRecordAt: Date.now() });
+      }
+    }),
+  );
+  const idle = setInterval(() => {
+    void serially(async () => {
+      for (const [shardId, window] of open) if (Date.now() - window.lastRecordAt >= props.closeAfterIdleMs) await close(shardId);
+    });
+  }, Math.max(10, props.closeAfterIdleMs / 2));
+  return {
+    invocations,
+    contractViolations,
+    stop: async () => {
+      clearInterval(idle);
+      await poller.stop();
+      await queue;
+    },
+  };
 }
 
 /** An S3 object the local Firehose wrote. */
