@@ -53,12 +53,17 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
-const valkey = (port = redis.port, timeouts?: CacheTimeouts, auth?: ValkeyAuth) => {
+/**
+ * The deployed timeouts (200 ms a command) are for a cache next to the function; on a test machine busy with other
+ * files a local server can take longer. Tests of the timeouts themselves give their own.
+ */
+const UNHURRIED: CacheTimeouts = { connectTimeoutMs: 5_000, handshakeTimeoutMs: 5_000, commandTimeoutMs: 5_000 };
+const valkey = (port = redis.port, timeouts: CacheTimeouts = UNHURRIED, auth?: ValkeyAuth) => {
   const cache = new ValkeyCache({ host: '127.0.0.1', port, tls: false }, { timeouts, auth });
   opened.push(cache);
   return cache;
 };
-const memcache = (port = memcached.port, timeouts?: CacheTimeouts) => {
+const memcache = (port = memcached.port, timeouts: CacheTimeouts = UNHURRIED) => {
   const cache = new MemcachedCache({ host: '127.0.0.1', port, tls: false }, { timeouts });
   opened.push(cache);
   return cache;
