@@ -113,10 +113,14 @@ function runtimeProvidedModules(bundle: string): string[] {
   return [...new Set([...required].map((match) => match[1]))];
 }
 
-/** aws-cdk-lib's own custom-resource handlers (auto-delete objects, default security group...): not this library's code. */
-/** CDK's own functions: the custom resource provider singletons and the provider framework's (framework.js, not a bundle). */
+/**
+ * aws-cdk-lib's own functions, not this library's code: the custom resource provider singletons (auto-delete objects,
+ * default security group...), AwsCustomResource's singleton and the provider framework's (framework.js, not a bundle).
+ */
 const isCdkProvider = (resource: Template['Resources'][string]) =>
-  /(CustomResourceProvider\/Handler|\/framework-on(Event|Timeout|IsComplete)\/Resource)$/.test(resource.Metadata?.['aws:cdk:path'] ?? '');
+  /(CustomResourceProvider\/Handler|\/framework-on(Event|Timeout|IsComplete)\/Resource|\/AWS679f53fac002430cb0da5b7982bd22872\/Resource)$/.test(
+    resource.Metadata?.['aws:cdk:path'] ?? '',
+  );
 
 function handlerFigures(outDir: string): void {
   console.log(`\n${'handler (lab/function)'.padEnd(58)} bundle KB  load ms  of which AWS SDK ms   (median of ${LOAD_RUNS})`);
