@@ -20,6 +20,11 @@ export function testApp(context: Record<string, unknown> = {}, props: AppProps =
 export interface SynthesizedLab {
   readonly stack: LabStack;
   readonly template: Template;
+  /**
+   * The warnings and errors of the synth (cdk-nag findings, validation findings, construct warnings), as `path: text`.
+   * Read from the synth itself: `Annotations.fromStack` would synthesize the app again, cdk-nag and validation included.
+   */
+  readonly findings: readonly string[];
 }
 
 interface LabVariant {
@@ -58,10 +63,14 @@ function keepForThisRun(file: string | undefined, template: Template): void {
 export function synthLab(lab: LoadedLab, options: LabVariant = {}): SynthesizedLab {
   const app = testApp(variantContext(options));
   const [stack] = addLabStacks(app, [lab]);
-  app.synth();
+  const findings = app
+    .synth()
+    .getStackArtifact(stack.artifactId)
+    .messages.filter((m) => m.level === 'warning' || m.level === 'error')
+    .map((m) => `${m.id}: ${String(m.entry.data)}`);
   const template = Template.fromStack(stack);
   keepForThisRun(runTemplateFile(lab, options), template);
-  return { stack, template };
+  return { stack, template, findings };
 }
 
 /**
