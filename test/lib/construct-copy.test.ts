@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { App, Stack } from 'aws-cdk-lib';
 import { COPY_BEGIN, COPY_END, constructCopy, constructNames, withFreshCopySection } from '../../labs/support/construct-copy';
-import { REPO_ROOT } from '../support/synth';
+import { NO_STACK_TRACES, REPO_ROOT } from '../support/synth';
 
 const readmeOf = (name: string) => path.join(REPO_ROOT, 'lib', name, 'README.md');
 const example = (name: string) => path.join(REPO_ROOT, 'test', 'lib', 'copies', `${name}.ts`);
@@ -85,9 +85,9 @@ describe('each construct copied into a project of its own, as its README says', 
   test.each(names)('%s synthesizes, bundling its handlers from the copy, with no feature flag set', (name) => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the copied project's own module
     const { build } = require(path.join(projects, name, 'test', 'lib', 'copies', `${name}.ts`)) as { build: (stack: Stack) => void };
-    // Without CloudFormation validation: ~0.4 CPU-s per template, and the catalogue checks validate every construct
-    // as the labs use it. This test is about what a copy needs to compile, bundle and synthesize.
-    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'UserStack');
+    // Without CloudFormation validation (~0.4 CPU-s per template: the catalogue checks validate every construct as the
+    // labs use it) or stack traces: this test is about what a copy needs to compile, bundle and synthesize.
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false, context: NO_STACK_TRACES }), 'UserStack');
     build(stack);
     expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
   });
