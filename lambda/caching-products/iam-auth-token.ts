@@ -1,30 +1,5 @@
-import { createHash, createHmac, Hash, Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-const bytes = (data: SourceData): string | Uint8Array =>
-  typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-
-/** SHA-256 (and HMAC-SHA-256 with a secret) from node:crypto, in the shape SignatureV4 asks for. */
-class NodeSha256 {
-  private hash: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.create();
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.create();
-  }
-  private create(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
-  }
-}
+import { NodeSha256 } from '../node-sha256';
 
 export interface IamTokenRequest {
   /** The replication group (or serverless cache) name, lower case, as ElastiCache signs it. */

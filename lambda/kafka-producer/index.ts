@@ -1,5 +1,5 @@
-import { createHash, createHmac, Hash, Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../node-sha256';
 import { Kafka, KafkaConfig, logLevel, Partitioners } from 'kafkajs';
 
 /** What the exercise asks for: the topic to create (unless it exists) and the messages to produce, one by one. */
@@ -59,30 +59,6 @@ export async function produce(kafka: KafkaProducerPort, request: ProduceRequest)
     produced.push({ key: message.key, partition, offset });
   }
   return { topicCreated, produced };
-}
-
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: SourceData): string | Uint8Array =>
-  typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-
-/** SHA-256 (and HMAC-SHA-256 with a secret) from node:crypto, in the shape SignatureV4 asks for. */
-class NodeSha256 {
-  private hash: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.create();
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.create();
-  }
-  private create(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
-  }
 }
 
 /** How long a token is valid: what aws-msk-iam-sasl-signer-js gives, and the broker's maximum. */
