@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as dax from 'aws-cdk-lib/aws-dax';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -11,6 +11,7 @@ import { SafeNodejsFunction } from '../../lib/core/function';
 import { LabStack, LabStackProps } from '../support/lab-stack';
 import type { cachingLab } from './lab';
 import { CACHING_LAB } from './constants';
+import { vpcFunctionInterfaces } from '../support/vpc-function-interfaces';
 
 /**
  * Caching lab: a products table and a function that reads it through lazy loading and writes it with lazy loading or
@@ -110,44 +111,12 @@ export class CachingLabStack extends LabStack<typeof cachingLab> {
     return group;
   }
 
-  /**
-   * What Lambda needs to attach a function to the VPC, which AWSLambdaVPCAccessExecutionRole would give through a
-   * managed policy (the same actions): network interfaces created in the lab's isolated subnets with the function's
-   * security groups, both named by ARN, and the interfaces themselves, whose ids only exist once Lambda creates them.
-   */
+  /** What Lambda needs, as the function's role, to attach the function to the lab's isolated subnets. */
   private allowNetworkInterfaces(id: string, fn: SafeNodejsFunction, vpc: ec2.Vpc): void {
-    const arn = (resource: string, resourceName: string) => this.formatArn({ service: 'ec2', resource, resourceName });
-    const inVpc = { ArnEqualsIfExists: { 'ec2:Vpc': arn('vpc', vpc.vpcId) } };
-    const interfaces = arn('network-interface', '*');
-    const policy = new iam.Policy(this, `${id}NetworkInterfaces`, {
-      roles: [fn.role as iam.IRole],
-      statements: [
-        new iam.PolicyStatement({ actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], resources: ['*'] }),
-        new iam.PolicyStatement({
-          actions: ['ec2:CreateNetworkInterface'],
-          resources: [
-            interfaces,
-            ...vpc.isolatedSubnets.map((subnet) => arn('subnet', subnet.subnetId)),
-            ...fn.connections.securityGroups.map((group) => arn('security-group', group.securityGroupId)),
-          ],
-          conditions: inVpc,
-        }),
-        new iam.PolicyStatement({
-          actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-          resources: [interfaces],
-          conditions: inVpc,
-        }),
-      ],
-    });
+    const access = vpcFunctionInterfaces(this, { vpc, subnets: vpc.isolatedSubnets, securityGroups: fn.connections.securityGroups });
+    const policy = new iam.Policy(this, `${id}NetworkInterfaces`, { roles: [fn.role as iam.IRole], statements: access.statements });
     fn.node.addDependency(policy);
-    Validations.of(policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets have no resource ARN; Lambda calls them to manage the function\'s VPC interfaces.',
-    });
-    Validations.of(policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]',
-      reason: 'Lambda creates the function\'s network interfaces, whose ids do not exist at deploy time; the ec2:Vpc condition keeps them in the lab\'s VPC.',
-    });
+    access.acknowledge(policy);
   }
 
   /**

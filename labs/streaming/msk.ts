@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { withCdkDurations } from '../support/cdk-duration';
 import { KAFKA_LAB as KAFKA_LAB_SPEC, STREAMING_LAB as STREAMING_LAB_SPEC } from './constants';
+import { vpcFunctionInterfaces } from '../support/vpc-function-interfaces';
 
 /** The shared constants (./constants.ts) with CDK durations. */
 const STREAMING_LAB = withCdkDurations(STREAMING_LAB_SPEC);
@@ -123,9 +124,7 @@ function kafkaProducer(
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     securityGroups: [clusterGroup],
   });
-  const ec2Arn = (resource: string, resourceName: string) => Stack.of(scope).formatArn({ service: 'ec2', resource, resourceName });
-  const interfaces = ec2Arn('network-interface', '*');
-  const inVpc = { ArnEqualsIfExists: { 'ec2:Vpc': ec2Arn('vpc', vpc.vpcId) } };
+  const access = vpcFunctionInterfaces(scope, { vpc, subnets: vpc.isolatedSubnets, securityGroups: [clusterGroup] });
   const policy = new iam.Policy(scope, 'KafkaProducerAccess', {
     roles: [producer.role as iam.IRole],
     statements: [
@@ -135,30 +134,12 @@ function kafkaProducer(
         actions: ['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
         resources: [kafkaArn('topic', KAFKA_LAB.topic)],
       }),
-      // What Lambda does as the role to give the function its interfaces in the VPC (AWSLambdaVPCAccessExecutionRole).
-      new iam.PolicyStatement({ actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], resources: ['*'] }),
-      new iam.PolicyStatement({
-        actions: ['ec2:CreateNetworkInterface'],
-        resources: [interfaces, ...vpc.isolatedSubnets.map((subnet) => ec2Arn('subnet', subnet.subnetId)), ec2Arn('security-group', clusterGroup.securityGroupId)],
-        conditions: inVpc,
-      }),
-      new iam.PolicyStatement({
-        actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-        resources: [interfaces],
-        conditions: inVpc,
-      }),
+      ...access.statements,
     ],
   });
   // Lambda checks the role's permissions on the VPC when it creates the function.
   producer.node.addDependency(policy);
-  Validations.of(policy).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets have no resource ARN; Lambda calls them to manage the function\'s VPC interfaces.',
-  });
-  Validations.of(policy).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]',
-    reason: 'Lambda creates the function\'s network interfaces, whose ids do not exist at deploy time; the ec2:Vpc condition keeps them in the lab\'s VPC.',
-  });
+  access.acknowledge(policy);
   return producer;
 }
 
