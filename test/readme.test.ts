@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { LABS } from '../labs/catalogue';
 import { labTemplateWithAllFeatures, loadLabs } from '../labs/support/app';
 import { withFreshLabPage, withFreshLabTable } from '../labs/support/docs';
-import { REPO_ROOT } from './support/synth';
+import { REPO_ROOT } from './support/lab-template';
 
 const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 

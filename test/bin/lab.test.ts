@@ -5,10 +5,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { EXIT, Io, main } from '../../bin/lab';
 import { LABS } from '../../labs/catalogue';
 import { sqsLab } from '../../labs/sqs/lab';
-import { SqsLabStack } from '../../labs/sqs/stack';
-import { withStack } from '../../labs/support/app';
 import { deployQueuesLocally, startLocalSqs } from '../support/local-sqs';
-import { labTemplate, REPO_ROOT } from '../support/synth';
+import { labTemplate, REPO_ROOT } from '../support/lab-template';
 
 const cloudFormation = mockClient(CloudFormationClient);
 
@@ -143,7 +141,7 @@ describe('list', () => {
 test('exercise runs a step against the stack\'s outputs and exits 0 when the lab behaves', async () => {
   const sqs = await startLocalSqs();
   try {
-    const { outputs } = await deployQueuesLocally(labTemplate(withStack(sqsLab, SqsLabStack)), sqs.client);
+    const { outputs } = await deployQueuesLocally(labTemplate(sqsLab), sqs.client);
     cloudFormation.on(DescribeStacksCommand).resolves(deployedStack({ lab: 'sqs' }, outputs));
     const { code, out, err } = await run('exercise', 'sqs', 'fifo');
     expect(err).toBe('');

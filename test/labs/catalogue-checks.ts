@@ -6,6 +6,7 @@ import { idleCostOf, perMonth } from '../../labs/support/cost';
 import type { CfnTemplate } from '../../labs/support/diagram';
 import { featureContextKey, KEEP_ON_DESTROY } from '../../labs/support/lab-stack';
 import { expectToMatchFileSnapshot } from '../support/file-snapshot';
+import { stackClassOf } from '../support/lab-template';
 import { REPO_ROOT, synthLab, SynthesizedLab } from '../support/synth';
 import { maskMachineHashes } from '../../lib/testing';
 
@@ -98,6 +99,10 @@ export function checkLabs(labs: readonly LabDefinition[]): void {
         );
         expect(literalNames).toEqual([]);
       });
+    });
+
+    test(`labs/${lab.id}/stack.ts exports ${lab.stackName}Stack, the class its loadStack gives (tests load it by that name)`, () => {
+      expect(stackClassOf(lab)).toBe(loaded.stack);
     });
 
     test(`stack ${lab.stackName} is tagged lab=${lab.id}`, () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { findLab } from '../../labs/catalogue';
 import { EXAM_GUIDE, renderExamGuide } from '../../labs/support/exam-guide';
-import { REPO_ROOT } from '../support/synth';
+import { REPO_ROOT } from '../support/lab-template';
 
 const practices = EXAM_GUIDE.flatMap((d) => d.tasks).flatMap((t) => [...t.skills.flatMap((s) => s.practisedBy), ...(t.unreadSkills?.practisedBy ?? [])]);
 

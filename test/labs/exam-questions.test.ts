@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LABS } from '../../labs/catalogue';
-import { REPO_ROOT } from '../support/synth';
+import { REPO_ROOT } from '../support/lab-template';
 
 const HEADING = '## Exam-style questions';
 

@@ -4,14 +4,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { AppSyncResolverEvent } from 'aws-lambda';
 import { handler, MAX_KEYS_PER_BATCH_GET, NoteSource, RETRY_BASE_DELAY_MS } from '../../lambda/graphql-authors';
 import { graphqlLab } from '../../labs/graphql/lab';
-import { GraphqlLabStack } from '../../labs/graphql/stack';
-import { withStack } from '../../labs/support/app';
 import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../support/local-dynamodb';
-import { labTemplate } from '../support/synth';
+import { labTemplate } from '../support/lab-template';
 
 jest.setTimeout(60_000);
 
-const template = labTemplate(withStack(graphqlLab, GraphqlLabStack));
+const template = labTemplate(graphqlLab);
 let ddb: LocalDynamoDb;
 
 beforeAll(async () => {

@@ -2,10 +2,8 @@ import { GetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { applyRecord, handler, parseRecord, PoisonRecordError } from '../../lambda/kinesis-consumer';
 import { streamingLab } from '../../labs/streaming/lab';
-import { StreamingLabStack } from '../../labs/streaming/stack';
-import { withStack } from '../../labs/support/app';
 import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../support/local-dynamodb';
-import { labTemplate } from '../support/synth';
+import { labTemplate } from '../support/lab-template';
 
 jest.setTimeout(30_000);
 // The handlers log a line per record: what CloudWatch Logs shows, noise here.
@@ -15,7 +13,7 @@ beforeAll(() => {
   jest.spyOn(console, 'warn').mockImplementation(() => undefined);
 });
 
-const template = labTemplate(withStack(streamingLab, StreamingLabStack));
+const template = labTemplate(streamingLab);
 let ddb: LocalDynamoDb;
 let table: string;
 let sequence = 49_546_986_683_135_544_286_507_457_936_321_625_675_700_192_471_156_785_154n;

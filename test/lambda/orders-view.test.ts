@@ -19,15 +19,13 @@ import {
   TOTALS_ENTRY,
 } from '../../lambda/orders-view';
 import { dynamodbStreamsLab } from '../../labs/dynamodb-streams/lab';
-import { DynamodbStreamsLabStack } from '../../labs/dynamodb-streams/stack';
-import { withStack } from '../../labs/support/app';
 import { deployTablesLocally, lambdaRecordOf, LocalDynamoDb, StreamApiRecord, startLocalDynamoDb } from '../support/local-dynamodb';
-import { labTemplate } from '../support/synth';
+import { labTemplate } from '../support/lab-template';
 import { STREAMS_LAB } from '../../labs/dynamodb-streams/constants';
 
 jest.setTimeout(30_000);
 
-const template = labTemplate(withStack(dynamodbStreamsLab, DynamodbStreamsLabStack));
+const template = labTemplate(dynamodbStreamsLab);
 let ddb: LocalDynamoDb;
 let ordersTable: string;
 let viewTable: string;

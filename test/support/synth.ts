@@ -1,13 +1,11 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { App, AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SKIP_BUNDLING } from '../../lib/testing';
 import { addLabStacks, cdkJsonContext, LoadedLab } from '../../labs/support/app';
-import { ALL_FEATURES_CONTEXT, LabStack } from '../../labs/support/lab-stack';
+import { LabStack } from '../../labs/support/lab-stack';
+import { keepForThisRun, LabVariant, REPO_ROOT, runTemplateFile, variantContext } from './lab-template';
 
-export const REPO_ROOT = path.join(__dirname, '..', '..');
+export { REPO_ROOT };
 
 /** The feature flags of cdk.json, so tests synthesize exactly what `npx cdk synth` does. */
 const CDK_JSON_CONTEXT = cdkJsonContext();
@@ -33,35 +31,6 @@ export interface SynthesizedLab {
   readonly findings: readonly string[];
 }
 
-interface LabVariant {
-  allFeatures?: boolean;
-  context?: Record<string, unknown>;
-}
-
-const variantContext = (options: LabVariant): Record<string, unknown> => ({
-  ...(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}),
-  ...options.context,
-});
-
-/**
- * Where this jest run keeps the template of a lab variant (test/support/run-templates.js makes the folder), or
- * undefined outside jest. Keyed by the lab, its stack class and the context: tests pass a lab's own stack class.
- */
-function runTemplateFile(lab: LoadedLab, options: LabVariant): string | undefined {
-  const dir = process.env.LAB_RUN_TEMPLATES_DIR;
-  if (!dir) return undefined;
-  const context = variantContext(options);
-  const key = JSON.stringify([lab.id, lab.stack.name, Object.keys(context).sort().map((k) => [k, context[k]])]);
-  return path.join(dir, `${createHash('sha256').update(key).digest('hex')}.json`);
-}
-
-function keepForThisRun(file: string | undefined, template: Template): void {
-  if (!file) return;
-  // Written whole, then renamed: another worker never reads half a file.
-  writeFileSync(`${file}.${process.pid}`, JSON.stringify(template.toJSON()));
-  renameSync(`${file}.${process.pid}`, file);
-}
-
 /**
  * Synthesizes one lab as `bin/app.ts` does: cdk-nag's AWS Solutions pack and CloudFormation validation on.
  * Throws (listing them) on any unacknowledged finding. Its template is kept for `labTemplate` in this run.
@@ -77,18 +46,4 @@ export function synthLab(lab: LoadedLab, options: LabVariant = {}): SynthesizedL
   const template = Template.fromStack(stack);
   keepForThisRun(runTemplateFile(lab, options), template);
   return { stack, template, findings };
-}
-
-/**
- * The lab's template without cdk-nag or CloudFormation validation, for tests about what it contains (the catalogue
- * checks synthesize every lab with both, optional parts off and all on). Synthesized once per run: another test file
- * that synthesized the same variant earlier in this run hands it over.
- */
-export function labTemplate(lab: LoadedLab, options: LabVariant = {}): Template {
-  const file = runTemplateFile(lab, options);
-  if (file && existsSync(file)) return Template.fromJSON(JSON.parse(readFileSync(file, 'utf8')));
-  const app = testApp(variantContext(options), { builtinCloudFormationValidation: false });
-  const template = Template.fromStack(new lab.stack(app, { lab }));
-  keepForThisRun(file, template);
-  return template;
 }

@@ -2,14 +2,12 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { handler as ordersHandler } from '../../../lambda/api-orders';
 import { handler as proxyHandler } from '../../../lambda/api-proxy';
 import { steps, timing } from '../../../labs/apigateway/exercise';
-import { ApigatewayLabStack } from '../../../labs/apigateway/stack';
 import { APIGATEWAY_LAB } from '../../../labs/apigateway/constants';
 import { apigatewayLab } from '../../../labs/apigateway/lab';
-import { withStack } from '../../../labs/support/app';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { LocalUserPool, startLocalUserPool } from '../../support/local-cognito';
 import { LocalRestApi, startLocalRestApi } from '../../support/local-rest-api';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 
 jest.setTimeout(30_000);
 // Time runs 10× faster in the stand-in's throttling buckets, and the exercise's pauses are 10× shorter: same behaviour.
@@ -17,7 +15,7 @@ const TIME_SCALE = 10;
 const { batchPauseMs, refillPauseMs } = APIGATEWAY_LAB.exerciseTiming;
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
-const lab = withStack(apigatewayLab, ApigatewayLabStack);
+const lab = apigatewayLab;
 const template = labTemplate(lab).toJSON().Resources as Record<string, Resource>;
 const idStarting = (prefix: string, type: string) => Object.keys(template).find((id) => id.startsWith(prefix) && template[id].Type === type)!;
 const API_KEY_VALUE = 'local-api-key-value-0123456789abcdef';

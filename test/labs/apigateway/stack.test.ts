@@ -11,7 +11,8 @@ import {
 } from '../../../labs/apigateway/templates';
 import { apigatewayLab } from '../../../labs/apigateway/lab';
 import { withStack } from '../../../labs/support/app';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 const lab = withStack(apigatewayLab, ApigatewayLabStack);
 const template = labTemplate(lab);

@@ -3,7 +3,8 @@ import { appconfigLab } from '../../../labs/appconfig/lab';
 import { AppconfigLabStack } from '../../../labs/appconfig/stack';
 import { APPCONFIG_LAB, CHECKOUT_SCHEMA } from '../../../labs/appconfig/constants';
 import { withStack } from '../../../labs/support/app';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 // cdk-nag and CloudFormation validation of both variants run in the catalogue checks; these tests read the templates.
 const lab = withStack(appconfigLab, AppconfigLabStack);

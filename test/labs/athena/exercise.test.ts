@@ -5,17 +5,15 @@ import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { ATHENA_LAB } from '../../../labs/athena/constants';
 import { dataset, queryCostUsd, steps, timing } from '../../../labs/athena/exercise';
 import { athenaLab } from '../../../labs/athena/lab';
-import { AthenaLabStack } from '../../../labs/athena/stack';
-import { withStack } from '../../../labs/support/app';
 import { ExerciseCheckFailed, provide, runExercise } from '../../../labs/support/exercise';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 import { generatedDataset } from './generated-dataset';
 import { LocalAthenaFaults, startLocalAthena } from './local-athena';
 
 // DuckDB answers every query; on a loaded machine a full run takes seconds.
 jest.setTimeout(30_000);
 
-const template = labTemplate(withStack(athenaLab, AthenaLabStack)).toJSON();
+const template = labTemplate(athenaLab).toJSON();
 const { objects } = generatedDataset();
 const root = mkdtempSync(path.join(tmpdir(), 'athena-exercise-'));
 let instance: DuckDBInstance;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ATHENA_LAB } from '../../../labs/athena/constants';
 import type { DatasetObject } from '../../../labs/athena/dataset';
-import { REPO_ROOT } from '../../support/synth';
+import { REPO_ROOT } from '../../support/lab-template';
 
 /** The lab's dataset as files (for DuckDB) and as the objects the exercise uploads. */
 export interface GeneratedDataset {

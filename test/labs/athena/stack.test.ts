@@ -4,7 +4,7 @@ import { ORDER_COLUMNS } from '../../../labs/athena/dataset';
 import { athenaLab } from '../../../labs/athena/lab';
 import { AthenaLabStack } from '../../../labs/athena/stack';
 import { withStack } from '../../../labs/support/app';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 
 const template = labTemplate(withStack(athenaLab, AthenaLabStack));
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;

@@ -4,7 +4,8 @@ import { BEANSTALK_LAB } from '../../../labs/beanstalk/constants';
 import { BeanstalkLabStack } from '../../../labs/beanstalk/stack';
 import { withStack } from '../../../labs/support/app';
 import { ConstructValidationError } from '../../../lib/core/validation';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 const lab = withStack(beanstalkLab, BeanstalkLabStack);
 const template = labTemplate(lab);

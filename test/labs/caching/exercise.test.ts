@@ -2,21 +2,19 @@ import { DynamoDBDocument, GetCommandInput, PutCommandInput, QueryCommandInput }
 import { daxTour, DocumentApi } from '../../../lambda/caching-dax-probe';
 import { createHandler, ProductRequest, ProductResponse, ProductsHandler } from '../../../lambda/caching-products';
 import { cachingLab } from '../../../labs/caching/lab';
-import { CachingLabStack } from '../../../labs/caching/stack';
 import { steps, timing } from '../../../labs/caching/exercise';
 import { CACHING_LAB } from '../../../labs/caching/constants';
-import { withStack } from '../../../labs/support/app';
 import { ExerciseCheckFailed, provide, runExercise } from '../../../labs/support/exercise';
 import { LocalLambdaInvoke, startLocalLambdaInvoke } from '../../support/local-lambda-invoke';
 import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 import { closedPort, LocalCacheServer, startLocalMemcached, startLocalRedis } from './local-cache-servers';
 
 // DynamoDB Local's JVM may take most of its 30 s start deadline on a loaded machine.
 const SERVERS_START_TIMEOUT_MS = 60_000;
 jest.setTimeout(30_000);
 
-const lab = withStack(cachingLab, CachingLabStack);
+const lab = cachingLab;
 const template = labTemplate(lab);
 const FUNCTION = 'products-function';
 const PROBE = 'dax-probe-function';

@@ -3,7 +3,7 @@ import { cachingLab } from '../../../labs/caching/lab';
 import { CachingLabStack } from '../../../labs/caching/stack';
 import { CACHING_LAB } from '../../../labs/caching/constants';
 import { withStack } from '../../../labs/support/app';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 
 const lab = withStack(cachingLab, CachingLabStack);
 const template = labTemplate(lab);

@@ -18,12 +18,10 @@ import { CERTIFICATES_LAB } from '../../../labs/certificates/constants';
 import { httpsGet, steps, timing } from '../../../labs/certificates/exercise';
 import { certificatesLab } from '../../../labs/certificates/lab';
 import { createRootCa, issueServerCertificate, IssuedCertificate, parsePemBundle } from '../../../labs/certificates/offline-pki';
-import { CertificatesLabStack } from '../../../labs/certificates/stack';
-import { withStack } from '../../../labs/support/app';
 import { ExerciseCheckFailed, ExerciseRunOptions, LabNotReady, provide, runExercise } from '../../../labs/support/exercise';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 
-const lab = withStack(certificatesLab, CertificatesLabStack);
+const lab = certificatesLab;
 /** The event pattern of the lab's rule as synthesized: the exercise tests the real one. */
 const RULE_PATTERN = JSON.stringify(
   Object.values(labTemplate(lab).findResources('AWS::Events::Rule'))[0].Properties.EventPattern,

@@ -11,7 +11,8 @@ import { ECS_IMAGE_PLACEHOLDER } from '../../../lib/blue-green-pipeline';
 import { CicdBluegreenLabStack } from '../../../labs/cicd-bluegreen/stack';
 import { CICD_LAB, REPOSITORY_ACCESS, SAMPLE_APP_DIR } from '../../../labs/cicd-bluegreen/constants';
 import { featureContextKey } from '../../../labs/support/lab-stack';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 const lab = withStack(cicdBluegreenLab, CicdBluegreenLabStack);

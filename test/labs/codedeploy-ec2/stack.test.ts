@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { codedeployEc2Lab } from '../../../labs/codedeploy-ec2/lab';
 import { CodedeployEc2LabStack } from '../../../labs/codedeploy-ec2/stack';
 import { withStack } from '../../../labs/support/app';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 
 const lab = withStack(codedeployEc2Lab, CodedeployEc2LabStack);
 const idle = labTemplate(lab);

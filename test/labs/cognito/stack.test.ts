@@ -7,7 +7,8 @@ import { COGNITO_LAB, OIDC_PARAMETERS } from '../../../labs/cognito/constants';
 const OIDC_CONTEXT = Object.fromEntries(
   Object.entries(OIDC_PARAMETERS).map(([field, parameter]) => [field, `cognito:${parameter}`]),
 ) as Record<keyof typeof OIDC_PARAMETERS, string>;
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 const lab = withStack(cognitoLab, CognitoLabStack);
 const template = labTemplate(lab);

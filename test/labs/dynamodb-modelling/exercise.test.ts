@@ -9,20 +9,17 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { dynamodbModellingLab } from '../../../labs/dynamodb-modelling/lab';
-import { DynamodbModellingLabStack } from '../../../labs/dynamodb-modelling/stack';
-import { withStack } from '../../../labs/support/app';
 import { customersOf, steps, timing } from '../../../labs/dynamodb-modelling/exercise';
 import { ExerciseCheckFailed, ExerciseRun, provide, runExercise, runSteps, startExerciseRun } from '../../../labs/support/exercise';
-import { ALL_FEATURES_CONTEXT } from '../../../labs/support/lab-stack';
 import { deployTablesLocally, LocalDynamoDb, LocallyDeployedTables, startLocalDynamoDb } from '../../support/local-dynamodb';
 import { LocalDynamoDbIam, LocalRoleDefinition, startLocalDynamoDbIam } from '../../support/local-dynamodb-iam';
 import { LOCAL_ACCOUNT, PolicyDocument, resolveValue, TemplateEnvironment } from '../../support/local-iam';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 import { alter, AnyCommand, Answer, is } from '../../support/altered-answers';
 
 jest.setTimeout(30_000);
 
-const lab = withStack(dynamodbModellingLab, DynamodbModellingLabStack);
+const lab = dynamodbModellingLab;
 const template = labTemplate(lab);
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
 const roleId = Object.keys(resources).find((id) => id.startsWith('TenantRole') && resources[id].Type === 'AWS::IAM::Role')!;
@@ -137,9 +134,7 @@ describe('against the lab\'s tables on DynamoDB Local, behind a local IAM check'
 });
 
 describe('the protection step, against DescribeTable / DescribeContinuousBackups answers built from the template', () => {
-  const allFeatures = Template.fromStack(
-    new lab.stack(testApp({ [ALL_FEATURES_CONTEXT]: true }, { builtinCloudFormationValidation: false }), { lab }),
-  );
+  const allFeatures = labTemplate(lab, { allFeatures: true });
   const keyArn = 'arn:aws:kms:us-east-1:123456789012:key/0c1e1d0e-0000-4000-8000-000000000001';
   const awsManagedKeyArn = 'arn:aws:kms:us-east-1:123456789012:key/aws-dynamodb-managed';
 

@@ -5,7 +5,8 @@ import { DynamodbModellingLabStack } from '../../../labs/dynamodb-modelling/stac
 import { MODELLING_LAB } from '../../../labs/dynamodb-modelling/constants';
 import { ALL_FEATURES_CONTEXT } from '../../../labs/support/lab-stack';
 import { Caller, evaluatePolicy, LOCAL_ACCOUNT, PolicyDocument } from '../../support/local-iam';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 const lab = withStack(dynamodbModellingLab, DynamodbModellingLabStack);
 const template = labTemplate(lab);

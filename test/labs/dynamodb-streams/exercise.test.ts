@@ -4,8 +4,6 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { applyRecord, handler } from '../../../lambda/orders-view';
 import { dynamodbStreamsLab } from '../../../labs/dynamodb-streams/lab';
-import { DynamodbStreamsLabStack } from '../../../labs/dynamodb-streams/stack';
-import { withStack } from '../../../labs/support/app';
 import { steps, timing } from '../../../labs/dynamodb-streams/exercise';
 import { DynamoDbStreamsApi } from '../../../labs/dynamodb-streams/streams-api';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
@@ -13,12 +11,12 @@ import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../su
 import { LocalStreamSource, startLocalStreamSource, streamMappingSettings } from '../../support/local-dynamodb-stream-source';
 import { LocalLambdaInvoke, startLocalLambdaInvoke } from '../../support/local-lambda-invoke';
 import { deployQueuesLocally, LocalSqs, startLocalSqs } from '../../support/local-sqs';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 import { alter, AnyCommand, Answer, is } from '../../support/altered-answers';
 
 jest.setTimeout(60_000);
 
-const lab = withStack(dynamodbStreamsLab, DynamodbStreamsLabStack);
+const lab = dynamodbStreamsLab;
 const template = labTemplate(lab);
 const settings = streamMappingSettings(template);
 const FUNCTION_NAME = 'ViewUpdater';

@@ -3,7 +3,8 @@ import { dynamodbStreamsLab } from '../../../labs/dynamodb-streams/lab';
 import { withStack } from '../../../labs/support/app';
 import { DynamodbStreamsLabStack } from '../../../labs/dynamodb-streams/stack';
 import { STREAMS_LAB } from '../../../labs/dynamodb-streams/constants';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 const lab = withStack(dynamodbStreamsLab, DynamodbStreamsLabStack);
 const template = labTemplate(lab);

@@ -5,7 +5,8 @@ import { EcsLabStack } from '../../../labs/ecs/stack';
 import { withStack } from '../../../labs/support/app';
 import { LAB_LOG_RETENTION } from '../../../labs/support/lab-stack';
 import { FargateApp } from '../../../lib/fargate-app';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 const lab = withStack(ecsLab, EcsLabStack);
 const template = labTemplate(lab);

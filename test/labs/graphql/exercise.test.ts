@@ -15,11 +15,9 @@ import { handler as resolveAuthors, NoteSource } from '../../../lambda/graphql-a
 import { GRAPHQL_LAB } from '../../../labs/graphql/constants';
 import { steps, timing, users } from '../../../labs/graphql/exercise';
 import { graphqlLab } from '../../../labs/graphql/lab';
-import { GraphqlLabStack } from '../../../labs/graphql/stack';
-import { withStack } from '../../../labs/support/app';
 import { ExerciseCheckFailed, LabNotReady, provide, runExercise } from '../../../labs/support/exercise';
 import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 import {
   APPSYNC_PRELUDE,
   DataSource,
@@ -40,7 +38,7 @@ const resolver = (file: string) => path.join(LAB_DIR, 'resolvers', file);
 /** A pipeline function that lets every caller write, as an API without the requireWriter check would. */
 const allowEveryWriter = path.join(mkdtempSync(path.join(tmpdir(), 'graphql-exercise-')), 'allow-every-writer.js');
 writeFileSync(allowEveryWriter, "export function request() { return { payload: { authorId: 'anyone' } }; }\nexport function response(ctx) { return ctx.result; }\n");
-const template = labTemplate(withStack(graphqlLab, GraphqlLabStack));
+const template = labTemplate(graphqlLab);
 
 /** Tokens signed by a local key standing in for the user pool: `aud` is the client they were issued to. */
 const SIGNING_KEY = 'local-pool-key';

@@ -4,10 +4,8 @@ import * as path from 'node:path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { buildASTSchema, parse, validate, validateSchema } from 'graphql';
 import { graphqlLab } from '../../../labs/graphql/lab';
-import { GraphqlLabStack } from '../../../labs/graphql/stack';
-import { withStack } from '../../../labs/support/app';
 import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 import {
   APPSYNC_PRELUDE,
   bundleResolver,
@@ -24,7 +22,7 @@ import { renderVtl } from './vtl';
 
 jest.setTimeout(60_000);
 
-const template = labTemplate(withStack(graphqlLab, GraphqlLabStack));
+const template = labTemplate(graphqlLab);
 const LAB_DIR = path.join(__dirname, '..', '..', '..', 'labs', 'graphql');
 const read = (...parts: string[]) => readFileSync(path.join(LAB_DIR, ...parts), 'utf8');
 const resolver = (file: string) => path.join(LAB_DIR, 'resolvers', file);

@@ -4,7 +4,8 @@ import { graphqlLab } from '../../../labs/graphql/lab';
 import { GraphqlLabStack } from '../../../labs/graphql/stack';
 import { withStack } from '../../../labs/support/app';
 import { LabConfigError } from '../../../labs/support/lab-stack';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 jest.setTimeout(60_000);
 

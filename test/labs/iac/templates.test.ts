@@ -6,7 +6,7 @@ import * as sam from 'aws-cdk-lib/aws-sam';
 import { CONSUMER_TEMPLATE_FILE } from '../../../labs/iac/constants';
 import { FAILING_UPDATE_TEMPLATE, PLAYGROUND_TEMPLATE } from '../../../labs/iac/playground-templates';
 import { SAM_TEMPLATE_FILE, SamApp } from '../../../labs/iac/sam-app';
-import { REPO_ROOT } from '../../support/synth';
+import { REPO_ROOT } from '../../support/lab-template';
 
 /**
  * The offline SAM check: @aws/cloudformation-validate, the engine aws-cdk-lib ships and runs on every lab at synth,

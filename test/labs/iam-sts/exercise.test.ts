@@ -6,24 +6,20 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { createHandler } from '../../../lambda/parameter-reader';
 import { iamStsLab } from '../../../labs/iam-sts/lab';
-import { withStack } from '../../../labs/support/app';
 import { steps } from '../../../labs/iam-sts/exercise';
-import { IamStsLabStack } from '../../../labs/iam-sts/stack';
 import { IAM_STS_LAB } from '../../../labs/iam-sts/constants';
 import { ExerciseCheckFailed, ExerciseRunOptions, runExercise } from '../../../labs/support/exercise';
 import { LocalAws, startLocalAws } from '../../support/local-aws';
 import { deployStackLocally, LocallyDeployedStack } from '../../support/local-deploy';
 import { addLocalEc2, addLocalIamSimulator, LocalSecretsManager, LocalSsm } from '../../support/local-iam-tools';
-import { Template } from 'aws-cdk-lib/assertions';
-import { ALL_FEATURES_CONTEXT } from '../../../labs/support/lab-stack';
-import { testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 
 // The retries step waits real backoff delays (up to about 2 s), as it does against AWS.
 jest.setTimeout(20_000);
 
-const lab = withStack(iamStsLab, IamStsLabStack);
+const lab = iamStsLab;
 // All features on: the Secrets Manager secret is read too.
-const template = Template.fromStack(new lab.stack(testApp({ [ALL_FEATURES_CONTEXT]: true }, { builtinCloudFormationValidation: false }), { lab }));
+const template = labTemplate(lab, { allFeatures: true });
 
 let aws: LocalAws;
 let ssm: LocalSsm;

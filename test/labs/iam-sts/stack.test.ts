@@ -6,7 +6,8 @@ import { ALL_FEATURES_CONTEXT } from '../../../labs/support/lab-stack';
 import { authorize, Caller, identityDecision, LOCAL_ACCOUNT } from '../../support/local-iam';
 import { LocalAws } from '../../support/local-aws';
 import { deployStackLocally } from '../../support/local-deploy';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 const lab = withStack(iamStsLab, IamStsLabStack);
 const template = labTemplate(lab);

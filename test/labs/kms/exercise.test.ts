@@ -2,17 +2,15 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createHandler } from '../../../lambda/envelope-encryption';
 import { kmsLab } from '../../../labs/kms/lab';
-import { KmsLabStack } from '../../../labs/kms/stack';
-import { withStack } from '../../../labs/support/app';
 import { steps } from '../../../labs/kms/exercise';
 import { ExerciseCheckFailed, ExerciseRunOptions, runExercise } from '../../../labs/support/exercise';
 import { LocalAws, startLocalAws } from '../../support/local-aws';
 import { deployStackLocally, LocallyDeployedStack } from '../../support/local-deploy';
 import { LocalKms } from '../../support/local-kms';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 import { alter, AnyCommand, Answer, is } from '../../support/altered-answers';
 
-const lab = withStack(kmsLab, KmsLabStack);
+const lab = kmsLab;
 const template = labTemplate(lab);
 
 let aws: LocalAws;

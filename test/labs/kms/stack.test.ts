@@ -7,7 +7,7 @@ import { KEY_ADMIN_ACTIONS, KEY_USER_CRYPTO_ACTIONS } from '../../../lib/custome
 import { authorize, Caller, LOCAL_ACCOUNT, PolicyDocument } from '../../support/local-iam';
 import { LocalAws } from '../../support/local-aws';
 import { deployStackLocally } from '../../support/local-deploy';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 
 const lab = withStack(kmsLab, KmsLabStack);
 const template = labTemplate(lab);

@@ -2,14 +2,12 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { lambdaLab } from '../../../labs/lambda/lab';
-import { withStack } from '../../../labs/support/app';
 import { steps, timing } from '../../../labs/lambda/exercise';
-import { LambdaLabStack } from '../../../labs/lambda/stack';
 import { RELEASE_CONTEXT } from '../../../labs/lambda/constants';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { LocalFunction, LocalLambda, startLocalLambda } from '../../support/local-lambda';
 import { deployQueuesLocally, LocalSqs, startLocalSqs } from '../../support/local-sqs';
-import { testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 
 jest.setTimeout(30_000);
 // Powertools Metrics reads this when the handler module loads: no metric lines on the test output.
@@ -17,11 +15,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 const handler: LocalFunction['handler'] = async (event, context) =>
   (await import('../../../lambda/versioned-greeter')).handler(event, context);
 
-const lab = withStack(lambdaLab, LambdaLabStack);
-const templateFor = (release: number) => {
-  const app = testApp({ [RELEASE_CONTEXT]: release }, { builtinCloudFormationValidation: false });
-  return Template.fromStack(new lab.stack(app, { lab }));
-};
+const templateFor = (release: number) => labTemplate(lambdaLab, { context: { [RELEASE_CONTEXT]: release } });
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 const refId = (value: unknown) => ((value as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'] ?? [])[0];

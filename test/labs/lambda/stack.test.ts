@@ -3,7 +3,8 @@ import { lambdaLab } from '../../../labs/lambda/lab';
 import { withStack } from '../../../labs/support/app';
 import { LambdaLabStack } from '../../../labs/lambda/stack';
 import { LAMBDA_LAB, RELEASE_CONTEXT, RESERVED_CONCURRENCY_CONTEXT } from '../../../labs/lambda/constants';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 const lab = withStack(lambdaLab, LambdaLabStack);
 const template = labTemplate(lab);

@@ -6,20 +6,16 @@ import { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { XRayClient } from '@aws-sdk/client-xray';
-import { Template } from 'aws-cdk-lib/assertions';
 import { steps, timing } from '../../../labs/observability/exercise';
 import { observabilityLab } from '../../../labs/observability/lab';
-import { ObservabilityLabStack } from '../../../labs/observability/stack';
-import { withStack } from '../../../labs/support/app';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
-import { ALL_FEATURES_CONTEXT } from '../../../labs/support/lab-stack';
-import { testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 import { FakeObservabilityAws, Tampering } from './fake-aws';
 
 // CloudWatch, X-Ray, CloudTrail and Config have no local engine: the SDK calls go to fakes built from the lab's own
 // template (every feature on), with the real handlers and filter patterns behind them (./fake-aws.ts).
-const lab = withStack(observabilityLab, ObservabilityLabStack);
-const template = Template.fromStack(new lab.stack(testApp({ [ALL_FEATURES_CONTEXT]: true }, { builtinCloudFormationValidation: false }), { lab }));
+const lab = observabilityLab;
+const template = labTemplate(lab, { allFeatures: true });
 const FAST = { pollSeconds: 0, metricDeadlineSeconds: 0.2, logDeadlineSeconds: 0.2, traceDeadlineSeconds: 0.2, cloudTrailDeadlineSeconds: 0.2, configDeadlineSeconds: 0.2 };
 
 let aws: FakeObservabilityAws;

@@ -4,7 +4,8 @@ import { observabilityLab } from '../../../labs/observability/lab';
 import { ObservabilityLabStack } from '../../../labs/observability/stack';
 import { withStack } from '../../../labs/support/app';
 import { ALL_FEATURES_CONTEXT } from '../../../labs/support/lab-stack';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 const lab = withStack(observabilityLab, ObservabilityLabStack);
 const template = labTemplate(lab);

@@ -1,9 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { s3Lab } from '../../../labs/s3/lab';
-import { withStack } from '../../../labs/support/app';
 import { steps, timing } from '../../../labs/s3/exercise';
-import { S3LabStack } from '../../../labs/s3/stack';
 import { S3_LAB } from '../../../labs/s3/constants';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { LocalAws } from '../../support/local-aws';
@@ -11,14 +9,14 @@ import type { PolicyStatement } from '../../support/local-iam';
 import { deployStackLocally, LocallyDeployedStack } from '../../support/local-deploy';
 import { cloudFrontTtl, LocalS3, startLocalCdn, startLocalS3 } from '../../support/local-s3';
 import { deployQueuesLocally, LocalSqs, startLocalSqs } from '../../support/local-sqs';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 import { alter, AnyCommand, Answer, is } from '../../support/altered-answers';
 
 // The steps check the same expiry and caching as against AWS, with shorter waits: a presigned URL keeps its 2 s
 // expiry (X-Amz-Date counts whole seconds, so 1 s could expire before the first GET) but is tried again right after it.
 jest.setTimeout(30_000);
 
-const lab = withStack(s3Lab, S3LabStack);
+const lab = s3Lab;
 const template = labTemplate(lab);
 const ttl = { min: S3_LAB.minTtl.toSeconds(), default: S3_LAB.defaultTtl.toSeconds(), max: S3_LAB.maxTtl.toSeconds() };
 

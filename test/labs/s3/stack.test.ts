@@ -6,7 +6,7 @@ import { S3_LAB } from '../../../labs/s3/constants';
 import { authorize, Caller, LOCAL_ACCOUNT, PolicyDocument } from '../../support/local-iam';
 import { LocalAws } from '../../support/local-aws';
 import { deployStackLocally } from '../../support/local-deploy';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 
 const lab = withStack(s3Lab, S3LabStack);
 const template = labTemplate(lab);

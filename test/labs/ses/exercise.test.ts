@@ -12,12 +12,9 @@ import { simulatorAddress } from '../../../labs/ses/constants';
 import { smtpServer, steps, timing } from '../../../labs/ses/exercise';
 import { sesLab } from '../../../labs/ses/lab';
 import { smtpPassword } from '../../../labs/ses/smtp-password';
-import { SesLabStack } from '../../../labs/ses/stack';
 import { ExerciseCheckFailed, LabNotReady, provide, ProvidedFixture, runExercise, startExerciseRun } from '../../../labs/support/exercise';
-import { withStack } from '../../../labs/support/app';
 import { identityDecision, PolicyDocument, resolveValue } from '../../support/local-iam';
-import { testApp } from '../../support/synth';
-import { Template } from 'aws-cdk-lib/assertions';
+import { labTemplate } from '../../support/lab-template';
 import { LocalSesServer, localSesServer, StandInAnswers, startSesFront, StoredEmail, storedEmails } from './local-ses';
 import { startSmtpStandIn } from './local-smtp';
 
@@ -30,8 +27,7 @@ const SENDER = 'sender@example.com';
 const SHORT_TIMING = { feedbackDeadlineSeconds: 0.3, pollIntervalSeconds: 0.05, inboundDeadlineSeconds: 0.3 };
 
 /** The lab's template with a sender and every feature, as `-c ses:email=... -c labs:all-features=true` deploys it. */
-const app = testApp({ 'ses:email': SENDER, 'labs:all-features': true }, { builtinCloudFormationValidation: false });
-const template = Template.fromStack(new SesLabStack(app, { lab: withStack(sesLab, SesLabStack) }));
+const template = labTemplate(sesLab, { allFeatures: true, context: { 'ses:email': SENDER } });
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
 const ofType = (type: string) => Object.values(resources).filter((r) => r.Type === type).map((r) => r.Properties);
 

@@ -10,14 +10,12 @@ import {
 } from '@aws-sdk/client-sns';
 import { handler } from '../../../lambda/sns-subscriber';
 import { snsFanoutLab } from '../../../labs/sns-fanout/lab';
-import { withStack } from '../../../labs/support/app';
 import { steps, timing } from '../../../labs/sns-fanout/exercise';
-import { SnsFanoutLabStack } from '../../../labs/sns-fanout/stack';
 import { SNS_FANOUT_POLICIES } from '../../../labs/sns-fanout/constants';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { deployTopicsLocally, LocallyDeployedTopics, LocalLambdaSubscriber, startLocalLambdaSubscriber } from '../../support/local-sns';
 import { deployQueuesLocally, LocallyDeployedQueues, LocalSqs, startLocalSqs } from '../../support/local-sqs';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 import { alter as alterAnswers, Answer as AnyAnswer, is } from '../../support/altered-answers';
 
 // The steps wait for SNS deliveries, then listen 1 s (3 s against AWS) for unexpected ones.
@@ -25,7 +23,7 @@ jest.setTimeout(30_000);
 // A delivery that never comes fails its step with what it saw, well before jest's own timeout would hide it.
 const DEADLINE_SECONDS = 10;
 
-const lab = withStack(snsFanoutLab, SnsFanoutLabStack);
+const lab = snsFanoutLab;
 const template = labTemplate(lab);
 
 let sqs: LocalSqs;

@@ -6,7 +6,8 @@ import { SNS_FANOUT_LAB, SNS_FANOUT_POLICIES } from '../../../labs/sns-fanout/co
 
 const EMAIL_CONTEXT_KEY = 'sns-fanout:email';
 import { LabConfigError } from '../../../labs/support/lab-stack';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 const lab = withStack(snsFanoutLab, SnsFanoutLabStack);
 const template = labTemplate(lab);

@@ -2,20 +2,18 @@ import { Message, SendMessageCommand, SendMessageCommandInput, SetQueueAttribute
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handler } from '../../../lambda/sqs-consumer';
 import { sqsLab } from '../../../labs/sqs/lab';
-import { SqsLabStack } from '../../../labs/sqs/stack';
-import { withStack } from '../../../labs/support/app';
 import { steps, timing } from '../../../labs/sqs/exercise';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { deployQueuesLocally, LocallyDeployedQueues, LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { LocalEventSource, SqsMappingSettings, sqsMappingSettings, startLocalSqsEventSource } from '../../support/local-sqs-event-source';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 
 // The steps check the same timings as against AWS, shortened: 1 s polls and windows, a 1 s delay queue.
 jest.setTimeout(30_000);
 // A message that never arrives fails its step with what it saw, well before jest's own timeout would hide it.
 const DEADLINE_SECONDS = 10;
 
-const lab = withStack(sqsLab, SqsLabStack);
+const lab = sqsLab;
 const template = labTemplate(lab);
 const workQueueId = (template.toJSON().Outputs.WorkQueueUrl.Value as { Ref: string }).Ref;
 

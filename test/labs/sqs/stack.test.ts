@@ -3,7 +3,8 @@ import { sqsLab } from '../../../labs/sqs/lab';
 import { withStack } from '../../../labs/support/app';
 import { SqsLabStack } from '../../../labs/sqs/stack';
 import { SQS_LAB } from '../../../labs/sqs/constants';
-import { labTemplate, synthLab } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { synthLab } from '../../support/synth';
 
 const lab = withStack(sqsLab, SqsLabStack);
 const template = labTemplate(lab);

@@ -12,14 +12,12 @@ import { handler as endpoint } from '../../../lambda/sfn-approval-endpoint';
 import { handler as notifier } from '../../../lambda/sfn-approval-notifier';
 import { handler as worker } from '../../../lambda/sfn-callback-worker';
 import { stepfunctionsCallbackLab } from '../../../labs/stepfunctions-callback/lab';
-import { StepfunctionsCallbackLabStack } from '../../../labs/stepfunctions-callback/stack';
-import { withStack } from '../../../labs/support/app';
 import { runActivityWorker } from '../../../labs/stepfunctions-callback/activity-worker';
 import { LocalRunOptions, runLocally } from '../../support/local-stepfunctions';
 import { stateMachineDefinition } from '../../../labs/support/state-machine-definition';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 
-const template = labTemplate(withStack(stepfunctionsCallbackLab, StepfunctionsCallbackLabStack));
+const template = labTemplate(stepfunctionsCallbackLab);
 const definition = stateMachineDefinition(template, (template.toJSON().Outputs.OrderWorkflowArn.Value as { Ref: string }).Ref);
 
 const sfn = mockClient(SFNClient);

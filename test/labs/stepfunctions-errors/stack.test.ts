@@ -4,7 +4,8 @@ import { withStack } from '../../../labs/support/app';
 import { StepfunctionsErrorsLabStack } from '../../../labs/stepfunctions-errors/stack';
 import { ERRORS_LAB } from '../../../labs/stepfunctions-errors/constants';
 import { allStates, resolveIntrinsics, stateMachineDefinition } from '../../../labs/support/state-machine-definition';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 const lab = withStack(stepfunctionsErrorsLab, StepfunctionsErrorsLabStack);
 const template = labTemplate(lab);

@@ -1,18 +1,16 @@
 import { chargePayment, reserveItem, validateOrder } from '../../../lambda/sfn-order-steps';
 import { stepfunctionsErrorsLab } from '../../../labs/stepfunctions-errors/lab';
-import { withStack } from '../../../labs/support/app';
-import { StepfunctionsErrorsLabStack } from '../../../labs/stepfunctions-errors/stack';
 import { ERRORS_LAB } from '../../../labs/stepfunctions-errors/constants';
 import { withCdkDurations } from '../../../labs/support/cdk-duration';
 import { retryDelays } from '../../../lib/resilient-workflow';
 import { eventsOf, inputOf, LocalRunOptions, runLocally } from '../../support/local-stepfunctions';
 import { AslDefinition, placeholderArn, stateMachineDefinition } from '../../../labs/support/state-machine-definition';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 
 // The retry test waits the real backoff (1 s + 2 s), as configured in the definition.
 jest.setTimeout(20_000);
 
-const template = labTemplate(withStack(stepfunctionsErrorsLab, StepfunctionsErrorsLabStack));
+const template = labTemplate(stepfunctionsErrorsLab);
 const machineId = (output: string) => (template.toJSON().Outputs[output].Value as { Ref: string }).Ref;
 const standard = stateMachineDefinition(template, machineId('OrderWorkflowArn'));
 const express = stateMachineDefinition(template, machineId('ExpressOrderWorkflowArn'));

@@ -9,7 +9,6 @@ import { handler as transform } from '../../../lambda/firehose-transform';
 import { handler as consumer } from '../../../lambda/kinesis-consumer';
 import { handler as windowCounter } from '../../../lambda/kinesis-window';
 import { streamingLab } from '../../../labs/streaming/lab';
-import { StreamingLabStack } from '../../../labs/streaming/stack';
 import { STREAMING_LAB } from '../../../labs/streaming/constants';
 import { steps, timing } from '../../../labs/streaming/exercise';
 import { windowTiming } from '../../../labs/streaming/windows';
@@ -27,12 +26,11 @@ import {
   StopApplicationCommand,
 } from '@aws-sdk/client-kinesis-analytics-v2';
 import { flinkTiming } from '../../../labs/streaming/flink-notebook';
-import { withStack } from '../../../labs/support/app';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise, TimingFigures } from '../../../labs/support/exercise';
 import { KINESIS_LIMITS } from '../../../lib/kinesis-data-stream';
 import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
 import { deployQueuesLocally, LocalSqs, startLocalSqs } from '../../support/local-sqs';
-import { labTemplate } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 import { deployStreamsLocally, kinesisClient, LocalKinesisProxy, startKinesalite, startLocalKinesisProxy } from './local-kinesis';
 import {
   firehoseS3Settings,
@@ -53,7 +51,7 @@ beforeAll(() => {
   jest.spyOn(console, 'warn').mockImplementation(() => undefined);
 });
 
-const lab = withStack(streamingLab, StreamingLabStack);
+const lab = streamingLab;
 const template = labTemplate(lab);
 const FAST: TimingFigures<typeof STREAMING_LAB.exerciseTiming> = { ...STREAMING_LAB.exerciseTiming, retryBaseMs: 20, getRecordsPauseMs: 0 };
 const budget = { records: KINESIS_LIMITS.writeRecordsPerShardPerSecond, bytes: KINESIS_LIMITS.writeBytesPerShardPerSecond };

@@ -1,20 +1,16 @@
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { Template } from 'aws-cdk-lib/assertions';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as transform } from '../../../lambda/firehose-transform';
 import { SEARCH_LAB } from '../../../labs/streaming/constants';
 import { searchTiming, steps } from '../../../labs/streaming/exercise';
 import { streamingLab } from '../../../labs/streaming/lab';
-import { StreamingLabStack } from '../../../labs/streaming/stack';
-import { withStack } from '../../../labs/support/app';
 import { ExerciseCheckFailed, provide, runExercise } from '../../../labs/support/exercise';
-import { testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
 import { KnownSession, LocalSearchDomain, LocalSearchOptions } from './local-search';
 
-const lab = withStack(streamingLab, StreamingLabStack);
-const template = Template.fromStack(new lab.stack(testApp({ 'streaming:opensearch': true }, { builtinCloudFormationValidation: false }), { lab }));
+const template = labTemplate(streamingLab, { context: { 'streaming:opensearch': true } });
 const [[domainId, domain]] = Object.entries(template.findResources('AWS::OpenSearchService::Domain'));
 const roleIdOf = (service: string, description: RegExp) =>
   Object.entries(template.findResources('AWS::IAM::Role')).find(

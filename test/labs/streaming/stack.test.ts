@@ -4,7 +4,8 @@ import { StreamingLabStack } from '../../../labs/streaming/stack';
 import { STREAMING_LAB } from '../../../labs/streaming/constants';
 import { withStack } from '../../../labs/support/app';
 import { LabConfigError } from '../../../labs/support/lab-stack';
-import { labTemplate, testApp } from '../../support/synth';
+import { labTemplate } from '../../support/lab-template';
+import { testApp } from '../../support/synth';
 
 const lab = withStack(streamingLab, StreamingLabStack);
 const template = labTemplate(lab);

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { LabDefinition, LabStackClass } from '../../labs/support/define-lab';
+import { ALL_FEATURES_CONTEXT } from '../../labs/support/define-lab';
+
+// Kept apart from ./synth, which loads cdk-nag: a test file that reads a template this run already made loads neither
+// cdk-nag nor the lab's stack modules (~0.7 CPU-s a file under jest).
+
+export const REPO_ROOT = path.join(__dirname, '..', '..');
+
+export interface LabVariant {
+  allFeatures?: boolean;
+  context?: Record<string, unknown>;
+}
+
+export const variantContext = (options: LabVariant): Record<string, unknown> => ({
+  ...(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}),
+  ...options.context,
+});
+
+/**
+ * Where this jest run keeps the template of a lab variant (test/support/run-templates.js makes the folder), or
+ * undefined outside jest. Keyed by the lab, its stack and the context.
+ */
+export function runTemplateFile(lab: LabDefinition, options: LabVariant): string | undefined {
+  const dir = process.env.LAB_RUN_TEMPLATES_DIR;
+  if (!dir) return undefined;
+  const context = variantContext(options);
+  const key = JSON.stringify([lab.id, lab.stackName, Object.keys(context).sort().map((k) => [k, context[k]])]);
+  return path.join(dir, `${createHash('sha256').update(key).digest('hex')}.json`);
+}
+
+export function keepForThisRun(file: string | undefined, template: Template): void {
+  if (!file) return;
+  // Written whole, then renamed: another worker never reads half a file.
+  writeFileSync(`${file}.${process.pid}`, JSON.stringify(template.toJSON()));
+  renameSync(`${file}.${process.pid}`, file);
+}
+
+/**
+ * The lab's stack class, loaded synchronously where `lab.loadStack` is async: every lab's `stack.ts` exports
+ * `<stackName>Stack` (the catalogue checks that it is the class `loadStack` gives).
+ */
+export function stackClassOf(lab: LabDefinition): LabStackClass {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when this run has no template yet
+  const exports = require(path.join(REPO_ROOT, 'labs', lab.id, 'stack')) as Record<string, LabStackClass | undefined>;
+  const stack = exports[`${lab.stackName}Stack`];
+  if (!stack) throw new Error(`labs/${lab.id}/stack.ts exports no ${lab.stackName}Stack`);
+  return stack;
+}
+
+/**
+ * The lab's template without cdk-nag or CloudFormation validation, for tests about what it contains (the catalogue
+ * checks synthesize every lab with both, optional parts off and all on). Synthesized once per run: another test file
+ * that synthesized the same variant earlier in this run hands it over.
+ */
+export function labTemplate(lab: LabDefinition, options: LabVariant = {}): Template {
+  const file = runTemplateFile(lab, options);
+  if (file && existsSync(file)) return Template.fromJSON(JSON.parse(readFileSync(file, 'utf8')));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- cdk-nag and the CDK app only when synthesizing
+  const { testApp } = require('./synth') as typeof import('./synth');
+  const app = testApp(variantContext(options), { builtinCloudFormationValidation: false });
+  const template = Template.fromStack(new (stackClassOf(lab))(app, { lab }));
+  keepForThisRun(file, template);
+  return template;
+}
