@@ -1,0 +1,55 @@
+import { strykerArguments } from '../../bin/mutate';
+
+describe('npm run mutate: what Stryker is asked to mutate and with which tests', () => {
+  test('without targets, everything stryker.config.json names, with every test', () => {
+    expect(strykerArguments([])).toEqual({ args: [], testFiles: [] });
+  });
+
+  test('a folder is mutated against the test files that mirror it, its variants included', () => {
+    expect(strykerArguments(['lib/fan-out/', 'lambda/deploy-hooks'])).toEqual({
+      args: [
+        '--mutate',
+        'lib/fan-out/**/*.ts,lambda/deploy-hooks/**/*.ts',
+        '--testFiles',
+        'test/lib/fan-out-filter-policy.test.ts,test/lib/fan-out.test.ts,test/lambda/deploy-hooks-ecs.test.ts,test/lambda/deploy-hooks.test.ts',
+      ],
+      testFiles: [
+        'test/lib/fan-out-filter-policy.test.ts',
+        'test/lib/fan-out.test.ts',
+        'test/lambda/deploy-hooks-ecs.test.ts',
+        'test/lambda/deploy-hooks.test.ts',
+      ],
+    });
+  });
+
+  test('a file is mutated alone; a labs/support file is mirrored under test/labs/ too', () => {
+    expect(strykerArguments(['labs/sqs/exercise.ts']).testFiles).toEqual(['test/labs/sqs/exercise.test.ts']);
+    expect(strykerArguments(['labs/support/cost.ts']).testFiles).toEqual(['test/labs/cost.test.ts']);
+    expect(strykerArguments(['labs/support/exercise.ts']).testFiles).toEqual(['test/labs/support/exercise.test.ts']);
+  });
+
+  test('a name that only starts like the target is not its mirror', () => {
+    // test/lib/function-alias.test.ts tests lib/function-alias, not a lib/function folder.
+    expect(strykerArguments(['lib/function-alias']).testFiles).toEqual(['test/lib/function-alias.test.ts']);
+    expect(strykerArguments(['lambda/versioned-greeter']).testFiles).toEqual([
+      'test/lambda/versioned-greeter-logs.test.ts',
+      'test/lambda/versioned-greeter.test.ts',
+    ]);
+  });
+
+  test('--related leaves the choice of tests to Stryker: every test related to the target', () => {
+    expect(strykerArguments(['--related', 'lambda/sfn-approval-notifier'])).toEqual({
+      args: ['--mutate', 'lambda/sfn-approval-notifier/**/*.ts'],
+      testFiles: [],
+    });
+  });
+
+  test.each([
+    [['lambda/sfn-approval-notifier'], 'no test file mirrors lambda/sfn-approval-notifier (test/<path>*.test.ts): add --related to run every test related to it'],
+    [['lib/no-such-construct'], 'lib/no-such-construct does not exist'],
+    [['test/lib'], 'test/lib is not under lib/, lambda/ or labs/: only code is mutated, not tests'],
+    [['--fast', 'lib/fan-out'], 'unknown option --fast'],
+  ])('refuses %j: %s', (argv, message) => {
+    expect(() => strykerArguments(argv)).toThrow(message);
+  });
+});
