@@ -21,10 +21,11 @@ export interface TaskStatement {
   readonly title: string;
   readonly skills: readonly Skill[];
   /**
-   * Set when the official page could not be read in full here: the skills listed are the ones read, the task's
-   * practice is named at the task level, and the page says so instead of guessing the missing lines.
+   * Set when the skills were read from copies of the guide because the official page's list could not be read when
+   * this map was made: verbatim copies, checked against each other and against the skills read from the official
+   * pages. The page names them.
    */
-  readonly unreadSkills?: { readonly practisedBy: readonly Practice[] };
+  readonly copiedFrom?: readonly string[];
 }
 
 export interface Domain {
@@ -38,6 +39,10 @@ export interface Domain {
 const GUIDE = 'https://docs.aws.amazon.com/aws-certification/latest/userguide';
 const at = (lab: string, ...steps: string[]): Practice => ({ lab, steps });
 const skill = (text: string, ...practisedBy: Practice[]): Skill => ({ text, practisedBy });
+/** Two independent verbatim copies of this version of the guide: one file for all domains, one file per domain. */
+const COPY_OF_GUIDE = 'https://github.com/teamcmcbot/AWS_Notes/blob/21e2021f461f7949ffba28007e9f67722bcdfb63/AWS_Certified_Developer_Associate/domain.md';
+const copyOfDomain = (folder: string) =>
+  `https://github.com/nextgenadarsh/wiki/blob/3e84a26f00984d8f022188c44143723e305ccf7d/aws/certifications/aws-developer/notes/${folder}/README.md`;
 
 export const EXAM_GUIDE: readonly Domain[] = [
   {
@@ -110,17 +115,36 @@ export const EXAM_GUIDE: readonly Domain[] = [
       {
         id: '1.3',
         title: 'Use data stores in application development',
-        skills: [],
-        unreadSkills: {
-          practisedBy: [
-            at('dynamodb-modelling', 'get', 'query', 'scan-vs-query', 'consistency', 'transaction', 'optimistic-locking', 'capacity', 'leading-keys'),
-            at('dynamodb-streams', 'ttl'),
-            at('s3', 'versioning', 'configuration', 'cloudfront'),
-            at('streaming', 'opensearch'),
+        skills: [
+          skill(
+            'Serializing and deserializing data to provide persistence to a data store',
+            at('athena', 'upload'),
+            at('dynamodb-streams', 'view'),
+            at('streaming', 'firehose'),
+          ),
+          skill(
+            'Using, managing, and maintaining data stores',
+            at(
+              'dynamodb-modelling',
+              'table-settings',
+              'get',
+              'query',
+              'scan-vs-query',
+              'consistency',
+              'transaction',
+              'optimistic-locking',
+              'capacity',
+              'leading-keys',
+              'protection',
+            ),
+            at('s3', 'versioning', 'configuration'),
             at('athena', 'partitions', 'compare', 'ctas'),
-            at('caching', 'lazy-loading', 'stale-window', 'write-through', 'stampede', 'dax'),
-          ],
-        },
+            at('streaming', 'opensearch'),
+          ),
+          skill('Managing data lifecycles', at('dynamodb-streams', 'ttl'), at('s3', 'versioning', 'multipart', 'configuration')),
+          skill('Using data caching services', at('caching', 'lazy-loading', 'stale-window', 'write-through', 'stampede', 'dax')),
+        ],
+        copiedFrom: [copyOfDomain('domain-1-development-with-aws-services'), COPY_OF_GUIDE],
       },
     ],
   },
@@ -163,8 +187,12 @@ export const EXAM_GUIDE: readonly Domain[] = [
       {
         id: '2.3',
         title: 'Manage sensitive data in application code',
-        skills: [skill('Encrypting environment variables that contain sensitive data')],
-        unreadSkills: { practisedBy: [at('iam-sts', 'parameters'), at('ecs', 'roles')] },
+        skills: [
+          skill('Encrypting environment variables that contain sensitive data'),
+          skill('Using secret management services to secure sensitive data', at('iam-sts', 'parameters'), at('ecs', 'roles')),
+          skill('Sanitizing sensitive data'),
+        ],
+        copiedFrom: [copyOfDomain('domain-2-Security'), COPY_OF_GUIDE],
       },
     ],
   },
@@ -222,25 +250,48 @@ export const EXAM_GUIDE: readonly Domain[] = [
             at('graphql', 'amplify'),
           ),
           skill(
-            'Implementing and deploying infrastructure as code (IaC) templates',
+            'Implementing and deploying infrastructure as code (IaC) templates (for example, AWS SAM templates, AWS CloudFormation templates)',
             at('iac', 'anatomy', 'import', 'nested-sam', 'change-set', 'stackset', 'cfn-init'),
           ),
+          skill(
+            'Managing environments in individual AWS services (for example, differentiating between development, test, and production in API Gateway)',
+            at('apigateway', 'stages'),
+          ),
         ],
-        unreadSkills: { practisedBy: [] },
+        copiedFrom: [copyOfDomain('domain-3-deployment'), COPY_OF_GUIDE],
       },
       {
         id: '3.4',
         title: 'Deploy code by using AWS CI/CD services',
-        skills: [],
-        unreadSkills: {
-          practisedBy: [
-            at('cicd-bluegreen', 'deployment-group', 'deployments', 'ecs-listeners'),
-            at('ecs', 'build', 'service', 'blue-green'),
-            at('appconfig', 'rollout', 'rollback'),
-            at('codedeploy-ec2', 'configs', 'rollback', 'alarm-rollback', 'blue-green'),
+        skills: [
+          skill('Updating existing IaC templates (for example, AWS SAM templates, CloudFormation templates)', at('iac', 'change-set', 'rollback')),
+          skill('Managing application environments by using AWS services', at('beanstalk', 'environment-stack', 'precedence', 'swap'), at('apigateway', 'stages')),
+          skill(
+            'Deploying an application version by using deployment strategies',
+            at('cicd-bluegreen', 'deployment-group', 'deployments'),
+            at('codedeploy-ec2', 'configs', 'blue-green'),
+            at('ecs', 'service', 'blue-green'),
             at('beanstalk', 'deploy', 'swap'),
-          ],
-        },
+            at('appconfig', 'rollout'),
+          ),
+          // The commit itself is the README's walk-through; these steps read what the pipeline it started deployed.
+          skill('Committing code to a repository to invoke build, test, and deployment actions', at('cicd-bluegreen', 'deployments', 'ecs-listeners')),
+          skill('Using orchestrated workflows to deploy code to different environments', at('cicd-bluegreen', 'deployments')),
+          skill(
+            'Performing application rollbacks by using existing deployment strategies',
+            at('cicd-bluegreen', 'deployments'),
+            at('codedeploy-ec2', 'rollback', 'alarm-rollback'),
+            at('ecs', 'blue-green'),
+            at('appconfig', 'rollback'),
+          ),
+          skill('Using labels and branches for version and release management', at('beanstalk', 'application', 'deploy'), at('cicd-bluegreen', 'repository-access')),
+          skill(
+            'Using existing runtime configurations to create dynamic deployments (for example, using staging variables from API Gateway in Lambda functions)',
+            at('apigateway', 'stages'),
+            at('appconfig', 'rollout'),
+          ),
+        ],
+        copiedFrom: [copyOfDomain('domain-3-deployment'), COPY_OF_GUIDE],
       },
     ],
   },
@@ -308,8 +359,8 @@ export function renderExamGuide(guide: readonly Domain[] = EXAM_GUIDE): string {
     '',
     'One row per task statement and skill of the AWS Certified Developer – Associate (DVA-C02) exam guide, in its words,',
     'with the lab exercise steps that practise it (`npm run lab -- exercise <lab> --step <id>`). The guide also lists',
-    '"knowledge of" items per task; the labs\' READMEs explain those. Where the official page could not be read in full',
-    'when this map was made, the row says so and names the labs for the task as a whole.',
+    '"knowledge of" items per task; the labs\' READMEs explain those. Where a task\'s skills were read from copies of the',
+    'guide because its official page could not be read when this map was made, a line under the domain\'s table names them.',
     '',
   ];
   const gaps: string[] = [];
@@ -317,18 +368,17 @@ export function renderExamGuide(guide: readonly Domain[] = EXAM_GUIDE): string {
     lines.push(`## Domain ${domain.id}: ${domain.title} (${domain.weightPercent} % of the scored content)`, '', `Source: ${domain.source}`, '');
     lines.push('| Task statement / skill | Practised by |', '| --- | --- |');
     for (const task of domain.tasks) {
-      const taskLabs = [...new Set([...task.skills.flatMap((s) => s.practisedBy), ...(task.unreadSkills?.practisedBy ?? [])].map((p) => p.lab))];
+      const taskLabs = [...new Set(task.skills.flatMap((s) => s.practisedBy).map((p) => p.lab))];
       lines.push(`| **Task ${task.id}: ${task.title}** | ${taskLabs.map((l) => `[${l}](../labs/${l}/README.md)`).join(', ') || GAP} |`);
       for (const s of task.skills) {
         lines.push(`| ${s.text} | ${practiceText(s.practisedBy) || GAP} |`);
         if (!s.practisedBy.length) gaps.push(`${task.id}: ${s.text}`);
       }
-      if (task.unreadSkills) {
-        const practice = practiceText(task.unreadSkills.practisedBy);
-        lines.push(`| *Further skills of task ${task.id}: not read from the official page yet (see the source)* | ${practice || GAP} |`);
-      }
     }
     lines.push('');
+    for (const task of domain.tasks) {
+      if (task.copiedFrom) lines.push(`Skills of task ${task.id} read from copies of the guide, not from the official page: ${task.copiedFrom.join(', ')}`, '');
+    }
   }
   lines.push('## What no lab practises yet', '', ...gaps.map((g) => `- ${g}`), '');
   return lines.join('\n');

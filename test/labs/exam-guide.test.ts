@@ -4,7 +4,8 @@ import { findLab } from '../../labs/catalogue';
 import { EXAM_GUIDE, renderExamGuide } from '../../labs/support/exam-guide';
 import { REPO_ROOT } from '../support/lab-template';
 
-const practices = EXAM_GUIDE.flatMap((d) => d.tasks).flatMap((t) => [...t.skills.flatMap((s) => s.practisedBy), ...(t.unreadSkills?.practisedBy ?? [])]);
+const tasks = EXAM_GUIDE.flatMap((d) => d.tasks);
+const practices = tasks.flatMap((t) => t.skills.flatMap((s) => s.practisedBy));
 
 test('docs/exam-guide.md matches labs/support/exam-guide.ts (run `npm run docs` to refresh it)', () => {
   expect(readFileSync(path.join(REPO_ROOT, 'docs', 'exam-guide.md'), 'utf8')).toBe(renderExamGuide());
@@ -26,4 +27,23 @@ test('has the four domains and twelve task statements of DVA-C02, and lists what
     ['4.1', '4.2', '4.3'],
   ]);
   expect(renderExamGuide()).toContain('- 4.2: Adding annotations for tracing services');
+  expect(tasks.filter((t) => t.skills.length === 0).map((t) => t.id)).toEqual([]);
+});
+
+test('says under a domain\'s table which tasks\' skills were read from copies of the guide, and names the copies', () => {
+  const page = renderExamGuide([
+    {
+      id: 9,
+      title: 'Domain',
+      weightPercent: 1,
+      source: 'https://official.example/domain9.html',
+      tasks: [
+        { id: '9.1', title: 'Read from the official page', skills: [{ text: 'Skill one', practisedBy: [] }] },
+        { id: '9.2', title: 'Read from copies', skills: [{ text: 'Skill two', practisedBy: [] }], copiedFrom: ['https://a.example/copy', 'https://b.example/copy'] },
+      ],
+    },
+  ]);
+  const afterTable = page.slice(page.indexOf('| Skill two |'));
+  expect(afterTable).toContain('\n\nSkills of task 9.2 read from copies of the guide, not from the official page: https://a.example/copy, https://b.example/copy\n');
+  expect(page).not.toContain('task 9.1 read from copies');
 });
