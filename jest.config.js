@@ -6,7 +6,7 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
 
 /** @type {import('jest').Config} */
 module.exports = {
-  // One CloudFormation validation engine and one DynamoDB Local per worker instead of one per test file (the file says why).
+  // One CloudFormation validation engine and one of each local server per worker instead of one per test file (the file says why).
   // An absolute path, not <rootDir>: Stryker's jest runner (npm run mutate) wraps the environment and does not expand it.
   testEnvironment: require('node:path').join(__dirname, 'test', 'support', 'worker-environment.js'),
   moduleNameMapper: { '^@aws/cloudformation-validate$': '<rootDir>/test/support/shared-cloudformation-validate.js' },
@@ -15,8 +15,8 @@ module.exports = {
   transform: { '^.+\\.ts$': '<rootDir>/test/support/esbuild-transform.js' },
   testSequencer: '<rootDir>/test/support/long-first-sequencer.js',
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
-  // One folder per run for the lab templates every test file shares (test/support/run-templates.js).
-  globalSetup: '<rootDir>/test/support/run-templates.js',
+  // One folder per run for the lab templates and the servers every test file shares (the file says how).
+  globalSetup: '<rootDir>/test/support/run-folder.js',
   // Many tests wait on local engines and real SQS timings rather than the CPU: 3 workers on 2 cores finish sooner.
   maxWorkers: 3,
 };

@@ -21,11 +21,11 @@ export const variantContext = (options: LabVariant): Record<string, unknown> => 
 });
 
 /**
- * Where this jest run keeps the template of a lab variant (test/support/run-templates.js makes the folder), or
+ * Where this jest run keeps the template of a lab variant (test/support/run-folder.js makes the folder), or
  * undefined outside jest. Keyed by the lab, its stack and the context.
  */
 export function runTemplateFile(lab: LabDefinition, options: LabVariant): string | undefined {
-  const dir = process.env.LAB_RUN_TEMPLATES_DIR;
+  const dir = process.env.JEST_RUN_DIR;
   if (!dir) return undefined;
   const context = variantContext(options);
   const key = JSON.stringify([lab.id, lab.stackName, Object.keys(context).sort().map((k) => [k, context[k]])]);

@@ -14,11 +14,10 @@ import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import * as path from 'node:path';
-import { WorkerServer, workerServer } from './worker-servers';
+import { RunServerAddress, runServer } from './worker-servers';
 
 /** DynamoDB Local, the jar AWS ships, as packaged by the npm package amplify-dynamodb-simulator. */
 const EMULATOR_DIR = path.join(path.dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
@@ -28,7 +27,7 @@ export interface LocalDynamoDb {
   readonly client: DynamoDBClient;
   /** The DynamoDB Streams API of the same engine (DescribeStream, GetShardIterator, GetRecords). */
   readonly streams: LocalStreamsApi;
-  /** Releases this file's client; the server belongs to the jest worker, which stops it when it exits. */
+  /** Releases this file's client; the server belongs to the jest run, which stops it when it ends. */
   stop(): Promise<void>;
 }
 
@@ -60,19 +59,19 @@ async function waitUntilServing(client: DynamoDBClient, child: ChildProcess, out
   }
 }
 
-interface DynamoDbLocalServer extends WorkerServer {
-  readonly endpoint: string;
-}
-
-/** Starts DynamoDB Local (in memory, one database for every credential and Region, no telemetry) on a random port. */
-async function startDynamoDbLocalServer(): Promise<DynamoDbLocalServer> {
+/**
+ * Starts DynamoDB Local (in memory, one database for every credential and Region, no telemetry) on a random port, in
+ * the background: detached, its output in `dir`, so that it outlives the worker that started it (`runServer`).
+ */
+async function startDynamoDbLocalServer(dir: string): Promise<RunServerAddress> {
   const port = await freePort();
-  const workDir = mkdtempSync(path.join(tmpdir(), 'dynamodb-local-'));
+  const outputFile = path.join(dir, 'dynamodb-local.log');
+  const outputFd = openSync(outputFile, 'a');
   const child = spawn(
     'java',
     [
       // The client compiler only, with one GC thread: a test's few thousand requests never repay the optimizing
-      // compiler's work, and this halves the JVM's CPU time (~9 → ~5 CPU-s per worker measured here) on two cores.
+      // compiler's work, and this halves the JVM's CPU time (~9 → ~5 CPU-s measured here) on two cores.
       '-XX:TieredStopAtLevel=1',
       '-XX:+UseSerialGC',
       `-Djava.library.path=${path.join(EMULATOR_DIR, 'DynamoDBLocal_lib')}`,
@@ -84,43 +83,39 @@ async function startDynamoDbLocalServer(): Promise<DynamoDbLocalServer> {
       '-port',
       String(port),
     ],
-    { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: dir, detached: true, stdio: ['ignore', outputFd, outputFd] },
   );
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
+  closeSync(outputFd);
+  let spawnError = '';
   child.once('error', (error: NodeJS.ErrnoException) => {
-    output += error.code === 'ENOENT' ? 'java was not found on PATH: DynamoDB Local needs Java 17 or later' : String(error);
+    spawnError = error.code === 'ENOENT' ? 'java was not found on PATH: DynamoDB Local needs Java 17 or later' : String(error);
   });
-  const kill = () => {
-    if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
-    rmSync(workDir, { recursive: true, force: true });
-  };
+  const output = () => spawnError || (existsSync(outputFile) ? readFileSync(outputFile, 'utf8') : '');
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
-    await waitUntilServing(client, child, () => output);
+    await waitUntilServing(client, child, output);
   } catch (error) {
-    kill();
+    if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
     throw error;
   } finally {
     client.destroy();
   }
-  // Kept for the worker's later files, it must not keep the process alive on its own: jest ends without waiting on it.
+  // Kept for the whole run, it must not keep this worker alive: the run's globalSetup process kills it at the end.
   child.unref();
-  for (const stream of [child.stdout, child.stderr]) (stream as Socket | null)?.unref();
-  return { endpoint, kill };
+  return { endpoint, pid: child.pid as number };
 }
 
 /**
- * DynamoDB Local for a test file: the jest worker's one (the JVM takes ~2.5 s to start, so a worker starts it once and
- * keeps it for every file it runs; deployTablesLocally gives each deployment tables of its own). Points the AWS SDK's
+ * DynamoDB Local for a test file: the jest run's one (the JVM takes ~2.5 s and ~5 CPU-s to start and warm up, so the
+ * first worker that needs it starts it for every file of the run; deployTablesLocally gives each deployment tables of
+ * its own). Points the AWS SDK's
  * DynamoDB and DynamoDB Streams clients at it through the service-specific variables AWS_ENDPOINT_URL_DYNAMODB and
  * AWS_ENDPOINT_URL_DYNAMODB_STREAMS, so that another engine (fauxqs for SQS) can own AWS_ENDPOINT_URL in the same
  * test. DynamoDB Local listens on every interface (it has no bind option); clients use the loopback address.
  */
 export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
-  const { endpoint } = await workerServer('dynamodb-local', startDynamoDbLocalServer);
+  const { endpoint } = await runServer('dynamodb-local', startDynamoDbLocalServer);
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_DYNAMODB: endpoint,
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoint,
@@ -129,7 +124,7 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
     AWS_SECRET_ACCESS_KEY: 'local',
   });
   const client = new DynamoDBClient({ endpoint });
-  // The server outlives the file: the next file of the worker uses it.
+  // The server outlives the file: the run's next files use it.
   return { endpoint, client, streams: new LocalStreamsApi(endpoint), stop: async () => client.destroy() };
 }
 

@@ -6,7 +6,7 @@
 //    registry) and engines are reused for equal configurations (today's rules give every synth the same one), which
 //    gives the same findings. jest.config.js maps the package to shared-cloudformation-validate.js, which hands out
 //    this instance.
-// 2. Servers (DynamoDB Local: a JVM that takes ~2.5 s to start): `workerServer` in worker-servers.ts starts one on the
+// 2. Servers (kinesalite, redis-server, ...): `workerServer` in worker-servers.ts starts one on the
 //    first request of the worker, later files get the same one, and it is killed when the worker exits.
 const { createHash } = require('node:crypto');
 const path = require('node:path');

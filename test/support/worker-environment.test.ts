@@ -1,5 +1,12 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
-import { workerServer } from './worker-servers';
+import { runServer, workerServer } from './worker-servers';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- jest's globalSetup is plain CommonJS
+const { killRunServers } = require('./run-folder') as { killRunServers: (dir: string) => void };
 
 // jest.config.js runs every test file in worker-environment.js: these tests check that what it shares behaves.
 
@@ -26,4 +33,44 @@ test('a worker server is started once, and every later request gets the same one
   const second = await workerServer('test-server', start);
   expect(starts).toBe(1);
   expect(second).toBe(first);
+});
+
+describe('a run server: started once for the whole run, by the first worker that asks', () => {
+  const runDir = process.env.JEST_RUN_DIR as string;
+  const serverFile = (name: string) => path.join(runDir, `${name}.server.json`);
+
+  test('the first request starts it, in a folder of the run, and writes its address for the other workers', async () => {
+    const start = jest.fn(async (dir: string) => ({ endpoint: `http://127.0.0.1:1/${path.basename(dir)}`, pid: 0 }));
+    const address = await runServer('run-server-first', start);
+    expect(start).toHaveBeenCalledTimes(1);
+    expect(path.dirname(start.mock.calls[0][0])).toBe(runDir);
+    expect(JSON.parse(readFileSync(serverFile('run-server-first'), 'utf8'))).toEqual({ endpoint: address.endpoint, pid: 0 });
+  });
+
+  test('a worker that finds it being started waits for the address instead of starting a second one', async () => {
+    mkdirSync(path.join(runDir, 'run-server-second.starting'));
+    setTimeout(() => writeFileSync(serverFile('run-server-second'), JSON.stringify({ endpoint: 'http://127.0.0.1:2', pid: 0 })), 100);
+    const start = jest.fn();
+    await expect(runServer('run-server-second', start)).resolves.toMatchObject({ endpoint: 'http://127.0.0.1:2' });
+    expect(start).not.toHaveBeenCalled();
+  });
+
+  test('a start that failed in another worker fails here with its reason', async () => {
+    mkdirSync(path.join(runDir, 'run-server-failed.starting'));
+    writeFileSync(serverFile('run-server-failed'), JSON.stringify({ error: 'java was not found on PATH' }));
+    await expect(runServer('run-server-failed', jest.fn())).rejects.toThrow('run-server-failed did not start in another jest worker:\njava was not found on PATH');
+  });
+
+  test('the run folder\'s process kills every run server when the run ends', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'run-folder-'));
+    const server = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' });
+    try {
+      writeFileSync(path.join(dir, 'sleeper.server.json'), JSON.stringify({ endpoint: 'http://127.0.0.1:3', pid: server.pid }));
+      const exited = new Promise((resolve) => server.once('exit', (_code, signal) => resolve(signal)));
+      killRunServers(dir);
+      await expect(exited).resolves.toBe('SIGKILL');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

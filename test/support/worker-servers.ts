@@ -1,3 +1,7 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
 /** A server a test file needs, which a jest worker starts once and keeps for every file it runs (worker-environment.js). */
 export interface WorkerServer {
   /** Ends the server at once: called when the worker exits. */
@@ -19,4 +23,72 @@ export function workerServer<T extends WorkerServer>(name: string, start: () => 
     process.once('exit', () => server.kill());
     return server;
   });
+}
+
+/** A server started once for the whole jest run, in the background: where it answers, and its process. */
+export interface RunServerAddress {
+  readonly endpoint: string;
+  readonly pid: number;
+}
+
+/** Another worker is starting the server: how long its start may take before this one gives up. */
+const RUN_SERVER_START_SECONDS = 60;
+
+async function startedByAnotherWorker(file: string, name: string): Promise<RunServerAddress> {
+  const deadline = Date.now() + RUN_SERVER_START_SECONDS * 1000;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`${name}: another jest worker began starting it and gave no address within ${RUN_SERVER_START_SECONDS} s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const written = JSON.parse(readFileSync(file, 'utf8')) as RunServerAddress & { error?: string };
+  if (written.error) throw new Error(`${name} did not start in another jest worker:\n${written.error}`);
+  return written;
+}
+
+/**
+ * The run's server called `name`, for servers that cost enough to start once per run rather than once per worker
+ * (DynamoDB Local: a JVM). `start` runs in the first worker that asks and must leave the server running on its own
+ * (spawned detached, its output in `dir`); the others wait for the address it writes to the run folder
+ * (test/support/run-folder.js), whose process kills the server when the run ends. Outside jest, `start` runs in this
+ * process with a folder of its own, and the process's exit kills the server.
+ */
+export function runServer(name: string, start: (dir: string) => Promise<RunServerAddress>): Promise<RunServerAddress> {
+  const runDir = process.env.JEST_RUN_DIR;
+  if (!runDir) {
+    return workerServer(name, async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
+      const address = await start(dir);
+      return { ...address, kill: () => killQuietly(address.pid, dir) };
+    });
+  }
+  return workerServer(name, async () => {
+    const file = path.join(runDir, `${name}.server.json`);
+    const lock = path.join(runDir, `${name}.starting`);
+    // mkdir either creates the folder or fails: exactly one worker of the run starts the server.
+    try {
+      mkdirSync(lock);
+    } catch {
+      return { ...(await startedByAnotherWorker(file, name)), kill: () => undefined };
+    }
+    const written = `${file}.${process.pid}`;
+    try {
+      const address = await start(lock);
+      writeFileSync(written, JSON.stringify(address));
+      return { ...address, kill: () => undefined };
+    } catch (error) {
+      writeFileSync(written, JSON.stringify({ error: (error as Error).message }));
+      throw error;
+    } finally {
+      renameSync(written, file);
+    }
+  });
+}
+
+function killQuietly(pid: number, dir: string): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+  rmSync(dir, { recursive: true, force: true });
 }
