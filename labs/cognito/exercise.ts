@@ -21,8 +21,19 @@ import { cognitoIdpOf, decodeClaims, deleteUser, LabUser, labPassword, SignInRes
 /** The run's identity pools client (see serviceEndpoint for the endpoint). */
 const cognitoIdentityOf = (context: ExerciseContext) => context.client(CognitoIdentityClient, 'COGNITO_IDENTITY');
 
-/** The JSON Web Key Set aws-jwt-verify uses instead of downloading the pool's; only tests set it. */
-export const verification = defineFixture('JWT verification keys', (): { jwks?: Jwks } => ({}));
+/** A verifier of the pool's tokens: what the verify-jwt step calls. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Record<string, unknown>>;
+  cacheJwks(jwks: Jwks): void;
+}
+export type VerifierOf = (properties: { userPoolId: string; tokenUse: 'id' | 'access'; clientId: string }) => TokenVerifier;
+const awsJwtVerifier: VerifierOf = (properties) => CognitoJwtVerifier.create(properties);
+
+/**
+ * How the verify-jwt step verifies tokens: aws-jwt-verify's verifiers, with the pool's key set they download. Only
+ * tests set these: `jwks` instead of the download, `verifierOf` to show a check fail on a verifier that misbehaves.
+ */
+export const verification = defineFixture('JWT verification', (): { jwks?: Jwks; verifierOf?: VerifierOf } => ({}));
 
 /** A user of this run for one step (marked with the run id, so the exercise never touches anyone else's). */
 const emailFor = (context: ExerciseContext, step: string) => `${context.runId}-${step}@example.com`;
@@ -108,13 +119,14 @@ async function verifyJwt(context: ExerciseContext): Promise<void> {
   const { tokens } = await withUser(context, 'verify-jwt', log, (user) => signInAs(context, user, log));
   const userPoolId = requireOutput(outputs, 'UserPoolId');
   const clientId = requireOutput(outputs, 'UserPoolClientId');
-  const idVerifier = CognitoJwtVerifier.create({ userPoolId, tokenUse: 'id', clientId });
-  const accessVerifier = CognitoJwtVerifier.create({ userPoolId, tokenUse: 'access', clientId });
-  const { jwks } = await context.use(verification);
-  if (jwks) {
-    idVerifier.cacheJwks(jwks);
-    accessVerifier.cacheJwks(jwks);
-  }
+  const { jwks, verifierOf = awsJwtVerifier } = await context.use(verification);
+  const verifierFor = (tokenUse: 'id' | 'access', audience: string) => {
+    const verifier = verifierOf({ userPoolId, tokenUse, clientId: audience });
+    if (jwks) verifier.cacheJwks(jwks);
+    return verifier;
+  };
+  const idVerifier = verifierFor('id', clientId);
+  const accessVerifier = verifierFor('access', clientId);
   const payload = await idVerifier.verify(tokens.IdToken);
   log(`aws-jwt-verify accepted the ID token: signature (JWKS of ${userPoolId}), iss, exp, token_use=id, aud=${payload.aud}`);
   await accessVerifier.verify(tokens.AccessToken);
@@ -132,13 +144,7 @@ async function verifyJwt(context: ExerciseContext): Promise<void> {
   const [header, , signature] = tokens.IdToken.split('.');
   const forged = Buffer.from(JSON.stringify({ ...decodeClaims(tokens.IdToken), email: 'admin@example.com' })).toString('base64url');
   await refused('an ID token with an edited payload', () => idVerifier.verify(`${header}.${forged}.${signature}`));
-  await refused('a token of another app client', () =>
-    (() => {
-      const other = CognitoJwtVerifier.create({ userPoolId, tokenUse: 'id', clientId: 'another-client-id' });
-      if (jwks) other.cacheJwks(jwks);
-      return other.verify(tokens.IdToken);
-    })(),
-  );
+  await refused('a token of another app client', () => verifierFor('id', 'another-client-id').verify(tokens.IdToken));
 }
 
 async function callApi(context: ExerciseContext): Promise<void> {

@@ -13,6 +13,7 @@ import { optimisticLockingStep, transactionStep } from './exercise/writes';
  */
 export { customersOf, seededOrders, seedOrders } from './exercise/orders';
 export { timing } from './exercise/reads';
+export { examCalculator } from './exercise/throughput';
 export type { Order } from './exercise/orders';
 
 export const steps: readonly ExerciseStep[] = [

@@ -204,6 +204,9 @@ async function flakyServer(failures: number): Promise<FlakyServer> {
 
 const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]);
 
+/** The random source of the raw call's jitter, in [0, 1): Math.random, unless a test gives one whose delays it knows. */
+export const jitter = defineFixture('random source of the backoff jitter', (): (() => number) => Math.random);
+
 async function retries(context: ExerciseContext): Promise<void> {
   const { log } = context;
   const server = await flakyServer(2);
@@ -224,7 +227,7 @@ async function retries(context: ExerciseContext): Promise<void> {
     check(server.hits['/throttle'].length === 3, `adaptive mode made ${server.hits['/throttle'].length} attempts`);
     log(`SDK, retryMode adaptive: Throttling, Throttling, 200 → success; waited ${gaps(server.hits['/throttle']).join(' ms, ')} ms (throttling backs off from 500 ms, and the client also rate-limits itself)`);
 
-    const backoff = { baseMs: 200, capMs: 1_000 };
+    const backoff = { baseMs: 200, capMs: 1_000, random: await context.use(jitter) };
     const raw = await fetchWithRetry(`${server.url}/raw`, { maxAttempts: 4, backoff });
     check(raw.response.status === 200 && raw.attempts === 3, `raw fetch: ${raw.response.status} after ${raw.attempts} attempts`);
     raw.delays.forEach((delay, attempt) => check(delay >= 0 && delay <= backoffCeiling(attempt, backoff), `delay ${attempt + 1} (${delay} ms) is outside [0, ${backoffCeiling(attempt, backoff)}]`));

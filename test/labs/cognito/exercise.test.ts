@@ -4,8 +4,11 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } fro
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { generateKeyPairSync } from 'node:crypto';
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import { JwtInvalidSignatureError } from 'aws-jwt-verify/error';
 import type { Jwks } from 'aws-jwt-verify/jwk';
-import { steps, verification } from '../../../labs/cognito/exercise';
+import { steps, verification, VerifierOf } from '../../../labs/cognito/exercise';
+import { decodeClaims } from '../../../labs/support/cognito-session';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { LocalUserPool, startLocalUserPool } from '../../support/local-cognito';
 
@@ -81,6 +84,28 @@ test('verify-jwt fails the exercise when the tokens are not signed by the pool\'
   const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const foreign = contextWith({ keys: [{ ...other.publicKey.export({ format: 'jwk' }), kid: 'local-test-key', alg: 'RS256', use: 'sig' } as never] });
   await expect(runExercise(stepsNamed('verify-jwt'), foreign)).rejects.toThrow(/invalid signature/i);
+});
+
+describe('verify-jwt fails on a verifier that accepts what it should refuse', () => {
+  /** aws-jwt-verify's verifier, made with `loosen`'s properties instead of the step's. */
+  const loosened = (loosen: Partial<{ tokenUse: null; clientId: null }>): VerifierOf => (properties) => CognitoJwtVerifier.create({ ...properties, ...loosen });
+  /** aws-jwt-verify's verifier, except that a token with an invalid signature is accepted as it reads. */
+  const signatureIgnored: VerifierOf = (properties) => {
+    const verifier = CognitoJwtVerifier.create(properties);
+    return {
+      verify: (token) => verifier.verify(token).catch((error: unknown) => (error instanceof JwtInvalidSignatureError ? decodeClaims(token) : Promise.reject(error))),
+      cacheJwks: (jwks) => verifier.cacheJwks(jwks),
+    };
+  };
+  test.each<[string, VerifierOf, string]>([
+    ['any token use', loosened({ tokenUse: null }), 'the access token where an ID token is expected should have been refused'],
+    ['an invalid signature', signatureIgnored, 'an ID token with an edited payload should have been refused'],
+    ['any app client', loosened({ clientId: null }), 'a token of another app client should have been refused'],
+  ])('accepting %s', async (_name, verifierOf, message) => {
+    const error = await runExercise(stepsNamed('verify-jwt'), { ...context(), provide: [provide(verification, { jwks: pool.jwks, verifierOf })] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExerciseCheckFailed);
+    expect((error as Error).message).toBe(message);
+  });
 });
 
 test('a step whose check fails still deletes its user (afterEach checks the pool is empty)', async () => {

@@ -9,7 +9,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { dynamodbModellingLab } from '../../../labs/dynamodb-modelling/lab';
-import { customersOf, steps, timing } from '../../../labs/dynamodb-modelling/exercise';
+import { provisionedCapacity } from '../../../labs/dynamodb-modelling/capacity';
+import { customersOf, examCalculator, steps, timing } from '../../../labs/dynamodb-modelling/exercise';
 import { ExerciseCheckFailed, ExerciseRun, provide, runExercise, runSteps, startExerciseRun } from '../../../labs/support/exercise';
 import { deployTablesLocally, LocalDynamoDb, LocallyDeployedTables, startLocalDynamoDb } from '../../support/local-dynamodb';
 import { LocalDynamoDbIam, LocalRoleDefinition, startLocalDynamoDbIam } from '../../support/local-dynamodb-iam';
@@ -330,5 +331,12 @@ describe('each check of the local steps fails when the one fact it checks is cha
       jest.restoreAllMocks();
       await own.close();
     }
+  });
+
+  test('capacity fails on a calculator that charges eventually consistent reads as strongly consistent ones', async () => {
+    const strongOnly: typeof provisionedCapacity = (workload) => provisionedCapacity({ ...workload, consistency: 'strong' });
+    const failure = await runExercise(steps.filter((s) => s.id === 'capacity'), { outputs, log: () => undefined, provide: [provide(examCalculator, strongOnly)] }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toBe('the calculator got the exam question wrong');
   });
 });

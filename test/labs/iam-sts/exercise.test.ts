@@ -6,9 +6,9 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { createHandler } from '../../../lambda/parameter-reader';
 import { iamStsLab } from '../../../labs/iam-sts/lab';
-import { steps } from '../../../labs/iam-sts/exercise';
+import { jitter, steps } from '../../../labs/iam-sts/exercise';
 import { IAM_STS_LAB } from '../../../labs/iam-sts/constants';
-import { ExerciseCheckFailed, ExerciseRunOptions, runExercise } from '../../../labs/support/exercise';
+import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { LocalAws, startLocalAws } from '../../support/local-aws';
 import { deployStackLocally, LocallyDeployedStack } from '../../support/local-deploy';
 import { addLocalEc2, addLocalIamSimulator, LocalSecretsManager, LocalSsm } from '../../support/local-iam-tools';
@@ -206,5 +206,17 @@ describe('each check of the steps fails when the one fact it checks is changed',
     jest.restoreAllMocks();
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toContain(message);
+  });
+
+  // A first factor outside [0, 1) stands for a backoff whose first delay leaves [0, ceiling]; the second (0) waits nothing.
+  test.each([
+    ['above its ceiling', 1.25, 'delay 1 (250 ms) is outside [0, 200]'],
+    ['below zero', -0.25, 'delay 1 (-50 ms) is outside [0, 200]'],
+  ])('retries fails on a raw-call backoff delay %s', async (_name, first, message) => {
+    throttledDemoWithoutBackoff(3);
+    const factors = [first, 0];
+    const failure = await runExercise(step('retries'), { ...context(), provide: [provide(jitter, () => factors.shift()!)] }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toBe(message);
   });
 });

@@ -1,6 +1,7 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createHandler } from '../../../lambda/envelope-encryption';
+import { KMS_LAB } from '../../../labs/kms/constants';
 import { kmsLab } from '../../../labs/kms/lab';
 import { steps } from '../../../labs/kms/exercise';
 import { ExerciseCheckFailed, ExerciseRunOptions, runExercise } from '../../../labs/support/exercise';
@@ -69,6 +70,14 @@ describe('each check of the steps fails when the one fact it checks is changed',
   const lambdaAnswers = (edit: (command: AnyCommand, send: () => Promise<Answer>) => Promise<Answer>) => alter(LambdaClient, edit);
   const payload = (body: unknown, functionError?: string) => ({ StatusCode: 200, Payload: Buffer.from(JSON.stringify(body)), FunctionError: functionError });
   const refusal = (name: string) => Object.assign(new Error(`${name} (made up by the test)`), { name });
+  /** KMS as the local engine answers, except the `name` calls that `when` picks (given their count so far), answered by `answer`. */
+  const kmsInstead = (name: string, answer: () => Promise<Answer>, when: (command: AnyCommand, nth: number) => boolean = () => true) => {
+    let nth = 0;
+    alter(KMSClient, (command, send) => (is(command, name) && when(command, (nth += 1)) ? answer() : send()));
+  };
+  /** What a call that encrypts answers instead of being refused (the steps read no more of it). */
+  const sealedAnswer = async () => ({ CiphertextBlob: new Uint8Array(64).fill(1), Plaintext: new Uint8Array(32).fill(2), KeyId: deployed.outputs.KeyArn });
+  const recordEndsWith = (suffix: string) => (command: AnyCommand) => String((command.input.EncryptionContext as Record<string, string>)?.record).endsWith(suffix);
   const stepFails = async (id: string, message: string) => {
     const failure = await runExercise(steps.filter((s) => s.id === id), context()).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
@@ -90,6 +99,12 @@ describe('each check of the steps fails when the one fact it checks is changed',
     ['reencrypt', 'ReEncrypt returning the data key it was given', () => kmsAnswers('ReEncrypt', (a, command) => ({ ...a, CiphertextBlob: command.input.CiphertextBlob }), (command) => JSON.stringify(command.input.SourceEncryptionContext) === JSON.stringify(command.input.DestinationEncryptionContext)), 'ReEncrypt returned the same encrypted data key'],
     ['reencrypt', 'ReEncrypt to another context returning nothing', () => kmsAnswers('ReEncrypt', (a) => ({ ...a, CiphertextBlob: new Uint8Array(0) }), (command) => String((command.input.DestinationEncryptionContext as Record<string, string>)?.record).endsWith('-published')), 'ReEncrypt to another context returned no data key'],
     ['reencrypt', 'a moved data key refused by KMS rather than by AES-GCM', () => alter(KMSClient, (command, send) => (is(command, 'Decrypt') && String((command.input.EncryptionContext as Record<string, string>)?.record).endsWith('-published') ? Promise.reject(refusal('InvalidCiphertextException')) : send())), 'expected a GCM authentication failure, got:'],
+    ['separation', 'your own credentials allowed to encrypt', () => kmsInstead('Encrypt', sealedAnswer, (_c, nth) => nth === 1), 'Encrypt with your own credentials succeeded, but it should have been refused'],
+    ['separation', 'the key user allowed to read the key policy', () => kmsInstead('GetKeyPolicy', async () => ({ Policy: '{}', PolicyName: 'default' })), 'GetKeyPolicy as the key user succeeded, but it should have been refused'],
+    ['encrypt-limit', 'Encrypt accepting 4,097 bytes', () => kmsInstead('Encrypt', sealedAnswer, (c) => (c.input.Plaintext as Uint8Array).length > 4096), 'Encrypt of 4097 bytes succeeded, but it should have been refused'],
+    ['context', 'a disabled key refusing the wrong context (DisabledException, which the envelope module passes on)', () => kmsInstead('Decrypt', async () => Promise.reject(refusal('DisabledException')), recordEndsWith('-bonus')), 'decrypting with another record in the context: expected EnvelopeError, got DisabledException: DisabledException (made up by the test)'],
+    ['context', 'a data key generated without the required pair', () => kmsInstead('GenerateDataKey', sealedAnswer, (c) => (c.input.EncryptionContext as Record<string, string>).app === undefined), `GenerateDataKey without app=${KMS_LAB.requiredContext.app} in the context succeeded, but it should have been refused`],
+    ['reencrypt', 'a disabled key refusing the moved data key (DisabledException, passed on)', () => kmsInstead('Decrypt', async () => Promise.reject(refusal('DisabledException')), recordEndsWith('-published')), 'decrypting with a data key moved to another context: expected EnvelopeError, got DisabledException: DisabledException (made up by the test)'],
     ['function', 'a function that fails to encrypt', () => lambdaAnswers(async () => payload({ errorType: 'Error', errorMessage: 'boom' }, 'Unhandled')), 'the function failed to encrypt: {"errorType":"Error","errorMessage":"boom"}'],
     ['function', 'a function that returns no envelope', () => lambdaAnswers(async () => payload({ envelope: { ciphertext: 'x' } })), 'the function returned {"envelope":{"ciphertext":"x"}}'],
     ['function', 'a function that encrypts another text', () => lambdaAnswers((command, send) => { const event = JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')); if (event.action === 'encrypt' && event.text) command.input.Payload = Buffer.from(JSON.stringify({ ...event, text: 'another text' })); return send(); }), 'the envelope made by the function did not decrypt here'],
@@ -115,5 +130,44 @@ describe('each check of the steps fails when the one fact it checks is changed',
       storedAs((stored) => ({ ...stored, iv: { invoice: 42 } }));
       await stepFails('envelope', 'the stored envelope contains the plaintext');
     });
+  });
+});
+
+describe('the checks on what the envelope module returns fail when the module misbehaves in one way', () => {
+  // With AES-GCM a decryption returns exactly the sealed bytes or throws, and reEncryptEnvelope refuses a new context
+  // before calling KMS: only the module itself can break these checks. Its exports cannot be spied on (esbuild defines
+  // them as getters), so the steps are loaded again in a module registry of their own, where the module is the real
+  // one except the function a case replaces.
+  const modulePath = '../../../lambda/envelope-encryption/envelope';
+  type EnvelopeModule = typeof import('../../../lambda/envelope-encryption/envelope');
+  const actual = jest.requireActual<EnvelopeModule>(modulePath);
+  const replaced: Partial<EnvelopeModule> = {};
+  let isolated: { steps: typeof steps; ExerciseCheckFailed: typeof ExerciseCheckFailed; runExercise: typeof runExercise };
+  beforeAll(() => {
+    jest.isolateModules(() => {
+      jest.doMock(modulePath, () => new Proxy(actual, { get: (module, name: keyof EnvelopeModule) => replaced[name] ?? module[name] }));
+      /* eslint-disable @typescript-eslint/no-require-imports -- modules of the isolated registry */
+      const exercise = require('../../../labs/kms/exercise') as typeof import('../../../labs/kms/exercise');
+      const support = require('../../../labs/support/exercise') as typeof import('../../../labs/support/exercise');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      isolated = { steps: exercise.steps, ExerciseCheckFailed: support.ExerciseCheckFailed, runExercise: support.runExercise };
+    });
+    jest.dontMock(modulePath);
+  });
+  afterEach(() => {
+    for (const name of Object.keys(replaced)) delete replaced[name as keyof EnvelopeModule];
+  });
+  /** A decryptEnvelope that returns other bytes than were sealed: the first one is lost. */
+  const lossyDecrypt: EnvelopeModule['decryptEnvelope'] = async (...args) => (await actual.decryptEnvelope(...args)).subarray(1);
+
+  test.each<[string, string, Partial<EnvelopeModule>, string]>([
+    ['envelope', 'a decryption that loses a byte', { decryptEnvelope: lossyDecrypt }, 'the envelope did not decrypt to the original document'],
+    ['reencrypt', 'a decryption that loses a byte', { decryptEnvelope: lossyDecrypt }, 'the re-encrypted envelope did not decrypt'],
+    ['reencrypt', 'a reEncryptEnvelope that ignores the destination context', { reEncryptEnvelope: (kms, stored, request) => actual.reEncryptEnvelope(kms, stored, { ...request, destinationContext: undefined }) }, 'reEncryptEnvelope to another context succeeded, but it should have been refused'],
+  ])('%s fails on %s', async (id, _name, replacement, message) => {
+    Object.assign(replaced, replacement);
+    const failure = await isolated.runExercise(isolated.steps.filter((s) => s.id === id), context()).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(isolated.ExerciseCheckFailed);
+    expect((failure as Error).message).toBe(message);
   });
 });

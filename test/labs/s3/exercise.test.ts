@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { s3Lab } from '../../../labs/s3/lab';
 import { steps, timing } from '../../../labs/s3/exercise';
@@ -51,7 +52,7 @@ afterAll(async () => {
 });
 beforeEach(() => (lines.length = 0));
 
-/** Object versions are not emulated by fauxqs; the step runs against AWS only. */
+/** Object versions are not emulated by fauxqs: the versioning step runs against a double (below). */
 const LOCAL_STEPS = steps.filter((s) => s.id !== 'versioning');
 
 describe('against the lab\'s bucket policies, configuration and notifications on a local S3', () => {
@@ -136,6 +137,12 @@ describe('each check of the steps fails when the one answer it checks is changed
     ['encryption', 'an accepted object encrypted otherwise', s3Answers('PutObject', (a) => ({ ...a, ServerSideEncryption: 'AES256' })), 'the accepted object is encrypted with AES256'],
     ['encryption', 'an object without the bucket key', s3Answers('HeadObject', (a) => ({ ...a, BucketKeyEnabled: false })), 'HeadObject: aws:kms, bucket key false'],
     ['tls', 'a presigned GET refused over the secure protocol', httpAnswers(toS3, { status: 403 }, 1), 'a presigned GET over https: returned 403'],
+    ['presigned', 'a presigner that moves the SSE header into the query string', () => {
+      const presign = S3RequestPresigner.prototype.presign;
+      jest.spyOn(S3RequestPresigner.prototype, 'presign').mockImplementation(function (this: S3RequestPresigner, request, options) {
+        return presign.call(this, request, { ...options, unhoistableHeaders: new Set<string>(), hoistableHeaders: new Set(['x-amz-server-side-encryption']) });
+      });
+    }, 'the presigned PUT does not sign the SSE header: host'],
     ['presigned', 'a presigned PUT accepted without its signed header', httpAnswers((url, init) => toS3(url) && init.method === 'PUT' && init.headers === undefined, { status: 200 }), 'a presigned PUT without its signed SSE header returned 200, expected 403'],
     ['presigned', 'a presigned PUT refused with its header', httpAnswers((url, init) => toS3(url) && init.method === 'PUT' && init.headers !== undefined, { status: 403 }), 'the presigned PUT with its header returned 403'],
     ['presigned', 'a fresh presigned GET refused', httpAnswers((url, init) => toS3(url) && init.method === undefined, { status: 403 }, 1), 'the presigned GET returned 403'],
@@ -232,5 +239,59 @@ describe('each check of the steps fails when the one answer it checks is changed
       }));
       await notificationsFail('an object outside uploads/ was notified');
     });
+  });
+});
+
+describe('versioning, against an S3 double that keeps object versions as the template configures the data bucket', () => {
+  type Version = { key: string; versionId: string; body?: string };
+  const resources = template.toJSON().Resources as Record<string, { Properties: { VersioningConfiguration?: { Status?: string } } }>;
+  const dataBucketId = (template.toJSON().Outputs.DataBucketName.Value as { Ref: string }).Ref;
+  /**
+   * S3 for the step's calls on a bucket with the template's versioning status: each PUT adds a version, a DELETE a
+   * delete marker. `edit` rewrites the answer to one kind of call: the one fact a case changes.
+   */
+  const versionedBucket = (status = resources[dataBucketId].Properties.VersioningConfiguration?.Status, edit: (command: AnyCommand, answer: Answer) => Answer = (_c, a) => a) => {
+    const versions: Version[] = [];
+    const deleteMarkers: Version[] = [];
+    const versionId = () => `v${versions.length + deleteMarkers.length + 1}`;
+    const answer = (command: AnyCommand): Answer => {
+      const key = String(command.input.Key ?? command.input.Prefix);
+      if (is(command, 'GetBucketVersioning')) return { Status: status };
+      if (is(command, 'PutObject')) {
+        const version = { key, versionId: versionId(), body: String(command.input.Body) };
+        versions.push(version);
+        return { VersionId: version.versionId, ServerSideEncryption: 'aws:kms' };
+      }
+      if (is(command, 'DeleteObject')) {
+        const marker = { key, versionId: versionId() };
+        deleteMarkers.push(marker);
+        return { DeleteMarker: true, VersionId: marker.versionId };
+      }
+      const listed = (list: Version[]) => list.filter((v) => v.key.startsWith(key)).map((v) => ({ Key: v.key, VersionId: v.versionId }));
+      if (is(command, 'ListObjectVersions')) return { Versions: listed(versions), DeleteMarkers: listed(deleteMarkers) };
+      const body = versions.find((v) => v.key === key && v.versionId === command.input.VersionId)?.body;
+      if (is(command, 'GetObject') && body !== undefined) return { Body: { transformToString: async () => body } };
+      throw new Error(`the double does not answer ${command.constructor.name} ${JSON.stringify(command.input)}`);
+    };
+    alter(S3Client, async (command) => edit(command, answer(command)));
+  };
+  const versioningStep = steps.filter((s) => s.id === 'versioning');
+  afterEach(() => jest.restoreAllMocks());
+
+  test('passes its own checks', async () => {
+    versionedBucket();
+    await runExercise(versioningStep, context());
+    expect(lines.at(-2)).toMatch(/^two PUTs and a DELETE → 2 versions \+ 1 delete marker; GET \?versionId=v1 still returns "version 1"$/);
+  });
+
+  test.each<[string, () => void, string]>([
+    ['a bucket whose versioning is suspended', () => versionedBucket('Suspended'), 'versioning is Suspended'],
+    ['a DELETE that leaves no delete marker', () => versionedBucket(undefined, (command, answer) => (is(command, 'ListObjectVersions') ? { ...answer, DeleteMarkers: [] } : answer)), 'found 2 versions and 0 delete markers'],
+    ['a GET of the first version that returns the current one', () => versionedBucket(undefined, (command, answer) => (is(command, 'GetObject') ? { Body: { transformToString: async () => 'version 2' } } : answer)), 'the first version did not come back'],
+  ])('fails on %s', async (_name, breakIt, message) => {
+    breakIt();
+    const failure = await runExercise(versioningStep, context()).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toBe(message);
   });
 });
