@@ -6,12 +6,13 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
 
 /** @type {import('jest').Config} */
 module.exports = {
-  // One CloudFormation validation engine and one of each local server per worker instead of one per test file (the file says why).
+  // One CloudFormation validation engine and one of each local server per worker, not per test file (the file says why).
   // An absolute path, not <rootDir>: Stryker's jest runner (npm run mutate) wraps the environment and does not expand it.
   testEnvironment: require('node:path').join(__dirname, 'test', 'support', 'worker-environment.js'),
   moduleNameMapper: { '^@aws/cloudformation-validate$': '<rootDir>/test/support/shared-cloudformation-validate.js' },
   roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
+  // `npm run mutate -- <folder>` runs only the test files that mirror the folder, for every mutant (bin/mutate.ts).
+  testMatch: process.env.MUTATE_TEST_FILES ? process.env.MUTATE_TEST_FILES.split(',').map((file) => `<rootDir>/${file}`) : ['**/*.test.ts'],
   transform: { '^.+\\.ts$': '<rootDir>/test/support/esbuild-transform.js' },
   testSequencer: '<rootDir>/test/support/long-first-sequencer.js',
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],

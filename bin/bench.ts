@@ -160,15 +160,17 @@ function npmTestFigures(outDir: string): void {
   const env = { ...process.env, PATH: `${path.join(ROOT, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH}` };
   console.log(`\nnpm test, phase by phase (${script}):`);
   let total = 0;
-  for (const phase of script.split('&&').map((p) => p.trim())) {
+  const phases = script.split('&&').map((p) => p.trim());
+  const width = Math.max('total'.length, ...phases.map((p) => p.length));
+  for (const phase of phases) {
     const command = /^jest\b/.test(phase) ? `${phase} --silent --json --outputFile=${reportFile}` : phase;
     const start = process.hrtime.bigint();
     const run = spawnSync(command, { cwd: ROOT, shell: true, encoding: 'utf8', env });
     const wall = ms(start);
     total += wall;
-    console.log(`  ${phase.padEnd(24)} ${seconds(wall).padStart(8)}${run.status === 0 ? '' : `   (failed: exit ${run.status})`}`);
+    console.log(`  ${phase.padEnd(width)} ${seconds(wall).padStart(8)}${run.status === 0 ? '' : `   (failed: exit ${run.status})`}`);
   }
-  console.log(`  ${'total'.padEnd(24)} ${seconds(total).padStart(8)}`);
+  console.log(`  ${'total'.padEnd(width)} ${seconds(total).padStart(8)}`);
 
   if (!existsSync(reportFile)) throw new BenchError('jest wrote no report: run `npx jest` to see why');
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as JestReport;

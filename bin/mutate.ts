@@ -11,7 +11,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..');
-const MUTABLE = /^(lib|lambda|labs)\//;
+const MUTABLE = /^(lib|lambda|labs)(\/|$)/;
+const MUTABLE_ROOT = /^(lib|lambda|labs)$/;
 const USAGE = 'usage: npm run mutate [-- [--related] <folder or file under lib/, lambda/ or labs/> ...]';
 
 class MutateError extends Error {}
@@ -26,21 +27,46 @@ function relativeTarget(target: string): string {
 
 const mutateGlob = (relative: string) => (statSync(path.join(ROOT, relative)).isDirectory() ? `${relative}/**/*.ts` : relative);
 
+/** Test files `test/<dir>/<prefix>.test.ts` and `<prefix>-*.test.ts`, except those of a sibling module (`<prefix>-<name>`). */
+function prefixMatches(stem: string, sourceDir = path.dirname(stem)): string[] {
+  const dir = path.join(ROOT, 'test', path.dirname(stem));
+  if (!existsSync(dir)) return [];
+  const prefix = path.basename(stem);
+  const isSiblingModule = (name: string) => ['.ts', ''].some((ext) => existsSync(path.join(ROOT, sourceDir, `${name.replace(/\.test\.ts$/, '')}${ext}`)));
+  return readdirSync(dir)
+    .filter((name) => name === `${prefix}.test.ts` || (name.startsWith(`${prefix}-`) && name.endsWith('.test.ts') && !isSiblingModule(name)))
+    .map((name) => `test/${path.dirname(stem)}/${name}`);
+}
+
+/** Every test file under `test/<folder>/`. */
+function testsUnder(folder: string): string[] {
+  const dir = path.join(ROOT, 'test', folder);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((name) => name.endsWith('.test.ts'))
+    .map((name) => `test/${folder}/${name.split(path.sep).join('/')}`);
+}
+
 /**
  * The test files that mirror a target: `test/<target>*.test.ts` (lib/fan-out → test/lib/fan-out.test.ts and
- * test/lib/fan-out-filter-policy.test.ts), and for labs/support/<file> also test/labs/<file>*.test.ts.
+ * test/lib/fan-out-filter-policy.test.ts) and, for a folder, the tests under `test/<folder>/` (labs/sqs); for
+ * labs/support/<file> also test/labs/<file>*.test.ts; a file in a folder with no test of its own
+ * (lib/fan-out/filter-policy.ts → test/lib/fan-out-filter-policy.test.ts, else the folder's).
  */
 function mirroredTestFiles(relative: string): string[] {
   const stem = relative.replace(/\.ts$/, '').replace(/\/index$/, '');
-  const stems = [stem, ...(stem.startsWith('labs/support/') ? [stem.replace('labs/support/', 'labs/')] : [])];
-  return stems.flatMap((s) => {
-    const dir = path.join(ROOT, 'test', path.dirname(s));
-    if (!existsSync(dir)) return [];
-    const prefix = path.basename(s);
-    return readdirSync(dir)
-      .filter((name) => name === `${prefix}.test.ts` || (name.startsWith(`${prefix}-`) && name.endsWith('.test.ts')))
-      .map((name) => `test/${path.dirname(s)}/${name}`);
-  });
+  const isFolder = statSync(path.join(ROOT, relative)).isDirectory();
+  const own = [
+    ...prefixMatches(stem),
+    ...(isFolder ? testsUnder(stem) : []),
+    ...(stem.startsWith('labs/support/') ? prefixMatches(stem.replace('labs/support/', 'labs/'), path.dirname(stem)) : []),
+  ];
+  if (own.length > 0 || isFolder) return [...new Set(own)];
+  const folder = path.dirname(stem);
+  if (MUTABLE_ROOT.test(folder)) return [];
+  const joined = prefixMatches(`${folder}-${path.basename(stem)}`);
+  return joined.length > 0 ? joined : mirroredTestFiles(folder);
 }
 
 /** Stryker's arguments for the command line's targets. */
@@ -70,7 +96,9 @@ function main(): void {
     process.exit(1);
   }
   if (plan.testFiles.length > 0) console.log(`mutate: against ${plan.testFiles.join(', ')} (--related for every related test)`);
-  const stryker = spawn(process.execPath, [path.join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', ...plan.args], { cwd: ROOT, stdio: 'inherit' });
+  // Stryker passes --testFiles to the first run only; jest.config.js reads this to run only them for every mutant too.
+  const env = plan.testFiles.length > 0 ? { ...process.env, MUTATE_TEST_FILES: plan.testFiles.join(',') } : process.env;
+  const stryker = spawn(process.execPath, [path.join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', ...plan.args], { cwd: ROOT, stdio: 'inherit', env });
   stryker.on('exit', (code) => process.exit(code ?? 1));
 }
 

@@ -28,13 +28,21 @@ describe('npm run mutate: what Stryker is asked to mutate and with which tests',
     expect(strykerArguments(['labs/support/exercise.ts']).testFiles).toEqual(['test/labs/support/exercise.test.ts']);
   });
 
-  test('a name that only starts like the target is not its mirror', () => {
-    // test/lib/function-alias.test.ts tests lib/function-alias, not a lib/function folder.
-    expect(strykerArguments(['lib/function-alias']).testFiles).toEqual(['test/lib/function-alias.test.ts']);
+  test('<target>-<name>.test.ts mirrors the target, unless <target>-<name> is a module of its own', () => {
     expect(strykerArguments(['lambda/versioned-greeter']).testFiles).toEqual([
       'test/lambda/versioned-greeter-logs.test.ts',
       'test/lambda/versioned-greeter.test.ts',
     ]);
+    // labs/support/diagram-check.ts is a module of its own: its test is not diagram.ts's.
+    expect(strykerArguments(['labs/support/diagram.ts']).testFiles).toEqual(['test/labs/diagram-render.test.ts', 'test/labs/diagram.test.ts']);
+  });
+
+  test('a file in a folder: its own test (<folder>-<file>), else the folder\'s; a folder: the tests under it too', () => {
+    expect(strykerArguments(['lib/fan-out/filter-policy.ts']).testFiles).toEqual(['test/lib/fan-out-filter-policy.test.ts']);
+    expect(strykerArguments(['lambda/deploy-hooks/ecs.ts']).testFiles).toEqual(['test/lambda/deploy-hooks-ecs.test.ts']);
+    expect(strykerArguments(['lib/beanstalk-app/options.ts']).testFiles).toEqual(['test/lib/beanstalk-app.test.ts']);
+    expect(strykerArguments(['labs/sqs']).testFiles).toEqual(['test/labs/sqs/exercise.test.ts', 'test/labs/sqs/stack.test.ts']);
+    expect(strykerArguments(['lib/']).testFiles).toContain('test/lib/queue-consumer.test.ts');
   });
 
   test('--related leaves the choice of tests to Stryker: every test related to the target', () => {

@@ -26,7 +26,8 @@ export const variantContext = (options: LabVariant): Record<string, unknown> => 
  */
 export function runTemplateFile(lab: LabDefinition, options: LabVariant): string | undefined {
   const dir = process.env.JEST_RUN_DIR;
-  if (!dir) return undefined;
+  // Under Stryker the file that synthesizes a template is the one its coverage credits: every file synthesizes its own.
+  if (!dir || process.env.STRYKER_MUTATOR_WORKER) return undefined;
   const context = variantContext(options);
   const key = JSON.stringify([lab.id, lab.stackName, Object.keys(context).sort().map((k) => [k, context[k]])]);
   return path.join(dir, `${createHash('sha256').update(key).digest('hex')}.json`);
@@ -44,7 +45,7 @@ export function keepForThisRun(file: string | undefined, template: Template): vo
  * `<stackName>Stack` (the catalogue checks that it is the class `loadStack` gives).
  */
 export function stackClassOf(lab: LabDefinition): LabStackClass {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when this run has no template yet
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous, where lab.loadStack is async
   const exports = require(path.join(REPO_ROOT, 'labs', lab.id, 'stack')) as Record<string, LabStackClass | undefined>;
   const stack = exports[`${lab.stackName}Stack`];
   if (!stack) throw new Error(`labs/${lab.id}/stack.ts exports no ${lab.stackName}Stack`);
@@ -57,6 +58,8 @@ export function stackClassOf(lab: LabDefinition): LabStackClass {
  * that synthesized the same variant earlier in this run hands it over.
  */
 export function labTemplate(lab: LabDefinition, options: LabVariant = {}): Template {
+  // The key names the lab, not a class: a test's own subclass would be handed the lab's template.
+  if ('stack' in lab && lab.stack !== stackClassOf(lab)) throw new Error(`labTemplate synthesizes ${lab.id}'s own ${lab.stackName}Stack, not ${String((lab.stack as { name?: string }).name)}`);
   const file = runTemplateFile(lab, options);
   if (file && existsSync(file)) return Template.fromJSON(JSON.parse(readFileSync(file, 'utf8')));
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- cdk-nag and the CDK app only when synthesizing

@@ -14,7 +14,7 @@ import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { RunServerAddress, runServer } from './worker-servers';
@@ -46,8 +46,8 @@ async function waitUntilServing(client: DynamoDBClient, child: ChildProcess, out
   const deadline = Date.now() + 30_000;
   await new Promise((resolve) => setImmediate(resolve)); // lets a spawn error (no java) be reported first
   for (;;) {
-    if (child.exitCode !== null || child.pid === undefined) {
-      throw new Error(`DynamoDB Local did not start (exit code ${child.exitCode}):\n${output()}`);
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+      throw new Error(`DynamoDB Local did not start (exit code ${child.exitCode ?? child.signalCode}):\n${output()}`);
     }
     try {
       await client.send(new ListTablesCommand({}));
@@ -61,7 +61,8 @@ async function waitUntilServing(client: DynamoDBClient, child: ChildProcess, out
 
 /**
  * Starts DynamoDB Local (in memory, one database for every credential and Region, no telemetry) on a random port, in
- * the background: detached, its output in `dir`, so that it outlives the worker that started it (`runServer`).
+ * the background: its output and pid in `dir`, so that it outlives the worker that started it (`runServer`). Not
+ * detached: it stays in jest's process group, which Ctrl-C ends as a whole.
  */
 async function startDynamoDbLocalServer(dir: string): Promise<RunServerAddress> {
   const port = await freePort();
@@ -83,9 +84,10 @@ async function startDynamoDbLocalServer(dir: string): Promise<RunServerAddress> 
       '-port',
       String(port),
     ],
-    { cwd: dir, detached: true, stdio: ['ignore', outputFd, outputFd] },
+    { cwd: dir, stdio: ['ignore', outputFd, outputFd] },
   );
   closeSync(outputFd);
+  if (child.pid !== undefined) writeFileSync(path.join(dir, 'server.pid'), String(child.pid));
   let spawnError = '';
   child.once('error', (error: NodeJS.ErrnoException) => {
     spawnError = error.code === 'ENOENT' ? 'java was not found on PATH: DynamoDB Local needs Java 17 or later' : String(error);
@@ -282,7 +284,7 @@ function index<T extends LocalSecondaryIndex | GlobalSecondaryIndex>(logicalId: 
  * `AWS::DynamoDB::Table`) to DynamoDB Local with what shapes their behaviour: key schema, local and global
  * secondary indexes with their projections, stream view type, TTL attribute. Provisioned tables get on-demand
  * capacity locally (DynamoDB Local does not throttle). Tables are named as CloudFormation names them, after their
- * logical id with a suffix of their own, so the files a worker runs on its one DynamoDB Local never share a table.
+ * logical id with a suffix of their own, so the files of a run, all on its one DynamoDB Local, never share a table.
  */
 export async function deployTablesLocally(template: Template, client: DynamoDBClient): Promise<LocallyDeployedTables> {
   const declared = {

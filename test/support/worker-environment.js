@@ -7,7 +7,8 @@
 //    gives the same findings. jest.config.js maps the package to shared-cloudformation-validate.js, which hands out
 //    this instance.
 // 2. Servers (kinesalite, redis-server, ...): `workerServer` in worker-servers.ts starts one on the
-//    first request of the worker, later files get the same one, and it is killed when the worker exits.
+//    first request of the worker, later files get the same one, and it is killed when the worker exits. DynamoDB
+//    Local is one per run (`runServer`, run-folder.js).
 const { createHash } = require('node:crypto');
 const path = require('node:path');
 const { TestEnvironment } = require('jest-environment-node');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
@@ -36,20 +36,35 @@ test('a worker server is started once, and every later request gets the same one
 });
 
 describe('a run server: started once for the whole run, by the first worker that asks', () => {
-  const runDir = process.env.JEST_RUN_DIR as string;
+  // A folder of these tests' own: the run's real one holds the run's servers, which the run kills at its end.
+  let runDir: string;
+  const realRunDir = process.env.JEST_RUN_DIR;
+  beforeAll(() => {
+    runDir = mkdtempSync(path.join(tmpdir(), 'run-server-test-'));
+    process.env.JEST_RUN_DIR = runDir;
+  });
+  afterAll(() => {
+    process.env.JEST_RUN_DIR = realRunDir;
+    rmSync(runDir, { recursive: true, force: true });
+  });
   const serverFile = (name: string) => path.join(runDir, `${name}.server.json`);
+  const writeWhole = (file: string, value: object) => {
+    writeFileSync(`${file}.tmp`, JSON.stringify(value));
+    renameSync(`${file}.tmp`, file);
+  };
 
   test('the first request starts it, in a folder of the run, and writes its address for the other workers', async () => {
     const start = jest.fn(async (dir: string) => ({ endpoint: `http://127.0.0.1:1/${path.basename(dir)}`, pid: 0 }));
     const address = await runServer('run-server-first', start);
     expect(start).toHaveBeenCalledTimes(1);
     expect(path.dirname(start.mock.calls[0][0])).toBe(runDir);
+    expect(readFileSync(path.join(start.mock.calls[0][0], 'starter.pid'), 'utf8')).toBe(String(process.pid));
     expect(JSON.parse(readFileSync(serverFile('run-server-first'), 'utf8'))).toEqual({ endpoint: address.endpoint, pid: 0 });
   });
 
   test('a worker that finds it being started waits for the address instead of starting a second one', async () => {
     mkdirSync(path.join(runDir, 'run-server-second.starting'));
-    setTimeout(() => writeFileSync(serverFile('run-server-second'), JSON.stringify({ endpoint: 'http://127.0.0.1:2', pid: 0 })), 100);
+    setTimeout(() => writeWhole(serverFile('run-server-second'), { endpoint: 'http://127.0.0.1:2', pid: 0 }), 100);
     const start = jest.fn();
     await expect(runServer('run-server-second', start)).resolves.toMatchObject({ endpoint: 'http://127.0.0.1:2' });
     expect(start).not.toHaveBeenCalled();
@@ -57,18 +72,33 @@ describe('a run server: started once for the whole run, by the first worker that
 
   test('a start that failed in another worker fails here with its reason', async () => {
     mkdirSync(path.join(runDir, 'run-server-failed.starting'));
-    writeFileSync(serverFile('run-server-failed'), JSON.stringify({ error: 'java was not found on PATH' }));
+    writeWhole(serverFile('run-server-failed'), { error: 'java was not found on PATH' });
     await expect(runServer('run-server-failed', jest.fn())).rejects.toThrow('run-server-failed did not start in another jest worker:\njava was not found on PATH');
   });
 
-  test('the run folder\'s process kills every run server when the run ends', async () => {
+  test('a worker that died while starting it fails the others at once, pointing at its output', async () => {
+    const starting = path.join(runDir, 'run-server-orphaned.starting');
+    mkdirSync(starting);
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => gone.once('exit', resolve));
+    writeFileSync(path.join(starting, 'starter.pid'), String(gone.pid));
+    await expect(runServer('run-server-orphaned', jest.fn())).rejects.toThrow(
+      `run-server-orphaned: the jest worker that was starting it (pid ${gone.pid}) exited before it answered; its output is in ${starting}`,
+    );
+  });
+
+  test('the run folder\'s process kills every run server when the run ends, even one whose start did not finish', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'run-folder-'));
-    const server = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' });
+    const running = () => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const [started, starting] = [running(), running()];
     try {
-      writeFileSync(path.join(dir, 'sleeper.server.json'), JSON.stringify({ endpoint: 'http://127.0.0.1:3', pid: server.pid }));
-      const exited = new Promise((resolve) => server.once('exit', (_code, signal) => resolve(signal)));
+      writeFileSync(path.join(dir, 'started.server.json'), JSON.stringify({ endpoint: 'http://127.0.0.1:3', pid: started.pid }));
+      writeFileSync(path.join(dir, 'failed.server.json'), JSON.stringify({ error: 'no pid: skipped' }));
+      mkdirSync(path.join(dir, 'starting.starting'));
+      writeFileSync(path.join(dir, 'starting.starting', 'server.pid'), String(starting.pid));
+      const signals = [started, starting].map((child) => new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal))));
       killRunServers(dir);
-      await expect(exited).resolves.toBe('SIGKILL');
+      await expect(Promise.all(signals)).resolves.toEqual(['SIGKILL', 'SIGKILL']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

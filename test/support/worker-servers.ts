@@ -34,10 +34,23 @@ export interface RunServerAddress {
 /** Another worker is starting the server: how long its start may take before this one gives up. */
 const RUN_SERVER_START_SECONDS = 60;
 
-async function startedByAnotherWorker(file: string, name: string): Promise<RunServerAddress> {
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+async function startedByAnotherWorker(name: string, file: string, starting: string): Promise<RunServerAddress> {
   const deadline = Date.now() + RUN_SERVER_START_SECONDS * 1000;
+  const starter = () => Number(readFileSync(path.join(starting, 'starter.pid'), 'utf8'));
   while (!existsSync(file)) {
-    if (Date.now() > deadline) throw new Error(`${name}: another jest worker began starting it and gave no address within ${RUN_SERVER_START_SECONDS} s`);
+    if (existsSync(path.join(starting, 'starter.pid')) && !isAlive(starter())) {
+      throw new Error(`${name}: the jest worker that was starting it (pid ${starter()}) exited before it answered; its output is in ${starting}`);
+    }
+    if (Date.now() > deadline) throw new Error(`${name}: the jest worker starting it gave no address within ${RUN_SERVER_START_SECONDS} s; its output is in ${starting}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const written = JSON.parse(readFileSync(file, 'utf8')) as RunServerAddress & { error?: string };
@@ -47,8 +60,9 @@ async function startedByAnotherWorker(file: string, name: string): Promise<RunSe
 
 /**
  * The run's server called `name`, for servers that cost enough to start once per run rather than once per worker
- * (DynamoDB Local: a JVM). `start` runs in the first worker that asks and must leave the server running on its own
- * (spawned detached, its output in `dir`); the others wait for the address it writes to the run folder
+ * (DynamoDB Local: a JVM). `start` runs in the first worker that asks, in a folder of the run for its output and the
+ * pid file of what it spawns (`server.pid`, written at once, so that the run can kill it even if this worker dies),
+ * and must leave the server running on its own; the others wait for the address it writes to the run folder
  * (test/support/run-folder.js), whose process kills the server when the run ends. Outside jest, `start` runs in this
  * process with a folder of its own, and the process's exit kills the server.
  */
@@ -63,16 +77,18 @@ export function runServer(name: string, start: (dir: string) => Promise<RunServe
   }
   return workerServer(name, async () => {
     const file = path.join(runDir, `${name}.server.json`);
-    const lock = path.join(runDir, `${name}.starting`);
-    // mkdir either creates the folder or fails: exactly one worker of the run starts the server.
+    const starting = path.join(runDir, `${name}.starting`);
+    // mkdir either creates the folder or fails with EEXIST: exactly one worker of the run starts the server.
     try {
-      mkdirSync(lock);
-    } catch {
-      return { ...(await startedByAnotherWorker(file, name)), kill: () => undefined };
+      mkdirSync(starting);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      return { ...(await startedByAnotherWorker(name, file, starting)), kill: () => undefined };
     }
+    writeFileSync(path.join(starting, 'starter.pid'), String(process.pid));
     const written = `${file}.${process.pid}`;
     try {
-      const address = await start(lock);
+      const address = await start(starting);
       writeFileSync(written, JSON.stringify(address));
       return { ...address, kill: () => undefined };
     } catch (error) {
