@@ -30,13 +30,39 @@ test('the handler returns the order (a non-proxy backend returns data, not an HT
   expect(result.orderId).toMatch(/^[0-9a-f-]{36}$/);
 });
 
+// Lambda reports a thrown error as errorMessage and errorType (the error's name) to the integration.
 test.each([
-  [order({ item: 'unobtainium' }), 'OutOfStock: unobtainium is sold out'],
-  [order({ item: 'caviar' }), 'UnknownItem: we do not sell caviar'],
-  [order({ quantity: 0 }), 'BadRequest: item must be a string and quantity a whole number of at least 1'],
-  [order({ quantity: 1.5 }), 'BadRequest: item must be a string and quantity a whole number of at least 1'],
-  [{ quantity: 1 } as OrderEvent, 'BadRequest: item must be a string and quantity a whole number of at least 1'],
-])('errors start with the word the selection patterns match: %j', async (event, message) => {
+  [order({ item: 'unobtainium' }), 'OutOfStock', 'OutOfStock: unobtainium is sold out'],
+  [order({ item: 'caviar' }), 'UnknownItem', 'UnknownItem: we do not sell caviar'],
+  [order({ quantity: 0 }), 'BadRequest', 'BadRequest: item must be a string and quantity a whole number of at least 1'],
+  [order({ quantity: 1.5 }), 'BadRequest', 'BadRequest: item must be a string and quantity a whole number of at least 1'],
+  [{ quantity: 1 } as OrderEvent, 'BadRequest', 'BadRequest: item must be a string and quantity a whole number of at least 1'],
+  [null as unknown as OrderEvent, 'BadRequest', 'BadRequest: item must be a string and quantity a whole number of at least 1'],
+])('errors start with the word the selection patterns match: %j', async (event, name, message) => {
   await expect(handler(event, {} as Context)).rejects.toThrow(message);
   expect(() => placeOrder(event)).toThrow(OrderError);
+  expect(() => placeOrder(event)).toThrow(expect.objectContaining({ name }));
+});
+
+test('logs each order placed with the request id API Gateway passed in', async () => {
+  const stdout: string[] = [];
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  let placed: { orderId: string } | undefined;
+  try {
+    // A fresh module, so that its Logger reads the level when it loads, as in Lambda.
+    await jest.isolateModulesAsync(async () => {
+      const orders = await import('../../lambda/api-orders');
+      placed = await orders.handler(order(), { functionName: 'orders', awsRequestId: 'lambda-req' } as Context);
+      // A refused order logs nothing: its error goes back to API Gateway.
+      await expect(orders.handler(order({ item: 'unobtainium' }), {} as Context)).rejects.toThrow('OutOfStock: unobtainium is sold out');
+    });
+  } finally {
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    jest.restoreAllMocks();
+  }
+  const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  expect(lines).toEqual([
+    expect.objectContaining({ message: 'order placed', service: 'api-orders', function_request_id: 'lambda-req', orderId: placed?.orderId, item: 'tea', quantity: 3, requestId: 'req-1' }),
+  ]);
 });

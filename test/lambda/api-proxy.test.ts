@@ -34,8 +34,32 @@ beforeAll(() => (process.env.ALLOWED_ORIGIN = 'http://localhost:5173'));
 test('GET /hello greets and says which alias, version and stage answered, with the CORS header', async () => {
   const result = await handler(event('GET', '/hello', { queryStringParameters: { name: 'Ada' } }), context());
   expect(result.statusCode).toBe(200);
-  expect(result.headers).toMatchObject({ 'Access-Control-Allow-Origin': 'http://localhost:5173', 'Content-Type': 'application/json' });
+  // Vary: the answer depends on the request's Origin, so a cache must not serve one origin's answer to another.
+  expect(result.headers).toEqual({ 'Access-Control-Allow-Origin': 'http://localhost:5173', 'Content-Type': 'application/json', Vary: 'Origin' });
   expect(bodyOf(result)).toEqual({ message: 'Hello, Ada!', version: '3', alias: 'live', stage: 'prod', lambdaAlias: 'live' });
+});
+
+test('without ALLOWED_ORIGIN any origin may read the answer', async () => {
+  delete process.env.ALLOWED_ORIGIN;
+  try {
+    expect((await handler(event('GET', '/hello'), context())).headers).toMatchObject({ 'Access-Control-Allow-Origin': '*' });
+  } finally {
+    process.env.ALLOWED_ORIGIN = 'http://localhost:5173';
+  }
+});
+
+test('a console test event (no request context, stage variables or query, an unqualified ARN) still gets answers', async () => {
+  const bare = { ...event('GET', '/hello'), requestContext: undefined, stageVariables: null } as unknown as APIGatewayProxyEvent;
+  const unqualified = { ...context(), invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:proxy' } as Context;
+  expect(bodyOf(await handler(bare, unqualified))).toEqual({ message: 'Hello, world!', version: '3' });
+  expect(bodyOf(await handler(bare, {} as Context))).toEqual({ message: 'Hello, world!' });
+  const feedback = await handler({ ...bare, httpMethod: 'POST', resource: '/feedback', body: JSON.stringify({ rating: 3, message: 'ok' }) }, context());
+  expect(bodyOf(feedback)).toEqual({ received: { rating: 3, message: 'ok' }, from: 'anonymous' });
+});
+
+test('GET /hello takes a name of 50 characters', async () => {
+  const result = await handler(event('GET', '/hello', { queryStringParameters: { name: 'x'.repeat(50) } }), context());
+  expect(bodyOf(result).message).toBe(`Hello, ${'x'.repeat(50)}!`);
 });
 
 test('GET /hello refuses a name over 50 characters with a 400', async () => {
@@ -53,8 +77,11 @@ test('GET /me returns the claims the authorizer verified (REST API and HTTP API 
 });
 
 test('GET /me without claims is a 401, not a crash', async () => {
-  const result = await handler(event('GET', '/me', { requestContext: {} as never }), context());
-  expect(result.statusCode).toBe(401);
+  for (const requestContext of [{}, { authorizer: { principalId: 'from-a-lambda-authorizer' } }]) {
+    const result = await handler(event('GET', '/me', { requestContext: requestContext as never }), context());
+    expect(result.statusCode).toBe(401);
+    expect(bodyOf(result)).toEqual({ message: 'no verified token claims: the method needs an authorizer' });
+  }
 });
 
 describe('POST /feedback validates its JSON body itself (proxy integration: no model in front)', () => {
@@ -80,6 +107,10 @@ describe('POST /feedback validates its JSON body itself (proxy integration: no m
     ['"text"', /^body must be a JSON object with rating and message$/],
     ['null', /^body must be a JSON object with rating and message$/],
     ['{"rating": 9, "message": "x"}', /^rating must be a whole number from 1 to 5$/],
+    ['{"rating": 0, "message": "x"}', /^rating must be a whole number from 1 to 5$/],
+    ['{"rating": 6, "message": "x"}', /^rating must be a whole number from 1 to 5$/],
+    ['{"rating": 3, "message": "   "}', /^message must be a non-empty string of at most 500 characters$/],
+    [JSON.stringify({ rating: 3, message: 'x'.repeat(501) }), /^message must be a non-empty string of at most 500 characters$/],
     ['{"rating": 2.5, "message": "x"}', /^rating must be a whole number from 1 to 5$/],
     ['{"rating": 3, "message": ""}', /^message must be a non-empty string of at most 500 characters$/],
     ['{"rating": "5"}', /^rating must be a whole number from 1 to 5; message must be/],
@@ -90,8 +121,16 @@ describe('POST /feedback validates its JSON body itself (proxy integration: no m
     expect(result.headers).toMatchObject({ 'Access-Control-Allow-Origin': 'http://localhost:5173' });
   });
 
-  test('a missing body (null) is a 400 too', async () => {
-    expect((await post(null)).statusCode).toBe(400);
+  test('accepts the limits: rating 1, a message of 500 characters', async () => {
+    const result = await post(JSON.stringify({ rating: 1, message: 'x'.repeat(500) }));
+    expect(result.statusCode).toBe(200);
+  });
+
+  test('a missing body (null, or absent from a hand-made event) is a 400 too', async () => {
+    for (const body of [null, undefined]) {
+      const result = await handler(event('POST', '/feedback', { body: body as string | null }), context());
+      expect([result.statusCode, bodyOf(result)]).toEqual([400, { message: 'the request needs a JSON body' }]);
+    }
   });
 });
 
@@ -113,4 +152,40 @@ test('parseFeedback reports every problem at once', () => {
   expect(() => parseFeedback({})).toThrow(
     new RequestError(400, 'rating must be a whole number from 1 to 5; message must be a non-empty string of at most 500 characters'),
   );
+  expect(() => parseFeedback({})).toThrow(expect.objectContaining({ name: 'RequestError', statusCode: 400 }));
+});
+
+test('logs each refused request with its reason, and each unexpected error, with the invocation\'s context', async () => {
+  const written: string[] = [];
+  const capture = (chunk: string | Uint8Array) => written.push(String(chunk)) > 0;
+  // Errors go to stderr.
+  jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+  jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  const broken = event('GET', '/hello');
+  Object.defineProperty(broken, 'queryStringParameters', { get: () => { throw new TypeError('boom'); } });
+  try {
+    // A fresh module, so that its Logger reads the level when it loads, as in Lambda.
+    await jest.isolateModulesAsync(async () => {
+      const proxy = await import('../../lambda/api-proxy');
+      await proxy.handler(event('GET', '/me', { requestContext: {} as never }), context());
+      await proxy.handler(broken, context());
+    });
+  } finally {
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    jest.restoreAllMocks();
+  }
+  const lines = written.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  expect(lines).toEqual([
+    expect.objectContaining({
+      level: 'INFO',
+      message: 'request refused',
+      service: 'api-proxy',
+      function_request_id: 'lambda-req-1',
+      route: 'GET /me',
+      statusCode: 401,
+      reason: 'no verified token claims: the method needs an authorizer',
+    }),
+    expect.objectContaining({ level: 'ERROR', message: 'unexpected error', service: 'api-proxy', error: expect.objectContaining({ name: 'TypeError', message: 'boom' }) }),
+  ]);
 });

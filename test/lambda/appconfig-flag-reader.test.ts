@@ -33,6 +33,7 @@ test('asks the agent on localhost:2772 unless the extension\'s port variable say
   expect(agentUrl({ APPCONFIG_APPLICATION: 'a', APPCONFIG_ENVIRONMENT: 'e', APPCONFIG_PROFILE: 'p p' })).toBe(
     'http://localhost:2772/applications/a/environments/e/configurations/p%20p',
   );
+  expect(agentUrl({})).toBe('http://localhost:2772/applications//environments//configurations/');
 });
 
 test('decides the flag per user from the agent\'s answer, with the version it served', async () => {
@@ -61,6 +62,8 @@ test('an off flag is off for everyone, an empty allow list lets everyone in but 
 test('fails with the agent\'s answer when it refuses, and names the flags when the one asked for is missing', async () => {
   served = { status: 404, version: '', body: 'configuration not found' };
   await expect(handler({ users: ['alice'] })).rejects.toThrow('the AppConfig agent answered 404: configuration not found');
-  served = { status: 200, version: '2', body: JSON.stringify({ 'dark-mode': { enabled: true } }) };
-  await expect(handler({ users: ['alice'] })).rejects.toThrow('the configuration has no flag beta-search; it has dark-mode');
+  served = { status: 200, version: '2', body: JSON.stringify({ 'dark-mode': { enabled: true }, 'new-cart': { enabled: false } }) };
+  await expect(handler({ users: ['alice'] })).rejects.toThrow('the configuration has no flag beta-search; it has dark-mode, new-cart');
+  served = { status: 200, version: '3', body: '{}' };
+  await expect(handler({ users: ['alice'] })).rejects.toThrow('the configuration has no flag beta-search; it has none');
 });

@@ -52,6 +52,7 @@ describe('the Lambda validator', () => {
   test('throws InvalidConfiguration, whose message AppConfig reports, for a window that ends before it starts', async () => {
     const error = await handler(eventOf({ ...good, maintenanceWindow: { start: '04:00', end: '03:00' } })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidConfiguration);
+    expect((error as Error).name).toBe('InvalidConfiguration');
     expect((error as Error).message).toBe('maintenanceWindow.start (04:00) must be before maintenanceWindow.end (03:00) on the same day');
   });
 
@@ -65,5 +66,20 @@ describe('the Lambda validator', () => {
   test('refuses content that is not JSON, and a document without a window, naming the problem', async () => {
     await expect(handler(eventOf(undefined, '{"maxItemsPerOrder": 2'))).rejects.toThrow(/^version 7 is not JSON: /);
     await expect(handler(eventOf({ ...good, maintenanceWindow: undefined }))).rejects.toThrow('maintenanceWindow needs start and end as HH:MM');
+    await expect(handler(eventOf(null))).rejects.toThrow('maintenanceWindow needs start and end as HH:MM');
+  });
+
+  // An array of one time reads as that time once made a string: only a string is a time.
+  test.each([
+    ['a start that is not a string', { start: ['01:00'], end: '03:00' }],
+    ['an end that is not a string', { start: '01:00', end: ['03:00'] }],
+    ['a start that is not HH:MM', { start: '1:00', end: '03:00' }],
+    ['an end that is not HH:MM', { start: '01:00', end: '24:00' }],
+  ])('refuses %s', (_name, maintenanceWindow) => {
+    expect(checkoutProblems({ maintenanceWindow }, 4)).toEqual(['maintenanceWindow needs start and end as HH:MM']);
+  });
+
+  test('the error lists every problem it is given, separated by semicolons', () => {
+    expect(new InvalidConfiguration(['first', 'second']).message).toBe('first; second');
   });
 });

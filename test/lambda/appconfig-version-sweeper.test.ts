@@ -64,7 +64,10 @@ test('on Delete it deletes every version but the stack\'s own, across pages, and
   await expect(handler(event('Delete'))).resolves.toEqual({ PhysicalResourceId: `hosted-versions-${IDS.application}` });
   expect(fake.listVersions(IDS.flags)).toEqual([1]);
   expect(fake.listVersions(IDS.checkout)).toEqual([1]);
-  expect(logged.mock.calls.map(([line]) => JSON.parse(line as string).deleted)).toEqual([[2, 3], [2]]);
+  expect(logged.mock.calls.map(([line]) => JSON.parse(line as string))).toEqual([
+    { message: 'deleted hosted versions', applicationId: IDS.application, profile: IDS.flags, deleted: [2, 3] },
+    { message: 'deleted hosted versions', applicationId: IDS.application, profile: IDS.checkout, deleted: [2] },
+  ]);
   expect(deleteLikeCloudFormation).not.toThrow();
   expect(fake.versions.size).toBe(0);
 });
@@ -74,6 +77,14 @@ test('on Delete, a profile someone already deleted by hand is skipped, and the o
   fake.deleteProfile(IDS.checkout);
   await expect(handler(event('Delete'))).resolves.toEqual({ PhysicalResourceId: `hosted-versions-${IDS.application}` });
   expect(fake.listVersions(IDS.flags)).toEqual([1]);
+  expect(appconfig.commandCalls(DeleteHostedConfigurationVersionCommand, { ConfigurationProfileId: IDS.checkout })).toHaveLength(0);
+  expect(JSON.parse(logged.mock.lastCall?.[0] as string)).toMatchObject({ profile: IDS.checkout, deleted: [] });
+});
+
+test('on Delete, a listed version without a number is not deleted', async () => {
+  appconfig.on(ListHostedConfigurationVersionsCommand).resolves({ Items: [{ ApplicationId: IDS.application, ConfigurationProfileId: IDS.flags }] });
+  await handler(event('Delete'));
+  expect(appconfig.commandCalls(DeleteHostedConfigurationVersionCommand)).toHaveLength(0);
 });
 
 test('on Delete, an error other than a missing profile fails the resource with its message', async () => {

@@ -36,6 +36,12 @@ test.each([[ECS_LAB.gateClosed], ['Open'], ['']])('a gate holding %j fails the h
   await expect(handler(event)).resolves.toEqual({ hookStatus: 'FAILED' });
 });
 
+test('an answer without a parameter fails the hook, and the log shows the empty gate', async () => {
+  ssm.on(GetParameterCommand).resolves({});
+  await expect(handler(event)).resolves.toEqual({ hookStatus: 'FAILED' });
+  expect(JSON.parse(jest.mocked(console.log).mock.lastCall?.[0] as string)).toMatchObject({ gate: '', hookStatus: 'FAILED' });
+});
+
 test('a gate it cannot read is an error: ECS rolls back a deployment whose hook fails', async () => {
   ssm.on(GetParameterCommand).rejects(Object.assign(new Error('not found'), { name: 'ParameterNotFound' }));
   await expect(handler(event)).rejects.toThrow('not found');

@@ -49,9 +49,17 @@ test('an Ok record is one JSON line: the click, its page lower-cased, when Kines
   expect(JSON.parse(line)).toEqual({ key: 'alice', seq: 1, page: '/basket', runId: 'r1', arrivedAt: '2026-12-03T10:15:30.123Z', partitionKey: 'alice' });
 });
 
-test('a failed record keeps its data as received, for the error output', async () => {
+test('a failed record keeps its data as received, for the error output, and its log line says why', async () => {
   const { records } = await handler(event('not*base64!'));
   expect(records[0]).toEqual({ recordId: expect.any(String), result: 'ProcessingFailed', data: 'not*base64!' });
+  expect(console.warn).toHaveBeenLastCalledWith(JSON.stringify({ message: 'record failed', recordId: records[0].recordId, reason: 'data is not base64' }));
+});
+
+test('a record put directly (no Kinesis source) is delivered without a partition key', async () => {
+  const direct = event(b64(JSON.stringify({ key: 'bob', page: '/Home' })));
+  delete direct.records[0].kinesisRecordMetadata;
+  const { records } = await handler(direct);
+  expect(JSON.parse(Buffer.from(records[0].data ?? '', 'base64').toString('utf8'))).toEqual({ key: 'bob', page: '/home', arrivedAt: '2026-12-03T10:15:30.123Z' });
 });
 
 test('decodeClick says why a record is refused', () => {

@@ -76,3 +76,49 @@ test('it gives up with a message before the function times out, rather than leav
     'still deleting IacLab-exercise-consumer: delete them by hand',
   );
 });
+
+test('it lists only the stacks that still exist, skips summaries without a name, and logs what it is about to delete', async () => {
+  const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  cloudformation.on(ListStacksCommand).resolves({ StackSummaries: [{ StackStatus: 'CREATE_COMPLETE', CreationTime: new Date() } as never, { StackName: 'IacLab-exercise-a', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date() }] });
+  try {
+    await handler(event('Delete'), lambdaContext());
+    expect(log).toHaveBeenCalledWith(JSON.stringify({ message: 'deleting exercise stacks', prefix: PREFIX, leftovers: ['IacLab-exercise-a'] }));
+  } finally {
+    log.mockRestore();
+  }
+  const filter = cloudformation.commandCalls(ListStacksCommand)[0].args[0].input.StackStatusFilter;
+  expect(filter).not.toContain('DELETE_COMPLETE');
+  expect(filter).toEqual(expect.arrayContaining(['CREATE_COMPLETE', 'DELETE_IN_PROGRESS', 'DELETE_FAILED', 'ROLLBACK_COMPLETE']));
+});
+
+test('a stack described as DELETE_COMPLETE, or not described at all, is gone', async () => {
+  cloudformation.on(DescribeStacksCommand, { StackName: 'complete' }).resolves({ Stacks: [{ StackName: 'complete', StackStatus: 'DELETE_COMPLETE', CreationTime: new Date() }] });
+  cloudformation.on(DescribeStacksCommand, { StackName: 'no-list' }).resolves({});
+  cloudformation.on(DescribeStacksCommand, { StackName: 'empty-list' }).resolves({ Stacks: [] });
+  // Gone at the first look: no time left does not matter then.
+  await expect(deleteStacks(['complete', 'no-list', 'empty-list'], () => 0, { pollMs: 1, marginMs: 1 })).resolves.toBeUndefined();
+});
+
+test('an error describing a stack other than "does not exist" is thrown', async () => {
+  cloudformation.on(DescribeStacksCommand).rejects(new Error('Rate exceeded'));
+  await expect(deleteStacks(['IacLab-exercise-a'], () => 600_000, { pollMs: 0, marginMs: 0 })).rejects.toThrow('Rate exceeded');
+});
+
+test('every stack that failed, or is still being deleted, is named', async () => {
+  cloudformation.on(DeleteStackCommand).callsFake(({ StackName }) => void statuses.set(StackName, ['DELETE_FAILED']));
+  await expect(deleteStacks(['a', 'b'], () => 600_000, { pollMs: 0, marginMs: 0 })).rejects.toThrow('could not delete a, b (DELETE_FAILED): see their events');
+  cloudformation.on(DeleteStackCommand).callsFake(({ StackName }) => void statuses.set(StackName, ['DELETE_IN_PROGRESS']));
+  await expect(deleteStacks(['c', 'd'], () => 0, { pollMs: 0, marginMs: 1 })).rejects.toThrow('still deleting c, d: delete them by hand');
+});
+
+test('it polls again while the time left is at least the margin plus one poll, and gives up below that', async () => {
+  cloudformation.on(DeleteStackCommand).callsFake(({ StackName }) => void statuses.set(StackName, ['DELETE_IN_PROGRESS']));
+  const timing = { pollMs: 3, marginMs: 5 };
+  await expect(deleteStacks(['enough-time'], () => 8, timing)).resolves.toBeUndefined();
+  await expect(deleteStacks(['too-little-time'], () => 7, timing)).rejects.toThrow('still deleting too-little-time: delete them by hand');
+});
+
+test('the handler gives up by the time the function has left', async () => {
+  cloudformation.on(DeleteStackCommand).callsFake(({ StackName }) => void statuses.set(StackName, ['DELETE_IN_PROGRESS']));
+  await expect(handler(event('Delete'), lambdaContext(999))).rejects.toThrow('still deleting IacLab-exercise-consumer, IacLab-exercise-playground: delete them by hand');
+});

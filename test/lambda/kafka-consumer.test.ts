@@ -46,6 +46,19 @@ test('records partition:offset of each message per run, across partitions, in on
     { TableName: 'progress', Key: { partitionKey: kafkaItemKey('run-a') }, UpdateExpression: 'ADD offsets :offsets', ExpressionAttributeValues: { ':offsets': new Set(['0:15', '1:3']) } },
     { TableName: 'progress', Key: { partitionKey: 'kafka#run-b' }, UpdateExpression: 'ADD offsets :offsets', ExpressionAttributeValues: { ':offsets': new Set(['0:16']) } },
   ]);
+  // One line per batch in CloudWatch Logs: how many distinct messages of each run it recorded.
+  expect(console.log).toHaveBeenLastCalledWith(JSON.stringify({ message: 'batch recorded', runs: { 'run-a': 2, 'run-b': 1 } }));
+});
+
+test('a message whose runId is not a string is not recorded', async () => {
+  await handler(event({ 'mytopic-0': [record(0, 15, { runId: 42 })] }));
+  expect(dynamodb.calls()).toHaveLength(0);
+});
+
+test('without PROGRESS_TABLE_NAME it fails before writing anything', async () => {
+  delete process.env.PROGRESS_TABLE_NAME;
+  await expect(handler(event({ 'mytopic-0': [record(0, 15, { runId: 'run-a' })] }))).rejects.toThrow(new Error('PROGRESS_TABLE_NAME is not set'));
+  expect(dynamodb.calls()).toHaveLength(0);
 });
 
 test('a failed write fails the invocation, so Lambda delivers the batch again', async () => {

@@ -176,3 +176,18 @@ test('request limits at their edges: a 249-character topic and 1 partition pass,
   ]);
   expect(requestProblems(undefined)).toHaveLength(4);
 });
+
+test.each([
+  ['brokers', ['b-1.example.com:9098', 'b-2.example.com']],
+  ['brokers', ['b-1.example.com:9098', 9098]],
+  ['brokers', ['tls://b-1.example.com:9098']],
+  ['brokers', ['b-1.example.com:9098/']],
+  ['messages', []],
+  ['messages', [{ key: 'k', value: 'v' }, { key: 1, value: 'v' }]],
+  ['messages', [{ key: 'k', value: 'v' }, { key: 'k' }]],
+  ['messages', [null]],
+])('every %s entry must be valid: %j is refused', (field, value) => {
+  expect(requestProblems({ ...request, [field]: value })).toEqual([
+    field === 'brokers' ? 'brokers must be a non-empty list of host:port' : 'messages must be a non-empty list of { key, value } strings',
+  ]);
+});

@@ -76,11 +76,36 @@ test('an aggregation invocation adds each run\'s clicks to the state and writes 
 
 test('the first invocation of a window gets no state: counting starts from nothing, named by its first record', () => {
   expect(aggregate({}, [record({ runId: 'run-a' }, CONTINUATION), record({ runId: 7 }), record()])).toEqual({ firstSequenceNumber: CONTINUATION, counts: { 'run-a': 1 } });
+  expect(aggregate({}, [])).toEqual({ firstSequenceNumber: undefined, counts: {} });
+});
+
+test('without a shardId in the event, the key names the shard of the records\' event ids, or an unknown shard', async () => {
+  const withoutShard = (records: KinesisStreamRecord[]) => {
+    const final: Partial<KinesisStreamTumblingWindowEvent & { shardId: string }> = event({ isFinalInvokeForWindow: true, state: { firstSequenceNumber: FIRST, counts: { 'run-a': 1 } }, Records: records });
+    delete final.shardId;
+    return final as KinesisStreamTumblingWindowEvent;
+  };
+  await handler(withoutShard([record({ runId: 'run-a' }, CONTINUATION)]));
+  await handler(withoutShard([]));
+  expect(writtenTotals().map((total) => total.window)).toEqual([
+    `shardId-000000000006@2020-12-09T07:04:00Z/2020-12-09T07:06:00Z#${FIRST}`,
+    `unknown-shard@2020-12-09T07:04:00Z/2020-12-09T07:06:00Z#${FIRST}`,
+  ]);
+});
+
+test('without PROGRESS_TABLE_NAME the final invocation fails, writing nothing', async () => {
+  delete process.env.PROGRESS_TABLE_NAME;
+  await expect(handler(event({ isFinalInvokeForWindow: true, Records: [] }))).rejects.toThrow(new Error('PROGRESS_TABLE_NAME is not set'));
+  expect(dynamodb.calls()).toHaveLength(0);
 });
 
 test('the final invocation writes each run\'s total for its shard, window and first record, as a value, and starts the next window empty', async () => {
+  jest.mocked(console.warn).mockClear();
   const response = await handler(event({ isFinalInvokeForWindow: true, state: { firstSequenceNumber: FIRST, counts: { 'run-a': 5 } }, Records: [] }));
   expect(response).toEqual({ state: {}, batchItemFailures: [] });
+  // One line per closed window; a window that ended on time warns of nothing.
+  expect(console.log).toHaveBeenLastCalledWith(JSON.stringify({ message: 'window closed', windowKey: `${WINDOW}#${FIRST}`, totals: { 'run-a': 5 } }));
+  expect(console.warn).not.toHaveBeenCalled();
   const updates = dynamodb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
   expect(updates).toEqual([
     { TableName: 'progress', Key: { partitionKey: windowItemKey('run-a') }, UpdateExpression: 'SET windows = if_not_exists(windows, :empty)', ExpressionAttributeValues: { ':empty': {} } },

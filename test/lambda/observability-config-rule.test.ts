@@ -66,3 +66,26 @@ test('a notification without a configuration item (oversized, scheduled) is not 
   await expect(handler({ ...ruleEvent(item('Active')), invokingEvent: JSON.stringify({ messageType: 'ScheduledNotification' }) })).resolves.toBeUndefined();
   expect(reported()).toEqual([]);
 });
+
+test('logs each evaluation; an item that left the scope is reported NOT_APPLICABLE, one without the flag is evaluated', async () => {
+  await handler(ruleEvent(item('Active'), { eventLeftScope: true }));
+  await handler(ruleEvent(item('Active'), { eventLeftScope: undefined }));
+  expect(reported().map((input) => [input.Evaluations?.[0].ComplianceType, input.Evaluations?.[0].Annotation])).toEqual([
+    ['NOT_APPLICABLE', 'not a recorded Lambda function in scope'],
+    ['COMPLIANT', 'X-Ray tracing is Active'],
+  ]);
+  expect(console.log).toHaveBeenLastCalledWith(
+    JSON.stringify({ event: 'evaluated', resourceId: 'ObservabilityLab-Worker', compliance: 'COMPLIANT', annotation: 'X-Ray tracing is Active' }),
+  );
+});
+
+test('evaluate: in scope unless told otherwise; an item recorded without its configuration is not traced Active', () => {
+  expect(evaluate(item('Active'))).toEqual({ compliance: 'COMPLIANT', annotation: 'X-Ray tracing is Active' });
+  expect(evaluate(item('Active', { configuration: null }))).toEqual({ compliance: 'NON_COMPLIANT', annotation: 'X-Ray tracing is PassThrough, expected Active' });
+});
+
+test('only a change notification is evaluated, even one that carries an item', async () => {
+  const scheduled = { ...ruleEvent(item('Active')), invokingEvent: JSON.stringify({ messageType: 'ScheduledNotification', configurationItem: item('Active') }) };
+  await expect(handler(scheduled)).resolves.toBeUndefined();
+  expect(reported()).toEqual([]);
+});

@@ -107,3 +107,26 @@ test.each([
 ])('rejectionReason(%j) is %s', (order, reason) => {
   expect(orders.rejectionReason(order)).toBe(reason);
 });
+
+test('the log lines name what happened, and the summary in S3 is JSON of the outcome', async () => {
+  await expect(orders.handler({ ...runOrders('run-5'), fail: true }, context)).rejects.toThrow('order batch failed on request (fail: true)');
+  const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.event);
+  expect(logged.map((l) => [l.level, l.message, l.event])).toEqual([
+    ['INFO', 'order processed', 'order_processed'],
+    ['INFO', 'order processed', 'order_processed'],
+    ['WARN', 'order rejected', 'order_rejected'],
+    ['ERROR', 'order batch failed on request', 'order_batch_failed'],
+  ]);
+  expect(logged.at(-1)).toMatchObject({ orders: 3 });
+  const put = s3.commandCalls(PutObjectCommand)[0].args[0].input;
+  expect(put.ContentType).toBe('application/json');
+  expect(JSON.parse(String(put.Body))).toEqual({ processed: ['run-5-web', 'run-5-store'], rejected: ['run-5-bad'], totalValue: 45 });
+});
+
+test('an order without a channel counts as web; an event without orders processes none', async () => {
+  await orders.handler({ orders: [{ orderId: 'plain', quantity: 1, unitPrice: 3 }] }, context);
+  expect(extractedMetrics()).toMatchObject({ 'OrderValue{service=orders,channel=web}': [3] });
+  const { processed, rejected, totalValue } = await orders.handler({} as Orders.OrdersEvent, context);
+  // toStrictEqual: toEqual would take [undefined] for [].
+  expect({ processed, rejected, totalValue }).toStrictEqual({ processed: [], rejected: [], totalValue: 0 });
+});

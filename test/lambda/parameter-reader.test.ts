@@ -1,5 +1,6 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, fingerprint } from '../../lambda/parameter-reader';
 import { LocalAws, startLocalAws } from '../support/local-aws';
 import { LocalSecretsManager, LocalSsm } from '../support/local-iam-tools';
@@ -50,6 +51,61 @@ test('bad configuration and input give clear errors', async () => {
   await expect(createHandler(clients(), {})({})).rejects.toThrow('SECURE_PARAMETER_NAME is not set');
   await expect(createHandler(clients(), { SECURE_PARAMETER_NAME: '/app/db-password' })({ maxAgeSeconds: -1 })).rejects.toThrow('maxAgeSeconds must be a whole number from 0, got -1');
   await expect(createHandler(clients(), { SECURE_PARAMETER_NAME: '/app/missing' })({})).rejects.toThrow();
+  await expect(createHandler(clients(), {})({})).rejects.toMatchObject({ name: 'ReaderError' });
+});
+
+test('a cache of 0 seconds is allowed: every read goes to SSM', async () => {
+  const handler = createHandler(clients(), { SECURE_PARAMETER_NAME: '/app/db-password' });
+  const before = gets();
+  await handler({ maxAgeSeconds: 0 });
+  await handler({ maxAgeSeconds: 0 });
+  expect(gets() - before).toBe(2);
+});
+
+test('the fingerprint is the first 16 hex digits of the SHA-256', () => {
+  // SHA-256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad (FIPS 180-2, appendix B.1).
+  expect(fingerprint('abc')).toBe('ba7816bf8f01cfea');
+});
+
+test('a parameter without a value, or a binary secret, is an error naming it', async () => {
+  const ssmClient = new SSMClient({ region: 'us-east-1' });
+  const secretsClient = new SecretsManagerClient({ region: 'us-east-1' });
+  const ssmMock = mockClient(ssmClient);
+  const secretsMock = mockClient(secretsClient);
+  try {
+    ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: '/app/empty', Type: 'SecureString' } });
+    await expect(createHandler({ ssm: ssmClient }, { SECURE_PARAMETER_NAME: '/app/empty' })({})).rejects.toThrow(
+      'parameter /app/empty has no value: put it first (aws ssm put-parameter --type SecureString ...)',
+    );
+    ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: '/app/db-password', Type: 'SecureString', Value: 'v' } });
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2]) });
+    await expect(createHandler({ ssm: ssmClient, secrets: secretsClient }, { SECURE_PARAMETER_NAME: '/app/db-password', SECRET_ARN: 'arn:binary' })({})).rejects.toThrow(
+      'secret arn:binary has no string value',
+    );
+  } finally {
+    ssmMock.restore();
+    secretsMock.restore();
+  }
+});
+
+test('logs each read: the names and the cache age, never the values', async () => {
+  const stdout: string[] = [];
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  try {
+    // A fresh module, so that its Logger reads the level when it loads, as in Lambda.
+    await jest.isolateModulesAsync(async () => {
+      const reader = await import('../../lambda/parameter-reader');
+      const response = await reader.createHandler(clients(), { SECURE_PARAMETER_NAME: '/app/db-password' })({ maxAgeSeconds: 5 });
+      expect(response.parameter.sha256).toMatch(/^[0-9a-f]{16}$/);
+    });
+  } finally {
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    jest.restoreAllMocks();
+  }
+  const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  expect(lines).toEqual([expect.objectContaining({ level: 'INFO', message: 'read', service: 'parameter-reader', parameter: '/app/db-password', maxAge: 5 })]);
+  expect(stdout.join('')).not.toContain('s3cr3t');
 });
 
 test('without a Secrets Manager client given, the first secret read creates one (as the deployed handler does)', async () => {

@@ -97,6 +97,26 @@ test('a complaint suppresses the address with its feedback type', async () => {
   expect(dynamodb.commandCalls(PutItemCommand)[0].args[0].input.Item).toMatchObject({ reason: { S: 'complaint' }, detail: { S: 'abuse' } });
 });
 
+test('a complaint without a feedback type is suppressed too, its detail "not given"', async () => {
+  const complaint: Partial<typeof COMPLAINT.complaint> = { ...COMPLAINT.complaint };
+  delete complaint.complaintFeedbackType;
+  await handler(snsEvent({ ...COMPLAINT, complaint }), {} as Context);
+  expect(dynamodb.commandCalls(PutItemCommand)[0].args[0].input.Item).toMatchObject({ reason: { S: 'complaint' }, detail: { S: 'not given' } });
+});
+
+test('the event type decides: a Bounce or Complaint without its details, or another event carrying them, suppresses nothing', async () => {
+  const result = await handler(
+    snsEvent(
+      { eventType: 'Bounce', mail: MAIL },
+      { eventType: 'Complaint', mail: MAIL },
+      { ...DELIVERY, bounce: PERMANENT_BOUNCE.bounce, complaint: COMPLAINT.complaint },
+    ),
+    {} as Context,
+  );
+  expect(result).toEqual({ suppressed: [], softBounced: [], ignored: 3 });
+  expect(dynamodb.commandCalls(PutItemCommand)).toHaveLength(0);
+});
+
 test('deliveries and other events are only counted; a batch mixes them', async () => {
   const result = await handler(snsEvent(DELIVERY, COMPLAINT, { eventType: 'Open', mail: MAIL, open: {} }), {} as Context);
   expect(result).toEqual({ suppressed: ['recipient@example.com'], softBounced: [], ignored: 2 });
@@ -104,6 +124,7 @@ test('deliveries and other events are only counted; a batch mixes them', async (
 
 test('the message SES publishes when the destination is created is ignored, not retried', async () => {
   expect(await handler(snsEvent(DESTINATION_VALIDATION_MESSAGE), {} as Context)).toEqual({ suppressed: [], softBounced: [], ignored: 1 });
+  expect(await handler(snsEvent(`${DESTINATION_VALIDATION_MESSAGE}\n`), {} as Context)).toEqual({ suppressed: [], softBounced: [], ignored: 1 });
   expect(dynamodb.commandCalls(PutItemCommand)).toHaveLength(0);
 });
 
@@ -117,6 +138,38 @@ test.each([
   ['JSON without an event type', { mail: MAIL }, 'it needs eventType (or notificationType) and mail.messageId'],
   ['an event without mail', { eventType: 'Bounce' }, 'it needs eventType (or notificationType) and mail.messageId'],
 ])('rejects a message that is %s, so Lambda retries it and it shows', async (_what, message, reason) => {
-  await expect(handler(snsEvent(message), {} as Context)).rejects.toThrow(new FeedbackRejected('m0', reason));
+  const rejection = await handler(snsEvent(message), {} as Context).catch((error: unknown) => error);
+  expect(rejection).toBeInstanceOf(FeedbackRejected);
+  expect(rejection).toMatchObject({ name: 'FeedbackRejected', message: `SNS message m0 is not an SES event: ${reason}` });
   expect(dynamodb.commandCalls(PutItemCommand)).toHaveLength(0);
+});
+
+test('logs each address suppressed, each transient bounce and each other event, with the invocation\'s context', async () => {
+  const written: string[] = [];
+  const capture = (chunk: string | Uint8Array) => written.push(String(chunk)) > 0;
+  // Warnings go to stderr.
+  jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+  jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  try {
+    // A fresh module, so that its Logger reads the level when it loads, as in Lambda; its SDK is fresh too.
+    await jest.isolateModulesAsync(async () => {
+      const fresh = await import('@aws-sdk/client-dynamodb');
+      mockClient(fresh.DynamoDBClient).on(fresh.PutItemCommand).resolves({});
+      const feedback = await import('../../lambda/ses-feedback');
+      await feedback.handler(snsEvent(DESTINATION_VALIDATION_MESSAGE, COMPLAINT, TRANSIENT_BOUNCE, DELIVERY, NOTIFICATION_BOUNCE, { notificationType: 'Delivery', mail: MAIL }), { functionName: 'feedback', awsRequestId: 'req-9' } as Context);
+    });
+  } finally {
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    jest.restoreAllMocks();
+  }
+  const lines = written.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  const service = 'ses-feedback';
+  expect(lines).toEqual([
+    expect.objectContaining({ level: 'INFO', message: 'address suppressed', service, function_request_id: 'req-9', address: 'recipient@example.com', reason: 'complaint', messageId: MAIL.messageId }),
+    expect.objectContaining({ level: 'WARN', message: 'transient bounce: not suppressed', service, address: 'full@example.com', messageId: MAIL.messageId }),
+    expect.objectContaining({ level: 'INFO', message: 'event', service, eventType: 'Delivery', messageId: MAIL.messageId }),
+    expect.objectContaining({ level: 'INFO', message: 'address suppressed', service, reason: 'permanent-bounce' }),
+    expect.objectContaining({ level: 'INFO', message: 'event', service, eventType: 'Delivery' }),
+  ]);
 });

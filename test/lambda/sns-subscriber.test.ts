@@ -27,14 +27,46 @@ test('returns the processed order ids: the on-success destination receives them 
 
 test('throws for an order that asks to fail, so Lambda retries it and then sends it to the on-failure destination', async () => {
   await expect(handler(event(record('m2', '{"orderId":"o2","total":25,"fail":true}')), context)).rejects.toThrow(
-    new OrderRejected('m2', 'order o2 asked to fail ("fail": true)'),
+    'SNS message m2 rejected: order o2 asked to fail ("fail": true)',
   );
 });
 
 test.each([
   ['hello', 'the message is not JSON'],
+  ['null', 'the message needs a string orderId and a numeric total'],
   ['{"orderId":1,"total":1}', 'the message needs a string orderId and a numeric total'],
   ['{"orderId":"x"}', 'the message needs a string orderId and a numeric total'],
 ])('refuses %s: %s', (message, reason) => {
-  expect(() => parseOrder(record('m', message))).toThrow(new OrderRejected('m', reason));
+  let refusal: unknown;
+  try {
+    parseOrder(record('m', message));
+  } catch (error) {
+    refusal = error;
+  }
+  expect(refusal).toBeInstanceOf(OrderRejected);
+  expect(refusal).toMatchObject({ name: 'OrderRejected', message: `SNS message m rejected: ${reason}` });
+});
+
+test('logs each order with its event type and topic, and the invocation\'s context', async () => {
+  const stdout: string[] = [];
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  const withoutAttributes = record('m4', '{"orderId":"o4","total":5}');
+  delete (withoutAttributes.Sns as Partial<SNSEventRecord['Sns']>).MessageAttributes;
+  try {
+    // A fresh module, so that its Logger reads the level when it loads, as in Lambda.
+    await jest.isolateModulesAsync(async () => {
+      const subscriber = await import('../../lambda/sns-subscriber');
+      await subscriber.handler(event(record('m3', '{"orderId":"o3","total":25}'), withoutAttributes), context);
+    });
+  } finally {
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    jest.restoreAllMocks();
+  }
+  const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  expect(lines).toEqual([
+    expect.objectContaining({ message: 'order received from SNS', service: 'sns-subscriber', function_request_id: 'req-1', orderId: 'o3', total: 25, eventType: 'order.placed', topicArn: 'arn:aws:sns:us-east-1:123456789012:orders' }),
+    expect.objectContaining({ message: 'order received from SNS', orderId: 'o4', total: 5, topicArn: 'arn:aws:sns:us-east-1:123456789012:orders' }),
+  ]);
+  expect(lines[1]).not.toHaveProperty('eventType');
 });

@@ -1,12 +1,12 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { handler, parseOrder, PoisonMessageError } from '../../lambda/sqs-consumer';
 
-const record = (messageId: string, body: string, queue = 'work'): SQSRecord => ({
+const record = (messageId: string, body: string, queue = 'work', receiveCount = '1'): SQSRecord => ({
   messageId,
   receiptHandle: `handle-${messageId}`,
   body,
   attributes: {
-    ApproximateReceiveCount: '1',
+    ApproximateReceiveCount: receiveCount,
     SentTimestamp: '0',
     SenderId: 'test',
     ApproximateFirstReceiveTimestamp: '0',
@@ -58,10 +58,42 @@ test('on a FIFO queue, stops at the first failure and returns the rest of the ba
   });
 });
 
+test('reports nothing for an empty batch rather than crashing on the missing first record', async () => {
+  await expect(handler({ Records: [] }, context)).resolves.toEqual({ batchItemFailures: [] });
+});
+
 test.each([
   ['hello', 'body is not JSON'],
+  ['null', 'body needs a string orderId and a numeric quantity'],
   ['{"orderId":1,"quantity":1}', 'body needs a string orderId and a numeric quantity'],
+  ['{"orderId":"x","quantity":"1"}', 'body needs a string orderId and a numeric quantity'],
   ['{"orderId":"x","quantity":1,"poison":true}', 'marked poison'],
 ])('refuses %s: %s', (body, reason) => {
-  expect(() => parseOrder(record('m', body))).toThrow(new PoisonMessageError('m', reason));
+  let refusal: unknown;
+  try {
+    parseOrder(record('m', body));
+  } catch (error) {
+    refusal = error;
+  }
+  expect(refusal).toBeInstanceOf(PoisonMessageError);
+  expect(refusal).toMatchObject({ name: 'PoisonMessageError', message: `message m cannot be processed: ${reason}` });
+});
+
+// The lab's README tells the reader to look for this line: good orders log `order processed` with `receiveCount` 1.
+test('logs each processed order with its id, quantity and receive count', async () => {
+  const stdout: string[] = [];
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  try {
+    // A fresh module, so that its Logger reads the level when it loads, as in Lambda.
+    await jest.isolateModulesAsync(async () => {
+      const consumer = await import('../../lambda/sqs-consumer');
+      await consumer.handler({ Records: [record('ok', JSON.stringify({ orderId: 'a', quantity: 3 }), 'work', '2')] }, context);
+    });
+  } finally {
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    jest.restoreAllMocks();
+  }
+  const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  expect(lines).toContainEqual(expect.objectContaining({ message: 'order processed', service: 'sqs-consumer', orderId: 'a', quantity: 3, receiveCount: 2 }));
 });

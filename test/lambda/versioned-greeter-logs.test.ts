@@ -9,6 +9,8 @@ const stdout: string[] = [];
 beforeAll(async () => {
   greeter = await import('../../lambda/versioned-greeter');
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
+  // Errors go to stderr; Lambda sends both streams to the log group.
+  jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
 });
 afterAll(() => {
   jest.restoreAllMocks();
@@ -25,4 +27,16 @@ test('every log line carries the X-Ray trace id that Lambda sets for the invocat
     service: 'greeter',
     version: '2',
   });
+});
+
+test('a greeting logs its run id and request id; a failure logs the error it throws', async () => {
+  const context = { functionName: 'greeter', functionVersion: '3', awsRequestId: 'req-2', invokedFunctionArn: 'arn:aws:lambda:us-east-1:1:function:greeter:live' };
+  stdout.length = 0;
+  await greeter.handler({ runId: 'run-9' }, context as Context);
+  await greeter.handler({ fail: true, runId: 'run-9' }, context as Context).catch(() => undefined);
+  const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.trim().startsWith('{') && !line.includes('"_aws"')).map((line) => JSON.parse(line));
+  expect(lines).toEqual([
+    expect.objectContaining({ level: 'INFO', message: 'greeted', runId: 'run-9', function_request_id: 'req-2' }),
+    expect.objectContaining({ level: 'ERROR', message: 'invocation failed', error: expect.objectContaining({ name: 'DeliberateFailure', message: 'failing on purpose (runId run-9)' }) }),
+  ]);
 });

@@ -34,9 +34,18 @@ test('greets the world when no name is given', () => {
   expect(greeter.greet({}, '$LATEST', { RELEASE: '1' }).message).toBe('Hello, world!');
 });
 
+test('a version without a RELEASE in its configuration reports the release as unknown', () => {
+  expect(greeter.greet({}, '$LATEST', {}).release).toBe('unknown');
+});
+
+test('takes a name of 100 characters', () => {
+  expect(greeter.parseEvent({ name: 'x'.repeat(100) })).toEqual({ name: 'x'.repeat(100) });
+});
+
 test('fails on purpose when asked, naming the run', async () => {
   await expect(greeter.handler({ fail: true, runId: 'r2' }, context('1'))).rejects.toThrow(new greeter.DeliberateFailure('r2'));
   await expect(greeter.handler({ fail: true }, context('1'))).rejects.toThrow('failing on purpose (runId none)');
+  await expect(greeter.handler({ fail: true }, context('1'))).rejects.toMatchObject({ name: 'DeliberateFailure' });
 });
 
 test.each([
@@ -50,6 +59,7 @@ test.each([
   [{ runId: 7 }, 'runId must be a string'],
 ])('refuses the event %j with InvalidGreetingEvent: %s', async (event, message) => {
   expect(() => greeter.parseEvent(event)).toThrow(new greeter.InvalidGreetingEvent(message));
+  expect(() => greeter.parseEvent(event)).toThrow(expect.objectContaining({ name: 'InvalidGreetingEvent', message }));
   await expect(greeter.handler(event, context('1'))).rejects.toBeInstanceOf(greeter.InvalidGreetingEvent);
 });
 
