@@ -1,4 +1,4 @@
-import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -27,6 +27,7 @@ describe('SqsCallbackTask', () => {
     const workflow = new ResilientWorkflow(stack, 'Wf', { definition: callback });
     expect(definitionOf(stack, workflow).States.AwaitWorker).toMatchObject({
       Type: 'Task',
+      Comment: 'Callback: waits until a worker returns the task token with SendTaskSuccess or SendTaskFailure',
       Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
       HeartbeatSeconds: 30,
       TimeoutSeconds: 600,
@@ -81,8 +82,15 @@ describe('ActivityTask', () => {
     const workflow = new ResilientWorkflow(stack, 'Wf', { definition: packing });
     packing.grantWorker(new iam.User(stack, 'Worker'));
     const template = Template.fromStack(stack);
+    // Activity names are unique per account and Region: the stack name keeps two deployments apart.
+    template.resourcePropertiesCountIs('AWS::StepFunctions::Activity', { Name: { 'Fn::Join': ['', [{ Ref: 'AWS::StackName' }, '-Pack']] } }, 1);
     template.resourceCountIs('AWS::StepFunctions::Activity', 1);
-    expect(definitionOf(stack, workflow).States.Pack).toMatchObject({ HeartbeatSeconds: 20, TimeoutSeconds: 300, ResultPath: '$.activity' });
+    expect(definitionOf(stack, workflow).States.Pack).toMatchObject({
+      Comment: 'Activity: waits until a worker polls GetActivityTask and answers with the task token',
+      HeartbeatSeconds: 20,
+      TimeoutSeconds: 300,
+      ResultPath: '$.activity',
+    });
     template.hasResourceProperties('AWS::IAM::Policy', {
       Users: [{ Ref: Match.stringLikeRegexp('Worker') }],
       PolicyDocument: {
@@ -101,6 +109,16 @@ describe('ActivityTask', () => {
     const error = validationError((stack) => new ActivityTask(stack, 'Pack', { heartbeat: Duration.hours(2) }));
     expect(error.problems).toEqual([
       { code: 'ActivityTask.HeartbeatNotBelowTimeout', message: 'heartbeat (7200 s) must be shorter than timeout (3600 s), or it never fires' },
+    ]);
+  });
+
+  test('a heartbeat of 1 s is the shortest accepted, also below a timeout that is a token; 0 s is refused', () => {
+    const stack = newStack();
+    const seconds = new CfnParameter(stack, 'Seconds', { type: 'Number' }).valueAsNumber;
+    expect(() => new ActivityTask(stack, 'Shortest', { heartbeat: Duration.seconds(1) })).not.toThrow();
+    expect(() => new ActivityTask(stack, 'TokenTimeout', { heartbeat: Duration.seconds(30), timeout: Duration.seconds(seconds) })).not.toThrow();
+    expect(validationError((other) => new ActivityTask(other, 'Pack', { heartbeat: Duration.seconds(0) })).problems).toEqual([
+      { code: 'ActivityTask.HeartbeatRange', message: 'heartbeat must be whole seconds of at least 1, got 0 s' },
     ]);
   });
 
@@ -206,6 +224,45 @@ describe('HumanApproval', () => {
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
   });
 
+  test('each part says what it is: task comment, function descriptions, the notifier\'s topic, a regional API named after the stack', () => {
+    expect(definitionOf(stack, workflow).States.Approve.Comment).toBe('Human approval: waits until the approver\'s decision returns the task token');
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: 'Approval page: confirms, then records the decision with SendTaskSuccess' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Emails the approve and reject links of an approval request',
+      Environment: { Variables: Match.objectLike({ TOPIC_ARN: { Ref: Match.stringLikeRegexp('^ApproveTopic') } }) },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      Name: { 'Fn::Join': ['', [{ Ref: 'AWS::StackName' }, '-Approve']] },
+      Description: 'Records approve/reject decisions of a Step Functions workflow',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alias/aws/sns']] },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('requests are validated (parameters and body), POST needs a Content-Type; access logs hold no query string, caller or user', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RequestParameters: { 'method.request.header.Content-Type': true }, RequestValidatorId: Match.anyValue() });
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    expect(Object.keys(JSON.parse(stage.Properties.AccessLogSetting.Format as string))).toEqual([
+      'requestId', 'ip', 'requestTime', 'httpMethod', 'resourcePath', 'status', 'protocol', 'responseLength',
+    ]);
+  });
+
+  test('acknowledges the cdk-nag findings an emailed link cannot avoid, each with why', () => {
+    const acknowledged = approval.api.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data);
+    expect(acknowledged).toEqual([
+      { 'Annotation::AwsSolutions-APIG4': expect.stringMatching(/^The links are opened from an email client.*single use\)\.$/) },
+      { 'Annotation::AwsSolutions-COG4': 'Same as APIG4: email links cannot carry Cognito tokens; the task token is the credential.' },
+      { 'Annotation::AwsSolutions-APIG3': expect.stringMatching(/^A WAF web ACL costs.*needs a valid, unexpired task token\.$/) },
+      { 'Annotation::AwsSolutions-APIG6': expect.stringMatching(/^Execution logging needs the account-level.*logs every decision\.$/) },
+    ]);
+  });
+
   test('the endpoint may answer tasks of that state machine only, from a policy its function does not wait for', () => {
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('DecisionPermission') } });
     const [[policyId, policy]] = Object.entries(policies);
@@ -218,6 +275,15 @@ describe('HumanApproval', () => {
     ]);
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(functions.every((f) => !(f.DependsOn ?? []).includes(policyId))).toBe(true);
+  });
+
+  test('refuses an email with a display name around it, and a timeout of 0 s', () => {
+    for (const email of ['Boss <boss@example.com>', 'boss@example.com (Boss)']) {
+      expect(validationError((s) => new HumanApproval(s, 'Bad', { email })).problems.map((p) => p.code)).toEqual(['HumanApproval.EmailInvalid']);
+    }
+    expect(validationError((s) => new HumanApproval(s, 'Bad', { timeout: Duration.seconds(0) })).problems).toEqual([
+      { code: 'HumanApproval.TimeoutRange', message: 'timeout must be whole seconds from 1 to 31536000 (1 year), got 0 s' },
+    ]);
   });
 
   test('refuses a bad email, timeout and throttling at once', () => {
@@ -280,6 +346,10 @@ describe('HumanApproval', () => {
     const off = newStack();
     const withoutAccessLogs = new HumanApproval(off, 'Approve', { accessLogs: false });
     expect(withoutAccessLogs.accessLogGroup).toBeUndefined();
+    expect(withoutAccessLogs.api.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data).at(-1)).toEqual({
+      'Annotation::AwsSolutions-APIG1': expect.stringMatching(/^Access logging is off \(accessLogs: false\) because API Gateway refuses.*logs every decision\.$/),
+    });
+    expect(approval.api.node.metadata.some((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && 'Annotation::AwsSolutions-APIG1' in entry.data)).toBe(false);
     const withoutLogs = Template.fromStack(off);
     withoutLogs.hasResourceProperties('AWS::ApiGateway::Stage', { AccessLogSetting: Match.absent() });
     withoutLogs.resourceCountIs('AWS::Logs::LogGroup', 2);

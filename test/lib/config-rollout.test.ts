@@ -62,6 +62,7 @@ test('rollback alarms become monitors read through one role allowed DescribeAlar
   });
   template.resourceCountIs('AWS::IAM::Role', 1);
   template.hasResourceProperties('AWS::IAM::Role', {
+    Description: 'Lets AppConfig read the state of the alarms that roll a deployment back',
     AssumeRolePolicyDocument: {
       Statement: [Match.objectLike({ Principal: { Service: 'appconfig.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } })],
     },

@@ -61,8 +61,19 @@ describe('CustomerManagedKey', () => {
     expect(all.filter((a) => ACCOUNT_ADMIN_ACTIONS.includes(a) && a !== 'kms:DescribeKey')).toEqual([]);
   });
 
-  test('no statement has a wildcard action', () => {
+  test('no statement has a wildcard action; every statement is about this key (Resource "*" in a key policy)', () => {
     for (const s of statements()) expect([s.Action].flat().filter((a) => a.includes('*'))).toEqual([]);
+    expect(statements().map((s) => [s.Sid, (s as { Resource?: unknown }).Resource])).toEqual([
+      ['AccountAdministersThroughIamOnly', '*'],
+      ['KeyAdministratorsManageButCannotUse', '*'],
+      ['KeyUsersUseButCannotManage', '*'],
+      ['KeyUsersDescribe', '*'],
+    ]);
+  });
+
+  test('described by its path unless told otherwise; keyArn is the key\'s', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { Description: 'Customer managed key Test/Data' });
+    expect(cmk.keyArn).toBe(cmk.key.keyArn);
   });
 
   test('statements without principals are left out', () => {
@@ -110,6 +121,12 @@ describe('CustomerManagedKey validation', () => {
       'CustomerManagedKey.AliasReserved: alias "alias/aws/mine" is under alias/aws/, which AWS reserves for AWS managed keys',
     ]);
     expect(problemsOf((s) => new CustomerManagedKey(s, 'K', { alias: 'orders/data' }))).toEqual([]);
+    const aliasOf = (length: number) => `alias/${'a'.repeat(length - 'alias/'.length)}`;
+    expect(problemsOf((s) => new CustomerManagedKey(s, 'K', { alias: aliasOf(256) }))).toEqual([]);
+    expect(problemsOf((s) => new CustomerManagedKey(s, 'K', { alias: aliasOf(257) })).map((m) => m.split(':')[0])).toEqual(['CustomerManagedKey.AliasFormat']);
+    expect(problemsOf((s) => new CustomerManagedKey(s, 'K', { requiredEncryptionContext: { app: '' } }))).toEqual([
+      'CustomerManagedKey.EncryptionContextEmpty: requiredEncryptionContext keys and values must not be empty',
+    ]);
   });
 
   test('a principal cannot be both administrator and user', () => {

@@ -1,4 +1,5 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -37,6 +38,13 @@ test('an address identity uses the configuration set; the policy allows sending 
     expect.stringMatching(/:ses:eu-west-1:111111111111:identity\/",\{"Ref":"SenderIdentity/),
   ]);
   expect(sender.fromAddress).toBe('orders@example.com');
+  template.hasResourceProperties('AWS::IAM::ManagedPolicy', { Description: 'Send mail through SES as orders@example.com only' });
+  template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+    ReputationOptions: { ReputationMetricsEnabled: true },
+    SendingOptions: { SendingEnabled: true },
+    DeliveryOptions: { TlsPolicy: 'REQUIRE' },
+    SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+  });
   // Off unless asked: no topic, no destination.
   template.resourceCountIs('AWS::SNS::Topic', 0);
   template.resourceCountIs('AWS::SES::ConfigurationSetEventDestination', 0);
@@ -69,6 +77,26 @@ test('feedback and metrics publish their default events; grantSend adds the same
   expect(sender.feedbackTopic).toBeDefined();
 });
 
+test('feedback goes to a TLS-only topic, and to its handler; metrics of the events given, by sending domain', () => {
+  const stack = newStack();
+  const handler = lambda.Function.fromFunctionArn(stack, 'Feedback', 'arn:aws:lambda:eu-west-1:111111111111:function:feedback');
+  const sender = new EmailSender(stack, 'Sender', { feedback: { handler }, metrics: { events: [ses.EmailSendingEvent.SEND] } });
+  const template = Template.fromStack(stack);
+  template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+    PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+  });
+  template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'lambda', Endpoint: 'arn:aws:lambda:eu-west-1:111111111111:function:feedback' });
+  template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+    EventDestination: {
+      CloudWatchDestination: { DimensionConfigurations: [{ DimensionName: 'ses:from-domain', DimensionValueSource: 'messageTag', DefaultDimensionValue: 'unknown' }] },
+      MatchingEventTypes: ['send'],
+      Enabled: true,
+    },
+  });
+  const acknowledged = sender.feedbackTopic!.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data);
+  expect(acknowledged).toEqual([{ 'Annotation::AwsSolutions-SNS2': expect.stringMatching(/^SES publishes events through its service principal.*no message body\.$/) }]);
+});
+
 test('lists every props problem at once, with its code', () => {
   const stack = newStack();
   expect(
@@ -85,6 +113,12 @@ test('lists every props problem at once, with its code', () => {
       { code: 'EmailSender.MetricsEventsEmpty', message: 'metrics.events is empty: give at least one event, or leave it out for the defaults' },
     ]),
   );
+});
+
+test('refuses an address with a display name around it: SES wants the bare address here', () => {
+  for (const address of ['Orders <orders@example.com>', 'orders@example.com (Orders)']) {
+    expect(() => new EmailSender(newStack(), 'Sender', { identity: SenderIdentity.emailAddress(address) })).toThrow(/EmailSender\.FromAddressInvalid/);
+  }
 });
 
 test('refuses an address one character over the limit, accepts one at it', () => {

@@ -1,5 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EncryptedBucket } from '../../lib/encrypted-bucket';
@@ -45,6 +46,10 @@ describe('EncryptedBucket defaults', () => {
       ['Deny', 'DenyPutWithoutEncryptionHeader', { Null: { 's3:x-amz-server-side-encryption': 'true' } }],
       ['Deny', 'DenyPutWithOtherEncryption', { StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' }, Null: { 's3:x-amz-server-side-encryption': 'false' } }],
     ]);
+    const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DataBucket'), 'Arn'] }, '/*']] };
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'DenyPutWithoutEncryptionHeader', Action: 's3:PutObject', Resource: objects })]) },
+    });
   });
 
   test('no access logs and no inventory without a reports bucket', () => {
@@ -84,7 +89,14 @@ test('with a reports bucket: access logs under access-logs/<id>/ and a daily CSV
     DeletionPolicy: 'Delete',
     Properties: Match.objectLike({
       LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^Reports') }, LogFilePrefix: 'access-logs/Data/' },
-      InventoryConfigurations: [Match.objectLike({ ScheduleFrequency: 'Daily', IncludedObjectVersions: 'All', Destination: Match.objectLike({ Prefix: 'inventory', Format: 'CSV' }) })],
+      InventoryConfigurations: [
+        Match.objectLike({
+          ScheduleFrequency: 'Daily',
+          IncludedObjectVersions: 'All',
+          Destination: Match.objectLike({ Prefix: 'inventory', Format: 'CSV' }),
+          OptionalFields: ['Size', 'LastModifiedDate', 'StorageClass', 'ETag', 'IsMultipartUploaded', 'EncryptionStatus', 'BucketKeyStatus'],
+        }),
+      ],
     }),
   });
   const statements = JSON.stringify(template.findResources('AWS::S3::BucketPolicy'));
@@ -110,8 +122,47 @@ test('validation lists every problem', () => {
     'EncryptedBucket.ReportsPrefix: report prefix "/logs" must not start with "/"',
   ]);
   expect(problemsOf((s) => new EncryptedBucket(s, 'B', { abortIncompleteMultipartUploadAfter: Duration.days(7) }))).toEqual([]);
+  expect(problemsOf((s) => new EncryptedBucket(s, 'B', { abortIncompleteMultipartUploadAfter: Duration.days(0), noncurrentVersionExpiration: Duration.hours(36) }))).toEqual([
+    'EncryptedBucket.AbortMultipartRange: abortIncompleteMultipartUploadAfter must be a whole number of days, at least 1, got 0',
+    'EncryptedBucket.NoncurrentExpirationRange: noncurrentVersionExpiration must be a whole number of days, at least 1, got 1.5',
+  ]);
+  expect(problemsOf((s) => new EncryptedBucket(s, 'B', { noncurrentVersionExpiration: Duration.days(0) }))).toEqual([
+    'EncryptedBucket.NoncurrentExpirationRange: noncurrentVersionExpiration must be a whole number of days, at least 1, got 0',
+  ]);
   // Not even whole seconds: the same problem, not CDK's own error.
   expect(problemsOf((s) => new EncryptedBucket(s, 'B', { abortIncompleteMultipartUploadAfter: Duration.millis(86_400_500) }))).toEqual([
     'EncryptedBucket.AbortMultipartRange: abortIncompleteMultipartUploadAfter must be a whole number of days, at least 1, got 1.0000057870370371',
   ]);
+});
+
+test('accepted at the edges: 1 day to expire noncurrent versions, report prefixes without a leading slash', () => {
+  expect(
+    problemsOf((s) =>
+      new EncryptedBucket(s, 'B', { noncurrentVersionExpiration: Duration.days(1), reports: { bucket: new s3.Bucket(s, 'R'), accessLogsPrefix: 'logs/', inventoryPrefix: 'inventory/' } }),
+    ),
+  ).toEqual([]);
+});
+
+test('unversioned: accepted without a noncurrent expiration, and only the multipart rule', () => {
+  const stack = newStack();
+  expect(() => new EncryptedBucket(stack, 'Data', { versioned: false })).not.toThrow();
+  Template.fromStack(stack).hasResourceProperties('AWS::S3::Bucket', {
+    VersioningConfiguration: Match.absent(),
+    LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'abort-incomplete-multipart-uploads' })] },
+  });
+});
+
+test('grantRead and grantReadWrite give the grantee the bucket\'s read or read-write actions', () => {
+  const stack = newStack();
+  const data = new EncryptedBucket(stack, 'Data');
+  const role = (id: string) => new iam.Role(stack, id, { assumedBy: new iam.AccountRootPrincipal() });
+  data.grantRead(role('Reader'));
+  data.grantReadWrite(role('Writer'));
+  const actionsOf = (roleId: string) => {
+    const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${roleId}`) }] } }));
+    return (policy.Properties.PolicyDocument.Statement as { Action: string[] }[]).flatMap((statement) => statement.Action);
+  };
+  expect(actionsOf('Reader')).toContain('s3:GetObject*');
+  expect(actionsOf('Reader')).not.toContain('s3:PutObject');
+  expect(actionsOf('Writer')).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject']));
 });

@@ -17,6 +17,7 @@ describe('EnvelopeEncryption with a CustomerManagedKey', () => {
 
   test('the function knows its key and runs on Node 24 arm64', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Envelope encryption: KMS data keys, AES-256-GCM locally, only the encrypted data key stored',
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Environment: { Variables: Match.objectLike({ KEY_ID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } }) },
@@ -93,4 +94,13 @@ test('a timeout that is not whole seconds is listed with the other problems, not
       { code: 'EnvelopeEncryption.MemorySizeRange', message: 'memorySize must be a whole number of MB between 128 and 10240, got 100.5' },
     ]);
   }
+});
+
+test('a memory size that is not a whole number of MB is rejected even within the range', () => {
+  const stack = newStack();
+  expect(() => new EnvelopeEncryption(stack, 'Envelope', { encryptionKey: new kms.Key(stack, 'Key'), memorySize: 1024.5 })).toThrow(
+    expect.objectContaining({
+      problems: [{ code: 'EnvelopeEncryption.MemorySizeRange', message: 'memorySize must be a whole number of MB between 128 and 10240, got 1024.5' }],
+    }),
+  );
 });

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -84,6 +84,7 @@ describe('FunctionAlias validation', () => {
     ['aliasName "my alias"', { aliasName: 'my alias' }, 'FunctionAlias.AliasName', 'got "my alias"'],
     ['retryAttempts 3', { retryAttempts: 3 }, 'FunctionAlias.RetryAttemptsRange', 'retryAttempts must be 0, 1 or 2, got 3'],
     ['retryAttempts -1', { retryAttempts: -1 }, 'FunctionAlias.RetryAttemptsRange', 'got -1'],
+    ['retryAttempts 1.5', { retryAttempts: 1.5 }, 'FunctionAlias.RetryAttemptsRange', 'got 1.5'],
     ['maxEventAge 59 s', { maxEventAge: Duration.seconds(59) }, 'FunctionAlias.MaxEventAgeRange', 'maxEventAge must be between 60 seconds and 6 hours (21,600 seconds), got 59'],
     ['maxEventAge 7 h', { maxEventAge: Duration.hours(7) }, 'FunctionAlias.MaxEventAgeRange', 'got 25200'],
     ['maxEventAge 90.5 s', { maxEventAge: Duration.millis(90_500) }, 'FunctionAlias.NotWholeSeconds', 'maxEventAge must be a whole number of seconds, got 90.5 s'],
@@ -117,6 +118,19 @@ describe('FunctionAlias validation', () => {
     expect(problemsOf(({ fn }) => ({ version: fn.latestVersion, provisionedConcurrency: 1 })).message).toContain(
       '[FunctionAlias.ProvisionedConcurrencyOnLatest] provisioned concurrency needs a published version behind the alias, not $LATEST',
     );
+  });
+
+  test('versions are compared by what they render to, not by object: an imported copy is the same version or function', () => {
+    expect(
+      problemsOf(({ fn, v1 }, stack) => ({ version: v1, canary: { version: lambda.Version.fromVersionAttributes(stack, 'Again', { lambda: fn, version: v1.version }), weight: 0.5 } }))
+        .problems.map((p) => p.code),
+    ).toEqual(['FunctionAlias.CanaryIsPrimary']);
+    const stack = newStack();
+    const { fn, v1, v2 } = fixture(stack);
+    const sameFunction = lambda.Function.fromFunctionArn(stack, 'SameFunction', fn.functionArn);
+    const canary = lambda.Version.fromVersionAttributes(stack, 'Canary', { lambda: sameFunction, version: v2.version });
+    // An alias name from a token is checked by Lambda at deploy time, not here.
+    expect(() => new FunctionAlias(stack, 'Alias', { aliasName: Token.asString({ Ref: 'AliasName' }), version: v1, canary: { version: canary, weight: 0.1 } })).not.toThrow();
   });
 
   test('refuses provisioned concurrency on an alias with weighted routing, which CloudFormation rejects', () => {

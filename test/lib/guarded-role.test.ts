@@ -54,6 +54,8 @@ test('attaches customer managed policies, inline policies and a permissions boun
     maxSessionDuration: Duration.hours(4),
   });
   Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
+    // Neither MFA nor an external id asked for: no condition at all.
+    AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: ACCOUNT_ROOT }, Condition: Match.absent() }] },
     ManagedPolicyArns: [{ Ref: Match.stringLikeRegexp('^Read') }],
     Policies: [{ PolicyName: 'Write', PolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Action: 's3:PutObject' })] }) }],
     PermissionsBoundary: { Ref: Match.stringLikeRegexp('^Boundary') },
@@ -82,6 +84,31 @@ test('validation: external id format, session duration, MFA age, wildcard action
   expect(problemsOf((s) => new GuardedRole(s, 'Role', { maxSessionDuration: Duration.minutes(30) }))).toEqual([
     'GuardedRole.MaxSessionDurationRange: maxSessionDuration must be between 1 and 12 hours, got 1800 seconds',
   ]);
+});
+
+test('accepted at the edges: MFA age of 1 second, whole-service wildcards only rejected, an empty inline policy, a token external id', () => {
+  const documentAllowing = (...actions: string[]) => new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions, resources: ['*'] })] });
+  expect(
+    problemsOf((s) =>
+      new GuardedRole(s, 'Role', {
+        requireMfa: { maxAge: Duration.seconds(1) },
+        externalId: Token.asString({ Ref: 'ExternalId' }),
+        inlinePolicies: { Read: documentAllowing('s3:Get*', 's3:*Object'), Empty: new iam.PolicyDocument() },
+      }),
+    ),
+  ).toEqual([]);
+});
+
+test('roleArn and grantAssumeRole expose the role', () => {
+  const stack = newStack();
+  const guarded = new GuardedRole(stack, 'Guarded');
+  const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+  guarded.grantAssumeRole(caller);
+  expect(guarded.roleArn).toBe(guarded.role.roleArn);
+  Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GuardedRole'), 'Arn'] } }] },
+    Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }],
+  });
 });
 
 test('durations must be whole seconds: listed with the other problems, not thrown by CDK', () => {

@@ -85,6 +85,10 @@ describe('bad input: one error listing every problem', () => {
     expect(error.problems).toEqual([{ code: 'KinesisDataStream.RetentionPeriodRange', message: expect.stringMatching(new RegExp(`got ${got}$`)) }]);
   });
 
+  test('a retention of exactly 365 days (8,760 h), the maximum, is accepted', () => {
+    expect(() => new KinesisDataStream(newStack(), 'Clicks', { retentionPeriod: Duration.days(365) })).not.toThrow();
+  });
+
   test('a fractional shard count', () => {
     const error = validationErrorOf(() => new KinesisDataStream(newStack(), 'Clicks', { capacity: StreamCapacity.provisioned(1.5) }));
     expect(error.problems.map((p) => p.code)).toEqual(['KinesisDataStream.ShardCountRange']);

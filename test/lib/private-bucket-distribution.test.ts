@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { PrivateBucketDistribution, StandardLogsOptions } from '../../lib/private-bucket-distribution';
@@ -19,7 +19,11 @@ describe('PrivateBucketDistribution', () => {
     template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
       CachePolicyConfig: Match.objectLike({
         MinTTL: 5, DefaultTTL: 60, MaxTTL: 3600,
-        ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({ CookiesConfig: { CookieBehavior: 'none' }, HeadersConfig: { HeaderBehavior: 'none' }, QueryStringsConfig: { QueryStringBehavior: 'none' }, EnableAcceptEncodingGzip: true }),
+        Comment: 'TTL 5 s / 60 s / 3600 s, no cookies, headers or query strings in the key',
+        ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({
+          CookiesConfig: { CookieBehavior: 'none' }, HeadersConfig: { HeaderBehavior: 'none' }, QueryStringsConfig: { QueryStringBehavior: 'none' },
+          EnableAcceptEncodingGzip: true, EnableAcceptEncodingBrotli: true,
+        }),
       }),
     });
     expect(cdn.defaultTtl.toSeconds()).toBe(60);
@@ -35,6 +39,7 @@ describe('PrivateBucketDistribution', () => {
   test('HTTPS (HTTP redirects), GET/HEAD only, compressed, PriceClass_100, index.html at the root, no logs without a bucket', () => {
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
+        Comment: 'Private bucket origin of Test/Cdn',
         DefaultRootObject: 'index.html',
         PriceClass: 'PriceClass_100',
         HttpVersion: 'http2and3',
@@ -42,6 +47,19 @@ describe('PrivateBucketDistribution', () => {
         DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https', AllowedMethods: ['GET', 'HEAD'], Compress: true }),
       }),
     });
+  });
+
+  test('url is the distribution\'s domain over HTTPS', () => {
+    expect(stack.resolve(cdn.url)).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [expect.stringMatching(/^CdnDistribution/), 'DomainName'] }, '/']] });
+  });
+
+  test('acknowledges the cdk-nag findings it leaves on purpose (default certificate, no geo restriction, no WAF), each with why', () => {
+    const acknowledged = cdn.distribution.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data as Record<string, string>);
+    expect(acknowledged).toEqual([
+      { 'Annotation::AwsSolutions-CFR4': expect.stringMatching(/^The distribution uses the default \*\.cloudfront\.net certificate.*ACM certificate in us-east-1/) },
+      { 'Annotation::AwsSolutions-CFR1': expect.stringMatching(/^Content served to any country; geo restriction/) },
+      { 'Annotation::AwsSolutions-CFR2': expect.stringMatching(/^Static, read-only content.*WAF web ACL/) },
+    ]);
   });
 });
 
@@ -79,6 +97,28 @@ test('validation: TTL order and bounds, whole seconds, a root object with a slas
   ]);
   expect(problemsOf((s) => new PrivateBucketDistribution(s, 'Cdn', { bucket: new s3.Bucket(s, 'Site'), ttl: { defaultTtl: Duration.millis(1500) } }))).toEqual([
     'PrivateBucketDistribution.NotWholeSeconds: ttl.defaultTtl must be a whole number of seconds, got 1.5 s',
+  ]);
+});
+
+test('accepted at the edges: equal TTLs, a maxTtl of exactly 100 years, a root object without a slash', () => {
+  const accepted = (props: Omit<ConstructorParameters<typeof PrivateBucketDistribution>[2], 'bucket'>) =>
+    problemsOf((s) => new PrivateBucketDistribution(s, 'Cdn', { bucket: new s3.Bucket(s, 'Site'), ...props }));
+  expect(accepted({ ttl: { minTtl: Duration.minutes(1), defaultTtl: Duration.minutes(1), maxTtl: Duration.minutes(1) } })).toEqual([]);
+  expect(accepted({ ttl: { maxTtl: Duration.seconds(3_153_600_000) }, defaultRootObject: 'home.html' })).toEqual([]);
+  // One TTL a token given in seconds: the others are not compared with it (nor with each other).
+  const token = Duration.seconds(Token.asNumber({ Ref: 'Ttl' }));
+  expect(accepted({ ttl: { minTtl: token, defaultTtl: Duration.minutes(1), maxTtl: Duration.minutes(2) } })).toEqual([]);
+  expect(accepted({ ttl: { minTtl: Duration.minutes(1), defaultTtl: token, maxTtl: Duration.minutes(2) } })).toEqual([]);
+  expect(accepted({ ttl: { minTtl: Duration.minutes(1), defaultTtl: Duration.minutes(2), maxTtl: token } })).toEqual([]);
+});
+
+test('a default TTL above the maximum, and a minimum TTL that is not whole seconds', () => {
+  const bucket = (s: Stack) => new s3.Bucket(s, 'Site');
+  expect(problemsOf((s) => new PrivateBucketDistribution(s, 'Cdn', { bucket: bucket(s), ttl: { defaultTtl: Duration.hours(2), maxTtl: Duration.hours(1) } }))).toEqual([
+    'PrivateBucketDistribution.TtlOrder: cache TTLs must satisfy minTtl ≤ defaultTtl ≤ maxTtl, got 0 s / 7200 s / 3600 s',
+  ]);
+  expect(problemsOf((s) => new PrivateBucketDistribution(s, 'Cdn', { bucket: bucket(s), ttl: { minTtl: Duration.millis(500) } }))).toEqual([
+    'PrivateBucketDistribution.NotWholeSeconds: ttl.minTtl must be a whole number of seconds, got 0.5 s',
   ]);
 });
 

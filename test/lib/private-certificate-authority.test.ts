@@ -93,9 +93,14 @@ describe('PrivateCertificateAuthority validation', () => {
     expect(problemsOf((s) => new PrivateCertificateAuthority(s, 'Ca', { commonName: '' }))).toEqual([
       'PrivateCertificateAuthority.CommonNameLength: commonName must have 1–64 characters, got 0',
     ]);
-    expect(problemsOf((s) => new PrivateCertificateAuthority(s, 'Ca', { commonName: 'x'.repeat(64), validity: Duration.millis(1500) })).map((m) => m.split(':')[0])).toEqual([
+    const notWholeSeconds = problemsOf((s) => new PrivateCertificateAuthority(s, 'Ca', { commonName: 'x'.repeat(64), validity: Duration.millis(1500) }));
+    expect(notWholeSeconds.map((m) => m.split(':')[0])).toEqual([
       'PrivateCertificateAuthority.NotWholeSeconds',
       'PrivateCertificateAuthority.ValidityNotWholeDays',
+    ]);
+    expect(notWholeSeconds[0]).toBe('PrivateCertificateAuthority.NotWholeSeconds: validity must be a whole number of seconds, got 1.5 s');
+    expect(problemsOf((s) => new PrivateCertificateAuthority(s, 'Ca', { commonName: 'Root', validity: Duration.days(0) }))).toEqual([
+      'PrivateCertificateAuthority.ValidityNotWholeDays: validity must be a positive whole number of days, got 0 days',
     ]);
   });
 
@@ -138,5 +143,13 @@ describe('PrivateCertificateAuthority validation', () => {
           .privateCertificate('Cert', { domainName: `service.${Aws.STACK_NAME}.internal`, subjectAlternativeNames: ['*.example.com'] }),
       ),
     ).toEqual([]);
+  });
+
+  test('a one-character common name and a 253-character domain name are the edges accepted; 254 characters are refused', () => {
+    const nameOf = (lastLabelLength: number) => [...Array(3).fill('a'.repeat(63)), 'a'.repeat(lastLabelLength)].join('.');
+    expect([nameOf(61).length, nameOf(62).length]).toEqual([253, 254]);
+    expect(
+      problemsOf((s) => new PrivateCertificateAuthority(s, 'Ca', { commonName: 'R' }).privateCertificate('Cert', { domainName: nameOf(61), subjectAlternativeNames: [nameOf(62)] })),
+    ).toEqual([expect.stringMatching(/^PrivateCertificateAuthority\.NotADomainName: "a{63}\.a{63}\.a{63}\.a{62}" is not a DNS name/)]);
   });
 });

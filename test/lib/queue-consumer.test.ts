@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SafeNodejsFunction } from '../../lib/core/function';
@@ -54,7 +54,10 @@ test('a visibility timeout equal to the handler timeout is what Lambda accepts: 
 test('warns below 6× the handler timeout plus batching window; strict synth fails until acknowledged', () => {
   const { stack, source, handler } = setup(30, 10);
   const consumer = new QueueConsumer(stack, 'Consumer', { source, handler, maxBatchingWindow: Duration.seconds(5) });
-  expect(() => Template.fromStack(stack)).toThrow(/below 6× the handler's timeout plus the batching window \(65 s\)/);
+  expect(() => Template.fromStack(stack)).toThrow(
+    "the queue's visibility timeout (30 s) is below 6× the handler's timeout plus the batching window (65 s), as AWS " +
+      'recommends: a message can reappear while Lambda is still retrying a throttled batch, and be processed twice.',
+  );
 
   Validations.of(consumer).acknowledge({ id: 'Annotation::QueueConsumer.VisibilityTimeoutBelowSixTimes', reason: 'test' });
   expect(() => Template.fromStack(stack)).not.toThrow();
@@ -172,6 +175,42 @@ test('each batching and timeout problem, by code and message', () => {
     {
       code: 'QueueConsumer.HandlerTimeoutUnknown',
       message: 'handlerTimeout is required when handler is an imported function or an alias: its timeout cannot be read at synth',
+    },
+  ]);
+});
+
+test('accepted at the edges: a 300 s batching window, a token visibility timeout, a token handler timeout', () => {
+  const { stack, source, handler } = setup(60, 10);
+  expect(problemCodesOf(() => new QueueConsumer(stack, 'Window', { source, handler, batchSize: 100, maxBatchingWindow: Duration.seconds(300) }))).toEqual([]);
+  // Timeouts known only at deploy time cannot be compared at synth: nothing to refuse.
+  const tokenVisibility = { queue: new QueueWithDlq(stack, 'Other').queue, visibilityTimeout: Duration.seconds(Token.asNumber({ Ref: 'Visibility' })) };
+  expect(problemCodesOf(() => new QueueConsumer(stack, 'TokenVisibility', { source: tokenVisibility, handler }))).toEqual([]);
+  const tokenTimeout = new lambda.Function(stack, 'TokenTimeoutHandler', {
+    runtime: lambda.Runtime.NODEJS_LATEST,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    timeout: Duration.seconds(Token.asNumber({ Ref: 'Timeout' })),
+  });
+  expect(problemCodesOf(() => new QueueConsumer(stack, 'TokenTimeout', { source, handler: tokenTimeout }))).toEqual([]);
+});
+
+test('sizes, concurrency and timeouts that are not whole, and the fix for a short visibility timeout with a window, by message', () => {
+  const { stack, source, handler } = setup(5, 10, true);
+  (handler.node.defaultChild as lambda.CfnFunction).timeout = 1.5;
+  expect(
+    validationErrorOf(() => new QueueConsumer(stack, 'Consumer', { source, handler, batchSize: 2.5, maxConcurrency: 2.5 })).problems,
+  ).toEqual([
+    { code: 'QueueConsumer.BatchSizeRange', message: 'batchSize must be a whole number between 1 and 10 for a FIFO queue, got 2.5' },
+    { code: 'QueueConsumer.MaxConcurrencyRange', message: 'maxConcurrency must be a whole number between 2 and 1000, got 2.5' },
+    { code: 'QueueConsumer.NotWholeSeconds', message: "the handler's timeout must be a whole number of seconds, got 1.5 s" },
+  ]);
+  (handler.node.defaultChild as lambda.CfnFunction).timeout = 10;
+  expect(validationErrorOf(() => new QueueConsumer(stack, 'Windowed', { source, handler, maxBatchingWindow: Duration.seconds(5) })).problems).toEqual([
+    {
+      code: 'QueueConsumer.VisibilityTimeoutBelowHandlerTimeout',
+      message:
+        "the queue's visibility timeout (5 s) is shorter than the handler's timeout (10 s): Lambda rejects this event " +
+        'source mapping. Raise the visibility timeout to at least 65 s.',
     },
   ]);
 });

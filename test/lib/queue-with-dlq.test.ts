@@ -50,6 +50,17 @@ describe('QueueWithDlq defaults', () => {
     );
   });
 
+  test('the DLQ it creates is acknowledged as the end of the failure path, saying after how many receives messages land there', () => {
+    const acknowledged = pair.deadLetterQueue.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data);
+    expect(acknowledged).toEqual([
+      {
+        'Annotation::AwsSolutions-SQS3':
+          'The dead-letter queue of Test/Orders: SQS moves a message here after 3 receives without a delete; it is the end of the ' +
+          'failure path, kept 14 days for an operator to inspect and redrive.',
+      },
+    ]);
+  });
+
   test('creates no alarm unless asked (each costs $0.10/month)', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
     expect(pair.dlqDepthAlarm).toBeUndefined();
@@ -68,6 +79,17 @@ describe('QueueWithDlq defaults', () => {
             Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('OrdersQueue'), 'Arn'] },
           }),
         ],
+      },
+    });
+  });
+
+  test('grants send rights on the work queue only', () => {
+    const grantStack = newStack();
+    const queues = new QueueWithDlq(grantStack, 'Orders');
+    queues.grantSendMessages(new iam.Role(grantStack, 'Producer', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
+    Template.fromStack(grantStack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']), Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('OrdersQueue'), 'Arn'] } })],
       },
     });
   });
@@ -105,19 +127,30 @@ describe('QueueWithDlq options', () => {
     new QueueWithDlq(stack, 'Orders', { alarms: { alarmTopic: topic, oldestMessageAge: Duration.minutes(5) } });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: 'Messages are waiting in the dead-letter queue of Test/Orders',
       MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OrdersDlq'), 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 60,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('Alarms') }],
       OKActions: [{ Ref: Match.stringLikeRegexp('Alarms') }],
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 300 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: 'The oldest message in Test/Orders waits longer than the threshold',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 300,
+    });
   });
 
   test('warns when the work queue keeps messages as long as the DLQ; strict synth fails until acknowledged', () => {
     const stack = newStack();
     const pair = new QueueWithDlq(stack, 'Orders', { retentionPeriod: Duration.days(14) });
     expect(() => Template.fromStack(stack)).toThrow(/original enqueue time.*\n.*\n.*Annotation::QueueWithDlq.DlqRetentionNotLonger/);
+    expect(() => Template.fromStack(stack)).toThrow(/so it can expire there at once\. Keep the queue's retention below 14 days\./);
 
     Validations.of(pair).acknowledge({ id: 'Annotation::QueueWithDlq.DlqRetentionNotLonger', reason: 'test' });
     expect(() => Template.fromStack(stack)).not.toThrow();
@@ -153,6 +186,14 @@ describe('QueueWithDlq validation', () => {
       new QueueWithDlq(stack, 'Fifo', { fifo: true, deadLetterQueue: new sqs.Queue(stack, 'Standard') });
     });
     expect(problems).toEqual(['QueueWithDlq.DlqTypeMismatch']);
+    expect(() => {
+      const stack = newStack();
+      new QueueWithDlq(stack, 'Fifo', { fifo: true, deadLetterQueue: new sqs.Queue(stack, 'Standard') });
+    }).toThrow('a FIFO queue needs a FIFO dead-letter queue, but deadLetterQueue is a standard queue');
+  });
+
+  test('a delivery delay of 15 minutes and a receive wait of 20 seconds, the maximums, are accepted', () => {
+    expect(problemsOf((stack) => new QueueWithDlq(stack, 'Max', { deliveryDelay: Duration.minutes(15), receiveMessageWaitTime: Duration.seconds(20) }))).toEqual([]);
   });
 
   test('a standard queue refuses a FIFO DLQ, with the reason', () => {

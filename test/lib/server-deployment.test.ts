@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -13,6 +13,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { HealthyHosts, SERVER_DEPLOYMENT_LIMITS, ServerDeployment, ServerDeploymentProps } from '../../lib/server-deployment';
 import { testApp } from '../support/synth';
 import { problemCodesOf, validationErrorOf } from '../support/validation';
+
+/** The cdk-nag rules acknowledged on a construct, as `{ id: reason }`. */
+const acknowledgedRules = (construct: { node: Stack['node'] }) =>
+  construct.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data as Record<string, string>);
 
 function setup() {
   const stack = new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
@@ -52,6 +56,7 @@ describe('in place, no load balancer', () => {
 
   test('CodeDeploy assumes a role with the managed AWSCodeDeployRole and nothing else', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
+      Description: 'CodeDeploy: reads the Auto Scaling group and target group, registers and deregisters instances',
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'codedeploy.amazonaws.com' } })] },
       ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSCodeDeployRole']] }],
     });
@@ -79,12 +84,26 @@ describe('in place, no load balancer', () => {
     expect(stack.resolve(deployment.instanceAccessPolicy.policyName)).toMatch(/^DeployInstanceAccess/);
   });
 
+  test('acknowledges the cdk-nag findings on the managed service role policy and the two read-only wildcards, each with why', () => {
+    expect(acknowledgedRules(deployment.serviceRole)).toEqual([
+      {
+        'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRole]':
+          expect.stringMatching(/^AWSCodeDeployRole is the service role policy CodeDeploy documents.*SNS triggers, kept current by AWS/),
+      },
+    ]);
+    const revisionsArn = `<${stack.getLogicalId(base.revisionBucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
+    expect(acknowledgedRules(deployment.instanceAccessPolicy)).toEqual([
+      { [`Annotation::AwsSolutions-IAM5[Resource::${revisionsArn}/revisions/*]`]: expect.stringMatching(/^Revision keys are chosen at upload time/) },
+      { 'Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::aws-codedeploy-<AWS::Region>/*]': expect.stringMatching(/^The agent installer fetches/) },
+    ]);
+  });
+
   describe('user data', () => {
     // The Region is a token until CloudFormation resolves it.
     const script = userData.render().replace(/\$\{Token\[[^\]]+\]\}/g, 'us-east-1');
 
     test('installs the agent from the Region\'s bucket and starts it, stopping at the first failing command', () => {
-      expect(script).toContain('set -euo pipefail\ndnf install -y ruby wget');
+      expect(script).toContain('set -euo pipefail\ndnf install -y ruby wget\ncd /tmp\n');
       expect(script).toContain('wget -q -O install https://aws-codedeploy-us-east-1.s3.us-east-1.amazonaws.com/latest/install');
       expect(script).toContain('./install auto\nsystemctl enable --now codedeploy-agent');
       expect(spawnSync('bash', ['-n', '-c', script]).status).toBe(0);
@@ -122,6 +141,14 @@ describe('in place, no load balancer', () => {
       expect(calls).not.toContain('systemctl');
     });
   });
+});
+
+test('the revisions of a bucket whose ARN cdk-nag cannot name are left for its user to acknowledge', () => {
+  const { stack, base } = setup();
+  const deployment = new ServerDeployment(stack, 'Deploy', { ...base, revisionBucket: s3.Bucket.fromBucketName(stack, 'Imported', 'revisions-bucket') });
+  expect(acknowledgedRules(deployment.instanceAccessPolicy).map((rule) => Object.keys(rule))).toEqual([
+    ['Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::aws-codedeploy-<AWS::Region>/*]'],
+  ]);
 });
 
 describe('an imported Auto Scaling group without user data', () => {
@@ -190,6 +217,15 @@ describe('invalid props', () => {
     // One stack for all cases: each gets its own construct id.
     prefixes.cases += 1;
     expect(problemCodesOf(() => new ServerDeployment(prefixes.stack, `Prefix${prefixes.cases}`, { ...prefixes.base, revisionPrefix }))).toEqual(expected);
+  });
+
+  test('a negative host count and too many alarms, by message', () => {
+    const { stack, base, alarm } = setup();
+    const alarms = Array.from({ length: SERVER_DEPLOYMENT_LIMITS.maxRollbackAlarms + 1 }, (_, i) => alarm(i));
+    expect(validationErrorOf(() => new ServerDeployment(stack, 'Deploy', { ...base, customConfigs: { Few: HealthyHosts.count(-1) }, rollbackAlarms: alarms })).problems).toEqual([
+      { code: 'ServerDeployment.MinimumHealthyCountRange', message: 'customConfigs.Few: a minimum healthy host count must be a whole number of at least 0, got -1' },
+      { code: 'ServerDeployment.TooManyRollbackAlarms', message: 'a deployment group watches at most 10 alarms, got 11' },
+    ]);
   });
 
   test('every problem at once, with what to change: a percentage above 100, an empty revision prefix', () => {

@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { maskMachineHashes } from '../../lib/testing';
+import { maskMachineHashes, SKIP_BUNDLING } from '../../lib/testing';
 import { REPO_ROOT } from '../support/synth';
 
 /**
@@ -59,4 +59,10 @@ test('masks asset hashes and the code hash of a function version, and nothing el
       Fn: { Type: 'AWS::Lambda::Function', Properties: { Code: { S3Key: '[ASSET-HASH].zip' }, Description: 'deadbeef' } },
     },
   });
+});
+
+test('SKIP_BUNDLING turns bundling off for every stack of the app', () => {
+  const app = new App({ context: SKIP_BUNDLING });
+  expect([new Stack(app, 'Orders').bundlingRequired, new Stack(app, 'Payments').bundlingRequired]).toEqual([false, false]);
+  expect(new Stack(new App(), 'Orders').bundlingRequired).toBe(true);
 });
