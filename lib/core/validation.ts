@@ -106,12 +106,12 @@ export class PropsValidator {
   seconds(
     duration: Duration | undefined,
     propName: string,
-    options: { integral?: boolean; tokenUnit?: 'millis' | 'seconds' | 'minutes' } = {},
+    options: { integral?: boolean; tokenUnit?: 'millis' | 'seconds' | 'minutes' | 'days' } = {},
   ): number | undefined {
     if (duration === undefined) return undefined;
     if (duration.isUnresolved()) {
       const tokenUnit = options.tokenUnit ?? 'seconds';
-      const factory = { millis: 'Duration.millis', seconds: 'Duration.seconds', minutes: 'Duration.minutes' }[tokenUnit];
+      const factory = { millis: 'Duration.millis', seconds: 'Duration.seconds', minutes: 'Duration.minutes', days: 'Duration.days' }[tokenUnit];
       this.require(
         duration.unitLabel() === tokenUnit,
         `TokenNotIn${pascal(tokenUnit)}`,

@@ -178,7 +178,8 @@ function validate(
 ): void {
   const check = new PropsValidator(scope, 'EncryptedBucket');
   const days = (duration: Duration, name: string) => {
-    const seconds = check.seconds(duration, name, { integral: false });
+    // The property renders whole days: a token renders only as Duration.days(token).
+    const seconds = check.seconds(duration, name, { integral: false, tokenUnit: 'days' });
     return seconds === undefined ? undefined : seconds / SECONDS_PER_DAY;
   };
   const abortDays = days(abortAfter, 'abortIncompleteMultipartUploadAfter');

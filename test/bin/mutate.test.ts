@@ -2,17 +2,13 @@ import { strykerArguments } from '../../bin/mutate';
 
 describe('npm run mutate: what Stryker is asked to mutate and with which tests', () => {
   test('without targets, everything stryker.config.json names, with every test', () => {
-    expect(strykerArguments([])).toEqual({ args: [], testFiles: [] });
+    expect(strykerArguments([])).toEqual({ args: ['--checkers', ''], testFiles: [] });
+    expect(strykerArguments(['--typecheck'])).toEqual({ args: [], testFiles: [] });
   });
 
   test('a folder is mutated against the test files that mirror it, its variants included', () => {
     expect(strykerArguments(['lib/fan-out/', 'lambda/deploy-hooks'])).toEqual({
-      args: [
-        '--mutate',
-        'lib/fan-out/**/*.ts,lambda/deploy-hooks/**/*.ts',
-        '--testFiles',
-        'test/lib/fan-out-filter-policy.test.ts,test/lib/fan-out.test.ts,test/lambda/deploy-hooks-ecs.test.ts,test/lambda/deploy-hooks.test.ts',
-      ],
+      args: ['--mutate', 'lib/fan-out/**/*.ts,lambda/deploy-hooks/**/*.ts', '--checkers', ''],
       testFiles: [
         'test/lib/fan-out-filter-policy.test.ts',
         'test/lib/fan-out.test.ts',
@@ -47,7 +43,7 @@ describe('npm run mutate: what Stryker is asked to mutate and with which tests',
 
   test('--related leaves the choice of tests to Stryker: every test related to the target', () => {
     expect(strykerArguments(['--related', 'lambda/sfn-approval-notifier'])).toEqual({
-      args: ['--mutate', 'lambda/sfn-approval-notifier/**/*.ts'],
+      args: ['--mutate', 'lambda/sfn-approval-notifier/**/*.ts', '--checkers', ''],
       testFiles: [],
     });
   });

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -165,4 +165,14 @@ test('grantRead and grantReadWrite give the grantee the bucket\'s read or read-w
   expect(actionsOf('Reader')).toContain('s3:GetObject*');
   expect(actionsOf('Reader')).not.toContain('s3:PutObject');
   expect(actionsOf('Writer')).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject']));
+});
+
+test('a lifecycle duration from a token renders as days: Duration.days(token) synthesizes, a token in seconds is refused', () => {
+  const days = (stack: Stack) => Token.asNumber(new CfnParameter(stack, 'Days', { type: 'Number' }));
+  const stack = newStack();
+  new EncryptedBucket(stack, 'B', { abortIncompleteMultipartUploadAfter: Duration.days(days(stack)) });
+  expect(JSON.stringify(Template.fromStack(stack).findResources('AWS::S3::Bucket'))).toContain('"DaysAfterInitiation":{"Ref":"Days"}');
+  expect(problemsOf((s) => new EncryptedBucket(s, 'B', { abortIncompleteMultipartUploadAfter: Duration.seconds(days(s)) }))).toEqual([
+    'EncryptedBucket.TokenNotInDays: abortIncompleteMultipartUploadAfter is a token in seconds, which cannot be converted at synth: give it as Duration.days(token)',
+  ]);
 });
