@@ -150,7 +150,7 @@ function handlerFigures(outDir: string): void {
 interface JestReport {
   numTotalTests: number;
   numFailedTests: number;
-  testResults: { name: string; startTime: number; endTime: number }[];
+  testResults: { name: string; startTime: number; endTime: number; message: string; assertionResults: { fullName: string; status: string }[] }[];
 }
 
 /** Runs the phases of `npm test` (package.json's test script, split at `&&`) one by one and times each. */
@@ -180,6 +180,13 @@ function npmTestFigures(outDir: string): void {
     .sort((a, b) => b.ms - a.ms)
     .slice(0, 10)
     .forEach((r) => console.log(`  ${seconds(r.ms).padStart(8)}  ${r.file}`));
+  // A failure in a timed run is named: a test that fails only under the benchmark's load is a flaky one to fix.
+  for (const file of report.testResults) {
+    const failed = file.assertionResults.filter((a) => a.status === 'failed').map((a) => a.fullName);
+    if (failed.length === 0 && !file.message) continue;
+    console.log(`
+failed in ${path.relative(ROOT, file.name)}: ${failed.join('; ') || 'the file itself'}\n${file.message.split('\n').slice(0, 12).join('\n')}`);
+  }
 }
 
 function runsOption(argv: readonly string[]): number {
