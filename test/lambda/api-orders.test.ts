@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { handler, OrderError, OrderEvent, placeOrder } from '../../lambda/api-orders';
+import { loggedLines } from '../support/logged-lines';
 
 const order = (extra: Partial<OrderEvent> = {}): OrderEvent => ({
   item: 'tea',
@@ -45,23 +46,13 @@ test.each([
 });
 
 test('logs each order placed with the request id API Gateway passed in', async () => {
-  const stdout: string[] = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
   let placed: { orderId: string } | undefined;
-  try {
-    // A fresh module, so that its Logger reads the level when it loads, as in Lambda.
-    await jest.isolateModulesAsync(async () => {
-      const orders = await import('../../lambda/api-orders');
-      placed = await orders.handler(order(), { functionName: 'orders', awsRequestId: 'lambda-req' } as Context);
-      // A refused order logs nothing: its error goes back to API Gateway.
-      await expect(orders.handler(order({ item: 'unobtainium' }), {} as Context)).rejects.toThrow('OutOfStock: unobtainium is sold out');
-    });
-  } finally {
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    jest.restoreAllMocks();
-  }
-  const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  const { lines } = await loggedLines(async () => {
+    const orders = await import('../../lambda/api-orders');
+    placed = await orders.handler(order(), { functionName: 'orders', awsRequestId: 'lambda-req' } as Context);
+    // A refused order logs nothing: its error goes back to API Gateway.
+    await expect(orders.handler(order({ item: 'unobtainium' }), {} as Context)).rejects.toThrow('OutOfStock: unobtainium is sold out');
+  });
   expect(lines).toEqual([
     expect.objectContaining({ message: 'order placed', service: 'api-orders', function_request_id: 'lambda-req', orderId: placed?.orderId, item: 'tea', quantity: 3, requestId: 'req-1' }),
   ]);

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { claimsOf, handler, parseFeedback, RequestError } from '../../lambda/api-proxy';
+import { loggedLines } from '../support/logged-lines';
 
 const context = (alias = 'live', version = '3') =>
   ({
@@ -156,26 +157,13 @@ test('parseFeedback reports every problem at once', () => {
 });
 
 test('logs each refused request with its reason, and each unexpected error, with the invocation\'s context', async () => {
-  const written: string[] = [];
-  const capture = (chunk: string | Uint8Array) => written.push(String(chunk)) > 0;
-  // Errors go to stderr.
-  jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
   const broken = event('GET', '/hello');
   Object.defineProperty(broken, 'queryStringParameters', { get: () => { throw new TypeError('boom'); } });
-  try {
-    // A fresh module, so that its Logger reads the level when it loads, as in Lambda.
-    await jest.isolateModulesAsync(async () => {
-      const proxy = await import('../../lambda/api-proxy');
-      await proxy.handler(event('GET', '/me', { requestContext: {} as never }), context());
-      await proxy.handler(broken, context());
-    });
-  } finally {
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    jest.restoreAllMocks();
-  }
-  const lines = written.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  const { lines } = await loggedLines(async () => {
+    const proxy = await import('../../lambda/api-proxy');
+    await proxy.handler(event('GET', '/me', { requestContext: {} as never }), context());
+    await proxy.handler(broken, context());
+  });
   expect(lines).toEqual([
     expect.objectContaining({
       level: 'INFO',

@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, fingerprint } from '../../lambda/parameter-reader';
 import { LocalAws, startLocalAws } from '../support/local-aws';
 import { LocalSecretsManager, LocalSsm } from '../support/local-iam-tools';
+import { loggedLines } from '../support/logged-lines';
 
 let aws: LocalAws;
 let ssm: LocalSsm;
@@ -89,23 +90,13 @@ test('a parameter without a value, or a binary secret, is an error naming it', a
 });
 
 test('logs each read: the names and the cache age, never the values', async () => {
-  const stdout: string[] = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
-  try {
-    // A fresh module, so that its Logger reads the level when it loads, as in Lambda.
-    await jest.isolateModulesAsync(async () => {
-      const reader = await import('../../lambda/parameter-reader');
-      const response = await reader.createHandler(clients(), { SECURE_PARAMETER_NAME: '/app/db-password' })({ maxAgeSeconds: 5 });
-      expect(response.parameter.sha256).toMatch(/^[0-9a-f]{16}$/);
-    });
-  } finally {
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    jest.restoreAllMocks();
-  }
-  const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  const { lines, output } = await loggedLines(async () => {
+    const reader = await import('../../lambda/parameter-reader');
+    const response = await reader.createHandler(clients(), { SECURE_PARAMETER_NAME: '/app/db-password' })({ maxAgeSeconds: 5 });
+    expect(response.parameter.sha256).toMatch(/^[0-9a-f]{16}$/);
+  });
   expect(lines).toEqual([expect.objectContaining({ level: 'INFO', message: 'read', service: 'parameter-reader', parameter: '/app/db-password', maxAge: 5 })]);
-  expect(stdout.join('')).not.toContain('s3cr3t');
+  expect(output).not.toContain('s3cr3t');
 });
 
 test('without a Secrets Manager client given, the first secret read creates one (as the deployed handler does)', async () => {

@@ -2,6 +2,7 @@ import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context, SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DESTINATION_VALIDATION_MESSAGE, FeedbackRejected, handler, parseSesEvent, suppressionsOf } from '../../lambda/ses-feedback';
+import { loggedLines } from '../support/logged-lines';
 
 // Samples from the SES Developer Guide: "Examples of event data that Amazon SES publishes to Amazon SNS" (eventType)
 // and "Amazon SNS notification examples for Amazon SES" (notificationType), trimmed to the fields the handler reads
@@ -145,25 +146,12 @@ test.each([
 });
 
 test('logs each address suppressed, each transient bounce and each other event, with the invocation\'s context', async () => {
-  const written: string[] = [];
-  const capture = (chunk: string | Uint8Array) => written.push(String(chunk)) > 0;
-  // Warnings go to stderr.
-  jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
-  try {
-    // A fresh module, so that its Logger reads the level when it loads, as in Lambda; its SDK is fresh too.
-    await jest.isolateModulesAsync(async () => {
-      const fresh = await import('@aws-sdk/client-dynamodb');
-      mockClient(fresh.DynamoDBClient).on(fresh.PutItemCommand).resolves({});
-      const feedback = await import('../../lambda/ses-feedback');
-      await feedback.handler(snsEvent(DESTINATION_VALIDATION_MESSAGE, COMPLAINT, TRANSIENT_BOUNCE, DELIVERY, NOTIFICATION_BOUNCE, { notificationType: 'Delivery', mail: MAIL }), { functionName: 'feedback', awsRequestId: 'req-9' } as Context);
-    });
-  } finally {
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    jest.restoreAllMocks();
-  }
-  const lines = written.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  const { lines } = await loggedLines(async () => {
+    const fresh = await import('@aws-sdk/client-dynamodb');
+    mockClient(fresh.DynamoDBClient).on(fresh.PutItemCommand).resolves({});
+    const feedback = await import('../../lambda/ses-feedback');
+    await feedback.handler(snsEvent(DESTINATION_VALIDATION_MESSAGE, COMPLAINT, TRANSIENT_BOUNCE, DELIVERY, NOTIFICATION_BOUNCE, { notificationType: 'Delivery', mail: MAIL }), { functionName: 'feedback', awsRequestId: 'req-9' } as Context);
+  });
   const service = 'ses-feedback';
   expect(lines).toEqual([
     expect.objectContaining({ level: 'INFO', message: 'address suppressed', service, function_request_id: 'req-9', address: 'recipient@example.com', reason: 'complaint', messageId: MAIL.messageId }),

@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { checkDecision, handler as endpoint } from '../../lambda/sfn-approval-endpoint';
 import { decisionLinks, handler as notifier } from '../../lambda/sfn-approval-notifier';
 import { parseCallbackMessage, handler as worker, isTaskToken, UnanswerableMessageError } from '../../lambda/sfn-callback-worker';
+import { loggedLines } from '../support/logged-lines';
 
 const sfn = mockClient(SFNClient);
 const sns = mockClient(SNSClient);
@@ -16,24 +17,7 @@ beforeEach(() => {
 const TOKEN = 'AQB8AAAAKgAAAAMAAAAAAAAAAd+/ab==';
 const named = (name: string) => Object.assign(new Error(name), { name });
 
-/**
- * The log lines written while `run` runs. `run` imports the handler afresh, so that its Logger reads the level when the
- * module loads, as in Lambda; the fresh module has its own SDK, which `run` mocks too.
- */
-async function logLines(run: () => Promise<void>): Promise<Record<string, unknown>[]> {
-  const written: string[] = [];
-  const capture = (chunk: string | Uint8Array) => written.push(String(chunk)) > 0;
-  // Warnings and errors go to stderr.
-  const writes = [jest.spyOn(process.stdout, 'write').mockImplementation(capture), jest.spyOn(process.stderr, 'write').mockImplementation(capture)];
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
-  try {
-    await jest.isolateModulesAsync(run);
-  } finally {
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    for (const write of writes) write.mockRestore();
-  }
-  return written.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
-}
+const logLines = async (run: () => Promise<void>) => (await loggedLines(run)).lines;
 
 describe('sfn-callback-worker', () => {
   const event = (...bodies: string[]): SQSEvent => ({

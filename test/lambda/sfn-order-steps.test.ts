@@ -7,6 +7,7 @@ import {
   reserveItem,
   validateOrder,
 } from '../../lambda/sfn-order-steps';
+import { loggedLines } from '../support/logged-lines';
 
 const order = (extra: Record<string, unknown> = {}) => ({
   orderId: 'o-1',
@@ -107,12 +108,9 @@ describe('chargePayment', () => {
 });
 
 test('logs each valid order with its total, and each charge with its attempt and simulation; slow takes its time', async () => {
-  const stdout: string[] = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  let lines: Record<string, unknown>[];
   try {
-    // A fresh module, so that its Logger reads the level when it loads, as in Lambda.
-    await jest.isolateModulesAsync(async () => {
+    ({ lines } = await loggedLines(async () => {
       const steps = await import('../../lambda/sfn-order-steps');
       await steps.validateOrder(order());
       await steps.chargePayment({ order: { ...order({ simulate: { payment: 'fail-twice' } }), validation: { total: 2.4 } } as never, attempt: 2 });
@@ -125,13 +123,10 @@ test('logs each valid order with its total, and each charge with its attempt and
       expect(answered).toBe(false);
       await jest.advanceTimersByTimeAsync(1);
       expect(answered).toBe(true);
-    });
+    }));
   } finally {
     jest.useRealTimers();
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    jest.restoreAllMocks();
   }
-  const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
   expect(lines.slice(0, 2)).toEqual([
     expect.objectContaining({ message: 'order valid', service: 'sfn-order-steps', orderId: 'o-1', total: 2.4 }),
     expect.objectContaining({ message: 'charging', service: 'sfn-order-steps', orderId: 'o-1', amount: 2.4, attempt: 2, simulation: 'fail-twice' }),

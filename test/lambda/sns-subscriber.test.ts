@@ -1,5 +1,6 @@
 import type { Context, SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { handler, OrderRejected, parseOrder } from '../../lambda/sns-subscriber';
+import { loggedLines } from '../support/logged-lines';
 
 const record = (messageId: string, message: string): SNSEventRecord => ({
   EventSource: 'aws:sns',
@@ -48,22 +49,12 @@ test.each([
 });
 
 test('logs each order with its event type and topic, and the invocation\'s context', async () => {
-  const stdout: string[] = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
   const withoutAttributes = record('m4', '{"orderId":"o4","total":5}');
   delete (withoutAttributes.Sns as Partial<SNSEventRecord['Sns']>).MessageAttributes;
-  try {
-    // A fresh module, so that its Logger reads the level when it loads, as in Lambda.
-    await jest.isolateModulesAsync(async () => {
-      const subscriber = await import('../../lambda/sns-subscriber');
-      await subscriber.handler(event(record('m3', '{"orderId":"o3","total":25}'), withoutAttributes), context);
-    });
-  } finally {
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    jest.restoreAllMocks();
-  }
-  const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  const { lines } = await loggedLines(async () => {
+    const subscriber = await import('../../lambda/sns-subscriber');
+    await subscriber.handler(event(record('m3', '{"orderId":"o3","total":25}'), withoutAttributes), context);
+  });
   expect(lines).toEqual([
     expect.objectContaining({ message: 'order received from SNS', service: 'sns-subscriber', function_request_id: 'req-1', orderId: 'o3', total: 25, eventType: 'order.placed', topicArn: 'arn:aws:sns:us-east-1:123456789012:orders' }),
     expect.objectContaining({ message: 'order received from SNS', orderId: 'o4', total: 5, topicArn: 'arn:aws:sns:us-east-1:123456789012:orders' }),

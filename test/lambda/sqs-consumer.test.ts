@@ -1,5 +1,6 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { handler, parseOrder, PoisonMessageError } from '../../lambda/sqs-consumer';
+import { loggedLines } from '../support/logged-lines';
 
 const record = (messageId: string, body: string, queue = 'work', receiveCount = '1'): SQSRecord => ({
   messageId,
@@ -81,19 +82,9 @@ test.each([
 
 // The lab's README tells the reader to look for this line: good orders log `order processed` with `receiveCount` 1.
 test('logs each processed order with its id, quantity and receive count', async () => {
-  const stdout: string[] = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
-  try {
-    // A fresh module, so that its Logger reads the level when it loads, as in Lambda.
-    await jest.isolateModulesAsync(async () => {
-      const consumer = await import('../../lambda/sqs-consumer');
-      await consumer.handler({ Records: [record('ok', JSON.stringify({ orderId: 'a', quantity: 3 }), 'work', '2')] }, context);
-    });
-  } finally {
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    jest.restoreAllMocks();
-  }
-  const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  const { lines } = await loggedLines(async () => {
+    const consumer = await import('../../lambda/sqs-consumer');
+    await consumer.handler({ Records: [record('ok', JSON.stringify({ orderId: 'a', quantity: 3 }), 'work', '2')] }, context);
+  });
   expect(lines).toContainEqual(expect.objectContaining({ message: 'order processed', service: 'sqs-consumer', orderId: 'a', quantity: 3, receiveCount: 2 }));
 });
