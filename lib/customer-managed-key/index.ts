@@ -201,6 +201,11 @@ const SECONDS_PER_DAY = 86_400;
 function validate(scope: Construct, props: CustomerManagedKeyProps, rotation: Duration, pending: Duration, alias: string | undefined): void {
   const check = new PropsValidator(scope, 'CustomerManagedKey');
   const days = (duration: Duration, name: string) => {
+    // kms.Key checks both ranges at synth, on the token's placeholder number too: a token can never pass.
+    if (duration.isUnresolved()) {
+      check.require(false, 'DurationToken', `${name} cannot be a token: CDK's kms.Key checks its range at synth, so give a number of days`);
+      return undefined;
+    }
     const seconds = check.seconds(duration, name, { integral: false });
     return seconds === undefined ? undefined : seconds / SECONDS_PER_DAY;
   };

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConstructUsageError } from '../../lib/core/validation';
@@ -148,4 +148,12 @@ describe('CustomerManagedKey validation', () => {
       /^Test\/K: \[CustomerManagedKey.AdminIsUser\] .* cannot become a user: it is already an administrator. Keep managing and using the key apart.$/,
     );
   });
+});
+
+test('rotationPeriod and pendingWindow cannot be tokens: both refused at once, before kms.Key fails on the placeholder', () => {
+  const tokenDays = (stack: Stack, id: string) => Duration.days(Token.asNumber(new CfnParameter(stack, id, { type: 'Number' })));
+  expect(problemsOf((s) => new CustomerManagedKey(s, 'K', { rotationPeriod: tokenDays(s, 'Rotation'), pendingWindow: tokenDays(s, 'Pending') }))).toEqual([
+    "CustomerManagedKey.DurationToken: rotationPeriod cannot be a token: CDK's kms.Key checks its range at synth, so give a number of days",
+    "CustomerManagedKey.DurationToken: pendingWindow cannot be a token: CDK's kms.Key checks its range at synth, so give a number of days",
+  ]);
 });
