@@ -85,7 +85,9 @@ export function runServer(name: string, start: (dir: string) => Promise<RunServe
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       return { ...(await startedByAnotherWorker(name, file, starting)), kill: () => undefined };
     }
-    writeFileSync(path.join(starting, 'starter.pid'), String(process.pid));
+    // Written whole, then renamed, like the address: a waiter never reads an empty pid.
+    writeFileSync(path.join(starting, 'starter.pid.tmp'), String(process.pid));
+    renameSync(path.join(starting, 'starter.pid.tmp'), path.join(starting, 'starter.pid'));
     const written = `${file}.${process.pid}`;
     try {
       const address = await start(starting);
