@@ -44,6 +44,19 @@ const COPY_OF_GUIDE = 'https://github.com/teamcmcbot/AWS_Notes/blob/21e2021f461f
 const copyOfDomain = (folder: string) =>
   `https://github.com/nextgenadarsh/wiki/blob/3e84a26f00984d8f022188c44143723e305ccf7d/aws/certifications/aws-developer/notes/${folder}/README.md`;
 
+/** A skill AWS's revised guide adds to a task statement of the version this map follows. */
+export interface AddedSkill {
+  readonly task: string;
+  readonly skill: Skill;
+}
+
+/** What could be read of a revised version of the guide, and what it adds to the one this map follows. */
+export interface Revision {
+  readonly source: string;
+  readonly readable: string;
+  readonly addedSkills: readonly AddedSkill[];
+}
+
 export const EXAM_GUIDE: readonly Domain[] = [
   {
     id: 1,
@@ -347,12 +360,28 @@ export const EXAM_GUIDE: readonly Domain[] = [
   },
 ];
 
+/**
+ * AWS revised the guide: its pages moved to .../latest/developer-associate-02/, with skills numbered and worded as
+ * commands ("Skill 3.1.1: ..."). Only the top of domain 3's page could be read when this map was made; the rest of
+ * the map stays on the version above until the revised pages can be read whole.
+ */
+export const REVISED_GUIDE: Revision = {
+  source: 'https://docs.aws.amazon.com/aws-certification/latest/developer-associate-02/developer-associate-02-domain3.md',
+  readable: "the top of domain 3's page (task 3.1)",
+  addedSkills: [
+    {
+      task: '3.1',
+      skill: skill('Prepare application configurations for specific environments (for example, by using AWS AppConfig)', at('appconfig', 'validators', 'rollout')),
+    },
+  ],
+};
+
 const practiceText = (practices: readonly Practice[]) =>
   practices.map((p) => `[${p.lab}](../labs/${p.lab}/README.md): ${p.steps.map((s) => `\`${s}\``).join(', ')}`).join('<br>');
 
 const GAP = '**no lab yet**';
 
-export function renderExamGuide(guide: readonly Domain[] = EXAM_GUIDE): string {
+export function renderExamGuide(guide: readonly Domain[] = EXAM_GUIDE, revision: Revision = REVISED_GUIDE): string {
   const lines = [
     '<!-- generated from labs/support/exam-guide.ts by `npm run docs`; do not edit -->',
     '# The DVA-C02 exam guide, mapped to the labs',
@@ -380,6 +409,18 @@ export function renderExamGuide(guide: readonly Domain[] = EXAM_GUIDE): string {
       if (task.copiedFrom) lines.push(`Skills of task ${task.id} read from copies of the guide, not from the official page: ${task.copiedFrom.join(', ')}`, '');
     }
   }
+  lines.push(
+    '## What the revised guide adds',
+    '',
+    `AWS has revised the guide (${revision.source}). Only ${revision.readable} could be read when this map was made; the`,
+    'tables above follow the version before it. What the revision adds, as far as it could be read:',
+    '',
+    '| Task | Added skill | Practised by |',
+    '| --- | --- | --- |',
+    ...revision.addedSkills.map((a) => `| ${a.task} | ${a.skill.text} | ${practiceText(a.skill.practisedBy) || GAP} |`),
+    '',
+  );
+  gaps.push(...revision.addedSkills.filter((a) => !a.skill.practisedBy.length).map((a) => `${a.task} (revised guide): ${a.skill.text}`));
   lines.push('## What no lab practises yet', '', ...gaps.map((g) => `- ${g}`), '');
   return lines.join('\n');
 }

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { findLab } from '../../labs/catalogue';
-import { EXAM_GUIDE, renderExamGuide } from '../../labs/support/exam-guide';
+import { EXAM_GUIDE, REVISED_GUIDE, renderExamGuide } from '../../labs/support/exam-guide';
 import { REPO_ROOT } from '../support/lab-template';
 
 const tasks = EXAM_GUIDE.flatMap((d) => d.tasks);
-const practices = tasks.flatMap((t) => t.skills.flatMap((s) => s.practisedBy));
+const practices = [...tasks.flatMap((t) => t.skills), ...REVISED_GUIDE.addedSkills.map((a) => a.skill)].flatMap((s) => s.practisedBy);
 
 test('docs/exam-guide.md matches labs/support/exam-guide.ts (run `npm run docs` to refresh it)', () => {
   expect(readFileSync(path.join(REPO_ROOT, 'docs', 'exam-guide.md'), 'utf8')).toBe(renderExamGuide());
@@ -46,4 +46,20 @@ test('says under a domain\'s table which tasks\' skills were read from copies of
   const afterTable = page.slice(page.indexOf('| Skill two |'));
   expect(afterTable).toContain('\n\nSkills of task 9.2 read from copies of the guide, not from the official page: https://a.example/copy, https://b.example/copy\n');
   expect(page).not.toContain('task 9.1 read from copies');
+});
+
+test('says what the revised guide adds, how much of it could be read, and lists an added skill no lab practises as a gap', () => {
+  const page = renderExamGuide([], {
+    source: 'https://official.example/revised/domain9.md',
+    readable: 'the top of domain 9',
+    addedSkills: [
+      { task: '9.1', skill: { text: 'Practised skill', practisedBy: [{ lab: 'appconfig', steps: ['rollout'] }] } },
+      { task: '9.2', skill: { text: 'Unpractised skill', practisedBy: [] } },
+    ],
+  });
+  expect(page).toContain('AWS has revised the guide (https://official.example/revised/domain9.md). Only the top of domain 9 could be read');
+  expect(page).toContain('| 9.1 | Practised skill | [appconfig](../labs/appconfig/README.md): `rollout` |');
+  expect(page).toContain('| 9.2 | Unpractised skill | **no lab yet** |');
+  expect(page.slice(page.indexOf('## What no lab practises yet'))).toContain('- 9.2 (revised guide): Unpractised skill');
+  expect(page).not.toContain('- 9.1 (revised guide)');
 });
