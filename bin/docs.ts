@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LABS } from '../labs/catalogue';
-import { labTemplateWithAllFeatures, loadLabs } from '../labs/support/app';
+import { labFeatureTemplates, loadLabs } from '../labs/support/app';
 import { constructCopy, constructNames, withFreshCopySection } from '../labs/support/construct-copy';
 import { checkMermaidBlocks, ChromiumMissingError, labPageBlocks } from '../labs/support/diagram-check';
 import { withFreshLabPage, withFreshLabTable } from '../labs/support/docs';
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   rewrite(path.join(ROOT, 'docs', 'exam-guide.md'), () => renderExamGuide());
   if (!process.argv.includes('--table-only')) {
     for (const lab of await loadLabs(LABS)) {
-      rewrite(path.join(ROOT, 'labs', lab.id, 'README.md'), (text) => withFreshLabPage(text, lab, labTemplateWithAllFeatures(lab)));
+      rewrite(path.join(ROOT, 'labs', lab.id, 'README.md'), (text) => withFreshLabPage(text, lab, labFeatureTemplates(lab)));
     }
     for (const name of constructNames()) {
       rewrite(path.join(ROOT, 'lib', name, 'README.md'), (text) => withFreshCopySection(text, constructCopy(name)));

@@ -1,9 +1,8 @@
 import { LABS, LabDefinition } from '../catalogue';
-import type { LoadedLab } from './app';
 import { perHour, perMonth, PRICES_CHECKED } from './cost';
 import { ArchitectureView, CfnTemplate, label, mermaidDiagram } from './diagram';
 import { featureContextKey } from './define-lab';
-import { optionalPartPaths } from './optional-parts';
+import { FeatureTemplates, optionalPartPaths } from './optional-parts';
 import { pipelineDiagrams } from './pipeline-diagram';
 import { NamedDiagram, stateMachineDiagrams } from './workflow-diagram';
 
@@ -142,8 +141,8 @@ export function withFreshLabTable(readme: string): string {
 }
 
 /** A lab README with its generated architecture refreshed; placed before "## Deploy" the first time. */
-export function withFreshLabPage(readme: string, lab: LoadedLab, template: CfnTemplate): string {
-  const block = renderLabArchitecture(lab, template, optionalPartPaths(lab, template));
+export function withFreshLabPage(readme: string, lab: LabDefinition, templates: FeatureTemplates): string {
+  const block = renderLabArchitecture(lab, templates.withAllFeatures, optionalPartPaths(lab, templates));
   return replaceBetween(readme, PAGE_BEGIN, PAGE_END, block, (text) => {
     const deploy = text.indexOf('\n## Deploy');
     return deploy < 0 ? `${text.trimEnd()}\n\n${block}\n` : `${text.slice(0, deploy)}\n${block}\n${text.slice(deploy)}`;

@@ -15,7 +15,12 @@ export interface LabVariant {
   context?: Record<string, unknown>;
 }
 
+/**
+ * A lab variant's context. With path metadata, as `cdk synth` writes templates: the README diagrams read each
+ * resource's construct path, so test/readme.test.ts checks the pages against the templates the catalogue made.
+ */
 export const variantContext = (options: LabVariant): Record<string, unknown> => ({
+  'aws:cdk:enable-path-metadata': true,
   ...(options.allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}),
   ...options.context,
 });
