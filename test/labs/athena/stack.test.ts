@@ -2,11 +2,9 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { ATHENA_LAB } from '../../../labs/athena/constants';
 import { ORDER_COLUMNS } from '../../../labs/athena/dataset';
 import { athenaLab } from '../../../labs/athena/lab';
-import { AthenaLabStack } from '../../../labs/athena/stack';
-import { withStack } from '../../../labs/support/app';
 import { labTemplate } from '../../support/lab-template';
 
-const template = labTemplate(withStack(athenaLab, AthenaLabStack));
+const template = labTemplate(athenaLab);
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
 const bucketIdOf = (location: unknown) => JSON.stringify(location).match(/"Ref":"(\w+)"/)?.[1];
 const tableInputOf = (name: string) => {

@@ -1,11 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { cachingLab } from '../../../labs/caching/lab';
-import { CachingLabStack } from '../../../labs/caching/stack';
 import { CACHING_LAB } from '../../../labs/caching/constants';
-import { withStack } from '../../../labs/support/app';
 import { labTemplate } from '../../support/lab-template';
 
-const lab = withStack(cachingLab, CachingLabStack);
+const lab = cachingLab;
 const template = labTemplate(lab);
 const allFeatures = labTemplate(lab, { allFeatures: true });
 

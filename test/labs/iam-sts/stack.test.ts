@@ -1,15 +1,11 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { iamStsLab } from '../../../labs/iam-sts/lab';
-import { IamStsLabStack } from '../../../labs/iam-sts/stack';
-import { withStack } from '../../../labs/support/app';
-import { ALL_FEATURES_CONTEXT } from '../../../labs/support/lab-stack';
 import { authorize, Caller, identityDecision, LOCAL_ACCOUNT } from '../../support/local-iam';
 import { LocalAws } from '../../support/local-aws';
 import { deployStackLocally } from '../../support/local-deploy';
 import { labTemplate } from '../../support/lab-template';
-import { testApp } from '../../support/synth';
 
-const lab = withStack(iamStsLab, IamStsLabStack);
+const lab = iamStsLab;
 const template = labTemplate(lab);
 const aws = new LocalAws();
 const deployed = deployStackLocally(template, aws, { stackName: lab.stackName });
@@ -91,7 +87,7 @@ test('the reader function may read exactly the SecureString the exercise creates
 });
 
 test('-c iam-sts:secret=true adds a generated secret the reader may read', () => {
-  const withSecret = Template.fromStack(new lab.stack(testApp({ [ALL_FEATURES_CONTEXT]: true }, { builtinCloudFormationValidation: false }), { lab }));
+  const withSecret = labTemplate(lab, { allFeatures: true });
   withSecret.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: { PasswordLength: 32, ExcludePunctuation: true } });
   withSecret.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SECRET_ARN: { Ref: Match.stringLikeRegexp('^DatabaseSecret') } }) } });
   expect(withSecret.toJSON().Outputs.SecretArn).toBeDefined();

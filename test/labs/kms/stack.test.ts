@@ -1,7 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { kmsLab } from '../../../labs/kms/lab';
-import { withStack } from '../../../labs/support/app';
-import { KmsLabStack } from '../../../labs/kms/stack';
 import { KMS_LAB } from '../../../labs/kms/constants';
 import { KEY_ADMIN_ACTIONS, KEY_USER_CRYPTO_ACTIONS } from '../../../lib/customer-managed-key';
 import { authorize, Caller, LOCAL_ACCOUNT, PolicyDocument } from '../../support/local-iam';
@@ -9,7 +7,7 @@ import { LocalAws } from '../../support/local-aws';
 import { deployStackLocally } from '../../support/local-deploy';
 import { labTemplate } from '../../support/lab-template';
 
-const lab = withStack(kmsLab, KmsLabStack);
+const lab = kmsLab;
 const template = labTemplate(lab);
 const aws = new LocalAws();
 const deployed = deployStackLocally(template, aws, { stackName: lab.stackName });
