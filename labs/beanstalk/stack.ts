@@ -1,11 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { BeanstalkApp, BeanstalkPlatform, DeploymentPolicy, VersionLifecycle } from '../../lib/beanstalk-app';
 import { QueueWithDlq } from '../../lib/queue-with-dlq';
-import { LAB_LOG_RETENTION, LabStack, LabStackProps } from '../support/lab-stack';
+import { LabStack, LabStackProps } from '../support/lab-stack';
+import { labVpc } from '../support/lab-vpc';
 import type { beanstalkLab } from './lab';
 import { BEANSTALK_LAB, SOURCE_BUNDLE_DIR } from './constants';
 
@@ -75,18 +75,6 @@ export class BeanstalkLabStack extends LabStack<typeof beanstalkLab> {
 
   /** Public subnets only: no NAT gateway to pay for; the instances reach AWS APIs through their public addresses. */
   private vpc(): ec2.Vpc {
-    return new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
-      // Elastic Beanstalk creates the instances' security groups in its own stack; the default group stays unused.
-      restrictDefaultSecurityGroup: false,
-      flowLogs: {
-        rejected: {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: LAB_LOG_RETENTION })),
-          trafficType: ec2.FlowLogTrafficType.REJECT,
-        },
-      },
-    });
+    return labVpc(this, 'Vpc', { subnets: 'public', maxAzs: 2 });
   }
 }

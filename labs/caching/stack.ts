@@ -4,7 +4,6 @@ import * as dax from 'aws-cdk-lib/aws-dax';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CacheCluster, CacheEngine } from '../../lib/cache-cluster';
 import { SafeNodejsFunction } from '../../lib/core/function';
@@ -12,6 +11,7 @@ import { LabStack, LabStackProps } from '../support/lab-stack';
 import type { cachingLab } from './lab';
 import { CACHING_LAB } from './constants';
 import { vpcFunctionInterfaces } from '../support/vpc-function-interfaces';
+import { labVpc } from '../support/lab-vpc';
 
 /**
  * Caching lab: a products table and a function that reads it through lazy loading and writes it with lazy loading or
@@ -79,19 +79,11 @@ export class CachingLabStack extends LabStack<typeof cachingLab> {
 
   /** Two isolated subnets (no NAT gateway, no internet), DynamoDB through a gateway endpoint (free), rejected flows logged. */
   private isolatedVpc(): ec2.Vpc {
-    const vpc = new ec2.Vpc(this, 'Vpc', {
+    return labVpc(this, 'Vpc', {
+      subnets: 'isolated',
       maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
-      // Nothing uses the default security group; restricting it would add a custom-resource Lambda function.
-      restrictDefaultSecurityGroup: false,
       gatewayEndpoints: { DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB } },
     });
-    vpc.addFlowLog('FlowLog', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'VpcFlowLogs')),
-      trafficType: ec2.FlowLogTrafficType.REJECT,
-    });
-    return vpc;
   }
 
   /**

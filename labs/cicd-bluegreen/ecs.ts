@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BlueGreenPipeline, CodeCommitSource, DeployTarget, EcsServiceTarget, PipelineSource } from '../../lib/blue-green-pipeline';
+import { labVpc } from '../support/lab-vpc';
 
 /** The ECS sample the second pipeline releases; its files seed that pipeline's CodeCommit repository. */
 export const ECS_APP_DIR = path.join(__dirname, 'app-ecs');
@@ -47,13 +48,7 @@ export class EcsBlueGreen extends Construct {
   constructor(scope: Construct, id: string, props: EcsBlueGreenProps) {
     super(scope, id);
 
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
-      // Flow logs to CloudWatch Logs bill per GB ingested only ($0 idle): they answer "was it the security group?".
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.REJECT } },
-    });
+    const vpc = labVpc(this, 'Vpc', { subnets: 'public', maxAzs: 2 });
 
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc });
     Validations.of(cluster).acknowledge({

@@ -9,6 +9,7 @@ import { HealthyHosts, ServerDeployment } from '../../lib/server-deployment';
 import { withCdkDurations } from '../support/cdk-duration';
 import { labBucket } from '../support/lab-bucket';
 import { LabStack, LabStackProps } from '../support/lab-stack';
+import { labVpc } from '../support/lab-vpc';
 import { CODEDEPLOY_EC2_LAB as LAB_SPEC } from './constants';
 import type { codedeployEc2Lab } from './lab';
 
@@ -31,13 +32,7 @@ export class CodedeployEc2LabStack extends LabStack<typeof codedeployEc2Lab> {
     });
 
     // Public subnets only: the instances reach CodeDeploy and S3 through the internet gateway, without a NAT gateway.
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
-      // Flow logs to CloudWatch Logs bill per GB ingested only ($0 idle): they answer "was it the security group?".
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.REJECT } },
-    });
+    const vpc = labVpc(this, 'Vpc', { subnets: 'public', maxAzs: 2 });
     const instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
       vpc,
       description: 'Sample app instances: HTTP from the load balancer only; outbound HTTPS to CodeDeploy, S3 and dnf mirrors',

@@ -12,6 +12,7 @@ import { SafeNodejsFunction } from '../../lib/core/function';
 import { AppDeployment, FargateApp, ImageRepository } from '../../lib/fargate-app';
 import { QueueWithDlq } from '../../lib/queue-with-dlq';
 import { LAB_LOG_RETENTION, LabStack, LabStackProps } from '../support/lab-stack';
+import { labVpc } from '../support/lab-vpc';
 import type { ecsLab } from './lab';
 import { ECS_LAB } from './constants';
 
@@ -32,17 +33,7 @@ export class EcsLabStack extends LabStack<typeof ecsLab> {
     const withService = this.feature('service') || withLoadBalancer;
 
     // Public subnets only: tasks reach ECR and AWS APIs through their public IP instead of a NAT gateway ($32.85/month).
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
-      flowLogs: {
-        rejected: {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'RejectedTraffic', { retention: LAB_LOG_RETENTION })),
-          trafficType: ec2.FlowLogTrafficType.REJECT,
-        },
-      },
-    });
+    const vpc = labVpc(this, 'Vpc', { subnets: 'public', maxAzs: 2 });
     const cluster = new ecs.Cluster(this, 'Cluster', {
       vpc,
       // Backlog per task divides by Container Insights' RunningTaskCount: on with the service only, since it bills per metric.

@@ -1,8 +1,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LAB_LOG_RETENTION } from '../support/lab-stack';
+import { labVpc } from '../support/lab-vpc';
 
 export interface CfnInitInstanceProps {
   /** How long CloudFormation waits for the instance's cfn-signal before it fails the instance and rolls back. */
@@ -23,19 +22,7 @@ export class CfnInitInstance extends Construct {
 
   constructor(scope: Construct, id: string, props: CfnInitInstanceProps) {
     super(scope, id);
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 1,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
-      // The default security group is unused: nothing is placed in it, so no custom resource is needed to empty it.
-      restrictDefaultSecurityGroup: false,
-      flowLogs: {
-        rejected: {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: LAB_LOG_RETENTION })),
-          trafficType: ec2.FlowLogTrafficType.REJECT,
-        },
-      },
-    });
+    const vpc = labVpc(this, 'Vpc', { subnets: 'public', maxAzs: 1 });
     const securityGroup = new ec2.SecurityGroup(this, 'OutboundOnly', {
       vpc,
       description: 'iac lab: cfn-init instance, no inbound traffic',

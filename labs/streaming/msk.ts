@@ -4,13 +4,13 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import { SafeNodejsFunction } from '../../lib/core/function';
 import { withCdkDurations } from '../support/cdk-duration';
 import { KAFKA_LAB as KAFKA_LAB_SPEC, STREAMING_LAB as STREAMING_LAB_SPEC } from './constants';
 import { vpcFunctionInterfaces } from '../support/vpc-function-interfaces';
+import { labVpc } from '../support/lab-vpc';
 
 /** The shared constants (./constants.ts) with CDK durations. */
 const STREAMING_LAB = withCdkDurations(STREAMING_LAB_SPEC);
@@ -37,17 +37,7 @@ type KafkaArn = (resource: 'topic' | 'group', name: string) => string;
  */
 export function clickKafka(scope: Construct, { progress }: { progress: dynamodb.TableV2 }): ClickKafka {
   const stack = Stack.of(scope);
-  const vpc = new ec2.Vpc(scope, 'KafkaVpc', {
-    maxAzs: KAFKA_LAB.availabilityZones,
-    natGateways: 0,
-    subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
-    // Nothing uses the default security group; restricting it would add a custom-resource Lambda function.
-    restrictDefaultSecurityGroup: false,
-  });
-  vpc.addFlowLog('FlowLog', {
-    destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(scope, 'KafkaVpcFlowLogs', { retention: logs.RetentionDays.ONE_WEEK })),
-    trafficType: ec2.FlowLogTrafficType.REJECT,
-  });
+  const vpc = labVpc(scope, 'KafkaVpc', { subnets: 'isolated', maxAzs: KAFKA_LAB.availabilityZones });
 
   // The brokers, the mapping's interfaces and the producer function share this group: they reach the brokers on the
   // IAM port (the mapping also the endpoints on 443), nothing else.

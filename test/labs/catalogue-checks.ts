@@ -90,6 +90,20 @@ export function checkLabs(labs: readonly LabDefinition[]): void {
         expect(orphans).toEqual([]);
       });
 
+      test('every VPC has the shape labVpc gives: rejected traffic logged, default security group emptied, no NAT gateway', () => {
+        const resources = synthOnce(allFeatures).template.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+        const of = (type: string) => Object.values(resources).filter((r) => r.Type === type);
+        const refs = (type: string, key: string) => new Set(of(type).map((r) => JSON.stringify(r.Properties?.[key])));
+        const logged = refs('AWS::EC2::FlowLog', 'ResourceId');
+        const emptied = refs('Custom::VpcRestrictDefaultSG', 'DefaultSecurityGroupId');
+        const unlike = Object.entries(resources)
+          .filter(([, r]) => r.Type === 'AWS::EC2::VPC')
+          .filter(([id]) => !logged.has(JSON.stringify({ Ref: id })) || !emptied.has(JSON.stringify({ 'Fn::GetAtt': [id, 'DefaultSecurityGroup'] })))
+          .map(([id]) => id);
+        expect(unlike).toEqual([]);
+        expect(of('AWS::EC2::NatGateway')).toEqual([]);
+      });
+
       test('hard-codes no physical name', () => {
         const resources = synthOnce(allFeatures).template.toJSON().Resources as Record<string, { Type: string; Properties?: object }>;
         const literalNames = Object.entries(resources).flatMap(([id, r]) =>
