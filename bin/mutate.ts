@@ -19,29 +19,29 @@ const OPTIONS = ['--related', '--typecheck'];
 class MutateError extends Error {}
 
 /** The target as a path relative to the repository, checked: only code is mutated, never tests. */
-function relativeTarget(target: string): string {
-  const relative = path.relative(ROOT, path.resolve(target)).split(path.sep).join('/').replace(/\/$/, '');
-  if (!existsSync(path.join(ROOT, relative))) throw new MutateError(`${target} does not exist`);
+function relativeTarget(root: string, target: string): string {
+  const relative = path.relative(root, path.resolve(root, target)).split(path.sep).join('/').replace(/\/$/, '');
+  if (!existsSync(path.join(root, relative))) throw new MutateError(`${target} does not exist`);
   if (!MUTABLE.test(relative)) throw new MutateError(`${target} is not under lib/, lambda/ or labs/: only code is mutated, not tests`);
   return relative;
 }
 
-const mutateGlob = (relative: string) => (statSync(path.join(ROOT, relative)).isDirectory() ? `${relative}/**/*.ts` : relative);
+const mutateGlob = (root: string, relative: string) => (statSync(path.join(root, relative)).isDirectory() ? `${relative}/**/*.ts` : relative);
 
 /** Test files `test/<dir>/<prefix>.test.ts` and `<prefix>-*.test.ts`, except those of a sibling module (`<prefix>-<name>`). */
-function prefixMatches(stem: string, sourceDir = path.dirname(stem)): string[] {
-  const dir = path.join(ROOT, 'test', path.dirname(stem));
+function prefixMatches(root: string, stem: string, sourceDir = path.dirname(stem)): string[] {
+  const dir = path.join(root, 'test', path.dirname(stem));
   if (!existsSync(dir)) return [];
   const prefix = path.basename(stem);
-  const isSiblingModule = (name: string) => ['.ts', ''].some((ext) => existsSync(path.join(ROOT, sourceDir, `${name.replace(/\.test\.ts$/, '')}${ext}`)));
+  const isSiblingModule = (name: string) => ['.ts', ''].some((ext) => existsSync(path.join(root, sourceDir, `${name.replace(/\.test\.ts$/, '')}${ext}`)));
   return readdirSync(dir)
     .filter((name) => name === `${prefix}.test.ts` || (name.startsWith(`${prefix}-`) && name.endsWith('.test.ts') && !isSiblingModule(name)))
     .map((name) => `test/${path.dirname(stem)}/${name}`);
 }
 
 /** Every test file under `test/<folder>/`. */
-function testsUnder(folder: string): string[] {
-  const dir = path.join(ROOT, 'test', folder);
+function testsUnder(root: string, folder: string): string[] {
+  const dir = path.join(root, 'test', folder);
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true })
     .map(String)
@@ -55,40 +55,40 @@ function testsUnder(folder: string): string[] {
  * labs/support/<file> also test/labs/<file>*.test.ts; a file in a folder with no test of its own
  * (lib/fan-out/filter-policy.ts → test/lib/fan-out-filter-policy.test.ts, else the folder's).
  */
-function mirroredTestFiles(relative: string): string[] {
+function mirroredTestFiles(root: string, relative: string): string[] {
   const stem = relative.replace(/\.ts$/, '').replace(/\/index$/, '');
-  const isFolder = statSync(path.join(ROOT, relative)).isDirectory();
+  const isFolder = statSync(path.join(root, relative)).isDirectory();
   const own = [
-    ...prefixMatches(stem),
-    ...(isFolder ? testsUnder(stem) : []),
-    ...(stem.startsWith('labs/support/') ? prefixMatches(stem.replace('labs/support/', 'labs/'), path.dirname(stem)) : []),
+    ...prefixMatches(root, stem),
+    ...(isFolder ? testsUnder(root, stem) : []),
+    ...(stem.startsWith('labs/support/') ? prefixMatches(root, stem.replace('labs/support/', 'labs/'), path.dirname(stem)) : []),
   ];
   if (own.length > 0 || isFolder) return [...new Set(own)];
   const folder = path.dirname(stem);
   if (MUTABLE_ROOT.test(folder)) return [];
-  const joined = prefixMatches(`${folder}-${path.basename(stem)}`);
-  return joined.length > 0 ? joined : mirroredTestFiles(folder);
+  const joined = prefixMatches(root, `${folder}-${path.basename(stem)}`);
+  return joined.length > 0 ? joined : mirroredTestFiles(root, folder);
 }
 
-/** Stryker's arguments for the command line's targets. */
-export function strykerArguments(argv: readonly string[]): { args: string[]; testFiles: string[] } {
+/** Stryker's arguments for the command line's targets, in the repository at `root`. */
+export function strykerArguments(argv: readonly string[], root = ROOT): { args: string[]; testFiles: string[] } {
   const related = argv.includes('--related');
   const unknown = argv.filter((a) => a.startsWith('-') && !OPTIONS.includes(a));
   if (unknown.length > 0) throw new MutateError(`unknown option ${unknown.join(', ')}`);
-  const targets = argv.filter((a) => !a.startsWith('-')).map(relativeTarget);
+  const targets = argv.filter((a) => !a.startsWith('-')).map((target) => relativeTarget(root, target));
   // The TypeScript checker type-checks the whole project for each group of mutants: ~10 s a mutant here, against ~1 s
   // for a test run. Without it a mutant that would not compile is run anyway; one that survives is plain to see.
   const checkers = argv.includes('--typecheck') ? [] : ['--checkers', ''];
   if (targets.length === 0) return { args: checkers, testFiles: [] };
-  const args = ['--mutate', targets.map(mutateGlob).join(','), ...checkers];
+  const args = ['--mutate', targets.map((target) => mutateGlob(root, target)).join(','), ...checkers];
   if (related) return { args, testFiles: [] };
-  const unmirrored = targets.filter((t) => mirroredTestFiles(t).length === 0);
+  const unmirrored = targets.filter((t) => mirroredTestFiles(root, t).length === 0);
   if (unmirrored.length > 0) {
     throw new MutateError(`no test file mirrors ${unmirrored.join(', ')} (test/<path>*.test.ts): add --related to run every test related to it`);
   }
   // Not Stryker's --testFiles: it limits only the first run, and turns the files into a test-name filter for mutants
   // in shared set-up (a construct built in a describe block), which then run no test. jest.config.js limits every run.
-  return { args, testFiles: [...new Set(targets.flatMap(mirroredTestFiles))] };
+  return { args, testFiles: [...new Set(targets.flatMap((target) => mirroredTestFiles(root, target)))] };
 }
 
 function main(): void {

@@ -1,4 +1,31 @@
-import { strykerArguments } from '../../bin/mutate';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { strykerArguments as strykerArgumentsIn } from '../../bin/mutate';
+
+// A repository of its own, so the expectations do not change when a test file is added to this one.
+const REPOSITORY = [
+  'lib/fan-out/index.ts', 'lib/fan-out/filter-policy.ts', 'test/lib/fan-out.test.ts', 'test/lib/fan-out-filter-policy.test.ts',
+  'lib/beanstalk-app/index.ts', 'lib/beanstalk-app/options.ts', 'test/lib/beanstalk-app.test.ts',
+  'lib/queue-consumer/index.ts', 'test/lib/queue-consumer.test.ts',
+  'lambda/deploy-hooks/index.ts', 'lambda/deploy-hooks/ecs.ts', 'test/lambda/deploy-hooks.test.ts', 'test/lambda/deploy-hooks-ecs.test.ts',
+  'lambda/versioned-greeter/index.ts', 'test/lambda/versioned-greeter.test.ts', 'test/lambda/versioned-greeter-logs.test.ts',
+  'lambda/sfn-approval-notifier/index.ts',
+  'labs/sqs/exercise.ts', 'labs/sqs/stack.ts', 'test/labs/sqs/exercise.test.ts', 'test/labs/sqs/stack.test.ts',
+  'labs/support/cost.ts', 'test/labs/cost.test.ts',
+  'labs/support/exercise.ts', 'test/labs/support/exercise.test.ts',
+  'labs/support/diagram.ts', 'labs/support/diagram-check.ts', 'test/labs/diagram.test.ts', 'test/labs/diagram-render.test.ts', 'test/labs/diagram-check.test.ts',
+];
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(path.join(tmpdir(), 'mutate-'));
+  for (const file of REPOSITORY) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), '');
+  }
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const strykerArguments = (argv: string[]) => strykerArgumentsIn(argv, root);
 
 describe('npm run mutate: what Stryker is asked to mutate and with which tests', () => {
   test('without targets, everything stryker.config.json names, with every test', () => {
@@ -39,6 +66,7 @@ describe('npm run mutate: what Stryker is asked to mutate and with which tests',
     expect(strykerArguments(['lib/beanstalk-app/options.ts']).testFiles).toEqual(['test/lib/beanstalk-app.test.ts']);
     expect(strykerArguments(['labs/sqs']).testFiles).toEqual(['test/labs/sqs/exercise.test.ts', 'test/labs/sqs/stack.test.ts']);
     expect(strykerArguments(['lib/']).testFiles).toContain('test/lib/queue-consumer.test.ts');
+    expect(strykerArguments(['lib/']).testFiles).toHaveLength(4);
   });
 
   test('--related leaves the choice of tests to Stryker: every test related to the target', () => {
