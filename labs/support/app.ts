@@ -7,7 +7,7 @@ import { findLab, LabDefinition, LABS, LabStackClass } from '../catalogue';
 import type { CfnTemplate } from './diagram';
 import { ONLY_LAB_CONTEXT } from './define-lab';
 import { ALL_FEATURES_CONTEXT, LabConfigError, LabStack } from './lab-stack';
-import type { FeatureTemplates } from './optional-parts';
+import { FeatureTemplates, featureTemplates } from './optional-parts';
 
 /** A lab whose stack class is loaded: what an app can build synchronously. */
 export interface LoadedLab extends LabDefinition {
@@ -62,17 +62,15 @@ export function addLabStacks(app: App, labs: readonly LoadedLab[]): LabStack[] {
 
 /**
  * The lab's templates for its page, as `cdk synth` writes them (with each resource's construct path, which the diagrams
- * read), without bundling, cdk-nag or validation: plain and with every optional part on (one synth for a lab without).
+ * read), without bundling, cdk-nag or validation: plain and with every optional part on.
  */
 export function labFeatureTemplates(lab: LoadedLab): FeatureTemplates {
-  const synth = (allFeatures: boolean) => {
+  return featureTemplates(lab, (allFeatures) => {
     const app = new App({
       context: { ...cdkJsonContext(), ...SKIP_BUNDLING, ...(allFeatures ? { [ALL_FEATURES_CONTEXT]: true } : {}), 'aws:cdk:enable-path-metadata': true },
       builtinCloudFormationValidation: false,
     });
     const stack = new lab.stack(app, { lab });
     return app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
-  };
-  const plain = synth(false);
-  return { plain, withAllFeatures: lab.features.length > 0 ? synth(true) : plain };
+  });
 }

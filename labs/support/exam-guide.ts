@@ -371,7 +371,8 @@ export const REVISED_GUIDE: Revision = {
   addedSkills: [
     {
       task: '3.1',
-      skill: skill('Prepare application configurations for specific environments (for example, by using AWS AppConfig)', at('appconfig', 'validators', 'rollout')),
+      // The appconfig lab validates and rolls out a configuration, but to one environment: none per environment yet.
+      skill: skill('Prepare application configurations for specific environments (for example, by using AWS AppConfig)'),
     },
   ],
 };

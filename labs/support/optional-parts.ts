@@ -7,12 +7,17 @@ export interface FeatureTemplates {
   readonly withAllFeatures: CfnTemplate;
 }
 
+/** A lab's templates from `synth(allFeatures)`: one synth for a lab without optional parts. */
+export function featureTemplates(lab: LabDefinition, synth: (allFeatures: boolean) => CfnTemplate): FeatureTemplates {
+  const plain = synth(false);
+  return { plain, withAllFeatures: lab.features.length > 0 ? synth(true) : plain };
+}
+
 /**
  * Construct paths of the resources that only the lab's optional parts create: the template with every feature on
- * less the plain one. Empty for a lab without optional parts.
+ * less the plain one.
  */
 export function optionalPartPaths(lab: LabDefinition, templates: FeatureTemplates): Set<string> {
-  if (lab.features.length === 0) return new Set();
   const pathsOf = (template: CfnTemplate) => Object.keys(template.Resources).map((id) => label(template.Resources, id, lab.stackName));
   const inPlain = new Set(pathsOf(templates.plain));
   return new Set(pathsOf(templates.withAllFeatures).filter((p) => !inPlain.has(p)));

@@ -4,7 +4,7 @@ import type { LabDefinition } from '../../labs/catalogue';
 import { LoadedLab, loadLabs } from '../../labs/support/app';
 import { idleCostOf, perMonth } from '../../labs/support/cost';
 import type { CfnTemplate } from '../../labs/support/diagram';
-import { featureContextKey, KEEP_ON_DESTROY } from '../../labs/support/lab-stack';
+import { featureContextKey, KEEP_ON_DESTROY, LAB_LOG_RETENTION } from '../../labs/support/lab-stack';
 import { expectToMatchFileSnapshot } from '../support/file-snapshot';
 import { stackClassOf } from '../support/lab-template';
 import { REPO_ROOT, synthLab, SynthesizedLab } from '../support/synth';
@@ -90,18 +90,23 @@ export function checkLabs(labs: readonly LabDefinition[]): void {
         expect(orphans).toEqual([]);
       });
 
-      test('every VPC has the shape labVpc gives: rejected traffic logged, default security group emptied, no NAT gateway', () => {
-        const resources = synthOnce(allFeatures).template.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+      test('every VPC has the shape labVpc gives: rejected traffic logged for a week, default security group emptied, no NAT', () => {
+        type Resource = { Type: string; Properties?: Record<string, unknown> };
+        const resources = synthOnce(allFeatures).template.toJSON().Resources as Record<string, Resource>;
         const of = (type: string) => Object.values(resources).filter((r) => r.Type === type);
-        const refs = (type: string, key: string) => new Set(of(type).map((r) => JSON.stringify(r.Properties?.[key])));
-        const logged = refs('AWS::EC2::FlowLog', 'ResourceId');
-        const emptied = refs('Custom::VpcRestrictDefaultSG', 'DefaultSecurityGroupId');
-        const unlike = Object.entries(resources)
-          .filter(([, r]) => r.Type === 'AWS::EC2::VPC')
-          .filter(([id]) => !logged.has(JSON.stringify({ Ref: id })) || !emptied.has(JSON.stringify({ 'Fn::GetAtt': [id, 'DefaultSecurityGroup'] })))
-          .map(([id]) => id);
+        const kept = (group: unknown) => resources[(group as { Ref?: string })?.Ref ?? '']?.Properties?.RetentionInDays === LAB_LOG_RETENTION;
+        const logged = new Set(
+          of('AWS::EC2::FlowLog')
+            .filter((log) => log.Properties?.TrafficType === 'REJECT' && kept(log.Properties?.LogGroupName))
+            .map((log) => JSON.stringify(log.Properties?.ResourceId)),
+        );
+        const emptied = new Set(of('Custom::VpcRestrictDefaultSG').map((r) => JSON.stringify(r.Properties?.DefaultSecurityGroupId)));
+        const unlike = Object.keys(resources)
+          .filter((id) => resources[id].Type === 'AWS::EC2::VPC')
+          .filter((id) => !logged.has(JSON.stringify({ Ref: id })) || !emptied.has(JSON.stringify({ 'Fn::GetAtt': [id, 'DefaultSecurityGroup'] })));
         expect(unlike).toEqual([]);
         expect(of('AWS::EC2::NatGateway')).toEqual([]);
+        expect(of('AWS::EC2::Route').filter((route) => route.Properties?.NatGatewayId || route.Properties?.InstanceId)).toEqual([]);
       });
 
       test('hard-codes no physical name', () => {
@@ -131,7 +136,7 @@ export function checkLabs(labs: readonly LabDefinition[]): void {
       // Each feature alone, as a learner deploys it: cdk-nag and validation too (a finding makes the synth throw).
       test(`feature ${feature.name} synthesizes clean alone, changes the template and adds the idle cost it declares`, () => {
         const off = synthOnce(false).template.toJSON() as CfnTemplate;
-        // A lab's only optional part alone is the all-on variant, already synthesized.
+        // A lab's only optional part alone is the all-on variant, already synthesized (a finding shows under both).
         const alone = lab.features.length === 1 ? synthOnce(true) : synthLab(loaded, { context: { [featureContextKey(lab.id, feature.name)]: true } });
         expect(alone.findings).toEqual([]);
         const on = alone.template.toJSON() as CfnTemplate;

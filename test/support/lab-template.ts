@@ -3,7 +3,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { LabDefinition, LabStackClass } from '../../labs/support/define-lab';
-import { ALL_FEATURES_CONTEXT } from '../../labs/support/define-lab';
+import { ALL_FEATURES_CONTEXT, featureContextKey } from '../../labs/support/define-lab';
 
 // Kept apart from ./synth, which loads cdk-nag: a test file that reads a template this run already made loads neither
 // cdk-nag nor the lab's stack modules (~0.7 CPU-s a file under jest).
@@ -73,4 +73,13 @@ export function labTemplate(lab: LabDefinition, options: LabVariant = {}): Templ
   const template = Template.fromStack(new (stackClassOf(lab))(app, { lab }));
   keepForThisRun(file, template);
   return template;
+}
+
+/**
+ * The lab's template with one optional part on (`-c <lab>:<name>=true`). For a lab whose only optional part it is,
+ * that is the all-on template, which the catalogue's checks synthesize in every run.
+ */
+export function featureTemplate(lab: LabDefinition, name: string): Template {
+  if (!lab.features.some((f) => f.name === name)) throw new Error(`lab ${lab.id} declares no feature ${name}`);
+  return lab.features.length === 1 ? labTemplate(lab, { allFeatures: true }) : labTemplate(lab, { context: { [featureContextKey(lab.id, name)]: true } });
 }

@@ -9,7 +9,7 @@ import {
   ORDER_RESPONSE_TEMPLATE,
 } from '../../../labs/apigateway/templates';
 import { apigatewayLab } from '../../../labs/apigateway/lab';
-import { labTemplate } from '../../support/lab-template';
+import { featureTemplate, labTemplate } from '../../support/lab-template';
 
 const lab = apigatewayLab;
 const template = labTemplate(lab);
@@ -78,8 +78,7 @@ describe('stages', () => {
   });
 
   test('-c apigateway:cache=true adds a 0.5 GB encrypted cache on prod for GET /hello, keyed by name', () => {
-    // The lab's only optional part: all on is -c apigateway:cache=true, and the catalogue's checks synthesized it in this run.
-    const cached = labTemplate(lab, { allFeatures: true });
+    const cached = featureTemplate(lab, 'cache');
     cached.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
       CacheClusterEnabled: true,

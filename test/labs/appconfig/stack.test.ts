@@ -1,12 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { appconfigLab } from '../../../labs/appconfig/lab';
 import { APPCONFIG_LAB, CHECKOUT_SCHEMA } from '../../../labs/appconfig/constants';
-import { labTemplate } from '../../support/lab-template';
+import { featureTemplate, labTemplate } from '../../support/lab-template';
 
 // cdk-nag and CloudFormation validation of both variants run in the catalogue checks; these tests read the templates.
 const lab = appconfigLab;
-// The lab's only optional part: all on is -c appconfig:rollback-alarm=true, and the catalogue's checks synthesized it in this run.
-const withAlarm = labTemplate(lab, { allFeatures: true });
+const withAlarm = featureTemplate(lab, 'rollback-alarm');
 const resources = withAlarm.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
 const ofType = (type: string) => Object.values(resources).filter((r) => r.Type === type);
 

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { dynamodbStreamsLab } from '../../../labs/dynamodb-streams/lab';
 import { STREAMS_LAB } from '../../../labs/dynamodb-streams/constants';
-import { labTemplate } from '../../support/lab-template';
+import { featureTemplate, labTemplate } from '../../support/lab-template';
 
 const lab = dynamodbStreamsLab;
 const template = labTemplate(lab);
@@ -80,8 +80,7 @@ test('outputs what the exercise uses; no alarm, nothing billed while idle, unles
 });
 
 test('-c dynamodb-streams:alarms=true adds an iterator-age alarm at 5 minutes, notifying a topic', () => {
-  // The lab's only optional part: all on is -c dynamodb-streams:alarms=true, and the catalogue's checks synthesized it in this run.
-  const withAlarms = labTemplate(lab, { allFeatures: true });
+  const withAlarms = featureTemplate(lab, 'alarms');
   withAlarms.hasResourceProperties('AWS::CloudWatch::Alarm', {
     MetricName: 'IteratorAge',
     Threshold: 300_000,

@@ -100,7 +100,7 @@ test('the build and flow-log groups keep the lab retention, not the two-year def
   const groups = Object.entries(template.findResources('AWS::Logs::LogGroup'));
   // The app's own group keeps FargateApp's month; every other group (CDK's provider logs too) keeps the lab's week.
   const others = groups.filter(([id]) => !id.startsWith('AppLogs'));
-  expect(others.map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(expect.arrayContaining(['VpcRejectedTraffic', 'BuildLogs']));
+  expect(others.map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(expect.arrayContaining(['VpcRejectedTrafficLogs', 'BuildLogs']));
   expect(others.map(([, group]) => group.Properties.RetentionInDays)).toEqual(others.map(() => LAB_LOG_RETENTION));
 });
 

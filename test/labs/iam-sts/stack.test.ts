@@ -3,7 +3,7 @@ import { iamStsLab } from '../../../labs/iam-sts/lab';
 import { authorize, Caller, identityDecision, LOCAL_ACCOUNT } from '../../support/local-iam';
 import { LocalAws } from '../../support/local-aws';
 import { deployStackLocally } from '../../support/local-deploy';
-import { labTemplate } from '../../support/lab-template';
+import { featureTemplate, labTemplate } from '../../support/lab-template';
 
 const lab = iamStsLab;
 const template = labTemplate(lab);
@@ -87,7 +87,7 @@ test('the reader function may read exactly the SecureString the exercise creates
 });
 
 test('-c iam-sts:secret=true adds a generated secret the reader may read', () => {
-  const withSecret = labTemplate(lab, { allFeatures: true });
+  const withSecret = featureTemplate(lab, 'secret');
   withSecret.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: { PasswordLength: 32, ExcludePunctuation: true } });
   withSecret.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SECRET_ARN: { Ref: Match.stringLikeRegexp('^DatabaseSecret') } }) } });
   expect(withSecret.toJSON().Outputs.SecretArn).toBeDefined();

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { sqsLab } from '../../../labs/sqs/lab';
 import { SQS_LAB } from '../../../labs/sqs/constants';
-import { labTemplate } from '../../support/lab-template';
+import { featureTemplate, labTemplate } from '../../support/lab-template';
 
 const lab = sqsLab;
 const template = labTemplate(lab);
@@ -55,8 +55,7 @@ test('outputs every URL the exercise uses; no alarm, nothing billed while idle, 
 });
 
 test('-c sqs:alarms=true adds the two work-queue alarms, notifying a TLS-only topic', () => {
-  // The lab's only optional part: all on is -c sqs:alarms=true, and the catalogue's checks synthesized it in this run.
-  const withAlarms = labTemplate(lab, { allFeatures: true });
+  const withAlarms = featureTemplate(lab, 'alarms');
   withAlarms.resourceCountIs('AWS::CloudWatch::Alarm', 2);
   withAlarms.hasResourceProperties('AWS::CloudWatch::Alarm', {
     MetricName: 'ApproximateAgeOfOldestMessage',

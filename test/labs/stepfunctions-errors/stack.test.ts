@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { stepfunctionsErrorsLab } from '../../../labs/stepfunctions-errors/lab';
 import { ERRORS_LAB } from '../../../labs/stepfunctions-errors/constants';
 import { allStates, resolveIntrinsics, stateMachineDefinition } from '../../../labs/support/state-machine-definition';
-import { labTemplate } from '../../support/lab-template';
+import { featureTemplate, labTemplate } from '../../support/lab-template';
 
 const lab = stepfunctionsErrorsLab;
 const template = labTemplate(lab);
@@ -144,8 +144,7 @@ test('an EventBridge rule starts the STANDARD workflow with the event detail as 
 
 test('no alarm by default; -c stepfunctions-errors:alarms=true adds failed, timed-out and throttled alarms', () => {
   template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
-  // The lab's only optional part: all on is -c stepfunctions-errors:alarms=true, and the catalogue's checks synthesized it in this run.
-  const withAlarms = labTemplate(lab, { allFeatures: true });
+  const withAlarms = featureTemplate(lab, 'alarms');
   const alarms = Object.values(withAlarms.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
   expect(alarms.map((a) => a.MetricName).sort()).toEqual(['ExecutionThrottled', 'ExecutionsFailed', 'ExecutionsTimedOut']);
   for (const alarm of alarms) {
