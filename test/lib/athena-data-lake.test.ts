@@ -18,8 +18,10 @@ const events: DataLakeTableOptions = {
   projection: [PartitionProjection.enum('region', ['eu-west-1', 'us-east-1']), PartitionProjection.date('dt', { from: '2026-01-01' })],
 };
 
-function lake(stack: Stack, props: Partial<AthenaDataLakeProps> = {}): AthenaDataLake {
-  return new AthenaDataLake(stack, 'Lake', {
+const ordersCsv: DataLakeTableOptions = { name: 'orders_csv', prefix: 'orders/', format: TableFormat.csv(), columns };
+
+function lake(stack: Stack, props: Partial<AthenaDataLakeProps> = {}, id = 'Lake'): AthenaDataLake {
+  return new AthenaDataLake(stack, id, {
     dataBucket: new s3.Bucket(stack, 'Data'),
     resultsBucket: new s3.Bucket(stack, 'Results'),
     tables: [events],
@@ -27,17 +29,41 @@ function lake(stack: Stack, props: Partial<AthenaDataLakeProps> = {}): AthenaDat
   });
 }
 
+/** A table's TableInput, by its name. */
+function tableInput(template: Template, name: string) {
+  return Object.values(template.findResources('AWS::Glue::Table')).find((t) => t.Properties.TableInput.Name === name)!.Properties.TableInput;
+}
+
+/** A policy resource as text, intrinsics as `${...}` without the logical ids' hash: `arn:${AWS::Partition}:glue:...`, `${Results.Arn}/athena-results/*`. */
+function resourceText(resource: unknown): string {
+  if (typeof resource === 'string') return resource;
+  const intrinsic = resource as { 'Fn::Join'?: [string, unknown[]]; Ref?: string; 'Fn::GetAtt'?: string[] };
+  if (intrinsic['Fn::Join']) return intrinsic['Fn::Join'][1].map(resourceText).join(intrinsic['Fn::Join'][0]);
+  const withoutHash = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
+  if (intrinsic.Ref) return `\${${withoutHash(intrinsic.Ref)}}`;
+  const [logicalId, attribute] = intrinsic['Fn::GetAtt']!;
+  return `\${${withoutHash(logicalId)}.${attribute}}`;
+}
+
+/** The statements of the stack's one policy, with their actions and resources as text. */
+function grantedStatements(template: Template): { actions: string[]; resources: string[] }[] {
+  const statements = Object.values(template.findResources('AWS::IAM::Policy'))[0].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+  return statements.map((s) => ({ actions: [s.Action].flat(), resources: [s.Resource].flat().map(resourceText) }));
+}
+
 describe('defaults', () => {
   const stack = newStack();
-  const created = lake(stack);
+  const created = lake(stack, { tables: [events, ordersCsv] });
   const template = Template.fromStack(stack);
 
   test('a workgroup that enforces engine 3, SSE-S3 results under athena-results/ and a 1 GB cutoff, named after the stack', () => {
     template.hasResourceProperties('AWS::Athena::WorkGroup', {
       Name: { 'Fn::Join': ['-', [{ Ref: 'AWS::StackName' }, Match.stringLikeRegexp('^TestLake')]] },
+      Description: `Queries over ${created.databaseName}: results enforced in athena-results/, at most 1000000000 bytes scanned per query`,
       RecursiveDeleteOption: true,
       WorkGroupConfiguration: {
         EnforceWorkGroupConfiguration: true,
+        PublishCloudWatchMetricsEnabled: true,
         BytesScannedCutoffPerQuery: 1_000_000_000,
         EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
         ResultConfiguration: {
@@ -50,12 +76,14 @@ describe('defaults', () => {
 
   test('a database named from the construct path, lowercase; each table in it', () => {
     expect(created.databaseName).toMatch(/^test_lake_[0-9a-f]{8}$/);
-    template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: created.databaseName } });
+    template.hasResourceProperties('AWS::Glue::Database', {
+      DatabaseInput: { Name: created.databaseName, Description: { 'Fn::Join': ['', ['Tables over s3://', { Ref: Match.stringLikeRegexp('^Data') }]] } },
+    });
     template.hasResourceProperties('AWS::Glue::Table', { DatabaseName: { Ref: Match.stringLikeRegexp('^LakeDatabase') } });
   });
 
   test('projection of every partition key, and a location template in key order', () => {
-    const table = Object.values(template.findResources('AWS::Glue::Table'))[0].Properties.TableInput;
+    const table = tableInput(template, 'events');
     expect(table.Parameters).toMatchObject({
       classification: 'parquet',
       'projection.enabled': 'true',
@@ -63,11 +91,45 @@ describe('defaults', () => {
       'projection.region.values': 'eu-west-1,us-east-1',
       'projection.dt.type': 'date',
       'projection.dt.range': '2026-01-01,NOW',
+      'projection.dt.format': 'yyyy-MM-dd',
+      'projection.dt.interval': '1',
+      'projection.dt.interval.unit': 'DAYS',
     });
     const [, [scheme, bucket, path]] = table.Parameters['storage.location.template']['Fn::Join'];
     expect([scheme, bucket.Ref, path]).toEqual(['s3://', expect.stringMatching(/^Data/), '/events/region=${region}/dt=${dt}/']);
     expect(table.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['region', 'dt']);
   });
+
+  test('external tables read with the SerDe of their format; a CSV table splits on commas and skips a header line', () => {
+    const parquet = tableInput(template, 'events');
+    expect(parquet.TableType).toBe('EXTERNAL_TABLE');
+    expect(parquet.StorageDescriptor).toMatchObject({
+      InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+      OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+      SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+    });
+    const csv = tableInput(template, 'orders_csv');
+    expect(csv.TableType).toBe('EXTERNAL_TABLE');
+    expect(csv.Parameters).toEqual({ EXTERNAL: 'TRUE', classification: 'csv', 'skip.header.line.count': '1' });
+    expect(csv.StorageDescriptor).toMatchObject({
+      InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+      OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+      SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe', Parameters: { 'field.delim': ',', 'serialization.format': ',' } },
+    });
+  });
+
+  test("a table's logical id is its name in PascalCase: orders_csv → OrdersCsvTable", () => {
+    const ids = Object.keys(template.findResources('AWS::Glue::Table')).map((id) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(ids).toEqual(['LakeEventsTable', 'LakeOrdersCsvTable']);
+  });
+});
+
+test("a long construct path: the workgroup name's unique part keeps to 48 characters, leaving 79 of Athena's 128 to the stack name", () => {
+  const stack = newStack();
+  const created = lake(stack, {}, 'QuarterlyRevenueByRegionAndProductLineForTheFinanceTeam');
+  const [, [, unique]] = (stack.resolve(created.workgroup.name) as { 'Fn::Join': [string, [unknown, string]] })['Fn::Join'];
+  expect(unique).toMatch(/^TestQuarterlyRevenue.*[0-9A-F]{8}$/);
+  expect(unique).toHaveLength(48);
 });
 
 test('a CSV table without projection: LazySimpleSerDe with its delimiter, no header skipped when told', () => {
@@ -98,6 +160,32 @@ test('a customer managed key encrypts results with SSE-KMS, and grantQuery lets 
   expect(JSON.stringify(athena.Resource)).toContain(':workgroup/');
   const glue = statements.find((s) => [s.Action].flat().includes('glue:GetTable'))!;
   expect(JSON.stringify(glue.Resource)).toContain(`:table/${created.databaseName}/*`);
+  // Writes go to the CTAS prefix of the data bucket and the results prefix, nowhere else.
+  expect(grantedStatements(template).find((s) => s.actions.includes('s3:PutObject'))!.resources).toEqual([
+    '${Data.Arn}',
+    '${Results.Arn}',
+    '${Data.Arn}/ctas/*',
+    '${Results.Arn}/athena-results/*',
+  ]);
+});
+
+test('grantQuery without a key or a CTAS prefix: the workgroup, the catalogue of this database, the data read-only, the results prefix read-write', () => {
+  const stack = newStack();
+  const created = lake(stack);
+  created.grantQuery(new iam.Role(stack, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() }));
+  const statements = grantedStatements(Template.fromStack(stack));
+  const arnPrefix = (service: string) => `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}`;
+  expect(statements.find((s) => s.actions.includes('athena:StartQueryExecution'))!.resources).toEqual([
+    `${arnPrefix('athena')}:workgroup/\${LakeWorkgroup}`,
+  ]);
+  expect(statements.find((s) => s.actions.includes('glue:GetTable'))!.resources).toEqual([
+    `${arnPrefix('glue')}:catalog`,
+    `${arnPrefix('glue')}:database/${created.databaseName}`,
+    `${arnPrefix('glue')}:table/${created.databaseName}/*`,
+  ]);
+  expect(statements.find((s) => s.actions.includes('s3:GetObject*'))!.resources).toEqual(expect.arrayContaining(['${Data.Arn}', '${Data.Arn}/*']));
+  expect(statements.find((s) => s.actions.includes('s3:PutObject'))!.resources).toEqual(['${Results.Arn}', '${Results.Arn}/athena-results/*']);
+  expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('kms:'))).toEqual([]);
 });
 
 describe('validation', () => {
@@ -137,6 +225,19 @@ describe('validation', () => {
   });
 
   test('refuses an empty table list', () => {
-    expect(problemCodesOf(() => lake(newStack(), { tables: [] }))).toEqual(['AthenaDataLake.NoTables']);
+    expect(problemMessagesOf(() => lake(newStack(), { tables: [] }))).toEqual(['AthenaDataLake.NoTables: tables must list at least one table']);
+  });
+
+  test('accepts a database name of 255 characters, refuses 256', () => {
+    expect(problemCodesOf(() => lake(newStack(), { databaseName: 'a'.repeat(ATHENA_LIMITS.maxNameLength) }))).toEqual([]);
+    expect(problemMessagesOf(() => lake(newStack(), { databaseName: 'a'.repeat(256) }))).toEqual([
+      `AthenaDataLake.DatabaseName: databaseName "${'a'.repeat(256)}" must be 1–255 lowercase letters, digits or underscores`,
+    ]);
+  });
+
+  test('a projection on a table without partition keys: one problem, naming none', () => {
+    expect(problemMessagesOf(() => lake(newStack(), { tables: [{ ...ordersCsv, projection: [PartitionProjection.enum('region', ['eu-west-1'])] }] }))).toEqual([
+      'AthenaDataLake.ProjectedKeyNotPartitionKey: table orders_csv: projection of "region", which is not a partition key (partition keys: none)',
+    ]);
   });
 });

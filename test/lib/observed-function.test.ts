@@ -20,6 +20,10 @@ function setup() {
   return { stack, handler };
 }
 const alarmsOf = (template: Template) => Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties);
+/** The widgets as the dashboard body lists them (a row gives its graphs), tokens resolved. */
+const widgetsJson = (stack: Stack, widgets: readonly cloudwatch.IWidget[]) => stack.resolve(widgets.flatMap((w) => w.toJson()));
+/** A graph's metrics as [name, statistic]. */
+const graphed = (widget: { properties: { metrics: unknown[][] } }) => widget.properties.metrics.map((m) => [m[1], (m[m.length - 1] as { stat: string }).stat]);
 
 describe('defaults', () => {
   const { stack, handler } = setup();
@@ -42,7 +46,7 @@ describe('defaults', () => {
   });
 
   test('throttles: ≥ 1 in 3 of 5; duration: p99 ≥ 80% of the 10 s timeout in 3 of 5', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Threshold: 1, EvaluationPeriods: 5, DatapointsToAlarm: 3 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Statistic: 'Sum', Period: 60, Threshold: 1, EvaluationPeriods: 5, DatapointsToAlarm: 3 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 8000, EvaluationPeriods: 5, DatapointsToAlarm: 3 });
   });
 
@@ -57,8 +61,26 @@ describe('defaults', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
   });
 
+  test('each alarm describes what breaches, in M of N periods of its period', () => {
+    expect(alarmsOf(template).map((a) => a.AlarmDescription)).toEqual([
+      'Test/Handler: 1+ errors (2 of 3 periods of 60 s)',
+      'Test/Handler: 1+ throttles (3 of 5 periods of 60 s)',
+      'Test/Handler: p99 duration ≥ 8000 ms (3 of 5 periods of 60 s)',
+    ]);
+  });
+
   test('widgets are ready for a dashboard of your own: a heading, the graphs, the alarm states', () => {
     expect(observed.widgets.map((w) => w.constructor.name)).toEqual(['TextWidget', 'Row', 'AlarmStatusWidget']);
+    const [heading, counts, duration, states] = widgetsJson(stack, observed.widgets);
+    expect(heading.properties.markdown).toBe('## Test/Handler');
+    // Its "per minute" is left unchecked: the graphed metrics keep CDK's default period of 5 minutes.
+    expect(counts.properties.title).toMatch(/^Invocations, errors, throttles \(Sum/);
+    expect(graphed(counts)).toEqual([['Invocations', 'Sum'], ['Errors', 'Sum'], ['Throttles', 'Sum']]);
+    expect(duration.properties.title).toBe('Duration (ms)');
+    expect(graphed(duration)).toEqual([['Duration', 'p50'], ['Duration', 'p99']]);
+    expect(duration.properties.annotations.horizontal).toEqual([{ value: 8000, label: 'alarm threshold', yAxis: 'left' }]);
+    expect(states.properties.title).toBe('Alarms');
+    expect(states.properties.alarms).toEqual(observed.alarms.map((a) => stack.resolve(a.alarmArn)));
   });
 });
 
@@ -93,6 +115,12 @@ describe('every part tuned', () => {
       TreatMissingData: 'breaching',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', ExtendedStatistic: 'p90', Threshold: 2000 });
+    expect(alarmsOf(template).map((a) => a.AlarmDescription)).toEqual([
+      'Test/Handler: 5+ errors (3 of 4 periods of 300 s)',
+      'Test/Handler: p90 duration ≥ 2000 ms (3 of 5 periods of 60 s)',
+      'Test/Handler: error rate ≥ 10% (2 of 3 periods of 60 s)',
+      'Test/Handler: 3+ log lines matching the filter (1 of 1 periods of 60 s)',
+    ]);
     expect(observed.throttlesAlarm).toBeUndefined();
     expect(alarmsOf(template).some((a) => a.MetricName === 'Throttles')).toBe(false);
   });
@@ -101,9 +129,9 @@ describe('every part tuned', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 10,
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: '100 * errors / MAX([errors, invocations])', ReturnData: true }),
+        Match.objectLike({ Expression: '100 * errors / MAX([errors, invocations])', Label: 'Error rate (%)', ReturnData: true }),
         Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Errors' }), Stat: 'Sum' }), ReturnData: false }),
-        Match.objectLike({ Id: 'invocations', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Invocations' }) }), ReturnData: false }),
+        Match.objectLike({ Id: 'invocations', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Invocations' }), Stat: 'Sum' }), ReturnData: false }),
       ]),
     });
   });
@@ -114,7 +142,7 @@ describe('every part tuned', () => {
       FilterPattern: '{ $.event = "order_rejected" }',
       MetricTransformations: [{ MetricNamespace: 'Shop/Orders', MetricName: 'Rejected', MetricValue: '1' }],
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Shop/Orders', MetricName: 'Rejected', Threshold: 3, Period: 60 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Shop/Orders', MetricName: 'Rejected', Statistic: 'Sum', Threshold: 3, Period: 60 });
     expect(observed.filterMetric?.metricName).toBe('Rejected');
   });
 
@@ -122,6 +150,7 @@ describe('every part tuned', () => {
     const body = JSON.stringify(Stack.of(dashboard).resolve((dashboard.node.defaultChild as cloudwatch.CfnDashboard).dashboardBody));
     expect(body).toContain('## Orders');
     expect(body).toContain('\\"Shop/Orders\\",\\"Rejected\\"');
+    expect(body).toContain('Log lines matching the metric filter: Rejected (Sum)');
     expect(body).toContain('\\"value\\":2000');
     expect(body).toContain('\\"type\\":\\"alarm\\"');
   });
@@ -140,6 +169,23 @@ test('a lambda.Function without a log group of its own and no metric filter gets
   template.resourceCountIs('Custom::LogRetention', 0);
   template.resourceCountIs('AWS::Lambda::Function', 1);
   expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('logs:PutRetentionPolicy');
+});
+
+test('errors: false and duration: false are off (an imported function then needs no threshold); a tuned throttle threshold; a metric value read from the line', () => {
+  const { stack } = setup();
+  const observed = new ObservedFunction(stack, 'Watch', {
+    handler: lambda.Function.fromFunctionName(stack, 'Imported', 'legacy'),
+    logGroup: logs.LogGroup.fromLogGroupName(stack, 'LegacyLogs', '/aws/lambda/legacy'),
+    alarms: { errors: false, duration: false, throttles: { threshold: 4 } },
+    metricFilter: { filterPattern: logs.FilterPattern.allEvents(), metricNamespace: 'Legacy/Orders', metricName: 'Amount', metricValue: '$.amount' },
+  });
+  const template = Template.fromStack(stack);
+  expect(alarmsOf(template).map((a) => [a.MetricName, a.Threshold])).toEqual([['Throttles', 4]]);
+  template.hasResourceProperties('AWS::Logs::MetricFilter', { MetricTransformations: [{ MetricNamespace: 'Legacy/Orders', MetricName: 'Amount', MetricValue: '$.amount' }] });
+  // No duration alarm, so no threshold line on the duration graph.
+  const [, , duration] = widgetsJson(stack, observed.widgets);
+  expect(duration.properties.title).toBe('Duration (ms)');
+  expect(duration.properties.annotations).toBeUndefined();
 });
 
 test('alarms: false creates no alarm; the widgets have no alarm-status row', () => {
@@ -177,6 +223,17 @@ describe('bad input is refused with coded errors, every problem at once', () => 
     ['NotWholeSeconds', { alarms: { errors: { period: Duration.millis(60_500) } } }, 'alarms.errors.period must be a whole number of seconds, got 60.5 s'],
     ['DurationThresholdNotBelowTimeout', { alarms: { duration: { threshold: Duration.seconds(10) } } }, 'alarms.duration.threshold (10000 ms) must be below the function\'s timeout (10000 ms): an invocation stops at the timeout, so the alarm could never fire'],
     ['ErrorRatePercentRange', { alarms: { errorRate: { thresholdPercent: 120 } } }, 'alarms.errorRate.thresholdPercent must be above 0 and at most 100, got 120'],
+    ['ErrorRatePercentRange', { alarms: { errorRate: { thresholdPercent: 0 } } }, 'alarms.errorRate.thresholdPercent must be above 0 and at most 100, got 0'],
+    ['PeriodNotMultipleOfMinute', { alarms: { errors: { period: Duration.seconds(0) } } }, 'alarms.errors.period must be a multiple of 60 s for a standard-resolution metric, got 0 s'],
+    ['PeriodNotMultipleOfMinute', { alarms: { errorRate: { period: Duration.seconds(90) } } }, 'alarms.errorRate.period must be a multiple of 60 s for a standard-resolution metric, got 90 s'],
+    [
+      'PeriodNotMultipleOfMinute',
+      { metricFilter: { filterPattern: logs.FilterPattern.allEvents(), metricNamespace: 'Shop/Orders', metricName: 'Lines', alarm: { period: Duration.seconds(90) } } },
+      'metricFilter.alarm.period must be a multiple of 60 s for a standard-resolution metric, got 90 s',
+    ],
+    ['DatapointsAboveEvaluationPeriods', { alarms: { errors: { datapointsToAlarm: 0 } } }, 'alarms.errors.datapointsToAlarm (M) must be a whole number from 1 to evaluationPeriods (N = 3), got 0'],
+    ['DatapointsAboveEvaluationPeriods', { alarms: { errors: { datapointsToAlarm: 1.5 } } }, 'alarms.errors.datapointsToAlarm (M) must be a whole number from 1 to evaluationPeriods (N = 3), got 1.5'],
+    ['EvaluationWindowTooLong', { alarms: { errors: { period: Duration.hours(1), evaluationPeriods: 169 } } }, 'alarms.errors: period × evaluationPeriods is 608400 s, above CloudWatch\'s 604800 s for a 3600 s period'],
     [
       'ReservedNamespace',
       { metricFilter: { filterPattern: logs.FilterPattern.allEvents(), metricNamespace: 'AWS/Lambda', metricName: 'Lines' } },
@@ -186,6 +243,27 @@ describe('bad input is refused with coded errors, every problem at once', () => 
   test.each(cases)('%s', (code, props, message) => {
     const problems = build(props).problems.filter((p) => p.code !== 'ObservedFunction.PeriodNotMultipleOfMinute' || code === 'PeriodNotMultipleOfMinute');
     expect(problems).toEqual([{ code: `ObservedFunction.${code}`, message }]);
+  });
+
+  test('no evaluation period at all: N and M are both refused', () => {
+    expect(build({ alarms: { errors: { evaluationPeriods: 0 } } }).problems.map((p) => p.message)).toEqual([
+      'alarms.errors.evaluationPeriods must be a whole number of at least 1, got 0',
+      'alarms.errors.datapointsToAlarm (M) must be a whole number from 1 to evaluationPeriods (N = 0), got 0',
+    ]);
+  });
+
+  test('accepted at the limits: an error rate of 100 %, a day of one-minute periods, a week of hourly ones, a day and an hour of hourly ones', () => {
+    const { stack, handler } = setup();
+    const observed = new ObservedFunction(stack, 'Watch', {
+      handler,
+      alarms: {
+        errors: { period: Duration.minutes(1), evaluationPeriods: 1440 },
+        throttles: { period: Duration.hours(1), evaluationPeriods: 168 },
+        duration: { period: Duration.hours(1), evaluationPeriods: 25 },
+        errorRate: { thresholdPercent: 100 },
+      },
+    });
+    expect(observed.alarms).toHaveLength(4);
   });
 
   test('an imported function: a duration alarm needs a threshold, a metric filter needs the log group', () => {
@@ -198,7 +276,10 @@ describe('bad input is refused with coded errors, every problem at once', () => 
           metricFilter: { filterPattern: logs.FilterPattern.allEvents(), metricNamespace: 'Legacy', metricName: 'Lines' },
         }),
     );
-    expect(error.problems.map((p) => p.code)).toEqual(['ObservedFunction.DurationThresholdUnknown', 'ObservedFunction.LogGroupUnknown']);
+    expect(error.problems).toEqual([
+      { code: 'ObservedFunction.DurationThresholdUnknown', message: 'alarms.duration needs a threshold: the function\'s timeout is not known here (an imported function)' },
+      { code: 'ObservedFunction.LogGroupUnknown', message: 'metricFilter needs the function\'s log group: give logGroup (the handler is imported and does not know its own)' },
+    ]);
     const accepted = new ObservedFunction(stack, 'Given', {
       handler: imported,
       logGroup: logs.LogGroup.fromLogGroupName(stack, 'LegacyLogs', '/aws/lambda/legacy'),

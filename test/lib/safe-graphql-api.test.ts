@@ -22,6 +22,9 @@ const good = file('good.js', "import { util } from '@aws-appsync/utils';\nexport
 const onlyRequest = file('only-request.js', '// exports response one day\nexport function request() { return {}; }\nconst response = "export function response";\n');
 const reexported = file('reexported.js', 'function request() { return {}; }\nconst response = (ctx) => ctx.result;\nexport { request, response };\n');
 const broken = file('broken.js', 'export function request( { return {}; }\n');
+const helpersOnly = file('helpers.js', 'export function helper() { return {}; }\nexport const other = 1;\n');
+const noExports = file('empty.js', '// the resolver is yet to be written\n');
+const unresolved = file('unresolved.js', "import a from './missing-a.js';\nimport b from './missing-b.js';\nexport function request() { return a; }\nexport function response() { return b; }\n");
 
 // Template assertions only: CloudFormation validation is the catalogue test's job (test/labs/catalogue-checks.ts).
 const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Stack');
@@ -66,31 +69,37 @@ describe('props are checked at synth, every problem at once', () => {
     ).toEqual(['SafeGraphqlApi.ApiKeyExpiryRange']);
   });
 
-  test('the limits themselves are accepted: 365 days, a TTL of 0 and of 3,600 s', () => {
+  test('the limits themselves are accepted: 365 days, a TTL of 0 and of 3,600 s; the key has its expiry and description', () => {
     for (const ttl of [APPSYNC_LIMITS.minAuthorizerResultTtlSeconds, APPSYNC_LIMITS.maxAuthorizerResultTtlSeconds]) {
       const stack = newStack();
+      const expires = Expiration.after(Duration.days(APPSYNC_LIMITS.maxApiKeyExpiryDays));
       new SafeGraphqlApi(stack, 'Api', {
         schemaFile,
-        defaultAuthorization: GraphqlAuthorization.apiKey({ expires: Expiration.after(Duration.days(APPSYNC_LIMITS.maxApiKeyExpiryDays)) }),
+        defaultAuthorization: GraphqlAuthorization.apiKey({ expires, description: 'Public catalogue' }),
         additionalAuthorization: [GraphqlAuthorization.lambda(authorizer(stack), { resultsCacheTtl: Duration.seconds(ttl) })],
       });
-      Template.fromStack(stack).hasResourceProperties('AWS::AppSync::GraphQLApi', {
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::AppSync::GraphQLApi', {
         AdditionalAuthenticationProviders: [Match.objectLike({ LambdaAuthorizerConfig: Match.objectLike({ AuthorizerResultTtlInSeconds: ttl }) })],
       });
+      template.hasResourceProperties('AWS::AppSync::ApiKey', { Expires: expires.toEpoch(), Description: 'Public catalogue' });
     }
   });
 
   test('a TTL that is not whole seconds, and a schema file that does not exist', () => {
     const stack = newStack();
     expect(
-      problemCodesOf(
+      problemMessagesOf(
         () =>
           new SafeGraphqlApi(stack, 'Api', {
             schemaFile: path.join(dir, 'missing.graphql'),
             defaultAuthorization: GraphqlAuthorization.lambda(authorizer(stack), { resultsCacheTtl: Duration.millis(1500) }),
           }),
       ),
-    ).toEqual(['SafeGraphqlApi.SchemaFileNotFound', 'SafeGraphqlApi.NotWholeSeconds']);
+    ).toEqual([
+      `SafeGraphqlApi.SchemaFileNotFound: schemaFile ${path.join(dir, 'missing.graphql')} does not exist`,
+      'SafeGraphqlApi.NotWholeSeconds: resultsCacheTtl must be a whole number of seconds, got 1.5 s',
+    ]);
   });
 });
 
@@ -163,14 +172,29 @@ describe('resolver code is checked when it is added', () => {
     );
   });
 
+  test('a file with other exports only, or none, is refused, naming both handlers and what it exports', () => {
+    const graphql = api();
+    expect(() => graphql.addJsResolver('Helpers', { typeName: 'Query', fieldName: 'hello', code: helpersOnly })).toThrow(
+      `Stack/Api: [SafeGraphqlApi.ResolverCodeWithoutHandlers] ${helpersOnly} must export the functions request and response; it does not export request, response (it exports: helper, other)`,
+    );
+    expect(() => graphql.addJsResolver('Empty', { typeName: 'Query', fieldName: 'hello', code: noExports })).toThrow(
+      `${noExports} must export the functions request and response; it does not export request, response (it exports: nothing)`,
+    );
+  });
+
   test('a missing file and a file that does not parse have codes of their own', () => {
     const graphql = api();
-    expect(() => graphql.addJsFunction('F', { name: 'f', dataSource: graphql.localDataSource(), code: path.join(dir, 'nope.js') })).toThrow(
-      expect.objectContaining({ code: 'SafeGraphqlApi.ResolverCodeNotFound' }),
+    const missing = path.join(dir, 'nope.js');
+    expect(() => graphql.addJsFunction('F', { name: 'f', dataSource: graphql.localDataSource(), code: missing })).toThrow(
+      expect.objectContaining({ code: 'SafeGraphqlApi.ResolverCodeNotFound', message: `Stack/Api: [SafeGraphqlApi.ResolverCodeNotFound] resolver code ${missing} does not exist` }),
     );
     expect(() => graphql.addJsResolver('Broken', { typeName: 'Query', fieldName: 'hello', code: broken })).toThrow(
       expect.objectContaining({ code: 'SafeGraphqlApi.ResolverCodeDoesNotCompile', message: expect.stringContaining('broken.js:1') }),
     );
+  });
+
+  test('every problem esbuild finds is in the message', () => {
+    expect(() => resolverCodeExports('Stack/Api', unresolved)).toThrow(/\[SafeGraphqlApi.ResolverCodeDoesNotCompile\] \S*unresolved\.js:1: Could not resolve "\.\/missing-a\.js"; \S*unresolved\.js:2: Could not resolve "\.\/missing-b\.js"$/);
   });
 
   test('export statements of any form count', () => {
@@ -178,11 +202,13 @@ describe('resolver code is checked when it is added', () => {
     expect(resolverCodeExports('test', good).sort()).toEqual(['request', 'response']);
   });
 
-  test('unit, function and pipeline resolvers run APPSYNC_JS; the pipeline lists its functions in order', () => {
+  test('unit, function and pipeline resolvers run APPSYNC_JS; the pipeline lists its functions in order; a unit resolver reads the one NONE data source unless given another', () => {
     const graphql = api();
     const first = graphql.addJsFunction('First', { name: 'first', dataSource: graphql.localDataSource(), code: good });
     const second = graphql.addJsFunction('Second', { name: 'second', dataSource: graphql.localDataSource(), code: reexported });
     graphql.addPipelineResolver('Hello', { typeName: 'Query', fieldName: 'hello', functions: [first, second], code: good });
+    graphql.addJsResolver('Local', { typeName: 'Query', fieldName: 'local', code: good });
+    graphql.addJsResolver('Given', { typeName: 'Query', fieldName: 'given', code: good, dataSource: graphql.api.addNoneDataSource('Other') });
     const template = Template.fromStack(Stack.of(graphql));
     template.resourcePropertiesCountIs('AWS::AppSync::FunctionConfiguration', { Runtime: { Name: 'APPSYNC_JS', RuntimeVersion: '1.0.0' } }, 2);
     template.hasResourceProperties('AWS::AppSync::Resolver', {
@@ -190,7 +216,11 @@ describe('resolver code is checked when it is added', () => {
       Runtime: { Name: 'APPSYNC_JS', RuntimeVersion: '1.0.0' },
       PipelineConfig: { Functions: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiFirst'), 'FunctionId'] }, { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiSecond'), 'FunctionId'] }] },
     });
-    template.resourceCountIs('AWS::AppSync::DataSource', 1);
+    // Local and the one given: the functions and the unit resolver share Local.
+    template.resourceCountIs('AWS::AppSync::DataSource', 2);
+    template.hasResourceProperties('AWS::AppSync::DataSource', { Type: 'NONE', Name: 'Local', Description: 'Local resolvers: no data source call' });
+    template.hasResourceProperties('AWS::AppSync::Resolver', { FieldName: 'local', Kind: 'UNIT', DataSourceName: 'Local' });
+    template.hasResourceProperties('AWS::AppSync::Resolver', { FieldName: 'given', Kind: 'UNIT', DataSourceName: 'Other' });
   });
 });
 
@@ -207,8 +237,16 @@ describe('defaults', () => {
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30, LogGroupName: Match.objectLike({ 'Fn::Join': ['', ['/aws/appsync/apis/', Match.anyValue()]] }) });
     template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'appsync.amazonaws.com' } })] }),
+      // Only AppSync on behalf of this account may take the role (the confused-deputy guard).
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'appsync.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } })],
+      }),
+      Description: 'Writes the logs of the AppSync API Stack/Api',
       ManagedPolicyArns: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ApiLoggingRole') }],
+      PolicyDocument: { Statement: [Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiLogs'), 'Arn'] } })] },
     });
     template.hasResourceProperties('AWS::AppSync::ApiKey', { Expires: Match.absent() });
     template.resourceCountIs('Custom::LogRetention', 0);

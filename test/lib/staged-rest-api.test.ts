@@ -64,6 +64,7 @@ test('aliasFromStageVariable and allowStageToInvoke wire a stage variable to a L
   });
   template.hasResourceProperties('AWS::Lambda::Permission', {
     FunctionName: { Ref: Match.stringLikeRegexp('^Live') },
+    Principal: 'apigateway.amazonaws.com',
     SourceArn: { 'Fn::Join': ['', Match.arrayWith(['/prod/*/*'])] },
   });
 });
@@ -77,6 +78,7 @@ describe('StagedRestApi validation', () => {
     ['a variable name with a dash', { stages: { prod: { variables: { 'lambda-alias': 'live' } } } }, 'StagedRestApi.StageVariableName', 'stage prod: variable name "lambda-alias" must be 1–64 letters, digits or "_"'],
     ['a variable value with a space', { stages: { prod: { variables: { alias: 'my alias' } } } }, 'StagedRestApi.StageVariableValue', 'stage prod: the value of alias must be 1–512 characters'],
     ['a negative rate', { stages: { prod: { throttle: { rateLimit: -1, burstLimit: 5 } } } }, 'StagedRestApi.ThrottleRange', 'stage prod: throttle rateLimit must be ≥ 0 and burstLimit a whole number ≥ 0, got -1/5'],
+    ['a negative burst', { stages: { prod: { throttle: { rateLimit: 1, burstLimit: -1 } } } }, 'StagedRestApi.ThrottleRange', 'stage prod: throttle rateLimit must be ≥ 0 and burstLimit a whole number ≥ 0, got 1/-1'],
     ['a canary above 100 %', { stages: { prod: { canary: { percentTraffic: 150 } } } }, 'StagedRestApi.CanaryPercentRange', 'stage prod: canary.percentTraffic must be between 0 and 100, got 150'],
     ['a 2 GB cache', { stages: { prod: { cache: { sizeGb: '2', methods: ['/a/GET'] } } } }, 'StagedRestApi.CacheSize', 'stage prod: cache.sizeGb must be one of 0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237, got "2"'],
     ['a 2 h cache TTL', { stages: { prod: { cache: { sizeGb: '0.5', ttl: Duration.hours(2), methods: ['/a/GET'] } } } }, 'StagedRestApi.CacheTtlRange', 'stage prod: cache.ttl must be between 0 and 3600 seconds, got 7200'],
@@ -101,6 +103,12 @@ describe('StagedRestApi validation', () => {
       'StagedRestApi.ThrottleRange',
       'StagedRestApi.CanaryPercentRange',
     ]);
+  });
+
+  test('warns when a canary overrides a variable of a stage without variables', () => {
+    const stack = newStack();
+    withMethod(new StagedRestApi(stack, 'Rest', { stages: { prod: { canary: { percentTraffic: 5, variableOverrides: { b: '2' } } } } }));
+    expect(() => Template.fromStack(stack)).toThrow(/the canary overrides b, which the stage does not define/);
   });
 
   test('warns when a canary overrides a variable the stage does not define; strict synth fails until acknowledged', () => {
@@ -156,6 +164,114 @@ describe('StagedRestApi.urlOf', () => {
     expect((error as ConstructUsageError).message).toBe(
       `Test/Rest: [StagedRestApi.UnknownStage] urlOf("${name}"): the API has no such stage; its stages are prod, dev`,
     );
+  });
+});
+
+describe('StagedRestApi with every option, at the limits', () => {
+  const stack = newStack();
+  const rest = new StagedRestApi(stack, 'Rest', {
+    restApiName: 'orders',
+    description: 'Orders API',
+    cors: { allowOrigins: ['https://app.example.com'] },
+    stages: {
+      prod: {
+        variables: { alias: 'live' },
+        throttle: { rateLimit: 0, burstLimit: 0 },
+        canary: { percentTraffic: 100, variableOverrides: { alias: 'next' } },
+        cache: { sizeGb: '1.6', ttl: Duration.hours(1), methods: ['/orders/GET'] },
+      },
+      dev: { loggingLevel: apigw.MethodLoggingLevel.INFO, dataTrace: true, canary: { percentTraffic: 0 }, cache: { ttl: Duration.seconds(0), methods: ['/orders/GET'] } },
+    },
+    accountLogsRole: { description: 'API Gateway logs' },
+  });
+  const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('x') });
+  rest.api.root.addResource('orders').addMethod('GET', aliasFromStageVariable(fn, 'alias', { proxy: false }));
+  new ApiUsagePlan(stack, 'Plan', { stages: [rest.stages.prod], throttle: { rateLimit: 0, burstLimit: 0 }, quota: { limit: 1, period: apigw.Period.DAY }, description: 'Partners' });
+  const template = Template.fromStack(stack);
+  const stage = (name: string) => Object.values(template.findResources('AWS::ApiGateway::Stage')).find((s) => s.Properties.StageName === name)!.Properties;
+
+  test('the API has its name, description and CORS preflight', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'orders', Description: 'Orders API' });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'OPTIONS',
+      Integration: Match.objectLike({ IntegrationResponses: [Match.objectLike({ ResponseParameters: Match.objectLike({ 'method.response.header.Access-Control-Allow-Origin': "'https://app.example.com'" }) })] }),
+    });
+  });
+
+  test('a stage takes its variables, throttle (0 is a limit too), canary (all its traffic, with overrides) and cache of one method', () => {
+    const prod = stage('prod');
+    expect(prod.Variables).toEqual({ alias: 'live' });
+    expect(prod.CanarySetting).toEqual({ DeploymentId: prod.DeploymentId, PercentTraffic: 100, StageVariableOverrides: { alias: 'next' }, UseStageCache: false });
+    expect([prod.CacheClusterEnabled, prod.CacheClusterSize]).toEqual([true, '1.6']);
+    expect(prod.MethodSettings).toEqual([
+      { ResourcePath: '/*', HttpMethod: '*', LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: true, ThrottlingRateLimit: 0, ThrottlingBurstLimit: 0 },
+      { ResourcePath: '/~1orders', HttpMethod: 'GET', CachingEnabled: true, CacheTtlInSeconds: 3600, CacheDataEncrypted: true, DataTraceEnabled: false },
+    ]);
+  });
+
+  test('another stage: its log level and data trace, a canary of no traffic, a cache that keeps nothing', () => {
+    const dev = stage('dev');
+    expect(dev.CanarySetting).toEqual({ DeploymentId: dev.DeploymentId, PercentTraffic: 0, UseStageCache: false });
+    expect(dev.MethodSettings).toEqual([
+      { ResourcePath: '/*', HttpMethod: '*', LoggingLevel: 'INFO', DataTraceEnabled: true, MetricsEnabled: true },
+      { ResourcePath: '/~1orders', HttpMethod: 'GET', CachingEnabled: true, CacheTtlInSeconds: 0, CacheDataEncrypted: true, DataTraceEnabled: false },
+    ]);
+  });
+
+  test("each stage's execution log group is the one API Gateway writes to, with a retention, kept on delete", () => {
+    for (const name of ['prod', 'dev']) {
+      template.hasResource('AWS::Logs::LogGroup', {
+        Properties: { LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: Match.stringLikeRegexp('^RestApi') }, `/${name}`]] }, RetentionInDays: 30 },
+        DeletionPolicy: 'Retain',
+      });
+    }
+    expect(Object.keys(rest.executionLogGroups)).toEqual(['prod', 'dev']);
+    expect(Object.keys(rest.accessLogGroups)).toEqual(['prod', 'dev']);
+  });
+
+  test('the account logs role: its description, the logging actions on log groups of this account and Region, acknowledged for cdk-nag', () => {
+    template.hasResourceProperties('AWS::IAM::Role', { Description: 'API Gateway logs' });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogGroups', 'logs:DescribeLogStreams', 'logs:FilterLogEvents', 'logs:GetLogEvents', 'logs:PutLogEvents'],
+            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:*']] },
+          },
+        ],
+      },
+    });
+    const acknowledged = rest.accountLogsRole!.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data);
+    expect(acknowledged).toEqual([
+      {
+        'Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]':
+          'The role is an account-wide setting of API Gateway: it writes the logs of every REST API in this account and ' +
+          'Region, whose log group names are not known here. It is scoped to log groups of this account and Region, ' +
+          'and to the actions of the AWS managed policy AmazonAPIGatewayPushToCloudWatchLogs.',
+      },
+    ]);
+  });
+
+  test('aliasFromStageVariable without proxy is an AWS integration POSTing to the alias the stage names', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      Integration: {
+        Type: 'AWS',
+        IntegrationHttpMethod: 'POST',
+        Uri: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, ':lambda:path/2015-03-31/functions/', { 'Fn::GetAtt': [Match.stringLikeRegexp('^Fn'), 'Arn'] }, ':${stageVariables.alias}/invocations'],
+          ],
+        },
+      },
+    });
+  });
+
+  test('a usage plan with a limit of 0 requests per second, one request a day, its description, and a key that says whose it is', () => {
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Description: 'Partners', Throttle: { RateLimit: 0, BurstLimit: 0 }, Quota: { Limit: 1, Period: 'DAY' } });
+    template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Description: 'API key of Test/Plan' });
   });
 });
 
@@ -259,14 +375,14 @@ describe('ApiUsagePlan', () => {
   test('warns when the burst is below the rate', () => {
     const stack = newStack();
     build(() => ({ throttle: { rateLimit: 10, burstLimit: 2 } }))(stack);
-    expect(() => Template.fromStack(stack)).toThrow(/burstLimit 2 is below rateLimit 10.*\n.*\n.*Annotation::ApiUsagePlan.BurstBelowRate/);
+    expect(() => Template.fromStack(stack)).toThrow(/burstLimit 2 is below rateLimit 10: the token bucket never holds a full second of requests.*\n.*\n.*Annotation::ApiUsagePlan.BurstBelowRate/);
   });
 
   test('warns when the throttle is above the account default; strict synth fails until acknowledged', () => {
     const stack = newStack();
     build(() => ({ throttle: { rateLimit: 100, burstLimit: 6_000 } }))(stack);
     expect(() => Template.fromStack(stack)).toThrow(
-      /throttle 100\/6000 is above the account's default limit of 10000 requests per second and a burst of 5000 per Region.*\n.*\n.*Annotation::ApiUsagePlan.ThrottleAboveAccountLimit/,
+      /^WARNING throttle 100\/6000 is above the account's default limit of 10000 requests per second and a burst of 5000 per Region.*\n.*\n.*Annotation::ApiUsagePlan.ThrottleAboveAccountLimit/,
     );
     Validations.of(stack.node.findChild('Plan')).acknowledge({ id: 'Annotation::ApiUsagePlan.ThrottleAboveAccountLimit', reason: 'quota raised' });
     expect(() => Template.fromStack(stack)).not.toThrow();

@@ -69,6 +69,17 @@ describe('defaults', () => {
     });
   });
 
+  test('the queue it creates is acknowledged as the end of the failure path (cdk-nag AwsSolutions-SQS3), saying what it receives', () => {
+    const acknowledged = processor.deadLetterQueue.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data);
+    expect(acknowledged).toEqual([
+      {
+        'Annotation::AwsSolutions-SQS3':
+          'This queue is the dead-letter destination of a stream event source mapping: it receives descriptions of ' +
+          'discarded batches for an operator to replay, and is the end of the failure path, not a work queue.',
+      },
+    ]);
+  });
+
   test('has no filters and no alarm unless asked', () => {
     const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
     expect(mapping.Properties.FilterCriteria).toBeUndefined();
@@ -139,6 +150,7 @@ test('an iterator-age alarm watches the function\'s IteratorAge in milliseconds 
     EvaluationPeriods: 2,
     ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     TreatMissingData: 'notBreaching',
+    AlarmDescription: 'Test/Processor: the function is falling behind its stream (IteratorAge above threshold)',
     AlarmActions: [{ Ref: Match.stringLikeRegexp('^Ops') }],
     OKActions: [{ Ref: Match.stringLikeRegexp('^Ops') }],
   });
@@ -162,6 +174,11 @@ describe('Kinesis sources (for the Kinesis lab)', () => {
       MaximumRetryAttempts: 3,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
+  });
+
+  test('a Kinesis source describes itself for the checks: always a stream to read', () => {
+    const { stack } = setup();
+    expect(StreamSource.fromKinesisStream(new kinesis.Stream(stack, 'Clicks')).info).toEqual({ kind: 'kinesis', description: 'Kinesis stream Test/Clicks', hasStream: true });
   });
 
   test('an enhanced fan-out consumer', () => {
@@ -193,6 +210,9 @@ describe('validation', () => {
   const cases: [string, string, Partial<StreamProcessorProps>, string][] = [
     ['BatchingWindowRange', '6 minutes', { maxBatchingWindow: Duration.minutes(6) }, 'maxBatchingWindow must be at most 300 seconds, got 360'],
     ['RetryAttemptsRange', '10,001', { retryAttempts: 10_001 }, 'retryAttempts must be a whole number between 0 and 10000, got 10001'],
+    ['RetryAttemptsRange', '1.5', { retryAttempts: 1.5 }, 'retryAttempts must be a whole number between 0 and 10000, got 1.5'],
+    ['BatchSizeRange', '10,001', { batchSize: 10_001 }, 'batchSize must be a whole number between 1 and 10000, got 10001'],
+    ['BatchSizeRange', '1.5', { batchSize: 1.5 }, 'batchSize must be a whole number between 1 and 10000, got 1.5'],
     ['MaxRecordAgeRange', '59 s', { maxRecordAge: Duration.seconds(59) }, 'maxRecordAge must be between 60 seconds and 7 days (604,800 seconds), got 59'],
     ['MaxRecordAgeRange', '8 days', { maxRecordAge: Duration.days(8) }, 'maxRecordAge must be between 60 seconds and 7 days (604,800 seconds), got 691200'],
     ['TumblingWindowRange', '901 s', { tumblingWindow: Duration.seconds(901) }, 'tumblingWindow must be between 1 second and 15 minutes (900 seconds), got 901'],
@@ -288,6 +308,32 @@ describe('validation', () => {
     const { stack, handler, source } = setup();
     new StreamProcessor(stack, 'Processor', { source, handler, alarms: { iteratorAge: Duration.millis(90_500) } });
     Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 90_500 });
+  });
+
+  test('accepted at the limits: a 300 s batching window, 10,000 retries, factor 10, a record age of 24 h on DynamoDB, 1 evaluation period', () => {
+    const { stack, handler, source } = setup();
+    new StreamProcessor(stack, 'Processor', {
+      source,
+      handler,
+      maxBatchingWindow: Duration.seconds(STREAM_EVENT_SOURCE_LIMITS.maxBatchingWindowSeconds),
+      retryAttempts: STREAM_EVENT_SOURCE_LIMITS.maxRetryAttempts,
+      parallelizationFactor: STREAM_EVENT_SOURCE_LIMITS.maxParallelizationFactor,
+      maxRecordAge: Duration.seconds(STREAM_EVENT_SOURCE_LIMITS.dynamoDbStreamRetentionSeconds),
+      alarms: { evaluationPeriods: 1 },
+    });
+    // Strict synth: the record-age warning would fail it.
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      MaximumBatchingWindowInSeconds: 300,
+      MaximumRetryAttempts: 10_000,
+      ParallelizationFactor: 10,
+      MaximumRecordAgeInSeconds: 86_400,
+    });
+  });
+
+  test('a threshold with a fraction of a millisecond is rendered exactly', () => {
+    const { stack, handler, source } = setup();
+    new StreamProcessor(stack, 'Processor', { source, handler, alarms: { iteratorAge: Duration.millis(90_000.5) } });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 90_000.5 });
   });
 
   test('an IteratorAge threshold given as Duration.millis(token) is rendered as the token', () => {
