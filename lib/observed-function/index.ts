@@ -6,12 +6,18 @@ import { Construct } from 'constructs';
 import { AlarmNotificationOptions, notifyOnAlarmAndOk } from '../core/alarms';
 import { PropsValidator } from '../core/validation';
 
+/** The counts the dashboard graphs: a metric's default period is 5 minutes. */
+const PER_MINUTE: cloudwatch.MetricOptions = { statistic: 'Sum', period: Duration.minutes(1) };
+
 /** CloudWatch's limits on metric alarms (CloudWatch User Guide, "Using Amazon CloudWatch alarms" and its quotas). */
 export const CLOUDWATCH_ALARM_LIMITS = {
   /** A standard-resolution metric has one datapoint per minute: an alarm period is a multiple of this. */
   standardPeriodSeconds: 60,
-  /** Periods below a minute an alarm accepts, on high-resolution metrics only (billed as high-resolution alarms). */
-  highResolutionPeriodsSeconds: [10, 30],
+  /**
+   * Periods below a minute an alarm accepts, on high-resolution metrics only (billed as high-resolution alarms):
+   * PutMetricAlarm's Period, "Valid values are 10, 20, 30, and any multiple of 60".
+   */
+  highResolutionPeriodsSeconds: [10, 20, 30],
   /** Period × evaluation periods may not exceed one day, or 7 days when the period is at least an hour. */
   maxEvaluationWindowSeconds: 86_400,
   maxEvaluationWindowSecondsHourly: 604_800,
@@ -169,6 +175,12 @@ export class ObservedFunction extends Construct {
         'DurationThresholdUnknown',
         'alarms.duration needs a threshold: the function\'s timeout is not known here (an imported function)',
       );
+      // A token would be dropped for the default, silently: refused instead.
+      check.require(
+        !given?.isUnresolved(),
+        'DurationThresholdToken',
+        'alarms.duration.threshold is a token: it must be known at synth, where it is checked against the function\'s timeout and drawn on the dashboard',
+      );
       durationThresholdMs = given && !given.isUnresolved() ? given.toMilliseconds() : timeoutMs !== undefined ? Math.round(timeoutMs * DEFAULTS.duration.timeoutShare) : undefined;
       if (given && timeoutMs !== undefined && durationThresholdMs !== undefined) {
         check.require(
@@ -264,7 +276,7 @@ export class ObservedFunction extends Construct {
     const graphs: cloudwatch.IWidget[] = [
       new cloudwatch.GraphWidget({
         title: 'Invocations, errors, throttles (Sum per minute)',
-        left: [fn.metricInvocations({ statistic: 'Sum' }), fn.metricErrors({ statistic: 'Sum' }), fn.metricThrottles({ statistic: 'Sum' })],
+        left: [fn.metricInvocations(PER_MINUTE), fn.metricErrors(PER_MINUTE), fn.metricThrottles(PER_MINUTE)],
         width: 8,
       }),
       new cloudwatch.GraphWidget({

@@ -279,7 +279,13 @@ function validate(
     `retryAttempts must be a whole number between ${limits.minRetryAttempts} and ${limits.maxRetryAttempts}, got ${retryAttempts}` +
       (retryAttempts === -1 ? ' (-1 means infinite: one poison record would block its shard until it expires)' : ''),
   );
-  const age = check.seconds(maxRecordAge, 'maxRecordAge');
+  // CDK's event source mapping range-checks maxRecordAge at synth, and a token's placeholder number fails it.
+  check.require(
+    !maxRecordAge.isUnresolved(),
+    'MaxRecordAgeToken',
+    'maxRecordAge is a token: the event source mapping checks it against 60 seconds to 7 days at synth, which a token cannot pass',
+  );
+  const age = maxRecordAge.isUnresolved() ? undefined : check.seconds(maxRecordAge, 'maxRecordAge');
   if (age !== undefined) {
     check.inRange(
       age,

@@ -73,9 +73,9 @@ describe('defaults', () => {
     expect(observed.widgets.map((w) => w.constructor.name)).toEqual(['TextWidget', 'Row', 'AlarmStatusWidget']);
     const [heading, counts, duration, states] = widgetsJson(stack, observed.widgets);
     expect(heading.properties.markdown).toBe('## Test/Handler');
-    // Its "per minute" is left unchecked: the graphed metrics keep CDK's default period of 5 minutes.
-    expect(counts.properties.title).toMatch(/^Invocations, errors, throttles \(Sum/);
+    expect(counts.properties.title).toBe('Invocations, errors, throttles (Sum per minute)');
     expect(graphed(counts)).toEqual([['Invocations', 'Sum'], ['Errors', 'Sum'], ['Throttles', 'Sum']]);
+    expect(counts.properties.metrics.map((m: unknown[]) => (m[m.length - 1] as { period: number }).period)).toEqual([60, 60, 60]);
     expect(duration.properties.title).toBe('Duration (ms)');
     expect(graphed(duration)).toEqual([['Duration', 'p50'], ['Duration', 'p99']]);
     expect(duration.properties.annotations.horizontal).toEqual([{ value: 8000, label: 'alarm threshold', yAxis: 'left' }]);
@@ -225,6 +225,7 @@ describe('bad input is refused with coded errors, every problem at once', () => 
     ['ErrorRatePercentRange', { alarms: { errorRate: { thresholdPercent: 120 } } }, 'alarms.errorRate.thresholdPercent must be above 0 and at most 100, got 120'],
     ['ErrorRatePercentRange', { alarms: { errorRate: { thresholdPercent: 0 } } }, 'alarms.errorRate.thresholdPercent must be above 0 and at most 100, got 0'],
     ['PeriodNotMultipleOfMinute', { alarms: { errors: { period: Duration.seconds(0) } } }, 'alarms.errors.period must be a multiple of 60 s for a standard-resolution metric, got 0 s'],
+    ['HighResolutionPeriodOnStandardMetric', { alarms: { errors: { period: Duration.seconds(20) } } }, 'alarms.errors.period is 20 s, a high-resolution alarm period, but this metric is standard resolution (one datapoint per minute): use a multiple of 60 s'],
     ['PeriodNotMultipleOfMinute', { alarms: { errorRate: { period: Duration.seconds(90) } } }, 'alarms.errorRate.period must be a multiple of 60 s for a standard-resolution metric, got 90 s'],
     [
       'PeriodNotMultipleOfMinute',
@@ -302,8 +303,20 @@ describe('bad input is refused with coded errors, every problem at once', () => 
     ]);
   });
 
+  test('a duration threshold from a token is refused, not replaced by the default', () => {
+    const { stack, handler } = setup();
+    const seconds = new CfnParameter(stack, 'ThresholdSeconds', { type: 'Number' }).valueAsNumber;
+    const error = validationErrorOf(() => new ObservedFunction(stack, 'Watch', { handler, alarms: { duration: { threshold: Duration.seconds(seconds) } } }));
+    expect(error.problems).toEqual([
+      {
+        code: 'ObservedFunction.DurationThresholdToken',
+        message: "alarms.duration.threshold is a token: it must be known at synth, where it is checked against the function's timeout and drawn on the dashboard",
+      },
+    ]);
+  });
+
   test('the limits the checks use are exported', () => {
-    expect(CLOUDWATCH_ALARM_LIMITS.highResolutionPeriodsSeconds).toEqual([10, 30]);
+    expect(CLOUDWATCH_ALARM_LIMITS.highResolutionPeriodsSeconds).toEqual([10, 20, 30]);
     expect(CLOUDWATCH_ALARM_LIMITS.maxEvaluationWindowSeconds).toBe(86_400);
   });
 });

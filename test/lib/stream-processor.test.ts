@@ -358,6 +358,21 @@ describe('validation', () => {
     ]);
   });
 
+  test.each([
+    ['seconds', (n: number) => Duration.seconds(n)],
+    ['hours', (n: number) => Duration.hours(n)],
+  ])('a maxRecordAge token in %s is MaxRecordAgeToken, never CDK\'s own range error', (_unit, duration) => {
+    const { stack, handler, source } = setup();
+    const age = new CfnParameter(stack, 'Age', { type: 'Number' }).valueAsNumber;
+    const error = validationErrorOf(() => new StreamProcessor(stack, 'Processor', { source, handler, maxRecordAge: duration(age) }));
+    expect(error.problems).toEqual([
+      {
+        code: 'StreamProcessor.MaxRecordAgeToken',
+        message: 'maxRecordAge is a token: the event source mapping checks it against 60 seconds to 7 days at synth, which a token cannot pass',
+      },
+    ]);
+  });
+
   test('the lower limits checked are exported with the upper ones', () => {
     expect(STREAM_EVENT_SOURCE_LIMITS).toMatchObject({ minBatchSize: 1, minRetryAttempts: 0, minParallelizationFactor: 1 });
   });
