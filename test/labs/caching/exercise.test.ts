@@ -1,5 +1,5 @@
 import { DynamoDBDocument, GetCommandInput, PutCommandInput, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { daxTour, DocumentApi } from '../../../lambda/caching-dax-probe';
+import { DaxObservations, daxTour, DocumentApi } from '../../../lambda/caching-dax-probe';
 import { createHandler, ProductRequest, ProductResponse, ProductsHandler } from '../../../lambda/caching-products';
 import { cachingLab } from '../../../labs/caching/lab';
 import { steps, timing } from '../../../labs/caching/exercise';
@@ -93,6 +93,21 @@ function lambdaPool(environment: Record<string, string | undefined>): ProductHan
   };
 }
 
+/** The headings the steps print, written out: taken from the steps themselves, they would change with them. */
+const TITLES: Record<string, string> = {
+  'lazy-loading': 'lazy loading: hit ratio and latency per path',
+  'stale-window': 'lazy loading: the stale read window after a write, bounded by the TTL',
+  'write-through': 'write-through: the read after a write is fresh and a hit',
+  stampede: 'a stampede of concurrent misses served by one load',
+  dax: 'DAX: item cache, query cache, and a strongly consistent read passing through',
+};
+/** The lines a step run alone prints: its heading, then `expected` (a pattern for a line with times in it). */
+const printed = (stepId: string, ...expected: (string | RegExp)[]) => [
+  `\n== 1/1 ${stepId}: ${TITLES[stepId]}`,
+  ...expected.map((line) => (typeof line === 'string' ? line : expect.stringMatching(line))),
+];
+const NO_CACHE = 'no cache deployed (-c caching:valkey=true or -c caching:memcached=true): every read goes to DynamoDB';
+
 const outputsFor = (caches: { valkey?: boolean; memcached?: boolean; dax?: boolean }) => ({
   ProductsTableName: tableName,
   ProductsFunctionName: FUNCTION,
@@ -137,10 +152,23 @@ describe('with Valkey and Memcached (redis-server and memcached on loopback)', (
   // The lab's 10 s TTL, but a short one for the stale window, which lasts as long as the TTL.
   beforeEach(() => (behind.products = expect.getState().currentTestName?.includes('stale-window') ? shortTtl : labTtl));
 
+  /** What each step prints for one engine; times vary, the rest does not. */
+  const printedPerEngine: Record<string, (engine: string) => (string | RegExp)[]> = {
+    'lazy-loading': (engine) => [`${engine}: 9 reads, 6 hits, 3 from DynamoDB: hit ratio 67%`, new RegExp(`^${engine}: median latency in the function, cache hit [\\d.]+ ms, DynamoDB [\\d.]+ ms$`)],
+    'stale-window': (engine) => [
+      `${engine}: wrote price 1100 to DynamoDB only; the next read still returns 100 from the cache`,
+      new RegExp(`^${engine}: the new price appeared after \\d+\\.\\d s \\(TTL ${SHORT_TTL_SECONDS} s\\): that is the stale read window lazy loading costs$`),
+    ],
+    'write-through': (engine) => [new RegExp(`^${engine}: write-through took [\\d.]+ ms \\(DynamoDB only: [\\d.]+ ms\\); the next read returns the new price from cache$`)],
+    stampede: (engine) => [
+      `${engine}: ${SHORT_TIMING.stampedeReaders} concurrent reads of a product not yet cached: 1 loaded it from DynamoDB`,
+      `${engine}: the others waited for its value in the cache (lock key product:<id>:lock, ${CACHING_LAB.lockTtlSeconds} s)`,
+    ],
+  };
+
   test.each(['lazy-loading', 'stale-window', 'write-through', 'stampede'])('step %s passes its checks for both engines', async (stepId) => {
     await run(stepId, outputsFor({ valkey: true, memcached: true }));
-    expect(lines.filter((line) => line.startsWith('valkey:')).length).toBeGreaterThan(0);
-    expect(lines.filter((line) => line.startsWith('memcached:')).length).toBeGreaterThan(0);
+    expect(lines).toEqual(printed(stepId, ...printedPerEngine[stepId]('valkey'), ...printedPerEngine[stepId]('memcached')));
   });
 
   test('lazy-loading measures the hit ratio: one miss per product, then hits', async () => {
@@ -159,9 +187,17 @@ describe('with Valkey and Memcached (redis-server and memcached on loopback)', (
 describe('without a cache', () => {
   beforeAll(() => (behind.products = lambdaPool(functionEnvironment({}))));
 
+  const printedWithoutCache: Record<string, (string | RegExp)[]> = {
+    'lazy-loading': [NO_CACHE, 'no cache: 9 reads, 0 hits, 9 from DynamoDB: hit ratio 0%', /^no cache: median latency in the function, cache hit NaN ms, DynamoDB [\d.]+ ms$/],
+    'stale-window': [NO_CACHE, 'no cache: the read right after the write returns the new price; no stale window'],
+    'write-through': [NO_CACHE, /^no cache: write-through took [\d.]+ ms \(DynamoDB only: [\d.]+ ms\); the next read returns the new price from database$/],
+    stampede: [NO_CACHE, `no cache: ${SHORT_TIMING.stampedeReaders} concurrent reads of a product not yet cached: ${SHORT_TIMING.stampedeReaders} loaded it from DynamoDB`],
+    dax: ['no DAX cluster deployed (-c caching:dax=true): nothing to show'],
+  };
+
   test.each(['lazy-loading', 'stale-window', 'write-through', 'stampede', 'dax'])('step %s passes, every read from DynamoDB', async (stepId) => {
     await run(stepId, outputsFor({}));
-    expect(lines.join('\n')).toMatch(/no cache|no DAX/);
+    expect(lines).toEqual(printed(stepId, ...printedWithoutCache[stepId]));
   });
 });
 
@@ -177,7 +213,7 @@ describe('the checks fail when the lab misbehaves', () => {
 
   test('lazy-loading: a cache that is down (the function answers from DynamoDB) is reported', async () => {
     behind.products = lambdaPool(functionEnvironment({ valkeyPort: await closedPort() }));
-    await fails('lazy-loading', outputsFor({ valkey: true }), /cache failed, the function answered from DynamoDB/);
+    await fails('lazy-loading', outputsFor({ valkey: true }), /^the valkey cache failed, the function answered from DynamoDB: could not connect to 127.0.0.1:\d+: connect ECONNREFUSED/);
   });
 
   test('lazy-loading: a function that never uses its cache fails the hit count', async () => {
@@ -202,7 +238,7 @@ describe('the checks fail when the lab misbehaves', () => {
         log: (line) => lines.push(line),
         provide: [provide(timing, { ...SHORT_TIMING, staleSlackSeconds: 1 })],
       }),
-    ).rejects.toThrow(/still served .* after the write/);
+    ).rejects.toThrow(new ExerciseCheckFailed('valkey: the old price was still served 2 s after the write (TTL 1 s)'));
   });
 
   test('write-through: a write that leaves the cache alone serves the old price', async () => {
@@ -213,7 +249,94 @@ describe('the checks fail when the lab misbehaves', () => {
 
   test('stampede: without the wait for the lock holder, each concurrent reader loads', async () => {
     behind.products = lambdaPool(functionEnvironment({ valkeyPort: redis.port }, { CACHE_LOCK_WAIT_MS: '0' }));
-    await fails('stampede', outputsFor({ valkey: true }), /expected the lock key to let one reader load/);
+    await fails('stampede', outputsFor({ valkey: true }), /^valkey: expected the lock key to let one reader load, \d+ did$/);
+  });
+
+  /** The function as deployed with `caches`, each answer changed by `change` (given the request and the call's number, from 1). */
+  const answeredAs = (caches: Parameters<typeof functionEnvironment>[0], change: (answer: ProductResponse, request: ProductRequest, nth: number) => ProductResponse) => {
+    const pool = lambdaPool(functionEnvironment(caches));
+    let nth = 0;
+    behind.products = async (request) => change(await pool(request), request, (nth += 1));
+  };
+  const priced = (answer: ProductResponse, priceCents: number): ProductResponse => ({ ...answer, product: { ...answer.product!, priceCents } });
+
+  test('lazy-loading: a read that returns another price than the seeded one', async () => {
+    answeredAs({ valkeyPort: redis.port }, (answer, request) => (request.action === 'read' && request.id.endsWith('-1') ? priced(answer, answer.product!.priceCents + 1000) : answer));
+    const failure = await run('lazy-loading', outputsFor({ valkey: true })).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    const [, id, product] = /^read (run-\w+-lazy-valkey-1) returned (\{.*\}), not the seeded product$/.exec((failure as Error).message) ?? [];
+    expect(JSON.parse(product)).toEqual({ id, name: 'product 1', priceCents: 1101 });
+  });
+
+  test('lazy-loading: reads from a cache when none is deployed', async () => {
+    answeredAs({}, (answer) => ({ ...answer, source: 'cache' }));
+    await fails('lazy-loading', outputsFor({}), /^reads came from a cache although none is deployed$/);
+  });
+
+  test('lazy-loading: hits no faster than misses, compared by the median of each', async () => {
+    // Medians of the sorted times: hits [1 2 3 5 7 9] → 5, misses [2 5 30] → 5. Unsorted, they would be 3 and 5.
+    const hitMs = [9, 1, 5, 3, 7, 2];
+    const missMs = [30, 5, 2];
+    answeredAs({ valkeyPort: redis.port }, (answer) => ({ ...answer, elapsedMs: (answer.source === 'cache' ? hitMs : missMs).shift()! }));
+    await fails('lazy-loading', outputsFor({ valkey: true }), /^valkey: a cache hit was not faster than a DynamoDB read$/);
+    expect(lines).toContain('valkey: median latency in the function, cache hit 5 ms, DynamoDB 5 ms');
+  });
+
+  test('stale-window: without a cache, a read after the write that returns the old price', async () => {
+    let written = false;
+    answeredAs({}, (answer, request) => {
+      written ||= request.action === 'write';
+      return written && request.action === 'read' ? priced(answer, answer.product!.priceCents - 1000) : answer;
+    });
+    await fails('stale-window', outputsFor({}), /^without a cache, the read after the write did not return the new price$/);
+  });
+
+  test.each<[string, number, string]>([
+    ['a first read served by the cache', 1, 'valkey: expected a miss then a hit, got cache then cache'],
+    ['a read after the write served by DynamoDB', 3, 'valkey: expected a miss then a hit, got database then database'],
+  ])('stale-window: %s', async (_name, changedCall, message) => {
+    // Calls: 1 the first read, 2 the write, 3 the read after it.
+    answeredAs({ valkeyPort: redis.port }, (answer, _request, nth) => (nth === changedCall ? { ...answer, source: answer.source === 'cache' ? 'database' : 'cache' } : answer));
+    await fails('stale-window', outputsFor({ valkey: true }), new RegExp(`^${message}$`));
+  });
+
+  test.each<[string, (answer: ProductResponse, request: ProductRequest) => ProductResponse, string]>([
+    ['a write-through that only invalidates', (answer, request) => (request.action === 'write' && request.strategy === 'write-through' ? { ...answer, cache: 'invalidated', cacheError: 'made up' } : answer), 'memcached: the write-through did not update the cache (invalidated: made up)'],
+    ['a read after it served by DynamoDB', (answer, request) => (request.action === 'read' && answer.product!.priceCents > 2000 ? { ...answer, source: 'database' } : answer), 'memcached: the read after a write-through went to DynamoDB instead of the cache'],
+  ])('write-through: %s', async (_name, change, message) => {
+    answeredAs({ memcachedPort: memcached.port }, change);
+    await fails('write-through', outputsFor({ memcached: true }), new RegExp(`^${message.replace(/[()]/g, '\\$&')}$`));
+  });
+
+  /** Answers as deployed with the cache of `engine`, except the `nth` call, which has no product. */
+  const nthWithoutProduct = (engine: 'valkey' | 'memcached' | 'no cache', nth: number) =>
+    answeredAs({ valkeyPort: engine === 'valkey' ? redis.port : undefined, memcachedPort: engine === 'memcached' ? memcached.port : undefined }, (answer, _request, call) => (call === nth ? { ...answer, product: undefined } : answer));
+  // The calls: lazy-loading reads; stale-window reads (1), writes (2), reads again (3); write-through reads (1), writes twice (2, 3), reads (4).
+  test.each<[string, 'valkey' | 'memcached' | 'no cache', number, RegExp]>([
+    ['lazy-loading', 'valkey', 1, /^read run-\w+-lazy-valkey-0 returned undefined, not the seeded product$/],
+    ['stale-window', 'no cache', 3, /^without a cache, the read after the write did not return the new price$/],
+    ['stale-window', 'valkey', 3, /^valkey: lazy loading served the new price at once; expected the cached old one$/],
+    ['write-through', 'memcached', 4, /^memcached: the read after a write-through returned undefined, not 2100$/],
+    ['stampede', 'valkey', 2, /^valkey: a concurrent read returned the wrong product$/],
+  ])('%s (%s): a read answered without the product fails the check, not the step', async (stepId, engine, nth, message) => {
+    nthWithoutProduct(engine, nth);
+    await fails(stepId, outputsFor({ valkey: engine === 'valkey', memcached: engine === 'memcached' }), message);
+  });
+
+  test('stampede: a concurrent read that returns another price', async () => {
+    answeredAs({ valkeyPort: redis.port }, (answer, _request, nth) => (nth === 2 ? priced(answer, 1) : answer));
+    await fails('stampede', outputsFor({ valkey: true }), /^valkey: a concurrent read returned the wrong product$/);
+  });
+
+  test('stampede: two loads name the cache errors behind them', async () => {
+    answeredAs({ valkeyPort: redis.port }, (answer, _request, nth) => (nth <= 2 ? { ...answer, loaded: true, cacheError: `error ${nth}` } : { ...answer, loaded: false, cacheError: undefined }));
+    // The concurrent calls reach the function in any order: which read got which error is not known.
+    await fails('stampede', outputsFor({ valkey: true }), /^valkey: expected the lock key to let one reader load, 2 did \(cache errors: (error 1; error 2|error 2; error 1)\)$/);
+  });
+
+  test('a function error fails the step with what the function answered', async () => {
+    behind.products = () => Promise.reject(new Error('made up'));
+    await fails('lazy-loading', outputsFor({}), /^ProductsFunctionName failed: \{"errorType":"Error","errorMessage":"made up"\}$/);
   });
 });
 
@@ -255,6 +378,9 @@ class DaxDouble implements DocumentApi {
 }
 
 describe('dax, against a DAX double over DynamoDB Local', () => {
+  /** What the probe reports when DAX behaves as documented. */
+  const observed: DaxObservations = { itemMissMs: 9, itemHitMs: 1, queryMissMs: 8, queryHitMs: 2, itemAfterDirectWrite: 1, consistentAfterDirectWrite: 2, itemAfterDaxWrite: 3, queryAfterDaxWrite: 1 };
+
   const probeWith = (broken?: ConstructorParameters<typeof DaxDouble>[1]) => {
     const direct = DynamoDBDocument.from(dynamo.client);
     behind.probe = (request) => daxTour(new DaxDouble(direct, broken), direct, tableName, request.id);
@@ -264,6 +390,27 @@ describe('dax, against a DAX double over DynamoDB Local', () => {
     probeWith();
     await run('dax', outputsFor({ dax: true }));
     expect(lines.join('\n')).toMatch(/query cache is separate/);
+  });
+
+  test('prints the times and what each read showed', async () => {
+    behind.probe = async () => ({ ...observed });
+    await run('dax', outputsFor({ dax: true }));
+    expect(lines).toEqual(printed(
+      'dax',
+      'GetItem through DAX: 9 ms on a miss, 1 ms on a hit; Query: 8 ms, then 2 ms',
+      'version 2 written to DynamoDB directly: DAX still returns version 1 (its item cache knows only writes made through it)',
+      'ConsistentRead: true through DAX returns version 2: DAX passes strongly consistent reads to DynamoDB and caches nothing',
+      'version 3 written through DAX: GetItem returns it at once (write-through to the item cache)',
+      'the same Query still returns version 1: the query cache is separate and not updated by writes, only by its TTL (5 min default)',
+    ));
+  });
+
+  test.each<[string, Partial<DaxObservations>, string]>([
+    ['a hit as slow as the miss', { itemHitMs: 9 }, 'a GetItem served by the item cache was not faster than the miss before it'],
+    ['the direct write seen through the item cache', { itemAfterDirectWrite: 2 }, 'after version 2 was written to DynamoDB directly, DAX returned version 2, not its cached 1'],
+  ])('fails on the probe\'s answer: %s', async (_name, change, message) => {
+    behind.probe = async () => ({ ...observed, ...change });
+    await expect(run('dax', outputsFor({ dax: true }))).rejects.toThrow(new ExerciseCheckFailed(message));
   });
 
   test('the timed miss is the item cache\'s: the client\'s slow first call (discovery, TLS) is made before it', async () => {
