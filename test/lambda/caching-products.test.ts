@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ConnectionOptions, createServer as createTlsServer, Server as TlsServer, TLSSocket } from 'node:tls';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { Cache, CacheTimeouts, DEFAULT_CACHE_TIMEOUTS } from '../../lambda/caching-products/cache';
+import { Cache, CacheTimeouts, CacheUnavailable, DEFAULT_CACHE_TIMEOUTS } from '../../lambda/caching-products/cache';
 import { elastiCacheIamToken, IAM_TOKEN_EXPIRES_SECONDS } from '../../lambda/caching-products/iam-auth-token';
 import type { Product } from '../../lambda/caching-products';
 import { cacheKey, LazyLoader, LazyLoadingOptions } from '../../lambda/caching-products/lazy-loading';
@@ -584,5 +584,85 @@ describe('TLS, as ElastiCache with encryption in transit', () => {
 
   test('a certificate the client does not trust is refused with CacheUnavailable', async () => {
     await expect(tlsCache().command('PING')).rejects.toThrow(/could not connect to localhost:\d+: self[- ]signed certificate/);
+  });
+});
+
+describe('the strategies\' decisions, against an in-memory cache double that records each call', () => {
+  const OPTIONS: LazyLoadingOptions = { ttlSeconds: 60, lockTtlSeconds: 2, lockWaitMs: 0, lockPollMs: 20 };
+  const product = { id: 'p1', name: 'Pen', priceCents: 100 };
+  function cacheDouble(behaviour: { failing?: boolean; lockTaken?: boolean } = {}) {
+    const calls: string[] = [];
+    const values = new Map<string, string>();
+    const call = async <R>(name: string, result: () => R): Promise<R> => {
+      calls.push(name);
+      if (behaviour.failing) throw new CacheUnavailable('cache down');
+      return result();
+    };
+    const cache: Cache = {
+      engine: 'double',
+      get: (key) => call('get', () => values.get(key)),
+      set: (key, value, ttlSeconds) => call(`set ${value} ${ttlSeconds}`, () => void values.set(key, value)),
+      add: () => call('add', () => !behaviour.lockTaken),
+      delete: (key) => call('delete', () => void values.delete(key)),
+      deleteIfEquals: () => call('deleteIfEquals', () => true),
+      close: () => undefined,
+    };
+    return { cache, calls, values };
+  }
+
+  test('a hit is served from the cache, without a lock or a load', async () => {
+    const { cache, calls, values } = cacheDouble();
+    values.set(cacheKey('p1'), JSON.stringify(product));
+    const load = jest.fn(async () => product);
+    await expect(new LazyLoader(cache, load, OPTIONS).read('p1')).resolves.toStrictEqual({ value: product, source: 'cache', loaded: false });
+    expect(calls).toEqual(['get']);
+    expect(load).not.toHaveBeenCalled();
+  });
+
+  test('without a cache, concurrent reads of an id share one load; the one that waited did not load', async () => {
+    const load = jest.fn(async () => product);
+    const loader = new LazyLoader<Product>(undefined, load, OPTIONS);
+    const reads = await Promise.all([loader.read('p1'), loader.read('p1')]);
+    expect(reads).toStrictEqual([
+      { value: product, source: 'database', loaded: true },
+      { value: product, source: 'database', loaded: false },
+    ]);
+    expect(load).toHaveBeenCalledTimes(1);
+  });
+
+  test('after the first cache failure the cache is left out for the rest of the read', async () => {
+    const { cache, calls } = cacheDouble({ failing: true });
+    const read = await new LazyLoader(cache, async () => product, OPTIONS).read('p1');
+    expect(read).toStrictEqual({ value: product, source: 'database', loaded: true, cacheError: 'cache down' });
+    expect(calls).toEqual(['get']);
+  });
+
+  test('a reader that did not get the lock neither waits past lockWaitMs nor releases a lock it does not hold', async () => {
+    const { cache, calls } = cacheDouble({ lockTaken: true });
+    const read = await new LazyLoader(cache, async () => product, OPTIONS).read('p1');
+    expect(read).toMatchObject({ value: product, source: 'database', loaded: true });
+    expect(calls).toEqual(['get', 'add', `set ${JSON.stringify(product)} 60`]);
+  });
+
+  test('a reader waiting for the lock holder polls every lockPollMs, not in a busy loop', async () => {
+    const { cache, calls } = cacheDouble({ lockTaken: true });
+    await new LazyLoader(cache, async () => product, { ...OPTIONS, lockWaitMs: 60, lockPollMs: 20 }).read('p1');
+    expect(calls.filter((name) => name === 'get').length).toBeLessThanOrEqual(1 + 60 / 20 + 1);
+  });
+
+  test('a missing item is cached as JSON null, for the lock\'s TTL', async () => {
+    const { cache, calls } = cacheDouble();
+    await expect(new LazyLoader(cache, async () => undefined, OPTIONS).read('p1')).resolves.toMatchObject({ value: undefined, source: 'database' });
+    expect(calls).toContain('set null 2');
+  });
+
+  test('write-through without a cache writes the database and says the cache was skipped, with no error', async () => {
+    const write = jest.fn(async () => undefined);
+    await expect(new WriteThrough<Product>(undefined, write, { ttlSeconds: 60 }).put('p1', product)).resolves.toStrictEqual({ cache: 'skipped' });
+    expect(write).toHaveBeenCalledWith('p1', product);
+  });
+
+  test('a cache failure is a CacheUnavailable by name', () => {
+    expect(new CacheUnavailable('down')).toMatchObject({ name: 'CacheUnavailable', message: 'down' });
   });
 });

@@ -316,3 +316,96 @@ test('when CodeDeploy refuses the status, the handler rejects with HookReportFai
   await expect(hook.handler(EVENT)).rejects.toThrow(new HookReportFailed(DEPLOYMENT_ID, new Error('LifecycleEventAlreadyCompletedException')));
   expect(received).toHaveLength(3); // the checks ran; only the report failed
 });
+
+describe('what the hook asks and makes of each answer', () => {
+  test('asks CodeDeploy about this deployment and its targets, and logs what it checks', async () => {
+    const logged = jest.spyOn(Logger.prototype, 'info').mockImplementation(() => undefined);
+    await expect(hook.handler(EVENT)).resolves.toEqual({ status: 'Succeeded', reported: true });
+    expect(codedeploy.commandCalls(GetDeploymentCommand).map((c) => c.args[0].input)).toEqual([{ deploymentId: DEPLOYMENT_ID }]);
+    expect(codedeploy.commandCalls(ListDeploymentTargetsCommand).map((c) => c.args[0].input)).toEqual([{ deploymentId: DEPLOYMENT_ID }]);
+    expect(logged).toHaveBeenCalledWith('checking', { hook: 'AfterAllowTestTraffic', deploymentId: DEPLOYMENT_ID, testUrl, requests: 3, expectedMarker: 'web-family:7' });
+  });
+
+  test('a revision of two digits is expected whole', async () => {
+    ecs.on(DescribeTaskSetsCommand).resolves({ taskSets: [{ taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/web-family:17' }] });
+    answer = json(200, { taskDefinition: 'web-family:17' });
+    await expect(hook.handler(EVENT)).resolves.toEqual({ status: 'Succeeded', reported: true });
+  });
+
+  test.each([`x${GREEN_TASK_DEFINITION}`, `${GREEN_TASK_DEFINITION}x`])('a task definition %s is not an ARN', async (taskDefinition) => {
+    ecs.on(DescribeTaskSetsCommand).resolves({ taskSets: [{ taskDefinition }] });
+    const { reason } = await hook.handler(EVENT);
+    expect(reason).toBe(`the check could not run: Error: ${JSON.stringify(taskDefinition)} is not a task definition ARN`);
+  });
+
+  test('HTTP 299 is a 2xx answer', async () => {
+    answer = json(299, { taskDefinition: 'web-family:7' });
+    await expect(hook.handler(EVENT)).resolves.toEqual({ status: 'Succeeded', reported: true });
+  });
+
+  test('a body of exactly 200 characters is quoted whole', async () => {
+    answer = text(500, 'x'.repeat(200));
+    const { reason } = await hook.handler(EVENT);
+    expect(reason).toBe(`request 1/3 to ${testUrl}: HTTP 500: "${'x'.repeat(200)}"`);
+  });
+
+  test('a JSON answer whose taskDefinition is not a string does not name one', async () => {
+    answer = json(200, { taskDefinition: 6 });
+    const { reason } = await hook.handler(EVENT);
+    expect(reason).toBe(`request 1/3 to ${testUrl}: the answer does not name task definition web-family:7: "{\\"taskDefinition\\":6}"`);
+  });
+
+  test('a deployment CodeDeploy describes without details belongs to no known group', async () => {
+    codedeploy.on(GetDeploymentCommand).resolves({});
+    const { reason } = await hook.handler(EVENT);
+    expect(reason).toBe(`deployment ${DEPLOYMENT_ID} belongs to undefined/undefined; this hook checks web-app/web-group`);
+  });
+
+  test.each<[string, () => void, string]>([
+    ['no target list', () => codedeploy.on(ListDeploymentTargetsCommand).resolves({}), `expected exactly one deployment target (the ECS service), deployment ${DEPLOYMENT_ID} has 0`],
+    ['no deployment target', () => codedeploy.on(GetDeploymentTargetCommand).resolves({}), `deployment target ${TARGET_ID} has no Green task set with an ARN (task sets: none)`],
+    [
+      'a task set without a label',
+      () => codedeploy.on(GetDeploymentTargetCommand).resolves({ deploymentTarget: { ecsTarget: { taskSetsInfo: [{ identifer: BLUE_TASK_SET }] } } }),
+      `deployment target ${TARGET_ID} has no Green task set with an ARN (task sets: unlabelled)`,
+    ],
+    [
+      'no task set and no failure from ECS',
+      () => ecs.on(DescribeTaskSetsCommand).resolves({}),
+      `ECS could not describe the Green task set ${GREEN_TASK_SET} of lab-cluster/web-service: no task set returned`,
+    ],
+    [
+      'two failures from ECS, one with a detail',
+      () => ecs.on(DescribeTaskSetsCommand).resolves({ failures: [{ reason: 'MISSING', detail: 'gone' }, { reason: 'INACTIVE' }] }),
+      `ECS could not describe the Green task set ${GREEN_TASK_SET} of lab-cluster/web-service: MISSING (gone), INACTIVE`,
+    ],
+  ])('%s is Failed with the reason, before any request', async (_name, given, reason) => {
+    given();
+    await expect(hook.handler(EVENT)).resolves.toEqual({ status: 'Failed', reason, reported: true });
+    expect(received).toHaveLength(0);
+  });
+});
+
+describe('configuration at the edges', () => {
+  const required = {
+    HOOK: 'AfterAllowTestTraffic',
+    TEST_URL: 'http://127.0.0.1/version.json',
+    APPLICATION_NAME: 'web-app',
+    DEPLOYMENT_GROUP_NAME: 'web-group',
+    CLUSTER_NAME: 'lab-cluster',
+    SERVICE_NAME: 'web-service',
+  };
+
+  test.each([
+    [{ REQUESTS: '1', REQUEST_TIMEOUT_MS: '1' }, { requests: 1, requestTimeoutMs: 1 }],
+    [{ REQUESTS: '50', REQUEST_TIMEOUT_MS: '60000' }, { requests: 50, requestTimeoutMs: 60_000 }],
+  ])('%j is accepted', (given, expected) => {
+    expect(hook.configFromEnvironment({ ...required, ...given })).toMatchObject(expected);
+  });
+
+  test('a REQUEST_TIMEOUT_MS over 60000 is refused', () => {
+    expect(() => hook.configFromEnvironment({ ...required, REQUEST_TIMEOUT_MS: '60001' })).toThrow(
+      new InvalidHookConfig('REQUEST_TIMEOUT_MS must be a whole number of milliseconds from 1 to 60000, got "60001"'),
+    );
+  });
+});

@@ -179,3 +179,121 @@ describe('configFromEnvironment', () => {
     expect(hooks.configFromEnvironment({ HOOK: 'BeforeAllowTraffic', TARGET_FUNCTION_NAME: 'f', TARGET_ALIAS_NAME: 'a' }).invocations).toBe(3);
   });
 });
+
+describe('what the hook makes of each answer', () => {
+  const deploymentOf = (content: string) => codedeploy.on(GetDeploymentCommand).resolves({ deploymentInfo: { revision: { appSpecContent: { content } } } });
+
+  test('asks CodeDeploy for this deployment, and logs what it checks', async () => {
+    const logged = jest.spyOn(Logger.prototype, 'info').mockImplementation(() => undefined);
+    await expect(hooks.handler(EVENT)).resolves.toStrictEqual({ status: 'Succeeded', reported: true });
+    expect(codedeploy.commandCalls(GetDeploymentCommand).map((c) => c.args[0].input)).toEqual([{ deploymentId: DEPLOYMENT_ID }]);
+    expect(logged.mock.calls).toEqual([
+      ['checking', { hook: 'BeforeAllowTraffic', deploymentId: DEPLOYMENT_ID, name: 'app-fn', alias: 'live', currentVersion: '3', targetVersion: '4' }],
+      ['hook succeeded', { deploymentId: DEPLOYMENT_ID }],
+    ]);
+  });
+
+  test('BeforeAllowTraffic does not look at the alias, which still points at the old version', async () => {
+    lambda.on(GetAliasCommand).resolves({ FunctionVersion: '3' });
+    await expect(hooks.handler(EVENT)).resolves.toEqual({ status: 'Succeeded', reported: true });
+    expect(lambda.commandCalls(GetAliasCommand)).toHaveLength(0);
+  });
+
+  test('a deployment of another function with the same alias is Failed', async () => {
+    deploymentOf(appSpec({ Name: 'other-fn' }));
+    const { reason } = await hooks.handler(EVENT);
+    expect(reason).toBe(`deployment ${DEPLOYMENT_ID} targets other-fn:live; this hook checks app-fn:live`);
+  });
+
+  test.each(['app-fn:4', 'arn:aws:lambda:us-east-1:123456789012:function:app-fn:live'])('the function named with a qualifier (%s) is the one configured', async (name) => {
+    deploymentOf(appSpec({ Name: name }));
+    await expect(hooks.handler(EVENT)).resolves.toEqual({ status: 'Succeeded', reported: true });
+  });
+
+  test.each<[string, string]>([
+    ['', 'the AppSpec must list exactly one resource under Resources'],
+    ['{"Resources": {}}', 'the AppSpec must list exactly one resource under Resources'],
+    ['{"Resources": []}', 'the AppSpec must list exactly one resource under Resources'],
+    [appSpec().replace('"Resources":[', '"Resources":[{"other":{"Type":"AWS::Lambda::Function"}},'), 'the AppSpec must list exactly one resource under Resources'],
+    ['{"Resources": [{}]}', 'the AppSpec resource is a nothing, not an AWS::Lambda::Function'],
+    ['{"Resources": [{"app": {"Type": "AWS::Lambda::Function", "Properties": {"Name": "app-fn", "CurrentVersion": 3}}}]}', 'the AppSpec resource lacks Alias, TargetVersion'],
+  ])('the AppSpec %j is refused', (content, message) => {
+    expect(() => hooks.targetFromAppSpec(content)).toThrow(new Error(message));
+  });
+
+  test('an AppSpec that does not parse keeps the parser\'s error as the cause', () => {
+    let failure: unknown;
+    try {
+      hooks.targetFromAppSpec('Resources: [');
+    } catch (error) {
+      failure = error;
+    }
+    expect((failure as Error).message).toMatch(/^the deployment's AppSpec is not valid YAML\/JSON: /);
+    expect((failure as Error).cause).toMatchObject({ name: 'YAMLException' });
+  });
+
+  test('a deployment CodeDeploy describes without a revision is Failed with the reason', async () => {
+    codedeploy.on(GetDeploymentCommand).resolves({});
+    const { reason } = await hooks.handler(EVENT);
+    expect(reason).toBe(`the check could not run: Error: deployment ${DEPLOYMENT_ID} has no inline AppSpec (revision type unknown)`);
+  });
+
+  test.each<[string, object, string]>([
+    ['an empty payload', { StatusCode: 200 }, '4 answered with something that is not JSON: '],
+    ['null', payload(null), '4 reported itself unhealthy: null'],
+    ['a long function error', { ...payload({ errorMessage: 'e'.repeat(1000) }), FunctionError: 'Unhandled' }, `4 returned a function error (Unhandled): ${JSON.stringify({ errorMessage: 'e'.repeat(1000) }).slice(0, 300)}`],
+    ['a long page that is not JSON', { StatusCode: 200, Payload: Buffer.from('<'.repeat(1000)) }, `4 answered with something that is not JSON: ${'<'.repeat(300)}`],
+    ['a long unhealthy answer', payload({ ok: false, detail: 'd'.repeat(1000) }), `4 reported itself unhealthy: ${JSON.stringify({ ok: false, detail: 'd'.repeat(1000) }).slice(0, 300)}`],
+  ])('a health check answered with %s is Failed, quoting at most 300 characters', async (_name, response, problem) => {
+    lambda.on(InvokeCommand).resolves(response as never);
+    const { reason } = await hooks.handler(EVENT);
+    expect(reason).toBe(`health check 1/3: ${problem}`);
+  });
+
+  test.each([
+    ['on the target version with weight left on another', { FunctionVersion: '4', RoutingConfig: { AdditionalVersionWeights: { '3': 0.5 } } }, 'alias live points at version 4 with extra weights {"3":0.5}'],
+    ['wholly on the old version', { FunctionVersion: '3' }, 'alias live points at version 3 with extra weights {}'],
+  ])('AfterAllowTraffic: an alias %s is Failed, and no health check runs', async (_name, alias, message) => {
+    configure('AfterAllowTraffic');
+    lambda.on(GetAliasCommand).resolves(alias);
+    const { reason } = await hooks.handler(EVENT);
+    expect(reason).toBe(`${message}; expected all traffic on 4`);
+    expect(lambda.commandCalls(GetAliasCommand).map((c) => c.args[0].input)).toEqual([{ FunctionName: 'app-fn', Name: 'live' }]);
+    expect(invoked()).toHaveLength(0);
+  });
+});
+
+describe('the event and the report', () => {
+  test.each([
+    [{ DeploymentId: [DEPLOYMENT_ID], LifecycleEventHookExecutionId: 'x' }, `DeploymentId must look like d-XXXXXXXXX, got ["${DEPLOYMENT_ID}"]`],
+    [{ DeploymentId: `x${DEPLOYMENT_ID}`, LifecycleEventHookExecutionId: 'x' }, `DeploymentId must look like d-XXXXXXXXX, got "x${DEPLOYMENT_ID}"`],
+    [{ DeploymentId: `${DEPLOYMENT_ID}J`, LifecycleEventHookExecutionId: 'x' }, `DeploymentId must look like d-XXXXXXXXX, got "${DEPLOYMENT_ID}J"`],
+  ])('%j is not a hook event', (event, message) => {
+    expect(() => hooks.parseEvent(event)).toThrow(new hooks.InvalidHookEvent(message));
+    expect(() => hooks.parseEvent(event)).toThrow(expect.objectContaining({ name: 'InvalidHookEvent' }));
+  });
+
+  test('a refused report names the deployment and CodeDeploy\'s reason, as a HookReportFailed', async () => {
+    codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).rejects(new Error('LifecycleEventAlreadyCompletedException'));
+    const failure = await hooks.handler(EVENT).catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      name: 'HookReportFailed',
+      message: `could not report the hook status of deployment ${DEPLOYMENT_ID}: LifecycleEventAlreadyCompletedException`,
+    });
+  });
+});
+
+describe('configFromEnvironment: HEALTH_CHECK_INVOCATIONS from 1 to 50', () => {
+  const env = (invocations?: string) => ({ HOOK: 'AfterAllowTraffic', TARGET_FUNCTION_NAME: 'f', TARGET_ALIAS_NAME: 'live', HEALTH_CHECK_INVOCATIONS: invocations });
+
+  test.each([['1', 1], ['50', 50]])('%s is accepted', (invocations, expected) => {
+    expect(hooks.configFromEnvironment(env(invocations)).invocations).toBe(expected);
+  });
+
+  test('51 is refused, and so is a missing alias', () => {
+    expect(() => hooks.configFromEnvironment(env('51'))).toThrow(new hooks.InvalidHookConfig('HEALTH_CHECK_INVOCATIONS must be a whole number from 1 to 50, got 51'));
+    expect(() => hooks.configFromEnvironment({ HOOK: 'AfterAllowTraffic', TARGET_FUNCTION_NAME: 'f' })).toThrow(
+      new hooks.InvalidHookConfig('TARGET_FUNCTION_NAME and TARGET_ALIAS_NAME must be set'),
+    );
+  });
+});

@@ -7,10 +7,12 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { DynamoDBRecord } from 'aws-lambda';
 import {
   APPLIED_PREFIX,
+  applyRecord,
   handler,
   isTtlDelete,
   MARKER_LIFETIME_SECONDS,
@@ -84,6 +86,7 @@ describe('a cancelled transaction: a replay only when the marker already exists'
     [['TransactionConflict', 'None']],
     [['None', 'ThrottlingError']],
     [['None', 'ConditionalCheckFailed']],
+    [[]],
   ])('reasons %j: the record fails and Lambda retries it', async (codes) => {
     const dynamodb = mockClient(DynamoDBDocumentClient).on(TransactWriteCommand).rejects(cancelled(codes));
     try {
@@ -93,12 +96,26 @@ describe('a cancelled transaction: a replay only when the marker already exists'
     }
   });
 
-  test('reasons ["ConditionalCheckFailed","None"]: the marker exists, the record was applied before, it is skipped', async () => {
-    const dynamodb = mockClient(DynamoDBDocumentClient).on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None']));
+  test('no reasons at all: the record fails and Lambda retries it', async () => {
+    const noReasons = new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {} });
+    const dynamodb = mockClient(DynamoDBDocumentClient).on(TransactWriteCommand).rejects(noReasons);
     try {
-      await expect(handler({ Records: [record] })).resolves.toEqual({ batchItemFailures: [] });
+      await expect(handler({ Records: [record] })).rejects.toBe(noReasons);
     } finally {
       dynamodb.restore();
+    }
+  });
+
+  test('reasons ["ConditionalCheckFailed","None"]: the marker exists, the record was applied before, it is skipped', async () => {
+    const dynamodb = mockClient(DynamoDBDocumentClient).on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None']));
+    const logged = jest.spyOn(Logger.prototype, 'info').mockImplementation(() => undefined);
+    try {
+      await expect(handler({ Records: [record] })).resolves.toEqual({ batchItemFailures: [] });
+      await expect(applyRecord(record)).resolves.toBe(false);
+      expect(logged).toHaveBeenCalledWith('replayed record ignored', { eventID: 'e1', orderId: 'o1', kind: 'created' });
+    } finally {
+      dynamodb.restore();
+      logged.mockRestore();
     }
   });
 });
@@ -134,11 +151,88 @@ describe('what a stream record means for the view (no engine needed)', () => {
     expect(toChange(profile)).toBeUndefined();
   });
 
-  test('an amount that is not a whole number makes the record poison, naming it', () => {
+  test('an amount that is not a whole number makes the record poison, naming it and the image', () => {
     expect(() => toChange(record('INSERT', { NewImage: { amountCents: { S: 'twelve' } } }))).toThrow(
       new PoisonRecordError(record('INSERT', {}), 'new image has no whole-number amountCents ({"S":"twelve"})'),
     );
-    expect(() => toChange(record('MODIFY', { NewImage: amount(1) }))).toThrow(/old image has no whole-number amountCents/);
+    expect(() => toChange(record('INSERT', { NewImage: { amountCents: { N: '12.5' } } }))).toThrow(
+      'stream record e1 (sequence 100) cannot be applied: new image has no whole-number amountCents ({"N":"12.5"})',
+    );
+    expect(() => toChange(record('MODIFY', { NewImage: amount(1) }))).toThrow(/: old image has no whole-number amountCents \(undefined\)$/);
+    expect(() => toChange(record('MODIFY', { OldImage: amount(1) }))).toThrow(/: new image has no whole-number amountCents \(undefined\)$/);
+    expect(() => toChange(record('REMOVE', {}))).toThrow(/: old image has no whole-number amountCents \(undefined\)$/);
+  });
+
+  test('a poison record is a PoisonRecordError by name (the errorType Lambda reports), even without stream data', () => {
+    const error = new PoisonRecordError({ eventID: 'e9' }, 'no keys');
+    expect(error.name).toBe('PoisonRecordError');
+    expect(error.message).toBe('stream record e9 (sequence undefined) cannot be applied: no keys');
+  });
+
+  test('an event name the stream does not send is poison, named', () => {
+    expect(() => toChange(record('RENAME' as never, {}))).toThrow('stream record e1 (sequence 100) cannot be applied: unknown eventName RENAME');
+  });
+
+  test('a record without a sort key is not an order', () => {
+    const keyless = record('INSERT', { NewImage: amount(1) });
+    keyless.dynamodb!.Keys = { customerId: { S: 'c' } };
+    expect(toChange(keyless)).toBeUndefined();
+  });
+});
+
+describe('applying a record, before any write (no engine needed)', () => {
+  const order: DynamoDBRecord = {
+    eventID: 'e1',
+    eventName: 'INSERT',
+    dynamodb: { Keys: { customerId: { S: 'c' }, sk: { S: 'ORDER#o1' } }, NewImage: { amountCents: { N: '100' } }, SequenceNumber: '100' },
+  };
+  const profile: DynamoDBRecord = { ...order, dynamodb: { ...order.dynamodb, Keys: { customerId: { S: 'c' }, sk: { S: 'PROFILE' } } } };
+  const poison = (sequenceNumber?: string): DynamoDBRecord => ({
+    ...order,
+    eventID: 'e2',
+    dynamodb: { ...order.dynamodb, NewImage: { amountCents: { S: 'twelve' } }, SequenceNumber: sequenceNumber },
+  });
+  let dynamodb: ReturnType<typeof mockClient>;
+  beforeEach(() => {
+    dynamodb = mockClient(DynamoDBDocumentClient);
+  });
+  afterEach(() => {
+    dynamodb.restore();
+    jest.restoreAllMocks();
+  });
+
+  test('a record that is not an order is skipped without a write', async () => {
+    await expect(applyRecord(profile)).resolves.toBe(false);
+    expect(dynamodb.calls()).toHaveLength(0);
+  });
+
+  test('an order record without an eventID is poison: its marker could not be keyed', async () => {
+    const withoutId = { ...order, eventID: undefined };
+    await expect(applyRecord(withoutId)).rejects.toThrow(new PoisonRecordError(withoutId, 'no eventID'));
+    expect(dynamodb.calls()).toHaveLength(0);
+  });
+
+  test('without VIEW_TABLE_NAME the record fails, naming the setting, and nothing is written', async () => {
+    const viewTableName = process.env.VIEW_TABLE_NAME;
+    delete process.env.VIEW_TABLE_NAME;
+    try {
+      await expect(applyRecord(order)).rejects.toThrow('VIEW_TABLE_NAME is not set');
+    } finally {
+      process.env.VIEW_TABLE_NAME = viewTableName;
+    }
+    expect(dynamodb.calls()).toHaveLength(0);
+  });
+
+  test('a failure after the first record reports its sequence number and logs where it stopped', async () => {
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    await expect(handler({ Records: [profile, poison('200'), order] })).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: '200' }] });
+    expect(logged).toHaveBeenCalledWith('record failed', { sequenceNumber: '200', index: 1, batchSize: 3, error: expect.any(PoisonRecordError) });
+    expect(dynamodb.calls()).toHaveLength(0);
+  });
+
+  test('a failed record without a sequence number is reported as "", which Lambda takes as the whole batch failing', async () => {
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    await expect(handler({ Records: [profile, poison()] })).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: '' }] });
   });
 });
 
