@@ -13,8 +13,8 @@ import * as path from 'node:path';
 const ROOT = path.join(__dirname, '..');
 const MUTABLE = /^(lib|lambda|labs)(\/|$)/;
 const MUTABLE_ROOT = /^(lib|lambda|labs)$/;
-const USAGE = 'usage: npm run mutate [-- [--related] [--typecheck] <folder or file under lib/, lambda/ or labs/> ...]';
-const OPTIONS = ['--related', '--typecheck'];
+const USAGE = 'usage: npm run mutate [-- [--related] [--typecheck] [--force] <folder or file under lib/, lambda/ or labs/> ...]';
+const OPTIONS = ['--related', '--typecheck', '--force'];
 
 class MutateError extends Error {}
 
@@ -78,9 +78,14 @@ export function strykerArguments(argv: readonly string[], root = ROOT): { args: 
   const targets = argv.filter((a) => !a.startsWith('-')).map((target) => relativeTarget(root, target));
   // The TypeScript checker type-checks the whole project for each group of mutants: ~10 s a mutant here, against ~1 s
   // for a test run. Without it a mutant that would not compile is run anyway; one that survives is plain to see.
-  const checkers = argv.includes('--typecheck') ? [] : ['--checkers', ''];
-  if (targets.length === 0) return { args: checkers, testFiles: [] };
-  const args = ['--mutate', targets.map((target) => mutateGlob(root, target)).join(','), ...checkers];
+  const options = [
+    ...(argv.includes('--typecheck') ? [] : ['--checkers', '']),
+    // Incremental runs keep the result of a mutant without per-test coverage (code run when a module loads) even
+    // after its test files changed: --force tests every mutant again.
+    ...(argv.includes('--force') ? ['--force'] : []),
+  ];
+  if (targets.length === 0) return { args: options, testFiles: [] };
+  const args = ['--mutate', targets.map((target) => mutateGlob(root, target)).join(','), ...options];
   if (related) return { args, testFiles: [] };
   const unmirrored = targets.filter((t) => mirroredTestFiles(root, t).length === 0);
   if (unmirrored.length > 0) {

@@ -31,6 +31,10 @@ describe('npm run mutate: what Stryker is asked to mutate and with which tests',
   test('without targets, everything stryker.config.json names, with every test', () => {
     expect(strykerArguments([])).toEqual({ args: ['--checkers', ''], testFiles: [] });
     expect(strykerArguments(['--typecheck'])).toEqual({ args: [], testFiles: [] });
+    expect(strykerArguments(['--force', 'lib/fan-out/filter-policy.ts'])).toEqual({
+      args: ['--mutate', 'lib/fan-out/filter-policy.ts', '--checkers', '', '--force'],
+      testFiles: ['test/lib/fan-out-filter-policy.test.ts'],
+    });
   });
 
   test('a folder is mutated against the test files that mirror it, its variants included', () => {
