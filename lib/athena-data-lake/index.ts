@@ -1,4 +1,4 @@
-import { Aws, Fn, Names } from 'aws-cdk-lib';
+import { Aws, Fn, Names, Stack, Token } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,6 +15,11 @@ export const ATHENA_LIMITS = {
   namePattern: /^[a-z0-9_]+$/,
   /** Longest database or table name. */
   maxNameLength: 255,
+  /** Longest workgroup name (`[a-zA-Z0-9._-]{1,128}`): this construct's is the stack's name, a dash and a unique part. */
+  maxWorkgroupNameLength: 128,
+  /** The unique part of the workgroup name: at most this long, and never shorter than the minimum. */
+  workgroupUniqueLength: 48,
+  minWorkgroupUniqueLength: 16,
 } as const;
 
 /** A column of a table: its name and its Hive type (`string`, `int`, `double`, `timestamp`, `decimal(10,2)` ...). */
@@ -160,7 +165,12 @@ export class AthenaDataLake extends Construct {
     this.props = props;
     this.resultsPrefix = props.resultsPrefix ?? 'athena-results/';
     const cutoff = props.bytesScannedCutoffPerQuery ?? 1_000_000_000;
-    validate(this, props, this.resultsPrefix, cutoff);
+    const stackName = Stack.of(this).stackName;
+    // What the stack's name leaves of the workgroup name's 128 characters, after the dash.
+    const uniqueLength = Token.isUnresolved(stackName)
+      ? ATHENA_LIMITS.workgroupUniqueLength
+      : Math.min(ATHENA_LIMITS.workgroupUniqueLength, ATHENA_LIMITS.maxWorkgroupNameLength - 1 - stackName.length);
+    validate(this, props, this.resultsPrefix, cutoff, uniqueLength);
 
     this.databaseName = props.databaseName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '_' }).toLowerCase();
     this.database = new glue.CfnDatabase(this, 'Database', {
@@ -177,7 +187,7 @@ export class AthenaDataLake extends Construct {
     this.resultsLocation = `s3://${props.resultsBucket.bucketName}/${this.resultsPrefix}`;
     this.workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
       // The stack's name keeps two deployments in one account and Region apart.
-      name: Fn.join('-', [Aws.STACK_NAME, Names.uniqueResourceName(this, { maxLength: 48 })]),
+      name: Fn.join('-', [Aws.STACK_NAME, Names.uniqueResourceName(this, { maxLength: uniqueLength })]),
       description: `Queries over ${this.databaseName}: results enforced in ${this.resultsPrefix}, at most ${cutoff} bytes scanned per query`,
       // CloudFormation deletes a workgroup that holds saved queries or prepared statements only when told to.
       recursiveDeleteOption: true,
@@ -260,8 +270,13 @@ export class AthenaDataLake extends Construct {
   }
 }
 
-function validate(scope: Construct, props: AthenaDataLakeProps, resultsPrefix: string, cutoff: number): void {
+function validate(scope: Construct, props: AthenaDataLakeProps, resultsPrefix: string, cutoff: number, workgroupUniqueLength: number): void {
   const check = new PropsValidator(scope, 'AthenaDataLake');
+  check.require(
+    workgroupUniqueLength >= ATHENA_LIMITS.minWorkgroupUniqueLength,
+    'StackNameTooLong',
+    `the stack's name (${Stack.of(scope).stackName.length} characters) leaves no room in Athena's ${ATHENA_LIMITS.maxWorkgroupNameLength}-character workgroup name, which is the stack's name, a dash and a unique part of at least ${ATHENA_LIMITS.minWorkgroupUniqueLength}: use a stack name of at most ${ATHENA_LIMITS.maxWorkgroupNameLength - 1 - ATHENA_LIMITS.minWorkgroupUniqueLength} characters`,
+  );
   check.inRange(
     cutoff,
     { min: ATHENA_LIMITS.minBytesScannedCutoffPerQuery, whole: true },

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AthenaDataLake, AthenaDataLakeProps, ATHENA_LIMITS, DataLakeTableOptions, PartitionProjection, TableFormat } from '../../lib/athena-data-lake';
 import { testApp } from '../support/synth';
-import { problemCodesOf, problemMessagesOf } from '../support/validation';
+import { problemCodesOf, problemMessagesOf, validationErrorOf } from '../support/validation';
 
 const newStack = () => new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test');
 const columns = [{ name: 'id', type: 'string' }, { name: 'amount', type: 'double' }];
@@ -130,6 +130,30 @@ test("a long construct path: the workgroup name's unique part keeps to 48 charac
   const [, [, unique]] = (stack.resolve(created.workgroup.name) as { 'Fn::Join': [string, [unknown, string]] })['Fn::Join'];
   expect(unique).toMatch(/^TestQuarterlyRevenue.*[0-9A-F]{8}$/);
   expect(unique).toHaveLength(48);
+});
+
+test.each([
+  [79, 48],
+  [100, 27],
+  [111, 16],
+])("a stack name of %i characters leaves at most %i to the workgroup name's unique part: the name keeps to Athena's 128", (stackNameLength, uniqueLength) => {
+  const stack = new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test', { stackName: 'S'.repeat(stackNameLength) });
+  const created = lake(stack, {}, 'QuarterlyRevenueByRegionAndProductLineForTheFinanceTeam');
+  const [, [, unique]] = (stack.resolve(created.workgroup.name) as { 'Fn::Join': [string, [unknown, string]] })['Fn::Join'];
+  expect(unique.length).toBeLessThanOrEqual(uniqueLength);
+  expect(unique).toMatch(/[0-9A-F]{8}$/);
+  expect(stackNameLength + 1 + unique.length).toBeLessThanOrEqual(128);
+});
+
+test("a stack name over 111 characters is StackNameTooLong: the workgroup name would pass Athena's 128", () => {
+  const stack = new Stack(testApp({}, { builtinCloudFormationValidation: false }), 'Test', { stackName: 'S'.repeat(112) });
+  expect(validationErrorOf(() => lake(stack)).problems).toEqual([
+    {
+      code: 'AthenaDataLake.StackNameTooLong',
+      message:
+        "the stack's name (112 characters) leaves no room in Athena's 128-character workgroup name, which is the stack's name, a dash and a unique part of at least 16: use a stack name of at most 111 characters",
+    },
+  ]);
 });
 
 test('a CSV table without projection: LazySimpleSerDe with its delimiter, no header skipped when told', () => {
