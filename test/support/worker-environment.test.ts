@@ -7,6 +7,20 @@ import { runServer, workerServer } from './worker-servers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest's globalSetup is plain CommonJS
 const { killRunServers } = require('./run-folder') as { killRunServers: (dir: string) => void };
+interface Report {
+  filePath: string;
+  diagnostics: string[];
+}
+interface CachedValidation {
+  version: string;
+  engineJson: string;
+  template: { name: string; readBytes: () => Uint8Array };
+  options: object;
+  validate: (template: { name: string }, options: object) => Report;
+  dir: string;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by the worker environment, plain CommonJS
+const { validateWithCleanCache } = require('./clean-validation-cache') as { validateWithCleanCache: (request: CachedValidation) => Report };
 
 // jest.config.js runs every test file in worker-environment.js: these tests check that what it shares behaves.
 
@@ -102,5 +116,52 @@ describe('a run server: started once for the whole run, by the first worker that
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('templates found clean are not validated again', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'clean-validation-cache-test-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const template = (name: string, body: string) => ({ name, readBytes: () => Buffer.from(body) });
+  /** Validates like the engine would, counting its calls; a template holding `bad` gets a finding. */
+  const engine = () => {
+    const validate = jest.fn((t: { name: string; readBytes: () => Uint8Array }) => ({
+      filePath: t.name,
+      diagnostics: Buffer.from(t.readBytes()).toString().includes('bad') ? ['E3001 bad'] : [],
+    }));
+    return validate as unknown as jest.Mock & CachedValidation['validate'];
+  };
+  const request = (overrides: Partial<CachedValidation>): CachedValidation => ({
+    version: '1.14.0', engineJson: '{}', template: template('a/Stack.template.json', '{"Resources":{}}'), options: { severityLevel: 'WARN' }, validate: engine(), dir, ...overrides,
+  });
+
+  test('the same bytes, engine version, configuration and options: the clean report, named after this template', () => {
+    validateWithCleanCache(request({ template: template('run-1/Stack.template.json', '{"same":1}') }));
+    const validate = engine();
+    const report = validateWithCleanCache(request({ template: template('run-2/Stack.template.json', '{"same":1}'), validate }));
+    expect(validate).not.toHaveBeenCalled();
+    expect(report).toEqual({ filePath: 'run-2/Stack.template.json', diagnostics: [] });
+  });
+
+  test('a template with findings is validated every time, so its findings come from the engine', () => {
+    validateWithCleanCache(request({ template: template('x', '{"bad":1}') }));
+    const validate = engine();
+    expect(validateWithCleanCache(request({ template: template('x', '{"bad":1}'), validate }))).toEqual({ filePath: 'x', diagnostics: ['E3001 bad'] });
+    expect(validate).toHaveBeenCalledTimes(1);
+  });
+
+  test.each([
+    ['other bytes', { template: template('x', '{"same":2}') }],
+    ['another engine version', { version: '1.15.0' }],
+    ['another engine configuration', { engineJson: '{"types":["AWS::SQS::Queue"]}' }],
+    ['other options', { options: { severityLevel: 'ERROR' } }],
+  ])('%s: validated again', (_change, change) => {
+    validateWithCleanCache(request({ template: template('x', '{"same":1}') }));
+    const validate = engine();
+    validateWithCleanCache(request({ template: template('x', '{"same":1}'), ...change, validate }));
+    expect(validate).toHaveBeenCalledTimes(1);
   });
 });
