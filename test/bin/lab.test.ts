@@ -151,7 +151,9 @@ test('exercise runs a step against the stack\'s outputs and exits 0 when the lab
   } finally {
     await sqs.stop();
   }
-});
+  // A local SQS server, the lab's template (synthesized here when no earlier file did) and a real FIFO round trip:
+  // ~2 s alone, over jest's 5 s on a loaded machine.
+}, 20_000);
 
 describe('deploy', () => {
   // A reachable account and Region where the lab is not deployed yet.
