@@ -63,6 +63,32 @@ test('provisioned capacity is priced from the table and the function it configur
   expect(idleCostOf(template({ Alias: alias, Fn: fn })).usdPerMonth).toBe(2.19);
 });
 
+test('composite alarms, hosted zones, Elastic IPs, interface endpoints per subnet and V1 pipelines cost their price', () => {
+  const idle = idleCostOf(
+    template({
+      Composite: { Type: 'AWS::CloudWatch::CompositeAlarm' },
+      Zone: { Type: 'AWS::Route53::HostedZone' },
+      Ip: { Type: 'AWS::EC2::EIP' },
+      Interface: { Type: 'AWS::EC2::VPCEndpoint', Properties: { VpcEndpointType: 'Interface', SubnetIds: ['a', 'b'] } },
+      Gateway: { Type: 'AWS::EC2::VPCEndpoint', Properties: { VpcEndpointType: 'Gateway' } },
+      PipelineV1: { Type: 'AWS::CodePipeline::Pipeline', Properties: { PipelineType: 'V1' } },
+      OnDemandGlobal: { Type: 'AWS::DynamoDB::GlobalTable', Properties: { BillingMode: 'PAY_PER_REQUEST' } },
+    }),
+  );
+  expect(idle.items).toEqual({ Composite: 0.5, Zone: 0.5, Ip: 3.65, Interface: 14.6, PipelineV1: 1 });
+});
+
+test('a provisioned table pays for the capacity of its global secondary indexes too', () => {
+  const table = {
+    Type: 'AWS::DynamoDB::Table',
+    Properties: {
+      ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
+      GlobalSecondaryIndexes: [{ ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }],
+    },
+  };
+  expect(idleCostOf(template({ Table: table })).usdPerMonth).toBe(5.69);
+});
+
 test('target tracking on DynamoDB capacity pays for the 4 alarms it creates', () => {
   const target = { Type: 'AWS::ApplicationAutoScaling::ScalableTarget', Properties: { ServiceNamespace: 'dynamodb' } };
   const policy = { Type: 'AWS::ApplicationAutoScaling::ScalingPolicy', Properties: { PolicyType: 'TargetTrackingScaling', ScalingTargetId: { Ref: 'Target' } } };
@@ -161,6 +187,9 @@ test('a resource that bills while idle without a price is refused, not guessed',
   expect(() => idleCostOf(template({ Db: { Type: 'AWS::RDS::DBInstance' } }))).toThrow(
     'Db (AWS::RDS::DBInstance) bills while idle: give it a price in labs/support/cost.ts',
   );
+  expect(() => idleCostOf(template({ Cluster: { Type: 'AWS::RDS::DBCluster' } }))).toThrow('Cluster (AWS::RDS::DBCluster) bills while idle');
+  expect(() => idleCostOf(template({ Kafka: { Type: 'AWS::MSK::Cluster' } }))).toThrow('Kafka (AWS::MSK::Cluster) bills while idle');
+  expect(() => idleCostOf(template({ Global: { Type: 'AWS::DynamoDB::GlobalTable' } }))).toThrow('a provisioned global table bills while idle');
   const bigDax = { Type: 'AWS::DAX::Cluster', Properties: { NodeType: 'dax.r6g.16xlarge' } };
   expect(() => idleCostOf(template({ Dax: bigDax }))).toThrow('DAX node type dax.r6g.16xlarge bills while idle');
 });

@@ -51,6 +51,11 @@ test('an unconnected box fails with a message naming it; a folded box stands for
   ]);
 });
 
+test('only flowcharts are checked, and a node without a quoted label is named by its id', () => {
+  expect(unconnectedNodes('stateDiagram-v2\n  %% not a flowchart\n  Idle["Idle"]')).toEqual([]);
+  expect(unconnectedNodes('flowchart LR\n  Lone[Lone box]\n  A --> B')).toEqual(['Lone']);
+});
+
 test('a node declared on an arrow (a workflow Start) counts as connected', () => {
   expect(unexplainedNodes(workflow)).toEqual([]);
 });

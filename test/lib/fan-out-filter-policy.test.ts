@@ -116,6 +116,7 @@ describe('attribute matching', () => {
     expect(onAttributes(policy, attrs({ source_ip: ['String', '10.0.0.255'] }))).toBe(true);
     expect(onAttributes(policy, attrs({ source_ip: ['String', '10.0.1.0'] }))).toBe(false);
     expect(() => onAttributes({ ip: [{ cidr: '2001:db8::/32' }] }, attrs({ ip: ['String', '2001:db8::1'] }))).toThrow(/IPv6/);
+    expect(new FilterPolicyEvaluationError('FilterPolicy.X', 'x').name).toBe('FilterPolicyEvaluationError');
     expect(() => onAttributes({ ip: [{ cidr: '2001:db8::/32' }] }, attrs({ ip: ['String', '2001:db8::1'] }))).toThrow(
       new FilterPolicyEvaluationError(
         'FilterPolicy.Ipv6CidrUnsupported',
@@ -305,5 +306,241 @@ describe('SNS limits', () => {
       { d: [{ 'anything-but': ['x', 1] }], e: [{ 'equals-ignore-case': 'X' }], f: [{ suffix: '.png' }] },
     ];
     for (const policy of ok) expect(checkFilterPolicy(policy)).toEqual([]);
+  });
+});
+
+describe('attribute types and values at the edges', () => {
+  test('a String attribute without a value is the empty string; a custom String or Number type counts as its base type', () => {
+    expect(onAttributes({ a: [''] }, { attributes: { a: { DataType: 'String' } } })).toBe(true);
+    expect(onAttributes({ a: ['x'] }, attrs({ a: ['String.custom', 'x'] }))).toBe(true);
+    expect(onAttributes({ n: [{ numeric: ['>', 4] }] }, attrs({ n: ['Number.float', '5'] }))).toBe(true);
+  });
+
+  test('a String.Array that is not a JSON array, or a Number that is not a number, is absent', () => {
+    for (const attribute of [['String.Array', 'rugby'], ['String.Array', '{"a":1}'], ['Number', 'many']] as const) {
+      expect(evaluateFilterPolicy({ a: [{ exists: false }] }, attrs({ a: attribute })).matches).toBe(true);
+    }
+    expect(evaluateFilterPolicy({ a: [{ exists: true }] }, { attributes: { a: { DataType: 'String.Array' } } }).matches).toBe(false);
+  });
+
+  test('a String.Array keeps its plain values only: nested objects and arrays never match', () => {
+    expect(evaluateFilterPolicy({ a: ['y'] }, attrs({ a: ['String.Array', '["x",{"k":"y"},["y"]]'] })).reasons).toEqual([
+      'a="x" matched none of ["y"]',
+    ]);
+  });
+
+  test('cidr: a malformed address or range never matches; /32 is one address, /0 every one, no mask one address', () => {
+    const matches = (cidr: string, ip: string) => onAttributes({ ip: [{ cidr }] }, attrs({ ip: ['String', ip] }));
+    expect(['10.0.0', '10.0.0.256', '10.0.0.1.2', '10.0.0.x', '10.0.0.1234'].map((ip) => matches('10.0.0.0/8', ip))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    // /0 contains every address: only the check of the address itself can refuse these.
+    expect(['10.0.0', '1.2.3.256', '1.2.3.4.5', ' 1.2.3.4', '1.2.3.4 '].map((ip) => matches('0.0.0.0/0', ip))).toEqual([false, false, false, false, false]);
+    expect(matches('10.0.0/8', '10.0.0.1')).toBe(false);
+    expect(matches('10.0.0.1/32', '10.0.0.1')).toBe(true);
+    expect(matches('10.0.0.1/32', '10.0.0.2')).toBe(false);
+    expect(matches('10.0.0.0/0', '192.168.1.1')).toBe(true);
+    expect(matches('10.0.0.7', '10.0.0.7')).toBe(true);
+    expect(matches('10.0.0.7', '10.0.0.6')).toBe(false);
+    expect(matches('10.0.0.0/31', '10.0.0.1')).toBe(true);
+    expect(matches('10.0.0.0/31', '10.0.0.2')).toBe(false);
+    expect(onAttributes({ ip: [{ cidr: '10.0.0.0/8' }] }, attrs({ ip: ['Number', '10'] }))).toBe(false);
+  });
+
+  test('anything-but excludes only values of its own type, and string rules only strings', () => {
+    const passes = (exclusion: unknown, attribute: readonly [string, string]) =>
+      onAttributes({ a: [{ 'anything-but': exclusion }] } as unknown as FilterPolicy, attrs({ a: attribute }));
+    expect(passes(100, ['String', '100'])).toBe(true);
+    expect(passes('100', ['Number', '100'])).toBe(true);
+    expect(passes(100, ['Number', '100.000004'])).toBe(false);
+    expect(passes({ prefix: '1' }, ['Number', '10'])).toBe(true);
+    expect(passes({ suffix: '.png' }, ['String', 'a.jpg'])).toBe(true);
+    expect(passes({ 'equals-ignore-case': 'X' }, ['String', 'y'])).toBe(true);
+    expect(passes({ 'equals-ignore-case': 'x' }, ['String', 'X'])).toBe(false);
+  });
+
+  test('string operators ignore numbers; a number literal ignores strings; an operator-less object matches nothing', () => {
+    expect(onAttributes({ a: [{ prefix: '1' }] }, attrs({ a: ['Number', '10'] }))).toBe(false);
+    expect(onAttributes({ a: [{ suffix: '0' }] }, attrs({ a: ['Number', '10'] }))).toBe(false);
+    expect(onAttributes({ a: [{ suffix: 'ball' }] }, attrs({ a: ['String', 'balls'] }))).toBe(false);
+    expect(onAttributes({ a: [{ 'equals-ignore-case': '10' }] }, attrs({ a: ['Number', '10'] }))).toBe(false);
+    expect(onAttributes({ a: [{ 'equals-ignore-case': 'rugby' }] }, attrs({ a: ['String', 'rugby!'] }))).toBe(false);
+    expect(onAttributes({ a: [{ numeric: ['>', 1] }] }, attrs({ a: ['String', '10'] }))).toBe(false);
+    expect(onAttributes({ a: [10] }, attrs({ a: ['String', '10'] }))).toBe(false);
+    expect(onAttributes({ a: [10] }, attrs({ a: ['Number', '10.000004'] }))).toBe(true);
+    expect(onAttributes({ a: [{} as never] }, attrs({ a: ['String', 'x'] }))).toBe(false);
+    expect(onAttributes({ a: [250] }, attrs({ a: ['Number', '251'] }))).toBe(false);
+    expect(onAttributes({ store: [{ exists: false }] }, attrs({ store: ['String', 'corp'] }))).toBe(false);
+  });
+
+  test('every operator matches an array when one of its elements does', () => {
+    const one = (condition: object) => onAttributes({ a: [condition as never] }, attrs({ a: ['String.Array', '["zzz","basket.ball","10.0.0.1"]'] }));
+    expect([{ prefix: 'bas' }, { suffix: 'ball' }, { 'equals-ignore-case': 'BASKET.BALL' }, { cidr: '10.0.0.0/24' }].map(one)).toEqual([true, true, true, true]);
+    expect(onBody({ price: [5] }, { price: [50, 5] })).toBe(true);
+  });
+
+  test('numeric ranges need both comparisons to hold', () => {
+    const policy = { n: [{ numeric: ['>=', 10, '<', 20] }] };
+    expect(['9', '10', '19', '20'].map((v) => onAttributes(policy, attrs({ n: ['Number', v] })))).toEqual([false, true, true, false]);
+  });
+});
+
+describe('evaluation results', () => {
+  test('an empty policy delivers everything, and says so', () => {
+    expect(evaluateFilterPolicy({}, attrs({}))).toEqual({ matches: true, reasons: ['no filter policy: every message'] });
+    expect(evaluateFilterPolicy(undefined, body('x'), 'MessageBody')).toEqual({ matches: true, reasons: ['no filter policy: every message'] });
+  });
+
+  test('attributes are the default scope: a body is not looked at', () => {
+    expect(evaluateFilterPolicy({ a: ['x'] }, { body: JSON.stringify({ a: 'x' }) }).matches).toBe(false);
+    expect(evaluateFilterPolicy({ a: ['x'] }, { attributes: { a: { DataType: 'String', StringValue: 'x' } }, body: '{}' }).matches).toBe(true);
+  });
+
+  test('a MessageBody policy on a missing body, a JSON array or a JSON scalar says why it cannot match', () => {
+    expect(evaluateFilterPolicy({ a: ['x'] }, {}, 'MessageBody')).toEqual({
+      matches: false,
+      reasons: ['the body is not JSON, so a MessageBody policy cannot match it'],
+    });
+    for (const value of [['x'], 'x', 5, null]) {
+      expect(evaluateFilterPolicy({ a: ['x'] }, body(value), 'MessageBody')).toEqual({ matches: false, reasons: ['the body is not a JSON object'] });
+    }
+  });
+
+  test('nested keys are named by their dotted path, and a nested miss fails the whole policy', () => {
+    const policy: FilterPolicy = { order: { shipping: { method: ['express'] } }, status: ['placed'] };
+    expect(evaluateFilterPolicy(policy, body({ order: { shipping: { method: 'ground' } }, status: 'placed' }), 'MessageBody')).toEqual({
+      matches: false,
+      reasons: ['order.shipping.method="ground" matched none of ["express"]', 'status="placed" matched "placed"'],
+    });
+    expect(evaluateFilterPolicy({ a: ['x'] }, body({ b: { a: 'x' } }), 'MessageBody').reasons).toEqual(['a is absent matched none of ["x"]']);
+  });
+
+  test('$or that no alternative matches lists each alternative\'s reasons', () => {
+    const policy: FilterPolicy = { $or: [{ a: ['x'] }, { b: ['y'], c: ['z'] }] };
+    expect(evaluateFilterPolicy(policy, attrs({ a: ['String', 'w'], b: ['String', 'y'] }))).toEqual({
+      matches: false,
+      reasons: [
+        '$or: none of the 2 alternatives matched (a="w" matched none of ["x"] | b="y" matched "y"; c is absent matched none of ["z"])',
+      ],
+    });
+    expect(evaluateFilterPolicy(policy, attrs({ a: ['String', 'x'] })).reasons).toEqual(['$or: alternative 1 of 2 matched (a="x" matched "x")']);
+    expect(evaluateFilterPolicy(policy, attrs({ b: ['String', 'y'], c: ['String', 'z'] })).reasons).toEqual([
+      '$or: alternative 2 of 2 matched (b="y" matched "y"; c="z" matched "z")',
+    ]);
+  });
+
+  test('an $or that is not the operator (one alternative) is an attribute named "$or", which nothing matches', () => {
+    expect(evaluateFilterPolicy({ $or: [{ a: ['x'] }] }, attrs({ a: ['String', 'x'] })).matches).toBe(false);
+  });
+});
+
+describe('limits and shape at the edges', () => {
+  const messages = (policy: unknown, scope: 'MessageAttributes' | 'MessageBody' = 'MessageAttributes') =>
+    checkFilterPolicy(policy as FilterPolicy, scope).map((p) => `${p.code}: ${p.message}`);
+  const isOrProblem = (policy: unknown) => checkFilterPolicy(policy as FilterPolicy).some((p) => p.code === 'FilterPolicyOr');
+
+  test('combinations: an empty array counts as one, a nested policy multiplies', () => {
+    expect(filterPolicyCombinations({ a: [], b: ['x', 'y'] })).toBe(2);
+    expect(filterPolicyCombinations({ a: ['x', 'y'], n: { b: ['1', '2', '3'] } })).toBe(6);
+    // One alternative is no $or: its array counts as one value.
+    expect(filterPolicyCombinations({ a: ['x', 'y'], $or: [{ b: ['1', '2'] }] } as unknown as FilterPolicy)).toBe(2);
+  });
+
+  test('only a key named $or is the operator: the same alternatives under another key are values', () => {
+    const policy = { k: [{ a: ['x', 'y'] }, { b: ['z'] }] } as unknown as FilterPolicy;
+    expect(filterPolicyKeys(policy)).toEqual(['k']);
+    expect(filterPolicyCombinations(policy)).toBe(2);
+    expect(evaluateFilterPolicy(policy, attrs({ a: ['String', 'x'] })).matches).toBe(false);
+    expect(isOrProblem({ $or: [{ a: ['x'], prefix: ['y'] }, { b: ['z'] }] })).toBe(true);
+  });
+
+  test('without a scope, a policy is checked as an attribute policy', () => {
+    expect(checkFilterPolicy({ k: { nested: ['x'] } }).map((p) => p.code)).toEqual(['FilterPolicyNested']);
+    expect(checkFilterPolicy({})).toEqual([
+      { code: 'FilterPolicyEmpty', message: 'an empty filter policy is refused by SNS; omit filterPolicy to receive every message' },
+    ]);
+  });
+
+  test('a body policy over 5 keys says they are top-level keys', () => {
+    const keys = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`k${i}`, ['x']]));
+    expect(messages(keys, 'MessageBody')).toEqual(['FilterPolicyKeys: 6 keys (k0, k1, k2, k3, k4, k5); SNS allows at most 5 top-level keys']);
+  });
+
+  test('256 KB of JSON is accepted, one byte more refused', () => {
+    // {"big":["…"]} is 12 bytes besides the string.
+    expect(messages({ big: ['x'.repeat(262_132)] })).toEqual([]);
+    expect(messages({ big: ['x'.repeat(262_133)] })).toEqual(['FilterPolicySize: 262145 bytes of JSON; SNS allows at most 256 KB (262,144 bytes)']);
+  });
+
+  test('$or needs 2+ objects without operator names as keys', () => {
+    const orProblem =
+      'FilterPolicyOr: $or needs an array of at least 2 policies that use no operator name as a key; otherwise SNS reads "$or" as an attribute name';
+    expect(messages({ $or: [{ prefix: ['x'] }, { b: ['y'] }] })).toEqual([orProblem]);
+    expect(messages({ $or: [{ a: ['x'] }, 'b'] })).toEqual([orProblem]);
+    expect(messages({ $or: { a: ['x'] } }, 'MessageBody')).toEqual([orProblem]);
+  });
+
+  test('problems inside $or alternatives and nested body policies are named by their path', () => {
+    expect(messages({ $or: [{ a: [] }, { b: ['x'] }] })).toEqual(['FilterPolicyCondition: $or[0].a: an empty array matches nothing']);
+    expect(messages({ x: { $or: [{ b: ['y'] }, { a: [] }] } }, 'MessageBody')).toEqual([
+      'FilterPolicyCondition: x.$or[1].a: an empty array matches nothing',
+    ]);
+    expect(messages({ x: { y: [] } }, 'MessageBody')).toEqual(['FilterPolicyCondition: x.y: an empty array matches nothing']);
+    expect(messages({ x: {} }, 'MessageBody')).toEqual(['FilterPolicyCondition: x: an empty nested policy matches nothing']);
+  });
+
+  test('each malformed condition, by its message', () => {
+    expect(messages({ a: [['x']] })).toEqual(['FilterPolicyCondition: a: ["x"] is neither a value nor an operator']);
+    expect(messages({ a: [{ prefix: 'x', suffix: 'y' }] })).toEqual([
+      'FilterPolicyCondition: a: {"prefix":"x","suffix":"y"} must be one operator of prefix, suffix, equals-ignore-case, anything-but, numeric, exists, cidr',
+    ]);
+    expect(messages({ a: [{ suffix: '' }] })).toEqual(['FilterPolicyCondition: a: suffix takes a non-empty string, got ""']);
+    expect(messages({ a: [{ 'equals-ignore-case': '' }] })).toEqual(['FilterPolicyCondition: a: equals-ignore-case takes a non-empty string, got ""']);
+    expect(messages({ a: [{ prefix: '' }] })).toEqual(['FilterPolicyCondition: a: prefix takes a non-empty string, got ""']);
+    expect(messages({ a: [{ cidr: 8 }] })).toEqual(['FilterPolicyCondition: a: cidr takes a non-empty string, got 8']);
+    expect(messages({ a: [{ cidr: 'x10.0.0.0/8' }] })).toEqual(['FilterPolicyCondition: a: cidr "x10.0.0.0/8" is not an address range like 10.0.0.0/24']);
+    expect(messages({ a: [{ cidr: '10.0.0.0/24x' }] })).toEqual(['FilterPolicyCondition: a: cidr "10.0.0.0/24x" is not an address range like 10.0.0.0/24']);
+    expect(messages({ a: [{ cidr: 'ten/8' }] })).toEqual(['FilterPolicyCondition: a: cidr "ten/8" is not an address range like 10.0.0.0/24']);
+    expect(messages({ a: [{ cidr: '10.0.0.1' }] })).toEqual(['FilterPolicyCondition: a: cidr "10.0.0.1" is not an address range like 10.0.0.0/24']);
+    expect(messages({ a: [{ cidr: '2001:db8::/32' }, { cidr: '10.0.0.0/8' }] })).toEqual([]);
+    expect(messages({ a: [{ exists: 'yes' }] })).toEqual(['FilterPolicyCondition: a: exists takes true or false, got "yes"']);
+    expect(messages({ a: [null, false, 'x', 1e9] })).toEqual([]);
+    expect(messages({ a: [Number.POSITIVE_INFINITY] })).toEqual(['FilterPolicyCondition: a: Infinity is outside ±1,000,000,000, the range SNS compares']);
+  });
+
+  test('anything-but: what it takes, and every other shape refused', () => {
+    const refused = (value: unknown) =>
+      `FilterPolicyCondition: a: anything-but takes a string, a number, a non-empty array of them, or one of {prefix}, {suffix}, {equals-ignore-case}; got ${JSON.stringify(value)}`;
+    for (const value of ['x', 5, ['x', 5], { prefix: 'x' }, { suffix: 'x' }, { 'equals-ignore-case': 'x' }]) {
+      expect(messages({ a: [{ 'anything-but': value }] })).toEqual([]);
+    }
+    for (const value of [[], [true], ['x', true], [['x']], { prefix: 1 }, { prefix: 'x', suffix: 'y' }, { wildcard: 'x' }, true, null]) {
+      expect(messages({ a: [{ 'anything-but': value }] })).toEqual([refused(value)]);
+    }
+    expect(messages({ a: [{ 'anything-but': 2e9 }] })).toEqual(['FilterPolicyCondition: a: 2000000000 is outside ±1,000,000,000, the range SNS compares']);
+  });
+
+  test('numeric ranges: the lower bound must be > or >=, the upper < or <=, both numbers, the range not empty', () => {
+    const problems = (numeric: unknown) => messages({ n: [{ numeric }] });
+    expect(problems(['>=', 1, '<=', 2])).toEqual([]);
+    expect(problems(['=', 1, '<', 2])).toEqual([
+      'FilterPolicyCondition: n: numeric ["=",1,"<",2] must give the lower bound (> or >=) first, then the upper bound (< or <=)',
+    ]);
+    expect(problems(['>', 1, '=', 2])).toEqual([
+      'FilterPolicyCondition: n: numeric [">",1,"=",2] must give the lower bound (> or >=) first, then the upper bound (< or <=)',
+    ]);
+    expect(problems(['>', 1, '<', 'x'])).toEqual(['FilterPolicyCondition: n: numeric [">",1,"<","x"] compares with something that is not a number']);
+    expect(problems(['>', 1, '~', 2])).toEqual(['FilterPolicyCondition: n: numeric [">",1,"~",2] uses "~"; operators are =, >, >=, <, <=']);
+    expect(problems(['>', 1, '<'])).toEqual([
+      'FilterPolicyCondition: n: numeric [">",1,"<"] must be [operator, number] or [lower operator, number, upper operator, number]',
+    ]);
+    expect(problems('>')).toEqual([
+      'FilterPolicyCondition: n: numeric ">" must be [operator, number] or [lower operator, number, upper operator, number]',
+    ]);
+    expect(problems(['>', 2, '<', 1])).toEqual(['FilterPolicyCondition: n: numeric [">",2,"<",1] is an empty range']);
   });
 });

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -25,6 +25,9 @@ const snsMaySend = Match.objectLike({
 });
 
 const problemsOf = (build: (stack: Stack) => void) => problemCodesOf(() => build(newStack()));
+/** The synth warnings a construct added, as CDK records them: message, then `[ack: <id>]`. */
+const warningsOf = (construct: FanOut) =>
+  construct.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning').map((entry) => String(entry.data));
 
 describe('a standard topic fanned out to every kind of subscriber', () => {
   // With CloudFormation's own validation on: it would report a circular dependency between keys and topic (F3004).
@@ -119,6 +122,25 @@ describe('a standard topic fanned out to every kind of subscriber', () => {
     });
   });
 
+  test('a subscription without a filter policy gets no filter policy scope either', () => {
+    for (const id of ['All', 'Partner']) {
+      const cfn = fanOut.subscriptions[id].subscription.node.defaultChild as sns.CfnSubscription;
+      expect([cfn.filterPolicy, cfn.filterPolicyScope]).toEqual([undefined, undefined]);
+    }
+  });
+
+  test('each subscription DLQ is acknowledged as the end of its failure path, naming its subscriber', () => {
+    const acknowledged = (fanOut.subscriptionDeadLetterQueue('Audit') as sqs.Queue).node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .map((entry) => entry.data);
+    expect(acknowledged).toEqual([
+      {
+        'Annotation::AwsSolutions-SQS3':
+          'SNS moves here the messages it could not deliver to subscriber Audit (this queue is the RedrivePolicy of its subscription): the end of that failure path. cdk-nag SQS3 only recognises DLQs named in SQS redrive policies and Lambda dead-letter configs.',
+      },
+    ]);
+  });
+
   test('subscription DLQs keep messages 14 days and refuse requests without TLS', () => {
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600, RedrivePolicy: Match.absent() }, 9);
   });
@@ -166,6 +188,20 @@ describe('defaults and options', () => {
       },
     });
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { FifoQueue: true }, 6);
+  });
+
+  test('the queue key lets SNS use it for subscription DLQs even when no subscribed queue uses it', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'QueueKey');
+    new FanOut(stack, 'Fan', { queueEncryptionKey: key, subscribers: { Ops: Subscriber.email('ops@example.com') } });
+    const [keyResource] = Object.values(Template.fromStack(stack).findResources('AWS::KMS::Key'));
+    expect(keyResource.Properties.KeyPolicy.Statement).toContainEqual({
+      Effect: 'Allow',
+      Principal: { Service: 'sns.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: { ArnEquals: { 'aws:SourceArn': { Ref: expect.stringMatching(/^FanTopic/) } } },
+    });
   });
 
   test('a queue you bring is subscribed as is, and gets the SNS statement in its policy', () => {
@@ -333,6 +369,154 @@ describe('FanOut validation', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: Match.absent(), RedrivePolicy: Match.anyValue() });
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { FifoQueue: true }, 1);
+  });
+
+  test('at most 200 filter policies per topic: 200 is accepted', () => {
+    // A second, unrelated problem makes validation throw before 200 subscriptions are built.
+    // 201 subscribers, 200 of them with a policy: only those count.
+    const subscribers = {
+      ...Object.fromEntries(
+        Array.from({ length: 200 }, (_, i) => [`Hook${i}`, Subscriber.https(`https://example.com/${i}`, { filterPolicy: { n: [i] } })]),
+      ),
+      Everything: Subscriber.https('https://example.com/all'),
+    };
+    expect(problemsOf((s) => new FanOut(s, 'F', { contentBasedDeduplication: true, subscribers }))).toEqual([
+      'FanOut.ContentBasedDeduplicationNeedsFifo',
+    ]);
+  });
+
+  test('a subscription DLQ of the wrong type, or encrypted with the AWS managed key, by message', () => {
+    const stack = newStack();
+    const fifoDlq = new sqs.Queue(stack, 'FifoDlq', { fifo: true });
+    const managedDlq = new sqs.Queue(stack, 'ManagedDlq', { encryption: sqs.QueueEncryption.KMS_MANAGED });
+    expect(
+      validationErrorOf(
+        () =>
+          new FanOut(stack, 'F', {
+            subscribers: { A: Subscriber.queue({ deadLetterQueue: fifoDlq }), B: Subscriber.queue({ deadLetterQueue: managedDlq }) },
+          }),
+      ).problems,
+    ).toEqual([
+      {
+        code: 'FanOut.SubscriptionDlqType',
+        message: "subscriber A: a standard topic's subscription needs a standard dead-letter queue, but deadLetterQueue is FIFO",
+      },
+      {
+        code: 'FanOut.AwsManagedQueueKey',
+        message:
+          'subscriber B: deadLetterQueue is encrypted with the AWS managed SQS key (alias/aws/sqs), which SNS cannot use: undeliverable messages would be lost too.',
+      },
+    ]);
+  });
+
+  test('the AWS managed SQS key as queueEncryptionKey or queueProps.encryptionKey, by message', () => {
+    const stack = newStack();
+    const awsSqsKey = kms.Alias.fromAliasName(stack, 'AwsSqs', 'alias/aws/sqs');
+    expect(
+      validationErrorOf(
+        () => new FanOut(stack, 'F', { queueEncryptionKey: awsSqsKey, subscribers: { Q: Subscriber.queue({ queueProps: { encryptionKey: awsSqsKey } }) } }),
+      ).problems,
+    ).toEqual([
+      {
+        code: 'FanOut.AwsManagedQueueKey',
+        message:
+          'queueEncryptionKey is the AWS managed SQS key (alias/aws/sqs): its key policy cannot let SNS use it, so SNS would drop every message. Leave it unset (SSE-SQS) or pass a customer managed key.',
+      },
+      {
+        code: 'FanOut.AwsManagedQueueKey',
+        message:
+          'subscriber Q: queueProps.encryptionKey is the AWS managed SQS key (alias/aws/sqs), which SNS cannot use: every message would be dropped. Leave it unset (SSE-SQS) or use a customer managed key.',
+      },
+    ]);
+  });
+
+  test('the topic key may not encrypt any subscribed queue: brought, created from queueProps, or a subscription DLQ', () => {
+    const shared = (subscriber: (stack: Stack, key: kms.Key) => Subscriber) =>
+      problemsOf((stack) => {
+        const key = new kms.Key(stack, 'Shared');
+        new FanOut(stack, 'F', { topicEncryptionKey: key, subscribers: { S: subscriber(stack, key) } });
+      });
+    expect(shared((stack, key) => Subscriber.queue({ queue: new sqs.Queue(stack, 'Q', { encryptionMasterKey: key }) }))).toEqual([
+      'FanOut.SharedTopicAndQueueKey',
+    ]);
+    expect(shared((_, key) => Subscriber.queue({ queueProps: { encryptionKey: key } }))).toEqual(['FanOut.SharedTopicAndQueueKey']);
+    expect(shared((stack, key) => Subscriber.email('ops@example.com', { deadLetterQueue: new sqs.Queue(stack, 'D', { encryptionMasterKey: key }) }))).toEqual([
+      'FanOut.SharedTopicAndQueueKey',
+    ]);
+    expect(shared((stack) => Subscriber.queue({ queue: new sqs.Queue(stack, 'Q', { encryptionMasterKey: new kms.Key(stack, 'Other') }) }))).toEqual([]);
+  });
+
+  test('a filter policy is checked against the attribute rules unless its scope says MessageBody', () => {
+    expect(problemsOf((s) => new FanOut(s, 'F', { subscribers: { Q: Subscriber.queue({ filterPolicy: { order: { status: ['placed'] } } }) } }))).toEqual([
+      'FanOut.FilterPolicyNested',
+    ]);
+  });
+
+  test('an imported queueEncryptionKey is a warning, by message', () => {
+    const stack = newStack();
+    const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    expect(warningsOf(new FanOut(stack, 'Fan', { queueEncryptionKey: key, subscribers: { Hook: Subscriber.https('https://example.com/hook') } }))).toEqual([
+      'queueEncryptionKey is imported, so this stack cannot add SNS to its key policy: make sure the policy lets sns.amazonaws.com use kms:GenerateDataKey and kms:Decrypt, or SNS drops every message. [ack: FanOut.ImportedKeyPolicy]',
+    ]);
+  });
+
+  test('a FIFO topic refuses HTTPS and email too, naming the protocol', () => {
+    expect(
+      validationErrorOf(
+        () =>
+          new FanOut(newStack(), 'F', {
+            fifo: true,
+            subscribers: { Web: Subscriber.https('https://example.com/hook'), Mail: Subscriber.email('ops@example.com') },
+          }),
+      ).problems.map((p) => p.message),
+    ).toEqual([
+      'subscriber Web: a FIFO topic delivers to SQS queues only, not to https (SNS refuses the subscription); subscribe a FIFO queue and consume it with Lambda instead',
+      'subscriber Mail: a FIFO topic delivers to SQS queues only, not to email (SNS refuses the subscription); subscribe a FIFO queue and consume it with Lambda instead',
+    ]);
+  });
+
+  test('URLs and addresses: https with a host, one @ and a dotted domain; tokens are trusted', () => {
+    const codes = (subscriber: Subscriber) => problemsOf((stack) => new FanOut(stack, 'F', { subscribers: { S: subscriber } }));
+    for (const url of ['https://', 'x https://example.com', 'HTTP://example.com', 'https:// example.com']) {
+      expect(codes(Subscriber.https(url))).toEqual(['FanOut.HttpsUrl']);
+    }
+    for (const address of ['ops@example', 'a@b@example.com', 'ops @example.com', '@example.com', 'ops@example.com ', ' ops@example.com']) {
+      expect(codes(Subscriber.email(address))).toEqual(['FanOut.EmailAddress']);
+    }
+    expect(codes(Subscriber.email('ops@example.com'))).toEqual([]);
+    expect(codes(Subscriber.https('https://example.com'))).toEqual([]);
+    const token = Token.asString({ Ref: 'Endpoint' });
+    expect(codes(Subscriber.email(token))).toEqual([]);
+    expect(codes(Subscriber.https(token))).toEqual([]);
+  });
+
+  test('a FIFO topic with a FIFO queue given, or queueProps not saying otherwise, gets no warning', () => {
+    const stack = newStack();
+    const fanOut = new FanOut(stack, 'Fan', {
+      fifo: true,
+      subscribers: { Mine: Subscriber.queue({ queue: new sqs.Queue(stack, 'Q', { fifo: true }) }), Made: Subscriber.queue({ queueProps: {} }) },
+    });
+    expect(warningsOf(fanOut)).toEqual([]);
+  });
+
+  test('each warning about imported queues and keys, by message', () => {
+    const stack = newStack();
+    const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    const queue = sqs.Queue.fromQueueAttributes(stack, 'Imported', { queueArn: 'arn:aws:sqs:us-east-1:123456789012:orders', keyArn: key.keyArn });
+    const dlq = sqs.Queue.fromQueueArn(stack, 'ImportedDlq', 'arn:aws:sqs:us-east-1:123456789012:dlq');
+    const fanOut = new FanOut(stack, 'Fan', { subscribers: { Orders: Subscriber.queue({ queue, deadLetterQueue: dlq }) } });
+    expect(warningsOf(fanOut)).toEqual([
+      'subscriber Orders: the queue is imported, so this stack cannot add SNS to its queue policy: make sure it lets sns.amazonaws.com call sqs:SendMessage for this topic. [ack: FanOut.ImportedQueuePolicy]',
+      "subscriber Orders: the queue's KMS key is imported, so this stack cannot add SNS to its key policy: make sure it lets sns.amazonaws.com use kms:GenerateDataKey and kms:Decrypt, or SNS drops every message. [ack: FanOut.ImportedKeyPolicy]",
+      'subscriber Orders: deadLetterQueue is imported, so this stack cannot add SNS to its queue policy: make sure it lets sns.amazonaws.com call sqs:SendMessage for this topic. [ack: FanOut.ImportedQueuePolicy]',
+    ]);
+    const own = newStack();
+    const ownKey = new kms.Key(own, 'Key');
+    const quiet = new FanOut(own, 'Fan', {
+      queueEncryptionKey: ownKey,
+      subscribers: { Orders: Subscriber.queue({ queue: new sqs.Queue(own, 'Q', { encryptionMasterKey: ownKey }), deadLetterQueue: new sqs.Queue(own, 'D') }) },
+    });
+    expect(warningsOf(quiet)).toEqual([]);
   });
 
   test('imported queues and keys are warnings: the stack cannot give SNS access to them', () => {

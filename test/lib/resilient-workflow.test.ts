@@ -1,12 +1,16 @@
-import { CfnParameter, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
 import {
+  IRetryableState,
+  LAMBDA_SERVICE_ERRORS,
   misspelledStatesError,
   ResilientTask,
   ResilientWorkflow,
@@ -192,6 +196,7 @@ describe('ResilientWorkflow', () => {
   const worker = new iam.Role(stack, 'Worker', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
   workflow.grantTaskResponse(worker);
   workflow.grantStart(worker);
+  workflow.grantRead(new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
   const template = Template.fromStack(stack);
 
   test('is STANDARD, logs ALL events with execution data to a retained log group, and is traced', () => {
@@ -246,6 +251,52 @@ describe('ResilientWorkflow', () => {
         ],
       },
     });
+  });
+
+  test('each alarm names the executions and what happened, fires on the first one, and treats no data as fine', () => {
+    for (const [metric, what] of [['ExecutionsFailed', 'failed'], ['ExecutionsTimedOut', 'timed out'], ['ExecutionThrottled', 'were throttled']]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        AlarmDescription: `Executions of Test/Orders ${what}`,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+    expect([workflow.timedOutAlarm, workflow.throttledAlarm].every((alarm) => alarm !== undefined)).toBe(true);
+  });
+
+  test('the log-delivery and X-Ray policy holds exactly what logging and tracing need, acknowledged with why', () => {
+    const policy = workflow.node.findChild('LogDeliveryAndTracing');
+    const [found] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('LogDeliveryAndTracing') } }));
+    expect(found.Properties.PolicyDocument.Statement.map((statement: { Action: string[] }) => statement.Action)).toEqual([
+      [
+        'logs:CreateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:DescribeLogGroups',
+        'logs:DescribeResourcePolicies',
+        'logs:GetLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:UpdateLogDelivery',
+        'xray:GetSamplingRules',
+        'xray:GetSamplingTargets',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ],
+    ]);
+    expect(policy.node.metadata.filter((e) => e.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((e) => e.data)).toEqual([
+      {
+        'Annotation::AwsSolutions-IAM5[Resource::*]':
+          'CloudWatch Logs log-delivery actions (logs:CreateLogDelivery, ...) and X-Ray (xray:PutTraceSegments, ...) support no resource-level permissions: the Step Functions docs require "*" for them.',
+      },
+    ]);
+  });
+
+  test('grants reading executions on this state machine', () => {
+    const [readerPolicy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('Reader') }] } }));
+    expect(JSON.stringify(readerPolicy.Properties.PolicyDocument.Statement)).toMatch(/states:ListExecutions.*states:DescribeExecution/);
+    expect(JSON.stringify(readerPolicy.Properties.PolicyDocument.Statement)).toContain(stack.getLogicalId(workflow.stateMachine.node.defaultChild as sfn.CfnStateMachine));
   });
 
   test('EXPRESS: 5-minute timeout by default, and StartSyncExecution in its start grant', () => {
@@ -368,7 +419,7 @@ describe('ResilientWorkflow alarm period', () => {
     for (const period of [Duration.seconds(10), Duration.seconds(30), Duration.minutes(1), Duration.hours(1)]) {
       const s = newStack();
       new ResilientWorkflow(s, 'Wf', { definition: task(s), alarms: { period } });
-      Template.fromStack(s).hasResourceProperties('AWS::CloudWatch::Alarm', { Period: period.toSeconds() });
+      Template.fromStack(s).resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Period: period.toSeconds() }, 3);
     }
   });
 
@@ -450,5 +501,232 @@ describe('ResilientTask durations', () => {
       { code: 'ResilientTask.MaxDelayRange', message: 'retry[0]: maxDelay must be whole seconds from 1 to 31622400, got 2.5 s' },
     ]);
     expect(retryDelays({ errors: ['X'], interval: Duration.millis(1500), maxAttempts: 2 })).toEqual([1.5, 3]);
+  });
+});
+
+describe('predefined error names', () => {
+  test('every name the States language predefines is valid as written, in any case only as written', () => {
+    const predefined = [
+      'States.ALL', 'States.TaskFailed', 'States.Timeout', 'States.HeartbeatTimeout', 'States.Permissions', 'States.BranchFailed',
+      'States.NoChoiceMatched', 'States.ParameterPathFailure', 'States.ResultPathMatchFailure', 'States.IntrinsicFailure',
+      'States.DataLimitExceeded', 'States.ExceedToleratedFailureThreshold', 'States.ItemReaderFailed', 'States.ResultWriterFailed',
+      'States.Http.Socket', 'States.QueryEvaluationError', 'States.Runtime',
+    ];
+    expect(predefined.map(misspelledStatesError)).toEqual(predefined.map(() => undefined));
+    expect(Object.values(STATES_ERRORS).sort()).toEqual([...predefined].sort());
+    expect(misspelledStatesError('STATES.ALL')).toBe('States.ALL');
+    expect(misspelledStatesError('states.runtime')).toBe('States.Runtime');
+  });
+
+  test('the closest predefined name within 2 edits is suggested, farther ones are "?"', () => {
+    expect(misspelledStatesError('States.Timeo')).toBe('States.Timeout');
+    expect(misspelledStatesError('States.Timeoutxx')).toBe('States.Timeout');
+    expect(misspelledStatesError('States.Timeoutxxx')).toBe('?');
+    expect(misspelledStatesError('States.Http.Sockt')).toBe('States.Http.Socket');
+    expect(misspelledStatesError('States.')).toBe('?');
+    // "State." is one edit from "States.": only the part after the prefix is compared.
+    expect(misspelledStatesError('State.Timeoutxx')).toBe('States.Timeout');
+    expect(misspelledStatesError('StatesX.ALL')).toBeUndefined();
+    expect(misspelledStatesError('My.States.ALL')).toBeUndefined();
+  });
+
+  test('the transient Lambda errors to retry on every Lambda task', () => {
+    expect(LAMBDA_SERVICE_ERRORS).toEqual([
+      'Lambda.ClientExecutionTimeoutException',
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'Lambda.TooManyRequestsException',
+    ]);
+  });
+});
+
+describe('ResilientTask limits at their edges', () => {
+  const problems = (retry: Omit<RetrierSpec, 'errors'>) =>
+    problemMessagesOf(() => {
+      const stack = newStack();
+      new ResilientTask(stack, 'Edge', { state: customTask(stack), retry: [{ errors: ['Boom'], ...retry }] });
+    }).map((problem) => problem.split(':')[0]);
+
+  test('maxAttempts from 0 to 99,999,999, whole', () => {
+    expect(problems({ maxAttempts: 0 })).toEqual([]);
+    expect(problems({ maxAttempts: 99_999_999 })).toEqual([]);
+    expect(problems({ maxAttempts: 100_000_000 })).toEqual(['ResilientTask.MaxAttemptsRange']);
+    expect(problems({ maxAttempts: 1.5 })).toEqual(['ResilientTask.MaxAttemptsRange']);
+  });
+
+  test('backoffRate at least 1, and finite', () => {
+    expect(problems({ backoffRate: 1 })).toEqual([]);
+    expect(problems({ backoffRate: 0.99 })).toEqual(['ResilientTask.BackoffRateRange']);
+    expect(problems({ backoffRate: Number.POSITIVE_INFINITY })).toEqual(['ResilientTask.BackoffRateRange']);
+    expect(problems({ backoffRate: Number.NaN })).toEqual(['ResilientTask.BackoffRateRange']);
+  });
+
+  test('interval from 1 s to 99,999,999 s, maxDelay from 1 s to 31,622,400 s', () => {
+    expect(problems({ interval: Duration.seconds(1), maxDelay: Duration.seconds(1) })).toEqual([]);
+    expect(problems({ interval: Duration.seconds(99_999_999), maxDelay: Duration.seconds(31_622_400) })).toEqual([]);
+    expect(problems({ interval: Duration.seconds(0), maxDelay: Duration.seconds(0) })).toEqual([
+      'ResilientTask.IntervalRange',
+      'ResilientTask.MaxDelayRange',
+    ]);
+    expect(problems({ interval: Duration.seconds(100_000_000), maxDelay: Duration.seconds(31_622_401) })).toEqual([
+      'ResilientTask.IntervalRange',
+      'ResilientTask.MaxDelayRange',
+    ]);
+  });
+});
+
+describe('ResilientTask error lists', () => {
+  const messagesOf = (props: { retry?: string[][]; catch?: string[][] }, state: (stack: Stack) => IRetryableState = customTask) =>
+    problemMessagesOf(() => {
+      const stack = newStack();
+      new ResilientTask(stack, 'Lists', {
+        state: state(stack),
+        retry: (props.retry ?? []).map((errors) => ({ errors })),
+        catch: (props.catch ?? []).map((errors, i) => ({ errors, handler: new sfn.Fail(stack, `F${i}`) })),
+      });
+    });
+
+  test('a repeated error names the first entry that matches it', () => {
+    expect(messagesOf({ retry: [['Boom'], ['Boom'], ['Boom']] })).toEqual([
+      'ResilientTask.ShadowedError: retry[1]: Boom is already matched by retry[0], so this entry never matches it',
+      'ResilientTask.ShadowedError: retry[2]: Boom is already matched by retry[0], so this entry never matches it',
+    ]);
+  });
+
+  test('States.TaskFailed shadows from its first entry on, in catchers too; States.ALL last names the catcher', () => {
+    expect(messagesOf({ catch: [[STATES_ERRORS.TASK_FAILED], ['Boom', STATES_ERRORS.TASK_FAILED], ['Other']] })).toEqual([
+      'ResilientTask.ShadowedByTaskFailed: catch[1]: Boom is already matched by States.TaskFailed in catch[0] (it matches every error of a Task except States.Timeout): list specific errors before it',
+      'ResilientTask.ShadowedError: catch[1]: States.TaskFailed is already matched by catch[0], so this entry never matches it',
+      'ResilientTask.ShadowedByTaskFailed: catch[1]: States.TaskFailed is already matched by States.TaskFailed in catch[0] (it matches every error of a Task except States.Timeout): list specific errors before it',
+      'ResilientTask.ShadowedByTaskFailed: catch[2]: Other is already matched by States.TaskFailed in catch[0] (it matches every error of a Task except States.Timeout): list specific errors before it',
+    ]);
+    expect(messagesOf({ catch: [[STATES_ERRORS.ALL], ['Boom']] })).toEqual([
+      'ResilientTask.AllNotLast: catch[0]: States.ALL must be in the last catcher; the ones after it are never reached',
+    ]);
+  });
+
+  test('a misspelled name with nothing close says custom names must not start with "States."', () => {
+    expect(messagesOf({ retry: [['States.Nonsense']] })).toEqual([
+      'ResilientTask.UnknownStatesError: retry[0]: States.Nonsense is not a predefined error name; custom error names must not start with "States."',
+    ]);
+  });
+
+  test('States.TaskFailed shadows on a Task of the service integrations too, not on a Map', () => {
+    const sqsTask = (stack: Stack) =>
+      new tasks.SqsSendMessage(stack, 'Send', { queue: new sqs.Queue(stack, 'Queue'), messageBody: sfn.TaskInput.fromText('x') });
+    expect(messagesOf({ retry: [[STATES_ERRORS.TASK_FAILED], ['Boom']] }, sqsTask).map((m) => m.split(':')[0])).toEqual([
+      'ResilientTask.ShadowedByTaskFailed',
+    ]);
+    const map = (stack: Stack) => new sfn.Map(stack, 'Each').itemProcessor(new sfn.Pass(stack, 'Item'));
+    expect(messagesOf({ retry: [[STATES_ERRORS.TASK_FAILED], ['Boom']] }, map)).toEqual([]);
+  });
+
+  test('resultPath: "$", "$.x" and "$[0]" are paths, "$x" and "x" are not; a token is trusted', () => {
+    const resultPathProblems = (resultPath: string) =>
+      problemMessagesOf(() => {
+        const stack = newStack();
+        new ResilientTask(stack, 'Paths', { state: customTask(stack), retry: [], catch: [{ handler: new sfn.Fail(stack, 'F'), resultPath }] });
+      });
+    for (const ok of ['$', '$.x', '$[0]', Token.asString({ Ref: 'Path' })]) expect(resultPathProblems(ok)).toEqual([]);
+    expect(resultPathProblems('$x')).toEqual(['ResilientTask.ResultPathInvalid: catch[0]: resultPath must be a JSONPath starting with "$", got "$x"']);
+    expect(resultPathProblems('x$.y')).toEqual(['ResilientTask.ResultPathInvalid: catch[0]: resultPath must be a JSONPath starting with "$", got "x$.y"']);
+  });
+
+  test('a "$" resultPath warns with the whole message; "$.error" does not warn', () => {
+    const stack = newStack();
+    const replacing = new ResilientTask(stack, 'Replacing', { state: customTask(stack, 'A'), retry: [], catch: [{ handler: new sfn.Fail(stack, 'F'), resultPath: '$' }] });
+    const keeping = new ResilientTask(stack, 'Keeping', { state: customTask(stack, 'B'), retry: [], catch: [{ handler: new sfn.Fail(stack, 'G') }] });
+    const warnings = (construct: Construct) => construct.node.metadata.filter((e) => e.type === 'aws:cdk:warning').map((e) => String(e.data));
+    expect(warnings(replacing)).toEqual([
+      'catch[0]: resultPath "$" replaces the state\'s input by the error, so the failure path loses the original input; use a path such as "$.error" to keep both [ack: ResilientTask.ResultPathReplacesInput]',
+    ]);
+    expect(warnings(keeping)).toEqual([]);
+  });
+
+  test('exposes the retriers as given and the state\'s end states', () => {
+    const stack = newStack();
+    const state = customTask(stack);
+    const retry = [{ errors: ['Boom'] }];
+    const fragment = new ResilientTask(stack, 'Exposed', { state, retry });
+    expect(fragment.retriers).toBe(retry);
+    expect(fragment.endStates).toEqual(state.endStates);
+  });
+});
+
+describe('ResilientWorkflow options and limits', () => {
+  test('execution data can be left out of the logs, and the comment is the definition\'s Comment', () => {
+    const stack = newStack();
+    const wf = new ResilientWorkflow(stack, 'Quiet', { definition: task(stack), includeExecutionData: false, comment: 'Orders, quietly' });
+    const machine = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(wf.stateMachine.node.defaultChild as sfn.CfnStateMachine)];
+    expect(machine.Properties.LoggingConfiguration.IncludeExecutionData).toBe(false);
+    expect(JSON.stringify(machine.Properties.DefinitionString)).toContain('\\"Comment\\":\\"Orders, quietly\\"');
+  });
+
+  test('a timeout in minutes is rendered in seconds', () => {
+    const stack = newStack();
+    const wf = new ResilientWorkflow(stack, 'Wf', { definition: task(stack), timeout: Duration.minutes(10) });
+    const machine = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(wf.stateMachine.node.defaultChild as sfn.CfnStateMachine)];
+    expect(JSON.stringify(machine.Properties.DefinitionString)).toContain('\\"TimeoutSeconds\\":600');
+  });
+
+  test('timeouts from 1 s to 5 minutes (EXPRESS) or 1 year (STANDARD)', () => {
+    const codes = (timeout: Duration, type?: sfn.StateMachineType) =>
+      problemMessagesOf(() => {
+        const s = newStack();
+        new ResilientWorkflow(s, 'Wf', { definition: task(s), timeout, type });
+      }).map((problem) => problem.split(':')[0]);
+    expect(codes(Duration.seconds(1))).toEqual([]);
+    expect(codes(Duration.seconds(31_536_000))).toEqual([]);
+    expect(codes(Duration.seconds(31_536_001))).toEqual(['ResilientWorkflow.TimeoutRange']);
+    expect(codes(Duration.seconds(300), sfn.StateMachineType.EXPRESS)).toEqual([]);
+    expect(codes(Duration.seconds(301), sfn.StateMachineType.EXPRESS)).toEqual(['ResilientWorkflow.TimeoutRange']);
+  });
+
+  test('EXPRESS checks Map iterations too, and finds activities and .sync by their ARN', () => {
+    const error = validationError((s) => {
+      const custom = (id: string, resource: string) => new sfn.CustomState(s, id, { stateJson: { Type: 'Task', Resource: resource } });
+      const each = new sfn.Map(s, 'Each').itemProcessor(
+        custom('Await', 'arn:aws:states:::sqs:sendMessage.waitForTaskToken')
+          .next(custom('Glue', 'arn:aws:states:::glue:startJobRun.sync'))
+          .next(custom('Ask', 'arn:aws:states:us-east-1:123456789012:activity:Imported'))
+          .next(custom('Fine', 'arn:aws:states:::glue:startJobRun.synchronously'))
+          .next(custom('Batch', 'arn:aws:states:::batch:submitJob.sync'))
+          .next(custom('AskAgain', 'arn:aws:states:us-east-1:123456789012:activity:Other')),
+      );
+      // Reached only as a catcher's handler.
+      const guarded = new ResilientTask(s, 'Guarded', {
+        state: custom('Work', 'arn:aws:states:::lambda:invoke'),
+        retry: [],
+        catch: [{ handler: custom('Escalate', 'arn:aws:states:::sns:publish.waitForTaskToken') }],
+      });
+      new ResilientWorkflow(s, 'Quick', { definition: sfn.Chain.start(guarded).next(each), type: sfn.StateMachineType.EXPRESS });
+    });
+    expect(error.problems.map((p) => p.message)).toEqual([
+      'EXPRESS state machines do not support the callback pattern (.waitForTaskToken), used by Await, Escalate: use STANDARD',
+      'EXPRESS state machines do not support the run-a-job pattern (.sync), used by Glue, Batch: use STANDARD',
+      'EXPRESS state machines do not support activities, used by Ask, AskAgain: use STANDARD',
+    ]);
+  });
+
+  test('acknowledges the function-version wildcard of each Lambda task, and the executions wildcard of each .sync child', () => {
+    const stack = newStack();
+    const fn = new lambda.Function(stack, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
+    const child = new sfn.StateMachine(stack, 'Child', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'P')) });
+    const definition = new tasks.LambdaInvoke(stack, 'Invoke', { lambdaFunction: fn }).next(
+      new tasks.StepFunctionsStartExecution(stack, 'RunChild', { stateMachine: child, integrationPattern: sfn.IntegrationPattern.RUN_JOB }),
+    );
+    const wf = new ResilientWorkflow(stack, 'Wf', { definition });
+    const policy = wf.stateMachine.role.node.findChild('DefaultPolicy');
+    const acknowledged = policy.node.metadata.filter((e) => e.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((e) => Object.keys(e.data as object)[0]);
+    const childRef = stack.getLogicalId(child.node.defaultChild as sfn.CfnStateMachine);
+    expect(acknowledged).toEqual([
+      `Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${childRef}"}]}]}*]`,
+      `Annotation::AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+    ]);
   });
 });

@@ -57,8 +57,9 @@ async function deployLocally(
   };
   return { api, outputs };
 }
-const contextOf = (outputs: Record<string, string>): ExerciseRunOptions => ({
+const contextOf = (outputs: Record<string, string>, runId?: string): ExerciseRunOptions => ({
   outputs,
+  runId,
   log: (line) => lines.push(line),
   provide: [provide(timing, { batchPauseMs: batchPauseMs / TIME_SCALE, refillPauseMs: refillPauseMs / TIME_SCALE })],
 });
@@ -85,12 +86,70 @@ describe('against a local stand-in built from the lab\'s template', () => {
   beforeAll(async () => (deployed = await deployLocally()));
   afterAll(() => deployed.api.stop());
 
-  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
+  const matching = (pattern: RegExp) => expect.stringMatching(pattern);
+  const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+  /** What the learner reads for each step of run `run-t` (ids, times, counts and the users' random suffixes vary). */
+  const transcripts: Record<string, (string | ReturnType<typeof matching>)[]> = {
+    health: [
+      '\n== 1/1 health: mock integration: a response built from templates, no backend',
+      matching(new RegExp(`^GET /health → 200 \\{ "status": "ok", "stage": "prod", "requestId": "${UUID}", "requestTime": "[\\d-]+T[\\d:.]+Z" \\}$`)),
+      'no backend ran: the mock integration chose its response from the request template\'s statusCode',
+    ],
+    'api-key': [
+      '\n== 1/1 api-key: API key required: 403 without it, 200 with it',
+      'GET /hello without x-api-key → 403 {"message":"Forbidden"}',
+      'GET /hello with the usage plan\'s key → 200 {"message":"Hello, key!","version":"1","alias":"live","stage":"prod","lambdaAlias":"live"}',
+      'the key identified the caller for the usage plan; it authorized nothing (anyone holding it gets in)',
+    ],
+    stages: [
+      '\n== 1/1 stages: stage variables pick the Lambda alias; prod\'s canary sends some calls to dev',
+      'dev stage → alias dev, version $LATEST, stage variable lambdaAlias=dev',
+      'GetStage prod → variables {"lambdaAlias":"live"}, canary 10 % with overrides {"lambdaAlias":"dev"}',
+      matching(/^60 calls to the prod stage, by alias: \{"live":\d+,"dev":\d+\}$/),
+      'prod\'s canary sent about 10 % of requests with lambdaAlias=dev: those ran $LATEST, the rest the published version',
+    ],
+    throttle: [
+      '\n== 1/1 throttle: usage plan throttling: a burst beyond the key\'s limit gets 429',
+      matching(/^40 simultaneous calls with one key \(usage plan: 5 requests\/s, burst 10\) → \{"200":\d+,"429":\d+\}$/),
+      'a throttled call: 429 {"message":"Too Many Requests"}; clients should retry with backoff',
+    ],
+    authorizer: [
+      '\n== 1/1 authorizer: Cognito user pool authorizer: 401 without a valid token, claims with one',
+      'GET /me without a token → 401 {"message":"Unauthorized"}',
+      'GET /me with an unsigned token → 401 {"message":"Unauthorized"}',
+      matching(new RegExp(`^GET /me with the ID token of (run-t-\\w+@example\\.com) → 200 \\{"sub":"${UUID}","email":"\\1","groups":null,"tokenUse":"id"\\}$`)),
+      'API Gateway verified the token\'s signature, issuer and expiry; the function only read the claims it passed on',
+    ],
+    orders: [
+      '\n== 1/1 orders: non-proxy: model validation, request/response mapping templates, errors by selection pattern',
+      'POST /orders {"item":"coffee","quantity":0} → 400 { "message": "[/quantity: numeric instance is lower than the required minimum (minimum: 1, found: 0)]" }',
+      'POST /orders {"item":"coffee"} → 400 { "message": "[object has missing required properties ([\\"quantity\\"])]" }',
+      'POST /orders {"item":"coffee","quantity":1,"discount":50} → 400 { "message": "[object instance has properties which are not allowed by the schema: [\\"discount\\"]]" }',
+      'the model (JSON schema) refused those before any Lambda ran',
+      matching(new RegExp(`^POST /orders \\{"item":"coffee","quantity":2\\} → 200 \\{ "orderId": "(${UUID})", "item": "coffee", "quantity": 2, "totalCents": 700, "customer": "run-t-\\w+@example\\.com", "links": \\{ "self": "/orders/\\1" \\} \\}$`)),
+      'POST /orders unobtainium → 409 { "message": "OutOfStock: unobtainium is sold out" }',
+      'POST /orders caviar → 400 { "message": "UnknownItem: we do not sell caviar" }',
+    ],
+    feedback: [
+      '\n== 1/1 feedback: proxy: the function answers 400 for malformed JSON, never 500',
+      'POST /feedback with malformed JSON → 400 {"message":"body is not valid JSON: Unexpected end of JSON input"}',
+      'POST /feedback {"rating":9,"message":""} → 400 {"message":"rating must be a whole number from 1 to 5; message must be a non-empty string of at most 500 characters"}',
+      matching(new RegExp(`^POST /feedback \\{"rating":5,\\.\\.\\.\\} → 200 \\{"received":\\{"rating":5,"message":"great lab"\\},"from":"run-t-\\w+@example\\.com","requestId":"${UUID}"\\}$`)),
+      'with a proxy integration the function validates and chooses every status code itself',
+    ],
+    cors: [
+      '\n== 1/1 cors: CORS: preflight from a mock, headers on real and gateway responses',
+      'OPTIONS /hello (preflight) → 204, Access-Control-Allow-Origin: http://localhost:5173, -Methods: GET,POST,OPTIONS',
+      'GET /hello → Access-Control-Allow-Origin: http://localhost:5173 (set by the function)',
+      'an error made by API Gateway itself (403, missing key) carries the header too: the DEFAULT_4XX gateway response adds it',
+    ],
+  };
+  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks and prints what it saw', async (_id, step) => {
     const before = deployed.api.requests.length;
-    await runExercise([step], contextOf(deployed.outputs));
+    await runExercise([step], contextOf(deployed.outputs, 'run-t'));
     printed[step.id] = [...lines];
     requested[step.id] = deployed.api.requests.slice(before);
-    expect(lines.length).toBeGreaterThan(2);
+    expect(lines).toEqual(transcripts[step.id]);
   });
 
   test('the throttle step saw the usage plan\'s burst: what the bucket held (10) plus its refill got through, the rest 429', () => {

@@ -109,8 +109,9 @@ function wire(faults: FakeFaults = {}, pollSeconds = SESSION_POLL_SECONDS, dataP
   });
 }
 
-const options = (outputs: Record<string, string> = OUTPUTS): ExerciseRunOptions => ({
+const options = (outputs: Record<string, string> = OUTPUTS, runId?: string): ExerciseRunOptions => ({
   outputs,
+  runId,
   log: (line) => lines.push(line),
   provide: [provide(timing, APPCONFIG_LAB.exerciseTiming), provide(clock, virtualClock)],
 });
@@ -152,8 +153,35 @@ test('every step passes its own checks against the doubles, in order', async () 
   expect(fake.alarm).toBe('OK');
   // validators: the three checkout versions the step created were deleted.
   expect([...(fake.versions.get(IDS.checkout)?.keys() ?? [])]).toEqual([1]);
-  expect(lines).toContainEqual(expect.stringContaining('alice=on (on the allow list), carol=off (not on the allow list), mallory=off (on the block list)'));
-  expect(lines).toContainEqual(expect.stringContaining('data plane, read 3 after 16 s: empty body = unchanged'));
+  expect(lines).toEqual([
+    '\n== 1/4 read: read the flag through the agent extension and through the data-plane session',
+    'through the agent extension (version 1): alice=off (flag off), carol=off (flag off), mallory=off (flag off)',
+    'data plane, read 1: first, version 1, next poll in 15 s',
+    'data plane, read 2 at once: cached, no call (AppConfig asked for 15 s between polls)',
+    'data plane, read 3 after 16 s: empty body = unchanged, cached configuration kept;',
+    '  token …00000002 spent, …00000003 to use next (a token is good for one call)',
+    '\n== 2/4 rollout: deploy a flag change gradually and watch it reach the function (allow and block lists)',
+    'created flags version 2 (allowList alice, mallory; blockList mallory)',
+    'deployment 1 started with the lab\'s strategy (linear, 50 % per step, 2 min, bake 2 min)',
+    '  0.0 s: DEPLOYING 50 %; the function serves version 1',
+    '  10.0 s: BAKING 100 %; the function serves version 2',
+    '  20.0 s: COMPLETE 100 %; the function serves version 2',
+    'version 2 reached the function without a code deployment: alice=on (on the allow list), carol=off (not on the allow list), mallory=off (on the block list)',
+    '\n== 3/4 validators: the JSON Schema and the Lambda validator refuse bad checkout settings',
+    'version 2 (discount 15 %) passes both validators (ValidateConfiguration)',
+    'version 2 (discount 80 %): StartDeployment refused by the JSON Schema (maximum 50): {"message":"Validation failed for the configuration","details":{"InvalidConfiguration":[{"Type":"JSON_SCHEMA","Location":"/discountPercent","Constraint":"maximum","Reason":"must be <= 50"}]}}',
+    'version 2 (window 04:00–03:00, valid for the schema): refused by the Lambda validator: {"message":"Validation failed for the configuration","details":{"InvalidConfiguration":[{"Type":"LAMBDA","Reason":"maintenanceWindow.start (04:00) must be before maintenanceWindow.end (03:00) on the same day"}]}}',
+    'the refused versions were deleted; nothing reached the environment',
+    '\n== 4/4 rollback: an alarm in ALARM during a deployment rolls it back (-c appconfig:rollback-alarm=true)',
+    'deployment 2 of version 3 (beta search for everyone) started; the function serves version 2',
+    '  0.0 s: DEPLOYING 50 %',
+    '  set rollback-alarm to ALARM while the deployment runs',
+    '  10.0 s: BAKING 100 %',
+    '  set rollback-alarm to ALARM again (CloudWatch may have put it back to OK)',
+    '  20.0 s: ROLLED_BACK 0 %',
+    'rolled back: "Rollback initiated"',
+    'the function serves version 2 again: alice=on (on the allow list), carol=off (not on the allow list), mallory=off (on the block list)',
+  ]);
 });
 
 test('rollback: CloudWatch puts the alarm back to OK before AppConfig looks; the step sets it again until the rollback', async () => {
@@ -164,7 +192,103 @@ test('rollback: CloudWatch puts the alarm back to OK before AppConfig looks; the
   expect(lines).toContainEqual(expect.stringContaining('set rollback-alarm to ALARM again (CloudWatch may have put it back to OK)'));
 });
 
+test('the steps create, deploy and alarm in the name of the run, each client at its own service\'s endpoint', async () => {
+  wire();
+  const endpoints = { AWS_ENDPOINT_URL_APPCONFIG: 'http://appconfig.test', AWS_ENDPOINT_URL_LAMBDA: 'http://lambda.test', AWS_ENDPOINT_URL_CLOUDWATCH: 'http://monitoring.test' };
+  Object.assign(process.env, endpoints);
+  try {
+    await runExercise(steps, options(OUTPUTS, 'run-t'));
+  } finally {
+    for (const name of Object.keys(endpoints)) delete process.env[name];
+  }
+  const created = appconfig.commandCalls(CreateHostedConfigurationVersionCommand).map((c) => c.args[0].input);
+  expect(created.map(({ ContentType, Description }) => [ContentType, Description])).toEqual(Array(5).fill(['application/json', 'appconfig lab exercise run-t']));
+  expect(appconfig.commandCalls(StartDeploymentCommand).map((c) => c.args[0].input.Description)).toEqual(Array(4).fill('appconfig lab exercise run-t'));
+  expect(appconfig.commandCalls(ValidateConfigurationCommand).map((c) => c.args[0].input)).toEqual([{ ApplicationId: IDS.application, ConfigurationProfileId: IDS.checkout, ConfigurationVersion: '2' }]);
+  expect(cloudwatch.commandCalls(SetAlarmStateCommand).map((c) => [c.args[0].input.StateValue, c.args[0].input.StateReason])).toEqual([
+    ['ALARM', 'appconfig lab exercise run-t'],
+    ['ALARM', 'appconfig lab exercise run-t'],
+    ['OK', 'appconfig lab exercise done'],
+  ]);
+  const hostOf = async (call: { thisValue: unknown }) => (await (call.thisValue as AppConfigClient).config.endpoint!()).hostname;
+  expect(await hostOf(appconfig.commandCalls(StartDeploymentCommand)[0])).toBe('appconfig.test');
+  expect(await hostOf(lambda.commandCalls(InvokeCommand)[0])).toBe('lambda.test');
+  expect(await hostOf(cloudwatch.commandCalls(SetAlarmStateCommand)[0])).toBe('monitoring.test');
+});
+
 describe('each check fails when the lab misbehaves', () => {
+  type Answer = Record<string, unknown> & { decisions?: Record<string, unknown>; tokens?: { spent: string; next: string }; configurationVersion?: string };
+  /** The functions answer as wired, except `functionName`, whose n-th answer (from 1) passes through `edit`. */
+  function answersOf(functionName: string, edit: (answer: Answer, nth: number) => object): void {
+    let nth = 0;
+    lambda.on(InvokeCommand).callsFake(async (input) => {
+      const answer = (input.FunctionName === 'flag-reader' ? await flagReader(JSON.parse(Buffer.from(input.Payload).toString('utf8'))) : await session.read()) as unknown as Answer;
+      return { Payload: Buffer.from(JSON.stringify(input.FunctionName === functionName ? edit(answer, (nth += 1)) : answer)) };
+    });
+  }
+  /** GetDeployment answers as the fake looks, with the n-th look's fields replaced by `looks[n]` (the last one repeats). */
+  function looks(...replaced: object[]): void {
+    let nth = 0;
+    appconfig.on(GetDeploymentCommand).callsFake((input) => ({ ...fake.look(input.DeploymentNumber), ...replaced[Math.min(nth++, replaced.length - 1)] }));
+  }
+  const refusal = (message: string) => Object.assign(new Error(message), { name: 'BadRequestException' });
+  const flagReaderCalls = () => lambda.commandCalls(InvokeCommand).filter((c) => c.args[0].input.FunctionName === 'flag-reader').length;
+
+  test.each<[string, string, () => void, string]>([
+    ['read', 'a flag reader answering for another flag', () => answersOf('flag-reader', (a) => ({ ...a, flag: 'other-flag' })), 'the flag reader returned no beta-search flag: {"flag":"other-flag"'],
+    ['read', 'a flag whose value is not a switch', () => answersOf('flag-reader', (a) => ({ ...a, value: { enabled: 'yes' } })), 'the flag reader returned no beta-search flag: {"flag":"beta-search","configurationVersion":"1","value":{"enabled":"yes"}'],
+    ['read', 'a flag reader deciding for some users only', () => answersOf('flag-reader', (a) => ({ ...a, decisions: { ...a.decisions, carol: undefined } })), 'the flag reader decided for alice, mallory, not for alice, carol, mallory'],
+    ['read', 'a cached read that spent a token', () => answersOf('session-reader', (a, nth) => (nth === 2 ? { ...a, tokens: { spent: '…1', next: '…2' } } : a)), 'a read within the poll interval called AppConfig (cached)'],
+    ['read', 'a second read that changed without a token', () => answersOf('session-reader', (a, nth) => (nth === 2 ? { ...a, outcome: 'changed', tokens: undefined } : a)), 'a read within the poll interval called AppConfig (changed)'],
+    ['read', 'a cached read of another configuration', () => answersOf('session-reader', (a, nth) => (nth === 2 ? { ...a, configuration: { other: true } } : a)), 'the cached read returned another configuration'],
+    ['read', 'a third read without tokens', () => answersOf('session-reader', (a, nth) => (nth === 3 ? { ...a, tokens: undefined } : a)), 'GetLatestConfiguration did not hand out a new token'],
+    ['read', 'a third read spending another token than read 1 received', () => answersOf('session-reader', (a, nth) => (nth === 3 ? { ...a, tokens: { ...a.tokens, spent: '…99999999' } } : a)), 'read 3 spent …99999999, not the token read 1 received (…00000002)'],
+    ['rollout', 'a deployment rolled back', () => looks({ State: 'DEPLOYING', PercentageComplete: 50 }, { State: 'ROLLED_BACK', PercentageComplete: 0 }), 'deployment 1 ended ROLLED_BACK, not COMPLETE'],
+    ['rollout', 'a deployment reverted', () => looks({ State: 'DEPLOYING', PercentageComplete: 50 }, { State: 'REVERTED', PercentageComplete: 50 }), 'deployment 1 ended REVERTED, not COMPLETE'],
+    ['rollout', 'a deployment jumping from 0 to 100 %', () => looks({ State: 'DEPLOYING', PercentageComplete: 0 }, { State: 'BAKING', PercentageComplete: 100 }, { State: 'COMPLETE', PercentageComplete: 100 }), 'the deployment never showed a step between 0 and 100 % (saw 0, 100, 100): not gradual'],
+    ['rollout', 'a percentage going back', () => looks({ State: 'DEPLOYING', PercentageComplete: 50 }, { State: 'DEPLOYING', PercentageComplete: 40 }, { State: 'COMPLETE', PercentageComplete: 100 }), 'the percentage went back during the rollout: 50, 40, 100'],
+    ['rollout', 'mallory switched on', () => answersOf('flag-reader', (a) => (a.configurationVersion === '2' ? { ...a, decisions: { ...a.decisions, mallory: { on: true, reason: 'made up' } } } : a)), 'mallory should be off, the function says {"on":true,"reason":"made up"}'],
+    ['rollout', 'alice left off', () => answersOf('flag-reader', (a) => (a.configurationVersion === '2' ? { ...a, decisions: { ...a.decisions, alice: { on: false, reason: 'made up' } } } : a)), 'alice should be on, the function says {"on":false,"reason":"made up"}'],
+    ['rollout', 'no decision for carol', () => answersOf('flag-reader', (a) => (a.configurationVersion === '2' ? { ...a, decisions: { ...a.decisions, carol: undefined } } : a)), 'carol should be off, the function says undefined'],
+    ['validators', 'a refusal that does not name the field', () => appconfig.on(StartDeploymentCommand).rejects(refusal('refused')), 'the refusal does not name discountPercent: {"message":"refused","details":null}'],
+    ['validators', 'a window refused by something else than the Lambda validator', () => appconfig.on(StartDeploymentCommand).rejects(refusal('refused: discountPercent')), 'the refusal is not the Lambda validator\'s: {"message":"refused: discountPercent","details":null}'],
+    ['rollback', 'an alarm-triggered event that is not a rollback start', () => appconfig.on(GetDeploymentCommand).callsFake((input) => { const look = fake.look(input.DeploymentNumber); return look.State === 'ROLLED_BACK' ? { ...look, EventLog: [{ EventType: 'ROLLBACK_COMPLETED', TriggeredBy: 'CLOUDWATCH_ALARM' }] } : look; }), 'the event log shows no rollback started by the alarm: [{"EventType":"ROLLBACK_COMPLETED","TriggeredBy":"CLOUDWATCH_ALARM"}]'],
+  ])('%s: %s', async (id, _name, breakIt, message) => {
+    wire();
+    breakIt();
+    const failure = await failureOf(id);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect(failure?.message).toContain(message);
+  });
+
+  test('read: a failing flag reader is named with what it answered', async () => {
+    wire();
+    lambda.on(InvokeCommand, { FunctionName: 'flag-reader' }).callsFake(() => ({ FunctionError: 'Unhandled', Payload: Buffer.from('{"errorMessage":"boom"}') }));
+    expect((await failureOf('read'))?.message).toBe('flag-reader failed: {"errorMessage":"boom"}');
+  });
+
+  test('read: a first read without tokens (a warm session) is not compared with read 3', async () => {
+    wire();
+    answersOf('session-reader', (a, nth) => (nth === 1 ? { ...a, tokens: undefined } : a));
+    await expect(runExercise(step('read'), options())).resolves.toBeUndefined();
+  });
+
+  test('rollout: a deployment that never ends is looked at every poll until the deadline, not after', async () => {
+    wire();
+    looks({ State: 'DEPLOYING', PercentageComplete: 50 });
+    const shortDeadline = { ...options(), provide: [provide(timing, { ...APPCONFIG_LAB.exerciseTiming, deploymentPollSeconds: 10, deploymentDeadlineSeconds: 30 }), provide(clock, virtualClock)] };
+    const failure = await runExercise(step('rollout'), shortDeadline).catch((error: unknown) => error);
+    expect((failure as Error).message).toBe('deployment 1 is still DEPLOYING after 30 s');
+    // At 0, 10, 20 and 30 s: the look at the deadline is the last.
+    expect(appconfig.commandCalls(GetDeploymentCommand)).toHaveLength(4);
+  });
+
+  test('rollback: a deployment that ends before the alarm could be set leaves the alarm alone', async () => {
+    wire();
+    looks({ State: 'COMPLETE', PercentageComplete: 100 });
+    expect((await failureOf('rollback'))?.message).toBe('deployment 1 ended COMPLETE before the exercise could set the alarm');
+    expect(cloudwatch.commandCalls(SetAlarmStateCommand)).toEqual([]);
+  });
   test('read: a reader that calls AppConfig on every read instead of caching within the poll interval', async () => {
     wire({}, 0);
     expect((await failureOf('read'))?.message).toBe('a read within the poll interval called AppConfig (unchanged)');
@@ -191,6 +315,8 @@ describe('each check fails when the lab misbehaves', () => {
     wire();
     agentServes = 1;
     expect((await failureOf('rollout'))?.message).toBe('the flag reader still did not serve version 2 30 s after the deployment completed');
+    // 3 looks at the deployment, then reads every 10 s poll until 30 s have passed: at 0, 10, 20 and 30 s.
+    expect(flagReaderCalls()).toBe(3 + 4);
   });
 
   test('validators: a profile without validators lets the bad discount deploy', async () => {

@@ -115,8 +115,32 @@ beforeEach(() => {
   sts.on(AssumeRoleCommand).resolves({ AssumedRoleUser: { AssumedRoleId: 'AROA:x', Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/CicdBluegreenLab-DeveloperRole/run-test-developer` } });
 });
 
+// What the step prints against the deployed lab, line by line (its title first; only the seconds waited vary): the
+// lab's lesson is in these lines.
+const PRINTED = [
+  '\n== 1/1 repository-access: the repository: notification rule and topic policy, the cross-account developer role and its protected branch',
+  'notification rule CicdBluegreenLab-repository-events (ENABLED, BASIC) on arn:aws:codecommit:us-east-1:111122223333:CicdBluegreenLab-repository: codecommit-repository-branches-and-tags-created, codecommit-repository-pull-request-created, codecommit-repository-pull-request-merged',
+  '  → SNS arn:aws:sns:us-east-1:111122223333:repository-events: ACTIVE',
+  'topic policy allows {"Service":"codestar-notifications.amazonaws.com"} sns:Publish {"StringEquals":{"aws:SourceAccount":"111122223333"}}',
+  'the topic is not encrypted at rest: the AWS managed SNS key cannot be opened to CodeStar Notifications (flag encryption adds a customer managed key)',
+  'created branch exercise/run-test at main (0123456): the rule sends it to the topic',
+  '  the topic\'s target status after N s: ACTIVE',
+  'deleted branch exercise/run-test',
+  'role CicdBluegreenLab-DeveloperRole may be assumed by arn:aws:iam::111122223333:root (sts:AssumeRole) for at most 1 h',
+  '  Allow codecommit:GitPull, codecommit:GitPush on arn:aws:codecommit:us-east-1:111122223333:CicdBluegreenLab-repository {}',
+  '  Deny codecommit:GitPush on arn:aws:codecommit:us-east-1:111122223333:CicdBluegreenLab-repository {"StringEqualsIfExists":{"codecommit:References":["refs/heads/main"]},"Null":{"codecommit:References":"false"}}',
+  'IAM policy simulator: codecommit:GitPull on CicdBluegreenLab-repository → allowed',
+  'IAM policy simulator: codecommit:GitPush on CicdBluegreenLab-repository to refs/heads/feature/exercise → allowed',
+  'IAM policy simulator: codecommit:GitPush on CicdBluegreenLab-repository to refs/heads/main → explicitDeny',
+  'IAM policy simulator: codecommit:GitPull on CicdBluegreenLab-repository-other → implicitDeny',
+  'a developer of account 111122223333 adds to ~/.aws/config: [profile cicd-developer] role_arn = arn:aws:iam::111122223333:role/CicdBluegreenLab-DeveloperRole, source_profile = <their profile>',
+  'then: git clone codecommit::us-east-1://cicd-developer@CicdBluegreenLab-repository (git-remote-codecommit signs with the role\'s temporary credentials)',
+  'assumed: arn:aws:sts::111122223333:assumed-role/CicdBluegreenLab-DeveloperRole/run-test-developer',
+];
+
 test('passes against the deployed lab, assuming the role from the trusted account and showing the clone URL', async () => {
   await run();
+  expect(lines.map((line) => line.replace(/after \d+\.\d s/, 'after N s'))).toEqual(PRINTED);
   expect(lines).toContain('IAM policy simulator: codecommit:GitPush on CicdBluegreenLab-repository to refs/heads/main → explicitDeny');
   expect(lines).toContain(`a developer of account ${ACCOUNT} adds to ~/.aws/config: [profile cicd-developer] role_arn = ${roleArn}, source_profile = <their profile>`);
   expect(lines).toContain('then: git clone codecommit::us-east-1://cicd-developer@CicdBluegreenLab-repository (git-remote-codecommit signs with the role\'s temporary credentials)');

@@ -42,6 +42,17 @@ beforeEach(() => {
 });
 afterEach(() => expect([...pool.users.keys()]).toEqual([]));
 
+test('the steps, in order, with the titles the learner reads', () => {
+  expect(steps.map((s) => [s.id, s.title])).toEqual([
+    ['sign-up', 'self sign-up, then confirm the user as an administrator'],
+    ['sign-in', 'sign in: TOTP MFA set up on the first sign-in; the three tokens'],
+    ['verify-jwt', 'verify the tokens with aws-jwt-verify; forged and misused tokens are refused'],
+    ['api', 'call the HTTP API: 401 without a token, the claims with one'],
+    ['group-roles', 'exchange the token for AWS credentials; the group picks the role, the role limits DynamoDB'],
+    ['guest', 'guest credentials: an identity without sign-in, a role without rights'],
+  ]);
+});
+
 test('sign-up: self sign-up leaves the user unconfirmed until the admin confirms; the user is deleted after', async () => {
   await runExercise(stepsNamed('sign-up'), context());
   expect(lines.slice(1)).toEqual([
@@ -64,7 +75,12 @@ test('sign-in: the first sign-in registers an authenticator (MFA_SETUP) with a c
     lookup.mockRestore();
   }
   expect(lines[1]).toMatch(/^AdminCreateUser run-\w+-sign-in@example.com \(MessageAction SUPPRESS: no email\)/);
-  expect(lines.some((l) => l.endsWith('challenges answered: MFA_SETUP'))).toBe(true);
+  expect(lines.slice(2, 6)).toEqual([
+    expect.stringMatching(/^signed in as run-\w+-sign-in@example.com; challenges answered: MFA_SETUP$/),
+    expect.stringMatching(/^ID token: token_use=id, aud=local-client-id, email=run-\w+-sign-in@example.com, email_verified=true$/),
+    'access token: token_use=access, client_id=local-client-id, scope=aws.cognito.signin.user.admin',
+    'refresh token: 5 dot-separated parts (encrypted, opaque to the app)',
+  ]);
   expect(lines.at(-1)).toMatch(/^AdminDeleteUser run-\w+-sign-in@example.com/);
   expect(secrets).toEqual([expect.stringMatching(/^[A-Z2-7]{32}$/)]);
   expect(pool.emailsSent).toEqual([]);
@@ -72,6 +88,8 @@ test('sign-in: the first sign-in registers an authenticator (MFA_SETUP) with a c
 
 test('verify-jwt: aws-jwt-verify accepts both tokens and refuses the misused, forged and foreign ones', async () => {
   await runExercise(stepsNamed('verify-jwt'), context());
+  expect(lines).toContainEqual(expect.stringMatching(/^aws-jwt-verify accepted the ID token: signature \(JWKS of us-east-1_\w+\), iss, exp, token_use=id, aud=local-client-id$/));
+  expect(lines).toContain('and the access token with token_use=access and client_id');
   expect(lines.filter((l) => l.includes('→ refused:'))).toEqual([
     'the access token where an ID token is expected → refused: CognitoJwtInvalidTokenUseError: Token use not allowed: access. Expected: id',
     'an ID token with an edited payload → refused: JwtInvalidSignatureError: Invalid signature',

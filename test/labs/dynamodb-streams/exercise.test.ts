@@ -27,8 +27,9 @@ let invoke: LocalLambdaInvoke;
 let source: LocalStreamSource;
 let outputs: Record<string, string>;
 const lines: string[] = [];
-const context = (): ExerciseRunOptions => ({
+const context = (runId?: string): ExerciseRunOptions => ({
   outputs,
+  runId,
   log: (line) => lines.push(line),
   // A view or a failure record that never gets there fails the step with what it saw, well before jest's own timeout
   // would hide it. The failure record's deadline counts from the start of the poison step, so it includes the view's.
@@ -79,9 +80,55 @@ test('the local event source runs with the lab\'s mapping: batches of 10, 2 retr
 });
 
 describe('against the lab\'s tables on DynamoDB Local, its queue on fauxqs, the handler behind a local event source', () => {
-  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
-    await runExercise([step], context());
-    expect(lines.length).toBeGreaterThan(2);
+  const matching = (pattern: RegExp) => expect.stringMatching(pattern);
+  const viewOf = (customerId: string, totals: string) => matching(new RegExp(`^  view for ${customerId} after \\d+\\.\\d s: ${totals.replace(/[{}]/g, '\\$&')}$`));
+  /** What the learner reads for each step of run `run-t` (times, sequence numbers and event ids vary). */
+  const transcripts: Record<string, (string | ReturnType<typeof matching>)[]> = {
+    view: [
+      '\n== 1/1 view: orders become per-customer totals through the stream',
+      'put a profile item (sk=PROFILE) for run-t-view: the event filter keeps it away from the function',
+      'put 3 orders (1250 + 899 + 4000 cents); the stream carries each INSERT to the function',
+      viewOf('run-t-view', '{"orderCount":3,"totalCents":6149,"cancelledCount":0,"expiredCount":0}'),
+      'the view table now answers "how much has this customer ordered" with one GetItem instead of a Query + sum',
+    ],
+    'change-cancel': [
+      '\n== 1/1 change-cancel: MODIFY adds the difference, a delete by a caller cancels',
+      viewOf('run-t-change', '{"orderCount":2,"totalCents":1500,"cancelledCount":0,"expiredCount":0}'),
+      'changed order a from 1000 to 1500 cents: a MODIFY record with the old and the new image; the view adds +500',
+      viewOf('run-t-change', '{"orderCount":2,"totalCents":2000,"cancelledCount":0,"expiredCount":0}'),
+      'deleted order b: a REMOVE record without userIdentity, made by a caller, so the order counts as cancelled',
+      viewOf('run-t-change', '{"orderCount":1,"totalCents":1500,"cancelledCount":1,"expiredCount":0}'),
+    ],
+    ttl: [
+      '\n== 1/1 ttl: TTL: expired items stay readable until deleted; a TTL delete is not a cancellation',
+      'TTL on the orders table: ENABLED on attribute expiresAt',
+      matching(/^put order "old" that expired a day ago \(expiresAt=\d{10}, epoch seconds\) and order "new" expiring in a year$/),
+      viewOf('run-t-ttl', '{"orderCount":2,"totalCents":1000,"cancelledCount":0,"expiredCount":0}'),
+      'Query without a filter: ["new","old"]; with "expiresAt > now": ["new"]',
+      'the expired order is still stored and readable: TTL deletes in the background, best effort, typically within two days of expiry, so reads must filter expired items themselves. When DynamoDB deletes it, the stream carries a REMOVE with userIdentity {type: Service, principalId: dynamodb.amazonaws.com}: the function counts it in expiredCount and keeps it in the totals (an archived order is not a cancelled one).',
+    ],
+    poison: [
+      '\n== 1/1 poison: a poison record is isolated by bisect and described in the on-failure queue',
+      'wrote 3 orders in one BatchWriteItem; order "bad" has amountCents "twelve", a string: the function fails on it every time',
+      viewOf('run-t-poison', '{"orderCount":2,"totalCents":3000,"cancelledCount":0,"expiredCount":0}'),
+      'both good orders are in the view: the records before the bad one were kept, the ones after it were retried without it',
+      matching(/^on-failure queue: condition=RetryAttemptsExhausted, invocations=3, batchSize=1, sequence numbers (\d{21})\.\.\1$/),
+      'the failure record holds no data, only where to find it; read from the stream: ORDER#bad amountCents={"S":"twelve"}',
+      'the record stays in the stream for 24 hours: fix the item, or replay it to the function after a fix (next step)',
+    ],
+    replay: [
+      '\n== 1/1 replay: replaying a stream record to the function changes nothing',
+      viewOf('run-t-replay', '{"orderCount":1,"totalCents":2500,"cancelledCount":0,"expiredCount":0}'),
+      matching(/^read back the INSERT record the function applied \(eventID [0-9a-f-]{36}, sequence \d{21}\)$/),
+      'replay 1: invoked the function with the same record; it answered {"batchItemFailures":[]}',
+      'replay 2: invoked the function with the same record; it answered {"batchItemFailures":[]}',
+      'view after two replays: {"orderCount":1,"totalCents":2500,"cancelledCount":0,"expiredCount":0}',
+      matching(/^nothing counted twice: the marker APPLIED#[0-9a-f-]{36} made the transaction's condition fail, and with it the increment$/),
+    ],
+  };
+  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks and prints what it saw', async (id, step) => {
+    await runExercise([step], context('run-t'));
+    expect(lines).toEqual(transcripts[id]);
   });
 
   test('the filter kept the profile item away from the function', async () => {

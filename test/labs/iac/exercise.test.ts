@@ -37,6 +37,82 @@ test.each(steps.map((s) => [s.id] as const))('step %s passes against a lab that 
   expect(exerciseStacks()).toEqual([]);
 });
 
+// What each step prints against the stand-in, line by line (its title first): the lab's lesson is in these lines.
+const PRINTED: Record<string, string[]> = {
+  anatomy: [
+    '\n== 1/1 anatomy: parameters (NoEcho), conditions, Fn::Sub / Fn::Select, metadata and the export',
+    'parameters: Stage=dev, ArchiveEnabled=false, Owner=learner, SigningSecret=****, StackSetRegionCount=2, BootstrapVersion=/cdk-bootstrap/hnb659fds/version',
+    'SigningSecret is NoEcho: DescribeStacks shows **** (GetTemplate still shows its default)',
+    'condition CreateArchive is false: the archive queue and its output do not exist (ArchiveState: no archive queue)',
+    'Fn::Sub named the orders queue IacLab-orders-dev; Fn::Select took it back out of its URL',
+    'export IacLab-SharedDlqArn = arn:aws:sqs:us-east-1:123456789012:IacLab-LevelsLevelTwoQueue-1AB',
+    'Metadata AWS::CloudFormation::Interface groups the parameters for the console; NoEcho: SigningSecret',
+  ],
+  import: [
+    '\n== 1/1 import: a second stack imports the export with Fn::ImportValue; ListImports',
+    'IacLab-exercise-consumer imported IacLab-SharedDlqArn with Fn::ImportValue: arn:aws:sqs:us-east-1:123456789012:IacLab-LevelsLevelTwoQueue-1AB',
+    'ListImports names IacLab-exercise-consumer: while it imports, CloudFormation refuses to change or delete the export',
+    'deleted IacLab-exercise-consumer; the export is free again',
+  ],
+  'nested-sam': [
+    '\n== 1/1 nested-sam: the nested SAM stack: parameters in, outputs out, the template before and after the transform',
+    'nested stack IacLab-SamAppNestedStack-1ABC: ParentId and RootId are IacLab; status CREATE_COMPLETE',
+    'parameters passed in: SigningSecret=****, ExerciseStackPrefix=IacLab-exercise-',
+    'outputs read back by the parent (Fn::GetAtt <nested>.Outputs.<name>): FunctionName',
+    'original: AWS::Logs::LogGroup, AWS::Serverless::Function',
+    'processed (after the SAM transform): AWS::Events::Rule, AWS::IAM::Role, AWS::Lambda::Function, AWS::Lambda::Permission, AWS::Logs::LogGroup',
+  ],
+  'change-set': [
+    '\n== 1/1 change-set: a change set flipping two parameters: what is replaced, added, modified, and why',
+    'change set iac-flip-run-test: Stage dev → prod, ArchiveEnabled false → true',
+    'added: ArchiveQueue, ArchiveQueuePolicy',
+    'replaced: OrdersQueue',
+    'modifiedInPlace: OrdersQueuePolicy',
+    'why OrdersQueue: QueueName (recreation: Always) ← Stage; Tags (recreation: Never) ← Stage',
+    'OrdersQueue would be replaced (a new queue, then the old one deleted); the archive queue added or removed by its condition',
+    'deleted iac-flip-run-test without executing it: the lab is unchanged',
+  ],
+  rollback: [
+    '\n== 1/1 rollback: an update that fails on purpose: rollback, then DisableRollback and RollbackStack',
+    'created the playground stack IacLab-exercise-playground',
+    'update failed on DeliberateFailure: WaitCondition timed out. Received 0 conditions when expecting 1',
+    'UPDATE_ROLLBACK_COMPLETE: ExtraQueue, created during the update, was deleted again; resources: Queue',
+    'DisableRollback: UPDATE_FAILED, and what succeeded stays: ExtraQueue CREATE_COMPLETE, DeliberateFailure CREATE_FAILED',
+    'fix the cause and update again, or roll back: RollbackStack',
+    'RollbackStack: back to the last stable template, ExtraQueue deleted',
+  ],
+  drift: [
+    '\n== 1/1 drift: drift detection on a queue changed by hand',
+    'created the playground stack IacLab-exercise-playground',
+    'changed the queue\'s VisibilityTimeout by hand: 30 → 45 s',
+    'DetectStackResourceDrift: MODIFIED after 1 detection(s), /VisibilityTimeout expected 30, actual 45 (NOT_EQUAL)',
+    'restored the value: IN_SYNC again after 1 detection(s) (drift detection reports; it never changes a resource)',
+  ],
+  'termination-protection': [
+    '\n== 1/1 termination-protection: termination protection refuses DeleteStack',
+    'created the playground stack IacLab-exercise-playground',
+    'termination protection on: DeleteStack refused (Stack [IacLab-exercise-playground] cannot be deleted while TerminationProtection is enabled)',
+    'termination protection off: IacLab-exercise-playground DELETED',
+  ],
+  stackset: [
+    '\n== 1/1 stackset: the StackSet: self-managed roles and one stack instance per Region',
+    'IacLab-regional: SELF_MANAGED, administration role arn:aws:iam::123456789012:role/IacLab-RegionalAdministrationRole-1AB, execution role IacLab-RegionalExecutionRole-1CD',
+    'instance 123456789012/us-east-1: CURRENT, SUCCEEDED',
+    'instance 123456789012/us-west-2: CURRENT, SUCCEEDED',
+    'one instance per Region (us-east-1, us-west-2), all CURRENT; cdk destroy removes the instances, then the set',
+  ],
+  'cfn-init': [
+    '\n== 1/1 cfn-init: cfn-init configured the instance and cfn-signal reported it (with -c iac:cfn-init=true)',
+    'CfnInitInstanceCFE49773: Received SUCCESS signal with UniqueId i-0123456789abcdef0',
+    'console output: iac-lab: configured by cfn-init from the AWS::CloudFormation::Init metadata of IacLab',
+  ],
+};
+test.each(Object.entries(PRINTED))('step %s prints what it saw', async (id, printed) => {
+  await run(id, { ...LAB_OUTPUTS, CfnInitInstanceId: CFN_INIT_INSTANCE });
+  expect(lines).toEqual(printed);
+});
+
+
 describe('change-set', () => {
   test('flips Stage and ArchiveEnabled, keeps every other value, and deletes the change set without executing it', async () => {
     await run('change-set');
@@ -106,6 +182,24 @@ test.each(misbehaving)('with %s, step %s fails with what it saw', async (misbeha
   fake.misbehaviour[misbehaviour] = true;
   expect(await failureOf(id)).toMatch(message);
   expect(exerciseStacks()).toEqual([]);
+});
+
+// Checks against a lab whose deployment differs from what the steps expect (outputs or stacks changed by hand).
+const SAM_STACK_NAME = 'IacLab-SamAppNestedStack-1ABC';
+const differing: [string, string, () => void, Record<string, string>, string][] = [
+  ['the lab stack is missing', 'anatomy', () => fake.stacks.delete(IAC_LAB.stackName), LAB_OUTPUTS, 'stack IacLab is not deployed'],
+  ['the queue name is not the Fn::Sub one', 'anatomy', () => (fake.stacks.get(IAC_LAB.stackName)!.outputs = { ...LAB_OUTPUTS, OrdersQueueName: 'orders' }), LAB_OUTPUTS, 'OrdersQueueName (Fn::Select of the URL) is orders, expected IacLab-orders-dev (Fn::Sub)'],
+  ['the export is not the SharedDlqArn output', 'anatomy', () => undefined, { ...LAB_OUTPUTS, SharedDlqArn: 'arn:aws:sqs:us-east-1:123456789012:other' }, 'export IacLab-SharedDlqArn is arn:aws:sqs:us-east-1:123456789012:IacLab-LevelsLevelTwoQueue-1AB, expected the SharedDlqArn output'],
+  ['the consumer imports something else', 'import', () => undefined, { ...LAB_OUTPUTS, SharedDlqArn: 'arn:aws:sqs:us-east-1:123456789012:other' }, 'the consumer imported arn:aws:sqs:us-east-1:123456789012:IacLab-LevelsLevelTwoQueue-1AB, not the lab\'s SharedDlqArn'],
+  ['the SAM stack is not nested in the lab', 'nested-sam', () => (fake.stacks.get(SAM_STACK_NAME)!.parentId = 'arn:other'), LAB_OUTPUTS, 'the SAM stack\'s ParentId is arn:other, not the lab stack arn:aws:cloudformation:us-east-1:123456789012:stack/IacLab/0000-6'],
+  ['the nested stack shows its NoEcho parameter', 'nested-sam', () => (fake.stacks.get(SAM_STACK_NAME)!.parameters = { ...fake.stacks.get(SAM_STACK_NAME)!.parameters, SigningSecret: 'secret' }), LAB_OUTPUTS, 'the nested stack shows its NoEcho parameter SigningSecret in clear'],
+  ['the stack set has another administration role', 'stackset', () => undefined, { ...LAB_OUTPUTS, StackSetAdministrationRoleArn: 'arn:aws:iam::123456789012:role/Other' }, 'stack set IacLab-regional uses the administration role arn:aws:iam::123456789012:role/IacLab-RegionalAdministrationRole-1AB, not the lab\'s'],
+  ['the stack set has another execution role', 'stackset', () => undefined, { ...LAB_OUTPUTS, StackSetExecutionRoleName: 'Other' }, 'stack set IacLab-regional uses the execution role IacLab-RegionalExecutionRole-1CD, not the lab\'s'],
+  ['the stack set has an instance in a Region not asked for', 'stackset', () => undefined, { ...LAB_OUTPUTS, StackSetRegions: 'us-east-1' }, 'stack instances in us-east-1, us-west-2, expected us-east-1'],
+];
+test.each(differing)('when %s, step %s fails with what it saw', async (_, id, change, outputs, message) => {
+  change();
+  expect(await failureOf(id, outputs)).toBe(message);
 });
 
 describe('drift', () => {

@@ -25,7 +25,7 @@ let aws: LocalAws;
 let ssm: LocalSsm;
 let deployed: LocallyDeployedStack;
 const lines: string[] = [];
-const context = (outputs = deployed.outputs): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line) });
+const context = (outputs = deployed.outputs, runId?: string): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line), runId });
 const step = (id: string) => steps.filter((s) => s.id === id);
 
 beforeAll(async () => {
@@ -54,9 +54,86 @@ beforeEach(() => {
 });
 
 describe('against the lab\'s roles, policies and function on local STS, IAM, SSM, EC2 and Lambda', () => {
-  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, s) => {
-    await runExercise([s], context());
-    expect(lines.length).toBeGreaterThan(1);
+  const matching = (pattern: RegExp) => expect.stringMatching(pattern);
+  /** What the learner reads for each step of run `run-t` (times, random values and paths vary). */
+  const transcripts: Record<string, (string | ReturnType<typeof matching>)[]> = {
+    'assume-role': [
+      '\n== 1/1 assume-role: AssumeRole and GetCallerIdentity',
+      'you are arn:aws:iam::123456789012:user/learner (account 123456789012)',
+      matching(/^AssumeRole \(DurationSeconds 900\) → temporary credentials ASIA… expiring \d{4}-\d\d-\d\dT[\d:.]+Z$/),
+      'GetCallerIdentity with them → arn:aws:sts::123456789012:assumed-role/BoundedRoleFFA37864/run-t-assume: a role session, named by RoleSessionName (CloudTrail records it)',
+    ],
+    policies: [
+      '\n== 1/1 policies: customer managed + inline policy, under a permissions boundary',
+      'as BoundedRole: ssm:GetParameter → "hello from the iam-sts lab" (customer managed policy allows it, and so does the boundary)',
+      'as BoundedRole: ssm:PutParameter → AccessDeniedException: the inline policy allows it, the permissions boundary does not',
+      '  "User: arn:aws:sts::123456789012:assumed-role/BoundedRoleFFA37864/run-t-bounded is not authorized to perform: ssm:PutParameter on resource: arn:aws:ssm:us-east-1…"',
+    ],
+    'external-id': [
+      '\n== 1/1 external-id: a cross-account role that demands sts:ExternalId',
+      'AssumeRole PartnerRole without ExternalId → AccessDenied; with a wrong one → AccessDenied',
+      'with ExternalId=5e3c1e10-0000-4000-8000-00000000abcd → credentials: a partner must send the id you gave it, so another of its customers cannot point it at your role',
+    ],
+    mfa: [
+      '\n== 1/1 mfa: a role that demands MFA; GetSessionToken with an MFA code',
+      'AssumeRole MfaRole from a session without MFA → AccessDenied (aws:MultiFactorAuthPresent is not true)',
+      'skipping the MFA session: missing MFA device: set LAB_MFA_SERIAL to the ARN of your MFA device (arn:aws:iam::<account>:mfa/<name>)',
+      '  LAB_MFA_SERIAL=arn:aws:iam::<account>:mfa/<device> LAB_MFA_CODE=123456 npm run lab -- exercise iam-sts mfa',
+    ],
+    decode: [
+      '\n== 1/1 decode: EC2 DryRun, and an encoded authorization failure decoded by STS',
+      matching(/^as BoundedRole: RunInstances --dry-run → UnauthorizedOperation with an encoded message \(\d+ characters\)$/),
+      'sts:DecodeAuthorizationMessage (allowed by the role\'s policies) → allowed=false, explicitDeny=false,',
+      '  action=ec2:RunInstances, resource=arn:aws:ec2:us-east-1:123456789012:instance/*, principal=arn:aws:sts::123456789012:assumed-role/BoundedRoleFFA37864/run-t-bounded',
+      'with your credentials: RunInstances --dry-run → DryRunOperation "Request would have succeeded, but DryRun flag is set": nothing launched, nothing billed',
+    ],
+    simulate: [
+      '\n== 1/1 simulate: SimulateCustomPolicy with context keys and a boundary',
+      'GetContextKeysForCustomPolicy → aws:MultiFactorAuthPresent: the keys SimulateCustomPolicy needs values for',
+      'SimulateCustomPolicy, aws:MultiFactorAuthPresent=true → GetParameter allowed; =false → implicitDeny',
+      'with a permissions boundary allowing GetParameter only → PutParameter implicitDeny: both must allow',
+    ],
+    'credential-chain': [
+      '\n== 1/1 credential-chain: the credential provider chain, link by link',
+      'the SDK v3 default chain, in order (the first link with credentials wins):',
+      '  1. environment        ● access key loca…  [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)]',
+      matching(/^ {2}2\. sso {16}○ .+ {2}\[IAM Identity Center profile in .+ \(aws sso login\)\]$/),
+      matching(/^ {2}3\. ini {16}○ .+ {2}\[static keys in .+, or role_arn \+ source_profile in .+\]$/),
+      matching(/^ {2}4\. process {12}○ .+ {2}\[credential_process in .+\]$/),
+      '  5. web-identity       ○ not set  [AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (EKS pods, CI with OIDC)]',
+      '  6. container          ○ not set  [AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI (ECS tasks, EKS Pod Identity)]',
+      '  7. instance-metadata  ○ disabled by AWS_EC2_METADATA_DISABLED  [EC2 instance profile through IMDSv2 (169.254.169.254)]',
+      'first configured link: environment',
+      'resolved: environment (access key loca…, no expiry: long-term keys) → arn:aws:iam::123456789012:user/learner',
+      'the CLI reads the same sources, after its own command-line options (--profile, --region)',
+    ],
+    retries: [
+      '\n== 1/1 retries: SDK retry modes, maxAttempts, and backoff with jitter for a raw HTTP call',
+      matching(/^SDK, retryMode standard, maxAttempts 3: 503, 503, 200 → success after 3 attempts; waited \d+ ms, \d+ ms \(random, ≤ 100 ms × 2\^n\)$/),
+      'SDK, maxAttempts 2: 503, 503 → ServiceUnavailable after 2 attempts ($metadata.attempts=2)',
+      matching(/^SDK, retryMode adaptive: Throttling, Throttling, 200 → success; waited \d+ ms, \d+ ms \(throttling backs off from 500 ms, and the client also rate-limits itself\)$/),
+      matching(/^raw HTTP with fetchWithRetry \(full jitter, base 200 ms, cap 1 s\): 3 attempts, delays \d+ ms, \d+ ms$/),
+      '  within the ceilings 200 ms, 400 ms; the notes\' fixed 1/2/4 s works too, but clients failing together then retry together',
+    ],
+    sigv4: [
+      '\n== 1/1 sigv4: a raw request signed with SigV4, then presigned as a query string',
+      'GET <sts>/?Action=GetCallerIdentity&Version=2011-06-15 signed with @smithy/signature-v4:',
+      matching(/^ {2}Authorization: AWS4-HMAC-SHA256 Credential=local\/\d{8}\/us-east-1\/sts\/aws4_request, SignedHeaders=host;x-amz-date, Signature=…… → 200, arn:aws:iam::123456789012:user\/learner$/),
+      'the same request presigned (60 s): X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Signature in the query string, no headers → 200',
+      'change one signed parameter → 403 SignatureDoesNotMatch: the signature covers the whole canonical request',
+    ],
+    parameters: [
+      '\n== 1/1 parameters: Parameter Store SecureString (and Secrets Manager) read by a Lambda with Powertools',
+      'put /IamStsLab/db-password as a SecureString (encrypted with aws/ssm): CloudFormation cannot create SecureStrings, so the exercise does',
+      matching(/^invoked the reader \(Powertools SSMProvider, decrypt, maxAge 30 s, forceFetch\): fingerprint [0-9a-f]{16} matches; the value never left the function$/),
+      '  forceFetch because the value just changed: without it, a warm function returns what it cached for up to 30 s',
+      'and the Secrets Manager secret (SecretsProvider): fingerprint 1dde918a5996fb9c matches what GetSecretValue returns',
+      'deleted /IamStsLab/db-password',
+    ],
+  };
+  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks and prints what it saw', async (id, s) => {
+    await runExercise([s], context(deployed.outputs, 'run-t'));
+    expect(lines).toEqual(transcripts[id]);
   });
 
   test('the parameters step leaves no SecureString behind', () => {

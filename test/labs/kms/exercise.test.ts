@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createHandler } from '../../../lambda/envelope-encryption';
@@ -18,7 +20,7 @@ let aws: LocalAws;
 let kms: LocalKms;
 let deployed: LocallyDeployedStack;
 const lines: string[] = [];
-const context = (outputs = deployed.outputs): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line) });
+const context = (outputs = deployed.outputs, runId?: string): ExerciseRunOptions => ({ outputs, log: (line) => lines.push(line), runId });
 
 beforeAll(async () => {
   aws = await startLocalAws();
@@ -37,9 +39,94 @@ afterAll(() => aws.stop());
 beforeEach(() => (lines.length = 0));
 
 describe('against the lab\'s key policy and function on a local KMS that really encrypts', () => {
-  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
-    await runExercise([step], context());
-    expect(lines.length).toBeGreaterThan(1);
+  /** What the learner reads for each step of run `run-t`. */
+  const transcripts: Record<string, (string | ReturnType<typeof expect.stringMatching>)[]> = {
+    key: [
+      '\n== 1/1 key: the key: alias, rotation period, state',
+      'DescribeKey alias/KmsLab/LabKey: SYMMETRIC_DEFAULT ENCRYPT_DECRYPT, CUSTOMER managed, Enabled',
+      'GetKeyRotationStatus: enabled, every 180 days (90–2,560 allowed; 365 by default)',
+      'ListAliases: alias/KmsLab/LabKey',
+    ],
+    separation: [
+      '\n== 1/1 separation: key policy: administrators manage but cannot use, users use but cannot manage',
+      'you (an account administrator through IAM): Encrypt → AccessDeniedException. The key policy gives the account',
+      '  administrative actions only, so no IAM policy can grant the use of this key.',
+      'KeyAdminRole: GetKeyRotationStatus → allowed; Encrypt → AccessDeniedException (manages, cannot use)',
+      'KeyUserRole: Encrypt → 74-byte ciphertext blob; GetKeyPolicy → AccessDeniedException (uses, cannot manage)',
+    ],
+    'encrypt-limit': [
+      '\n== 1/1 encrypt-limit: Encrypt and Decrypt directly: 4 KB at most',
+      'Encrypt of 4096 bytes → 4165-byte blob; Decrypt (no KeyId needed: the blob names the key) → the same bytes',
+      'Encrypt of 4097 bytes → ValidationException: KMS encrypts 4 KB at most; larger data needs envelope encryption',
+    ],
+    envelope: [
+      '\n== 1/1 envelope: envelope encryption from the CLI: GenerateDataKey, AES-256-GCM, store only the encrypted key, Decrypt',
+      'GenerateDataKey (AES_256) → encrypted 21142 bytes locally with AES-256-GCM (over 4 KB: Encrypt could not)',
+      expect.stringMatching(/^wrote \/.+\/kms-lab-\w+\/invoice-42\.envelope\.json: version, algorithm, keyId, encryptedDataKey, iv, authTag, ciphertext$/),
+      '  only the encrypted data key (101-byte blob) sits beside the ciphertext; the plaintext data key was wiped',
+      'read the file back → Decrypt (the data key, by KMS) → AES-256-GCM locally → the original document',
+    ],
+    context: [
+      '\n== 1/1 context: the encryption context must match, and the key policy can require one',
+      'decrypt with record=run-t-bonus instead of run-t-salary → InvalidCiphertextException: the context must match exactly',
+      'GenerateDataKey without app=kms-lab → AccessDeniedException: the key policy requires that pair (kms:EncryptionContext:app)',
+    ],
+    reencrypt: [
+      '\n== 1/1 reencrypt: GenerateDataKeyWithoutPlaintext, then ReEncrypt; the context is bound to the ciphertext too',
+      'GenerateDataKeyWithoutPlaintext → only an encrypted data key (101 bytes), to use later',
+      'later: Decrypt that data key, encrypt the report with it, wipe it',
+      'ReEncrypt → a new encrypted data key (under the key\'s current material, or another key), the same ciphertext;',
+      '  the plaintext data key never left KMS, and the envelope still decrypts',
+      'ReEncrypt straight through KMS to record=run-t-published → KMS decrypts the data key under the new context,',
+      '  but AES-256-GCM refuses the ciphertext: the context is its additional authenticated data too',
+      'so reEncryptEnvelope refuses a new context: changing it means decrypting and encrypting the data again',
+    ],
+    function: [
+      '\n== 1/1 function: the envelope-encryption function, interoperating with the CLI',
+      'invoke encrypt → an envelope (version, algorithm, keyId, encryptedDataKey, iv, authTag, ciphertext); the function\'s role is a key user too',
+      'decrypted here with KeyUserRole and by the function: the same text (the format is the contract, not the code)',
+      'invoke encrypt with an empty text → EnvelopeError: plaintext is empty: there is nothing to encrypt',
+    ],
+  };
+  /** The records of the encryption contexts each step's KMS requests carry (the function's too): one of its own. */
+  const records: Record<string, string[]> = {
+    'encrypt-limit': ['run-t-direct'],
+    envelope: ['run-t-invoice-42'],
+    context: ['run-t-bonus', 'run-t-salary'],
+    reencrypt: ['run-t-draft', 'run-t-published'],
+    function: ['run-t-via-function'],
+  };
+  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks and prints what it saw', async (id, step) => {
+    const before = aws.requests.length;
+    await runExercise([step], context(deployed.outputs, 'run-t'));
+    expect(lines).toEqual(transcripts[id]);
+    const sent = aws.requests.slice(before).filter((r) => r.service === 'kms').flatMap((r) => [...r.body.matchAll(/"record":"(run-t-[\w-]+)"/g)].map((m) => m[1]));
+    expect([...new Set(sent)].sort()).toEqual(records[id] ?? []);
+  });
+
+  test('the envelope step removes the folder it wrote the envelope to', async () => {
+    await runExercise(steps.filter((s) => s.id === 'envelope'), context());
+    const file = /^wrote (.+): /.exec(lines.find((l) => l.startsWith('wrote '))!)![1];
+    expect(existsSync(path.dirname(file))).toBe(false);
+  });
+
+  test('a run assumes each role once, however many steps use it', async () => {
+    const assumed = () => aws.requests.filter((r) => r.operation === 'AssumeRole' && r.body.includes('KeyUserRole')).length;
+    const before = assumed();
+    await runExercise(steps.filter((s) => ['encrypt-limit', 'envelope', 'reencrypt'].includes(s.id)), context());
+    expect(assumed() - before).toBe(1);
+  });
+
+  test('each client goes to the endpoint configured for its service', async () => {
+    // Everything else goes to a closed port: a client that ignores its service's endpoint fails.
+    const endpoints = { AWS_ENDPOINT_URL_KMS: aws.endpoint, AWS_ENDPOINT_URL_STS: aws.endpoint, AWS_ENDPOINT_URL_LAMBDA: aws.endpoint, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' };
+    Object.assign(process.env, endpoints);
+    try {
+      await expect(runExercise(steps.filter((s) => ['key', 'function'].includes(s.id)), context())).resolves.toBeUndefined();
+    } finally {
+      for (const name of Object.keys(endpoints)) delete process.env[name];
+      aws.useFromEnv();
+    }
   });
 
   test('no plaintext data key handed out by KMS appears in any request the exercise or the function sent', () => {
@@ -87,17 +174,22 @@ describe('each check of the steps fails when the one fact it checks is changed',
 
   test.each<[string, string, () => void, string]>([
     ['key', 'an alias on another key', () => kmsAnswers('DescribeKey', (a) => ({ ...a, KeyMetadata: { ...(a.KeyMetadata as object), Arn: 'arn:aws:kms:us-east-1:000000000000:key/other' } })), 'points at arn:aws:kms:us-east-1:000000000000:key/other, not the lab key'],
+    ['key', 'no key metadata', () => kmsAnswers('DescribeKey', (a) => ({ ...a, KeyMetadata: undefined })), 'alias/KmsLab/LabKey points at undefined, not the lab key'],
+    ['key', 'an AWS managed key', () => kmsAnswers('DescribeKey', (a) => ({ ...a, KeyMetadata: { ...(a.KeyMetadata as object), KeyManager: 'AWS' } })), 'the key is AWS/Enabled'],
     ['key', 'a disabled key', () => kmsAnswers('DescribeKey', (a) => ({ ...a, KeyMetadata: { ...(a.KeyMetadata as object), KeyState: 'Disabled' } })), 'the key is CUSTOMER/Disabled'],
     ['key', 'rotation off', () => kmsAnswers('GetKeyRotationStatus', (a) => ({ ...a, KeyRotationEnabled: false })), 'automatic key rotation is off'],
     ['key', 'the default rotation period', () => kmsAnswers('GetKeyRotationStatus', (a) => ({ ...a, RotationPeriodInDays: 365 })), 'rotation period is 365 days, expected'],
+    ['key', 'ListAliases listing only another alias', () => kmsAnswers('ListAliases', (a) => ({ ...a, Aliases: [{ AliasName: 'alias/other' }] })), 'ListAliases does not list alias/'],
     ['key', 'an alias ListAliases does not list', () => kmsAnswers('ListAliases', (a) => ({ ...a, Aliases: [] })), 'ListAliases does not list alias/'],
     ['separation', 'an administrator that cannot read the rotation status', () => kmsAnswers('GetKeyRotationStatus', (a) => ({ ...a, KeyRotationEnabled: false })), 'the admin role could not read the rotation status'],
+    ['separation', 'no ciphertext for the key user', () => kmsAnswers('Encrypt', (a) => ({ ...a, CiphertextBlob: undefined })), 'the user role got no ciphertext'],
     ['separation', 'an empty ciphertext for the key user', () => kmsAnswers('Encrypt', (a) => ({ ...a, CiphertextBlob: new Uint8Array(0) })), 'the user role got no ciphertext'],
     ['encrypt-limit', 'Decrypt returning other bytes', () => kmsAnswers('Decrypt', (a) => ({ ...a, Plaintext: Buffer.alloc(4096, 'b') })), 'Decrypt did not return the 4,096 bytes encrypted'],
     ['context', 'KMS refusing the wrong context with another error', () => alter(KMSClient, (command, send) => (is(command, 'Decrypt') && String((command.input.EncryptionContext as Record<string, string>)?.record).endsWith('-bonus') ? Promise.reject(refusal('AccessDeniedException')) : send())), 'expected InvalidCiphertextException from KMS, got AccessDeniedException'],
     ['reencrypt', 'ReEncrypt putting the data key under another key', () => kmsAnswers('ReEncrypt', (a) => ({ ...a, KeyId: 'arn:aws:kms:us-east-1:000000000000:key/other' }), (command) => JSON.stringify(command.input.SourceEncryptionContext) === JSON.stringify(command.input.DestinationEncryptionContext)), 'ReEncrypt put the data key under arn:aws:kms:us-east-1:000000000000:key/other, not the lab key'],
     ['reencrypt', 'ReEncrypt returning the data key it was given', () => kmsAnswers('ReEncrypt', (a, command) => ({ ...a, CiphertextBlob: command.input.CiphertextBlob }), (command) => JSON.stringify(command.input.SourceEncryptionContext) === JSON.stringify(command.input.DestinationEncryptionContext)), 'ReEncrypt returned the same encrypted data key'],
     ['reencrypt', 'ReEncrypt to another context returning nothing', () => kmsAnswers('ReEncrypt', (a) => ({ ...a, CiphertextBlob: new Uint8Array(0) }), (command) => String((command.input.DestinationEncryptionContext as Record<string, string>)?.record).endsWith('-published')), 'ReEncrypt to another context returned no data key'],
+    ['reencrypt', 'ReEncrypt to another context returning no blob', () => kmsAnswers('ReEncrypt', (a) => ({ ...a, CiphertextBlob: undefined }), (command) => String((command.input.DestinationEncryptionContext as Record<string, string>)?.record).endsWith('-published')), 'ReEncrypt to another context returned no data key'],
     ['reencrypt', 'a moved data key refused by KMS rather than by AES-GCM', () => alter(KMSClient, (command, send) => (is(command, 'Decrypt') && String((command.input.EncryptionContext as Record<string, string>)?.record).endsWith('-published') ? Promise.reject(refusal('InvalidCiphertextException')) : send())), 'expected a GCM authentication failure, got:'],
     ['separation', 'your own credentials allowed to encrypt', () => kmsInstead('Encrypt', sealedAnswer, (_c, nth) => nth === 1), 'Encrypt with your own credentials succeeded, but it should have been refused'],
     ['separation', 'the key user allowed to read the key policy', () => kmsInstead('GetKeyPolicy', async () => ({ Policy: '{}', PolicyName: 'default' })), 'GetKeyPolicy as the key user succeeded, but it should have been refused'],
@@ -109,6 +201,7 @@ describe('each check of the steps fails when the one fact it checks is changed',
     ['function', 'a function that returns no envelope', () => lambdaAnswers(async () => payload({ envelope: { ciphertext: 'x' } })), 'the function returned {"envelope":{"ciphertext":"x"}}'],
     ['function', 'a function that encrypts another text', () => lambdaAnswers((command, send) => { const event = JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')); if (event.action === 'encrypt' && event.text) command.input.Payload = Buffer.from(JSON.stringify({ ...event, text: 'another text' })); return send(); }), 'the envelope made by the function did not decrypt here'],
     ['function', 'a function that decrypts to another text', () => lambdaAnswers(async (command, send) => (JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')).action === 'decrypt' ? payload({ text: 'another text' }) : send())), 'invoke decrypt returned {"text":"another text"}'],
+    ['function', 'a function that reports the empty text without failing', () => lambdaAnswers(async (command, send) => (JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')).text === '' ? payload({ errorType: 'EnvelopeError', errorMessage: 'plaintext is empty' }) : send())), 'an empty text gave {"errorType":"EnvelopeError","errorMessage":"plaintext is empty"}'],
     ['function', 'a function that encrypts an empty text', () => lambdaAnswers(async (command, send) => (JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')).text === '' ? payload({ envelope: {} }) : send())), 'an empty text gave {"envelope":{}}'],
   ])('%s fails on %s', async (id, _name, breakIt, message) => {
     breakIt();
@@ -163,6 +256,8 @@ describe('the checks on what the envelope module returns fail when the module mi
   test.each<[string, string, Partial<EnvelopeModule>, string]>([
     ['envelope', 'a decryption that loses a byte', { decryptEnvelope: lossyDecrypt }, 'the envelope did not decrypt to the original document'],
     ['reencrypt', 'a decryption that loses a byte', { decryptEnvelope: lossyDecrypt }, 'the re-encrypted envelope did not decrypt'],
+    ['context', 'a refusal without the KMS error as its cause', { decryptEnvelope: async () => Promise.reject(Object.assign(new Error('refused'), { name: 'EnvelopeError' })) }, 'expected InvalidCiphertextException from KMS, got undefined'],
+    ['reencrypt', 'a refusal of the moved data key that is not GCM\'s own', { decryptEnvelope: async (kms, stored, context) => (String(context.record).endsWith('-published') ? Promise.reject(Object.assign(new Error('KMS decrypted, then GCM authentication failed'), { name: 'EnvelopeError' })) : actual.decryptEnvelope(kms, stored, context)) }, 'expected a GCM authentication failure, got: KMS decrypted, then GCM authentication failed'],
     ['reencrypt', 'a reEncryptEnvelope that ignores the destination context', { reEncryptEnvelope: (kms, stored, request) => actual.reEncryptEnvelope(kms, stored, { ...request, destinationContext: undefined }) }, 'reEncryptEnvelope to another context succeeded, but it should have been refused'],
   ])('%s fails on %s', async (id, _name, replacement, message) => {
     Object.assign(replaced, replacement);

@@ -85,8 +85,9 @@ async function deployLocally(template: Template, sqs: LocalSqs, overrides: Parti
 let sqs: LocalSqs;
 const lines: string[] = [];
 // The local stand-in retries within milliseconds instead of Lambda's 1 and 2 minutes.
-const contextOf = (outputs: Record<string, string>): ExerciseRunOptions => ({
+const contextOf = (outputs: Record<string, string>, runId?: string): ExerciseRunOptions => ({
   outputs,
+  runId,
   log: (line) => lines.push(line),
   provide: [provide(timing, { retryDelaysSeconds: [1, 1], slackSeconds: 10, onSuccessDeadlineSeconds: 10, deadLetterDeadlineSeconds: 10 })],
 });
@@ -102,9 +103,45 @@ describe('release 1 on the local stand-ins', () => {
   beforeAll(async () => (deployed = await deployLocally(templateFor(1), sqs)));
   afterAll(() => deployed.lambda.stop());
 
-  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (_id, step) => {
-    await runExercise([step], contextOf(deployed.outputs));
-    expect(lines.length).toBeGreaterThan(1);
+  /** What the learner reads for each step of run `run-t` (times and request ids vary). */
+  const transcripts: Record<string, (string | ReturnType<typeof expect.stringMatching>)[]> = {
+    configuration: [
+      '\n== 1/1 configuration: runtime, architecture, timeout, tracing, concurrency, environment, async settings',
+      'runtime nodejs24.x, arm64, memory 256 MB, timeout 5 s, tracing Active, /tmp 512 MB',
+      'environment: RELEASE=1, GREETING="Hello from release 1", POWERTOOLS_SERVICE_NAME=greeter',
+      'dead-letter queue: arn:aws:sqs:us-east-1:123456789012:dlq',
+      'reserved concurrency 5: at most 5 concurrent executions, always available to it',
+      'alias live: async retries 2, max event age 3600 s, on success → arn:aws:sqs:us-east-1:123456789012:OnSuccessQueueDB3FE45D, on failure → arn:aws:sqs:us-east-1:123456789012:OnFailureQueueB6C8C738',
+    ],
+    sync: [
+      '\n== 1/1 sync: invoke the alias synchronously: a result, then an error returned to the caller',
+      'RequestResponse → status 200, ExecutedVersion 1: {"message":"Hello from release 1, learner!","version":"1","release":"1","runId":"run-t"}',
+      'a bad event → status 200, FunctionError Unhandled: InvalidGreetingEvent: name must be a string of 1–100 characters',
+      'a synchronous caller gets the error at once (HTTP 200 with FunctionError set); Lambda never retries it',
+    ],
+    async: [
+      '\n== 1/1 async: invoke asynchronously (InvocationType=Event): the on-success destination gets a record',
+      'InvocationType=Event → 202 Accepted, no payload: Lambda queued the event and answered at once',
+      expect.stringMatching(/^after \d+\.\d s the on-success destination got a record: condition Success, attempts 1, response \{"message":"Hello from release 1, async learner!","version":"1","release":"1","runId":"run-t-ok"\}$/),
+    ],
+    'async-failure': [
+      '\n== 1/1 async-failure: a failing asynchronous event: 2 retries, then the on-failure destination and the DLQ',
+      'queued an event that fails every attempt; Lambda retries it twice, 1 s then 1 s apart: expect records after ~2 s',
+      expect.stringMatching(/^after \d+\.\d s the on-failure destination got an invocation record: condition RetriesExhausted, attempts 3, error DeliberateFailure: failing on purpose \(runId run-t-fail\)$/),
+      expect.stringMatching(/^the dead-letter queue got the bare event \{"fail":true,"runId":"run-t-fail"\} with attributes RequestID=[0-9a-f-]{36}, ErrorCode=200, ErrorMessage="failing on purpose \(runId run-t-fail\)"$/),
+      'same failure, two shapes: the destination gets a record with the error and the attempt count; the DLQ only the event',
+    ],
+    alias: [
+      '\n== 1/1 alias: invoke the alias 50 times and count which version answered',
+      'alias live → version 1',
+      '50 synchronous invocations of the alias, by the version that ran: {"1":50}',
+      'one version behind the alias, so it answered every call. Deploy release 2 to split the alias:',
+      '  npx cdk deploy LambdaLab -c lambda:release=2   then run this step again',
+    ],
+  };
+  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks and prints what it saw', async (id, step) => {
+    await runExercise([step], contextOf(deployed.outputs, 'run-t'));
+    expect(lines).toEqual(transcripts[id]);
   });
 
   test('the failing asynchronous event ran three times before it reached the destination and the DLQ', async () => {
@@ -130,6 +167,12 @@ describe('release 2: the alias splits invocations between versions 1 and 2', () 
     const counts = JSON.parse(lines.find((l) => l.startsWith('50 synchronous'))!.split(': ')[1]) as Record<string, number>;
     expect(Object.keys(counts).sort()).toEqual(['1', '2']);
     expect(counts['1'] + counts['2']).toBe(50);
+    expect(lines).toEqual([
+      '\n== 1/1 alias: invoke the alias 50 times and count which version answered',
+      'alias live → version 1, version 2 at 20 %',
+      `50 synchronous invocations of the alias, by the version that ran: ${JSON.stringify(counts)}`,
+      `version 2 answered ${counts['2']} of 50 (20 % expected on average): routing is random per invocation`,
+    ]);
   });
 });
 

@@ -35,14 +35,18 @@ test('puts an OrderPlaced event and waits until the workflow the rule started ha
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   dynamodb.on(GetItemCommand).resolvesOnce({}).resolvesOnce({}).resolves({ Item: { status: { S: 'ACCEPTED' } } });
 
-  await runExercise([eventStep], context);
+  await runExercise([eventStep], { ...context, runId: 'run-t' });
 
   const [put] = eventBridge.commandCalls(PutEventsCommand);
   const entry = put.args[0].input.Entries![0];
   expect(entry).toMatchObject({ Source: ERRORS_LAB.eventSource, DetailType: ERRORS_LAB.eventDetailType });
   const orderId = JSON.parse(entry.Detail!).orderId;
   expect(dynamodb.commandCalls(GetItemCommand).map((c) => c.args[0].input.Key)).toEqual(Array(3).fill({ orderId: { S: orderId } }));
-  expect(lines.at(-1)).toBe(`the rule started the workflow with the event's detail as input: ${orderId} stored as ACCEPTED`);
+  expect(lines).toEqual([
+    '\n== 1/1 event: an OrderPlaced event on the default bus starts the workflow through the EventBridge rule',
+    'put an OrderPlaced event (e-1) on the default bus for event-run-t',
+    'the rule started the workflow with the event\'s detail as input: event-run-t stored as ACCEPTED',
+  ]);
 });
 
 test('fails when EventBridge refuses the event', async () => {
@@ -149,7 +153,7 @@ describe('the workflow steps, against doubles of Step Functions, DynamoDB and SQ
     sqs.on(ReceiveMessageCommand).callsFake(() => ({ Messages: queue(orders).map((body, i) => ({ MessageId: `m-${i}`, ReceiptHandle: `r-${i}`, Body: JSON.stringify(body) })) }));
     sqs.on(DeleteMessageCommand).resolves({});
   }
-  const run = (id: string) => runExercise(steps.filter((s) => s.id === id), { ...context, outputs });
+  const run = (id: string) => runExercise(steps.filter((s) => s.id === id), { ...context, outputs, runId: 'run-t' });
   const fails = async (id: string, message: string) => {
     const failure = await run(id).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
@@ -163,6 +167,149 @@ describe('the workflow steps, against doubles of Step Functions, DynamoDB and SQ
     expect(lines.length).toBeGreaterThan(1);
   });
 
+  /** What the learner reads for each step of run `run-t` against the lab's behaviour (express: in its own test). */
+  const transcripts: Record<string, string[]> = {
+    happy: [
+      '\n== 1/1 happy: an order through every state type: Map, Choice, Parallel (DynamoDB + SQS), nested .sync workflow',
+      'started arn:aws:states:us-east-1:111111111111:execution:Orders:happy-run-t-1',
+      'status SUCCEEDED; history (GetExecutionHistory):',
+      '     0.0s  TaskStateEntered             ApplyDefaults',
+      '     0.0s  TaskStateEntered             ReserveItems',
+      '     0.0s  TaskStateEntered             CheckTotal',
+      '     0.0s  TaskStateEntered             ChargePayment',
+      '     0.0s  TaskScheduled                ChargePayment',
+      '     0.0s  TaskStateEntered             Fulfil',
+      '     0.0s  TaskStateEntered             SaveOrder',
+      '     0.0s  TaskStateEntered             NotifyShipping',
+      '     0.0s  TaskStateEntered             ShipOrder',
+      'output: payment {"attempts":1}, shipment {"trackingId":"TRK-happy-run-t"}',
+      'SaveOrder (DynamoDB PutItem, no Lambda) stored happy-run-t with status ACCEPTED, total 25.5',
+      'NotifyShipping (SQS SendMessage) queued {"orderId":"happy-run-t","type":"OrderAccepted"}',
+    ],
+    retry: [
+      '\n== 1/1 retry: a payment failing twice: the PaymentGatewayError retrier waits 1 s, then 2 s',
+      'started arn:aws:states:us-east-1:111111111111:execution:Orders:retry-run-t-1',
+      'status SUCCEEDED; history (GetExecutionHistory):',
+      '     0.0s  TaskStateEntered             ChargePayment',
+      '     0.0s  TaskScheduled                ChargePayment',
+      '     0.1s  TaskFailed                   ChargePayment  error=PaymentGatewayError',
+      '     1.1s  TaskScheduled                ChargePayment',
+      '     1.2s  TaskFailed                   ChargePayment  error=PaymentGatewayError',
+      '     3.2s  TaskScheduled                ChargePayment',
+      'ChargePayment failed twice with PaymentGatewayError; retried after 1.0 s, 2.0 s (interval 1 s × backoff 2)',
+    ],
+    catch: [
+      '\n== 1/1 catch: a payment always failing: retries exhausted, the catcher keeps the input beside the error',
+      'started arn:aws:states:us-east-1:111111111111:execution:Orders:catch-run-t-1',
+      'status FAILED (PaymentGatewayError); history (GetExecutionHistory):',
+      '     0.0s  TaskStateEntered             ChargePayment',
+      '     0.0s  TaskScheduled                ChargePayment',
+      '     0.1s  TaskFailed                   ChargePayment  error=PaymentGatewayError',
+      '     1.0s  TaskScheduled                ChargePayment',
+      '     1.1s  TaskFailed                   ChargePayment  error=PaymentGatewayError',
+      '     3.0s  TaskScheduled                ChargePayment',
+      '     3.1s  TaskFailed                   ChargePayment  error=PaymentGatewayError',
+      '     7.0s  TaskScheduled                ChargePayment',
+      '     7.1s  TaskFailed                   ChargePayment  error=PaymentGatewayError',
+      '     0.0s  TaskStateEntered             RecordFailure',
+      'retries exhausted after 4 attempts (waits 0.9, 1.9, 3.9 s); the catcher',
+      'put the error at $.error beside the original order: {"orderId":"catch-run-t","error":{"Error":"PaymentGatewayError"}}',
+    ],
+    timeout: [
+      '\n== 1/1 timeout: a payment slower than TimeoutSeconds: States.Timeout, not retried, caught',
+      'started arn:aws:states:us-east-1:111111111111:execution:Orders:timeout-run-t-1',
+      'status FAILED (States.Timeout); history (GetExecutionHistory):',
+      '     0.0s  TaskStateEntered             ChargePayment',
+      '     0.0s  TaskScheduled                ChargePayment',
+      '     3.0s  TaskTimedOut                 ChargePayment',
+      '     0.0s  TaskStateEntered             PaymentTimedOut',
+      'ChargePayment timed out after 3 s (TaskTimedOut), was not retried (MaxAttempts 0 for States.Timeout), and',
+      'the States.Timeout catcher recorded that the charge must be reconciled',
+    ],
+    duplicate: [
+      '\n== 1/1 duplicate: the same orderId twice: a DynamoDB condition fails the Parallel state, States.ALL catches it',
+      'started arn:aws:states:us-east-1:111111111111:execution:Orders:duplicate-run-t-1',
+      'status SUCCEEDED; history (GetExecutionHistory):',
+      '     0.0s  TaskStateEntered             ApplyDefaults',
+      '     0.0s  TaskStateEntered             ReserveItems',
+      '     0.0s  TaskStateEntered             CheckTotal',
+      '     0.0s  TaskStateEntered             ChargePayment',
+      '     0.0s  TaskScheduled                ChargePayment',
+      '     0.0s  TaskStateEntered             Fulfil',
+      '     0.0s  TaskStateEntered             SaveOrder',
+      '     0.0s  TaskStateEntered             NotifyShipping',
+      '     0.0s  TaskStateEntered             ShipOrder',
+      'started arn:aws:states:us-east-1:111111111111:execution:Orders:duplicate-run-t-2',
+      'status FAILED (DynamoDB.ConditionalCheckFailedException); history (GetExecutionHistory):',
+      '     0.0s  TaskStateEntered             ApplyDefaults',
+      '     0.0s  TaskStateEntered             ReserveItems',
+      '     0.0s  TaskStateEntered             CheckTotal',
+      '     0.0s  TaskStateEntered             Fulfil',
+      '     0.0s  TaskStateEntered             SaveOrder',
+      'SaveOrder\'s condition attribute_not_exists(orderId) failed the Parallel state; States.ALL caught it',
+    ],
+  };
+  test.each(Object.keys(transcripts))('step %s prints the execution, its history and what it checked', async (id) => {
+    deployed();
+    await run(id);
+    expect(lines).toEqual(transcripts[id]);
+  });
+
+  const items = [
+    { sku: 'BOOK-1', quantity: 2, unitPrice: 10 },
+    { sku: 'PEN-2', quantity: 1, unitPrice: 5.5 },
+  ];
+  test('happy starts the order by name, reads its whole history with the states\' data, and looks the order up by id', async () => {
+    deployed();
+    await run('happy');
+    const arn = 'arn:aws:states:us-east-1:111111111111:execution:Orders:happy-run-t-1';
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([
+      { stateMachineArn: outputs.OrderWorkflowArn, name: 'happy-run-t-1', input: JSON.stringify({ orderId: 'happy-run-t', items }) },
+    ]);
+    expect(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: arn, maxResults: 1000, includeExecutionData: true, nextToken: undefined }]);
+    expect(dynamodb.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([{ TableName: 'orders', Key: { orderId: { S: 'happy-run-t' } } }]);
+  });
+
+  test('each client goes to the endpoint configured for its service', async () => {
+    const endpoints = { AWS_ENDPOINT_URL_SFN: 'http://sfn.test', AWS_ENDPOINT_URL_DYNAMODB: 'http://dynamodb.test' };
+    Object.assign(process.env, endpoints);
+    try {
+      deployed();
+      await run('happy');
+    } finally {
+      for (const name of Object.keys(endpoints)) delete process.env[name];
+    }
+    const hostOf = async (call: { thisValue: unknown }) => (await (call.thisValue as SFNClient).config.endpoint!()).hostname;
+    expect(await hostOf(sfn.commandCalls(StartExecutionCommand)[0])).toBe('sfn.test');
+    expect(await hostOf(dynamodb.commandCalls(GetItemCommand)[0])).toBe('dynamodb.test');
+  });
+
+  test('retry reads every page of the history', async () => {
+    deployed();
+    const pages = new Map<string, HistoryEvent[]>();
+    sfn.on(GetExecutionHistoryCommand).callsFake(({ executionArn, nextToken }: { executionArn: string; nextToken?: string }) => {
+      if (nextToken) return { events: pages.get(nextToken) };
+      const events = historyOf(asDeployed({ orderId: 'retry', items: [], simulate: { payment: 'fail-twice' } }, 1));
+      pages.set(executionArn, events.slice(3));
+      return { events: events.slice(0, 3), nextToken: executionArn };
+    });
+    await run('retry');
+    expect(lines.at(-1)).toBe('ChargePayment failed twice with PaymentGatewayError; retried after 1.0 s, 2.0 s (interval 1 s × backoff 2)');
+  });
+
+  test('retry accepts waits of exactly 0.9 s and 1.9 s', async () => {
+    deployed(when('fail-twice', charges(() => [['TaskScheduled', 0], ['TaskFailed', 0.1, 'PaymentGatewayError'], ['TaskScheduled', 1], ['TaskFailed', 1.1, 'PaymentGatewayError'], ['TaskScheduled', 3]])));
+    await run('retry');
+    expect(lines.at(-1)).toBe('ChargePayment failed twice with PaymentGatewayError; retried after 0.9 s, 1.9 s (interval 1 s × backoff 2)');
+  });
+
+  test('happy prints an order stored without a total as such', async () => {
+    deployed();
+    dynamodb.on(GetItemCommand).resolves({ Item: { status: { S: 'ACCEPTED' } } });
+    await run('happy');
+    expect(lines).toContain('SaveOrder (DynamoDB PutItem, no Lambda) stored happy-run-t with status ACCEPTED, total undefined');
+  });
+
   const when = (payment: string | undefined, edit: (e: Execution, order: Order) => Partial<Execution>): Change => (e, order) => (order.simulate?.payment === payment ? { ...e, ...edit(e, order) } : e);
   const output = (e: Execution, changes: object) => ({ output: { ...e.output, ...changes } });
   const charges = (edit: (c: [string, number, string?][]) => [string, number, string?][]) => (e: Execution) => ({ charges: edit(e.charges ?? []) });
@@ -171,6 +318,10 @@ describe('the workflow steps, against doubles of Step Functions, DynamoDB and SQ
     ['happy', 'a payment charged twice', when(undefined, (e) => output(e, { payment: { attempts: 2 } })), 'expected one payment attempt, got {"attempts":2}'],
     ['happy', 'a Map state that reserves one item', when(undefined, (e) => output(e, { reservations: [{}] })), 'expected 2 reservations from the Map state, got [{}]'],
     ['happy', 'a nested workflow that ships another order', when(undefined, (e) => output(e, { shipment: { trackingId: 'TRK-other' } })), 'the nested workflow returned {"trackingId":"TRK-other"}'],
+    ['happy', 'an execution without output', when(undefined, () => ({ output: undefined })), 'expected one payment attempt, got undefined'],
+    ['happy', 'an output without the payment', when(undefined, (e) => output(e, { payment: undefined })), 'expected one payment attempt, got undefined'],
+    ['happy', 'an output without the reservations', when(undefined, (e) => output(e, { reservations: undefined })), 'expected 2 reservations from the Map state, got undefined'],
+    ['happy', 'an output without the shipment', when(undefined, (e) => output(e, { shipment: undefined })), 'the nested workflow returned undefined'],
     ['happy', 'a state skipped', when(undefined, (e) => ({ entered: e.entered.filter((s) => s !== 'NotifyShipping') })), 'the happy path did not enter NotifyShipping'],
   ])('%s fails on %s', async (id, _name, change, message) => {
     deployed(change);
@@ -182,6 +333,14 @@ describe('the workflow steps, against doubles of Step Functions, DynamoDB and SQ
     dynamodb.on(GetItemCommand).resolves({ Item: { status: { S: 'PENDING' } } });
     await fails('happy', 'the orders table has {"status":{"S":"PENDING"}} for happy-');
   });
+  test.each<[string, object]>([
+    ['is missing', {}],
+    ['has no status', { Item: { total: { N: '25.5' } } }],
+  ])('happy fails when the stored order %s', async (_name, answer) => {
+    deployed();
+    dynamodb.on(GetItemCommand).resolves(answer);
+    await fails('happy', 'the orders table has ');
+  });
   test('happy fails when NotifyShipping\'s message is not in the queue', async () => {
     deployed(undefined, () => [{ orderId: 'another', type: 'OrderAccepted' }]);
     await fails('happy', 'NotifyShipping\'s message for happy-');
@@ -191,19 +350,34 @@ describe('the workflow steps, against doubles of Step Functions, DynamoDB and SQ
     ['retry', 'a retrier that does not recover', when('fail-twice', () => ({ status: 'FAILED', error: 'PaymentGatewayError' })), 'the fail-twice order ended FAILED: the retrier did not recover it'],
     ['retry', 'a payment that failed once', when('fail-twice', charges((c) => c.filter(([, t]) => t !== 1.2))), 'expected ChargePayment to fail twice, it failed 1 times'],
     ['retry', 'a failure of another error', when('fail-twice', charges((c) => c.map(([type, t, error]) => [type, t, error && 'Lambda.Unknown']))), 'unexpected errors [{"at":'],
+    ['retry', 'a second failure of another error', when('fail-twice', charges((c) => c.map(([type, t, error]) => [type, t, t === 1.2 ? 'Lambda.Unknown' : error]))), 'unexpected errors [{"at":'],
+    ['retry', 'an execution without output', when('fail-twice', () => ({ output: undefined })), 'expected the third attempt to succeed'],
+    ['retry', 'an output without the payment', when('fail-twice', () => ({ output: {} })), 'expected the third attempt to succeed'],
+    ['retry', 'a first retry after 0.8 s', when('fail-twice', charges((c) => c.map(([type, t, error]) => [type, t === 1.1 ? 0.9 : t, error]))), 'expected retry waits of about 1 s then 2 s, measured 0.8, 2 s'],
     ['retry', 'a fourth attempt', when('fail-twice', charges((c) => [...c, ['TaskScheduled', 9]])), 'expected the third attempt to succeed'],
     ['retry', 'retries without backoff', when('fail-twice', charges((c) => c.map(([type, t, error]) => [type, t === 3.2 ? 1.3 : t, error]))), 'expected retry waits of about 1 s then 2 s, measured 1, 0.1 s'],
     ['catch', 'an order that succeeds', when('fail-always', () => ({ status: 'SUCCEEDED', error: undefined })), 'expected FAILED with PaymentGatewayError, got SUCCEEDED undefined'],
+    ['catch', 'an execution that timed out as a whole', when('fail-always', () => ({ status: 'TIMED_OUT' })), 'expected FAILED with PaymentGatewayError, got TIMED_OUT PaymentGatewayError'],
+    ['catch', 'an order that fails otherwise', when('fail-always', () => ({ error: 'States.Runtime' })), 'expected FAILED with PaymentGatewayError, got FAILED States.Runtime'],
+    ['catch', 'no catcher', when('fail-always', () => ({ entered: ['ChargePayment'] })), 'RecordFailure\'s input has no error at $.error: undefined'],
+    ['catch', 'a catcher given another order', when('fail-always', () => ({ entered: ['ChargePayment', ['RecordFailure', { orderId: 'another', items: twoItems, error: { Error: 'PaymentGatewayError' } }]] })), 'the catcher lost the original input'],
     ['catch', 'one retry too few', when('fail-always', charges((c) => c.slice(2))), 'expected 1 attempt + 3 retries of ChargePayment, saw 3'],
     ['catch', 'a catcher without ResultPath', when('fail-always', () => ({ entered: ['ChargePayment', ['RecordFailure', { Error: 'PaymentGatewayError' }]] })), 'RecordFailure\'s input has no error at $.error: {"Error":"PaymentGatewayError"}'],
     ['catch', 'a catcher that keeps only the error', when('fail-always', (_e, order) => ({ entered: ['ChargePayment', ['RecordFailure', { orderId: order.orderId, error: { Error: 'PaymentGatewayError' } }]] })), 'the catcher lost the original input'],
     ['timeout', 'a payment that fails otherwise', when('slow', () => ({ error: 'PaymentGatewayError' })), 'expected FAILED with States.Timeout, got FAILED PaymentGatewayError'],
+    ['timeout', 'an execution that timed out as a whole', when('slow', () => ({ status: 'TIMED_OUT' })), 'expected FAILED with States.Timeout, got TIMED_OUT States.Timeout'],
+    ['timeout', 'a payment that failed instead of timing out', when('slow', charges(() => [['TaskScheduled', 0], ['TaskFailed', 3, 'Lambda.Unknown']])), 'expected one attempt that timed out and no retry'],
+    ['timeout', 'a timed-out payment retried, the retry failing', when('slow', charges((c) => [...c, ['TaskScheduled', 4], ['TaskFailed', 5, 'Lambda.Unknown']])), 'expected one attempt that timed out and no retry'],
     ['timeout', 'a timed-out payment retried', when('slow', charges((c) => [...c, ['TaskScheduled', 4], ['TaskTimedOut', 7]])), 'expected one attempt that timed out and no retry'],
     ['timeout', 'no catcher for States.Timeout', when('slow', () => ({ entered: ['ChargePayment'] })), 'the States.Timeout catcher did not lead to PaymentTimedOut'],
     ['duplicate', 'a first order that fails', (e, order) => (order.orderId.startsWith('duplicate-') && e.status === 'SUCCEEDED' ? { ...e, status: 'FAILED' } : e), 'the first duplicate-'],
     ['duplicate', 'a duplicate accepted', (e, order) => (order.orderId.startsWith('duplicate-') ? asDeployed(order, 1) : e), 'expected the duplicate to fail with DynamoDB.ConditionalCheckFailedException, got SUCCEEDED undefined'],
+    ['duplicate', 'a duplicate failing otherwise', (e, order) => (order.orderId.startsWith('duplicate-') && e.status === 'FAILED' ? { ...e, error: 'States.Runtime' } : e), 'got FAILED States.Runtime'],
+    ['duplicate', 'a duplicate timing out as a whole', (e, order) => (order.orderId.startsWith('duplicate-') && e.status === 'FAILED' ? { ...e, status: 'TIMED_OUT' } : e), 'got TIMED_OUT DynamoDB.ConditionalCheckFailedException'],
     ['duplicate', 'a duplicate shipped before it failed', (e, order) => (order.orderId.startsWith('duplicate-') && e.status === 'FAILED' ? { ...e, entered: [...e.entered, 'ShipOrder'] } : e), 'the duplicate order was shipped'],
     ['express', 'an EXPRESS order that fails', when(undefined, () => ({ status: 'FAILED' })), 'the EXPRESS express order ended FAILED'],
+    ['express', 'an EXPRESS order without output', when(undefined, () => ({ output: undefined })), 'unexpected payment undefined'],
+    ['express', 'an EXPRESS output without the payment', when(undefined, () => ({ output: {} })), 'unexpected payment undefined'],
     ['express', 'an EXPRESS order without its retries', when('fail-twice', (e) => output(e, { payment: { attempts: 1 } })), 'unexpected payment {"attempts":1}'],
   ])('%s fails on %s', async (id, _name, change, message) => {
     deployed(change);
@@ -222,6 +396,74 @@ describe('the workflow steps, against doubles of Step Functions, DynamoDB and SQ
   test('a step fails when the execution is still running at the deadline', async () => {
     deployed((e) => ({ ...e, status: 'RUNNING' }));
     await fails('happy', 'still RUNNING after 0.2 s');
+  });
+
+  describe('against a clock that moves only when the exercise calls Step Functions', () => {
+    // The deadline is checked against Date.now(), which here moves 100 ms with each DescribeExecution: the boundary is exact.
+    let clock: number;
+    beforeEach(() => {
+      clock = Date.parse('2025-01-01T00:00:00Z');
+      jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    });
+    afterEach(() => jest.restoreAllMocks());
+
+    test('a running execution is described again before the 200 ms deadline, not at it', async () => {
+      deployed();
+      sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
+        clock += 100;
+        return { executionArn, status: 'RUNNING' };
+      });
+      await fails('happy', 'arn:aws:states:us-east-1:111111111111:execution:Orders:happy-run-t-1 still RUNNING after 0.2 s');
+      expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(2);
+    });
+
+    test('express prints how long each synchronous execution took and what it was billed', async () => {
+      deployed();
+      sfn.on(StartSyncExecutionCommand).callsFake((input: { input: string }) => {
+        clock += 1500;
+        const order = JSON.parse(input.input) as Order;
+        const { status, output } = asDeployed(order, 1);
+        return { status, output: JSON.stringify(output), billingDetails: order.simulate ? undefined : { billedDurationInMilliseconds: 1500, billedMemoryUsedInMB: 64 } };
+      });
+      await run('express');
+      expect(lines).toEqual([
+        '\n== 1/1 express: the EXPRESS variant started synchronously (StartSyncExecution)',
+        'StartSyncExecution (express): SUCCEEDED in 1.5 s, billed 1500 ms × 64 MB',
+        'StartSyncExecution (express-retry): SUCCEEDED in 1.5 s, billed undefined ms × undefined MB',
+        'the answer came back in the StartSyncExecution response: no DescribeExecution, and no history API for',
+        'EXPRESS: its events are in the log group (ExpressOrderWorkflowLogGroup)',
+      ]);
+    });
+  });
+});
+
+test('event: fails when the workflow the rule started stored an order without a status', async () => {
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-4' }] });
+  dynamodb.on(GetItemCommand).resolves({ Item: {} });
+  await expect(runExercise([eventStep], context)).rejects.toThrow(new ExerciseCheckFailed('the workflow the rule started stored {}'));
+});
+
+describe('polling against a clock that moves 100 ms with each poll, with a 200 ms deadline', () => {
+  // The deadlines are checked against Date.now(), which here moves only when the exercise polls: the boundary is exact.
+  let clock: number;
+  beforeEach(() => {
+    clock = Date.parse('2025-01-01T00:00:00Z');
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  test('event polls the table again before the deadline, gives up at it, and sleeps pollMs between polls', async () => {
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-5' }] });
+    const polledAt: number[] = [];
+    dynamodb.on(GetItemCommand).callsFake(() => {
+      polledAt.push(performance.now());
+      clock += 100;
+      return {};
+    });
+    const slowPolls = { ...context, provide: [provide(timing, { pollMs: 20, timeoutMs: 200, eventDeadlineSeconds: 0.05 })] };
+    await expect(runExercise([eventStep], slowPolls)).rejects.toThrow(/within 0.2 s: is the rule enabled\?/);
+    expect(polledAt).toHaveLength(2);
+    expect(polledAt[1] - polledAt[0]).toBeGreaterThanOrEqual(15);
   });
 });
 

@@ -5,6 +5,7 @@ import {
   ExerciseCheckFailed,
   ExerciseCleanupFailed,
   ExerciseStep,
+  LabNotReady,
   provide,
   runExercise,
   startExerciseRun,
@@ -25,9 +26,15 @@ describe('the exercise context', () => {
     const sqs = run.context.client(SQSClient, 'SQS');
     expect(run.context.client(SQSClient, 'SQS')).toBe(sqs);
     expect(run.context.client(SQSClient, 'SQS', { maxAttempts: 1 })).not.toBe(sqs);
+    expect(run.context.client(SQSClient, 'SQS', {})).toBe(sqs);
+    expect(run.context.client(SQSClient, 'SQS', { maxAttempts: 2 })).not.toBe(run.context.client(SQSClient, 'SQS', { maxAttempts: 1 }));
     expect(await sqs.config.endpoint?.()).toMatchObject({ hostname: '127.0.0.1', port: 4566 });
     expect(startExerciseRun(quiet).context.client(SQSClient, 'SQS')).not.toBe(sqs);
+    const destroy = jest.spyOn(sqs, 'destroy');
     await run.close();
+    // Closing destroys the run's clients and forgets them: a later use makes a new one.
+    expect(destroy).toHaveBeenCalled();
+    expect(run.context.client(SQSClient, 'SQS')).not.toBe(sqs);
   });
 
   test('without a service endpoint, AWS_ENDPOINT_URL; createClient makes a client that is not shared', async () => {
@@ -88,6 +95,39 @@ describe('the exercise context', () => {
     expect(lines).toContain('(cleaning up after the exercise failed (resource: could not delete r))');
     // Steps that pass: the tear-down failure is the run's error.
     await expect(runExercise(steps, quiet, 'use')).rejects.toThrow(ExerciseCleanupFailed);
+  });
+
+  test('a run prints each step numbered, with its id and title, and a closed run sets its fixtures up again', async () => {
+    const lines: string[] = [];
+    let setUps = 0;
+    const counter = defineFixture('counter', async () => (setUps += 1));
+    const steps: ExerciseStep[] = [
+      { id: 'first', title: 'does one thing', run: async (context) => void (await context.use(counter)) },
+      { id: 'second', title: 'does another', run: async () => undefined },
+    ];
+    await runExercise(steps, { outputs: {}, log: (l) => lines.push(l) });
+    expect(lines).toEqual(['\n== 1/2 first: does one thing', '\n== 2/2 second: does another']);
+    const run = startExerciseRun(quiet);
+    await run.context.use(counter);
+    await run.close();
+    await expect(run.context.use(counter)).resolves.toBe(3);
+  });
+
+  test('errors carry the name of their class; a cleanup failure lists each fixture\'s, last set up first', async () => {
+    expect([new ExerciseCheckFailed('x'), new LabNotReady('x'), new ExerciseCleanupFailed([])].map((error) => error.name)).toEqual([
+      'ExerciseCheckFailed',
+      'LabNotReady',
+      'ExerciseCleanupFailed',
+    ]);
+    const failing = (name: string) =>
+      defineFixture(name, () => name, async () => {
+        throw new Error(`could not delete ${name}`);
+      });
+    const [a, b] = [failing('a'), failing('b')];
+    const run = startExerciseRun(quiet);
+    await run.context.use(a);
+    await run.context.use(b);
+    await expect(run.close()).rejects.toThrow('cleaning up after the exercise failed (b: could not delete b; a: could not delete a)');
   });
 
   test('each run has its own id, unless given one', () => {
