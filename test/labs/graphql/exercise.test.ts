@@ -293,10 +293,39 @@ async function run(appsync: LocalAppSync, only?: string): Promise<string[]> {
   return lines;
 }
 
+// What the steps print against the stand-in, line by line (each title first; the stand-in's port and so the size of
+// the zip vary): the lab's lesson is in these lines.
+const PRINTED = [
+  '\n== 1/5 auth-modes: Call whoAmI with each of the five authorization modes; see who may create notes',
+  'whoAmI as API key: API Key Authorization, principal (none)',
+  'whoAmI as user pool (editor): User Pool Authorization, principal editor-sub',
+  'whoAmI as OIDC (token of the issuer pool): Open ID Connect Authorization, principal oidc-reader-sub',
+  'whoAmI as IAM (assumed ApiCallerRole): IAM Authorization, principal arn:aws:sts::123456789012:assumed-role/ApiCallerRole/graphql-run',
+  'whoAmI as Lambda authorizer: Lambda Authorization, principal reader-run-1',
+  'a lab-blocked-… token: the authorizer answered isAuthorized=false, so AppSync refused the request',
+  'createNote refused to the API key and the Lambda caller (directives) and to a viewer (cognito_groups)',
+  '\n== 2/5 notes: Create notes through the pipeline, hit a conditional write, update with optimistic locking, page through them',
+  'created 3 notes through the pipeline (requireWriter → putNote)',
+  'createNote with an existing id: note run-1-note-1 already exists (DynamoDB:ConditionalCheckFailedException)',
+  'updateNote (VTL): version 1 → 2; a second update expecting version 1 got ConflictError',
+  'getNote with the Lambda token: whoAmI and the title resolve, body is null with Unauthorized (the authorizer\'s deniedFields)',
+  'listNotesByAuthor, 2 per page: 3 notes in 2 pages, each with its author from one batched Lambda call per page',
+  '\n== 3/5 subscription: Subscribe over the real-time WebSocket, trigger it with a mutation, see the filter work',
+  'subscribed over WebSocket (connection_ack: keep-alive window 300000 ms, start_ack received)',
+  'received run-1-live; the [draft] note created before it was filtered out by the subscription filter',
+  '\n== 4/5 http: Resolve a field through the HTTP data source as the IAM caller',
+  'egressIp (HTTP data source → checkip.amazonaws.com): AppSync called out from 198.51.100.4',
+  'egressIp with the API key: refused (the field allows @aws_iam only)',
+  '\n== 5/5 amplify: Deploy the front end to Amplify Hosting from a zip and load it',
+  'deployment job 1: N-byte zip uploaded, deployment started',
+  'http://127.0.0.1:PORT serves the page of this run; open it in a browser to see it call whoAmI with the API key',
+];
+
 test('every step passes against the lab\'s resolvers, authorizer and batch handler behind a local AppSync', async () => {
   const { appsync, authorBatches } = await startStandIn();
   try {
     const lines = await run(appsync);
+    expect(lines.map((line) => line.replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT').replace(/\d+-byte zip/, 'N-byte zip'))).toEqual(PRINTED);
     for (const mode of ['API_KEY', 'AMAZON_COGNITO_USER_POOLS', 'OPENID_CONNECT', 'AWS_IAM', 'AWS_LAMBDA']) {
       expect(appsync.calls).toContain(`Query.whoAmI ${mode}`);
     }

@@ -67,12 +67,82 @@ test('the local deployment covers every subscription: Lambda by a stand-in, the 
   expect(topics.skipped).toEqual({});
 });
 
+// What each step prints against fauxqs, line by line (its title first; printedShape says what varies): the lab's
+// lesson is in these lines.
+const PRINTED: Record<string, string[]> = {
+  'fan-out': [
+    '\n== 1/1 fan-out: publish 5 orders; which queue got which, and why (filter policies, raw vs envelope)',
+    'the orders topic has 5 subscriptions; reading the filter policies of the 3 queues from SNS',
+    '  AllOrders: filter none (every message) on MessageAttributes, raw delivery off',
+    '  HighValue: filter {"eventType":["order.placed"],"total":[{"numeric":[">=",100]}]} on MessageAttributes, raw delivery on',
+    '  Express: filter {"shipping":{"method":["express"]},"status":[{"anything-but":["cancelled"]}]} on MessageBody, raw delivery on',
+    'published o1 (UUID): attributes eventType=order.placed total=25; body shipping.method=standard status=placed',
+    'published o2 (UUID): attributes eventType=order.placed total=250; body shipping.method=standard status=placed',
+    'published o3 (UUID): attributes eventType=order.placed total=40; body shipping.method=express status=placed',
+    'published o4 (UUID): attributes eventType=order.cancelled total=500; body shipping.method=express status=cancelled',
+    'published o5 (UUID): attributes eventType=refund.issued total=300; body shipping.method=standard status=refunded',
+    'AllOrders received o1, o2, o3, o4, o5:',
+    '  ✓ o1: no filter policy: every message',
+    '  ✓ o2: no filter policy: every message',
+    '  ✓ o3: no filter policy: every message',
+    '  ✓ o4: no filter policy: every message',
+    '  ✓ o5: no filter policy: every message',
+    '  envelope: the body is SNS\'s JSON (Type, MessageId, TopicArn, Message, MessageAttributes, Signature...)',
+    'HighValue received o2:',
+    '  ✗ o1: eventType="order.placed" matched "order.placed"; total=25 matched none of [{"numeric":[">=",100]}]',
+    '  ✓ o2: eventType="order.placed" matched "order.placed"; total=250 matched {"numeric":[">=",100]}',
+    '  ✗ o3: eventType="order.placed" matched "order.placed"; total=40 matched none of [{"numeric":[">=",100]}]',
+    '  ✗ o4: eventType="order.cancelled" matched none of ["order.placed"]; total=500 matched {"numeric":[">=",100]}',
+    '  ✗ o5: eventType="refund.issued" matched none of ["order.placed"]; total=300 matched {"numeric":[">=",100]}',
+    '  raw delivery: the body is the published JSON, the attributes are SQS message attributes',
+    'Express received o3:',
+    '  ✗ o1: shipping.method="standard" matched none of ["express"]; status="placed" matched {"anything-but":["cancelled"]}',
+    '  ✗ o2: shipping.method="standard" matched none of ["express"]; status="placed" matched {"anything-but":["cancelled"]}',
+    '  ✓ o3: shipping.method="express" matched "express"; status="placed" matched {"anything-but":["cancelled"]}',
+    '  ✗ o4: shipping.method="express" matched "express"; status="cancelled" matched none of [{"anything-but":["cancelled"]}]',
+    '  ✗ o5: shipping.method="standard" matched none of ["express"]; status="refunded" matched {"anything-but":["cancelled"]}',
+    '  raw delivery: the body is the published JSON, the attributes are SQS message attributes',
+  ],
+  lambda: [
+    '\n== 1/1 lambda: a Lambda subscriber: on-success and on-failure destinations, not the subscription DLQ',
+    'published l1 (UUID): attributes eventType=order.placed total=60; body shipping.method=standard status=placed',
+    'published l2 (UUID): attributes eventType=order.placed total=60; body shipping.method=standard status=placed fail=true',
+    'SNS invokes the Audit function asynchronously; Lambda reports the outcome to the function\'s destinations',
+    'after N s, on-success destination: condition=Success, the function returned {"processed":["l1"]}',
+    'after N s, on-failure destination: condition=RetriesExhausted after 1 invocation(s), OrderRejected: SNS message UUID rejected: order l2 asked to fail ("fail": true)',
+    'the Audit subscription DLQ stayed empty: SNS delivered l2 (Lambda accepted the event); the function failed later',
+  ],
+  'subscription-dlq': [
+    '\n== 1/1 subscription-dlq: a subscriber SNS cannot deliver to: the message lands in its subscription DLQ',
+    'published w1 (UUID): attributes eventType=stock.reserved total=80 warehouse=berlin; body shipping.method=standard status=reserved',
+    'the Warehouse subscription matches it (warehouse exists), but the Warehouse queue\'s policy denies SNS',
+    'after N s w1 is in the Warehouse subscription DLQ',
+    'access denied is a client-side error: SNS does not retry it, it moves the message to the DLQ at once',
+    'the Warehouse queue got nothing, while AllOrders got w1: SNS delivers to each subscription independently',
+  ],
+  fifo: [
+    '\n== 1/1 fifo: FIFO topic to two FIFO queues: order per message group, deduplication',
+    'published a1 to group customer-a',
+    'published b1 to group customer-b',
+    'published a2 to group customer-a',
+    'published b2 to group customer-b',
+    'published a3 to group customer-a',
+    'published a1 to group customer-a',
+    'a1 was published twice with the same body: the topic\'s content-based deduplication keeps one within 5 minutes',
+    'Billing per group: {"customer-a":["a1","a2","a3"],"customer-b":["b1","b2"]}',
+    'Shipping per group: {"customer-a":["a1","a2","a3"],"customer-b":["b1","b2"]}',
+    'both FIFO queues got every message once, in publish order within each group',
+  ],
+};
+
+const printedShape = (line: string) => line.replace(/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/g, 'UUID').replace(/after \d+\.\d s/, 'after N s');
+
 describe('against the lab\'s topics and queues on fauxqs, with the real Lambda handler', () => {
   test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (id, s) => {
     const lines: string[] = [];
     printed.set(id, lines);
     await runExercise([s], context(lines));
-    expect(lines.length).toBeGreaterThan(2);
+    expect(lines.map(printedShape)).toEqual(PRINTED[id]);
   });
 
   test('the fan-out step explained each verdict with the key that decided it', () => {
