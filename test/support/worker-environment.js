@@ -5,14 +5,14 @@
 //    whenever a synth brings new resource types. Here the module is loaded once per worker (outside jest's module
 //    registry) and engines are reused for equal configurations (today's rules give every synth the same one), which
 //    gives the same findings. jest.config.js maps the package to shared-cloudformation-validate.js, which hands out
-//    this instance. A template found clean in an earlier run is not validated again (clean-validation-cache.js).
+//    this instance. A template validated in an earlier run is not validated again (validation-cache.js).
 // 2. Servers (kinesalite, redis-server, ...): `workerServer` in worker-servers.ts starts one on the
 //    first request of the worker, later files get the same one, and it is killed when the worker exits. DynamoDB
 //    Local is one per run (`runServer`, run-folder.js).
 const { createHash } = require('node:crypto');
 const path = require('node:path');
 const { TestEnvironment } = require('jest-environment-node');
-const { validateWithCleanCache } = require('./clean-validation-cache');
+const { validateWithCache } = require('./validation-cache');
 
 const VALIDATE_PACKAGE = require.resolve('@aws/cloudformation-validate', {
   paths: [path.dirname(require.resolve('aws-cdk-lib/package.json'))],
@@ -41,14 +41,14 @@ function sharedValidateModule() {
   // The engine accepts only objects of its own realm (a test file's objects come from the file's vm context).
   const inThisRealm = (value) => JSON.parse(JSON.stringify(value ?? {}));
   class SharedCompositeEngine {
-    // Built on the first template not found clean in the cache: a run whose templates are all cached builds none.
+    // Built on the first template not in the cache: a run whose templates are all cached builds none.
     constructor(config) {
       this.json = JSON.stringify(config ?? {});
     }
     validateTemplate(template, config) {
       const options = inThisRealm(config);
       const validateNow = (t, o) => engineFor(this.json).validateTemplate(t, o);
-      return validateWithCleanCache({ version: validate.version(), engineJson: this.json, template, options, validate: validateNow });
+      return validateWithCache({ version: validate.version(), engineJson: this.json, template, options, validate: validateNow });
     }
     // The engine outlives the app that asked for it: the next test file's apps use it too.
     free() {}

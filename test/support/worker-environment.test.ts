@@ -20,7 +20,7 @@ interface CachedValidation {
   dir: string;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by the worker environment, plain CommonJS
-const { validateWithCleanCache } = require('./clean-validation-cache') as { validateWithCleanCache: (request: CachedValidation) => Report };
+const { validateWithCache } = require('./validation-cache') as { validateWithCache: (request: CachedValidation) => Report };
 
 // jest.config.js runs every test file in worker-environment.js: these tests check that what it shares behaves.
 
@@ -119,10 +119,10 @@ describe('a run server: started once for the whole run, by the first worker that
   });
 });
 
-describe('templates found clean are not validated again', () => {
+describe('templates validated before are not validated again', () => {
   let dir: string;
   beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'clean-validation-cache-test-'));
+    dir = mkdtempSync(path.join(tmpdir(), 'validation-cache-test-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const template = (name: string, body: string) => ({ name, readBytes: () => Buffer.from(body) });
@@ -138,19 +138,20 @@ describe('templates found clean are not validated again', () => {
     version: '1.14.0', engineJson: '{}', template: template('a/Stack.template.json', '{"Resources":{}}'), options: { severityLevel: 'WARN' }, validate: engine(), dir, ...overrides,
   });
 
-  test('the same bytes, engine version, configuration and options: the clean report, named after this template', () => {
-    validateWithCleanCache(request({ template: template('run-1/Stack.template.json', '{"same":1}') }));
+  test('the same bytes, engine version, configuration and options: the report kept, named after this template', () => {
+    validateWithCache(request({ template: template('run-1/Stack.template.json', '{"same":1}') }));
     const validate = engine();
-    const report = validateWithCleanCache(request({ template: template('run-2/Stack.template.json', '{"same":1}'), validate }));
+    const report = validateWithCache(request({ template: template('run-2/Stack.template.json', '{"same":1}'), validate }));
     expect(validate).not.toHaveBeenCalled();
     expect(report).toEqual({ filePath: 'run-2/Stack.template.json', diagnostics: [] });
   });
 
-  test('a template with findings is validated every time, so its findings come from the engine', () => {
-    validateWithCleanCache(request({ template: template('x', '{"bad":1}') }));
+  test('a report with findings is kept too, named after this template', () => {
+    validateWithCache(request({ template: template('run-1/Stack.template.json', '{"bad":1}') }));
     const validate = engine();
-    expect(validateWithCleanCache(request({ template: template('x', '{"bad":1}'), validate }))).toEqual({ filePath: 'x', diagnostics: ['E3001 bad'] });
-    expect(validate).toHaveBeenCalledTimes(1);
+    const report = validateWithCache(request({ template: template('run-2/Stack.template.json', '{"bad":1}'), validate }));
+    expect(validate).not.toHaveBeenCalled();
+    expect(report).toEqual({ filePath: 'run-2/Stack.template.json', diagnostics: ['E3001 bad'] });
   });
 
   test.each([
@@ -159,9 +160,9 @@ describe('templates found clean are not validated again', () => {
     ['another engine configuration', { engineJson: '{"types":["AWS::SQS::Queue"]}' }],
     ['other options', { options: { severityLevel: 'ERROR' } }],
   ])('%s: validated again', (_change, change) => {
-    validateWithCleanCache(request({ template: template('x', '{"same":1}') }));
+    validateWithCache(request({ template: template('x', '{"same":1}') }));
     const validate = engine();
-    validateWithCleanCache(request({ template: template('x', '{"same":1}'), ...change, validate }));
+    validateWithCache(request({ template: template('x', '{"same":1}'), ...change, validate }));
     expect(validate).toHaveBeenCalledTimes(1);
   });
 });
