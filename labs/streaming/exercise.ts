@@ -441,7 +441,8 @@ async function firehoseToS3(context: ExerciseContext): Promise<void> {
   let failed: Record<string, unknown>[] = [];
   while (Date.now() - started.getTime() < deliveryDeadlineSeconds * 1000) {
     const delivered = await deliveredObjects(context, bucket, clicksPrefix);
-    lines = delivered.flatMap(({ text }) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>)).filter((l) => l.runId === context.runId);
+    // This step's partition key, not the run: Firehose delivers every click of the stream, the consumer step's too.
+    lines = delivered.flatMap(({ text }) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>)).filter((l) => l.key === key);
     const errors = await deliveredObjects(context, bucket, errorsPrefix);
     failed = errors
       .flatMap(({ text }) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>))
@@ -451,7 +452,7 @@ async function firehoseToS3(context: ExerciseContext): Promise<void> {
   }
   log(`s3://${bucket}/${clicksPrefix} (gzip, one JSON line per click): ${JSON.stringify(lines.map((l) => [l.seq, l.page]))}`);
   check(lines.every((l) => l.type !== 'heartbeat'), 'the heartbeat reached S3: the transform should have dropped it');
-  check(lines.length === 2, `expected this run's 2 clicks under ${clicksPrefix} within ${deliveryDeadlineSeconds} s, found ${lines.length}`);
+  check(lines.length === 2, `expected the 2 clicks of ${key} under ${clicksPrefix} within ${deliveryDeadlineSeconds} s, found ${lines.length}`);
   check(lines.some((l) => l.page === '/basket') && lines.every((l) => typeof l.arrivedAt === 'string'), `the clicks were not transformed: ${JSON.stringify(lines)}`);
   check(failed.length === 1, `the record without a page is not under ${errorsPrefix}`);
   log(`s3://${bucket}/${errorsPrefix}: the bad record as received (rawData), errorCode ${failed[0].errorCode}: ProcessingFailed keeps it for a fix and a replay`);
@@ -512,7 +513,8 @@ async function openSearch(context: ExerciseContext): Promise<void> {
   await kinesis.send(new PutRecordCommand({ StreamName: streamName, PartitionKey: key, Data: encode({ key, page: '/Home', type: 'heartbeat', runId: context.runId }) }));
   log(`put ${pages.length} clicks and a heartbeat; the second Firehose stream transforms them and indexes them in ${index}`);
 
-  const ours = { term: { 'runId.keyword': context.runId } };
+  // This step's partition key, not the run: the second stream indexes every click of the stream, earlier steps' too.
+  const ours = { term: { 'key.keyword': key } };
   const { indexDeadlineSeconds, indexPollSeconds } = await context.use(searchTiming);
   const started = Date.now();
   let indexed: Record<string, unknown>[] = [];
@@ -524,7 +526,7 @@ async function openSearch(context: ExerciseContext): Promise<void> {
   }
   log(`indexed after ${elapsedSeconds(started)} s: ${JSON.stringify(indexed.map((doc) => doc.page))}`);
   check(indexed.every((doc) => doc.type !== 'heartbeat'), 'the heartbeat was indexed: the transform should have dropped it');
-  check(indexed.length === pages.length, `expected this run's ${pages.length} clicks in ${index} within ${indexDeadlineSeconds} s, found ${indexed.length}`);
+  check(indexed.length === pages.length, `expected the ${pages.length} clicks of ${key} in ${index} within ${indexDeadlineSeconds} s, found ${indexed.length}`);
 
   // Anywhere in the page: a B-tree index of a database serves LIKE 'x%' at best, never LIKE '%x%'.
   const pattern = `*${SEARCH_LAB.pageFragment}*`;

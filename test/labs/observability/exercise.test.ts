@@ -23,7 +23,7 @@ const lines: string[] = [];
 const run = (ids: string[], outputs: Record<string, string> = aws.outputs) =>
   runExercise(
     steps.filter((s) => ids.includes(s.id)),
-    { outputs, log: (line) => lines.push(line), provide: [provide(timing, FAST)] } satisfies ExerciseRunOptions,
+    { outputs, log: (line) => lines.push(line), provide: [provide(timing, FAST)], runId: 'run-t' } satisfies ExerciseRunOptions,
   );
 const failureOf = async (ids: string[], tamper: Tampering) => {
   aws.tamper = tamper;
@@ -39,9 +39,83 @@ beforeEach(() => {
 });
 afterEach(() => aws.restore());
 
+// What each step prints against the fakes, line by line (its title first; printedShape says what varies: times, and
+// the request id that names the summary): the lab's lesson is in these lines.
+const PRINTED: Record<string, string[]> = {
+  emf: [
+    '\n== 1/1 emf: EMF metrics from the worker, read back with GetMetricData',
+    'invoked the worker: processed 2 orders worth 45, rejected 1; summary written to s3://…/orders/req-N.json',
+    'it published EMF: one JSON log line per metric set ("_aws": {CloudWatchMetrics: [...]}), no PutMetricData call',
+    'GetMetricData: OrdersProcessed 2, OrderValue web 20, store 25 (Sum, 60 s periods, from the invocation\'s minute on)',
+    'each channel value is its own metric: a dimension is part of the metric\'s identity (and of its $0.30/month price)',
+  ],
+  'custom-metrics': [
+    '\n== 1/1 custom-metrics: PutMetricData: a single value, a high-resolution statistic set',
+    'PutMetricData at TIME: QueueDepth = 7 (a single value, standard resolution: 1 datapoint per minute)',
+    '  and CheckoutLatency as a statistic set {SampleCount 4, Sum 2000, Min 200, Max 900} with StorageResolution 1 (high resolution)',
+    'GetMetricData, Period 1: CheckoutLatency Maximum 900, SampleCount 4 at that very second (kept at 1 s for 3 hours)',
+    'QueueDepth, Period 60: [7] (a standard metric has no finer datapoints than its minute)',
+    'GetMetricData reads up to 500 metrics and math expressions per call; GetMetricStatistics, the older call, one metric',
+  ],
+  alarms: [
+    '\n== 1/1 alarms: M of N, missing data, metric math, SetAlarmState, composite alarm and Lambda action',
+    'errors alarm: Sum(Errors) ≥ 1 in 2 of 3 one-minute datapoints, missing data not breaching; ALARM and OK go to the topic',
+    'error-rate alarm: metric math "100 * errors / MAX([errors, invocations])" ≥ 10 %',
+    'SetAlarmState(ALARM): the history shows the change and the topic was told; the next evaluation (no errors) sets it back to OK',
+    'SetAlarmState(ALARM) on the high-resolution latency alarm: its Lambda action invokes the sink, the composite follows',
+    'composite alarm ObservabilityLab-checkout-degraded: "Alarm updated from OK to ALARM" at TIME, read from its history (the 10 s child may already be back)',
+    'the sink received the alarm through its Lambda action: {"event":"alarm_state_change","alarmName":"CheckoutLatencyAlarmA7181F01","state":"ALARM","previousState":"OK","reason":"exercise run-t: testing the alarm\'s actions"}',
+  ],
+  logs: [
+    '\n== 1/1 logs: metric filter, subscription filter, saved Logs Insights query, Infrequent Access',
+    'metric filter: { $.event = "order_rejected" } → ObservabilityLab/OrdersRejected',
+    'TestMetricFilter on two real lines of this run: the rejected order matches, the processed one does not',
+    'GetMetricData: OrdersRejected Sum 1 since the invocation',
+    'the subscription filter delivered the warning (gzip, base64) to the sink function, and not the INFO lines',
+    'Logs Insights, saved query "ObservabilityLab/rejected-orders-by-reason": [{"reason":"quantity must be positive","rejected":"1"}]',
+    'Infrequent Access log group: the line written is found by Logs Insights ([{"event":"archived","runId":"run-t"}])',
+    'PutMetricFilter on it is refused (InvalidParameterException): metric filters need the Standard class',
+  ],
+  dashboard: [
+    '\n== 1/1 dashboard: the dashboard graphs the lab\'s metrics and alarms',
+    'dashboard Dashboard9E4231ED: 8 widgets graphing 11 metrics (AWS/Lambda, EMF, metric filter, PutMetricData) and 4 alarms',
+    'graphs: Invocations, errors, throttles (Sum per minute) | Duration (ms) | Log lines matching the metric filter: OrdersRejected (Sum) | Alarms | EMF: orders processed, order value by channel | PutMetricData: checkout latency (1 s resolution), queue depth (1 min)',
+    'open it: CloudWatch console → Dashboards; a dashboard is global, its widgets name the Region of each metric',
+  ],
+  xray: [
+    '\n== 1/1 xray: the X-Ray environment variables, the trace, the sampling rule and the group',
+    '_X_AMZN_TRACE_ID = Root=1-67890abc-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1',
+    'AWS_XRAY_CONTEXT_MISSING = LOG_ERROR; AWS_XRAY_DAEMON_ADDRESS = 169.254.79.129:2000',
+    'trace 1-67890abc-0123456789abcdef01234567: AWS::Lambda::Function Worker11F36D0F, AWS::Lambda Worker11F36D0F (0.2 s)',
+    'sampling rule ObservabilityLab-checkout: the first 1 request each second, then 10 % of service "checkout"',
+    'group ObservabilityLab-slow: service("Worker11F36D0F") AND responsetime > 1',
+  ],
+  cloudtrail: [
+    '\n== 1/1 cloudtrail: find this run\'s API call in CloudTrail event history; the trail\'s settings',
+    'called SetAlarmState; looking it up in CloudTrail event history (90 days of management events, no trail needed)',
+    'found it: SetAlarmState by arn:aws:iam::123456789012:user/learner from 203.0.113.7 (monitoring.amazonaws.com) at TIME',
+    'trail: logging, log-file validation on (hourly digest files), S3 data events of arn:aws:fake:us-east-1:123456789012:Data666C94C7/orders/',
+  ],
+  config: [
+    '\n== 1/1 config: make the worker non-compliant and read the Config rule\'s evaluation',
+    'recorder default (created by this stack) records AWS::Lambda::Function, AWS::S3::Bucket',
+    'turned the worker\'s X-Ray tracing to PassThrough: a configuration change Config records',
+    'rule TracingActiveC422939B: Worker11F36D0F is NON_COMPLIANT (X-Ray tracing is PassThrough, expected Active)',
+    'turned tracing back to Active',
+    'rule TracingActiveC422939B: Worker11F36D0F is COMPLIANT (X-Ray tracing is Active)',
+    'rule BucketsEncrypted3A0EE384: Data666C94C7 is COMPLIANT',
+  ],
+  events: [
+    '\n== 1/1 events: the EventBridge rule matches failed CodeBuild builds only',
+    'rule pattern: {"source":["aws.codebuild"],"detail-type":["CodeBuild Build State Change"],"detail":{"build-status":["FAILED","FAULT","TIMED_OUT"]}}',
+    'TestEventPattern on sample CodeBuild events: {"FAILED":true,"TIMED_OUT":true,"SUCCEEDED":false,"IN_PROGRESS":false}; a match publishes to the alarm topic',
+  ],
+};
+const printedShape = (line: string) => line.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, 'TIME').replace(/req-\d+/, 'req-N');
+
 test.each(steps.map((s) => [s.id]))('step %s passes its own checks against the lab as deployed', async (id) => {
   await run([id]);
-  expect(lines.length).toBeGreaterThan(2);
+  expect(lines.map(printedShape)).toEqual(PRINTED[id]);
 });
 
 test('emf: the metrics the worker published in EMF are read back per channel', async () => {
