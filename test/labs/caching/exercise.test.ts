@@ -116,10 +116,10 @@ const outputsFor = (caches: { valkey?: boolean; memcached?: boolean; dax?: boole
   ...(caches.dax ? { DaxClusterEndpoint: 'daxs://local', DaxProbeFunctionName: PROBE } : {}),
 });
 
-async function run(stepId: string, outputs: Record<string, string>): Promise<void> {
+async function run(stepId: string, outputs: Record<string, string>, runId?: string): Promise<void> {
   const step = steps.filter((s) => s.id === stepId);
   expect(step).toHaveLength(1);
-  await runExercise(step, { outputs, log: (line) => lines.push(line), provide: [provide(timing, SHORT_TIMING)] });
+  await runExercise(step, { outputs, log: (line) => lines.push(line), provide: [provide(timing, SHORT_TIMING)], runId });
 }
 
 beforeAll(async () => {
@@ -166,8 +166,9 @@ describe('with Valkey and Memcached (redis-server and memcached on loopback)', (
     ],
   };
 
+  // The steps in order with one run id, as in a learner's run: each step must read only the products it seeded.
   test.each(['lazy-loading', 'stale-window', 'write-through', 'stampede'])('step %s passes its checks for both engines', async (stepId) => {
-    await run(stepId, outputsFor({ valkey: true, memcached: true }));
+    await run(stepId, outputsFor({ valkey: true, memcached: true }), 'run-t');
     expect(lines).toEqual(printed(stepId, ...printedPerEngine[stepId]('valkey'), ...printedPerEngine[stepId]('memcached')));
   });
 
@@ -195,8 +196,9 @@ describe('without a cache', () => {
     dax: ['no DAX cluster deployed (-c caching:dax=true): nothing to show'],
   };
 
+  // The steps in order with the same run id (and table) as above: the products each seeds are still its own.
   test.each(['lazy-loading', 'stale-window', 'write-through', 'stampede', 'dax'])('step %s passes, every read from DynamoDB', async (stepId) => {
-    await run(stepId, outputsFor({}));
+    await run(stepId, outputsFor({}), 'run-t');
     expect(lines).toEqual(printed(stepId, ...printedWithoutCache[stepId]));
   });
 });
@@ -388,7 +390,8 @@ describe('dax, against a DAX double over DynamoDB Local', () => {
 
   test('passes: item cache, query cache, strongly consistent read passing through', async () => {
     probeWith();
-    await run('dax', outputsFor({ dax: true }));
+    // The last step of run `run-t`, after the others above, on the same table.
+    await run('dax', outputsFor({ dax: true }), 'run-t');
     expect(lines.join('\n')).toMatch(/query cache is separate/);
   });
 

@@ -91,8 +91,15 @@ let world: World;
 const lines: string[] = [];
 // pollSeconds above 0: the Auto Scaling waiter refuses a delay of 0; 1 ms keeps the polls without a real wait.
 const SHORT = { pollSeconds: 0.001, deploymentDeadlineSeconds: 5, blueGreenDeadlineSeconds: 5, groupDeletionDeadlineSeconds: 5 };
-const run = (id: string, outputs: Record<string, string> = WITH_INSTANCES, figures = SHORT) =>
-  runExercise(steps.filter((s) => s.id === id), { outputs, log: (l) => lines.push(l), provide: [provide(timing, figures)] });
+const run = (id: string, outputs: Record<string, string> = WITH_INSTANCES, figures = SHORT, runId?: string) =>
+  runExercise(steps.filter((s) => s.id === id), { outputs, log: (l) => lines.push(l), provide: [provide(timing, figures)], runId });
+/**
+ * The first test of each step's block runs it with this run id: the steps pass in the order of `steps` with one run
+ * id, as in a learner's run. Only the revisions' keys and descriptions and the alarm's reason carry it, and the fake
+ * CodeDeploy starts afresh in each test: nothing here is found by run id.
+ */
+const RUN_ID = 'run-t';
+const learnerRun = (id: string) => run(id, WITH_INSTANCES, SHORT, RUN_ID);
 const failure = async (id: string, outputs: Record<string, string> = WITH_INSTANCES) => {
   const error = await run(id, outputs).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(ExerciseCheckFailed);
@@ -208,9 +215,9 @@ test('maxAtOnce: how many of 2 instances each configuration takes out of service
 
 describe('push', () => {
   test('uploads both revisions under the prefix and registers them', async () => {
-    await run('push');
+    await learnerRun('push');
     const keys = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key);
-    expect(keys).toEqual([expect.stringMatching(/^revisions\/run-\w+\/sample\.zip$/), expect.stringMatching(/^revisions\/run-\w+\/broken-validate-service\.zip$/)]);
+    expect(keys).toEqual(['revisions/run-t/sample.zip', 'revisions/run-t/broken-validate-service.zip']);
     const registered = codedeploy.commandCalls(RegisterApplicationRevisionCommand).map((c) => c.args[0].input.revision?.s3Location);
     expect(registered.map((l) => [l?.bundleType, l?.key])).toEqual([['zip', keys[0]], ['zip', keys[1]]]);
   });
@@ -241,7 +248,7 @@ describe('push', () => {
 
 describe('configs', () => {
   test('deploys once per configuration and prints each instance\'s events in order with durations', async () => {
-    await run('configs');
+    await learnerRun('configs');
     expect(codedeploy.commandCalls(CreateDeploymentCommand).map((c) => c.args[0].input.deploymentConfigName)).toEqual([...Object.keys(CONFIGS), 'custom-three-quarters']);
     expect(lines).toContain('  ValidateService    Succeeded  1.0 s');
     expect(lines).toContain('d-1: Succeeded, one instance after the other (at most 1 out of service)');
@@ -305,8 +312,8 @@ describe('configs', () => {
 
 describe('rollback', () => {
   test('shows the failed ValidateService log with the IMDSv2 identity, then the automatic rollback', async () => {
-    await run('rollback');
-    expect(codedeploy.commandCalls(CreateDeploymentCommand).map((c) => c.args[0].input.revision?.s3Location?.key)).toEqual([expect.stringMatching(/broken-validate-service\.zip$/)]);
+    await learnerRun('rollback');
+    expect(codedeploy.commandCalls(CreateDeploymentCommand).map((c) => c.args[0].input.revision?.s3Location?.key)).toEqual(['revisions/run-t/broken-validate-service.zip']);
     expect(lines).toContain('read with IMDSv2 in the hook: instance i-0aaa1111bbb22222c in us-east-1a, role lab-InstanceRole, its credentials expire 2026-12-03T18:00:00Z');
     expect(lines.at(-1)).toBe('automatic rollback d-1-rollback (creator codeDeployRollback) redeployed revisions/earlier/sample.zip: Succeeded');
   });
@@ -365,10 +372,10 @@ describe('alarm-rollback', () => {
   const alarmStates = () => cloudWatch.commandCalls(SetAlarmStateCommand).map((c) => `${c.args[0].input.AlarmName}=${c.args[0].input.StateValue}`);
 
   test('keeps the alarm in ALARM until CodeDeploy stops the deployment, sets it back to OK, then sees the rollback succeed', async () => {
-    await run('alarm-rollback');
+    await learnerRun('alarm-rollback');
     expect(alarmStates()).toEqual(['lab-5xx=ALARM', 'lab-5xx=ALARM', 'lab-5xx=OK']);
     expect(lines).toContain('deployment d-1 with lab-5xx in ALARM: Stopped (ALARM_ACTIVE: lab-5xx is in ALARM)');
-    expect(lines.at(-1)).toMatch(/^automatic rollback d-1-rollback \(creator codeDeployRollback\) redeployed revisions\/run-\w+\/sample\.zip: Succeeded$/);
+    expect(lines.at(-1)).toBe('automatic rollback d-1-rollback (creator codeDeployRollback) redeployed revisions/run-t/sample.zip: Succeeded');
   });
 
   test('without instances, says what it needs', async () => {
@@ -408,7 +415,7 @@ describe('alarm-rollback', () => {
 
 describe('redeploy-failed', () => {
   test('fails a deployment without rollback, then redeploys to the failed instance first', async () => {
-    await run('redeploy-failed');
+    await learnerRun('redeploy-failed');
     expect(codedeploy.commandCalls(CreateDeploymentCommand)[0].args[0].input.autoRollbackConfiguration).toEqual({ enabled: false });
     expect(lines.at(-1)).toBe('d-2: deployed to the failed instance(s) first (i-1), then to i-2');
   });
@@ -439,7 +446,7 @@ describe('redeploy-failed', () => {
 
 describe('blue-green', () => {
   test('creates the blue/green group with the SDK: a copy of the stack\'s group behind its target group, watching the alarm', async () => {
-    await run('blue-green');
+    await learnerRun('blue-green');
     const created = codedeploy.commandCalls(CreateDeploymentGroupCommand).map((c) => c.args[0].input);
     expect(created).toEqual([blueGreenGroupInput(WITH_INSTANCES)]);
     expect(created[0]).toMatchObject({
@@ -514,7 +521,7 @@ describe('clean-up', () => {
   test('deletes the blue/green group, then force-deletes every copy it made, across pages, and waits until they are gone', async () => {
     copiesThenGone(1);
     codedeploy.on(DeleteDeploymentGroupCommand).resolves({ hooksNotCleanedUp: [] });
-    await run('clean-up');
+    await learnerRun('clean-up');
     expect(codedeploy.commandCalls(DeleteDeploymentGroupCommand).map((c) => c.args[0].input)).toEqual([{ applicationName: 'app', deploymentGroupName: 'BlueGreen' }]);
     expect(autoScaling.commandCalls(DeleteAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
       { AutoScalingGroupName: 'CodeDeploy_BlueGreen_d-1', ForceDelete: true },

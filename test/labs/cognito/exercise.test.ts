@@ -27,8 +27,77 @@ let pool: LocalUserPool;
 const outputs: Record<string, string> = { Region: REGION };
 const lines: string[] = [];
 /** The exercise as a learner runs it; `jwks` stands in for the pool's key set, which aws-jwt-verify would download. */
-const contextWith = (jwks: Jwks | undefined): ExerciseRunOptions => ({ outputs, log: (line: string) => lines.push(line), provide: [provide(verification, { jwks })] });
-const context = (): ExerciseRunOptions => contextWith(pool.jwks);
+const contextWith = (jwks: Jwks | undefined, runId?: string): ExerciseRunOptions => ({ outputs, log: (line: string) => lines.push(line), provide: [provide(verification, { jwks })], runId });
+const context = (runId?: string): ExerciseRunOptions => contextWith(pool.jwks, runId);
+/**
+ * The run id of the tests in which a step passes: they come in the order of `steps`, with one run id, as in a
+ * learner's run (each step against the stand-in it needs), so that a step that took another step's user would show.
+ */
+const RUN_ID = 'run-t';
+
+// What each step of run `run-t` prints against the stand-ins, line by line (its title first; printedShape says what
+// varies: the pool's id, the user's sub and identity id): the lab's lesson is in these lines.
+const PRINTED: Record<string, string[]> = {
+  'sign-up': [
+    '\n== 1/1 sign-up: self sign-up, then confirm the user as an administrator',
+    'SignUp run-t-sign-up@example.com → UserConfirmed=false, verification code sent by EMAIL to r***@e***',
+    'AdminConfirmSignUp (instead of typing the emailed code) → status CONFIRMED',
+    'AdminDeleteUser run-t-sign-up@example.com',
+  ],
+  'sign-in': [
+    '\n== 1/1 sign-in: sign in: TOTP MFA set up on the first sign-in; the three tokens',
+    'AdminCreateUser run-t-sign-in@example.com (MessageAction SUPPRESS: no email) + AdminSetUserPassword (permanent) → a confirmed user',
+    'signed in as run-t-sign-in@example.com; challenges answered: MFA_SETUP',
+    'ID token: token_use=id, aud=local-client-id, email=run-t-sign-in@example.com, email_verified=true',
+    'access token: token_use=access, client_id=local-client-id, scope=aws.cognito.signin.user.admin',
+    'refresh token: 5 dot-separated parts (encrypted, opaque to the app)',
+    'AdminDeleteUser run-t-sign-in@example.com (a step deletes its user when a check fails too)',
+  ],
+  'verify-jwt': [
+    '\n== 1/1 verify-jwt: verify the tokens with aws-jwt-verify; forged and misused tokens are refused',
+    'AdminCreateUser run-t-verify-jwt@example.com (MessageAction SUPPRESS: no email) + AdminSetUserPassword (permanent) → a confirmed user',
+    'signed in as run-t-verify-jwt@example.com; challenges answered: MFA_SETUP',
+    'AdminDeleteUser run-t-verify-jwt@example.com (a step deletes its user when a check fails too)',
+    'aws-jwt-verify accepted the ID token: signature (JWKS of us-east-1_POOL), iss, exp, token_use=id, aud=local-client-id',
+    'and the access token with token_use=access and client_id',
+    'the access token where an ID token is expected → refused: CognitoJwtInvalidTokenUseError: Token use not allowed: access. Expected: id',
+    'an ID token with an edited payload → refused: JwtInvalidSignatureError: Invalid signature',
+    'a token of another app client → refused: CognitoJwtInvalidClientIdError: Client ID ("audience") not allowed: local-client-id. Expected: another-client-id',
+  ],
+  api: [
+    '\n== 1/1 api: call the HTTP API: 401 without a token, the claims with one',
+    'GET /me without a token → 401 {"message":"Unauthorized"}',
+    'AdminCreateUser run-t-api@example.com (MessageAction SUPPRESS: no email) + AdminSetUserPassword (permanent) → a confirmed user',
+    'signed in as run-t-api@example.com; challenges answered: MFA_SETUP',
+    'GET /me with the ID token → 200 {"email":"run-t-api@example.com","sub":"UUID"}',
+    'AdminDeleteUser run-t-api@example.com (a step deletes its user when a check fails too)',
+  ],
+  'group-roles': [
+    '\n== 1/1 group-roles: exchange the token for AWS credentials; the group picks the role, the role limits DynamoDB',
+    'AdminCreateUser run-t-group-roles@example.com (MessageAction SUPPRESS: no email) + AdminSetUserPassword (permanent) → a confirmed user',
+    'added run-t-group-roles@example.com to editors; signing in again for a token that says so',
+    'signed in as run-t-group-roles@example.com; challenges answered: none',
+    'ID token: cognito:groups=["editors"], cognito:preferred_role=arn:aws:iam::111122223333:role/CognitoLab-Editors',
+    'GetId → us-east-1:UUID; GetCredentialsForIdentity → arn:aws:sts::111122223333:assumed-role/CognitoLab-Editors/CognitoIdentityCredentials',
+    'editor: PutItem on their own note (ownerId = their identity id) → allowed',
+    'editor: PutItem on another identity\'s note → AccessDeniedException',
+    'added run-t-group-roles@example.com to viewers; signing in again for a token that says so',
+    'signed in as run-t-group-roles@example.com; challenges answered: none',
+    'ID token: cognito:groups=["viewers"], cognito:preferred_role=arn:aws:iam::111122223333:role/CognitoLab-Viewers',
+    'GetId → us-east-1:UUID; GetCredentialsForIdentity → arn:aws:sts::111122223333:assumed-role/CognitoLab-Viewers/CognitoIdentityCredentials',
+    'viewer: GetItem on their own note → allowed',
+    'viewer: PutItem on their own note → AccessDeniedException',
+    'one identity, two roles: the identity pool picked the role from the token\'s cognito:preferred_role each time',
+    'AdminDeleteUser run-t-group-roles@example.com (a step deletes its user when a check fails too)',
+  ],
+  guest: [
+    '\n== 1/1 guest: guest credentials: an identity without sign-in, a role without rights',
+    'GetId without Logins → guest identity us-east-1:guest; credentials of arn:aws:sts::111122223333:assumed-role/CognitoLab-Guest/CognitoIdentityCredentials',
+    'guest: GetItem on the notes table → AccessDeniedException',
+    'the guest role grants nothing; and even if it granted DynamoDB, the enhanced flow\'s session policy would deny it',
+  ],
+};
+const printedShape = (line: string) => line.replace(/us-east-1_\w+/g, 'us-east-1_POOL').replace(/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/g, 'UUID');
 const stepsNamed = (...ids: string[]) => steps.filter((s) => ids.includes(s.id));
 
 beforeAll(() => {
@@ -54,12 +123,8 @@ test('the steps, in order, with the titles the learner reads', () => {
 });
 
 test('sign-up: self sign-up leaves the user unconfirmed until the admin confirms; the user is deleted after', async () => {
-  await runExercise(stepsNamed('sign-up'), context());
-  expect(lines.slice(1)).toEqual([
-    expect.stringMatching(/^SignUp run-\w+-sign-up@example.com → UserConfirmed=false, verification code sent by EMAIL/),
-    'AdminConfirmSignUp (instead of typing the emailed code) → status CONFIRMED',
-    expect.stringMatching(/^AdminDeleteUser run-\w+-sign-up@example.com$/),
-  ]);
+  await runExercise(stepsNamed('sign-up'), context(RUN_ID));
+  expect(lines.map(printedShape)).toEqual(PRINTED['sign-up']);
   expect(pool.emailsSent).toEqual([expect.stringMatching(/-sign-up@example.com$/)]);
 });
 
@@ -70,31 +135,18 @@ test('sign-in: the first sign-in registers an authenticator (MFA_SETUP) with a c
     return Map.prototype.delete.call(this, key);
   });
   try {
-    await runExercise(stepsNamed('sign-in'), context());
+    await runExercise(stepsNamed('sign-in'), context(RUN_ID));
   } finally {
     lookup.mockRestore();
   }
-  expect(lines[1]).toMatch(/^AdminCreateUser run-\w+-sign-in@example.com \(MessageAction SUPPRESS: no email\)/);
-  expect(lines.slice(2, 6)).toEqual([
-    expect.stringMatching(/^signed in as run-\w+-sign-in@example.com; challenges answered: MFA_SETUP$/),
-    expect.stringMatching(/^ID token: token_use=id, aud=local-client-id, email=run-\w+-sign-in@example.com, email_verified=true$/),
-    'access token: token_use=access, client_id=local-client-id, scope=aws.cognito.signin.user.admin',
-    'refresh token: 5 dot-separated parts (encrypted, opaque to the app)',
-  ]);
-  expect(lines.at(-1)).toMatch(/^AdminDeleteUser run-\w+-sign-in@example.com/);
+  expect(lines.map(printedShape)).toEqual(PRINTED['sign-in']);
   expect(secrets).toEqual([expect.stringMatching(/^[A-Z2-7]{32}$/)]);
   expect(pool.emailsSent).toEqual([]);
 });
 
 test('verify-jwt: aws-jwt-verify accepts both tokens and refuses the misused, forged and foreign ones', async () => {
-  await runExercise(stepsNamed('verify-jwt'), context());
-  expect(lines).toContainEqual(expect.stringMatching(/^aws-jwt-verify accepted the ID token: signature \(JWKS of us-east-1_\w+\), iss, exp, token_use=id, aud=local-client-id$/));
-  expect(lines).toContain('and the access token with token_use=access and client_id');
-  expect(lines.filter((l) => l.includes('→ refused:'))).toEqual([
-    'the access token where an ID token is expected → refused: CognitoJwtInvalidTokenUseError: Token use not allowed: access. Expected: id',
-    'an ID token with an edited payload → refused: JwtInvalidSignatureError: Invalid signature',
-    expect.stringMatching(/^a token of another app client → refused: CognitoJwtInvalidClientIdError: /),
-  ]);
+  await runExercise(stepsNamed('verify-jwt'), context(RUN_ID));
+  expect(lines.map(printedShape)).toEqual(PRINTED['verify-jwt']);
   expect(pool.emailsSent).toEqual([]);
 });
 
@@ -198,14 +250,13 @@ describe('api, against a stand-in for the HTTP API and its JWT authorizer (the p
       return new Response(JSON.stringify(answer.body), { status: answer.status, headers: { 'content-type': 'application/json' } });
     });
   };
-  const runApi = () => runExercise(stepsNamed('api'), { ...context(), outputs: { ...outputs, ApiUrl: API_URL } });
+  const runApi = (runId?: string) => runExercise(stepsNamed('api'), { ...context(runId), outputs: { ...outputs, ApiUrl: API_URL } });
   afterEach(() => jest.restoreAllMocks());
 
   test('passes: 401 without a token, the user\'s claims with the ID token (and the user is deleted after)', async () => {
     api();
-    await runApi();
-    expect(lines).toContain('GET /me without a token → 401 {"message":"Unauthorized"}');
-    expect(lines.some((l) => /^GET \/me with the ID token → 200 \{"email":"run-\w+-api@example.com"/.test(l))).toBe(true);
+    await runApi(RUN_ID);
+    expect(lines.map(printedShape)).toEqual(PRINTED.api);
   });
 
   test.each<[string, (answer: { status: number; body: object }, token: string | undefined) => { status: number; body: object }, string]>([
@@ -325,13 +376,12 @@ describe('group-roles and guest, against doubles of the identity pool, STS and D
     sts.restore();
     dynamodb.restore();
   });
-  const run = (id: string) => runExercise(stepsNamed(id), { ...context(), outputs: poolOutputs() });
+  const run = (id: string, runId?: string) => runExercise(stepsNamed(id), { ...context(runId), outputs: poolOutputs() });
 
   test('both steps pass: one identity, the role the groups pick, DynamoDB as the role allows; guests get nothing', async () => {
-    await run('group-roles');
-    await run('guest');
-    expect(lines).toContain('editor: PutItem on another identity\'s note → AccessDeniedException');
-    expect(lines).toContain(`GetId without Logins → guest identity ${REGION}:guest; credentials of arn:aws:sts::${ACCOUNT}:assumed-role/CognitoLab-Guest/CognitoIdentityCredentials`);
+    await run('group-roles', RUN_ID);
+    await run('guest', RUN_ID);
+    expect(lines.map(printedShape)).toEqual([...PRINTED['group-roles'], ...PRINTED.guest]);
   });
 
   test.each<[string, string, () => void, string]>([

@@ -32,9 +32,10 @@ let queues: LocallyDeployedQueues;
 let topics: LocallyDeployedTopics;
 let audit: LocalLambdaSubscriber;
 const printed = new Map<string, string[]>();
-const context = (lines: string[] = []): ExerciseRunOptions => ({
+const context = (lines: string[] = [], runId?: string): ExerciseRunOptions => ({
   outputs: { ...queues.outputs, ...topics.outputs },
   log: (line) => lines.push(line),
+  runId,
   provide: [
     provide(timing, {
       settleSeconds: 1,
@@ -67,8 +68,8 @@ test('the local deployment covers every subscription: Lambda by a stand-in, the 
   expect(topics.skipped).toEqual({});
 });
 
-// What each step prints against fauxqs, line by line (its title first; printedShape says what varies): the lab's
-// lesson is in these lines.
+// What each step of run `run-t` prints against fauxqs, line by line (its title first; printedShape says what varies):
+// the lab's lesson is in these lines.
 const PRINTED: Record<string, string[]> = {
   'fan-out': [
     '\n== 1/1 fan-out: publish 5 orders; which queue got which, and why (filter policies, raw vs envelope)',
@@ -138,10 +139,11 @@ const PRINTED: Record<string, string[]> = {
 const printedShape = (line: string) => line.replace(/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/g, 'UUID').replace(/after \d+\.\d s/, 'after N s');
 
 describe('against the lab\'s topics and queues on fauxqs, with the real Lambda handler', () => {
+  // One run id for the steps, in order, as in a learner's run: each step must tell its messages from the others'.
   test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (id, s) => {
     const lines: string[] = [];
     printed.set(id, lines);
-    await runExercise([s], context(lines));
+    await runExercise([s], context(lines, 'run-t'));
     expect(lines.map(printedShape)).toEqual(PRINTED[id]);
   });
 
