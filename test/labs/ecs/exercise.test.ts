@@ -7,6 +7,7 @@ import {
   GetLifecyclePolicyCommand,
 } from '@aws-sdk/client-ecr';
 import {
+  DeploymentLifecycleHookStage,
   DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -60,7 +61,7 @@ const baseOutputs = {
 };
 const HOOK_ARN = 'arn:aws:lambda:us-east-1:1:function:hook';
 const serviceOutputs = { ...baseOutputs, ServiceName: 'service', GateParameterName: 'gate', HookFunctionName: 'hook' };
-const fast = provide(timing, {
+const FAST_TIMING = {
   ...ECS_LAB.exerciseTiming,
   buildPollSeconds: 0,
   taskPollSeconds: 0,
@@ -69,10 +70,10 @@ const fast = provide(timing, {
   buildDeadlineSeconds: 1,
   taskDeadlineSeconds: 0,
   deploymentDeadlineSeconds: 0,
-});
+};
 const lines: string[] = [];
-const run = (id: string, outputs: Record<string, string> = baseOutputs) =>
-  runExercise(steps.filter((s) => s.id === id), { outputs, log: (l) => lines.push(l), runId: RUN_ID, provide: [fast] });
+const run = (id: string, outputs: Record<string, string> = baseOutputs, figures: Partial<typeof FAST_TIMING> = {}) =>
+  runExercise(steps.filter((s) => s.id === id), { outputs, log: (l) => lines.push(l), runId: RUN_ID, provide: [provide(timing, { ...FAST_TIMING, ...figures })] });
 const named = (name: string) => Object.assign(new Error(name), { name });
 
 /** The lifecycle rules as ECR returns the deployed lab's policy. */
@@ -128,7 +129,7 @@ let queued: number;
 let live: string;
 let gate: string;
 let deployments: ServiceDeploymentBrief[];
-let gateRefusal: 'ROLLBACK_SUCCESSFUL' | 'SUCCESSFUL';
+let gateRefusal: ServiceDeploymentBrief['status'];
 
 beforeEach(() => {
   for (const client of [codebuild, ecr, ecs, iam, sqs, ssm]) client.reset();
@@ -172,10 +173,18 @@ beforeEach(() => {
     queued = 0;
     return { Messages: [{ Body: JSON.stringify({ jobId: 'someone-else', item: 1 }), ReceiptHandle: 'x' }, ...messages] };
   });
-  sqs.on(DeleteMessageBatchCommand).resolves({});
+  // SQS refuses an empty batch, and entries without distinct ids made of letters, digits, - and _.
+  sqs.on(DeleteMessageBatchCommand).callsFake(({ Entries }: { Entries: { Id?: string; ReceiptHandle?: string }[] }) => {
+    if (Entries.length === 0) throw named('EmptyBatchRequest');
+    const ids = Entries.map((entry) => entry?.Id ?? '');
+    if (!ids.every((id) => /^[\w-]{1,80}$/.test(id)) || new Set(ids).size < ids.length) throw named('InvalidBatchEntryId');
+    return { Successful: Entries.map(({ Id }) => ({ Id })) };
+  });
 
-  ssm.on(PutParameterCommand).callsFake(({ Value }) => {
-    gate = Value;
+  // The gate parameter exists: SSM changes it only with Overwrite.
+  ssm.on(PutParameterCommand).callsFake(({ Name, Value, Overwrite }) => {
+    if (Overwrite !== true) throw named('ParameterAlreadyExists');
+    if (Name === serviceOutputs.GateParameterName) gate = Value;
     return {};
   });
   ecs.on(DescribeServicesCommand).callsFake(() => ({
@@ -203,9 +212,79 @@ beforeEach(() => {
   });
   // Oldest first, to show the step picks the newest by its creation time rather than by position.
   ecs.on(ListServiceDeploymentsCommand).callsFake(() => ({ serviceDeployments: [...deployments].reverse() }));
-  ecs.on(DescribeServiceDeploymentsCommand).resolves({
-    serviceDeployments: [{ rollback: { reason: 'lifecycle hook returned FAILED' }, lifecycleHookDetails: [{ targetArn: HOOK_ARN, status: 'FAILED' }] }],
-  });
+  // The details of the deployment asked for: the hook's FAILED verdict on the one the closed gate rolled back.
+  ecs.on(DescribeServiceDeploymentsCommand).callsFake(({ serviceDeploymentArns: [arn] }) => ({
+    serviceDeployments: deployments
+      .filter((d) => d.serviceDeploymentArn === arn && d.status === 'ROLLBACK_SUCCESSFUL')
+      .map(() => ({ rollback: { reason: 'lifecycle hook returned FAILED' }, lifecycleHookDetails: [{ targetArn: HOOK_ARN, status: 'FAILED' }] })),
+  }));
+});
+
+// What each step prints against the mocked lab, line by line (its title first): the lab's lesson is in these lines.
+const PRINTED: [string, Record<string, string>, string[]][] = [
+  ['build', baseOutputs, [
+    '\n== 1/1 build: build the image in CodeBuild, push it to the immutable, scanned ECR repository',
+    'repository images: tags IMMUTABLE, scan on push, encryption AES256',
+    'lifecycle policy: untagged images expire 1 day(s) after their push; keep the last 5 images',
+    'images:v1 was pushed before (sha256:abc); tags are immutable, so it is not rebuilt',
+    'scan on push: COMPLETE; findings by severity {"LOW":2}',
+  ]],
+  ['roles', baseOutputs, [
+    '\n== 1/1 roles: the task definition: task role vs execution role, read-only root, non-root user, injected secret',
+    'family:1: 256 CPU units, 512 MiB, ARM64',
+    'container "app": user 1000, read-only root filesystem, health check CMD node src/healthcheck.js',
+    'API_KEY comes from arn:aws:ssm:us-east-1:1:parameter/api-key: the agent reads it with the execution role before the app starts',
+    'task role: sqs:SendMessage on jobs → allowed',
+    'task role: ssm:GetParameter on parameter/greeting → allowed',
+    'task role: ssm:GetParameters on parameter/api-key → implicitDeny',
+    'execution role: ssm:GetParameters on parameter/api-key → allowed',
+    'execution role: sqs:SendMessage on jobs → implicitDeny',
+    'execution role: ssm:GetParameter on parameter/greeting → implicitDeny',
+    'the app reads the greeting and uses the queue with the task role; only the agent, with the execution role, reads the key',
+  ]],
+  ['run-task', baseOutputs, [
+    '\n== 1/1 run-task: a one-off batch job with RunTask overrides, judged by its exit code',
+    'RunTask with overrides command=node src/batch.js, JOB_ID=run-test, BATCH_SIZE=3: stopped (Essential container in task exited)',
+    'exit code 0: the job sent its items with the task role',
+    'the jobs queue holds the 3 items of job run-test; deleted them',
+    'BATCH_SIZE=0: exit code 2 (bad input, nothing sent); ECS reports "Essential container in task exited": the exit code is the job\'s verdict',
+  ]],
+  ['run-task', serviceOutputs, [
+    '\n== 1/1 run-task: a one-off batch job with RunTask overrides, judged by its exit code',
+    'RunTask with overrides command=node src/batch.js, JOB_ID=run-test, BATCH_SIZE=3: stopped (Essential container in task exited)',
+    'exit code 0: the job sent its items with the task role',
+    'the service\'s tasks drain https://sqs/jobs: their log stream shows "processed" for job run-test',
+    'BATCH_SIZE=0: exit code 2 (bad input, nothing sent); ECS reports "Essential container in task exited": the exit code is the job\'s verdict',
+  ]],
+  ['service', serviceOutputs, [
+    '\n== 1/1 service: the service: BLUE_GREEN strategy, lifecycle hook, circuit breaker with rollback',
+    'service: 1/1 tasks running, strategy BLUE_GREEN, bake 1 min',
+    'hooks: hook at POST_SCALE_UP',
+    'circuit breaker: rollback on; live revision rev-1',
+  ]],
+  ['service', baseOutputs, [
+    '\n== 1/1 service: the service: BLUE_GREEN strategy, lifecycle hook, circuit breaker with rollback',
+    'the service is not deployed: run the build step, then npx cdk deploy EcsLab -c ecs:service=true',
+  ]],
+  ['blue-green', serviceOutputs, [
+    '\n== 1/1 blue-green: a deployment the hook refuses rolls back; one it lets through goes live',
+    'live (blue) revision: rev-1',
+    'gate closed → deployment to rev-2 ended ROLLBACK_SUCCESSFUL: lifecycle hook returned FAILED',
+    'the hook answered FAILED at POST_SCALE_UP: ECS stopped the green tasks and blue kept serving',
+    'gate open → SUCCESSFUL: green rev-3 is live; blue was stopped after the 1-minute bake time',
+  ]],
+  ['blue-green', baseOutputs, [
+    '\n== 1/1 blue-green: a deployment the hook refuses rolls back; one it lets through goes live',
+    'the service is not deployed: npx cdk deploy EcsLab -c ecs:service=true',
+  ]],
+  ['load-balancer', serviceOutputs, [
+    '\n== 1/1 load-balancer: the production and test listeners of the ALB answer from the service',
+    'the load balancer is not deployed: npx cdk deploy EcsLab -c ecs:alb=true',
+  ]],
+];
+test.each(PRINTED)('step %s prints what it saw (with the outputs %#)', async (id, outputs, printed) => {
+  await run(id, outputs);
+  expect(lines).toEqual(printed);
 });
 
 describe('build', () => {
@@ -221,7 +300,11 @@ describe('build', () => {
     await run('build');
     expect(codebuild.commandCalls(StartBuildCommand)[0].args[0].input).toEqual({ projectName: 'image-build' });
     expect(codebuild.commandCalls(BatchGetBuildsCommand)).toHaveLength(2);
-    expect(lines).toContain(`pushed ${ECS_LAB.imageTag} as sha256:new`);
+    expect(lines.slice(3)).toEqual([
+      'started CodeBuild build image-build:1: docker build on an arm64 host, then docker push v1',
+      'pushed v1 as sha256:new',
+      'scan on push: COMPLETE; findings by severity {"LOW":2}',
+    ]);
   });
 
   test('a failed build, or a repository whose tags can be overwritten, fails the step', async () => {
@@ -230,6 +313,77 @@ describe('build', () => {
     await expect(run('build')).rejects.toThrow(new ExerciseCheckFailed('the build ended FAILED: read its log group (BuildLogs)'));
     ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [{ imageTagMutability: 'MUTABLE', imageScanningConfiguration: { scanOnPush: true } }] });
     await expect(run('build')).rejects.toThrow("the repository's tags are MUTABLE, not IMMUTABLE");
+  });
+});
+
+// Each rule differs from the lab's in one field of its selection: every field is what makes the rule.
+test.each<[string, object, string]>([
+  ['expires tagged images', { ...untaggedRule, selection: { ...untaggedRule.selection, tagStatus: 'tagged', tagPrefixList: ['v'] } }, 'no lifecycle rule expires untagged images 1 day(s) after their push'],
+  ['counts images instead of days', { ...untaggedRule, selection: { ...untaggedRule.selection, countType: 'imageCountMoreThan' } }, 'no lifecycle rule expires untagged images 1 day(s) after their push'],
+  ['counts in another unit', { ...untaggedRule, selection: { ...untaggedRule.selection, countUnit: 'hours' } }, 'no lifecycle rule expires untagged images 1 day(s) after their push'],
+  ['keeps images by age', { ...keepLastRule, selection: { ...keepLastRule.selection, countType: 'sinceImagePushed', countUnit: 'days' } }, `no lifecycle rule keeps only the last ${ECS_LAB.keepLastImages} images`],
+])('a lifecycle rule that %s instead of the lab\'s fails the build step', async (_name, changed, message) => {
+  const description = (changed as { description: string }).description;
+  const rules = [untaggedRule, keepLastRule].map((rule) => (rule.description === description ? changed : rule));
+  ecr.on(GetLifecyclePolicyCommand).resolves({ lifecyclePolicyText: JSON.stringify({ rules }) });
+  await expect(run('build')).rejects.toThrow(new ExerciseCheckFailed(message));
+});
+
+test('a lifecycle rule without a selection is not one of the lab\'s, and does not hide them', async () => {
+  ecr.on(GetLifecyclePolicyCommand).resolves({ lifecyclePolicyText: JSON.stringify({ rules: [{ rulePriority: 3, description: 'other' }, untaggedRule, keepLastRule] }) });
+  await run('build');
+  expect(lines).toContain('lifecycle policy: other; untagged images expire 1 day(s) after their push; keep the last 5 images');
+});
+
+describe('build against a repository or a scan ECR describes only in part', () => {
+  test('no repository listed', async () => {
+    ecr.on(DescribeRepositoriesCommand).resolves({});
+    await expect(run('build')).rejects.toThrow(new ExerciseCheckFailed("the repository's tags are undefined, not IMMUTABLE"));
+  });
+
+  test('no scanning configuration', async () => {
+    ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [{ imageTagMutability: 'IMMUTABLE' }] });
+    await expect(run('build')).rejects.toThrow(new ExerciseCheckFailed('the repository does not scan images on push'));
+  });
+
+  test('no encryption configuration', async () => {
+    ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [{ imageTagMutability: 'IMMUTABLE', imageScanningConfiguration: { scanOnPush: true } }] });
+    await run('build');
+    expect(lines[1]).toBe('repository images: tags IMMUTABLE, scan on push, encryption undefined');
+  });
+
+  test('a scan not there yet, or one without status and findings', async () => {
+    ecr.on(DescribeImageScanFindingsCommand).rejects(named('ScanNotFoundException'));
+    await run('build');
+    ecr.on(DescribeImageScanFindingsCommand).resolves({});
+    await run('build');
+    expect(lines.filter((line) => line.startsWith('scan on push'))).toEqual([
+      'scan on push: not available yet; findings by severity {}',
+      'scan on push: not available yet; findings by severity {}',
+    ]);
+  });
+
+  test('any other error of ECR fails the step', async () => {
+    ecr.on(DescribeImageScanFindingsCommand).rejects(named('AccessDeniedException'));
+    await expect(run('build')).rejects.toThrow('AccessDeniedException');
+    ecr.on(DescribeImagesCommand).rejects(named('AccessDeniedException'));
+    await expect(run('build')).rejects.toThrow('AccessDeniedException');
+    expect(codebuild.commandCalls(StartBuildCommand)).toHaveLength(0);
+  });
+
+  test('an answer without image details is no image: the build runs, and pushed none', async () => {
+    ecr.on(DescribeImagesCommand).resolves({});
+    await expect(run('build')).rejects.toThrow(new ExerciseCheckFailed(`the build succeeded but images has no image tagged ${ECS_LAB.imageTag}`));
+  });
+
+  test('a build CodeBuild does not describe is still running at the deadline', async () => {
+    ecr.on(DescribeImagesCommand).rejects(named('ImageNotFoundException'));
+    for (const answer of [{}, { builds: [] }]) {
+      codebuild.on(BatchGetBuildsCommand).resolves(answer);
+      await expect(run('build', baseOutputs, { buildDeadlineSeconds: 0 })).rejects.toThrow(
+        new ExerciseCheckFailed('the build ended still running after 0 s: read its log group (BuildLogs)'),
+      );
+    }
   });
 });
 
@@ -291,10 +445,23 @@ describe('run-task', () => {
         { name: 'BATCH_SIZE', value: String(ECS_LAB.batchSize) },
       ],
     });
+    expect(good).toMatchObject({ cluster: 'cluster', taskDefinition: 'family', launchType: 'FARGATE', count: 1, startedBy: `ecs-lab-${RUN_ID}` });
     expect(good.networkConfiguration?.awsvpcConfiguration).toEqual({ subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-1'], assignPublicIp: 'ENABLED' });
     expect(bad.overrides?.containerOverrides?.[0].environment).toContainEqual({ name: 'BATCH_SIZE', value: '0' });
     expect(sqs.commandCalls(DeleteMessageBatchCommand)[0].args[0].input.Entries).toHaveLength(ECS_LAB.batchSize);
     expect(lines).toContain(`the jobs queue holds the ${ECS_LAB.batchSize} items of job ${RUN_ID}; deleted them`);
+  });
+
+  test('items that arrive over several receives are all counted, and reading stops once the job\'s are in', async () => {
+    // A fourth message of the job (SQS delivers at least once) would come with a third receive.
+    const arrivals = [2, 1, 1];
+    sqs.on(ReceiveMessageCommand).callsFake(() => {
+      const count = arrivals.shift() ?? 0;
+      return { Messages: Array.from({ length: count }, (_, i) => ({ Body: JSON.stringify({ jobId: RUN_ID, item: i + 1 }), ReceiptHandle: `r${count}-${i}` })) };
+    });
+    await run('run-task', baseOutputs, { taskDeadlineSeconds: 1 });
+    expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(2);
+    expect(lines).toContain(`the jobs queue holds the 3 items of job ${RUN_ID}; deleted them`);
   });
 
   test('with the service deployed, the queue is left to its tasks', async () => {
@@ -370,7 +537,11 @@ describe('service and blue-green', () => {
       ['rev-2', 'ROLLBACK_SUCCESSFUL'],
     ]);
     expect(live).toBe('rev-3');
-    expect(ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input.Value)).toEqual([ECS_LAB.gateClosed, ECS_LAB.gateOpen, ECS_LAB.gateOpen]);
+    expect(ssm.commandCalls(PutParameterCommand).map((c) => [c.args[0].input.Name, c.args[0].input.Value])).toEqual([
+      ['gate', ECS_LAB.gateClosed],
+      ['gate', ECS_LAB.gateOpen],
+      ['gate', ECS_LAB.gateOpen],
+    ]);
     expect(lines).toContain('gate closed → deployment to rev-2 ended ROLLBACK_SUCCESSFUL: lifecycle hook returned FAILED');
     expect(ecs.commandCalls(UpdateServiceCommand)[0].args[0].input).toEqual({ cluster: 'cluster', service: 'service', forceNewDeployment: true });
   });
@@ -436,8 +607,11 @@ describe('load-balancer', () => {
 
   test("both listeners are answered by a running task of the service", async () => {
     await run('load-balancer', albOutputs());
-    expect(lines).toContain(`production listener ${url}: HTTP 200, release ${ECS_LAB.imageTag}, task task-blue`);
-    expect(lines).toContain(`test listener ${url}: HTTP 200, release ${ECS_LAB.imageTag}, task task-blue`);
+    expect(lines.slice(1)).toEqual([
+      `production listener ${url}: HTTP 200, release ${ECS_LAB.imageTag}, task task-blue`,
+      `test listener ${url}: HTTP 200, release ${ECS_LAB.imageTag}, task task-blue`,
+      'between deployments both listeners forward to the primary (blue) target group; during one, ECS sends the test listener to green first',
+    ]);
   });
 
   test('a listener without a healthy target, or answered by a task that is not the service\'s, fails the step', async () => {
@@ -452,8 +626,15 @@ describe('load-balancer', () => {
     await expect(run('load-balancer', albOutputs())).rejects.toThrow('the production listener was answered by task unknown');
   });
 
-  /** Blue's task ran before any deployment; green's started with the deployment the gate let through. */
-  const startedAt: Record<string, Date> = { 'task-blue': new Date(Date.UTC(2025, 0, 1)), 'task-green': new Date(Date.UTC(2026, 5, 1)) };
+  /**
+   * Blue's task ran before any deployment; green's started with the deployment the gate let through, and task-now
+   * the very moment that deployment (the second one, a minute after the first) was created.
+   */
+  const startedAt: Record<string, Date> = {
+    'task-blue': new Date(Date.UTC(2025, 0, 1)),
+    'task-green': new Date(Date.UTC(2026, 5, 1)),
+    'task-now': new Date(Date.UTC(2026, 0, 1, 0, 1)),
+  };
   const describeServedTask = () =>
     ecs.on(DescribeTasksCommand).callsFake(({ tasks: [taskArn] }) => ({ tasks: [{ taskArn, startedAt: startedAt[taskArn] }] }));
 
@@ -469,6 +650,33 @@ describe('load-balancer', () => {
     await expect(run('blue-green', albOutputs())).rejects.toThrow(
       'the production listener (HTTP 200) was answered by task task-blue, started 2025-01-01T00:00:00.000Z, not by a task of the deployment created',
     );
+  });
+
+  test('blue-green with the load balancer: a green task that started the moment the deployment was created is green', async () => {
+    describeServedTask();
+    answer = { status: 200, release: ECS_LAB.imageTag, task: 'task-now' };
+    await run('blue-green', albOutputs());
+    expect(lines).toContain('production listener: answered by task-now, started 2026-01-01T00:01:00.000Z by this deployment (green)');
+  });
+
+  test('blue-green with the load balancer: green answering with another status than 200 fails the step', async () => {
+    describeServedTask();
+    answer = { status: 203, release: ECS_LAB.imageTag, task: 'task-green' };
+    await expect(run('blue-green', albOutputs())).rejects.toThrow(new ExerciseCheckFailed(
+      'the production listener (HTTP 203) was answered by task task-green, started 2026-06-01T00:00:00.000Z, not by a task of the deployment created 2026-01-01T00:01:00.000Z: production does not reach green',
+    ));
+  });
+
+  test('blue-green with the load balancer: a task ECS does not describe never started', async () => {
+    answer = { status: 200, release: ECS_LAB.imageTag, task: 'task-gone' };
+    for (const described of [{}, { tasks: [] }]) {
+      ecs.on(DescribeTasksCommand).resolves(described);
+      await expect(run('blue-green', albOutputs())).rejects.toThrow(new ExerciseCheckFailed(
+        'the production listener (HTTP 200) was answered by task task-gone, started never, not by a task of the deployment created 2026-01-01T00:01:00.000Z: production does not reach green',
+      ));
+      deployments = [];
+      live = 'rev-1';
+    }
   });
 
   test('says how to deploy the load balancer when it is not', async () => {
@@ -489,9 +697,157 @@ describe('the checks the tests above do not reach, one fact changed each', () =>
     ['one role for both jobs', { executionRoleArn: taskDefinition.taskRoleArn }, 'the task role and the execution role are the same role'],
     ['no health check', { containerDefinitions: [{ ...container, healthCheck: undefined }] }, 'the container has no health check'],
     ['the key not injected from the parameter', { containerDefinitions: [{ ...container, secrets: [] }] }, 'API_KEY is not injected from a parameter (secrets[].valueFrom)'],
+    ['no secrets at all', { containerDefinitions: [{ ...container, secrets: undefined }] }, 'API_KEY is not injected from a parameter (secrets[].valueFrom)'],
+    ['only another secret injected', { containerDefinitions: [{ ...container, secrets: [{ name: 'OTHER', valueFrom: baseOutputs.GreetingParameterArn }] }] }, 'API_KEY is not injected from a parameter (secrets[].valueFrom)'],
+    ['the key also in plain environment, after another variable', { containerDefinitions: [{ ...container, environment: [...container.environment!, { name: 'API_KEY', value: 'plain' }] }] }, 'API_KEY sits in plain environment variables'],
+    ['a container run as user root', { containerDefinitions: [{ ...container, user: 'root' }] }, 'the container runs as root (user "root")'],
+    ['no container definitions', { containerDefinitions: undefined }, 'the task definition has no container named by the ContainerName output'],
+    ['no runtime platform', { runtimePlatform: undefined }, 'the task definition is not arm64'],
   ])('roles: a task definition with %s', async (_name, change, message) => {
     ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { ...taskDefinition, ...change } });
     await expect(run('roles')).rejects.toThrow(new ExerciseCheckFailed(message));
+  });
+
+  test('roles: no task definition of the family', async () => {
+    ecs.on(DescribeTaskDefinitionCommand).resolves({});
+    await expect(run('roles')).rejects.toThrow(new ExerciseCheckFailed('the task definition has no container named by the ContainerName output'));
+  });
+
+  test('roles: a simulator that answers no decision', async () => {
+    iam.on(SimulatePrincipalPolicyCommand).resolves({ EvaluationResults: [] });
+    await expect(run('roles')).rejects.toThrow(
+      new ExerciseCheckFailed('the task role should be allowed sqs:SendMessage on arn:aws:sqs:us-east-1:1:jobs, the simulator says unknown'),
+    );
+    iam.on(SimulatePrincipalPolicyCommand).resolves({});
+    await expect(run('roles')).rejects.toThrow(
+      new ExerciseCheckFailed('the task role should be allowed sqs:SendMessage on arn:aws:sqs:us-east-1:1:jobs, the simulator says unknown'),
+    );
+  });
+
+  test('run-task: RunTask that answers neither tasks nor failures', async () => {
+    ecs.on(RunTaskCommand).resolves({});
+    await expect(run('run-task')).rejects.toThrow(new ExerciseCheckFailed('RunTask started no task: []'));
+    ecs.on(RunTaskCommand).resolves({ tasks: [] });
+    await expect(run('run-task')).rejects.toThrow(new ExerciseCheckFailed('RunTask started no task: []'));
+  });
+
+  test('run-task: a task ECS no longer describes never counts as stopped', async () => {
+    for (const answer of [{}, { tasks: [] }]) {
+      ecs.on(DescribeTasksCommand).resolves(answer);
+      await expect(run('run-task')).rejects.toThrow(new ExerciseCheckFailed(`task task-${ECS_LAB.batchSize} did not stop within 0 s`));
+    }
+  });
+
+  test('run-task: a stopped task without its container\'s exit code', async () => {
+    for (const containers of [undefined, []]) {
+      ecs.on(DescribeTasksCommand).callsFake(({ tasks: [taskArn] }) => ({ tasks: [{ taskArn, lastStatus: 'STOPPED', containers }] }));
+      await expect(run('run-task')).rejects.toThrow(new ExerciseCheckFailed('the batch job exited with undefined, not 0: read its log stream'));
+    }
+  });
+
+  test('run-task: no item of the job in the queue, only another job\'s', async () => {
+    queued = 0;
+    await expect(run('run-task')).rejects.toThrow(new ExerciseCheckFailed(`found 0 of the ${ECS_LAB.batchSize} items of job ${RUN_ID} in the jobs queue`));
+    expect(sqs.commandCalls(DeleteMessageBatchCommand)).toHaveLength(0);
+  });
+
+  test('service: DescribeServices that answers no list', async () => {
+    ecs.on(DescribeServicesCommand).resolves({});
+    await expect(run('service', serviceOutputs)).rejects.toThrow(new ExerciseCheckFailed('the service does not exist'));
+  });
+
+  test('service: a service without deployment configuration, or with a circuit breaker that is off', async () => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [{ runningCount: 1 }] });
+    await expect(run('service', serviceOutputs)).rejects.toThrow(new ExerciseCheckFailed('the service deploys with ROLLING, not BLUE_GREEN'));
+    for (const deploymentCircuitBreaker of [undefined, { enable: false, rollback: true }]) {
+      ecs.on(DescribeServicesCommand).resolves({ services: [{ runningCount: 1, deploymentConfiguration: { strategy: 'BLUE_GREEN', deploymentCircuitBreaker } }] });
+      await expect(run('service', serviceOutputs)).rejects.toThrow(new ExerciseCheckFailed('the circuit breaker does not roll back'));
+    }
+  });
+
+  test('service: every hook is printed with its stages', async () => {
+    const hook = (name: string, lifecycleStages: DeploymentLifecycleHookStage[]) => ({ hookTargetArn: `arn:aws:lambda:us-east-1:1:function:${name}`, lifecycleStages });
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [{
+        serviceName: 'service', runningCount: 2, desiredCount: 2, currentServiceRevisions: [{ arn: 'rev-1' }],
+        deploymentConfiguration: {
+          strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5, deploymentCircuitBreaker: { enable: true, rollback: true },
+          lifecycleHooks: [hook('hook', ['POST_SCALE_UP', 'POST_TEST_TRAFFIC_SHIFT']), hook('audit', ['POST_PRODUCTION_TRAFFIC_SHIFT'])],
+        },
+      }],
+    });
+    await run('service', serviceOutputs);
+    expect(lines.slice(1)).toEqual([
+      'service: 2/2 tasks running, strategy BLUE_GREEN, bake 5 min',
+      'hooks: hook at POST_SCALE_UP, POST_TEST_TRAFFIC_SHIFT; audit at POST_PRODUCTION_TRAFFIC_SHIFT',
+      'circuit breaker: rollback on; live revision rev-1',
+    ]);
+  });
+
+  test.each(['STOPPED', 'ROLLBACK_FAILED'] as const)('blue-green: a deployment that ends %s with the gate closed has ended, and fails the step', async (status) => {
+    gateRefusal = status;
+    await expect(run('blue-green', serviceOutputs)).rejects.toThrow(
+      new ExerciseCheckFailed(`with the gate closed the deployment ended ${status}, not ROLLBACK_SUCCESSFUL: the hook did not stop it`),
+    );
+  });
+
+  test('blue-green: a deployment that fails with the gate open and gives no reason', async () => {
+    ecs.on(UpdateServiceCommand).callsFake(() => {
+      deployments.unshift(deployment(`rev-${deployments.length + 2}`, gate === ECS_LAB.gateOpen ? 'ROLLBACK_FAILED' : 'ROLLBACK_SUCCESSFUL'));
+      return {};
+    });
+    await expect(run('blue-green', serviceOutputs)).rejects.toThrow(new ExerciseCheckFailed('with the gate open the deployment ended ROLLBACK_FAILED: '));
+  });
+
+  test('blue-green: the revision live after the deployment must be its target and not blue', async () => {
+    // A deployment whose target is the blue revision itself: green never went live.
+    ecs.on(UpdateServiceCommand).callsFake(() => {
+      const open = gate === ECS_LAB.gateOpen;
+      deployments.unshift({ ...deployment(open ? 'rev-1' : 'rev-2', open ? 'SUCCESSFUL' : 'ROLLBACK_SUCCESSFUL'), serviceDeploymentArn: `deployment-${deployments.length}` });
+      return {};
+    });
+    await expect(run('blue-green', serviceOutputs)).rejects.toThrow(new ExerciseCheckFailed("the live revision is rev-1, not the deployment's target rev-1"));
+    // Another deployment went live in the meantime: neither blue nor this one's target.
+    deployments = [];
+    ecs.on(UpdateServiceCommand).callsFake(() => {
+      const open = gate === ECS_LAB.gateOpen;
+      if (open) live = 'rev-9';
+      deployments.unshift(deployment(`rev-${deployments.length + 2}`, open ? 'SUCCESSFUL' : 'ROLLBACK_SUCCESSFUL'));
+      return {};
+    });
+    await expect(run('blue-green', serviceOutputs)).rejects.toThrow(new ExerciseCheckFailed("the live revision is rev-9, not the deployment's target rev-3"));
+  });
+
+  test('blue-green: the hook\'s verdict is read from whatever details ECS still lists', async () => {
+    const reason = 'lifecycle hook hook returned FAILED at POST_SCALE_UP';
+    // No details at all: the reason recorded on the deployment decides.
+    ecs.on(UpdateServiceCommand).callsFake(() => {
+      const open = gate === ECS_LAB.gateOpen;
+      if (open) live = `rev-${deployments.length + 2}`;
+      deployments.unshift(deployment(`rev-${deployments.length + 2}`, open ? 'SUCCESSFUL' : 'ROLLBACK_SUCCESSFUL', open ? undefined : reason));
+      return {};
+    });
+    ecs.on(DescribeServiceDeploymentsCommand).resolves({});
+    await run('blue-green', serviceOutputs);
+    expect(lines).toContain(`gate closed → deployment to rev-2 ended ROLLBACK_SUCCESSFUL: ${reason}`);
+    for (const details of [
+      { lifecycleHookDetails: [{ status: 'FAILED' as const }, { targetArn: HOOK_ARN, status: 'FAILED' as const }] },
+      { rollback: { reason } },
+    ]) {
+      deployments = [];
+      live = 'rev-1';
+      ecs.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [details] });
+      await run('blue-green', serviceOutputs);
+    }
+  });
+
+  test('blue-green: a gate that cannot be opened again when the run ends is reported by its name', async () => {
+    ssm.on(PutParameterCommand).callsFake(({ Value }) => {
+      if (ssm.commandCalls(PutParameterCommand).length === 3) throw new Error('AccessDenied');
+      gate = Value;
+      return {};
+    });
+    await expect(run('blue-green', serviceOutputs)).rejects.toThrow('the deploy gate: AccessDenied');
   });
 
   test('run-task: RunTask that starts no task', async () => {

@@ -1,4 +1,4 @@
-import { CloudFormationClient, CreateStackCommand, DetectStackResourceDriftCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, CreateStackCommand, DetectStackResourceDriftCommand, UpdateStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { steps, timing } from '../../../labs/iac/exercise';
 import { FAILING_UPDATE_TEMPLATE } from '../../../labs/iac/playground-templates';
 import { IAC_LAB } from '../../../labs/iac/constants';
@@ -24,6 +24,12 @@ const failureOf = async (id: string, outputs = LAB_OUTPUTS, timingFigures = SHOR
   return (error as Error).message;
 };
 const exerciseStacks = () => [...fake.stacks.keys()].filter((name) => name.startsWith(PREFIX));
+/** The lab deployed with ArchiveEnabled=true: the condition creates the archive queue and its output. */
+const archiveOn = () => {
+  const lab = fake.stacks.get(IAC_LAB.stackName)!;
+  lab.parameters = { ...lab.parameters, ArchiveEnabled: 'true' };
+  lab.outputs = { ...LAB_OUTPUTS, ArchiveQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/IacLab-archive', ArchiveState: 'archive queue IacLab-archive' };
+};
 
 beforeEach(() => {
   fake.reset();
@@ -97,8 +103,8 @@ const PRINTED: Record<string, string[]> = {
   stackset: [
     '\n== 1/1 stackset: the StackSet: self-managed roles and one stack instance per Region',
     'IacLab-regional: SELF_MANAGED, administration role arn:aws:iam::123456789012:role/IacLab-RegionalAdministrationRole-1AB, execution role IacLab-RegionalExecutionRole-1CD',
-    'instance 123456789012/us-east-1: CURRENT, SUCCEEDED',
     'instance 123456789012/us-west-2: CURRENT, SUCCEEDED',
+    'instance 123456789012/us-east-1: CURRENT, SUCCEEDED',
     'one instance per Region (us-east-1, us-west-2), all CURRENT; cdk destroy removes the instances, then the set',
   ],
   'cfn-init': [
@@ -119,14 +125,14 @@ describe('change-set', () => {
     const [input] = fake.createdChangeSets;
     expect(input.UsePreviousTemplate).toBe(true);
     expect(input.Capabilities).toContain('CAPABILITY_AUTO_EXPAND');
-    expect(Object.fromEntries(input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue ?? 'previous']))).toEqual({
-      Stage: 'prod',
-      ArchiveEnabled: 'true',
-      Owner: 'previous',
-      SigningSecret: 'previous',
-      StackSetRegionCount: 'previous',
-      BootstrapVersion: 'previous',
-    });
+    expect(input.Parameters).toEqual([
+      { ParameterKey: 'Stage', ParameterValue: 'prod' },
+      { ParameterKey: 'ArchiveEnabled', ParameterValue: 'true' },
+      { ParameterKey: 'Owner', UsePreviousValue: true },
+      { ParameterKey: 'SigningSecret', UsePreviousValue: true },
+      { ParameterKey: 'StackSetRegionCount', UsePreviousValue: true },
+      { ParameterKey: 'BootstrapVersion', UsePreviousValue: true },
+    ]);
     expect(fake.deletedChangeSets).toEqual([input.ChangeSetName]);
   });
 
@@ -142,6 +148,13 @@ describe('change-set', () => {
     fake.misbehaviour.ordersModifiedInPlace = true;
     expect(await failureOf('change-set')).toMatch(/^OrdersQueue is not replaced, although its QueueName changes/);
     expect(fake.deletedChangeSets).toHaveLength(1);
+  });
+
+  test('on a lab with the archive queue, turns ArchiveEnabled off and expects the archive queue removed', async () => {
+    archiveOn();
+    await run('change-set');
+    expect(lines).toContain('change set iac-flip-run-test: Stage dev → prod, ArchiveEnabled true → false');
+    expect(lines).toContain('removed: ArchiveQueue, ArchiveQueuePolicy');
   });
 });
 
@@ -177,6 +190,17 @@ const misbehaving: [keyof Misbehaviour, string, RegExp][] = [
   ['ignoresDisableRollback', 'rollback', /^stack IacLab-exercise-playground ended in UPDATE_ROLLBACK_COMPLETE, expected UPDATE_FAILED/],
   ['ignoresTerminationProtection', 'termination-protection', /^DeleteStack of IacLab-exercise-playground with termination protection succeeded, but it should have been refused$/],
   ['outdatedInstance', 'stackset', /^stack instances not CURRENT\/SUCCEEDED: us-west-2 OUTDATED User: .* ssm:PutParameter$/],
+  ['noExport', 'anatomy', /^export IacLab-SharedDlqArn is missing, expected the SharedDlqArn output$/],
+  ['noParameterGroups', 'anatomy', /^the template metadata has no AWS::CloudFormation::Interface \(parameter groups\)$/],
+  ['noEchoOnOtherParameters', 'anatomy', /^GetTemplateSummary lists NoEcho parameters Stage, Owner$/],
+  ['levelsReplaced', 'change-set', /^the construct-level queues would be replaced \(OrdersQueue, LevelsLevelOneQueue\), although no parameter they use changed$/],
+  ['replacementCauseUnclear', 'change-set', /^the change set does not say that QueueName requires recreation: QueueName \(recreation: Conditionally\) ← Stage; Tags \(recreation: Always\) ← Stage$/],
+  ['archiveUnchanged', 'change-set', /^ArchiveEnabled → true does not add ArchiveQueue$/],
+  ['failureUnreported', 'rollback', /^the update failed on nothing, not on DeliberateFailure$/],
+  ['rollbackKeepsExtraQueue', 'rollback', /^ExtraQueue is still in the stack after the rollback$/],
+  ['disableRollbackLosesExtraQueue', 'rollback', /^with DisableRollback, ExtraQueue is gone, not CREATE_COMPLETE$/],
+  ['rollbackStackKeepsExtraQueue', 'rollback', /^ExtraQueue is still in the stack after RollbackStack$/],
+  ['serviceManagedStackSet', 'stackset', /^stack set IacLab-regional has permission model SERVICE_MANAGED$/],
 ];
 test.each(misbehaving)('with %s, step %s fails with what it saw', async (misbehaviour, id, message) => {
   fake.misbehaviour[misbehaviour] = true;
@@ -184,8 +208,22 @@ test.each(misbehaving)('with %s, step %s fails with what it saw', async (misbeha
   expect(exerciseStacks()).toEqual([]);
 });
 
+test('a failing ListImports fails the import step with its error, and the consumer stack is still deleted', async () => {
+  fake.misbehaviour.throttlesImports = true;
+  await expect(run('import')).rejects.toThrow('Rate exceeded');
+  expect(exerciseStacks()).toEqual([]);
+});
+
+test('every stack the steps create or update carries the lab\'s tag', async () => {
+  await run('import');
+  await run('rollback');
+  const tagged = [...fake.cloudformation.commandCalls(CreateStackCommand), ...fake.cloudformation.commandCalls(UpdateStackCommand)].map((call) => call.args[0].input.Tags);
+  expect(tagged).toEqual([[{ Key: 'lab', Value: 'iac' }], [{ Key: 'lab', Value: 'iac' }], [{ Key: 'lab', Value: 'iac' }], [{ Key: 'lab', Value: 'iac' }]]);
+});
+
 // Checks against a lab whose deployment differs from what the steps expect (outputs or stacks changed by hand).
 const SAM_STACK_NAME = 'IacLab-SamAppNestedStack-1ABC';
+const LAB_STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/IacLab/0000-6';
 const differing: [string, string, () => void, Record<string, string>, string][] = [
   ['the lab stack is missing', 'anatomy', () => fake.stacks.delete(IAC_LAB.stackName), LAB_OUTPUTS, 'stack IacLab is not deployed'],
   ['the queue name is not the Fn::Sub one', 'anatomy', () => (fake.stacks.get(IAC_LAB.stackName)!.outputs = { ...LAB_OUTPUTS, OrdersQueueName: 'orders' }), LAB_OUTPUTS, 'OrdersQueueName (Fn::Select of the URL) is orders, expected IacLab-orders-dev (Fn::Sub)'],
@@ -196,10 +234,31 @@ const differing: [string, string, () => void, Record<string, string>, string][] 
   ['the stack set has another administration role', 'stackset', () => undefined, { ...LAB_OUTPUTS, StackSetAdministrationRoleArn: 'arn:aws:iam::123456789012:role/Other' }, 'stack set IacLab-regional uses the administration role arn:aws:iam::123456789012:role/IacLab-RegionalAdministrationRole-1AB, not the lab\'s'],
   ['the stack set has another execution role', 'stackset', () => undefined, { ...LAB_OUTPUTS, StackSetExecutionRoleName: 'Other' }, 'stack set IacLab-regional uses the execution role IacLab-RegionalExecutionRole-1CD, not the lab\'s'],
   ['the stack set has an instance in a Region not asked for', 'stackset', () => undefined, { ...LAB_OUTPUTS, StackSetRegions: 'us-east-1' }, 'stack instances in us-east-1, us-west-2, expected us-east-1'],
+  ['the stack set misses a Region asked for', 'stackset', () => undefined, { ...LAB_OUTPUTS, StackSetRegions: 'us-east-1,eu-west-1' }, 'stack instances in us-east-1, us-west-2, expected eu-west-1, us-east-1'],
+  ['the archive output is missing although its condition is true', 'anatomy', () => (fake.stacks.get(IAC_LAB.stackName)!.parameters.ArchiveEnabled = 'true'), LAB_OUTPUTS, 'ArchiveEnabled=true but the output ArchiveQueueUrl is missing'],
+  ['the SAM stack is gone', 'nested-sam', () => fake.stacks.delete(SAM_STACK_NAME), LAB_OUTPUTS, `the SAM stack's ParentId is undefined, not the lab stack ${LAB_STACK_ID}`],
+  ['the lab stack is gone', 'nested-sam', () => fake.stacks.delete(IAC_LAB.stackName), LAB_OUTPUTS, `the SAM stack's ParentId is ${LAB_STACK_ID}, not the lab stack undefined`],
+  ['the original SAM template has no transform', 'nested-sam', () => (fake.samTemplates.original = { Resources: fake.samTemplates.original.Resources }), LAB_OUTPUTS, 'the original SAM template has no AWS::Serverless-2016-10-31 transform'],
+  ['the original SAM template has no function', 'nested-sam', () => (fake.samTemplates.original = { ...fake.samTemplates.original, Resources: { StackEventsLogGroup: { Type: 'AWS::Logs::LogGroup' } } }), LAB_OUTPUTS, 'the original SAM template has no AWS::Serverless::Function'],
+  ['the processed template keeps two SAM resources', 'nested-sam', () => (fake.samTemplates.processed = { Resources: { Function: { Type: 'AWS::Serverless::Function' }, Api: { Type: 'AWS::Serverless::Api' } } }), LAB_OUTPUTS, 'the processed template still holds AWS::Serverless::Function, AWS::Serverless::Api'],
+  ['the transform made neither the rule nor its permission', 'nested-sam', () => (fake.samTemplates.processed = { Resources: { Function: { Type: 'AWS::Lambda::Function' }, Role: { Type: 'AWS::IAM::Role' } } }), LAB_OUTPUTS, 'the transform did not create AWS::Events::Rule, AWS::Lambda::Permission'],
+  ['the change set keeps the archive queue of a lab that has one', 'change-set', () => (archiveOn(), (fake.misbehaviour.archiveUnchanged = true)), LAB_OUTPUTS, 'ArchiveEnabled → false does not remove ArchiveQueue'],
+  ['the SUCCESS signal came from another instance', 'cfn-init', () => undefined, { ...LAB_OUTPUTS, CfnInitInstanceId: 'i-0fedcba9876543210' }, 'no SUCCESS signal from i-0fedcba9876543210 in the events of IacLab: the creation policy did not hear cfn-signal'],
 ];
 test.each(differing)('when %s, step %s fails with what it saw', async (_, id, change, outputs, message) => {
   change();
   expect(await failureOf(id, outputs)).toBe(message);
+});
+
+test('anatomy on a lab with ArchiveEnabled=true finds the archive queue\'s output', async () => {
+  archiveOn();
+  await run('anatomy');
+  expect(lines).toContain('condition CreateArchive is true: the archive queue and its output exist (ArchiveState: archive queue IacLab-archive)');
+});
+
+test('stackset compares the Regions in any order', async () => {
+  await run('stackset', { ...LAB_OUTPUTS, StackSetRegions: 'us-west-2,us-east-1' });
+  expect(lines).toContain('one instance per Region (us-east-1, us-west-2), all CURRENT; cdk destroy removes the instances, then the set');
 });
 
 describe('drift', () => {
@@ -227,6 +286,13 @@ describe('drift', () => {
     expect(lines).toContain('DetectStackResourceDrift: MODIFIED after 1 detection(s), /VisibilityTimeout expected 30, actual 45 (NOT_EQUAL)');
   });
 
+  test('fails when drift detection reports another property than VisibilityTimeout', async () => {
+    fake.misbehaviour.driftOnOtherProperty = true;
+    expect(await failureOf('drift')).toBe(
+      'drift detection reports [{"PropertyPath":"/MessageRetentionPeriod","ExpectedValue":"345600","ActualValue":"1209600","DifferenceType":"NOT_EQUAL"}], not VisibilityTimeout 30 → 45',
+    );
+  });
+
   test('a change SQS has not applied yet fails a step that does not wait for it', async () => {
     fake.staleDetections = 1;
     expect(await failureOf('drift', LAB_OUTPUTS, noWait)).toBe('drift detection of Queue still says IN_SYNC, not MODIFIED, after 1 detections in 0 s');
@@ -246,6 +312,13 @@ describe('cfn-init', () => {
     fake.misbehaviour.cfnInitSilent = true;
     expect(await failureOf('cfn-init', withInstance)).toBe(
       `no SUCCESS signal from ${CFN_INIT_INSTANCE} in the events of IacLab: the creation policy did not hear cfn-signal`,
+    );
+  });
+
+  test('fails when the instance signalled but cfn-init wrote no line to its console', async () => {
+    fake.misbehaviour.cfnInitLineMissing = true;
+    expect(await failureOf('cfn-init', withInstance)).toBe(
+      `the console output of ${CFN_INIT_INSTANCE} has no line written by cfn-init's command: the init metadata did not run`,
     );
   });
 

@@ -24,6 +24,7 @@ import {
   ListImportsCommand,
   ListStackInstancesCommand,
   ListStackResourcesCommand,
+  Parameter,
   RollbackStackCommand,
   StackEvent,
   UpdateStackCommand,
@@ -101,6 +102,34 @@ export interface Misbehaviour {
   outdatedInstance: boolean;
   /** The cfn-init instance never signalled, and its console shows no line from cfn-init. */
   cfnInitSilent: boolean;
+  /** The cfn-init instance signalled, but its console shows no line from cfn-init. */
+  cfnInitLineMissing: boolean;
+  /** ListExports does not list the lab's export. */
+  noExport: boolean;
+  /** The template's metadata has no AWS::CloudFormation::Interface. */
+  noParameterGroups: boolean;
+  /** GetTemplateSummary flags Stage and Owner NoEcho, not SigningSecret. */
+  noEchoOnOtherParameters: boolean;
+  /** ListImports fails as a throttled call does. */
+  throttlesImports: boolean;
+  /** The change set replaces OrdersQueue, but names QueueName's recreation only Conditionally (Tags Always). */
+  replacementCauseUnclear: boolean;
+  /** The change set also replaces a construct-level queue. */
+  levelsReplaced: boolean;
+  /** The change set neither adds nor removes the archive queue. */
+  archiveUnchanged: boolean;
+  /** The failed update records no CREATE_FAILED event. */
+  failureUnreported: boolean;
+  /** The rollback of the failed update leaves ExtraQueue in the stack. */
+  rollbackKeepsExtraQueue: boolean;
+  /** With DisableRollback, the update fails but ExtraQueue is gone all the same. */
+  disableRollbackLosesExtraQueue: boolean;
+  /** RollbackStack leaves ExtraQueue in the stack. */
+  rollbackStackKeepsExtraQueue: boolean;
+  /** Drift detection reports a difference on another property than the one changed by hand. */
+  driftOnOtherProperty: boolean;
+  /** The StackSet is SERVICE_MANAGED. */
+  serviceManagedStackSet: boolean;
 }
 
 const SAM_ORIGINAL = {
@@ -117,33 +146,47 @@ const SAM_PROCESSED = {
   },
 };
 
-/** The changes CloudFormation computes when Stage and ArchiveEnabled flip (false → true), over two pages. */
-function flipChanges(ordersReplaced: boolean): Change[][] {
+/** The nested SAM stack's templates, before and after the transform; a test may change them. */
+export interface SamTemplates {
+  original: { Transform?: string; Resources: Record<string, { Type: string }> };
+  processed: { Resources: Record<string, { Type: string }> };
+}
+
+/** The changes CloudFormation computes when Stage and ArchiveEnabled flip (false → true, or true → false), over two pages. */
+function flipChanges(archiveOn: boolean, misbehaviour: Misbehaviour): Change[][] {
+  const ordersReplaced = !misbehaviour.ordersModifiedInPlace;
+  const queueNameRecreation = misbehaviour.replacementCauseUnclear ? 'Conditionally' : ordersReplaced ? 'Always' : 'Never';
   const modify = (id: string, replacement: 'True' | 'False', details: NonNullable<Change['ResourceChange']>['Details']): Change => ({
     Type: 'Resource',
     ResourceChange: { Action: 'Modify', LogicalResourceId: id, ResourceType: 'AWS::SQS::Queue', Replacement: replacement, Details: details },
   });
-  const add = (id: string, type: string): Change => ({ Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: id, ResourceType: type } });
+  // Flipping ArchiveEnabled from true removes the archive queue, from false adds it.
+  const archive = (id: string, type: string): Change => ({ Type: 'Resource', ResourceChange: { Action: archiveOn ? 'Remove' : 'Add', LogicalResourceId: id, ResourceType: type } });
   return [
     [
       modify('OrdersQueue', ordersReplaced ? 'True' : 'False', [
         {
-          Target: { Attribute: 'Properties', Name: 'QueueName', RequiresRecreation: ordersReplaced ? 'Always' : 'Never' },
+          Target: { Attribute: 'Properties', Name: 'QueueName', RequiresRecreation: queueNameRecreation },
           Evaluation: 'Static',
           ChangeSource: 'ParameterReference',
           CausingEntity: 'Stage',
         },
-        { Target: { Attribute: 'Tags', RequiresRecreation: 'Never' }, Evaluation: 'Static', ChangeSource: 'ParameterReference', CausingEntity: 'Stage' },
+        { Target: { Attribute: 'Tags', RequiresRecreation: misbehaviour.replacementCauseUnclear ? 'Always' : 'Never' }, Evaluation: 'Static', ChangeSource: 'ParameterReference', CausingEntity: 'Stage' },
       ]),
       modify('OrdersQueuePolicy', 'False', [
         { Target: { Attribute: 'Properties', Name: 'Queues', RequiresRecreation: 'Never' }, Evaluation: 'Dynamic', ChangeSource: 'ResourceReference', CausingEntity: 'OrdersQueue' },
       ]),
+      ...(misbehaviour.levelsReplaced
+        ? [modify('LevelsLevelOneQueue', 'True', [{ Target: { Attribute: 'Properties', Name: 'QueueName', RequiresRecreation: 'Always' }, Evaluation: 'Static', ChangeSource: 'DirectModification' }])]
+        : []),
     ],
-    [add('ArchiveQueue', 'AWS::SQS::Queue'), add('ArchiveQueuePolicy', 'AWS::SQS::QueuePolicy')],
+    misbehaviour.archiveUnchanged ? [] : [archive('ArchiveQueue', 'AWS::SQS::Queue'), archive('ArchiveQueuePolicy', 'AWS::SQS::QueuePolicy')],
   ];
 }
 
 const validationError = (message: string) => Object.assign(new Error(message), { name: 'ValidationError' });
+const LAB_EXPORT = `${IAC_LAB.stackName}${IAC_LAB.exportSuffix}`;
+const exportOf = (stack: string, name: string, value: string) => ({ Name: name, Value: value, ExportingStackId: stackId(stack) });
 
 export class FakeCloudFormation {
   readonly cloudformation = mockClient(CloudFormationClient);
@@ -163,6 +206,7 @@ export class FakeCloudFormation {
   /** What each CreateChangeSet asked for, and the change sets deleted since. */
   readonly createdChangeSets: CreateChangeSetCommandInput[] = [];
   readonly deletedChangeSets: string[] = [];
+  samTemplates: SamTemplates = { original: SAM_ORIGINAL, processed: SAM_PROCESSED };
   misbehaviour: Misbehaviour = {
     noEchoInClear: false,
     ignoresDisableRollback: false,
@@ -174,6 +218,20 @@ export class FakeCloudFormation {
     ordersModifiedInPlace: false,
     outdatedInstance: false,
     cfnInitSilent: false,
+    cfnInitLineMissing: false,
+    noExport: false,
+    noParameterGroups: false,
+    noEchoOnOtherParameters: false,
+    throttlesImports: false,
+    replacementCauseUnclear: false,
+    levelsReplaced: false,
+    archiveUnchanged: false,
+    failureUnreported: false,
+    rollbackKeepsExtraQueue: false,
+    disableRollbackLosesExtraQueue: false,
+    rollbackStackKeepsExtraQueue: false,
+    driftOnOtherProperty: false,
+    serviceManagedStackSet: false,
   };
 
   constructor() {
@@ -191,6 +249,7 @@ export class FakeCloudFormation {
     this.changeSets.clear();
     this.createdChangeSets.length = 0;
     this.deletedChangeSets.length = 0;
+    this.samTemplates = { original: SAM_ORIGINAL, processed: SAM_PROCESSED };
     const lab = this.addStack(IAC_LAB.stackName, {
       parameters: { Stage: 'dev', ArchiveEnabled: 'false', Owner: 'learner', SigningSecret: '****', StackSetRegionCount: '2', BootstrapVersion: '/cdk-bootstrap/hnb659fds/version' },
       outputs: LAB_OUTPUTS,
@@ -239,9 +298,11 @@ export class FakeCloudFormation {
         }],
       };
     });
-    cfn.on(CreateStackCommand).callsFake(({ StackName, TemplateBody }) => {
+    cfn.on(CreateStackCommand).callsFake(({ StackName, TemplateBody, Parameters }) => {
       if (this.stacks.has(StackName ?? '')) throw Object.assign(new Error(`Stack [${StackName}] already exists`), { name: 'AlreadyExistsException' });
-      const template = JSON.parse(TemplateBody ?? '{}') as { Resources: Record<string, { Type: string }>; Outputs?: Record<string, unknown> };
+      const template = JSON.parse(TemplateBody ?? '{}') as { Parameters?: Record<string, unknown>; Resources: Record<string, { Type: string }>; Outputs?: Record<string, unknown> };
+      const unknown = ((Parameters ?? []) as Parameter[]).map((p) => p.ParameterKey).filter((key) => !(key !== undefined && key in (template.Parameters ?? {})));
+      if (unknown.length > 0) throw validationError(`Parameters: [${unknown.join(', ')}] do not exist in the template`);
       const resources = Object.fromEntries(Object.entries(template.Resources).map(([id, r]) => [
         id, { type: r.Type, status: 'CREATE_COMPLETE', physicalId: r.Type === 'AWS::SQS::Queue' ? queueUrl(`${StackName}-${id}-1AB`) : `${StackName}-${id}` },
       ]));
@@ -253,13 +314,17 @@ export class FakeCloudFormation {
     cfn.on(UpdateStackCommand).callsFake(({ StackName, DisableRollback, ClientRequestToken }) => {
       const stack = this.find(StackName);
       this.event(stack, ClientRequestToken, 'ExtraQueue', 'CREATE_COMPLETE');
-      this.event(stack, ClientRequestToken, 'DeliberateFailure', 'CREATE_FAILED', 'WaitCondition timed out. Received 0 conditions when expecting 1');
+      if (!this.misbehaviour.failureUnreported) {
+        this.event(stack, ClientRequestToken, 'DeliberateFailure', 'CREATE_FAILED', 'WaitCondition timed out. Received 0 conditions when expecting 1');
+      }
+      const extraQueue = { type: 'AWS::SQS::Queue', status: 'CREATE_COMPLETE', physicalId: queueUrl(`${stack.name}-ExtraQueue-1CD`) };
       if (DisableRollback && !this.misbehaviour.ignoresDisableRollback) {
-        stack.resources.ExtraQueue = { type: 'AWS::SQS::Queue', status: 'CREATE_COMPLETE', physicalId: queueUrl(`${stack.name}-ExtraQueue-1CD`) };
+        if (!this.misbehaviour.disableRollbackLosesExtraQueue) stack.resources.ExtraQueue = extraQueue;
         stack.resources.DeliberateFailure = { type: 'AWS::CloudFormation::WaitCondition', status: 'CREATE_FAILED', physicalId: '' };
         stack.pending = ['UPDATE_IN_PROGRESS'];
         stack.status = 'UPDATE_FAILED';
       } else {
+        if (this.misbehaviour.rollbackKeepsExtraQueue) stack.resources.ExtraQueue = extraQueue;
         stack.pending = ['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS'];
         stack.status = 'UPDATE_ROLLBACK_COMPLETE';
       }
@@ -267,7 +332,7 @@ export class FakeCloudFormation {
     });
     cfn.on(RollbackStackCommand).callsFake(({ StackName }) => {
       const stack = this.find(StackName);
-      delete stack.resources.ExtraQueue;
+      if (!this.misbehaviour.rollbackStackKeepsExtraQueue) delete stack.resources.ExtraQueue;
       delete stack.resources.DeliberateFailure;
       stack.pending = ['UPDATE_ROLLBACK_IN_PROGRESS'];
       stack.status = 'UPDATE_ROLLBACK_COMPLETE';
@@ -314,24 +379,48 @@ export class FakeCloudFormation {
         StackResourceDrift: {
           StackId: stackId(StackName ?? ''), LogicalResourceId, ResourceType: resource.type, Timestamp: new Date(),
           StackResourceDriftStatus: drifted ? 'MODIFIED' : 'IN_SYNC',
-          PropertyDifferences: drifted ? [{ PropertyPath: '/VisibilityTimeout', ExpectedValue: String(expected), ActualValue: String(actual), DifferenceType: 'NOT_EQUAL' }] : [],
+          PropertyDifferences: !drifted
+            ? []
+            : this.misbehaviour.driftOnOtherProperty
+              ? [{ PropertyPath: '/MessageRetentionPeriod', ExpectedValue: '345600', ActualValue: '1209600', DifferenceType: 'NOT_EQUAL' }]
+              : [{ PropertyPath: '/VisibilityTimeout', ExpectedValue: String(expected), ActualValue: String(actual), DifferenceType: 'NOT_EQUAL' }],
         },
       };
     });
-    cfn.on(ListExportsCommand).resolves({ Exports: [{ Name: `${IAC_LAB.stackName}${IAC_LAB.exportSuffix}`, Value: LAB_OUTPUTS.SharedDlqArn, ExportingStackId: stackId(IAC_LAB.stackName) }] });
+    // The account's exports over three pages, the lab's last, behind other stacks' exports (and a page with none).
+    cfn.on(ListExportsCommand).callsFake(({ NextToken }) => {
+      if (NextToken === undefined) return { NextToken: 'page-2' };
+      if (NextToken === 'page-2') return { Exports: [exportOf('Billing', 'Billing-TableName', 'billing')], NextToken: 'page-3' };
+      const lab = this.misbehaviour.noExport ? [] : [exportOf(IAC_LAB.stackName, LAB_EXPORT, LAB_OUTPUTS.SharedDlqArn)];
+      return { Exports: [exportOf('Network', 'Network-VpcId', 'vpc-0abc'), ...lab] };
+    });
     cfn.on(ListImportsCommand).callsFake(({ ExportName }) => {
-      const importers = this.misbehaviour.forgetsImports ? [] : [...this.stacks.values()].filter((s) => s.outputs.ImportedDlqArn && s.status !== 'DELETED');
+      if (this.misbehaviour.throttlesImports) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+      const importers = this.misbehaviour.forgetsImports || ExportName !== LAB_EXPORT
+        ? []
+        : [...this.stacks.values()].filter((s) => s.outputs.ImportedDlqArn && s.status !== 'DELETED');
       if (importers.length === 0) throw validationError(`Export '${ExportName}' is not imported by any stack.`);
       return { Imports: importers.map((s) => s.name) };
     });
-    cfn.on(GetTemplateSummaryCommand).resolves({
-      Metadata: JSON.stringify({ 'AWS::CloudFormation::Interface': { ParameterGroups: [] } }),
-      Parameters: [{ ParameterKey: 'Stage' }, { ParameterKey: 'SigningSecret', NoEcho: true }],
+    cfn.on(GetTemplateSummaryCommand).callsFake(({ StackName }) => {
+      this.find(StackName);
+      const otherNoEcho = this.misbehaviour.noEchoOnOtherParameters;
+      return {
+        Metadata: JSON.stringify(this.misbehaviour.noParameterGroups ? {} : { 'AWS::CloudFormation::Interface': { ParameterGroups: [] } }),
+        Parameters: [
+          { ParameterKey: 'Stage', NoEcho: otherNoEcho },
+          { ParameterKey: 'Owner', NoEcho: otherNoEcho },
+          { ParameterKey: 'SigningSecret', NoEcho: !otherNoEcho },
+        ],
+      };
     });
     cfn.on(GetTemplateCommand).callsFake(({ StackName, TemplateStage }) => {
       this.find(StackName);
+      if (TemplateStage !== undefined && TemplateStage !== 'Original' && TemplateStage !== 'Processed') {
+        throw validationError(`1 validation error detected: Value '${TemplateStage}' at 'templateStage' failed to satisfy constraint`);
+      }
       const processed = TemplateStage === 'Processed' && !this.misbehaviour.noTransform;
-      return { TemplateBody: JSON.stringify(processed ? SAM_PROCESSED : SAM_ORIGINAL) };
+      return { TemplateBody: JSON.stringify(processed ? this.samTemplates.processed : this.samTemplates.original) };
     });
     cfn.on(CreateChangeSetCommand).callsFake((input) => {
       this.changeSets.set(input.ChangeSetName ?? '', { input, polls: 0 });
@@ -342,7 +431,7 @@ export class FakeCloudFormation {
       const changeSet = this.changeSets.get(ChangeSetName ?? '');
       if (!changeSet) throw validationError(`ChangeSet [${ChangeSetName}] does not exist`);
       if (changeSet.polls++ === 0) return { ChangeSetName, Status: 'CREATE_IN_PROGRESS' };
-      const pages = flipChanges(!this.misbehaviour.ordersModifiedInPlace);
+      const pages = flipChanges(this.find(IAC_LAB.stackName).parameters.ArchiveEnabled === 'true', this.misbehaviour);
       const page = NextToken ? 1 : 0;
       return { ChangeSetName, Status: 'CREATE_COMPLETE', Changes: pages[page], NextToken: page === 0 ? 'page-2' : undefined };
     });
@@ -351,15 +440,22 @@ export class FakeCloudFormation {
       this.changeSets.delete(ChangeSetName ?? '');
       return {};
     });
-    cfn.on(DescribeStackSetCommand).callsFake(({ StackSetName }) => ({
-      StackSet: {
-        StackSetName, Status: 'ACTIVE', PermissionModel: 'SELF_MANAGED',
-        AdministrationRoleARN: LAB_OUTPUTS.StackSetAdministrationRoleArn, ExecutionRoleName: LAB_OUTPUTS.StackSetExecutionRoleName,
-      },
-    }));
-    cfn.on(ListStackInstancesCommand).callsFake(() => ({
-      Summaries: LAB_OUTPUTS.StackSetRegions.split(',').map((Region, index) => {
-        const outdated = index === 1 && this.misbehaviour.outdatedInstance;
+    const findStackSet = (name: string | undefined) => {
+      if (name !== LAB_OUTPUTS.StackSetName) throw Object.assign(new Error(`StackSet ${name} not found`), { name: 'StackSetNotFoundException' });
+    };
+    cfn.on(DescribeStackSetCommand).callsFake(({ StackSetName }) => {
+      findStackSet(StackSetName);
+      return {
+        StackSet: {
+          StackSetName, Status: 'ACTIVE', PermissionModel: this.misbehaviour.serviceManagedStackSet ? 'SERVICE_MANAGED' : 'SELF_MANAGED',
+          AdministrationRoleARN: LAB_OUTPUTS.StackSetAdministrationRoleArn, ExecutionRoleName: LAB_OUTPUTS.StackSetExecutionRoleName,
+        },
+      };
+    });
+    // The instances in no particular order: here the lab's second Region first.
+    cfn.on(ListStackInstancesCommand).callsFake(({ StackSetName }) => (findStackSet(StackSetName), {
+      Summaries: LAB_OUTPUTS.StackSetRegions.split(',').reverse().map((Region, index) => {
+        const outdated = index === 0 && this.misbehaviour.outdatedInstance;
         return {
           Account: ACCOUNT, Region, StackSetId: 'IacLab-regional:1',
           Status: outdated ? 'OUTDATED' : 'CURRENT',
@@ -368,10 +464,15 @@ export class FakeCloudFormation {
         } as never;
       }),
     }));
-    this.ec2.on(GetConsoleOutputCommand).callsFake(({ InstanceId }) => ({
-      InstanceId,
-      Output: Buffer.from(`[   12.3] cloud-init: running user data\n${this.misbehaviour.cfnInitSilent ? '' : 'iac-lab: configured by cfn-init from the AWS::CloudFormation::Init metadata of IacLab\n'}`).toString('base64'),
-    }));
+    // The serial console's lines end in \r\n.
+    this.ec2.on(GetConsoleOutputCommand).callsFake(({ InstanceId }) => {
+      if (InstanceId !== CFN_INIT_INSTANCE) throw Object.assign(new Error(`The instance ID '${InstanceId}' does not exist`), { name: 'InvalidInstanceID.NotFound' });
+      const silent = this.misbehaviour.cfnInitSilent || this.misbehaviour.cfnInitLineMissing;
+      return {
+        InstanceId,
+        Output: Buffer.from(`[   12.3] cloud-init: running user data\r\n${silent ? '' : 'iac-lab: configured by cfn-init from the AWS::CloudFormation::Init metadata of IacLab\r\n'}`).toString('base64'),
+      };
+    });
     this.sqs.on(SetQueueAttributesCommand).callsFake(({ QueueUrl, Attributes }) => {
       const url = QueueUrl ?? '';
       const previous = this.visibility.get(url) ?? IAC_LAB.playground.visibilityTimeoutSeconds;
