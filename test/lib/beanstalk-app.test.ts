@@ -1,4 +1,5 @@
 import { Stack, Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { CfnRole } from 'aws-cdk-lib/aws-iam';
@@ -38,6 +39,13 @@ function environmentOptions(options: Partial<BeanstalkEnvironmentOptions> = {}) 
   return Object.fromEntries((environment.Properties.OptionSettings as { Namespace: string; OptionName: string; Value: unknown }[]).map((o) => [`${o.Namespace}/${o.OptionName}`, o.Value]));
 }
 
+/** The findings acknowledged on a construct, as `<rule pack>::<id>` → reason. */
+const acknowledged = (construct: IConstruct) =>
+  Object.assign({}, ...construct.node.metadata.filter((e) => e.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((e) => e.data as object)) as Record<string, string>;
+
+/** Why the instances of any environment may report health statistics for the application's environments. */
+const HEALTH_STATISTICS_REASON = "The environments of this application only: an environment's name is set when it is created, after its instances need the permission.";
+
 const environmentProblems = (options: Partial<BeanstalkEnvironmentOptions>) => {
   const { vpc, build } = setup();
   const app = build();
@@ -51,7 +59,7 @@ describe('defaults', () => {
 
   test('keeps the 200 newest versions and leaves their bundles; the service role may delete this application\'s versions only', () => {
     template.hasResourceProperties('AWS::ElasticBeanstalk::Application', {
-      ResourceLifecycleConfig: { VersionLifecycleConfig: { MaxCountRule: { Enabled: true, MaxCount: 200, DeleteSourceFromS3: false } } },
+      ResourceLifecycleConfig: { VersionLifecycleConfig: { MaxCountRule: { Enabled: true, MaxCount: 200, DeleteSourceFromS3: false }, MaxAgeRule: Match.absent() } },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: [Match.objectLike({ Action: 'elasticbeanstalk:DeleteApplicationVersion' })] },
@@ -67,9 +75,28 @@ describe('defaults', () => {
     expect(app.environments).toEqual([]);
   });
 
+  test('the service role: assumed by Elastic Beanstalk with its external id; the lifecycle grant acknowledged with why', () => {
+    const roles = template.findResources('AWS::IAM::Role');
+    const serviceRole = roles[stack.getLogicalId(app.serviceRole.node.defaultChild as CfnRole)].Properties;
+    expect(serviceRole.Description).toBe('Elastic Beanstalk service role: version lifecycle, enhanced health, managed platform updates');
+    expect(serviceRole.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'elasticbeanstalk.amazonaws.com' }, Condition: { StringEquals: { 'sts:ExternalId': 'elasticbeanstalk' } } },
+    ]);
+    expect(roles[stack.getLogicalId(app.instanceRole.node.defaultChild as CfnRole)].Properties).toMatchObject({
+      Description: 'Elastic Beanstalk web environment instances: health statistics',
+      AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } }] },
+    });
+    expect(acknowledged(app.serviceRole)).toEqual({
+      [`Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticbeanstalk:<AWS::Region>:<AWS::AccountId>:applicationversion/<${stack.getLogicalId(app.application)}>/*]`]:
+        'The lifecycle policy deletes versions of this application only; their labels are made by each deployment.',
+    });
+    template.hasResourceProperties('AWS::ElasticBeanstalk::ApplicationVersion', { Description: 'the source bundle this stack deployed' });
+    template.hasResourceProperties('AWS::ElasticBeanstalk::ConfigurationTemplate', { Description: 'saved configuration every environment of this application starts from' });
+  });
+
   test('no managed policy until an environment needs one; the instance profile wraps a role EC2 assumes', () => {
     template.hasResourceProperties('AWS::IAM::Role', { Description: Match.stringLikeRegexp('^Elastic Beanstalk service role'), ManagedPolicyArns: Match.absent() });
-    template.hasResourceProperties('AWS::IAM::InstanceProfile', { Roles: [{ Ref: Match.stringLikeRegexp('InstanceRole') }] });
+    template.hasResourceProperties('AWS::IAM::InstanceProfile', { Roles: [{ Ref: stack.getLogicalId(app.instanceRole.node.defaultChild as CfnRole) }] });
   });
 });
 
@@ -92,6 +119,30 @@ describe('environments', () => {
       'aws:ec2:vpc/Subnets': 'subnet-a,subnet-b',
       'aws:ec2:vpc/AssociatePublicIpAddress': 'true',
     });
+    expect(Object.keys(environmentOptions()).filter((key) => key.startsWith('aws:elasticbeanstalk:command/Batch') || key.startsWith('aws:autoscaling:asg/'))).toEqual([]);
+  });
+
+  test('the subnets given, else the public ones even where private subnets exist', () => {
+    const { stack, build } = setup();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Mixed', {
+      vpcId: 'vpc-2', availabilityZones: ['us-east-1a', 'us-east-1b'],
+      publicSubnetIds: ['subnet-a', 'subnet-b'], publicSubnetRouteTableIds: ['rtb-a', 'rtb-b'],
+      privateSubnetIds: ['subnet-p', 'subnet-q'], privateSubnetRouteTableIds: ['rtb-p', 'rtb-q'],
+    });
+    const app = build();
+    const given = app.addEnvironment('Private', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } });
+    const byDefault = app.addEnvironment('Public', { vpc });
+    expect(app.environments).toEqual([given, byDefault]);
+    const resources = Template.fromStack(stack).toJSON().Resources;
+    const subnetsOf = (environment: typeof given) =>
+      (resources[stack.getLogicalId(environment.environment)].Properties.OptionSettings as { OptionName: string; Value: unknown }[])
+        .filter((o) => ['Subnets', 'AssociatePublicIpAddress'].includes(o.OptionName)).map((o) => o.Value);
+    expect([subnetsOf(given), subnetsOf(byDefault)]).toEqual([['subnet-p,subnet-q', 'false'], ['subnet-a,subnet-b', 'true']]);
+    // Both share the web instance role: its statement and acknowledgement are added once.
+    const entries = (construct: IConstruct) => construct.node.metadata.filter((e) => e.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).length;
+    expect([entries(app.instanceRole), entries(app.serviceRole)]).toEqual([1, 3]);
+    // Managed updates on: only the log-rotation finding is acknowledged.
+    expect(Object.keys(acknowledged(given.environment))).toEqual(['Annotation::AwsSolutions-EB4']);
   });
 
   test('load-balanced with a rolling batch: an ALB, the instance counts, the batch as a percentage', () => {
@@ -130,8 +181,41 @@ describe('environments', () => {
     expect(options['aws:ec2:vpc/ELBSubnets']).toBeUndefined();
   });
 
-  test('managedUpdates: false turns them off', () => {
-    expect(environmentOptions({ managedUpdates: false })).toMatchObject({ 'aws:elasticbeanstalk:managedactions/ManagedActionsEnabled': 'false' });
+  test('managedUpdates: false turns them off, acknowledged; a load-balanced web environment puts its ALB in the subnets', () => {
+    const { stack, vpc, build } = setup();
+    const app = build();
+    const { environment } = app.addEnvironment('Web', { vpc, loadBalanced: {}, managedUpdates: false });
+    const properties = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(environment)].Properties;
+    const options = Object.fromEntries((properties.OptionSettings as { Namespace: string; OptionName: string; Value: unknown }[]).map((o) => [`${o.Namespace}/${o.OptionName}`, o.Value]));
+    expect(options).toMatchObject({
+      'aws:elasticbeanstalk:managedactions/ManagedActionsEnabled': 'false',
+      'aws:elasticbeanstalk:environment/LoadBalancerType': 'application',
+      'aws:ec2:vpc/ELBSubnets': 'subnet-a,subnet-b',
+      'aws:elasticbeanstalk:environment/ServiceRole': { 'Fn::GetAtt': [stack.getLogicalId(app.serviceRole.node.defaultChild as CfnRole), 'Arn'] },
+      'aws:autoscaling:launchconfiguration/IamInstanceProfile': { Ref: stack.getLogicalId(app.instanceProfile.node.defaultChild as CfnRole) },
+    });
+    expect(options['aws:elasticbeanstalk:managedactions/PreferredStartTime']).toBeUndefined();
+    expect(properties).toMatchObject({ Tier: { Name: 'WebServer', Type: 'Standard' }, TemplateName: { Ref: stack.getLogicalId(app.savedConfiguration) }, VersionLabel: { Ref: stack.getLogicalId(app.version) } });
+    expect(acknowledged(environment)).toEqual({
+      'Annotation::AwsSolutions-EB3': 'managedUpdates: false was asked for; platform updates are applied by hand.',
+      'Annotation::AwsSolutions-EB4':
+        "Log rotation to S3 writes into Elastic Beanstalk's account-wide elasticbeanstalk-<region>-<account> bucket, " +
+        'which no stack owns and which outlives the environment; logs are requested when needed (eb logs, RequestEnvironmentInfo).',
+    });
+    expect(acknowledged(app.instanceRole)).toEqual({
+      [`Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticbeanstalk:<AWS::Region>:<AWS::AccountId>:environment/<${stack.getLogicalId(app.application)}>/*]`]: HEALTH_STATISTICS_REASON,
+    });
+    // the service role's managed policies, acknowledged once with the first environment
+    expect(Object.keys(acknowledged(app.serviceRole)).slice(1)).toEqual([
+      'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSElasticBeanstalkEnhancedHealth]',
+      'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy]',
+    ]);
+    expect(Object.values(acknowledged(app.serviceRole)).slice(1)).toEqual([
+      "Elastic Beanstalk's own policy for reading the environment's Auto Scaling group, instances and load balancer to report enhanced health; AWS keeps it in step with the service.",
+      'Managed platform updates (ServiceRoleForManagedUpdates) replace instances through the environment\'s own CloudFormation stack, which Elastic Beanstalk names at run time. ' +
+        'The policy is wide: elasticbeanstalk:* on every resource, and iam:PassRole of any role to Elastic Beanstalk, EC2, Auto Scaling, ELB, ECS and CloudFormation; ' +
+        'it is the policy AWS documents for this role and keeps in step with the calls updates make. Turn managed updates off (managedUpdates: false) to do without it.',
+    ]);
   });
 
   test('a worker reads its queue, may consume and send to it, and waits for that permission before it starts', () => {
@@ -165,6 +249,38 @@ describe('environments', () => {
       },
     });
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: stack.getLogicalId(app.instanceRole.node.defaultChild as CfnRole) }] } }))).not.toContain('sqs:');
+  });
+
+  test("a worker's role: described, may use the cron leader table of its environment's stack, acknowledged with why; its own path", () => {
+    const { stack, vpc, build } = setup();
+    const app = build();
+    const { environment, instanceRole } = app.addEnvironment('Worker', { vpc, worker: { queue: new sqs.Queue(stack, 'Jobs'), httpPath: '/jobs' } });
+    const template = Template.fromStack(stack);
+    const roleId = stack.getLogicalId(instanceRole.node.defaultChild as CfnRole);
+    expect(template.toJSON().Resources[roleId].Properties).toMatchObject({
+      Description: 'Elastic Beanstalk worker environment instances: health statistics, metrics, the worker queue, the cron leader table',
+      AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } }] },
+    });
+    template.hasResourceProperties('AWS::IAM::InstanceProfile', { Roles: [{ Ref: roleId }] });
+    // The cron leader sends the cron.yaml jobs to the queue the daemon reads.
+    template.hasResourceProperties('AWS::IAM::Policy', { Roles: [{ Ref: roleId }], PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']) })]) } });
+    expect(template.toJSON().Resources[stack.getLogicalId(environment)].Properties.OptionSettings).toContainEqual({ Namespace: 'aws:elasticbeanstalk:sqsd', OptionName: 'HttpPath', Value: '/jobs' });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
+          Effect: 'Allow',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':table/*-stack-AWSEBWorkerCronLeaderRegistry*']] },
+        }]),
+      },
+    });
+    expect(acknowledged(instanceRole)).toEqual({
+      [`Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticbeanstalk:<AWS::Region>:<AWS::AccountId>:environment/<${stack.getLogicalId(app.application)}>/*]`]: HEALTH_STATISTICS_REASON,
+      'Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/*-stack-AWSEBWorkerCronLeaderRegistry*]':
+        "The cron leader table belongs to the worker environment's own stack, named by Elastic Beanstalk when it creates the environment.",
+      'Annotation::AwsSolutions-IAM5[Resource::*]': 'cloudwatch:PutMetricData has no resource-level permissions: the worker instances publish their health metrics.',
+    });
   });
 
   test('instances may report health statistics for this application\'s environments only, before the environment exists', () => {
@@ -211,6 +327,10 @@ describe('bad input lists every problem with its code', () => {
     }
   });
 
+  test('a lifecycle max age of 2.5 days', () => {
+    expect(problemCodesOf(setup({ versionLifecycle: VersionLifecycle.maxAge(2.5) }).build)).toEqual(['BeanstalkApp.LifecycleMaxAgeRange']);
+  });
+
   test('a lifecycle max age of 0 or 181 days', () => {
     expect(problemCodesOf(setup({ versionLifecycle: VersionLifecycle.maxAge(0) }).build)).toEqual(['BeanstalkApp.LifecycleMaxAgeRange']);
     expect(problemMessagesOf(setup({ versionLifecycle: VersionLifecycle.maxAge(BEANSTALK_LIMITS.maxLifecycleMaxAgeDays + 1) }).build)).toEqual([
@@ -225,8 +345,11 @@ describe('bad input lists every problem with its code', () => {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 's3:DeleteObject', Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':s3:::bundles/*'])] }) })]) },
     });
     Template.fromStack(stack).hasResourceProperties('AWS::ElasticBeanstalk::Application', {
-      ResourceLifecycleConfig: { VersionLifecycleConfig: { MaxAgeRule: { Enabled: true, MaxAgeInDays: 30, DeleteSourceFromS3: true } } },
+      ResourceLifecycleConfig: { VersionLifecycleConfig: { MaxAgeRule: { Enabled: true, MaxAgeInDays: 30, DeleteSourceFromS3: true }, MaxCountRule: Match.absent() } },
     });
+    const app = stack.node.findChild('App') as BeanstalkApp;
+    expect(Object.values(acknowledged(app.serviceRole))).toContain('deleteSourceFromS3: each deleted version takes its source bundle, whose key is known only when it is uploaded.');
+    expect(VersionLifecycle.maxAge(30).deleteSourceFromS3).toBe(false);
   });
 
   test('a deployment policy that does not exist names the five that do', () => {
@@ -238,6 +361,14 @@ describe('bad input lists every problem with its code', () => {
   test.each([DeploymentPolicy.rolling(), DeploymentPolicy.rollingWithAdditionalBatch(), DeploymentPolicy.trafficSplitting()])('$name on a single instance', (policy) => {
     expect(environmentProblems({ deploymentPolicy: policy }).map((p) => p.split(':')[0])).toEqual(['BeanstalkApp.DeploymentPolicyNeedsLoadBalancer']);
     expect(environmentProblems({ deploymentPolicy: policy, loadBalanced: {} })).toEqual([]);
+  });
+
+  test('a single instance takes AllAtOnce or Immutable, and says so', () => {
+    expect(DeploymentPolicy.immutable().name).toBe('Immutable');
+    expect(environmentProblems({ deploymentPolicy: DeploymentPolicy.immutable() })).toEqual([]);
+    expect(environmentProblems({ deploymentPolicy: DeploymentPolicy.rolling() })).toEqual([
+      'BeanstalkApp.DeploymentPolicyNeedsLoadBalancer: deploymentPolicy Rolling needs a load-balanced environment (loadBalanced); a single instance supports AllAtOnce and Immutable',
+    ]);
   });
 
   test('traffic splitting on a worker, which has no load balancer', () => {
@@ -255,6 +386,7 @@ describe('bad input lists every problem with its code', () => {
     expect(environmentProblems(rolling(101)).map((p) => p.split(':')[0])).toEqual(['BeanstalkApp.BatchSizeRange']);
     expect(environmentProblems(rolling(1))).toEqual([]);
     expect(environmentProblems(rolling(100))).toEqual([]);
+    expect(environmentProblems(rolling(50.5)).map((p) => p.split(':')[0])).toEqual(['BeanstalkApp.BatchSizeRange']);
   });
 
   test('the lab\'s list of policy names is the construct\'s', () => {
@@ -262,7 +394,10 @@ describe('bad input lists every problem with its code', () => {
   });
 
   test('instance counts below 1 or a maximum below the minimum', () => {
-    expect(environmentProblems({ loadBalanced: { minInstances: 0, maxInstances: 2 } }).map((p) => p.split(':')[0])).toEqual(['BeanstalkApp.InstancesRange']);
+    expect(environmentProblems({ loadBalanced: { minInstances: 0, maxInstances: 2 } })).toEqual([
+      'BeanstalkApp.InstancesRange: loadBalanced.minInstances must be a whole number from 1 to 10000, got 0',
+    ]);
+    expect(environmentProblems({ loadBalanced: { minInstances: 1.5, maxInstances: 2.5 } }).map((p) => p.split(':')[0])).toEqual(['BeanstalkApp.InstancesRange', 'BeanstalkApp.InstancesRange']);
     expect(environmentProblems({ loadBalanced: { minInstances: 3, maxInstances: 2 } })).toEqual([
       'BeanstalkApp.InstancesRange: loadBalanced.maxInstances must be a whole number from minInstances (3) to 10000, got 2',
     ]);
@@ -279,6 +414,19 @@ describe('bad input lists every problem with its code', () => {
     ]);
     expect(environmentProblems({ instanceType: 'c8gd.large', managedUpdates: { preferredStartTime: 'Mon:23:59', updateLevel: 'patch' } })).toEqual([]);
     expect(environmentProblems({ managedUpdates: { preferredStartTime: 'Mon:24:00', updateLevel: 'minor' } }).map((p) => p.split(':')[0])).toEqual(['BeanstalkApp.MaintenanceWindowFormat']);
+    expect(environmentProblems({ instanceType: 't3.micro', managedUpdates: { preferredStartTime: 'Sunday 10:00', updateLevel: 'minor' } })).toEqual([
+      'BeanstalkApp.InstanceTypeNotArm64: instanceType must be a Graviton (arm64) type such as t4g.micro, got t3.micro',
+      'BeanstalkApp.MaintenanceWindowFormat: managedUpdates.preferredStartTime must be Day:HH:MM in UTC (e.g. Sun:10:00), got "Sunday 10:00"',
+    ]);
+    // Anchored at both ends: nothing before the day or the family, nothing after the minutes or the size.
+    for (const preferredStartTime of ['ASun:10:00', 'Sun:10:000']) {
+      expect(environmentProblems({ managedUpdates: { preferredStartTime, updateLevel: 'minor' } }).map((p) => p.split(':')[0])).toEqual(['BeanstalkApp.MaintenanceWindowFormat']);
+    }
+    for (const instanceType of ['1t4g.micro', 't4g.micro-x']) {
+      expect(environmentProblems({ instanceType }).map((p) => p.split(':')[0])).toEqual(['BeanstalkApp.InstanceTypeNotArm64']);
+    }
+    expect(environmentProblems({ instanceType: 'im4gn.large' })).toEqual([]);
+    expect(environmentProblems({ rootVolumeGiB: 10.5 }).map((p) => p.split(':')[0])).toEqual(['BeanstalkApp.RootVolumeRange']);
     expect(environmentProblems({ rootVolumeGiB: 1 })).toEqual([]);
     expect(environmentProblems({ rootVolumeGiB: BEANSTALK_LIMITS.maxRootVolumeGiB })).toEqual([]);
     expect(environmentProblems({ rootVolumeGiB: BEANSTALK_LIMITS.maxRootVolumeGiB + 1 })).toEqual(['BeanstalkApp.RootVolumeRange: rootVolumeGiB must be a whole number from 1 to 16384, got 16385']);
@@ -322,7 +470,43 @@ describe('the platform looked up at deploy time', () => {
     });
     template.hasResourceProperties('AWS::IAM::Role', { Description: Match.stringLikeRegexp('^Looks up the recommended platform version'), ManagedPolicyArns: Match.absent() });
     template.hasResourceProperties('AWS::Lambda::Function', { Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AppPlatformLookupRole'), 'Arn'] }, LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^AppPlatformLookupLogs') } } });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      Description: 'Looks up the recommended platform version of Node.js 22 running on 64bit Amazon Linux 2023 when the stack is deployed',
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
+    });
+    expect(Object.values(template.findResources('AWS::Logs::LogGroup'))).toEqual([expect.objectContaining({ DeletionPolicy: 'Retain', Properties: { RetentionInDays: 30 } })]);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^AppPlatformLookupRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AppPlatformLookupLogs'), 'Arn'] } })]) },
+    });
   });
+
+  test('the lookup runs again only when the branch changes, with the SDK of the runtime; its grant acknowledged with why', () => {
+    const [lookup] = Object.values(template.findResources('Custom::AWS'));
+    expect(lookup.Properties.InstallLatestAwsSdk).toBe(false);
+    for (const call of [lookup.Properties.Create, lookup.Properties.Update]) {
+      expect(JSON.parse(call)).toMatchObject({ physicalResourceId: { id: 'Node.js 22 running on 64bit Amazon Linux 2023' }, outputPaths: ['PlatformSummaryList.0.PlatformArn'] });
+    }
+    expect(acknowledged(app.node.findChild('PlatformLookup'))).toEqual({
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticbeanstalk:<AWS::Region>::platform/Node.js-22-running-on-64bit-Amazon-Linux-2023/*]':
+        'The versions of the branch Node.js 22 running on 64bit Amazon Linux 2023: which one is recommended is what the lookup finds out at deploy time.',
+    });
+  });
+});
+
+test('a solution stack, or a platform ARN, is given to the saved configuration as is', () => {
+  for (const [platform, expected] of [
+    [BeanstalkPlatform.solutionStack('64bit Amazon Linux 2023 v6.10.0 running Node.js 22'), { SolutionStackName: '64bit Amazon Linux 2023 v6.10.0 running Node.js 22', PlatformArn: Match.absent() }],
+    [BeanstalkPlatform.fromArn('arn:aws:elasticbeanstalk:us-east-1::platform/Node.js 22/6.10.0'), { PlatformArn: 'arn:aws:elasticbeanstalk:us-east-1::platform/Node.js 22/6.10.0', SolutionStackName: Match.absent() }],
+  ] as const) {
+    const { stack, build } = setup({ platform, versionLifecycle: false });
+    build();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ElasticBeanstalk::ConfigurationTemplate', expected);
+    // versionLifecycle: false keeps every version, and the service role may delete none
+    template.hasResourceProperties('AWS::ElasticBeanstalk::Application', { ResourceLifecycleConfig: Match.absent() });
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+  }
 });
 
 // The catalogue checks run cdk-nag on the lab (platform lookup, web and worker environments); the lab keeps the bundles.

@@ -259,6 +259,9 @@ describe('each remaining check fails when the one answer it reads is changed', (
   const workerResult = (edit: (result: Answer) => Answer) =>
     answers(LambdaClient, 'Invoke', edited((a) => ({ ...a, Payload: Buffer.from(JSON.stringify(edit(JSON.parse(Buffer.from(a.Payload as Uint8Array).toString('utf8'))))) })));
   const xrayOf = (result: Answer) => result.xray as Answer;
+  /** GetMetricData's results with the values of the queries named in `values` replaced. */
+  const metricResults = (answer: Answer, values: Record<string, number[]>) =>
+    (answer.MetricDataResults as Answer[]).map((r) => (String(r.Id) in values ? { ...r, Values: values[String(r.Id)] } : r));
   const onGroup = (output: string) => (command: AnyCommand) => command.input.logGroupName === aws.outputs[output];
   afterEach(() => jest.restoreAllMocks());
 
@@ -289,9 +292,263 @@ describe('each remaining check fails when the one answer it reads is changed', (
     ['cloudtrail', 'a call missing from event history', () => answers(CloudTrailClient, 'LookupEvents', async () => ({ Events: [] })), 'event history shows no SetAlarmState of this run within 0.2 s'],
     ['config', 'no recorder recording', () => answers(ConfigServiceClient, 'DescribeConfigurationRecorderStatus', edited((a) => ({ ...a, ConfigurationRecordersStatus: (a.ConfigurationRecordersStatus as Answer[]).map((s) => ({ ...s, recording: false })) }))), 'no configuration recorder of this Region is recording: rules have nothing to evaluate'],
     ['config', 'a tracing change that does not apply', () => answers(LambdaClient, 'GetFunctionConfiguration', edited((a) => ({ ...a, TracingConfig: { Mode: 'Active' } }))), 'the worker\'s tracing mode is Active after setting PassThrough'],
-    ['events', 'a rule without a pattern', () => answers(EventBridgeClient, 'DescribeRule', edited((a) => ({ ...a, EventPattern: undefined }))), 'the failed-builds rule has no event pattern'],
+    ['emf', 'a worker that rejects a good order too', () => workerResult((r) => ({ ...r, processed: (r.processed as string[]).slice(0, 1) })), /^the worker processed \["run-t-web"\] and rejected \["run-t-bad"\]: expected/],
+    ['custom-metrics', 'no Maximum datapoint', () => answers(CloudWatchClient, 'GetMetricData', edited((a) => ({ MetricDataResults: metricResults(a, { latencyMax: [] }) }))), /^GetMetricData at 1 s period shows no CheckoutLatency datapoint at .* within 0.2 s$/],
+    ['custom-metrics', 'no SampleCount result', () => answers(CloudWatchClient, 'GetMetricData', edited((a) => ({ MetricDataResults: (a.MetricDataResults as Answer[]).filter((r) => r.Id !== 'latencyCount') }))), /^GetMetricData at 1 s period shows no CheckoutLatency datapoint at .* within 0.2 s$/],
+    ['custom-metrics', 'a statistic set with another Maximum', () => answers(CloudWatchClient, 'GetMetricData', edited((a) => ({ MetricDataResults: metricResults(a, { latencyMax: [2000] }) }))), 'the statistic set came back as Maximum 2000, SampleCount 4: expected 900 and 4'],
+    ['custom-metrics', 'a statistic set with another SampleCount', () => answers(CloudWatchClient, 'GetMetricData', edited((a) => ({ MetricDataResults: metricResults(a, { latencyCount: [1] }) }))), 'the statistic set came back as Maximum 900, SampleCount 1: expected 900 and 4'],
+    ['alarms', 'a missing errors alarm', () => answers(CloudWatchClient, 'DescribeAlarms', edited((a) => ({ ...a, MetricAlarms: (a.MetricAlarms as Answer[]).slice(1) }))), /^DescribeAlarms did not return both /],
+    ['alarms', 'an errors alarm over 5-minute periods', () => answers(CloudWatchClient, 'DescribeAlarms', edited((a) => ({ ...a, MetricAlarms: (a.MetricAlarms as Answer[]).map((m) => ({ ...m, Period: 300 })) }))), 'the errors alarm evaluates 2 of 3 periods of 300 s, missing data notBreaching: expected 2 of 3 of 60 s, notBreaching'],
+    ['alarms', 'an errors alarm over 2 of 5 periods', () => answers(CloudWatchClient, 'DescribeAlarms', edited((a) => ({ ...a, MetricAlarms: (a.MetricAlarms as Answer[]).map((m) => ({ ...m, EvaluationPeriods: 5 })) }))), 'the errors alarm evaluates 2 of 5 periods of 60 s, missing data notBreaching: expected 2 of 3 of 60 s, notBreaching'],
+    ['alarms', 'an errors alarm over 3 of 3 periods', () => answers(CloudWatchClient, 'DescribeAlarms', edited((a) => ({ ...a, MetricAlarms: (a.MetricAlarms as Answer[]).map((m) => ({ ...m, DatapointsToAlarm: 3 })) }))), 'the errors alarm evaluates 3 of 3 periods of 60 s, missing data notBreaching: expected 2 of 3 of 60 s, notBreaching'],
+    ['alarms', 'an errors alarm that treats missing data as breaching', () => answers(CloudWatchClient, 'DescribeAlarms', edited((a) => ({ ...a, MetricAlarms: (a.MetricAlarms as Answer[]).map((m) => ({ ...m, TreatMissingData: 'breaching' })) }))), 'the errors alarm evaluates 2 of 3 periods of 60 s, missing data breaching: expected 2 of 3 of 60 s, notBreaching'],
+    ['alarms', 'an errors alarm without ALARM actions', () => answers(CloudWatchClient, 'DescribeAlarms', edited((a) => ({ ...a, MetricAlarms: (a.MetricAlarms as Answer[]).map((m) => ({ ...m, AlarmActions: [] })) }))), 'the errors alarm does not notify the topic on both ALARM and OK'],
+    ['alarms', 'an error rate over the errors only', () => answers(CloudWatchClient, 'DescribeAlarms', edited((a) => ({ ...a, MetricAlarms: (a.MetricAlarms as Answer[]).map((m) => ({ ...m, Metrics: ((m.Metrics ?? []) as Answer[]).map((q) => (q.Expression ? { ...q, Expression: '100 * errors' } : q)) })) }))), /^the error-rate alarm has no metric-math expression over errors and invocations: /],
+    ['alarms', 'an error rate over the invocations only', () => answers(CloudWatchClient, 'DescribeAlarms', edited((a) => ({ ...a, MetricAlarms: (a.MetricAlarms as Answer[]).map((m) => ({ ...m, Metrics: ((m.Metrics ?? []) as Answer[]).map((q) => (q.Expression ? { ...q, Expression: '100 / invocations' } : q)) })) }))), /^the error-rate alarm has no metric-math expression over errors and invocations: /],
+    ['alarms', 'a history whose update of this run went to OK', () => answers(CloudWatchClient, 'DescribeAlarmHistory', edited((a) => ({ AlarmHistoryItems: (a.AlarmHistoryItems as Answer[]).map((h) => ({ ...h, HistorySummary: 'Alarm updated from ALARM to OK' })) })), (c) => c.input.AlarmTypes === undefined), 'SetAlarmState(ALARM) left no state update with this run\'s reason in the alarm history'],
+    ['alarms', 'a history whose updates have no summary', () => answers(CloudWatchClient, 'DescribeAlarmHistory', edited((a) => ({ AlarmHistoryItems: (a.AlarmHistoryItems as Answer[]).map((h) => ({ ...h, HistorySummary: undefined })) })), (c) => c.input.AlarmTypes === undefined), 'SetAlarmState(ALARM) left no state update with this run\'s reason in the alarm history'],
+    ['alarms', 'a history with another run\'s change to ALARM only', () => answers(CloudWatchClient, 'DescribeAlarmHistory', edited((a) => ({ AlarmHistoryItems: (a.AlarmHistoryItems as Answer[]).map((h) => ({ ...h, HistoryData: '{"newState":{"stateValue":"ALARM","stateReason":"exercise run-u: testing"}}' })) })), (c) => c.input.AlarmTypes === undefined), 'SetAlarmState(ALARM) left no state update with this run\'s reason in the alarm history'],
+    ['alarms', 'a composite whose history moved to OK only', () => answers(CloudWatchClient, 'DescribeAlarmHistory', edited((a) => ({ AlarmHistoryItems: (a.AlarmHistoryItems as Answer[]).map((h) => ({ ...h, HistoryData: '{"newState":{"stateValue":"OK"}}' })) })), (c) => c.input.AlarmTypes !== undefined), 'the composite alarm\'s history shows no change to ALARM within 0.2 s of its child\'s'],
+    ['alarms', 'a composite whose only ALARM came before its child\'s (a history not cut at StartDate)', () => answers(CloudWatchClient, 'DescribeAlarmHistory', async () => ({ AlarmHistoryItems: [{ Timestamp: new Date(Date.now() - 10 * 60_000), HistorySummary: 'Alarm updated from OK to ALARM', HistoryData: '{"newState":{"stateValue":"ALARM"}}' }, { HistorySummary: 'Alarm updated from OK to ALARM', HistoryData: '{"newState":{"stateValue":"ALARM"}}' }] }), (c) => c.input.AlarmTypes !== undefined), 'the composite alarm\'s history shows no change to ALARM within 0.2 s of its child\'s'],
+    ['dashboard', 'a dashboard without the AWS/Lambda metrics', () => answers(CloudWatchClient, 'GetDashboard', edited((a) => {
+      const body = JSON.parse(a.DashboardBody as string) as { widgets: unknown[] };
+      return { DashboardBody: JSON.stringify({ ...body, widgets: body.widgets.filter((w) => !JSON.stringify(w).includes('"AWS/Lambda"')) }) };
+    })), 'the dashboard graphs no AWS/Lambda Invocations, AWS/Lambda Errors'],
+    ['xray', 'a trace that has not recorded its segments yet', () => answers(XRayClient, 'BatchGetTraces', edited((a) => ({ ...a, Traces: (a.Traces as Answer[]).map((t) => ({ ...t, Segments: undefined })) }))), 'X-Ray has no trace 1-67890abc-0123456789abcdef01234567 within 0.2 s: is active tracing on?'],
+    ['xray', 'a trace with the service segment only', () => answers(XRayClient, 'BatchGetTraces', edited((a) => ({ ...a, Traces: (a.Traces as Answer[]).map((t) => ({ ...t, Segments: (t.Segments as Answer[]).filter((s) => !String(s.Document).includes('"AWS::Lambda::Function"')) })) }))), /^trace 1-67890abc-0123456789abcdef01234567 has no AWS::Lambda::Function segment of Worker\w+: \[\{"name":"Worker\w+","origin":"AWS::Lambda"\}\]$/],
+    ['xray', 'a trace with another function\'s segment', () => answers(XRayClient, 'BatchGetTraces', edited((a) => ({ ...a, Traces: (a.Traces as Answer[]).map((t) => ({ ...t, Segments: [{ Id: 's', Document: '{"name":"other","origin":"AWS::Lambda::Function"}' }] })) }))), /^trace 1-67890abc-0123456789abcdef01234567 has no AWS::Lambda::Function segment of /],
+    ['xray', 'a sampling rule with another reservoir', () => answers(XRayClient, 'GetSamplingRules', edited((a) => ({ ...a, SamplingRuleRecords: (a.SamplingRuleRecords as Answer[]).map((r) => ({ SamplingRule: { ...(r.SamplingRule as Answer), ReservoirSize: 5 } })) }))), /^sampling rule ObservabilityLab-checkout: .*"ReservoirSize":5.*, expected reservoir 1\/s then 10 %$/],
+    ['config', 'an evaluation of another resource', () => answers(ConfigServiceClient, 'GetComplianceDetailsByConfigRule', edited((a) => ({ EvaluationResults: (a.EvaluationResults as Answer[]).flatMap((r) => [{ ...r, EvaluationResultIdentifier: undefined }, { ...r, EvaluationResultIdentifier: {} }, { ...r, EvaluationResultIdentifier: { EvaluationResultQualifier: { ResourceId: 'other' } } }]) }))), /^rule TracingActive\w+ did not evaluate Worker\w+ as NON_COMPLIANT within 0.2 s$/],
+    ['alarms', 'a sink that logged nothing of the latency alarm', () => answers(CloudWatchLogsClient, 'FilterLogEvents', async () => ({ events: [] }), onGroup('SinkLogGroupName')), /^the sink function logged no alarm_state_change of .* within 0.2 s: the Lambda action did not run$/],
+    ['logs', 'only another run\'s rejected line', () => answers(CloudWatchLogsClient, 'FilterLogEvents', edited((a) => ({ events: (a.events as Answer[]).map((e) => ({ message: String(e.message).replaceAll('run-t-bad', 'run-u-bad') })) })), (c) => onGroup('WorkerLogGroupName')(c) && !String(c.input.filterPattern).includes('order_processed')), 'FilterLogEvents with the filter\'s pattern found no line of the rejected order run-t-bad within 0.2 s'],
+    ['logs', 'a metric filter that matches the processed line instead', () => answers(CloudWatchLogsClient, 'TestMetricFilter', async (_s, c) => ({ matches: [{ eventNumber: 2, eventMessage: (c.input.logEventMessages as string[])[1] }] })), 'TestMetricFilter matched 1 of the 2 real lines (rejected, processed): the pattern must match the rejected one only'],
+    ['logs', 'a sink that received another run\'s batch only', () => answers(CloudWatchLogsClient, 'FilterLogEvents', edited((a) => ({ events: (a.events as Answer[]).map((e) => ({ message: String(e.message).replaceAll('run-t-bad', 'run-u-bad') })) })), onGroup('SinkLogGroupName')), 'the sink logged no batch with run-t-bad within 0.2 s: the subscription filter did not deliver'],
+    ['logs', 'a saved query that counts another reason', () => answers(CloudWatchLogsClient, 'GetQueryResults', edited((a) => ({ ...a, results: ((a.results ?? []) as Answer[][]).map((row) => row.map((cell) => (cell.field === 'reason' ? { ...cell, value: 'unknown product' } : cell))) }))), /^the saved query ".*" returned no row for "quantity must be positive": \[\{"reason":"unknown product","rejected":"1"\}\]$/],
+    ['logs', 'a saved query that counts no rejection', () => answers(CloudWatchLogsClient, 'GetQueryResults', edited((a) => ({ ...a, results: ((a.results ?? []) as Answer[][]).map((row) => row.map((cell) => (cell.field === 'rejected' ? { ...cell, value: '0' } : cell))) }))), /^the saved query ".*" returned no row for "quantity must be positive": \[\{"reason":"quantity must be positive","rejected":"0"\}\]$/],
+    ['logs', 'no archive log group', () => answers(CloudWatchLogsClient, 'DescribeLogGroups', async () => ({ logGroups: [] })), 'the archive log group\'s class is undefined, expected INFREQUENT_ACCESS'],
+    ['dashboard', 'no errors alarm to look for', () => answers(CloudWatchClient, 'DescribeAlarms', async () => ({ MetricAlarms: [] })), 'the dashboard has no alarm-status widget with the errors alarm'],
+    ['xray', 'no sampling rule', () => answers(XRayClient, 'GetSamplingRules', async () => ({ SamplingRuleRecords: [] })), 'sampling rule ObservabilityLab-checkout: undefined, expected reservoir 1/s then 10 %'],
+    ['xray', 'no group', () => answers(XRayClient, 'GetGroup', async () => ({})), 'the X-Ray group\'s filter expression is undefined'],
+    ['cloudtrail', 'no trail described', () => answers(CloudTrailClient, 'DescribeTrails', async () => ({ trailList: [] })), 'the lab\'s trail has log-file validation off'],
+    ['config', 'no recorder described', () => answers(ConfigServiceClient, 'DescribeConfigurationRecorders', async () => ({ ConfigurationRecorders: [] })), 'recorder default does not record AWS::Lambda::Function: the tracing rule cannot see the worker'],
+    ['config', 'a function without a tracing configuration', () => answers(LambdaClient, 'GetFunctionConfiguration', async () => ({ LastUpdateStatus: 'Successful' })), 'the worker\'s tracing mode is undefined after setting Active'],
   ])('%s fails on %s', async (id, _name, breakIt, message) => {
     breakIt();
     expect(await failureOf([id], {})).toMatch(message);
+  });
+
+  test.each([
+    ['FAILED', false],
+    ['TIMED_OUT', false],
+    ['SUCCEEDED', true],
+    ['IN_PROGRESS', true],
+  ] as const)('events fails when the rule answers %s the other way', async (status, matched) => {
+    answers(EventBridgeClient, 'TestEventPattern', async (send, command) =>
+      (JSON.parse(command.input.Event as string) as { detail: Record<string, string> }).detail['build-status'] === status ? { Result: matched } : send(),
+    );
+    const verdicts = { FAILED: true, TIMED_OUT: true, SUCCEEDED: false, IN_PROGRESS: false, [status]: matched };
+    expect(await failureOf(['events'], {})).toBe(`TestEventPattern: ${JSON.stringify(verdicts)}; expected FAILED and TIMED_OUT to match, SUCCEEDED and IN_PROGRESS not`);
+  });
+
+  test.each(['Failed', 'Cancelled', 'Timeout'])('logs reports a saved query that ended %s at once, without waiting for it', async (status) => {
+    let reads = 0;
+    answers(CloudWatchLogsClient, 'GetQueryResults', async (send) => ((reads += 1) === 1 ? { status } : send()));
+    expect(await failureOf(['logs'], {})).toMatch(/^the saved query ".*" returned no row for "quantity must be positive": undefined$/);
+  });
+
+  test('logs waits for the Infrequent Access line until Logs Insights finds it', async () => {
+    let reads = 0;
+    // The second query is the archive's first: it finds nothing yet.
+    answers(CloudWatchLogsClient, 'GetQueryResults', async (send) => ((reads += 1) === 2 ? { status: 'Complete', results: [] } : send()));
+    await run(['logs']);
+    expect(lines.map(printedShape)).toEqual(PRINTED.logs);
+  });
+
+  test('logs reads the lab\'s own metric filter, saved query and archive among others, and only this run\'s archived line', async () => {
+    const [savedQueryId, saved] = Object.entries(template.findResources('AWS::Logs::QueryDefinition'))[0];
+    const savedQuery = { queryDefinitionId: savedQueryId, name: 'ObservabilityLab/rejected-orders-by-reason', queryString: saved.Properties.QueryString as string };
+    const decoys = [{ filterPattern: '{ $.level = "DEBUG" }' }, { filterPattern: '{ $.level = "INFO" }', metricTransformations: [{ metricName: 'Other' }] }];
+    answers(CloudWatchLogsClient, 'DescribeMetricFilters', edited((a) => ({
+      metricFilters: [...decoys, ...(a.metricFilters as Answer[]).map((f) => ({ ...f, metricTransformations: [...(f.metricTransformations as Answer[]), { metricName: 'OrdersRejectedBytes' }] }))],
+    })), undefined, {
+      DescribeQueryDefinitions: () => ({ queryDefinitions: [{ queryDefinitionId: 'other', name: 'ObservabilityLab/other', queryString: 'fields @message' }, savedQuery] }),
+      DescribeLogGroups: () => ({ logGroups: [{ logGroupName: `${aws.outputs.ArchiveLogGroupName}-old`, logGroupClass: 'STANDARD' }, { logGroupName: aws.outputs.ArchiveLogGroupName, logGroupClass: 'INFREQUENT_ACCESS' }] }),
+    });
+    aws.writeLog(aws.outputs.ArchiveLogGroupName, [JSON.stringify({ event: 'archived', runId: 'run-u' })]);
+    await run(['logs']);
+    expect(lines.map(printedShape)).toEqual(PRINTED.logs);
+  });
+
+  test('alarms reads the sink\'s alarm line among its other lines', async () => {
+    aws.writeLog(aws.outputs.SinkLogGroupName, [JSON.stringify({ event: 'log_batch_received', count: 1 })]);
+    await run(['alarms']);
+    expect(lines.map(printedShape)).toEqual(PRINTED.alarms);
+  });
+
+  test('alarms tells the errors alarm from the error-rate alarm whatever their order', async () => {
+    answers(CloudWatchClient, 'DescribeAlarms', edited((a) => ({ ...a, MetricAlarms: [...(a.MetricAlarms as Answer[])].reverse() })));
+    await run(['alarms']);
+    expect(lines.map(printedShape)).toEqual(PRINTED.alarms);
+  });
+
+  test('xray reads the lab\'s sampling rule among others', async () => {
+    answers(XRayClient, 'GetSamplingRules', edited((a) => ({
+      SamplingRuleRecords: [{}, { SamplingRule: { RuleName: 'Default', FixedRate: 0.05, ReservoirSize: 1, ServiceName: '*' } }, ...(a.SamplingRuleRecords as Answer[])],
+    })));
+    await run(['xray']);
+    expect(lines.map(printedShape)).toEqual(PRINTED.xray);
+  });
+
+  test('cloudtrail prints what an event of this run leaves out as undefined', async () => {
+    answers(CloudTrailClient, 'LookupEvents', async () => ({ Events: [{ EventName: 'SetAlarmState', CloudTrailEvent: JSON.stringify({ requestParameters: { stateReason: 'exercise run-t: a call to find in CloudTrail' } }) }] }));
+    await run(['cloudtrail']);
+    expect(lines[2]).toBe('found it: SetAlarmState by undefined from undefined (undefined) at undefined');
+  });
+
+  test('emf reads the metrics once per poll interval until its deadline', async () => {
+    let reads = 0;
+    answers(CloudWatchClient, 'GetMetricData', async () => ((reads += 1), { MetricDataResults: [] }));
+    const error = await runExercise(steps.filter((s) => s.id === 'emf'), { outputs: aws.outputs, log: () => undefined, provide: [provide(timing, { ...FAST, pollSeconds: 0.1, metricDeadlineSeconds: 0.25 })], runId: 'run-t' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExerciseCheckFailed);
+    // 0.25 s at one read every 0.1 s: 3 or 4 reads (2 on a loaded machine), not one and not hundreds.
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(reads).toBeLessThanOrEqual(4);
+  });
+
+  test('every call names what it acts on and asks for what the step reads', async () => {
+    const calls: [string, Record<string, unknown>][] = [];
+    // No answer changed: every call, whatever its name, is recorded on its way to the fakes.
+    const record = (command: AnyCommand) => void calls.push([command.constructor.name.replace(/Command$/, ''), command.input]);
+    const clients: { prototype: { send: (...args: never[]) => unknown } }[] = [CloudWatchClient, CloudWatchLogsClient, CloudTrailClient, ConfigServiceClient, LambdaClient];
+    for (const client of clients) answers(client, '', async (send) => send(), () => false, new Proxy<Record<string, typeof record>>({}, { get: () => record }));
+    aws.tamper = { archiveAcceptsMetricFilter: true };
+    await run(['custom-metrics', 'alarms', 'dashboard', 'cloudtrail', 'config']);
+    await run(['logs']).catch(() => undefined);
+    const inputsOf = (name: string) => calls.filter(([n]) => n === name).map(([, input]) => input);
+    const { outputs } = aws;
+    expect(inputsOf('PutMetricData')[0].MetricData).toEqual([
+      { MetricName: 'QueueDepth', Value: 7, Unit: 'Count', Timestamp: expect.any(Date) },
+      { MetricName: 'CheckoutLatency', StatisticValues: { SampleCount: 4, Sum: 2000, Minimum: 200, Maximum: 900 }, Unit: 'Milliseconds', StorageResolution: 1, Timestamp: expect.any(Date) },
+    ]);
+    expect(inputsOf('DescribeAlarmHistory').length).toBeGreaterThan(1);
+    expect(inputsOf('DescribeAlarmHistory').filter((input) => input.HistoryItemType !== 'StateUpdate')).toEqual([]);
+    expect(inputsOf('GetDashboard')).toEqual([{ DashboardName: outputs.DashboardName }]);
+    expect(inputsOf('SetAlarmState').at(-1)).toMatchObject({ AlarmName: outputs.ErrorsAlarmName, StateValue: 'OK' });
+    expect(inputsOf('LookupEvents')[0].LookupAttributes).toEqual([{ AttributeKey: 'EventName', AttributeValue: 'SetAlarmState' }]);
+    expect(inputsOf('DescribeTrails')).toEqual([{ trailNameList: [outputs.TrailArn] }]);
+    expect(inputsOf('GetTrailStatus')).toEqual([{ Name: outputs.TrailArn }]);
+    expect(inputsOf('GetEventSelectors')).toEqual([{ TrailName: outputs.TrailArn }]);
+    expect(inputsOf('StartConfigRulesEvaluation')).toEqual([{ ConfigRuleNames: [outputs.BucketsEncryptedRuleName] }]);
+    expect(new Set(inputsOf('GetFunctionConfiguration').map((input) => input.FunctionName))).toEqual(new Set([outputs.WorkerFunctionName]));
+    expect(inputsOf('DescribeQueryDefinitions')).toEqual([{ queryDefinitionNamePrefix: 'ObservabilityLab' }]);
+    expect(inputsOf('CreateLogStream')).toEqual([{ logGroupName: outputs.ArchiveLogGroupName, logStreamName: 'run-t' }]);
+    expect(inputsOf('PutMetricFilter')).toEqual([
+      { logGroupName: outputs.ArchiveLogGroupName, filterName: 'exercise-run-t', filterPattern: '{ $.event = "archived" }', metricTransformations: [{ metricNamespace: 'ObservabilityLab', metricName: 'Archived', metricValue: '1' }] },
+    ]);
+    expect(inputsOf('DeleteMetricFilter')).toEqual([{ logGroupName: outputs.ArchiveLogGroupName, filterName: 'exercise-run-t' }]);
+  });
+
+  test.each(['localhost', 'host-169.254.79.129:2000', '169.254.79.129:2000/path', '169.254.79.129:port', ':2000', '169.254.79.129:'])(
+    'xray fails on a daemon address %j, not host:port',
+    async (daemonAddress) => {
+      workerResult((r) => ({ ...r, xray: { ...xrayOf(r), daemonAddress } }));
+      expect(await failureOf(['xray'], {})).toBe(`AWS_XRAY_DAEMON_ADDRESS in the worker was ${JSON.stringify(daemonAddress)}, not host:port`);
+    },
+  );
+
+  test('emf waits until every metric it reads has shown up', async () => {
+    // The first reads miss one metric each in turn, as CloudWatch shows them one by one.
+    const missing = ['processed', 'web', 'store'];
+    let reads = 0;
+    answers(CloudWatchClient, 'GetMetricData', edited((a) => {
+      reads += 1;
+      return { MetricDataResults: (a.MetricDataResults as Answer[]).filter((r) => r.Id !== missing[reads - 1]) };
+    }));
+    await run(['emf']);
+    expect(reads).toBe(4);
+    expect(lines).toContain('GetMetricData: OrdersProcessed 2, OrderValue web 20, store 25 (Sum, 60 s periods, from the invocation\'s minute on)');
+  });
+
+  test('custom-metrics puts its datapoints at the current whole second', async () => {
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    await run(['custom-metrics']);
+    const at = Date.parse(/^PutMetricData at (\S+):/.exec(lines[1])?.[1] ?? '');
+    expect(at % 1000).toBe(0);
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(Date.now());
+  });
+
+  test('logs: the Logs Insights queries cover the last hour, to a minute ahead', async () => {
+    const windows: number[][] = [];
+    answers(CloudWatchLogsClient, 'StartQuery', async (send, command) => {
+      windows.push([command.input.startTime as number, command.input.endTime as number]);
+      return send();
+    });
+    const before = Math.floor(Date.now() / 1000);
+    await run(['logs']);
+    const after = Math.floor(Date.now() / 1000);
+    expect(windows.length).toBeGreaterThan(0);
+    for (const [start, end] of windows) {
+      expect(end - start).toBe(3660);
+      expect(start).toBeGreaterThanOrEqual(before - 3600);
+      expect(start).toBeLessThanOrEqual(after - 3600);
+    }
+  });
+
+  test('cloudtrail finds this run\'s call among other runs\' calls', async () => {
+    const otherRun = { EventName: 'SetAlarmState', EventTime: new Date(), CloudTrailEvent: JSON.stringify({ eventSource: 'monitoring.amazonaws.com', userIdentity: { arn: 'arn:aws:iam::123456789012:user/someone-else' }, sourceIPAddress: '198.51.100.1', requestParameters: { stateReason: 'exercise run-u: a call to find in CloudTrail' } }) };
+    answers(CloudTrailClient, 'LookupEvents', edited((a) => ({ ...a, Events: [otherRun, ...(a.Events as Answer[])] })));
+    await run(['cloudtrail']);
+    expect(lines.map(printedShape)).toEqual(PRINTED.cloudtrail);
+  });
+
+  test('cloudtrail reads the data events of a trail with advanced event selectors', async () => {
+    const advanced = [{ Name: 'data', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Data'] }, { Field: 'resources.ARN', StartsWith: ['arn:aws:s3:::Data666C94C7/orders/', 'arn:aws:s3:::Data666C94C7/returns/'] }] }];
+    answers(CloudTrailClient, 'GetEventSelectors', async () => ({ AdvancedEventSelectors: advanced }));
+    await run(['cloudtrail']);
+    expect(lines.at(-1)).toBe('trail: logging, log-file validation on (hourly digest files), S3 data events of arn:aws:s3:::Data666C94C7/orders/, arn:aws:s3:::Data666C94C7/returns/');
+  });
+
+  test('config accepts a recorder of every supported type', async () => {
+    answers(ConfigServiceClient, 'DescribeConfigurationRecorders', async () => ({ ConfigurationRecorders: [{ name: 'default', recordingGroup: { allSupported: true, resourceTypes: [] } }] }));
+    await run(['config']);
+    expect(lines[1]).toBe('recorder default (created by this stack) records every supported type');
+  });
+
+  test('config reads the recorder that is recording, not the first listed', async () => {
+    const idle = { name: 'idle', recordingGroup: { allSupported: false, resourceTypes: ['AWS::S3::Bucket'] } };
+    answers(ConfigServiceClient, 'DescribeConfigurationRecorders', edited((a) => ({ ConfigurationRecorders: [idle, ...(a.ConfigurationRecorders as Answer[])] })));
+    await run(['config']);
+    expect(lines.map(printedShape)).toEqual(PRINTED.config);
+  });
+
+  test('config waits for the tracing update to finish before reading the mode', async () => {
+    let reads = 0;
+    answers(LambdaClient, 'GetFunctionConfiguration', async (send) => ((reads += 1) === 1 ? { LastUpdateStatus: 'InProgress', TracingConfig: { Mode: 'Active' } } : send()));
+    await run(['config']);
+    expect(lines.map(printedShape)).toEqual(PRINTED.config);
+  });
+
+  test('events: the sample events carry every field TestEventPattern requires, as CodeBuild sends them', async () => {
+    const sent: Answer[] = [];
+    answers(EventBridgeClient, 'TestEventPattern', async (send, command) => {
+      sent.push(JSON.parse(command.input.Event as string) as Answer);
+      return send();
+    });
+    await run(['events']);
+    const build = 'arn:aws:codebuild:us-east-1:123456789012:build/app:4fa6d0ad';
+    expect(sent).toEqual(
+      ['FAILED', 'TIMED_OUT', 'SUCCEEDED', 'IN_PROGRESS'].map((status) => ({
+        version: '0',
+        id: '2f9c6a31-0000-4000-8000-000000000000',
+        'detail-type': 'CodeBuild Build State Change',
+        source: 'aws.codebuild',
+        account: '123456789012',
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        region: 'us-east-1',
+        resources: [build],
+        detail: { 'build-status': status, 'project-name': 'app', 'build-id': build },
+      })),
+    );
   });
 });
