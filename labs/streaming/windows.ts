@@ -31,8 +31,8 @@ export function parseWindows(windows: Record<string, unknown> | undefined): Wind
 
 /**
  * Puts this step's clicks, with a run id of their own (the window counter totals the clicks of a run id, and the
- * consumer step's records carry the run's), then reads the totals the window counter writes when each window closes, until they add
- * up to what was put or the deadline passes. A window is per shard, so clicks of one run may be split across shards
+ * consumer step's records carry the run's), then reads the totals the window counter writes when each window closes,
+ * until they add up to what was put or the deadline passes. A window is per shard, so clicks of one run may be split across shards
  * and across two windows when they straddle a boundary, and a window Lambda ends early (state at 1 MB) is written in
  * two parts: the check is on the sum, each total on its own window.
  */
