@@ -26,7 +26,12 @@ function relativeTarget(root: string, target: string): string {
   return relative;
 }
 
-const mutateGlob = (root: string, relative: string) => (statSync(path.join(root, relative)).isDirectory() ? `${relative}/**/*.ts` : relative);
+/** A folder's files; a module's file with the folder of its name beside it, if any (labs/dynamodb-modelling/exercise.ts and exercise/). */
+function mutateGlob(root: string, relative: string): string {
+  if (statSync(path.join(root, relative)).isDirectory()) return `${relative}/**/*.ts`;
+  const folder = relative.replace(/\.ts$/, '');
+  return existsSync(path.join(root, folder)) && statSync(path.join(root, folder)).isDirectory() ? `${relative},${folder}/**/*.ts` : relative;
+}
 
 /** Test files `test/<dir>/<prefix>.test.ts` and `<prefix>-*.test.ts`, except those of a sibling module (`<prefix>-<name>`). */
 function prefixMatches(root: string, stem: string, sourceDir = path.dirname(stem)): string[] {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { strykerArguments as strykerArgumentsIn } from '../../bin/mutate';
@@ -11,7 +11,7 @@ const REPOSITORY = [
   'lambda/deploy-hooks/index.ts', 'lambda/deploy-hooks/ecs.ts', 'test/lambda/deploy-hooks.test.ts', 'test/lambda/deploy-hooks-ecs.test.ts',
   'lambda/versioned-greeter/index.ts', 'test/lambda/versioned-greeter.test.ts', 'test/lambda/versioned-greeter-logs.test.ts',
   'lambda/sfn-approval-notifier/index.ts',
-  'labs/sqs/exercise.ts', 'labs/sqs/stack.ts', 'test/labs/sqs/exercise.test.ts', 'test/labs/sqs/stack.test.ts',
+  'labs/sqs/exercise.ts', 'labs/sqs/stack.ts', 'labs/modelling/exercise.ts', 'labs/modelling/exercise/patterns.ts', 'test/labs/modelling/exercise.test.ts', 'test/labs/sqs/exercise.test.ts', 'test/labs/sqs/stack.test.ts',
   'labs/support/cost.ts', 'test/labs/cost.test.ts',
   'labs/support/exercise.ts', 'test/labs/support/exercise.test.ts',
   'labs/support/diagram.ts', 'labs/support/diagram-check.ts', 'test/labs/diagram.test.ts', 'test/labs/diagram-render.test.ts', 'test/labs/diagram-check.test.ts',
@@ -55,6 +55,14 @@ describe('npm run mutate: what Stryker is asked to mutate and with which tests',
     expect(strykerArguments(['labs/support/exercise.ts']).testFiles).toEqual(['test/labs/support/exercise.test.ts']);
   });
 
+  test('a module is mutated with the folder of its name beside it, against the module\'s tests', () => {
+    expect(strykerArguments(['labs/modelling/exercise.ts'])).toEqual({
+      args: ['--mutate', 'labs/modelling/exercise.ts,labs/modelling/exercise/**/*.ts', '--checkers', ''],
+      testFiles: ['test/labs/modelling/exercise.test.ts'],
+    });
+    expect(strykerArguments(['labs/sqs/exercise.ts']).args).toEqual(['--mutate', 'labs/sqs/exercise.ts', '--checkers', '']);
+  });
+
   test('<target>-<name>.test.ts mirrors the target, unless <target>-<name> is a module of its own', () => {
     expect(strykerArguments(['lambda/versioned-greeter']).testFiles).toEqual([
       'test/lambda/versioned-greeter-logs.test.ts',
@@ -88,4 +96,13 @@ describe('npm run mutate: what Stryker is asked to mutate and with which tests',
   ])('refuses %j: %s', (argv, message) => {
     expect(() => strykerArguments(argv)).toThrow(message);
   });
+});
+
+test('Stryker\'s jest sees every folder it mutates: findRelatedTests follows imports only through files under jest\'s roots', () => {
+  const config = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'stryker.config.json'), 'utf8'));
+  expect(config.jest.enableFindRelatedTests).toBe(true);
+  const mutatedFolders = new Set((config.mutate as string[]).map((glob) => glob.split('/')[0]));
+  expect([...mutatedFolders].sort()).toEqual(['labs', 'lambda', 'lib']);
+  const roots = ['test', ...mutatedFolders].map((folder) => `<rootDir>/${folder}`);
+  expect([...config.jest.config.roots].sort()).toEqual(roots.sort());
 });
