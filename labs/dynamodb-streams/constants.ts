@@ -21,5 +21,10 @@ export const STREAMS_LAB = {
     poisonViewDeadlineSeconds: 120,
     /** How long the poison step waits for this run's failure record in the on-failure queue before failing, saying none arrived. */
     failureRecordDeadlineSeconds: 240,
+    /**
+     * How long the ttl step watches for TTL to delete the expired order. DynamoDB typically takes up to two days, so the
+     * step says it has not happened yet and goes on; DynamoDB Local deletes within seconds.
+     */
+    ttlDeleteWaitSeconds: 10,
   },
 } as const;

@@ -7,13 +7,16 @@ export type Answer = Record<string, unknown>;
 
 /**
  * Answers each call of `client`'s class as `change` says, given the call and a way to make it against the local
- * engine. `A` is the shape of the answers `change` reads.
+ * engine. `A` is the shape of the answers `change` reads. Alterations of one class stack: each one's `send` makes the
+ * call as the ones before it answer.
  */
 export function alter<A extends Answer = Answer>(
   client: { prototype: { send: (...args: never[]) => unknown } },
   change: (command: AnyCommand, send: () => Promise<A>) => Promise<A>,
 ): void {
-  const send = client.prototype.send as unknown as (...args: unknown[]) => Promise<A>;
+  const current = client.prototype.send as unknown as (...args: unknown[]) => Promise<A>;
+  // A second spy on a spied method is the same mock: its implementation so far is what this alteration builds on.
+  const send = jest.isMockFunction(current) ? (current.getMockImplementation() as typeof current) : current;
   jest.spyOn(client.prototype, 'send' as never).mockImplementation(function (this: unknown, command: AnyCommand, ...rest: unknown[]) {
     return change(command, () => send.call(this, command, ...rest));
   } as never);
