@@ -4,7 +4,7 @@
  * without bundling, measured alternately in this run, and their ratio. Per Lambda handler: the size of its bundle and
  * its module load time (a cold-start proxy) and the share of it that loads the AWS SDK the runtime provides, against the
  * library's limits (100 KB; 100 ms besides the SDK). For `npm test`: the wall time of each of
- * its phases and the ten slowest test files.
+ * its phases, run side by side as `npm test` runs them, and the ten slowest test files.
  * Usage: npm run bench -- [--no-suite] [--runs <n>]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -16,6 +16,7 @@ import { LABS } from '../labs/catalogue';
 import { SKIP_BUNDLING } from '../lib/testing';
 import { addLabStacks, cdkJsonContext, loadLabs, LoadedLab } from '../labs/support/app';
 import { ALL_FEATURES_CONTEXT } from '../labs/support/lab-stack';
+import { runPhases, summary, testPhases } from './test';
 
 const ROOT = path.join(__dirname, '..');
 const LOAD_RUNS = 5;
@@ -153,24 +154,14 @@ interface JestReport {
   testResults: { name: string; startTime: number; endTime: number; message: string; assertionResults: { fullName: string; status: string }[] }[];
 }
 
-/** Runs the phases of `npm test` (package.json's test script, split at `&&`) one by one and times each. */
-function npmTestFigures(outDir: string): void {
-  const script = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { test: string } }).scripts.test;
+/** Runs the phases of `npm test` side by side as `npm test` does (bin/test.ts), every output kept, and times each. */
+async function npmTestFigures(outDir: string): Promise<void> {
   const reportFile = path.join(outDir, 'jest-report.json');
-  const env = { ...process.env, PATH: `${path.join(ROOT, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH}` };
-  console.log(`\nnpm test, phase by phase (${script}):`);
-  let total = 0;
-  const phases = script.split('&&').map((p) => p.trim());
-  const width = Math.max('total'.length, ...phases.map((p) => p.length));
-  for (const phase of phases) {
-    const command = /^jest\b/.test(phase) ? `${phase} --silent --json --outputFile=${reportFile}` : phase;
-    const start = process.hrtime.bigint();
-    const run = spawnSync(command, { cwd: ROOT, shell: true, encoding: 'utf8', env });
-    const wall = ms(start);
-    total += wall;
-    console.log(`  ${phase.padEnd(width)} ${seconds(wall).padStart(8)}${run.status === 0 ? '' : `   (failed: exit ${run.status})`}`);
+  const results = await runPhases(testPhases(['--silent', '--json', `--outputFile=${reportFile}`], false));
+  console.log(`\n${summary(results)}`);
+  for (const failed of results.filter((r) => !r.ok && r.phase.name !== 'jest')) {
+    console.log(`\n${failed.phase.name} failed (${failed.failure}):\n${failed.output.split('\n').slice(0, 12).join('\n')}`);
   }
-  console.log(`  ${'total'.padEnd(width)} ${seconds(total).padStart(8)}`);
 
   if (!existsSync(reportFile)) throw new BenchError('jest wrote no report: run `npx jest` to see why');
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as JestReport;
@@ -206,7 +197,7 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     synthFigures(runs, outDir);
     handlerFigures(path.join(outDir, 'bundled'));
-    if (!argv.includes('--no-suite')) npmTestFigures(outDir);
+    if (!argv.includes('--no-suite')) await npmTestFigures(outDir);
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }
