@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, Server, Socket } from 'node:net';
+import { createServer, NetConnectOpts, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionOptions, createServer as createTlsServer, Server as TlsServer, TLSSocket } from 'node:tls';
@@ -11,7 +11,7 @@ import { elastiCacheIamToken, IAM_TOKEN_EXPIRES_SECONDS } from '../../lambda/cac
 import type { Product } from '../../lambda/caching-products';
 import { cacheKey, LazyLoader, LazyLoadingOptions } from '../../lambda/caching-products/lazy-loading';
 import { MemcachedCache } from '../../lambda/caching-products/memcached-cache';
-import { createHandler } from '../../lambda/caching-products';
+import { createHandler, ProductsHandler } from '../../lambda/caching-products';
 import { encodeCommand, parseReply, ValkeyAuth, ValkeyCache } from '../../lambda/caching-products/valkey-cache';
 import { WriteThrough } from '../../lambda/caching-products/write-through';
 import {
@@ -363,10 +363,15 @@ test('an ElastiCache IAM token is a presigned connect request for the cache and 
 });
 
 /**
- * A RESP server on loopback that records the commands it reads and answers each with `answer` (a raw reply), written
- * with `write`: at once, or byte by byte to split replies wherever the parsers must wait for more.
+ * A RESP server on loopback that records the commands it reads and answers each with `answer` (a raw reply; empty for
+ * none, as a server that hangs; `answer` may also end or reset the socket, as a server that fails), written with
+ * `write`: at once, or byte by byte to split replies wherever the parsers must wait for more.
  */
-async function fakeValkey(answer: (command: string[]) => string | Buffer, write: (socket: Socket, reply: Buffer) => Promise<void> = async (socket, reply) => void socket.write(reply)) {
+async function fakeValkey(
+  answer: (command: string[], socket: Socket) => string | Buffer,
+  write: (socket: Socket, reply: Buffer) => Promise<void> = async (socket, reply) => void socket.write(reply),
+  host = '127.0.0.1',
+) {
   const commands: string[][] = [];
   const sockets: Socket[] = [];
   const server = createServer((socket) => {
@@ -381,16 +386,20 @@ async function fakeValkey(answer: (command: string[]) => string | Buffer, write:
         if (!command) return;
         buffer = buffer.subarray(command.length);
         commands.push(command.args);
-        const reply = Buffer.from(answer(command.args));
+        const reply = Buffer.from(answer(command.args, socket));
         writing = writing.then(() => write(socket, reply));
       }
     });
     socket.on('error', () => undefined);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
     port: (server.address() as { port: number }).port,
     commands,
+    /** How many connections clients opened to it. */
+    connections: () => sockets.length,
+    /** How many of them are closed. */
+    closed: () => sockets.filter((socket) => socket.closed).length,
     stop: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
@@ -664,5 +673,719 @@ describe('the strategies\' decisions, against an in-memory cache double that rec
 
   test('a cache failure is a CacheUnavailable by name', () => {
     expect(new CacheUnavailable('down')).toMatchObject({ name: 'CacheUnavailable', message: 'down' });
+  });
+});
+
+/** What a cache call rejects with: a CacheUnavailable with this message. */
+const unavailable = (message: string) => expect.objectContaining({ name: 'CacheUnavailable', message });
+
+/** Waits until `condition` holds: what a server saw, which arrives a moment after the client's call. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('the condition did not hold within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A server that accepts connections and never answers: a cache that hangs, or to a TLS client a handshake that never ends. */
+async function silentServer(host = '127.0.0.1') {
+  const sockets: Socket[] = [];
+  let closed = 0;
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('close', () => (closed += 1));
+    socket.on('error', () => undefined);
+    // Reading what arrives (and ignoring it) is what lets the server see the client's end of the connection.
+    socket.resume();
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    connections: () => sockets.length,
+    /** How many of those connections the client closed. */
+    closed: () => closed,
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/**
+ * A memcached server on loopback speaking the text protocol: records each command line it reads (reading past the data
+ * block of set, add and cas) and answers it with `answer`, raw reply lines.
+ */
+async function fakeMemcached(answer: (line: string) => string) {
+  const lines: string[] = [];
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    let buffer = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      for (;;) {
+        const end = buffer.indexOf('\r\n');
+        if (end < 0) return;
+        const line = buffer.toString('utf8', 0, end);
+        const [command, , , , bytes] = line.split(' ');
+        const length = ['set', 'add', 'cas'].includes(command) ? end + 2 + Number(bytes) + 2 : end + 2;
+        if (buffer.length < length) return;
+        buffer = buffer.subarray(length);
+        lines.push(line);
+        socket.write(answer(line));
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    lines,
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('a connection: reused, failed with what went wrong, opened again', () => {
+  const SHORT: CacheTimeouts = { connectTimeoutMs: 300, handshakeTimeoutMs: 150, commandTimeoutMs: 50 };
+  const servers: { stop: () => Promise<void> }[] = [];
+  const stopLater = <S extends { stop: () => Promise<void> }>(server: S): S => {
+    servers.push(server);
+    return server;
+  };
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.stop();
+  });
+
+  test('one connection carries sequential and concurrent commands', async () => {
+    const server = stopLater(await fakeValkey(() => '$-1\r\n'));
+    const cache = valkey(server.port);
+    expect(await Promise.all([cache.get('a'), cache.get('b'), cache.get('c')])).toEqual([undefined, undefined, undefined]);
+    expect(await cache.get('d')).toBeUndefined();
+    expect(await cache.get('e')).toBeUndefined();
+    expect(server.commands).toEqual([['GET', 'a'], ['GET', 'b'], ['GET', 'c'], ['GET', 'd'], ['GET', 'e']]);
+    expect(server.connections()).toBe(1);
+  });
+
+  test('every command in flight fails with the deadline it missed; the next command connects again', async () => {
+    let answering = false;
+    const server = stopLater(await fakeValkey(() => (answering ? '+OK\r\n' : '')));
+    const cache = valkey(server.port, SHORT);
+    const started = Date.now();
+    const results = await Promise.allSettled([cache.get('a'), cache.set('b', '1', 60)]);
+    const message = `no reply from 127.0.0.1:${server.port} within 50 ms`;
+    expect(results).toEqual([
+      { status: 'rejected', reason: unavailable(message) },
+      { status: 'rejected', reason: unavailable(message) },
+    ]);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    answering = true;
+    await cache.set('c', '1', 60);
+    // The deadline of a command that was answered is cleared: it does not drop the connection once it passes.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await cache.set('d', '1', 60);
+    expect(server.connections()).toBe(2);
+  });
+
+  test('close() fails the command in flight; the next command connects again', async () => {
+    let answering = false;
+    const server = stopLater(await fakeValkey(() => (answering ? '$1\r\nv\r\n' : '')));
+    const cache = valkey(server.port);
+    const pending = cache.get('a');
+    await waitFor(() => server.commands.length === 1);
+    cache.close();
+    await expect(pending).rejects.toEqual(unavailable('connection closed'));
+    answering = true;
+    expect(await cache.get('a')).toBe('v');
+    expect(server.connections()).toBe(2);
+  });
+
+  test('a refused connection says so, with the socket error as its cause', async () => {
+    const port = await closedPort();
+    const error = await memcache(port, SHORT)
+      .get('k')
+      .catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(CacheUnavailable);
+    expect(error).toMatchObject({
+      message: `could not connect to 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
+      cause: expect.objectContaining({ code: 'ECONNREFUSED' }),
+    });
+  });
+
+  test('a TLS handshake that never ends times out with the connect timeout, and the socket is closed', async () => {
+    const server = stopLater(await silentServer('localhost'));
+    const cache = new ValkeyCache({ host: 'localhost', port: server.port, tls: true }, { timeouts: SHORT });
+    opened.push(cache);
+    const started = Date.now();
+    await expect(cache.get('k')).rejects.toEqual(unavailable(`could not connect to localhost:${server.port} within 300 ms`));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    await waitFor(() => server.closed() === 1);
+  });
+
+  test('AUTH waits for the handshake timeout, not the connect or command one', async () => {
+    const server = stopLater(await silentServer());
+    const cache = valkey(server.port, SHORT, { user: 'products', password: async () => 'pw' });
+    const started = Date.now();
+    await expect(cache.get('k')).rejects.toEqual(unavailable(`no reply from 127.0.0.1:${server.port} within 150 ms`));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  test.each([
+    ['valkey', (port: number) => new ValkeyCache({ host: '127.0.0.1', port, tls: false })],
+    ['memcached', (port: number) => new MemcachedCache({ host: '127.0.0.1', port, tls: false })],
+  ])('%s without timeouts given takes the defaults: 200 ms for a command', async (engine, create) => {
+    const server = stopLater(await silentServer());
+    const cache = create(server.port);
+    opened.push(cache);
+    expect(cache.engine).toBe(engine);
+    await expect(cache.get('k')).rejects.toEqual(unavailable(`no reply from 127.0.0.1:${server.port} within 200 ms`));
+  });
+
+  test('the default timeouts: 500 ms to connect, 1 s for the handshake, 200 ms a command', () => {
+    expect(DEFAULT_CACHE_TIMEOUTS).toEqual({ connectTimeoutMs: 500, handshakeTimeoutMs: 1000, commandTimeoutMs: 200 });
+  });
+
+  test('a server that closes the connection fails the command in flight; the next command connects again', async () => {
+    const server = stopLater(
+      await fakeValkey((command, socket) => {
+        if (command[1] !== 'gone') return '+OK\r\n';
+        socket.end();
+        return '';
+      }),
+    );
+    const cache = valkey(server.port);
+    await expect(cache.get('gone')).rejects.toEqual(unavailable(`connection to 127.0.0.1:${server.port} closed`));
+    await cache.set('k', 'v', 60);
+    expect(server.connections()).toBe(2);
+  });
+
+  test('a connection reset fails the command in flight with the socket error', async () => {
+    const server = stopLater(
+      await fakeValkey((command, socket) => {
+        if (command[1] !== 'reset') return '+OK\r\n';
+        socket.resetAndDestroy();
+        return '';
+      }),
+    );
+    const cache = valkey(server.port);
+    const error = await cache.get('reset').catch((failure: unknown) => failure);
+    expect(error).toMatchObject({ name: 'CacheUnavailable', message: `connection to 127.0.0.1:${server.port} failed: read ECONNRESET`, cause: expect.objectContaining({ code: 'ECONNRESET' }) });
+    await cache.set('k', 'v', 60);
+    expect(server.connections()).toBe(2);
+  });
+
+  test('the part of a reply that came before a timeout is not read as the start of the next connection\'s reply', async () => {
+    let first = true;
+    const server = stopLater(
+      await fakeValkey(() => {
+        if (!first) return '$-1\r\n';
+        first = false;
+        return '$5\r\nab';
+      }),
+    );
+    const cache = valkey(server.port, SHORT);
+    await expect(cache.get('a')).rejects.toEqual(unavailable(`no reply from 127.0.0.1:${server.port} within 50 ms`));
+    expect(await cache.get('b')).toBeUndefined();
+  });
+
+  test('an error reply fails the commands in flight and drops the connection; the next command connects again', async () => {
+    const cache = valkey();
+    const key = cacheKey(newId('error-reply'));
+    const results = await Promise.allSettled([cache.command('NOSUCHCOMMAND', key), cache.get(key)]);
+    const message = `unreadable reply: the server answered ERR unknown command 'NOSUCHCOMMAND', with args beginning with: '${key}' `;
+    expect(results).toEqual([
+      { status: 'rejected', reason: unavailable(message) },
+      { status: 'rejected', reason: unavailable(message) },
+    ]);
+    await cache.set(key, 'after', 60);
+    expect(await cache.get(key)).toBe('after');
+  });
+
+  test('a reply that starts with an empty line is refused, by both protocols', async () => {
+    const resp = stopLater(await fakeValkey(() => '\r\n'));
+    await expect(valkey(resp.port).get('k')).rejects.toEqual(unavailable('unreadable reply: unexpected reply type \r'));
+    const text = stopLater(await fakeMemcached(() => '\r\n'));
+    await expect(memcache(text.port).get('kk')).rejects.toEqual(unavailable('unreadable reply: unexpected reply '));
+  });
+
+  test('a reply of a type these commands do not get (an array) is refused', async () => {
+    const server = stopLater(await fakeValkey(() => '*1\r\n$1\r\na\r\n'));
+    await expect(valkey(server.port).command('KEYS', '*')).rejects.toEqual(unavailable('unreadable reply: unexpected reply type *'));
+  });
+
+  test('the socket sends each command at once (no Nagle delay) and does not keep the process alive', async () => {
+    const netModule = jest.requireActual<typeof import('node:net')>('node:net');
+    const connect = netModule.connect;
+    const sockets: Socket[] = [];
+    const spy = jest.spyOn(netModule, 'connect').mockImplementation(((options: NetConnectOpts) => {
+      const socket = connect(options);
+      jest.spyOn(socket, 'setNoDelay');
+      jest.spyOn(socket, 'unref');
+      sockets.push(socket);
+      return socket;
+    }) as typeof connect);
+    try {
+      expect(await valkey().command('PING')).toBe('PONG');
+      expect(spy).toHaveBeenCalledWith({ host: '127.0.0.1', port: redis.port });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(sockets).toHaveLength(1);
+    expect(sockets[0].setNoDelay).toHaveBeenCalledWith(true);
+    expect(sockets[0].unref).toHaveBeenCalled();
+  });
+});
+
+describe('valkey replies', () => {
+  test('an empty string is a value, not a miss; an integer reply is a number', async () => {
+    const cache = valkey();
+    const key = cacheKey(newId('empty'));
+    await cache.set(key, '', 60);
+    expect(await cache.get(key)).toBe('');
+    expect(await cache.command('APPEND', key, 'abc')).toBe(3);
+  });
+
+  test('SET NX answers OK when it stored, and a null bulk string when the key was there', async () => {
+    const server = await fakeValkey((command) => (command[1] === 'free' ? '+OK\r\n' : '$-1\r\n'));
+    try {
+      const cache = valkey(server.port);
+      expect(await cache.add('free', 'v', 7)).toBe(true);
+      expect(await cache.add('taken', 'v', 7)).toBe(false);
+      expect(await cache.deleteIfEquals('taken', 'v')).toBe(false);
+      expect(server.commands.slice(0, 2)).toEqual([
+        ['SET', 'free', 'v', 'EX', '7', 'NX'],
+        ['SET', 'taken', 'v', 'EX', '7', 'NX'],
+      ]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('memcached protocol', () => {
+  test.each([
+    ['a space', 'product:a b', '"product:a b" is not a valid Memcached key'],
+    ['a control character', 'product:\n', '"product:\\n" is not a valid Memcached key'],
+    ['DEL (0x7f)', 'product:\x7f', '"product:\x7f" is not a valid Memcached key'],
+    ['a non-ASCII character', 'product:é', '"product:é" is not a valid Memcached key'],
+    ['no character', '', '"" is not a valid Memcached key'],
+    ['251 bytes', 'k'.repeat(251), `"${'k'.repeat(251)}" is not a valid Memcached key`],
+  ])('a key with %s is refused before it is sent, by every command', async (_name, key, message) => {
+    const cache = memcache();
+    await expect(cache.get(key)).rejects.toEqual(unavailable(message));
+    await expect(cache.set(key, 'v', 60)).rejects.toEqual(unavailable(message));
+    await expect(cache.add(key, 'v', 60)).rejects.toEqual(unavailable(message));
+    await expect(cache.delete(key)).rejects.toEqual(unavailable(message));
+    await expect(cache.deleteIfEquals(key, 'v')).rejects.toEqual(unavailable(message));
+  });
+
+  test('keys of printable ASCII from ! to ~, up to 250 bytes, are used as they are', async () => {
+    const cache = memcache();
+    const key = `!${newId('k').replace(/ /g, '_')}`.padEnd(249, 'k') + '~';
+    expect(key).toHaveLength(250);
+    await cache.set(key, 'longest', 60);
+    expect(await cache.get(key)).toBe('longest');
+    expect(await memcachedLine(`mg ${key} v`)).toBe('VA 7\r\nlongest');
+  });
+
+  test('a key that contains ERROR is read as a key, not as an error line', async () => {
+    const cache = memcache();
+    const key = `product:SERVER_ERROR-${newId('e').replace(/ /g, '_')}`;
+    await cache.set(key, 'fine', 60);
+    expect(await cache.get(key)).toBe('fine');
+    expect(await cache.deleteIfEquals(key, 'fine')).toBe(true);
+    expect(await cache.get(key)).toBeUndefined();
+  });
+
+  test.each(['ERROR', 'CLIENT_ERROR bad data chunk', 'SERVER_ERROR out of memory storing object'])('an error line (%s) fails the command with it', async (line) => {
+    const server = await fakeMemcached(() => `${line}\r\n`);
+    try {
+      await expect(memcache(server.port).set('kk', 'v', 60)).rejects.toEqual(unavailable(`unreadable reply: the server answered ${line}`));
+      expect(server.lines).toEqual(['set kk 0 60 1']);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test.each(['VALUE kk 0', 'VALUE kk 0 1 2 3', 'XVALUE kk 0 1', 'VALUE kk x 1', 'VALUE kk 0 x', 'VALUE kk 0 1 x', 'VALUE  0 1'])(
+    'a malformed VALUE line (%s) is refused',
+    async (header) => {
+      const server = await fakeMemcached(() => `${header}\r\nx\r\nEND\r\n`);
+      try {
+        await expect(memcache(server.port).get('kk')).rejects.toEqual(unavailable(`unreadable reply: unexpected reply ${header}`));
+      } finally {
+        await server.stop();
+      }
+    },
+  );
+
+  test('flags, sizes and CAS uniques of several digits are read; the cas command names the version gets returned', async () => {
+    let casReply = 'EXISTS';
+    const server = await fakeMemcached((line) => {
+      if (line === 'get kk') return 'VALUE kk 12 10\r\n0123456789\r\nEND\r\n';
+      if (line === 'gets kk') return 'VALUE kk 12 1 123456789012\r\nv\r\nEND\r\n';
+      return `${casReply}\r\n`;
+    });
+    try {
+      const cache = memcache(server.port);
+      expect(await cache.get('kk')).toBe('0123456789');
+      // Changed by another client between gets and cas: not deleted.
+      expect(await cache.deleteIfEquals('kk', 'v')).toBe(false);
+      casReply = 'NOT_FOUND';
+      expect(await cache.deleteIfEquals('kk', 'v')).toBe(false);
+      casReply = 'STORED';
+      expect(await cache.deleteIfEquals('kk', 'v')).toBe(true);
+      // Another value: no cas at all.
+      expect(await cache.deleteIfEquals('kk', 'other')).toBe(false);
+      expect(server.lines).toEqual(['get kk', ...Array(3).fill(['gets kk', 'cas kk 0 -1 0 123456789012']).flat(), 'gets kk']);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a VALUE block that arrives in two parts is read once the whole has come', async () => {
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.once('data', () => {
+        socket.write('VALUE kk 0 10\r\n0123');
+        setTimeout(() => socket.write('456789\r\nEND\r\nEND\r\n'), 50);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const cache = memcache((server.address() as { port: number }).port);
+      expect(await Promise.all([cache.get('kk'), cache.get('other')])).toEqual(['0123456789', undefined]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  test('close() fails the command in flight', async () => {
+    const server = await silentServer();
+    try {
+      const cache = memcache(server.port);
+      const pending = cache.get('kk');
+      await waitFor(() => server.connections() === 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      cache.close();
+      await expect(pending).rejects.toEqual(unavailable('connection closed'));
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('set, add and delete send their commands with the TTL and the byte length of the value', async () => {
+    const server = await fakeMemcached((line) => (line.startsWith('add') ? 'NOT_STORED\r\n' : line.startsWith('delete') ? 'NOT_FOUND\r\n' : 'STORED\r\n'));
+    try {
+      const cache = memcache(server.port);
+      await cache.set('kk', 'é', 30);
+      expect(await cache.add('kk', 'abc', 40)).toBe(false);
+      await cache.delete('kk');
+      expect(server.lines).toEqual(['set kk 0 30 2', 'add kk 0 40 3', 'delete kk']);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('write-through when the cache fails', () => {
+  const product = { id: 'p1', name: 'Pen', priceCents: 100 };
+  function failingCache(failing: { set: boolean; delete: boolean }) {
+    const calls: string[] = [];
+    const cache: Cache = {
+      engine: 'double',
+      get: async () => undefined,
+      set: async (key, value, ttlSeconds) => {
+        calls.push(`set ${key} ${value} ${ttlSeconds}`);
+        if (failing.set) throw new CacheUnavailable('set failed');
+      },
+      add: async () => true,
+      delete: async (key) => {
+        calls.push(`delete ${key}`);
+        if (failing.delete) throw new CacheUnavailable('delete failed');
+      },
+      deleteIfEquals: async () => true,
+      close: () => undefined,
+    };
+    return { cache, calls };
+  }
+
+  test('a failed cache write deletes the entry when the cache still answers: invalidated, with the error', async () => {
+    const { cache, calls } = failingCache({ set: true, delete: false });
+    await expect(new WriteThrough(cache, async () => undefined, { ttlSeconds: 60 }).put('p1', product)).resolves.toStrictEqual({ cache: 'invalidated', cacheError: 'set failed' });
+    expect(calls).toEqual([`set product:p1 ${JSON.stringify(product)} 60`, 'delete product:p1']);
+  });
+
+  test('when the delete fails too, the cache is skipped, with the first error', async () => {
+    const { cache, calls } = failingCache({ set: true, delete: true });
+    await expect(new WriteThrough(cache, async () => undefined, { ttlSeconds: 60 }).put('p1', product)).resolves.toStrictEqual({ cache: 'skipped', cacheError: 'set failed' });
+    expect(calls).toEqual([`set product:p1 ${JSON.stringify(product)} 60`, 'delete product:p1']);
+  });
+
+  test('the database is written before the cache, and a database error leaves the cache alone', async () => {
+    const { cache, calls } = failingCache({ set: false, delete: false });
+    const write = jest.fn(async () => {
+      throw new Error('ConditionalCheckFailedException');
+    });
+    await expect(new WriteThrough(cache, write, { ttlSeconds: 60 }).put('p1', product)).rejects.toThrow('ConditionalCheckFailedException');
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('the handler, configured by its environment', () => {
+  const servers: { stop: () => Promise<void> }[] = [];
+  const stopLater = <S extends { stop: () => Promise<void> }>(server: S): S => {
+    servers.push(server);
+    return server;
+  };
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.stop();
+  });
+
+  /** The handler's variables: a table, plain TCP, and nothing else unless a test sets it. */
+  const BASE: Record<string, string | undefined> = {
+    TABLE_NAME: tableName,
+    CACHE_TLS: 'false',
+    ...Object.fromEntries(
+      ['VALKEY_HOST', 'VALKEY_PORT', 'VALKEY_USER', 'VALKEY_CACHE_NAME', 'MEMCACHED_HOST', 'MEMCACHED_PORT', 'CACHE_TTL_SECONDS', 'CACHE_LOCK_TTL_SECONDS', 'CACHE_LOCK_WAIT_MS', 'CACHE_LOCK_POLL_MS', 'CACHE_CONNECT_TIMEOUT_MS', 'CACHE_HANDSHAKE_TIMEOUT_MS', 'CACHE_COMMAND_TIMEOUT_MS'].map((name) => [name, undefined]),
+    ),
+  };
+  /** Runs `use` with a new handler under BASE and `variables`; closes it and restores the environment after. */
+  async function withHandler(variables: Record<string, string | undefined>, use: (handle: ProductsHandler) => Promise<void>): Promise<void> {
+    const saved = process.env;
+    process.env = { ...saved };
+    for (const [name, value] of Object.entries({ ...BASE, ...variables })) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    const handle = createHandler();
+    try {
+      await use(handle);
+    } finally {
+      handle.close();
+      process.env = saved;
+    }
+  }
+  const redisVariables = () => ({ VALKEY_HOST: '127.0.0.1', VALKEY_PORT: String(redis.port) });
+  const memcachedVariables = () => ({ MEMCACHED_HOST: '127.0.0.1', MEMCACHED_PORT: String(memcached.port) });
+  const ttlOf = async (key: string) => (await valkey().command('TTL', key)) as number;
+
+  test('without a cache, reads and writes go to DynamoDB, and the engine is none', async () => {
+    await withHandler({}, async (handle) => {
+      const id = newId('no-cache');
+      const product = { id, name: 'plain', priceCents: 1 };
+      expect(await handle({ action: 'write', product, strategy: 'write-through' })).toStrictEqual({
+        id,
+        engine: 'none',
+        cache: 'skipped',
+        cacheError: undefined,
+        elapsedMs: expect.any(Number),
+        ttlSeconds: 60,
+      });
+      expect(await handle({ action: 'read', id })).toStrictEqual({
+        id,
+        engine: 'none',
+        product,
+        source: 'database',
+        loaded: true,
+        cacheError: undefined,
+        elapsedMs: expect.any(Number),
+        ttlSeconds: 60,
+      });
+      await expect(handle({ action: 'read', id, engine: 'valkey' })).rejects.toThrow(new Error('this function has no valkey cache (configured: none)'));
+    });
+  });
+
+  test.each([
+    ['not set', undefined],
+    ['empty', ''],
+  ])('TABLE_NAME %s: the handler fails, naming it', async (_name, value) => {
+    await withHandler({ TABLE_NAME: value }, async (handle) => {
+      await expect(handle({ action: 'read', id: 'x' })).rejects.toThrow(new Error('environment variable TABLE_NAME is not set'));
+    });
+  });
+
+  test('with both engines, the first configured (valkey) serves by default and the one asked for otherwise, each with the 60 s TTL', async () => {
+    await withHandler({ ...redisVariables(), ...memcachedVariables() }, async (handle) => {
+      const id = newId('engines');
+      const product = { id, name: 'both', priceCents: 2 };
+      expect(await handle({ action: 'write', product, strategy: 'write-through' })).toMatchObject({ engine: 'valkey', cache: 'updated', cacheError: undefined });
+      expect(await handle({ action: 'read', id })).toMatchObject({ engine: 'valkey', source: 'cache', loaded: false, product });
+      expect(await ttlOf(cacheKey(id))).toBeGreaterThan(58);
+      expect(await ttlOf(cacheKey(id))).toBeLessThanOrEqual(60);
+      expect(await handle({ action: 'read', id, engine: 'memcached' })).toMatchObject({ engine: 'memcached', source: 'database', loaded: true, product });
+      expect(await handle({ action: 'read', id, engine: 'memcached' })).toMatchObject({ engine: 'memcached', source: 'cache', loaded: false, product });
+      const remaining = Number(/t(\d+)/.exec(await memcachedLine(`mg ${cacheKey(id)} t`))?.[1]);
+      expect(remaining).toBeGreaterThan(58);
+      expect(remaining).toBeLessThanOrEqual(60);
+      await expect(handle({ action: 'read', id, engine: 'dax' })).rejects.toThrow(new Error('this function has no dax cache (configured: valkey, memcached)'));
+    });
+  });
+
+  test('CACHE_TTL_SECONDS is the TTL of what is cached; a lazy-loading write leaves the cache stale, a write-through one updates it', async () => {
+    await withHandler({ ...redisVariables(), CACHE_TTL_SECONDS: '30' }, async (handle) => {
+      const id = newId('strategies');
+      await seed({ id, name: 'v1', priceCents: 1 });
+      expect(await handle({ action: 'read', id })).toStrictEqual({
+        id,
+        engine: 'valkey',
+        product: { id, name: 'v1', priceCents: 1 },
+        source: 'database',
+        loaded: true,
+        cacheError: undefined,
+        elapsedMs: expect.any(Number),
+        ttlSeconds: 30,
+      });
+      expect(await ttlOf(cacheKey(id))).toBeGreaterThan(28);
+      expect(await ttlOf(cacheKey(id))).toBeLessThanOrEqual(30);
+      const v2 = { id, name: 'v2', priceCents: 2 };
+      expect(await handle({ action: 'write', product: v2, strategy: 'lazy-loading' })).toStrictEqual({ id, engine: 'valkey', cache: 'skipped', elapsedMs: expect.any(Number), ttlSeconds: 30 });
+      expect((await documents.send(new GetCommand({ TableName: tableName, Key: { id } }))).Item).toEqual(v2);
+      expect(await handle({ action: 'read', id })).toMatchObject({ source: 'cache', product: { name: 'v1' } });
+      const v3 = { id, name: 'v3', priceCents: 3 };
+      expect(await handle({ action: 'write', product: v3, strategy: 'write-through' })).toStrictEqual({
+        id,
+        engine: 'valkey',
+        cache: 'updated',
+        cacheError: undefined,
+        elapsedMs: expect.any(Number),
+        ttlSeconds: 30,
+      });
+      expect(await handle({ action: 'read', id })).toMatchObject({ source: 'cache', product: v3 });
+      expect(await ttlOf(cacheKey(id))).toBeLessThanOrEqual(30);
+    });
+  });
+
+  test.each([
+    ['2 s by default', {}, 2],
+    ['CACHE_LOCK_TTL_SECONDS', { CACHE_LOCK_TTL_SECONDS: '9' }, 9],
+  ])('the tombstone of a missing item lives the lock TTL: %s', async (_name, variables, seconds) => {
+    await withHandler({ ...redisVariables(), ...variables }, async (handle) => {
+      const id = newId('tombstone');
+      expect(await handle({ action: 'read', id })).toMatchObject({ product: undefined, source: 'database', loaded: true });
+      expect(await valkey().get(cacheKey(id))).toBe('null');
+      expect(await ttlOf(cacheKey(id))).toBeGreaterThan(seconds - 2);
+      expect(await ttlOf(cacheKey(id))).toBeLessThanOrEqual(seconds);
+    });
+  });
+
+  test('a reader that loses the lock polls every CACHE_LOCK_POLL_MS for CACHE_LOCK_WAIT_MS, then loads; elapsedMs counts the wait', async () => {
+    // The lock (SET NX) is always taken and the value never comes.
+    const server = stopLater(await fakeValkey((command) => (command[0] === 'GET' || command.includes('NX') ? '$-1\r\n' : '+OK\r\n')));
+    await withHandler({ VALKEY_HOST: '127.0.0.1', VALKEY_PORT: String(server.port), CACHE_LOCK_WAIT_MS: '300', CACHE_LOCK_POLL_MS: '100' }, async (handle) => {
+      const id = newId('lock-wait');
+      const product = { id, name: 'waited for', priceCents: 4 };
+      await seed(product);
+      const read = await handle({ action: 'read', id });
+      expect(read).toMatchObject({ engine: 'valkey', product, source: 'database', loaded: true, cacheError: undefined });
+      expect(read.elapsedMs).toBeGreaterThanOrEqual(295);
+      expect(read.elapsedMs).toBeLessThan(1_500);
+      expect(String(read.elapsedMs)).toMatch(/^\d+(\.\d{1,3})?$/);
+      const key = cacheKey(id);
+      const [get, lock, ...rest] = server.commands;
+      expect([get, lock]).toEqual([
+        ['GET', key],
+        ['SET', `${key}:lock`, expect.stringMatching(/^[0-9a-f-]{36}$/), 'EX', '2', 'NX'],
+      ]);
+      const polls = rest.slice(0, -1);
+      expect(polls.length).toBeGreaterThanOrEqual(1);
+      expect(polls.length).toBeLessThanOrEqual(3);
+      expect(polls).toEqual(polls.map(() => ['GET', key]));
+      // Not the lock's owner: it does not release it.
+      const store = rest.at(-1) ?? [];
+      expect(store).toEqual(['SET', key, expect.any(String), 'EX', '60']);
+      expect(JSON.parse(store[2])).toEqual(product);
+    });
+  });
+
+  test.each([
+    ['CACHE_*_TIMEOUT_MS', { CACHE_CONNECT_TIMEOUT_MS: '120', CACHE_HANDSHAKE_TIMEOUT_MS: '140', CACHE_COMMAND_TIMEOUT_MS: '60' }, [120, 140, 60]],
+    ['the defaults', {}, [500, 1000, 200]],
+  ])('the cache timeouts are %s: connect (TLS by default), handshake (AUTH), command', async (_name, variables, [connectMs, handshakeMs, commandMs]) => {
+    const tlsServer = stopLater(await silentServer('localhost'));
+    const server = stopLater(await silentServer());
+    await withHandler({ ...variables, CACHE_TLS: undefined, VALKEY_HOST: 'localhost', VALKEY_PORT: String(tlsServer.port) }, async (handle) => {
+      expect(await handle({ action: 'read', id: newId('tls') })).toMatchObject({ source: 'database', cacheError: `could not connect to localhost:${tlsServer.port} within ${connectMs} ms` });
+    });
+    const port = String(server.port);
+    await withHandler(
+      { ...variables, VALKEY_HOST: '127.0.0.1', VALKEY_PORT: port, VALKEY_USER: 'products-fn', VALKEY_CACHE_NAME: 'cachinglab-products', MEMCACHED_HOST: '127.0.0.1', MEMCACHED_PORT: port },
+      async (handle) => {
+        expect(await handle({ action: 'read', id: newId('auth') })).toMatchObject({ source: 'database', cacheError: `no reply from 127.0.0.1:${port} within ${handshakeMs} ms` });
+        expect(await handle({ action: 'read', id: newId('command'), engine: 'memcached' })).toMatchObject({
+          source: 'database',
+          cacheError: `no reply from 127.0.0.1:${port} within ${commandMs} ms`,
+        });
+      },
+    );
+  });
+
+  test('a write-through whose cache is down still writes DynamoDB and reports why the cache was skipped', async () => {
+    const port = await closedPort();
+    await withHandler({ VALKEY_HOST: '127.0.0.1', VALKEY_PORT: String(port) }, async (handle) => {
+      const id = newId('write-down');
+      const product = { id, name: 'written', priceCents: 5 };
+      expect(await handle({ action: 'write', product, strategy: 'write-through' })).toStrictEqual({
+        id,
+        engine: 'valkey',
+        cache: 'skipped',
+        cacheError: `could not connect to 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
+        elapsedMs: expect.any(Number),
+        ttlSeconds: 60,
+      });
+      expect((await documents.send(new GetCommand({ TableName: tableName, Key: { id } }))).Item).toEqual(product);
+    });
+  });
+
+  test.each([{ VALKEY_USER: 'products-fn' }, { VALKEY_CACHE_NAME: 'cachinglab-products' }])('AUTH needs both VALKEY_USER and VALKEY_CACHE_NAME: not with %p alone', async (variables) => {
+    const cached = JSON.stringify({ id: 'x', name: 'cached', priceCents: 9 });
+    const server = stopLater(await fakeValkey((command) => (command[0] === 'GET' ? `$${cached.length}\r\n${cached}\r\n` : '-NOAUTH Authentication required.\r\n')));
+    await withHandler({ ...variables, VALKEY_HOST: '127.0.0.1', VALKEY_PORT: String(server.port) }, async (handle) => {
+      expect(await handle({ action: 'read', id: 'x' })).toMatchObject({ source: 'cache', product: { name: 'cached' } });
+      expect(server.commands).toEqual([['GET', 'product:x']]);
+    });
+  });
+
+  test.each([
+    ['not set', undefined, undefined],
+    ['empty', '', ''],
+  ])('VALKEY_PORT and MEMCACHED_PORT %s: the engines\' ports, 6379 and 11211', async (_name, valkeyPort, memcachedPort) => {
+    const netModule = jest.requireActual<typeof import('node:net')>('node:net');
+    const connect = netModule.connect;
+    const local: Record<number, number> = { 6379: redis.port, 11211: memcached.port };
+    const spy = jest
+      .spyOn(netModule, 'connect')
+      .mockImplementation(((options: { host: string; port: number }) => connect({ ...options, port: local[options.port] ?? options.port })) as typeof connect);
+    try {
+      await withHandler({ VALKEY_HOST: '127.0.0.1', VALKEY_PORT: valkeyPort, MEMCACHED_HOST: '127.0.0.1', MEMCACHED_PORT: memcachedPort }, async (handle) => {
+        const id = newId('ports');
+        expect(await handle({ action: 'read', id, engine: 'valkey' })).toMatchObject({ engine: 'valkey', cacheError: undefined });
+        expect(await handle({ action: 'read', id, engine: 'memcached' })).toMatchObject({ engine: 'memcached', cacheError: undefined });
+      });
+      expect(spy.mock.calls).toEqual([[{ host: '127.0.0.1', port: 6379 }], [{ host: '127.0.0.1', port: 11211 }]]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('invocations share the connection; close() ends it, and the next invocation reads the environment again', async () => {
+    const cached = JSON.stringify({ id: 'x', name: 'cached', priceCents: 9 });
+    const answer = () => `$${cached.length}\r\n${cached}\r\n`;
+    const [first, second] = [stopLater(await fakeValkey(answer)), stopLater(await fakeValkey(answer))];
+    await withHandler({ VALKEY_HOST: '127.0.0.1', VALKEY_PORT: String(first.port) }, async (handle) => {
+      await handle({ action: 'read', id: 'x' });
+      await handle({ action: 'read', id: 'x' });
+      expect(first.connections()).toBe(1);
+      handle.close();
+      await waitFor(() => first.closed() === 1);
+      process.env.VALKEY_PORT = String(second.port);
+      expect(await handle({ action: 'read', id: 'x' })).toMatchObject({ source: 'cache', product: { name: 'cached' } });
+      expect([first.commands.length, second.commands.length]).toEqual([2, 1]);
+    });
   });
 });

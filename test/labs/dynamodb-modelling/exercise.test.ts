@@ -5,13 +5,14 @@ import {
   QueryCommand,
   TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { dynamodbModellingLab } from '../../../labs/dynamodb-modelling/lab';
 import { provisionedCapacity } from '../../../labs/dynamodb-modelling/capacity';
-import { customersOf, examCalculator, steps, timing } from '../../../labs/dynamodb-modelling/exercise';
-import { ExerciseCheckFailed, ExerciseRun, provide, runExercise, runSteps, startExerciseRun } from '../../../labs/support/exercise';
+import { customersOf, examCalculator, seedOrders, steps, timing } from '../../../labs/dynamodb-modelling/exercise';
+import { describeCapacity, isSortedDescending, units } from '../../../labs/dynamodb-modelling/exercise/report';
+import { ExerciseCheckFailed, ExerciseCleanupFailed, ExerciseRun, provide, runExercise, runSteps, startExerciseRun } from '../../../labs/support/exercise';
 import { deployTablesLocally, LocalDynamoDb, LocallyDeployedTables, startLocalDynamoDb } from '../../support/local-dynamodb';
 import { LocalDynamoDbIam, LocalRoleDefinition, startLocalDynamoDbIam } from '../../support/local-dynamodb-iam';
 import { LOCAL_ACCOUNT, PolicyDocument, resolveValue, TemplateEnvironment } from '../../support/local-iam';
@@ -182,10 +183,26 @@ const printedShape = (line: string) =>
     .replace(/ in \d+ ms;/, ' in N ms;')
     .replace(/after \d+ ms of backoff \(\d+ ms in all\)/, 'after N ms of backoff (N ms in all)');
 
+/** What printedShape hides of a step's lines, checked for what it can be: figures that add up, durations of this run. */
+const VARYING: Record<string, (printed: string[]) => void> = {
+  'parallel-scan': (printed) => {
+    const [, a, b, c, ms] = /segments of (\d+) \+ (\d+) \+ (\d+) = 18 items in (\d+) ms;/.exec(printed[1]) ?? [];
+    expect(Number(a) + Number(b) + Number(c)).toBe(18);
+    expect(Number(ms)).toBeLessThan(30_000);
+  },
+  retries: (printed) => {
+    const [, backoff, all] = /after (\d+) ms of backoff \((\d+) ms in all\)$/.exec(printed[3]) ?? [];
+    expect(Number(backoff)).toBeGreaterThan(0);
+    expect(Number(all)).toBeGreaterThanOrEqual(Number(backoff));
+    expect(Number(all)).toBeLessThan(30_000);
+  },
+};
+
 describe('against the lab\'s tables on DynamoDB Local, behind a local IAM check', () => {
   test.each(localSteps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (id, step) => {
     await runSteps([step], context());
     expect(lines.map(printedShape)).toEqual(PRINTED[id]);
+    VARYING[id]?.(lines);
   });
 
   test('the leading-keys step was decided by the role\'s policy: own partition allowed, the other and Scan denied', () => {
@@ -233,7 +250,21 @@ describe('against the lab\'s tables on DynamoDB Local, behind a local IAM check'
 
   test('cleanup deletes this run\'s orders', async () => {
     await runSteps([steps.find((s) => s.id === 'cleanup')!], context());
-    expect(lines.join('\n')).toMatch(/deleted this run's \d+ orders/);
+    // The 18 seeded orders and the order t1 of the transaction step.
+    expect(lines).toEqual([
+      '\n== 1/1 cleanup: delete this run\'s orders',
+      'deleted this run\'s 19 orders with BatchWriteItem; the products stay (a few KB)',
+    ]);
+  });
+
+  test('a run whose cleanup step deleted its orders has nothing left to delete at its end, and says nothing of it', async () => {
+    const alone = startExerciseRun({ outputs, log: (line) => lines.push(line) });
+    await runSteps(steps.filter((s) => s.id === 'get' || s.id === 'cleanup'), alone.context);
+    await alone.close();
+    expect(lines.slice(-2)).toEqual([
+      '\n== 2/2 cleanup: delete this run\'s orders',
+      'deleted this run\'s 18 orders with BatchWriteItem; the products stay (a few KB)',
+    ]);
   });
 });
 
@@ -241,6 +272,7 @@ describe('the protection step, against DescribeTable / DescribeContinuousBackups
   const allFeatures = labTemplate(lab, { allFeatures: true });
   const keyArn = 'arn:aws:kms:us-east-1:123456789012:key/0c1e1d0e-0000-4000-8000-000000000001';
   const awsManagedKeyArn = 'arn:aws:kms:us-east-1:123456789012:key/aws-dynamodb-managed';
+  const restorableFrom = new Date('2026-11-20T08:30:00.000Z');
 
   /** What DynamoDB would describe for the tables of a template, from their declared settings. */
   function answers(t: Template) {
@@ -275,11 +307,10 @@ describe('the protection step, against DescribeTable / DescribeContinuousBackups
     mock.on(DescribeContinuousBackupsCommand).callsFake((input: { TableName: string }) => ({
       ContinuousBackupsDescription: {
         ContinuousBackupsStatus: 'ENABLED',
-        PointInTimeRecoveryDescription: {
-          PointInTimeRecoveryStatus: byName[input.TableName].pitr ? 'ENABLED' : 'DISABLED',
-          EarliestRestorableDateTime: new Date(),
-          RecoveryPeriodInDays: 35,
-        },
+        // With PITR off, DynamoDB describes its status only: no restore window.
+        PointInTimeRecoveryDescription: byName[input.TableName].pitr
+          ? { PointInTimeRecoveryStatus: 'ENABLED', EarliestRestorableDateTime: restorableFrom, RecoveryPeriodInDays: 35 }
+          : { PointInTimeRecoveryStatus: 'DISABLED' },
       },
     }));
     return { mock, outputs: { ...names, ...extraOutputs } };
@@ -291,7 +322,13 @@ describe('the protection step, against DescribeTable / DescribeContinuousBackups
     const { mock, outputs: stubOutputs } = stubbed(template);
     try {
       await runExercise([protection], { outputs: stubOutputs, log: (line) => lines.push(line) });
-      expect(lines.join('\n')).toContain('no SSEDescription = an AWS owned key');
+      expect(lines).toEqual([
+      '\n== 1/1 protection: PITR, encryption choices, and the optional replica',
+      'OrdersA9B65338: PITR ENABLED, restorable from 2026-11-20T08:30:00.000Z (35 days)',
+      'Products229621C6: PITR ENABLED, restorable from 2026-11-20T08:30:00.000Z (35 days)',
+      'Orders encryption: no SSEDescription = an AWS owned key (free, not in your account)',
+      'Products encryption: KMS with arn:aws:kms:us-east-1:123456789012:key/aws-dynamodb-managed (the AWS managed key aws/dynamodb)',
+      ]);
     } finally {
       mock.restore();
     }
@@ -304,7 +341,14 @@ describe('the protection step, against DescribeTable / DescribeContinuousBackups
     });
     try {
       await runExercise([protection], { outputs: stubOutputs, log: (line) => lines.push(line) });
-      expect(lines.join('\n')).toMatch(/Orders replicas: .*us-west-2 \(ACTIVE\)/);
+      expect(lines).toEqual([
+      '\n== 1/1 protection: PITR, encryption choices, and the optional replica',
+      'OrdersA9B65338: PITR ENABLED, restorable from 2026-11-20T08:30:00.000Z (35 days)',
+      'Products229621C6: PITR ENABLED, restorable from 2026-11-20T08:30:00.000Z (35 days)',
+      'Orders encryption: no SSEDescription = an AWS owned key (free, not in your account)',
+        `Products encryption: KMS with ${keyArn} (customer managed key)`,
+        'Orders replicas: us-east-1 (ACTIVE), us-west-2 (ACTIVE)',
+      ]);
     } finally {
       mock.restore();
     }
@@ -314,6 +358,9 @@ describe('the protection step, against DescribeTable / DescribeContinuousBackups
     ['Orders under a KMS key', (table, name) => (name.startsWith('Orders') ? { ...table, SSEDescription: { Status: 'ENABLED', SSEType: 'KMS', KMSMasterKeyArn: awsManagedKeyArn } } : table), {}, 'the Orders table is not encrypted with an AWS owned key'],
     ['Products under an AWS owned key', (table, name) => (name.startsWith('Products') ? { ...table, SSEDescription: undefined } : table), {}, 'the Products table is not encrypted with a KMS key'],
     ['Products under the AWS managed key instead of the lab\'s', (table, name) => (name.startsWith('Products') ? { ...table, SSEDescription: { Status: 'ENABLED', SSEType: 'KMS', KMSMasterKeyArn: awsManagedKeyArn } } : table), { ProductsKeyArn: keyArn }, `the Products table uses ${awsManagedKeyArn}, not the lab's key`],
+    ['Products under an AES256 key (DynamoDB\'s own)', (table, name) => (name.startsWith('Products') ? { ...table, SSEDescription: { Status: 'ENABLED', SSEType: 'AES256' } } : table), {}, 'the Products table is not encrypted with a KMS key'],
+    ['Products while its encryption is updated', (table, name) => (name.startsWith('Products') ? { ...table, SSEDescription: { Status: 'UPDATING', SSEType: 'KMS', KMSMasterKeyArn: awsManagedKeyArn } } : table), {}, 'the Products table is not encrypted with a KMS key'],
+    ['Products not described', (table, name) => (name.startsWith('Products') ? (undefined as never) : table), {}, 'the Products table is not encrypted with a KMS key'],
     ['no replica in the replica Region', (table) => ({ ...table, Replicas: [{ RegionName: 'us-east-1', ReplicaStatus: 'ACTIVE' }] }), { ProductsKeyArn: keyArn, OrdersReplicaRegion: 'us-west-2' }, 'no replica of Orders in us-west-2'],
   ])('fails with %s', async (_name, change, extraOutputs, message) => {
     // The all-features template when the case names the lab's key, so that only the changed fact differs.
@@ -330,15 +377,47 @@ describe('the protection step, against DescribeTable / DescribeContinuousBackups
     }
   });
 
+  test('fails when the Orders table of a deployment with a replica is not described', async () => {
+    const { mock, outputs: stubOutputs } = stubbed(allFeatures, { ProductsKeyArn: keyArn, OrdersReplicaRegion: 'us-west-2' });
+    const { byName } = answers(allFeatures);
+    mock.on(DescribeTableCommand).callsFake((input: { TableName: string }) => ({ Table: input.TableName.startsWith('Orders') ? undefined : byName[input.TableName].table }));
+    try {
+      const failure = await runExercise([protection], { outputs: stubOutputs, log: (line) => lines.push(line) }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+      expect((failure as Error).message).toBe('no replica of Orders in us-west-2');
+      expect(lines.slice(-3)).toEqual([
+        'Orders encryption: no SSEDescription = an AWS owned key (free, not in your account)',
+        `Products encryption: KMS with ${keyArn} (customer managed key)`,
+        'Orders replicas: ',
+      ]);
+    } finally {
+      mock.restore();
+    }
+  });
+
+  test('fails when DynamoDB describes no continuous backups', async () => {
+    const { mock, outputs: stubOutputs } = stubbed(template);
+    mock.on(DescribeContinuousBackupsCommand).resolves({});
+    try {
+      const failure = await runExercise([protection], { outputs: stubOutputs, log: (line) => lines.push(line) }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+      expect((failure as Error).message).toBe(`PITR is not enabled on ${stubOutputs.OrdersTableName}`);
+      expect(lines.slice(-1)).toEqual([`${stubOutputs.OrdersTableName}: PITR undefined, restorable from undefined (35 days)`]);
+    } finally {
+      mock.restore();
+    }
+  });
+
   test('fails when a table has no PITR', async () => {
     const withoutPitr = template.toJSON();
     const products = Object.keys(withoutPitr.Resources).find((id) => id.startsWith('Products') && withoutPitr.Resources[id].Type === 'AWS::DynamoDB::Table')!;
     delete withoutPitr.Resources[products].Properties.PointInTimeRecoverySpecification;
     const { mock, outputs: stubOutputs } = stubbed(Template.fromJSON(withoutPitr));
     try {
-      const failure = await runExercise([protection], { outputs: stubOutputs, log: () => undefined }).catch((error: unknown) => error);
+      const failure = await runExercise([protection], { outputs: stubOutputs, log: (line) => lines.push(line) }).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(ExerciseCheckFailed);
       expect((failure as Error).message).toBe(`PITR is not enabled on ${products}`);
+      expect(lines.slice(-1)).toEqual([`${products}: PITR DISABLED, restorable from undefined (35 days)`]);
     } finally {
       mock.restore();
     }
@@ -370,11 +449,15 @@ describe('each check of the local steps fails when the one fact it checks is cha
     ['get', 'a projection that returns the note', () => docs('Get', (a) => ({ ...a, Item: { ...(a.Item as object), note: 'n' } })), 'GetItem did not return the projected attributes only'],
     ['get', 'a missing item counted as found', () => docs('BatchGet', (a) => ({ ...a, Responses: { [outputs.OrdersTableName]: [...items({ Items: (a.Responses as Record<string, Answer[]>)[outputs.OrdersTableName] }), { orderId: 'none' }] } })), 'BatchGetItem returned 4 items, expected the 3 that exist'],
     ['get', 'another item in place of one asked for', () => docs('BatchGet', (a) => ({ ...a, Responses: { [outputs.OrdersTableName]: (a.Responses as Record<string, Answer[]>)[outputs.OrdersTableName].map((i, n) => (n === 0 ? { ...i, orderId: 'other' } : i)) } })), 'BatchGetItem did not return every existing item asked for'],
+    ['get', 'a projection without the order id', () => docs('Get', (a) => ({ ...a, Item: { ...(a.Item as object), orderId: 'other' } })), 'GetItem did not return the projected attributes only'],
+    ['get', 'GetItem finding no item', () => docs('Get', (a) => ({ ...a, Item: undefined })), 'GetItem did not return the projected attributes only'],
     ['query', 'the table query oldest first', () => docs('Query', (a) => ({ ...a, Items: items(a).reverse() }), (c, nth) => nth === 1 && !c.input.IndexName), 'the table query did not return the 6 orders newest first'],
     ['query', 'begins_with matching two months', () => docs('Query', (a) => ({ ...a, Count: 2 }), (c, nth) => nth === 2 && !c.input.IndexName), 'expected 1 order in March, got 2'],
     ['query', 'the LSI query oldest first', () => docs('Query', (a) => ({ ...a, Items: items(a).reverse() }), onIndex('ByStatusDate')), 'the LSI query returned ['],
     ['query', 'an LSI that projects the note', () => docs('Query', (a) => ({ ...a, Items: items(a).map((i) => ({ ...i, note: 'n' })) }), onIndex('ByStatusDate')), 'the LSI returned the note, which it does not project'],
     ['query', 'a GSI missing a PENDING order', () => docs('Query', (a) => ({ ...a, Items: items(a).slice(1) }), onIndex('ByStatus')), 'the GSI query did not return every PENDING order of this run, newest first'],
+    ['query', 'a GSI answer oldest first', () => docs('Query', (a) => ({ ...a, Items: items(a).reverse() }), onIndex('ByStatus')), 'the GSI query did not return every PENDING order of this run, newest first'],
+    ['query', 'a GSI answer with one customer\'s orders under another customer', () => docs('Query', (a) => ({ ...a, Items: items(a).map((i) => ({ ...i, customerId: String(i.customerId).replace(/-cy$/, '-ada') })) }), onIndex('ByStatus')), 'the GSI query did not return every PENDING order of this run, newest first'],
     ['scan-vs-query', 'a Scan that finds another order', () => docs('Scan', (a) => ({ ...a, Items: [...items(a), { orderId: 'other' }] }), (_c, nth) => nth === 1), 'the Scan and the Query did not find the same orders'],
     ['scan-vs-query', 'a Scan that ignores Limit', () => docsInstead('Scan', async (command, send) => {
       // Every page in one answer, as if Limit had not been given.
@@ -388,6 +471,7 @@ describe('each check of the local steps fails when the one fact it checks is cha
       return all;
     }), 'the Scan finished in one page: Limit did not paginate it'],
     ['scan-vs-query', 'a Scan as cheap as the Query', () => docs('Scan', (a) => ({ ...a, ConsumedCapacity: { CapacityUnits: 0 } })), 'the Scan consumed 0 RCU, not more than the Query\'s'],
+    ['scan-vs-query', 'a Scan exactly as costly as the Query', () => docs('Scan', (a) => ({ ...a, ConsumedCapacity: { CapacityUnits: 1 } })), 'the Scan consumed 2 RCU, not more than the Query\'s 2'],
     ['parallel-scan', 'segments that overlap', () => docs('Scan', (a, c) => (c.input.Segment === 1 ? { ...a, Items: [...items(a), { customerId: 'x', sk: 'y' }, { customerId: 'x', sk: 'y' }] } : a)), 'two segments returned the same item'],
     ['parallel-scan', 'segments that miss an item', () => {
       let dropped = false;
@@ -397,29 +481,65 @@ describe('each check of the local steps fails when the one fact it checks is cha
         return { ...a, Items: items(a).slice(1) };
       });
     }, 'the segments together did not cover the table exactly'],
+    ['parallel-scan', 'a segment that returns an item the table does not hold in place of one it holds', () => {
+      let replaced = false;
+      docs('Scan', (a, c) => {
+        if (replaced || c.input.Segment === undefined || items(a).length === 0) return a;
+        replaced = true;
+        return { ...a, Items: [{ customerId: 'x', sk: 'y' }, ...items(a).slice(1)] };
+      });
+    }, 'the segments together did not cover the table exactly'],
     ['consistency', 'an eventually consistent read at full price', () => docs('Get', (a) => ({ ...a, ConsumedCapacity: { CapacityUnits: 1 } })), 'expected 1 and 0.5 RCU, got 1 and 1'],
+    ['consistency', 'a strongly consistent read at half price', () => docs('Get', (a) => ({ ...a, ConsumedCapacity: { CapacityUnits: 0.5 } }), (c) => c.input.ConsistentRead === true), 'expected 1 and 0.5 RCU, got 0.5 and 0.5'],
     ['consistency', 'a strongly consistent GSI read accepted', () => docsInstead('Query', async () => ({ Items: [] }), onIndex('ByStatus')), 'a strongly consistent read of a GSI was not refused'],
     ['transaction', 'a transaction that does not decrement the stock', () => docs('Get', (a) => ({ ...a, Item: { ...(a.Item as object), stock: 5 } }), onTable('ProductsTableName')), 'the first transaction did not both write the order and decrement the stock'],
+    ['transaction', 'a transaction that does not write the order', () => docs('Get', (a) => ({ ...a, Item: undefined }), (c) => onTable('OrdersTableName')(c) && String((c.input.Key as Answer).sk).endsWith('#t1')), 'the first transaction did not both write the order and decrement the stock'],
     ['transaction', 'a retry with the same token applied twice', () => docs('Get', (a) => ({ ...a, Item: { ...(a.Item as object), stock: 1 } }), (c, nth) => onTable('ProductsTableName')(c) && nth === 3), 'retrying with the same ClientRequestToken decremented the stock twice'],
     ['transaction', 'an order of 10 of 3 accepted', () => docsInstead('TransactWrite', async (_c, send) => send().catch(() => ({}))), 'ordering 10 of 3 was not cancelled: undefined'],
     ['transaction', 'other cancellation reasons', () => docsInstead('TransactWrite', async (_c, send) => send().catch((error: Answer) => Promise.reject(Object.assign(error, { CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'ConditionalCheckFailed' }] })))), 'unexpected cancellation reasons ["ConditionalCheckFailed","ConditionalCheckFailed"]'],
     ['transaction', 'a cancelled transaction that left its order', () => docs('Get', (a, c) => ({ ...a, Item: String((c.input.Key as Answer).sk).endsWith('#t2') ? { orderId: 't2' } : a.Item })), 'a cancelled transaction left a change behind'],
+    ['transaction', 'a cancelled transaction that wrote its order all the same', () => docsInstead('TransactWrite', async (command, send) => send().catch(async (error: unknown) => {
+      // Cancelled, but its first item written anyway: what TransactWriteItems guarantees never happens.
+      const [{ Put: put }] = command.input.TransactItems as { Put: { TableName: string; Item: Answer } }[];
+      if ((put.Item.orderId as string) !== 't1') await DynamoDBDocumentClient.from(ddb.client).send(new PutCommand({ TableName: put.TableName, Item: put.Item }));
+      throw error;
+    })), 'a cancelled transaction left a change behind'],
+    ['transaction', 'a product gone after the first transaction', () => docs('Get', (a) => ({ ...a, Item: undefined }), (c, nth) => onTable('ProductsTableName')(c) && nth === 1), 'the first transaction did not both write the order and decrement the stock'],
+    ['transaction', 'a cancelled transaction that decremented the stock', () => docs('Get', (a) => ({ ...a, Item: { ...(a.Item as object), stock: 1 } }), (c, nth) => onTable('ProductsTableName')(c) && nth === 5), 'a cancelled transaction left a change behind'],
     ['optimistic-locking', 'a stale update accepted', () => docsInstead('Update', async (_c, send) => send().catch(() => ({}))), 'writer B\'s stale update was not refused: undefined'],
     ['optimistic-locking', 'an update lost', () => docs('Get', (a) => ({ ...a, Item: { ...(a.Item as object), amountCents: 0 } }), (_c, nth) => nth === 4), 'the two updates did not both apply, in turn'],
-    ['capacity', 'DynamoDB reporting other units than the calculator', () => docs('Put', (a) => ({ ...a, ConsumedCapacity: { CapacityUnits: 7 } })), 'DynamoDB reported 7 / '],
+    ['optimistic-locking', 'an update applied without its version', () => docs('Get', (a) => ({ ...a, Item: { ...(a.Item as object), version: 2 } }), (_c, nth) => nth === 4), 'the two updates did not both apply, in turn'],
+    ['capacity', 'DynamoDB reporting other units than the calculator', () => docs('Put', (a) => ({ ...a, ConsumedCapacity: { CapacityUnits: 7 } })), 'for 1024 bytes DynamoDB reported 7 / 1 / 0.5, the calculator said 1 / 1 / 0.5'],
     // Answered without the SDK's real backoff (about 1 s): the attempt count is what the check reads.
-    ['retries', 'a success at another attempt', () => docsInstead('Put', async () => ({ $metadata: { attempts: 2, totalRetryDelay: 100 } }), (_c, nth) => nth === 1), 'expected success on attempt 3, got 2'],
+    ['retries', 'a success reported at another attempt than the client made', () => docs('Put', (a) => ({ ...a, $metadata: { ...(a.$metadata as object), attempts: 2 } }), (_c, nth) => nth === 1), 'expected success on attempt 3, got 2'],
+    ['retries', 'a third attempt the client did not make', () => docsInstead('Put', async () => ({ $metadata: { attempts: 3, totalRetryDelay: 100 } }), (_c, nth) => nth === 1), 'expected success on attempt 3, got 3'],
     ['retries', 'retries without backoff', () => docs('Put', (a) => ({ ...a, $metadata: { ...(a.$metadata as object), totalRetryDelay: 0 } }), (_c, nth) => nth === 1), 'the SDK retried without backing off'],
     ['retries', 'a throttling error retried without being asked to', () => docsInstead('Put', async (_c, send) => send().catch(() => ({ $metadata: {} })), (_c, nth) => nth === 2), 'without retries the throttling error did not reach the caller'],
     ['leading-keys', 'a tenant refused its own partition', () => docsInstead('Get', () => Promise.reject(rejection('AccessDeniedException')), (c) => String((c.input.Key as Answer).customerId).endsWith('-ada')), 'the tenant could not read its own partition'],
+    ['leading-keys', 'a tenant refused a Query of its own partition', () => docsInstead('Query', () => Promise.reject(rejection('AccessDeniedException')), (c) => String((c.input.ExpressionAttributeValues as Answer)[':c']).endsWith('-ada')), 'the tenant could not read its own partition'],
+    ['leading-keys', 'a tenant allowed to GetItem of another partition', () => docsInstead('Get', async () => ({ Item: {} }), (c) => String((c.input.Key as Answer).customerId).endsWith('-bob')), 'the tenant could read another customer\'s partition'],
+    ['leading-keys', 'a tenant allowed to Query another partition', () => docsInstead('Query', async () => ({ Items: [] }), (c) => String((c.input.ExpressionAttributeValues as Answer)[':c']).endsWith('-bob')), 'the tenant could read another customer\'s partition'],
     ['leading-keys', 'a tenant allowed to Scan', () => docsInstead('Scan', async () => ({ Items: [] })), 'the tenant could Scan the table (a Scan has no partition key to check)'],
     ['table-settings', 'another key schema', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }] } })), 'unexpected key schema customerId (HASH)'],
+    ['table-settings', 'no table described', () => raw('DescribeTable', (a) => ({ ...a, Table: undefined })), 'unexpected key schema '],
+    ['table-settings', 'Orders described without a billing mode summary', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), BillingModeSummary: undefined } })), 'the Orders table is not on demand'],
+    ['table-settings', 'an LSI keyed otherwise', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), LocalSecondaryIndexes: table(a).LocalSecondaryIndexes?.map((i) => ({ ...i, KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }] })) } })), 'the LSI is missing or keyed differently'],
+    ['table-settings', 'a second LSI', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), LocalSecondaryIndexes: [...(table(a).LocalSecondaryIndexes ?? []), ...(table(a).LocalSecondaryIndexes ?? [])] } })), 'the LSI is missing or keyed differently'],
+    ['table-settings', 'indexes described without key schema or projection', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), LocalSecondaryIndexes: table(a).LocalSecondaryIndexes?.map((i) => ({ IndexName: i.IndexName })), GlobalSecondaryIndexes: table(a).GlobalSecondaryIndexes?.map((i) => ({ IndexName: i.IndexName })) } })), 'the LSI is missing or keyed differently'],
     ['table-settings', 'Orders on provisioned capacity', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), BillingModeSummary: { BillingMode: 'PROVISIONED' } } })), 'the Orders table is not on demand'],
     ['table-settings', 'no LSI', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), LocalSecondaryIndexes: [] } })), 'the LSI is missing or keyed differently'],
     ['table-settings', 'a GSI keyed otherwise', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), GlobalSecondaryIndexes: table(a).GlobalSecondaryIndexes?.map((i) => ({ ...i, KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }] })) } })), 'the GSI is missing or keyed differently'],
+    ['table-settings', 'a second GSI', () => raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), GlobalSecondaryIndexes: [...(table(a).GlobalSecondaryIndexes ?? []), ...(table(a).GlobalSecondaryIndexes ?? [])] } })), 'the GSI is missing or keyed differently'],
     ['table-settings', 'TTL off', () => raw('DescribeTimeToLive', () => ({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } })), 'TTL is not enabled on expiresAt'],
+    ['table-settings', 'TTL on another attribute', () => raw('DescribeTimeToLive', () => ({ TimeToLiveDescription: { TimeToLiveStatus: 'ENABLED', AttributeName: 'ttl' } })), 'TTL is not enabled on expiresAt'],
+    ['table-settings', 'no TTL described', () => raw('DescribeTimeToLive', () => ({})), 'TTL is not enabled on expiresAt'],
     ['table-settings', 'Products without provisioned capacity', () => raw('DescribeTable', (a, c) => ({ ...a, Table: { ...table(a), ...(c.input.TableName === outputs.ProductsTableName ? { ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0 } } : {}) } })), 'the Products table has no provisioned capacity'],
+    ['table-settings', 'Products without provisioned read capacity', () => raw('DescribeTable', (a, c) => ({ ...a, Table: { ...table(a), ...(c.input.TableName === outputs.ProductsTableName ? { ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 1 } } : {}) } })), 'the Products table has no provisioned capacity'],
+    ['table-settings', 'Products without provisioned write capacity', () => raw('DescribeTable', (a, c) => ({ ...a, Table: { ...table(a), ...(c.input.TableName === outputs.ProductsTableName ? { ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 0 } } : {}) } })), 'the Products table has no provisioned capacity'],
+    ['table-settings', 'Products not described', () => raw('DescribeTable', (a, c) => ({ ...a, Table: c.input.TableName === outputs.ProductsTableName ? undefined : table(a) })), 'the Products table has no provisioned capacity'],
+    ['table-settings', 'Products described without provisioned throughput', () => raw('DescribeTable', (a, c) => ({ ...a, Table: c.input.TableName === outputs.ProductsTableName ? { ...table(a), ProvisionedThroughput: undefined } : table(a) })), 'the Products table has no provisioned capacity'],
     ['cleanup', 'an order left behind', () => docs('Query', (a) => ({ ...a, Count: 1 })), 'some orders of this run are still there'],
+    ['cleanup', 'an order of one customer left behind', () => docs('Query', (a) => ({ ...a, Count: 1 }), (c) => c.input.Select === 'COUNT' && String((c.input.ExpressionAttributeValues as Answer)[':c']).endsWith('-bob')), 'some orders of this run are still there'],
   ])('%s fails on %s', async (id, _name, breakIt, message) => {
     // Each case gets a run of its own (its own customers and product, seeded when the step needs them), as a step run alone does.
     // One read of the GSI: the case that hides an order from it fails at once.
@@ -436,10 +556,221 @@ describe('each check of the local steps fails when the one fact it checks is cha
     }
   });
 
+  /** A run of its own, printing into `lines`, reading the GSI as `timing` says. */
+  const ownRun = (gsiReadAttempts = 1, gsiRetryPauseSeconds = 0) =>
+    startExerciseRun({ outputs, log: (line) => lines.push(line), provide: [provide(timing, { gsiReadAttempts, gsiRetryPauseSeconds })] });
+  /** Runs the step `id` in `own`, then closes it; the step's error, if any. */
+  const runIn = async (own: ExerciseRun, id: string) => {
+    try {
+      return await runSteps(steps.filter((s) => s.id === id), own.context).then(() => undefined, (error: unknown) => error as Error);
+    } finally {
+      jest.restoreAllMocks();
+      await own.close();
+    }
+  };
+
+  test('table-settings prints what DynamoDB describes: no table at all', async () => {
+    raw('DescribeTable', (a) => ({ ...a, Table: undefined }));
+    const failure = await runIn(ownRun(), 'table-settings');
+    expect(failure?.message).toBe('unexpected key schema ');
+    expect(lines).toEqual(['\n== 1/1 table-settings: keys, indexes, billing modes and TTL as deployed', 'Orders: key ; billing undefined; LSI ; GSI ']);
+  });
+
+  test('table-settings prints what DynamoDB describes: two indexes of each kind', async () => {
+    const twice = <T>(list: T[] | undefined) => [...(list ?? []), ...(list ?? [])];
+    raw('DescribeTable', (a) => ({ ...a, Table: { ...table(a), LocalSecondaryIndexes: twice(table(a).LocalSecondaryIndexes), GlobalSecondaryIndexes: twice(table(a).GlobalSecondaryIndexes) } }));
+    const failure = await runIn(ownRun(), 'table-settings');
+    expect(failure?.message).toBe('the LSI is missing or keyed differently');
+    expect(lines[1]).toBe(
+      'Orders: key customerId (HASH), sk (RANGE); billing PAY_PER_REQUEST; ' +
+        'LSI ByStatusDate: customerId + statusDate, INCLUDE; ByStatusDate: customerId + statusDate, INCLUDE; ' +
+        'GSI ByStatus: status + createdAt, INCLUDE; ByStatus: status + createdAt, INCLUDE',
+    );
+  });
+
+  test('the seed sends BatchWriteItem again with the items it left unprocessed', async () => {
+    let writes = 0;
+    docsInstead('BatchWrite', async (command, send) => {
+      writes += 1;
+      if (writes > 1) return send();
+      // The first request writes 10 of the 18 items and leaves the others unprocessed, as a throttled BatchWriteItem does.
+      const requests = (command.input.RequestItems as Record<string, Answer[]>)[outputs.OrdersTableName];
+      const left = requests.splice(10);
+      return { ...(await send()), UnprocessedItems: { [outputs.OrdersTableName]: left } };
+    });
+    // The get step reads orders[14], one of those left unprocessed at first.
+    expect(await runIn(ownRun(), 'get')).toBeUndefined();
+    expect(writes).toBe(2);
+    expect(lines).toContain('BatchGetItem of 4 keys (one of a missing item) across 2 partitions: 3 items, in no particular order');
+  });
+
+  test('get asks BatchGetItem again for the keys it left unprocessed', async () => {
+    let reads = 0;
+    docsInstead('BatchGet', async (command, send) => {
+      reads += 1;
+      if (reads > 1) return send();
+      const request = (command.input.RequestItems as Record<string, Answer>)[outputs.OrdersTableName];
+      const keys = request.Keys as Answer[];
+      request.Keys = keys.slice(0, 2);
+      return { ...(await send()), UnprocessedKeys: { [outputs.OrdersTableName]: { ...request, Keys: keys.slice(2) } } };
+    });
+    expect(await runIn(ownRun(), 'get')).toBeUndefined();
+    expect(reads).toBe(2);
+    expect(lines).toContain('BatchGetItem of 4 keys (one of a missing item) across 2 partitions: 3 items, in no particular order');
+  });
+
+  test('query reads a lagging GSI again after a pause, and at most its number of attempts', async () => {
+    const pauses = jest.spyOn(global, 'setTimeout');
+    let reads = 0;
+    docs('Query', (a) => ((reads += 1) === 1 ? { ...a, Items: items(a).slice(1) } : a), onIndex('ByStatus'));
+    expect(await runIn(ownRun(3, 0.007), 'query')).toBeUndefined();
+    expect(reads).toBe(2);
+    expect(pauses.mock.calls.filter(([, ms]) => ms === 7)).toHaveLength(1);
+    expect(lines).toContain('GSI ByStatus: PENDING orders of this run across 3 customers, newest first: 6 (0.5 RCU)');
+
+    reads = 0;
+    docs('Query', (a) => ((reads += 1), { ...a, Items: items(a).slice(1) }), onIndex('ByStatus'));
+    const failure = await runIn(ownRun(2, 0), 'query');
+    expect(failure?.message).toBe('the GSI query did not return every PENDING order of this run, newest first');
+    expect(reads).toBe(2);
+  });
+
+  test('query follows LastEvaluatedKey through the GSI\'s pages', async () => {
+    let pages = 0;
+    docsInstead('Query', async (command, send) => {
+      pages += 1;
+      command.input.Limit = 2;
+      return send();
+    }, onIndex('ByStatus'));
+    expect(await runIn(ownRun(), 'query')).toBeUndefined();
+    // Pages of 2, 2, 2, then an empty one after the last LastEvaluatedKey: 0.5 RCU each but the last.
+    expect(pages).toBe(4);
+    expect(lines).toContain('GSI ByStatus: PENDING orders of this run across 3 customers, newest first: 6 (1.5 RCU)');
+  });
+
+  test('retries: the simulated throttling error is shaped as DynamoDB\'s, so that the SDK retries it', async () => {
+    let thrown: unknown;
+    docsInstead('Put', (_c, send) => send().catch((error: unknown) => {
+      thrown = error;
+      throw error;
+    }), (_c, nth) => nth === 2);
+    expect(await runIn(ownRun(), 'retries')).toBeUndefined();
+    expect(thrown).toBeInstanceOf(Error);
+    expect(thrown).toMatchObject({
+      name: 'ProvisionedThroughputExceededException',
+      message: 'The level of configured provisioned throughput for the table was exceeded (simulated by the exercise)',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+  });
+
+  test('leading-keys lets an error other than AccessDeniedException through', async () => {
+    docsInstead('Get', () => Promise.reject(rejection('ResourceNotFoundException')), (c) => String((c.input.Key as Answer).customerId).endsWith('-bob'));
+    const failure = await runIn(ownRun(), 'leading-keys');
+    expect(failure).not.toBeInstanceOf(ExerciseCheckFailed);
+    expect(failure?.message).toBe('ResourceNotFoundException (made up by the test)');
+  });
+
+  test('consistency says so when the GSI accepts a strongly consistent read', async () => {
+    docsInstead('Query', async () => ({ Items: [] }), onIndex('ByStatus'));
+    await runIn(ownRun(), 'consistency');
+    expect(lines).toContain('ConsistentRead on the GSI: accepted');
+  });
+
+  test('transaction and cleanup read back what they wrote or deleted with strongly consistent reads', async () => {
+    const reads: string[] = [];
+    alter(DynamoDBDocumentClient, async (command, send) => {
+      if (is(command, 'Get') || (is(command, 'Query') && command.input.Select === 'COUNT')) reads.push(`${command.constructor.name} ${command.input.Select ?? ''} ${command.input.ConsistentRead}`);
+      return send();
+    });
+    const own = ownRun();
+    try {
+      await runSteps(steps.filter((s) => s.id === 'transaction' || s.id === 'cleanup'), own.context);
+    } finally {
+      jest.restoreAllMocks();
+      await own.close();
+    }
+    expect(reads).toEqual([...Array(5).fill('GetCommand  true'), ...Array(3).fill('QueryCommand COUNT true')]);
+  });
+
+  test('the end of a run says which fixture could not be torn down', async () => {
+    const own = ownRun();
+    await runSteps(steps.filter((s) => s.id === 'get'), own.context);
+    docsInstead('Query', () => Promise.reject(rejection('InternalServerError')));
+    const failure = await own.close().catch((error: unknown) => error as Error);
+    jest.restoreAllMocks();
+    expect(failure).toBeInstanceOf(ExerciseCleanupFailed);
+    expect(failure?.message).toBe('cleaning up after the exercise failed (orders seeded: InternalServerError (made up by the test))');
+    // What the failed tear-down left, this run's orders, deleted by its cleanup step.
+    await runExercise(steps.filter((s) => s.id === 'cleanup'), { outputs, runId: own.context.runId, log: () => undefined });
+  });
+
+  test('capacity fails on a calculator that gets the writes of the exam question wrong', async () => {
+    const doubleWrites: typeof provisionedCapacity = (workload) => provisionedCapacity({ ...workload, writesPerSecond: 2 * (workload.writesPerSecond ?? 0) });
+    const failure = await runExercise(steps.filter((s) => s.id === 'capacity'), { outputs, log: () => undefined, provide: [provide(examCalculator, doubleWrites)] }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toBe('the calculator got the exam question wrong');
+  });
+
   test('capacity fails on a calculator that charges eventually consistent reads as strongly consistent ones', async () => {
     const strongOnly: typeof provisionedCapacity = (workload) => provisionedCapacity({ ...workload, consistency: 'strong' });
     const failure = await runExercise(steps.filter((s) => s.id === 'capacity'), { outputs, log: () => undefined, provide: [provide(examCalculator, strongOnly)] }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toBe('the calculator got the exam question wrong');
+  });
+});
+
+describe('what the steps share', () => {
+  test('seedOrders: six orders per customer, January to June, statuses in turn, amounts by month and customer', () => {
+    expect(customersOf('run-x1')).toEqual(['run-x1-ada', 'run-x1-bob', 'run-x1-cy']);
+    const orders = seedOrders(['ada', 'bob', 'cy']);
+    expect(orders.map((o) => `${o.customerId} ${o.sk} ${o.orderId} ${o.statusDate} ${o.createdAt} ${o.amountCents} v${o.version}`)).toEqual([
+      'ada ORDER#2025-01-10#o01 o01 PENDING#2025-01-10T09:00:00Z 2025-01-10T09:00:00Z 1000 v1',
+      'ada ORDER#2025-02-10#o02 o02 SHIPPED#2025-02-10T09:01:00Z 2025-02-10T09:01:00Z 2000 v1',
+      'ada ORDER#2025-03-10#o03 o03 DELIVERED#2025-03-10T09:02:00Z 2025-03-10T09:02:00Z 3000 v1',
+      'ada ORDER#2025-04-10#o04 o04 PENDING#2025-04-10T09:03:00Z 2025-04-10T09:03:00Z 4000 v1',
+      'ada ORDER#2025-05-10#o05 o05 SHIPPED#2025-05-10T09:04:00Z 2025-05-10T09:04:00Z 5000 v1',
+      'ada ORDER#2025-06-10#o06 o06 DELIVERED#2025-06-10T09:05:00Z 2025-06-10T09:05:00Z 6000 v1',
+      'bob ORDER#2025-01-11#o11 o11 SHIPPED#2025-01-11T09:00:00Z 2025-01-11T09:00:00Z 1100 v1',
+      'bob ORDER#2025-02-11#o12 o12 DELIVERED#2025-02-11T09:01:00Z 2025-02-11T09:01:00Z 2100 v1',
+      'bob ORDER#2025-03-11#o13 o13 PENDING#2025-03-11T09:02:00Z 2025-03-11T09:02:00Z 3100 v1',
+      'bob ORDER#2025-04-11#o14 o14 SHIPPED#2025-04-11T09:03:00Z 2025-04-11T09:03:00Z 4100 v1',
+      'bob ORDER#2025-05-11#o15 o15 DELIVERED#2025-05-11T09:04:00Z 2025-05-11T09:04:00Z 5100 v1',
+      'bob ORDER#2025-06-11#o16 o16 PENDING#2025-06-11T09:05:00Z 2025-06-11T09:05:00Z 6100 v1',
+      'cy ORDER#2025-01-12#o21 o21 DELIVERED#2025-01-12T09:00:00Z 2025-01-12T09:00:00Z 1200 v1',
+      'cy ORDER#2025-02-12#o22 o22 PENDING#2025-02-12T09:01:00Z 2025-02-12T09:01:00Z 2200 v1',
+      'cy ORDER#2025-03-12#o23 o23 SHIPPED#2025-03-12T09:02:00Z 2025-03-12T09:02:00Z 3200 v1',
+      'cy ORDER#2025-04-12#o24 o24 DELIVERED#2025-04-12T09:03:00Z 2025-04-12T09:03:00Z 4200 v1',
+      'cy ORDER#2025-05-12#o25 o25 PENDING#2025-05-12T09:04:00Z 2025-05-12T09:04:00Z 5200 v1',
+      'cy ORDER#2025-06-12#o26 o26 SHIPPED#2025-06-12T09:05:00Z 2025-06-12T09:05:00Z 6200 v1',
+    ]);
+    expect(orders.map((o) => o.status).join()).toBe(orders.map((o) => o.statusDate.split('#')[0]).join());
+    expect(new Set(orders.map((o) => o.note))).toEqual(new Set(['gift wrap, leave at the door. '.repeat(20)]));
+  });
+
+  test('units adds up the capacity of one or more answers', () => {
+    expect(units(undefined)).toBe(0);
+    expect(units({ CapacityUnits: 1.5 })).toBe(1.5);
+    expect(units([{ CapacityUnits: 1 }, { TableName: 'no units' }, { CapacityUnits: 0.5 }])).toBe(1.5);
+  });
+
+  test('describeCapacity prints the total, the table\'s and each index\'s share', () => {
+    expect(describeCapacity(undefined)).toBe('no capacity reported');
+    expect(describeCapacity({ CapacityUnits: 1 })).toBe('total 1');
+    expect(
+      describeCapacity({
+        CapacityUnits: 2,
+        Table: { CapacityUnits: 0 },
+        LocalSecondaryIndexes: { ByStatusDate: { CapacityUnits: 1.5 } },
+        GlobalSecondaryIndexes: { ByStatus: { CapacityUnits: 0.5 } },
+      }),
+    ).toBe('total 2, table 0, ByStatusDate 1.5, ByStatus 0.5');
+  });
+
+  test('isSortedDescending allows equal neighbours', () => {
+    expect(isSortedDescending([])).toBe(true);
+    expect(isSortedDescending(['b', 'b', 'a'])).toBe(true);
+    expect(isSortedDescending(['b', 'a', 'b'])).toBe(false);
+    expect(isSortedDescending(['a', 'b'])).toBe(false);
   });
 });
