@@ -359,20 +359,22 @@ test('the notes step waits for the byAuthor index, which is eventually consisten
 
 describe('each check fails when the lab misbehaves', () => {
   test.each([
-    ['auth-modes', { viewersMayWrite: true }, /createNote as a viewer \(cognito_groups: \["editors"\]\) should have been refused/],
-    ['auth-modes', { authorizeEveryone: true }, /a token the Lambda authorizer refuses should have been refused/],
-    ['auth-modes', { lambdaRefusalAsFieldError: true }, /a token the Lambda authorizer refuses should have been refused with HTTP 401, got HTTP 200/],
-    ['auth-modes', { oidcTokensAsUserPool: true }, /whoAmI as OIDC \(token of the issuer pool\): AppSync used "User Pool Authorization"/],
-    ['auth-modes', { apiKeyOn: 'createNote' }, /createNote with the API key \(no @aws_api_key on it\) should have been refused/],
-    ['http', { apiKeyOn: 'egressIp' }, /egressIp with the API key \(@aws_iam only\) should have been refused/],
-    ['notes', { dropUpdateCondition: true }, /updateNote with a stale version should raise ConflictError/],
-    ['notes', { authorizerWithoutDeniedFields: true }, /getNote with the Lambda token should return the title and a null body/],
-    ['notes', { authorsAnswerNull: true }, /Note.author \(batched Lambda\) of run-\d+-note-\d is null/],
-    ['subscription', { withoutSubscriptionFilter: true }, /the first event should be run-\d+-live \(the draft filtered out\)/],
-    ['http', { checkIpBody: 'not an address' }, /egressIp should be an IPv4 address/],
-    ['notes', { dropConditions: true }, /createNote with an existing id should fail its condition/],
-    ['notes', { ignoreLimit: true }, /listNotesByAuthor with limit 2 returned \d+ notes in 1 pages/],
-    ['notes', { indexLagListings: 100 }, /listNotesByAuthor with limit 2 returned 0 notes in 1 pages/],
+    ['auth-modes', { viewersMayWrite: true }, /^createNote as a viewer \(cognito_groups: \["editors"\]\) should have been refused, got HTTP 200, errors Cannot return null for non-nullable field Note\.authorId\. with data \{"createNote":null\}$/],
+    ['auth-modes', { authorizeEveryone: true }, /^whoAmI with a token the Lambda authorizer refuses should have been refused with HTTP 401, got HTTP 200 with data \{"whoAmI":\{"authType":"Lambda Authorization","principal":"lab-blocked-run-\d+","groups":null\}\}$/],
+    ['auth-modes', { lambdaRefusalAsFieldError: true }, /^whoAmI with a token the Lambda authorizer refuses should have been refused with HTTP 401, got HTTP 200, errors Unauthorized with data null$/],
+    ['auth-modes', { oidcTokensAsUserPool: true }, /^whoAmI as OIDC \(token of the issuer pool\): AppSync used "User Pool Authorization", expected "Open ID Connect Authorization"$/],
+    ['auth-modes', { apiKeyOn: 'createNote' }, /^createNote with the API key \(no @aws_api_key on it\) should have been refused, got HTTP 200 with data \{"createNote":\{"id":"run-\d+-api-key","title":"by api-key","authorId":"anyone","createdAt":"[^"]+","version":1\}\}$/],
+    ['http', { apiKeyOn: 'egressIp' }, /^egressIp with the API key \(@aws_iam only\) should have been refused, got HTTP 200 with data \{"egressIp":"198\.51\.100\.4"\}$/],
+    ['notes', { dropUpdateCondition: true }, /^updateNote with a stale version should raise ConflictError, got HTTP 200$/],
+    ['notes', { authorizerWithoutDeniedFields: true }, /^getNote with the Lambda token should return the title and a null body refused as Unauthorized \(deniedFields: Note\.body\), got HTTP 200 with data \{"whoAmI":\{"authType":"Lambda Authorization"\},"getNote":\{"id":"run-(\d+)-note-2","title":"note run-\1-note-2","body":"body of run-\1-note-2"\}\}$/],
+    ['notes', { authorsAnswerNull: true }, /^Note\.author \(batched Lambda\) of run-\d+-note-\d is null$/],
+    ['subscription', { withoutSubscriptionFilter: true }, /^the first event should be run-(\d+)-live \(the draft filtered out\), got \{"onNoteCreated":\{"title":"\[draft\] not for subscribers","body":null,"authorId":"editor-sub","createdAt":"[^"]+","version":1,"id":"run-\1-draft"\}\}$/],
+    ['http', { checkIpBody: 'not an address' }, /^egressIp should be an IPv4 address, got "not an address"$/],
+    ['http', { checkIpBody: 'at 198.51.100.4' }, /^egressIp should be an IPv4 address, got "at 198\.51\.100\.4"$/],
+    ['http', { checkIpBody: '198.51.100.4 or so' }, /^egressIp should be an IPv4 address, got "198\.51\.100\.4 or so"$/],
+    ['notes', { dropConditions: true }, /^createNote with an existing id should fail its condition, got HTTP 200$/],
+    ['notes', { ignoreLimit: true }, /^listNotesByAuthor with limit 2 returned 3 notes in 1 pages$/],
+    ['notes', { indexLagListings: 100 }, /^listNotesByAuthor with limit 2 returned 0 notes in 1 pages$/],
   ] as const)('%s with %p', async (step, options, message) => {
     const { appsync } = await startStandIn(options);
     try {
@@ -388,8 +390,9 @@ describe('each check fails when the lab misbehaves', () => {
   });
 
   test.each([
-    ['an expired key: extend it with update-api-key', [{ id: 'da2-old', expires: Math.floor(Date.now() / 1000) - 86400 }], /API key da2-old has expired; .*aws appsync update-api-key --api-id <ApiId> --id da2-old --expires/],
-    ['no key left: destroy and deploy', [], /no API key left .*npx cdk destroy GraphqlLab, then npx cdk deploy GraphqlLab/],
+    ['an expired key: extend it with update-api-key', [{ id: 'da2-old', expires: Math.floor(Date.now() / 1000) - 86400 }], `the API key da2-old has expired; AppSync keeps it ${GRAPHQL_LAB.expiredApiKeyKeptDays} days, during which this extends it a week: aws appsync update-api-key --api-id <ApiId> --id da2-old --expires $(( $(date +%s) + 7*86400 ))`],
+    ['a key without an expiry is taken for expired', [{ id: 'da2-undated' }], /^the API key da2-undated has expired; /],
+    ['no key left: destroy and deploy', [], `the API has no API key left (AppSync deletes a key ${GRAPHQL_LAB.expiredApiKeyKeptDays} days after it expired): npx cdk destroy GraphqlLab, then npx cdk deploy GraphqlLab, creates a new one (redeploying an unchanged stack does not)`],
   ])('%s', async (_name, apiKeys, message) => {
     const { appsync } = await startStandIn();
     mocks.appsync.on(ListApiKeysCommand).resolves({ apiKeys });
@@ -399,9 +402,36 @@ describe('each check fails when the lab misbehaves', () => {
         (error: unknown) => error,
       );
       expect(failure).toBeInstanceOf(LabNotReady);
-      expect((failure as Error).message).toMatch(message);
+      if (typeof message === 'string') expect((failure as Error).message).toBe(message);
+      else expect((failure as Error).message).toMatch(message);
     } finally {
       mocks.appsync.on(ListApiKeysCommand).resolves({ apiKeys: [{ id: API_KEY, expires: Math.floor(Date.now() / 1000) + 7 * 86400 }] });
+      await appsync.close();
+    }
+  });
+
+  test('the first key that has not expired is the one the callers use', async () => {
+    const { appsync } = await startStandIn();
+    mocks.appsync.on(ListApiKeysCommand).resolves({ apiKeys: [{ id: 'da2-old', expires: Math.floor(Date.now() / 1000) - 60 }, { id: API_KEY, expires: Math.floor(Date.now() / 1000) + 60 }] });
+    try {
+      expect((await run(appsync, 'http')).at(-1)).toBe('egressIp with the API key: refused (the field allows @aws_iam only)');
+      expect(appsync.calls).toContain('Query.egressIp AWS_IAM');
+    } finally {
+      mocks.appsync.on(ListApiKeysCommand).resolves({ apiKeys: [{ id: API_KEY, expires: Math.floor(Date.now() / 1000) + 7 * 86400 }] });
+      await appsync.close();
+    }
+  });
+
+  test.each([
+    ['no job id', { zipUploadUrl: 'http://127.0.0.1:9/upload' }],
+    ['no upload URL', { jobId: '3' }],
+  ])('a CreateDeployment answer with %s is reported', async (_name, answer) => {
+    const { appsync } = await startStandIn();
+    mocks.amplify.on(CreateDeploymentCommand).resolves(answer);
+    try {
+      await expect(run(appsync, 'amplify')).rejects.toThrow(new ExerciseCheckFailed('CreateDeployment returned no job id or upload URL'));
+    } finally {
+      mocks.amplify.on(CreateDeploymentCommand).resolves({ jobId: '1', zipUploadUrl: `${hosting.url}/upload` });
       await appsync.close();
     }
   });
@@ -411,7 +441,7 @@ describe('each check fails when the lab misbehaves', () => {
     try {
       await run(appsync, 'amplify');
       mocks.amplify.on(GetJobCommand).resolves({ job: { summary: { status: 'FAILED' } } as never });
-      await expect(run(appsync, 'amplify')).rejects.toThrow('the deployment job ended FAILED');
+      await expect(run(appsync, 'amplify')).rejects.toThrow(new ExerciseCheckFailed('the deployment job ended FAILED (or did not end within 5 s)'));
       mocks.amplify.on(GetJobCommand).resolves({ job: { summary: { status: 'SUCCEED' } } as never });
       mocks.amplify.on(CreateDeploymentCommand).resolves({ jobId: '2', zipUploadUrl: `${hosting.url}/lost` });
       await expect(run(appsync, 'amplify')).rejects.toThrow(/does not serve this run's page/);
