@@ -102,6 +102,8 @@ interface StandInOptions {
   readonly ignoreLimit?: boolean;
   /** What the HTTP endpoint answers. */
   readonly checkIpBody?: string;
+  /** The HTTP endpoint's status code. @default 200 */
+  readonly checkIpStatus?: number;
   /** @aws_api_key added to this field (createNote: and every caller passes the pipeline's writer check). */
   readonly apiKeyOn?: 'createNote' | 'egressIp';
   /** The OIDC client's tokens taken for user-pool tokens. */
@@ -130,7 +132,7 @@ function standInSchema(apiKeyOn: StandInOptions['apiKeyOn']): string {
 async function startStandIn(options: StandInOptions = {}): Promise<{ appsync: LocalAppSync; authorBatches: number[] }> {
   const authorBatches: number[] = [];
   const evaluation = (args: Record<string, unknown>, caller: Caller) => ({ args, caller });
-  const checkIp: DataSource = async () => ({ result: { statusCode: 200, body: options.checkIpBody ?? '198.51.100.4\n' } });
+  const checkIp: DataSource = async () => ({ result: { statusCode: options.checkIpStatus ?? 200, body: options.checkIpBody ?? '198.51.100.4\n' } });
   let lagging = options.indexLagListings ?? 0;
   const table: DataSource = async (request) => {
     if (request.operation === 'Query' && lagging > 0) {
@@ -253,7 +255,7 @@ afterAll(async () => {
 });
 
 let runNumber = 0;
-async function run(appsync: LocalAppSync, only?: string): Promise<string[]> {
+async function run(appsync: LocalAppSync, only?: string, timingChanges: { deploymentSeconds?: number } = {}): Promise<string[]> {
   const lines: string[] = [];
   runNumber += 1;
   await runExercise(
@@ -285,6 +287,7 @@ async function run(appsync: LocalAppSync, only?: string): Promise<string[]> {
           deploymentSeconds: 5,
           deploymentPollMs: 10,
           listPollMs: 1,
+          ...timingChanges,
         }),
       ],
     },
@@ -369,6 +372,7 @@ describe('each check fails when the lab misbehaves', () => {
     ['notes', { authorizerWithoutDeniedFields: true }, /^getNote with the Lambda token should return the title and a null body refused as Unauthorized \(deniedFields: Note\.body\), got HTTP 200 with data \{"whoAmI":\{"authType":"Lambda Authorization"\},"getNote":\{"id":"run-(\d+)-note-2","title":"note run-\1-note-2","body":"body of run-\1-note-2"\}\}$/],
     ['notes', { authorsAnswerNull: true }, /^Note\.author \(batched Lambda\) of run-\d+-note-\d is null$/],
     ['subscription', { withoutSubscriptionFilter: true }, /^the first event should be run-(\d+)-live \(the draft filtered out\), got \{"onNoteCreated":\{"title":"\[draft\] not for subscribers","body":null,"authorId":"editor-sub","createdAt":"[^"]+","version":1,"id":"run-\1-draft"\}\}$/],
+    ['http', { checkIpStatus: 503 }, /^egressIp as the IAM caller failed: HTTP 200, errors HttpError$/],
     ['http', { checkIpBody: 'not an address' }, /^egressIp should be an IPv4 address, got "not an address"$/],
     ['http', { checkIpBody: 'at 198.51.100.4' }, /^egressIp should be an IPv4 address, got "at 198\.51\.100\.4"$/],
     ['http', { checkIpBody: '198.51.100.4 or so' }, /^egressIp should be an IPv4 address, got "198\.51\.100\.4 or so"$/],
@@ -436,12 +440,16 @@ describe('each check fails when the lab misbehaves', () => {
     }
   });
 
-  test('a deployment job that fails is reported, and so is a branch still serving an earlier page', async () => {
+  test('a deployment job that fails or does not end is reported, and so is a branch still serving an earlier page', async () => {
     const { appsync } = await startStandIn();
     try {
       await run(appsync, 'amplify');
       mocks.amplify.on(GetJobCommand).resolves({ job: { summary: { status: 'FAILED' } } as never });
       await expect(run(appsync, 'amplify')).rejects.toThrow(new ExerciseCheckFailed('the deployment job ended FAILED (or did not end within 5 s)'));
+      mocks.amplify.on(GetJobCommand).resolves({ job: { summary: { status: 'RUNNING' } } as never });
+      await expect(run(appsync, 'amplify', { deploymentSeconds: 0.2 })).rejects.toThrow(
+        new ExerciseCheckFailed('the deployment job ended RUNNING (or did not end within 0.2 s)'),
+      );
       mocks.amplify.on(GetJobCommand).resolves({ job: { summary: { status: 'SUCCEED' } } as never });
       mocks.amplify.on(CreateDeploymentCommand).resolves({ jobId: '2', zipUploadUrl: `${hosting.url}/lost` });
       await expect(run(appsync, 'amplify')).rejects.toThrow(/does not serve this run's page/);
