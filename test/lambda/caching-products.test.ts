@@ -848,14 +848,18 @@ describe('a connection: reused, failed with what went wrong, opened again', () =
     expect(DEFAULT_CACHE_TIMEOUTS).toEqual({ connectTimeoutMs: 500, handshakeTimeoutMs: 1000, commandTimeoutMs: 200 });
   });
 
-  test('a server that closes the connection fails the command in flight; the next command connects again', async () => {
-    const server = stopLater(
+  /** A fake Valkey that answers +OK, except to a command on `key`: `breakConnection` answers that one. */
+  const breaksOn = async (key: string, breakConnection: (socket: Socket) => void) =>
+    stopLater(
       await fakeValkey((command, socket) => {
-        if (command[1] !== 'gone') return '+OK\r\n';
-        socket.end();
+        if (command[1] !== key) return '+OK\r\n';
+        breakConnection(socket);
         return '';
       }),
     );
+
+  test('a server that closes the connection fails the command in flight; the next command connects again', async () => {
+    const server = await breaksOn('gone', (socket) => socket.end());
     const cache = valkey(server.port);
     await expect(cache.get('gone')).rejects.toEqual(unavailable(`connection to 127.0.0.1:${server.port} closed`));
     await cache.set('k', 'v', 60);
@@ -863,13 +867,7 @@ describe('a connection: reused, failed with what went wrong, opened again', () =
   });
 
   test('a connection reset fails the command in flight with the socket error', async () => {
-    const server = stopLater(
-      await fakeValkey((command, socket) => {
-        if (command[1] !== 'reset') return '+OK\r\n';
-        socket.resetAndDestroy();
-        return '';
-      }),
-    );
+    const server = await breaksOn('reset', (socket) => socket.resetAndDestroy());
     const cache = valkey(server.port);
     const error = await cache.get('reset').catch((failure: unknown) => failure);
     expect(error).toMatchObject({ name: 'CacheUnavailable', message: `connection to 127.0.0.1:${server.port} failed: read ECONNRESET`, cause: expect.objectContaining({ code: 'ECONNRESET' }) });
