@@ -524,19 +524,14 @@ describe('replies that arrive in pieces', () => {
   });
 
   test('memcached: a VALUE block written byte by byte is read whole', async () => {
-    const sockets: Socket[] = [];
-    const server = createServer((socket) => {
-      sockets.push(socket);
+    const server = await silentServer('127.0.0.1', (socket) => {
       socket.setNoDelay(true);
-      socket.once('data', () => void byteByByte(socket, Buffer.from(`VALUE k 0 ${Buffer.byteLength(large)}\r\n${large}\r\nEND\r\n`)));
+      void byteByByte(socket, Buffer.from(`VALUE k 0 ${Buffer.byteLength(large)}\r\n${large}\r\nEND\r\n`));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const port = (server.address() as { port: number }).port;
-      expect(await memcache(port, { ...DEFAULT_CACHE_TIMEOUTS, commandTimeoutMs: 10_000 }).get('k')).toBe(large);
+      expect(await memcache(server.port, { ...DEFAULT_CACHE_TIMEOUTS, commandTimeoutMs: 10_000 }).get('k')).toBe(large);
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      await server.stop();
     }
   });
 });
@@ -688,12 +683,16 @@ async function waitFor(condition: () => boolean): Promise<void> {
   }
 }
 
-/** A server that accepts connections and never answers: a cache that hangs, or to a TLS client a handshake that never ends. */
-async function silentServer(host = '127.0.0.1') {
+/**
+ * A server that accepts connections and never answers: a cache that hangs, or to a TLS client a handshake that never
+ * ends; with `onFirstData`, it answers a connection's first data as that says (byte by byte, in parts ...).
+ */
+async function silentServer(host = '127.0.0.1', onFirstData?: (socket: Socket) => void) {
   const sockets: Socket[] = [];
   let closed = 0;
   const server = createServer((socket) => {
     sockets.push(socket);
+    if (onFirstData) socket.once('data', () => onFirstData(socket));
     socket.on('close', () => (closed += 1));
     socket.on('error', () => undefined);
     // Reading what arrives (and ignoring it) is what lets the server see the client's end of the connection.
@@ -1045,21 +1044,15 @@ describe('memcached protocol', () => {
   });
 
   test('a VALUE block that arrives in two parts is read once the whole has come', async () => {
-    const sockets: Socket[] = [];
-    const server = createServer((socket) => {
-      sockets.push(socket);
-      socket.once('data', () => {
-        socket.write('VALUE kk 0 10\r\n0123');
-        setTimeout(() => socket.write('456789\r\nEND\r\nEND\r\n'), 50);
-      });
+    const server = await silentServer('127.0.0.1', (socket) => {
+      socket.write('VALUE kk 0 10\r\n0123');
+      setTimeout(() => socket.write('456789\r\nEND\r\nEND\r\n'), 50);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const cache = memcache((server.address() as { port: number }).port);
+      const cache = memcache(server.port);
       expect(await Promise.all([cache.get('kk'), cache.get('other')])).toEqual(['0123456789', undefined]);
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      await server.stop();
     }
   });
 
