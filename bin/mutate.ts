@@ -7,7 +7,7 @@
  * Incremental: a run reuses the results of the last one for code and tests that did not change (reports/mutation/).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..');
@@ -51,14 +51,29 @@ function testsUnder(root: string, folder: string): string[] {
   return readdirSync(dir, { recursive: true })
     .map(String)
     .filter((name) => name.endsWith('.test.ts'))
-    .map((name) => `test/${folder}/${name.split(path.sep).join('/')}`);
+    .map((name) => path.posix.join('test', folder, name.split(path.sep).join('/')));
+}
+
+const IMPORT_SPECIFIER = /(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*)'(\.[^']*)'/g;
+
+/** The test files that import the module `stem` (its path without .ts or /index) themselves. */
+function testFilesImporting(root: string, stem: string): string[] {
+  return testsUnder(root, '')
+    .filter((file) => {
+      const dir = path.dirname(path.join(root, file));
+      return [...readFileSync(path.join(root, file), 'utf8').matchAll(IMPORT_SPECIFIER)].some(
+        ([, specifier]) => path.resolve(dir, specifier).replace(/(\.ts|\/index)$/, '') === path.join(root, stem),
+      );
+    })
+    .sort();
 }
 
 /**
  * The test files that mirror a target: `test/<target>*.test.ts` (lib/fan-out → test/lib/fan-out.test.ts and
  * test/lib/fan-out-filter-policy.test.ts) and, for a folder, the tests under `test/<folder>/` (labs/sqs); for
  * labs/support/<file> also test/labs/<file>*.test.ts; a file in a folder with no test of its own
- * (lib/fan-out/filter-policy.ts → test/lib/fan-out-filter-policy.test.ts, else the folder's).
+ * (lib/fan-out/filter-policy.ts → test/lib/fan-out-filter-policy.test.ts), else the test files that import it, else
+ * the folder's.
  */
 function mirroredTestFiles(root: string, relative: string): string[] {
   const stem = relative.replace(/\.ts$/, '').replace(/\/index$/, '');
@@ -70,9 +85,12 @@ function mirroredTestFiles(root: string, relative: string): string[] {
   ];
   if (own.length > 0 || isFolder) return [...new Set(own)];
   const folder = path.dirname(stem);
-  if (MUTABLE_ROOT.test(folder)) return [];
-  const joined = prefixMatches(root, `${folder}-${path.basename(stem)}`);
-  return joined.length > 0 ? joined : mirroredTestFiles(root, folder);
+  const joined = MUTABLE_ROOT.test(folder) ? [] : prefixMatches(root, `${folder}-${path.basename(stem)}`);
+  if (joined.length > 0) return joined;
+  // A module among others in a shared folder (labs/support/docs.ts) is tested where it is used, not in the folder's tests.
+  const importing = testFilesImporting(root, stem);
+  if (importing.length > 0 || MUTABLE_ROOT.test(folder)) return importing;
+  return mirroredTestFiles(root, folder);
 }
 
 /** Stryker's arguments for the command line's targets, in the repository at `root`. */
@@ -94,7 +112,7 @@ export function strykerArguments(argv: readonly string[], root = ROOT): { args: 
   if (related) return { args, testFiles: [] };
   const unmirrored = targets.filter((t) => mirroredTestFiles(root, t).length === 0);
   if (unmirrored.length > 0) {
-    throw new MutateError(`no test file mirrors ${unmirrored.join(', ')} (test/<path>*.test.ts): add --related to run every test related to it`);
+    throw new MutateError(`no test file mirrors or imports ${unmirrored.join(', ')} (test/<path>*.test.ts): add --related to run every test related to it`);
   }
   // Not Stryker's --testFiles: it limits only the first run, and turns the files into a test-name filter for mutants
   // in shared set-up (a construct built in a describe block), which then run no test. jest.config.js limits every run.

@@ -14,14 +14,23 @@ const REPOSITORY = [
   'labs/sqs/exercise.ts', 'labs/sqs/stack.ts', 'labs/modelling/exercise.ts', 'labs/modelling/exercise/patterns.ts', 'test/labs/modelling/exercise.test.ts', 'test/labs/sqs/exercise.test.ts', 'test/labs/sqs/stack.test.ts',
   'labs/support/cost.ts', 'test/labs/cost.test.ts',
   'labs/support/exercise.ts', 'test/labs/support/exercise.test.ts',
-  'labs/support/diagram.ts', 'labs/support/diagram-check.ts', 'test/labs/diagram.test.ts', 'test/labs/diagram-render.test.ts', 'test/labs/diagram-check.test.ts',
+  'labs/support/diagram.ts', 'labs/support/diagram-check.ts', 'test/labs/diagram-render.test.ts', 'test/labs/diagram-check.test.ts',
+  'labs/support/docs.ts', 'labs/support/readme-only.ts', 'labs/support/unused.ts',
 ];
+/** Test files that import modules (the rest of the repository's files are empty). */
+const IMPORTS: Record<string, string> = {
+  'test/labs/diagram.test.ts': "import { render } from '../../labs/support/diagram';\nimport { lessons } from '../../labs/support/docs.ts';\n",
+  'test/readme.test.ts': "const docs = require('../labs/support/docs');\nconst guide = await import('../labs/support/readme-only');\n",
+  // Named in text, not imported: 'labs/support/unused' and from '../labs/support/unused-too'.
+  'test/lib/queue-consumer-settings.test.ts': "import { settings } from '../../lib/queue-consumer/settings';\n// see '../labs/support/unused'\n",
+  'lib/queue-consumer/settings.ts': '',
+};
 let root: string;
 beforeAll(() => {
   root = mkdtempSync(path.join(tmpdir(), 'mutate-'));
-  for (const file of REPOSITORY) {
+  for (const [file, content] of [...REPOSITORY.map((name) => [name, ''] as const), ...Object.entries(IMPORTS)]) {
     mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    writeFileSync(path.join(root, file), '');
+    writeFileSync(path.join(root, file), content);
   }
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -78,7 +87,16 @@ describe('npm run mutate: what Stryker is asked to mutate and with which tests',
     expect(strykerArguments(['lib/beanstalk-app/options.ts']).testFiles).toEqual(['test/lib/beanstalk-app.test.ts']);
     expect(strykerArguments(['labs/sqs']).testFiles).toEqual(['test/labs/sqs/exercise.test.ts', 'test/labs/sqs/stack.test.ts']);
     expect(strykerArguments(['lib/']).testFiles).toContain('test/lib/queue-consumer.test.ts');
-    expect(strykerArguments(['lib/']).testFiles).toHaveLength(4);
+    expect(strykerArguments(['lib/']).testFiles).toHaveLength(5);
+  });
+
+  test('a module of a shared folder with no test of its own: the test files that import it, not the folder\'s', () => {
+    expect(strykerArguments(['labs/support/docs.ts']).testFiles).toEqual(['test/labs/diagram.test.ts', 'test/readme.test.ts']);
+    expect(strykerArguments(['labs/support/readme-only.ts']).testFiles).toEqual(['test/readme.test.ts']);
+    // Its own test (<folder>-<file>) first; only then those that import it.
+    expect(strykerArguments(['lib/queue-consumer/settings.ts']).testFiles).toEqual(['test/lib/queue-consumer-settings.test.ts']);
+    // Named in a test file's text but imported by none: the folder's tests, the last resort.
+    expect(strykerArguments(['labs/support/unused.ts']).testFiles).toEqual(['test/labs/support/exercise.test.ts']);
   });
 
   test('--related leaves the choice of tests to Stryker: every test related to the target', () => {
@@ -89,7 +107,7 @@ describe('npm run mutate: what Stryker is asked to mutate and with which tests',
   });
 
   test.each([
-    [['lambda/sfn-approval-notifier'], 'no test file mirrors lambda/sfn-approval-notifier (test/<path>*.test.ts): add --related to run every test related to it'],
+    [['lambda/sfn-approval-notifier'], 'no test file mirrors or imports lambda/sfn-approval-notifier (test/<path>*.test.ts): add --related to run every test related to it'],
     [['lib/no-such-construct'], 'lib/no-such-construct does not exist'],
     [['test/lib'], 'test/lib is not under lib/, lambda/ or labs/: only code is mutated, not tests'],
     [['--fast', 'lib/fan-out'], 'unknown option --fast'],
