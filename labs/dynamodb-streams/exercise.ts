@@ -60,16 +60,18 @@ async function pollTotals(
   const viewTable = requireOutput(outputs, 'ViewTableName');
   const { viewPollSeconds } = await context.use(timing);
   const started = Date.now();
-  let totals: Totals | undefined;
-  do {
-    totals = await totalsOf(context, viewTable, customerId);
-    if (totals && Object.entries(expected).every(([key, value]) => totals?.[key as keyof Totals] === value)) {
+  const deadline = started + timeoutSeconds * 1000;
+  for (;;) {
+    const totals = await totalsOf(context, viewTable, customerId);
+    if (totals && Object.entries(expected).every(([key, value]) => totals[key as keyof Totals] === value)) {
       log(`  view for ${customerId} after ${elapsedSeconds(started)} s: ${JSON.stringify(totals)}`);
       return { reached: true, totals };
     }
-    await new Promise((resolve) => setTimeout(resolve, viewPollSeconds * 1000));
-  } while (Date.now() - started < timeoutSeconds * 1000);
-  return { reached: false, totals };
+    // The last read is made at the deadline, not one poll interval after it.
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return { reached: false, totals };
+    await new Promise((resolve) => setTimeout(resolve, Math.min(viewPollSeconds * 1000, remaining)));
+  }
 }
 
 /** Polls the view until the customer's totals include `expected`, or fails the check after the `deadline` figure. */
