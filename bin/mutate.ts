@@ -54,6 +54,9 @@ function testsUnder(root: string, folder: string): string[] {
     .map((name) => path.posix.join('test', folder, name.split(path.sep).join('/')));
 }
 
+/** A module's path without .ts or /index: how imports name it. */
+const stemOf = (relative: string) => relative.replace(/\.ts$/, '').replace(/\/index$/, '');
+
 const IMPORT_SPECIFIER = /(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*)'(\.[^']*)'/g;
 
 /** The test files that import the module `stem` (its path without .ts or /index) themselves. */
@@ -62,7 +65,7 @@ function testFilesImporting(root: string, stem: string): string[] {
     .filter((file) => {
       const dir = path.dirname(path.join(root, file));
       return [...readFileSync(path.join(root, file), 'utf8').matchAll(IMPORT_SPECIFIER)].some(
-        ([, specifier]) => path.resolve(dir, specifier).replace(/(\.ts|\/index)$/, '') === path.join(root, stem),
+        ([, specifier]) => stemOf(path.resolve(dir, specifier)) === path.join(root, stem),
       );
     })
     .sort();
@@ -76,7 +79,7 @@ function testFilesImporting(root: string, stem: string): string[] {
  * the folder's.
  */
 function mirroredTestFiles(root: string, relative: string): string[] {
-  const stem = relative.replace(/\.ts$/, '').replace(/\/index$/, '');
+  const stem = stemOf(relative);
   const isFolder = statSync(path.join(root, relative)).isDirectory();
   const own = [
     ...prefixMatches(root, stem),
@@ -91,6 +94,18 @@ function mirroredTestFiles(root: string, relative: string): string[] {
   const importing = testFilesImporting(root, stem);
   if (importing.length > 0 || MUTABLE_ROOT.test(folder)) return importing;
   return mirroredTestFiles(root, folder);
+}
+
+/**
+ * The test files of a target: those that mirror it, and the others beside them that import it
+ * (labs/streaming/exercise.ts → test/labs/streaming/exercise.test.ts and search.test.ts).
+ */
+function testFilesOf(root: string, relative: string): string[] {
+  const mirrored = mirroredTestFiles(root, relative);
+  const folders = new Set(mirrored.map((file) => path.posix.dirname(file)));
+  const stem = stemOf(relative);
+  const beside = testFilesImporting(root, stem).filter((file) => folders.has(path.posix.dirname(file)));
+  return [...new Set([...mirrored, ...beside])];
 }
 
 /** Stryker's arguments for the command line's targets, in the repository at `root`. */
@@ -110,13 +125,13 @@ export function strykerArguments(argv: readonly string[], root = ROOT): { args: 
   if (targets.length === 0) return { args: options, testFiles: [] };
   const args = ['--mutate', targets.map((target) => mutateGlob(root, target)).join(','), ...options];
   if (related) return { args, testFiles: [] };
-  const unmirrored = targets.filter((t) => mirroredTestFiles(root, t).length === 0);
+  const unmirrored = targets.filter((t) => testFilesOf(root, t).length === 0);
   if (unmirrored.length > 0) {
     throw new MutateError(`no test file mirrors or imports ${unmirrored.join(', ')} (test/<path>*.test.ts): add --related to run every test related to it`);
   }
   // Not Stryker's --testFiles: it limits only the first run, and turns the files into a test-name filter for mutants
   // in shared set-up (a construct built in a describe block), which then run no test. jest.config.js limits every run.
-  return { args, testFiles: [...new Set(targets.flatMap((target) => mirroredTestFiles(root, target)))] };
+  return { args, testFiles: [...new Set(targets.flatMap((target) => testFilesOf(root, target)))] };
 }
 
 function main(): void {

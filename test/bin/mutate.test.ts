@@ -24,6 +24,11 @@ const IMPORTS: Record<string, string> = {
   // Named in text, not imported: 'labs/support/unused' and from '../labs/support/unused-too'.
   'test/lib/queue-consumer-settings.test.ts': "import { settings } from '../../lib/queue-consumer/settings';\n// see '../labs/support/unused'\n",
   'lib/queue-consumer/settings.ts': '',
+  'labs/streaming/exercise.ts': '',
+  'test/labs/streaming/exercise.test.ts': "import { steps } from '../../../labs/streaming/exercise';\n",
+  'test/labs/streaming/search.test.ts': "import { steps } from '../../../labs/streaming/exercise';\n",
+  'test/labs/streaming/stack.test.ts': '',
+  'test/labs/far-away.test.ts': "import { steps } from '../../labs/streaming/exercise';\n",
 };
 let root: string;
 beforeAll(() => {
@@ -97,6 +102,10 @@ describe('npm run mutate: what Stryker is asked to mutate and with which tests',
     expect(strykerArguments(['lib/queue-consumer/settings.ts']).testFiles).toEqual(['test/lib/queue-consumer-settings.test.ts']);
     // Named in a test file's text but imported by none: the folder's tests, the last resort.
     expect(strykerArguments(['labs/support/unused.ts']).testFiles).toEqual(['test/labs/support/exercise.test.ts']);
+  });
+
+  test('the test files beside the mirrored ones that import the target are its tests too; those elsewhere are not', () => {
+    expect(strykerArguments(['labs/streaming/exercise.ts']).testFiles).toEqual(['test/labs/streaming/exercise.test.ts', 'test/labs/streaming/search.test.ts']);
   });
 
   test('--related leaves the choice of tests to Stryker: every test related to the target', () => {
