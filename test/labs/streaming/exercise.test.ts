@@ -27,6 +27,7 @@ import {
 } from '@aws-sdk/client-kinesis-analytics-v2';
 import { flinkTiming } from '../../../labs/streaming/flink-notebook';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise, TimingFigures } from '../../../labs/support/exercise';
+import { alter, is } from '../../support/altered-answers';
 import { KINESIS_LIMITS } from '../../../lib/kinesis-data-stream';
 import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
 import { deployQueuesLocally, LocalSqs, startLocalSqs } from '../../support/local-sqs';
@@ -322,6 +323,42 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
     } finally {
       consumerHandler = consumer;
     }
+  });
+
+  describe('-c streaming:enhancedFanOut=true: the consumer step first reads the fan-out consumer (kinesalite has none: DescribeStreamConsumer answered here)', () => {
+    const consumerArn = 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks/consumer/LambdaConsumer:1733300000';
+    /** The step's run with the consumer in `status`; `calls` gets the Kinesis calls it makes, by name and consumer. */
+    const withConsumer = (status: string, calls: string[], runId?: string) => {
+      alter(KinesisClient, async (command, send) => {
+        if (!is(command, 'DescribeStreamConsumer')) {
+          calls.push(command.constructor.name);
+          return send();
+        }
+        calls.push(`DescribeStreamConsumer ${command.input.ConsumerARN}`);
+        return { ConsumerDescription: { ConsumerName: 'LambdaConsumer', ConsumerARN: command.input.ConsumerARN, ConsumerStatus: status } };
+      });
+      return runExercise(step('consumer'), { ...pipelineOptions(), outputs: { ...pipelineOutputs, FanOutConsumerArn: consumerArn }, ...(runId ? { runId } : {}) });
+    };
+    afterEach(() => jest.restoreAllMocks());
+
+    test('an ACTIVE consumer: said, then the records applied as through the stream', async () => {
+      const calls: string[] = [];
+      await withConsumer('ACTIVE', calls, 'run-fan');
+      expect(calls[0]).toBe(`DescribeStreamConsumer ${consumerArn}`);
+      expect(calls.slice(1)).toContain('PutRecordCommand');
+      expect(printedShape(lines).slice(0, 3)).toEqual([
+        '\n== 1/1 consumer: the Lambda consumer applies every record once, in order per partition key',
+        'enhanced fan-out consumer LambdaConsumer: ACTIVE; the mapping reads through it (SubscribeToShard, pushed)',
+        'put 5 numbered records for each of 4 keys; the consumer applies record n of a key only after n-1',
+      ]);
+    });
+
+    test('a consumer not yet ACTIVE fails the step before it puts a record', async () => {
+      const calls: string[] = [];
+      await expect(withConsumer('CREATING', calls)).rejects.toThrow(new ExerciseCheckFailed('the enhanced fan-out consumer is CREATING'));
+      expect(lines.at(-1)).toBe('enhanced fan-out consumer LambdaConsumer: CREATING; the mapping reads through it (SubscribeToShard, pushed)');
+      expect(calls).toEqual([`DescribeStreamConsumer ${consumerArn}`]);
+    });
   });
 
   test('the poison step fails when the poison record never reaches the on-failure queue', async () => {
