@@ -214,6 +214,14 @@ describe('each check of the steps fails when the one fact it checks is changed',
       });
       await stepFails('send-receive', 'did not survive the round trip: {"priority":');
     });
+    test('a Number attribute that comes back as a String', async () => {
+      alterSqs(async (command, send) => {
+        const answer = await send();
+        if (!is(command, 'ReceiveMessage')) return answer;
+        return { ...answer, Messages: answer.Messages?.map((m) => ({ ...m, MessageAttributes: { ...m.MessageAttributes, priority: { DataType: 'String', StringValue: '1' } } })) };
+      });
+      await stepFails('send-receive', 'message attributes of order-1 did not survive the round trip: {"eventType":{"DataType":"String","StringValue":"order.created"},"priority":{"DataType":"String","StringValue":"1"}}');
+    });
     test('a deleted message returned again', async () => {
       const body = JSON.stringify({ runId: 'run-deleted', orderId: 'order-1' });
       afterDeletes(async () => ({ Messages: [{ MessageId: 'm', ReceiptHandle: 'r', Body: body }] }));
@@ -225,6 +233,23 @@ describe('each check of the steps fails when the one fact it checks is changed',
       afterDeletes(async () => ({ Messages: [] }));
       await stepFails('send-receive', 'ReceiveMessage with WaitTimeSeconds=1 returned at once on an empty queue');
     });
+  });
+
+  test('the steps look only at messages of their own run: another run\'s order in every receive is left alone', async () => {
+    const stray: Message = { MessageId: 'stray', ReceiptHandle: 'stray-receipt', Body: JSON.stringify({ runId: 'run-other', orderId: 'stray', quantity: 1 }), Attributes: { ApproximateReceiveCount: '1' } };
+    const touched: string[] = [];
+    alterSqs(async (command, send) => {
+      if (command.input.ReceiptHandle === 'stray-receipt') touched.push(command.constructor.name);
+      if (!is(command, 'ReceiveMessage')) return send();
+      const answer = await send();
+      return { ...answer, Messages: [stray, ...(answer.Messages ?? [])] };
+    });
+    await runExercise(steps.filter((s) => ['send-receive', 'visibility', 'delay'].includes(s.id)), { ...context(), runId: 'run-t' });
+    expect(touched).toEqual([]);
+    expect(lines.filter((line) => line.includes('stray'))).toEqual([]);
+    expect(lines.map(printedShape).filter((line) => !line.startsWith('\n=='))).toEqual(
+      [...PRINTED['send-receive'], ...PRINTED.visibility, ...PRINTED.delay].filter((line) => !line.startsWith('\n==')),
+    );
   });
 
   describe('visibility', () => {

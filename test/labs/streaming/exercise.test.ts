@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListShardsCommand, Shard } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -10,7 +10,7 @@ import { handler as consumer } from '../../../lambda/kinesis-consumer';
 import { handler as windowCounter } from '../../../lambda/kinesis-window';
 import { streamingLab } from '../../../labs/streaming/lab';
 import { STREAMING_LAB } from '../../../labs/streaming/constants';
-import { steps, timing } from '../../../labs/streaming/exercise';
+import { hashKeyOf, shardFor, steps, timing } from '../../../labs/streaming/exercise';
 import { windowTiming } from '../../../labs/streaming/windows';
 import { kafkaTiming } from '../../../labs/streaming/msk-producer';
 import { handler as kafkaConsumer } from '../../../lambda/kafka-consumer';
@@ -213,6 +213,48 @@ describe('the checks fail when the stream misbehaves', () => {
       process.env.AWS_ENDPOINT_URL_KINESIS = proxy.endpoint;
       await broke.stop();
     }
+  });
+
+  describe('a resharded stream: ListShards lists the closed parent shard too, which takes no more records', () => {
+    const MAX_HASH_KEY = (2n ** 128n - 1n).toString();
+    const closedParent: Shard = {
+      ShardId: 'shardId-000000000099',
+      HashKeyRange: { StartingHashKey: '0', EndingHashKey: MAX_HASH_KEY },
+      SequenceNumberRange: { StartingSequenceNumber: '1', EndingSequenceNumber: '2' },
+    };
+    afterEach(() => jest.restoreAllMocks());
+
+    test('the shards step reads every page and routes by the open shards only', async () => {
+      // The parent alone on the first page, the stream's own (open) shards on the next.
+      const client = kinesisClient(proxy.endpoint);
+      const { Shards: ownShards } = await client.send(new ListShardsCommand({ StreamName: outputs.StreamName }));
+      client.destroy();
+      alter(KinesisClient, async (command, send) => {
+        if (!is(command, 'ListShards')) return send();
+        return command.input.NextToken === 'page-2' ? { Shards: ownShards } : { Shards: [closedParent], NextToken: 'page-2' };
+      });
+      await runExercise(step('shards'), { ...options(), runId: 'run-t' });
+      expect(printedShape(lines)).toEqual(PRINTED.shards);
+    });
+
+    test('a stream whose shards are all closed fails it', async () => {
+      alter(KinesisClient, async (command, send) => (is(command, 'ListShards') ? { Shards: [closedParent] } : send()));
+      const key = `run-closed-${STREAMING_LAB.orderingKeys[0]}`;
+      await expect(runExercise(step('shards'), { ...options(), runId: 'run-closed' })).rejects.toThrow(
+        new ExerciseCheckFailed(`no open shard's hash key range holds ${hashKeyOf(key)} (the key of ${key})`),
+      );
+    });
+
+    test('shardFor: a hash key on either edge of an open shard\'s range is that shard\'s', () => {
+      const open = (id: string, from: bigint, to: bigint): Shard => ({
+        ShardId: id,
+        HashKeyRange: { StartingHashKey: String(from), EndingHashKey: String(to) },
+        SequenceNumberRange: { StartingSequenceNumber: '3' },
+      });
+      const shards = [closedParent, open('low', 0n, 99n), open('high', 100n, 2n ** 128n - 1n)];
+      expect([0n, 99n, 100n, 2n ** 128n - 1n].map((key) => shardFor(shards, key)?.ShardId)).toEqual(['low', 'low', 'high', 'high']);
+      expect(shardFor([closedParent], 5n)).toBeUndefined();
+    });
   });
 
   test('a producer that gives up too early leaves records refused', async () => {

@@ -22,6 +22,11 @@ export interface LocalSearchOptions {
   readonly ignoreWildcard?: boolean;
   /** Broken on purpose: role mappings are stored but never grant anything. */
   readonly ignoreMappings?: boolean;
+  /**
+   * How long after a write a document becomes searchable: the index's refresh interval (OpenSearch's default is 1 s),
+   * so a reader must poll. Default 50 ms.
+   */
+  readonly refreshIntervalMs?: number;
 }
 
 type Query = Record<string, unknown>;
@@ -29,8 +34,9 @@ type Query = Record<string, unknown>;
 /**
  * A stand-in of an OpenSearch Service domain with fine-grained access control, for the exercise's search step: it
  * refuses unsigned requests (403, as the domain's access policy does), verifies SigV4 signatures of known sessions,
- * lets only the master role use the security API, lets a role write an index only through a role mapping, and answers
- * the queries the step sends (match_all, term and wildcard on `<field>.keyword`, bool filter/must).
+ * lets only the master role use the security API, lets a role write an index only through a role mapping, makes a
+ * document searchable only after the next refresh, and answers the queries the step sends (match_all, term and
+ * wildcard on `<field>.keyword`, bool filter/must).
  */
 export class LocalSearchDomain {
   readonly documents = new Map<string, Record<string, unknown>[]>();
@@ -38,6 +44,8 @@ export class LocalSearchDomain {
   readonly mappings = new Map<string, string[]>();
   /** Documents refused to a writer: what Firehose would back up to S3 (failed documents only). */
   readonly refused: { writer: string; document: object }[] = [];
+  /** When each indexed document becomes searchable (the next refresh). */
+  private readonly searchableAt = new WeakMap<object, number>();
   private server?: Server;
   endpoint = '';
 
@@ -80,6 +88,7 @@ export class LocalSearchDomain {
       return false;
     }
     this.documents.set(index, [...(this.documents.get(index) ?? []), document]);
+    this.searchableAt.set(document, Date.now() + (this.options.refreshIntervalMs ?? 50));
     return true;
   }
 
@@ -102,7 +111,8 @@ export class LocalSearchDomain {
     }
     const search = /^\/([^/_][^/]*)\/_search$/.exec(path);
     if (search && req.method === 'POST') {
-      const hits = (this.documents.get(search[1]) ?? []).filter((doc) => this.matches(doc, (body.query as Query) ?? { match_all: {} }));
+      const refreshed = (this.documents.get(search[1]) ?? []).filter((doc) => (this.searchableAt.get(doc) ?? 0) <= Date.now());
+      const hits = refreshed.filter((doc) => this.matches(doc, (body.query as Query) ?? { match_all: {} }));
       return { status: 200, body: { hits: { total: { value: hits.length }, hits: hits.slice(0, Number(body.size ?? 10)).map((_source) => ({ _source })) } } };
     }
     return { status: 400, body: { message: `the stand-in does not serve ${req.method} ${path}` } };

@@ -159,15 +159,36 @@ describe('the opensearch step against a local stand-in of the domain, fed by the
 
   test('passes its checks: anonymous refused, the Firehose role mapped to a writer role, clicks indexed, a partial match', async () => {
     await start();
-    await run();
-    expect(search.mappings.get(SEARCH_LAB.writerRole)).toEqual([firehoseRoleArn]);
-    expect(search.roles.get(SEARCH_LAB.writerRole)?.index_permissions).toEqual([
-      { index_patterns: ['clicks*'], allowed_actions: ['create_index', 'manage', 'crud'] },
+    await run('run-s');
+    expect(lines.map((line) => line.replace(/after \d+\.\d s/, 'after N s'))).toEqual([
+      '\n== 1/1 opensearch: OpenSearch: no anonymous access, the Firehose role mapped, clicks indexed, a partial match (with -c streaming:opensearch=true)',
+      'an unsigned search: HTTP 403',
+      'as the master role: role clicks_writer (write clicks*) HTTP 201, mapped to the Firehose role HTTP 201',
+      'put 3 clicks and a heartbeat; the second Firehose stream transforms them and indexes them in clicks',
+      'indexed after N s: ["/basket","/basket/checkout","/home"]',
+      'wildcard *ask* on page.keyword: ["/basket","/basket/checkout"]',
+      'a part of a word found the clicks that hold it, and only them: what a search engine beside the database is for',
     ]);
-    expect(search.documents.get('clicks')?.map((doc) => doc.page)).toEqual(['/basket', '/basket/checkout', '/home']);
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input)).toEqual([{ RoleArn: adminRoleArn, RoleSessionName: 'streaming-run-s' }]);
+    expect(search.mappings.get(SEARCH_LAB.writerRole)).toEqual([firehoseRoleArn]);
+    expect(search.roles.get(SEARCH_LAB.writerRole)).toEqual({
+      cluster_permissions: ['cluster_composite_ops', 'cluster_monitor'],
+      index_permissions: [{ index_patterns: ['clicks*'], allowed_actions: ['create_index', 'manage', 'crud'] }],
+    });
+    // What the transform made of the three clicks (the heartbeat dropped): lower-case pages, numbered as put.
+    expect(search.documents.get('clicks')?.map(({ arrivedAt: _arrivedAt, ...doc }) => doc)).toEqual(
+      ['/basket', '/basket/checkout', '/home'].map((page, i) => ({ key: 'run-s-search', seq: i + 1, page, runId: 'run-s', partitionKey: 'run-s-search' })),
+    );
     expect(search.refused).toEqual([]);
-    expect(lines.join('\n')).toMatch(/an unsigned search: HTTP 403/);
-    expect(lines.join('\n')).toMatch(/wildcard \*ask\* on page.keyword: \["\/basket","\/basket\/checkout"\]/);
+  });
+
+  test.each([
+    ['no credentials', {}],
+    ['an access key without its secret', { Credentials: { AccessKeyId: 'ASIAADMIN' } }],
+  ])('fails when AssumeRole of the master role returns %s', async (_, answer) => {
+    await start();
+    sts.on(AssumeRoleCommand).resolves(answer as never);
+    await expect(run()).rejects.toThrow(new ExerciseCheckFailed(`AssumeRole of ${adminRoleArn} returned no credentials`));
   });
 
   test('counts the clicks of its own partition key: a click the consumer step of the same run put is indexed too, and not counted', async () => {
