@@ -63,3 +63,77 @@ test('says what the revised guide adds, how much of it could be read, and lists 
   expect(page.slice(page.indexOf('## What no lab practises yet'))).toContain('- 9.2 (revised guide): Unpractised skill');
   expect(page).not.toContain('- 9.1 (revised guide)');
 });
+
+test('renders a guide word for word: a row per task and skill, each lab once per task, gaps in the tables and listed at the end', () => {
+  const page = renderExamGuide(
+    [
+      {
+        id: 7,
+        title: 'Seventh domain',
+        weightPercent: 12,
+        source: 'https://official.example/domain7.html',
+        tasks: [
+          {
+            id: '7.1',
+            title: 'Practised task',
+            skills: [
+              { text: 'Skill A', practisedBy: [{ lab: 'sqs', steps: ['poison', 'fifo'] }, { lab: 'kms', steps: ['key'] }] },
+              { text: 'Skill B', practisedBy: [{ lab: 'sqs', steps: ['delay'] }] },
+              { text: 'Skill C', practisedBy: [] },
+            ],
+          },
+          { id: '7.2', title: 'Unpractised task', skills: [{ text: 'Skill D', practisedBy: [] }], copiedFrom: ['https://copy.example/7'] },
+        ],
+      },
+    ],
+    { source: 'https://official.example/revised.md', readable: 'nothing more', addedSkills: [] },
+  );
+  expect(page).toBe(
+    [
+      '<!-- generated from labs/support/exam-guide.ts by `npm run docs`; do not edit -->',
+      '# The DVA-C02 exam guide, mapped to the labs',
+      '',
+      'One row per task statement and skill of the AWS Certified Developer – Associate (DVA-C02) exam guide, in its words,',
+      'with the lab exercise steps that practise it (`npm run lab -- exercise <lab> --step <id>`). The guide also lists',
+      '"knowledge of" items per task; the labs\' READMEs explain those. Where a task\'s skills were read from copies of the',
+      'guide because its official page could not be read when this map was made, a line under the domain\'s table names them.',
+      '',
+      '## Domain 7: Seventh domain (12 % of the scored content)',
+      '',
+      'Source: https://official.example/domain7.html',
+      '',
+      '| Task statement / skill | Practised by |',
+      '| --- | --- |',
+      '| **Task 7.1: Practised task** | [sqs](../labs/sqs/README.md), [kms](../labs/kms/README.md) |',
+      '| Skill A | [sqs](../labs/sqs/README.md): `poison`, `fifo`<br>[kms](../labs/kms/README.md): `key` |',
+      '| Skill B | [sqs](../labs/sqs/README.md): `delay` |',
+      '| Skill C | **no lab yet** |',
+      '| **Task 7.2: Unpractised task** | **no lab yet** |',
+      '| Skill D | **no lab yet** |',
+      '',
+      'Skills of task 7.2 read from copies of the guide, not from the official page: https://copy.example/7',
+      '',
+      '## What the revised guide adds',
+      '',
+      'AWS has revised the guide (https://official.example/revised.md). Only nothing more could be read when this map was made; the',
+      'tables above follow the version before it. What the revision adds, as far as it could be read:',
+      '',
+      '| Task | Added skill | Practised by |',
+      '| --- | --- | --- |',
+      '',
+      '## What no lab practises yet',
+      '',
+      '- 7.1: Skill C',
+      '- 7.2: Skill D',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('the revised guide is the one read at docs.aws.amazon.com, with the skill it adds to task 3.1', () => {
+  expect(REVISED_GUIDE).toEqual({
+    source: 'https://docs.aws.amazon.com/aws-certification/latest/developer-associate-02/developer-associate-02-domain3.md',
+    readable: "the top of domain 3's page (task 3.1)",
+    addedSkills: [{ task: '3.1', skill: { text: 'Prepare application configurations for specific environments (for example, by using AWS AppConfig)', practisedBy: [] } }],
+  });
+});

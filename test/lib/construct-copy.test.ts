@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { App, Stack } from 'aws-cdk-lib';
-import { COPY_BEGIN, COPY_END, constructCopy, constructNames, withFreshCopySection } from '../../labs/support/construct-copy';
+import { COPY_BEGIN, COPY_END, constructCopy, constructNames, renderCopySection, withFreshCopySection } from '../../labs/support/construct-copy';
 import { NO_STACK_TRACES, REPO_ROOT } from '../support/synth';
 
 const readmeOf = (name: string) => path.join(REPO_ROOT, 'lib', name, 'README.md');
@@ -134,4 +134,165 @@ test('the copy list follows relative imports and handler entries, and names the 
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+describe('on a project of its own', () => {
+  let root: string;
+  const write = (file: string, text: string) => {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), text);
+  };
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'copy-list-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  test('the constructs are the folders of lib/ in order, without core, testing and files', () => {
+    for (const folder of ['zeta', 'core', 'testing', 'alpha', 'mid-one']) write(`lib/${folder}/index.ts`, '');
+    write('lib/README.md', '# lib');
+    expect(constructNames(root)).toEqual(['alpha', 'mid-one', 'zeta']);
+  });
+
+  test('every way of importing counts, in every source file of a folder and its subfolders, but not in .d.ts or other files', () => {
+    write('package.json', JSON.stringify({ dependencies: { constructs: '10.0.0', 'aws-cdk-lib': '2.0.0' }, devDependencies: { 'req-pkg': '1.0.0' } }));
+    const all = ['aws-cdk-lib', 'constructs', 'req-pkg', 'dyn-pkg', 'side-pkg', 'mjs-pkg', 'cjs-pkg', 'js-pkg', '@scope/sdk', 'dts-pkg', 'json-pkg'];
+    for (const pkg of [...all, 'spaced-pkg', 'spaced-req', 'spaced-dyn', 'spaced-from', 'mid-line']) {
+      write(`node_modules/${pkg}/package.json`, JSON.stringify({ types: 'index.d.ts' }));
+    }
+    write('lib/widget/index.ts', [
+      "import { Construct } from 'constructs';",
+      "import {\n  Stack,\n} from 'aws-cdk-lib/core';",
+      "const req = require( 'req-pkg' );",
+      "const dyn = await import( 'dyn-pkg' );",
+      "  import 'side-pkg';",
+      "import { S3 } from '@scope/sdk/dist/client';",
+      "import { readFileSync } from 'fs';",
+      "export const entry = path.join(__dirname, '..', '..', 'lambda','parse-it','main.handler.ts');",
+    ].join('\n'));
+    write('lib/widget/deep/more/util.mjs', "import x from 'mjs-pkg';\nimport { deep } from '../../../core/sub/deep';");
+    write('lib/widget/other.cjs', "require('cjs-pkg');");
+    // Spacing as a formatter may leave it; an import written in a string or mid-line is no import.
+    write('lib/widget/plain.js', [
+      "import 'js-pkg';",
+      "import  'spaced-pkg';",
+      "const a = require ('spaced-req');",
+      "const b = import (  'spaced-dyn');",
+      "export { c } from  'spaced-from';",
+      "export const hint = \"import 'mid-line'\";",
+    ].join('\n'));
+    write('lib/widget/types.d.ts', "import 'dts-pkg';");
+    write('lib/widget/example.json', JSON.stringify({ usage: "import { Widget } from 'json-pkg';" }));
+    write('lib/core/sub/deep.ts', "import { widget } from '../../widget/index';\nimport { rm } from 'node:fs/promises';");
+    write('lambda/parse-it/main.handler.ts', "import { promises } from 'fs/promises';");
+    expect(constructCopy('widget', root)).toEqual({
+      name: 'widget',
+      folders: ['lib/widget', 'lambda/parse-it', 'lib/core'],
+      dependencies: ['aws-cdk-lib@2.0.0', 'constructs@10.0.0'],
+      devDependencies: [
+        '@scope/sdk',
+        '@types/node',
+        'cjs-pkg',
+        'dyn-pkg',
+        'js-pkg',
+        'mjs-pkg',
+        'req-pkg@1.0.0',
+        'side-pkg',
+        'spaced-dyn',
+        'spaced-from',
+        'spaced-pkg',
+        'spaced-req',
+      ],
+    });
+  });
+
+  test('a built-in module imported without the node: prefix needs @types/node too', () => {
+    write('package.json', JSON.stringify({}));
+    write('lib/widget/index.ts', "import { readFileSync } from 'fs';\nimport { join } from 'path/posix';");
+    expect(constructCopy('widget', root)).toEqual({ name: 'widget', folders: ['lib/widget'], dependencies: [], devDependencies: ['@types/node'] });
+  });
+
+  test('a package that ships its types (types, typings, exports or an index.d.ts) needs no @types package; others get theirs', () => {
+    write('package.json', JSON.stringify({}));
+    const pkg = (name: string, manifest: object) => {
+      write(`node_modules/${name}/package.json`, JSON.stringify(manifest));
+      write(`node_modules/@types/${name.replace(/^@([^/]+)\//, '$1__')}/package.json`, '{}');
+    };
+    pkg('with-types', { types: 'main.d.ts' });
+    pkg('with-typings', { typings: 'main.d.ts' });
+    pkg('with-exports', { exports: { '.': { types: './main.d.ts', default: './main.js' } } });
+    pkg('with-index', { main: 'index.js' });
+    write('node_modules/with-index/index.d.ts', 'export {};');
+    pkg('untyped', { main: 'index.js', exports: { '.': './index.js' } });
+    pkg('@scope/untyped', { main: 'index.js' });
+    write('node_modules/no-types-anywhere/package.json', JSON.stringify({ main: 'index.js' }));
+    const names = ['with-types', 'with-typings', 'with-exports', 'with-index', 'untyped', '@scope/untyped', 'no-types-anywhere', 'missing'];
+    write('lib/widget/index.ts', names.map((name) => `import '${name}';`).join('\n'));
+    write('node_modules/@types/missing/package.json', '{}');
+    expect(constructCopy('widget', root).devDependencies).toEqual([
+      '@scope/untyped',
+      '@types/missing',
+      '@types/scope__untyped',
+      '@types/untyped',
+      'no-types-anywhere',
+      'untyped',
+      'with-exports',
+      'with-index',
+      'with-types',
+      'with-typings',
+    ]);
+  });
+});
+
+describe('the copy section', () => {
+  const plain = { name: 'widget', folders: ['lib/widget', 'lib/core'], dependencies: ['aws-cdk-lib@2.0.0', 'constructs@10.0.0'], devDependencies: [] };
+  const withHandlers = {
+    name: 'parser',
+    folders: ['lib/parser', 'lambda/parse', 'lib/core', 'lambda/load'],
+    dependencies: ['aws-cdk-lib@2.0.0'],
+    devDependencies: ['@types/node', 'js-yaml@4.3.2'],
+  };
+  const plainSection = [
+    COPY_BEGIN,
+    '## Copy it into your project',
+    '',
+    'Copy `lib/widget/`, `lib/core/` to the same',
+    'paths in your project, then install',
+    'what they import:',
+    '',
+    '```sh',
+    'npm install aws-cdk-lib@2.0.0 constructs@10.0.0',
+    '```',
+    '',
+    'A stack using it, compiled and synthesized in such a copy by the tests: [`test/lib/copies/widget.ts`](../../test/lib/copies/widget.ts).',
+    COPY_END,
+  ].join('\n');
+
+  test('names the folders to copy and the packages to install, word for word', () => {
+    expect(renderCopySection(plain)).toBe(plainSection);
+    expect(renderCopySection(withHandlers)).toBe([
+      COPY_BEGIN,
+      '## Copy it into your project',
+      '',
+      'Copy `lib/parser/`, `lib/core/` and `lambda/parse/`, `lambda/load/` to the same',
+      'paths in your project (`lib/` and `lambda/` side by side: the construct finds its handlers at `../../lambda/`), then install',
+      'what they import:',
+      '',
+      '```sh',
+      'npm install aws-cdk-lib@2.0.0',
+      'npm install --save-dev @types/node js-yaml@4.3.2',
+      '```',
+      '',
+      'A stack using it, compiled and synthesized in such a copy by the tests: [`test/lib/copies/parser.ts`](../../test/lib/copies/parser.ts).',
+      COPY_END,
+    ].join('\n'));
+  });
+
+  test('replaces the section in place, and appends it to a README without one or with its markers out of order', () => {
+    expect(withFreshCopySection(`# Widget\n\nIntro.\n${COPY_BEGIN}\nold\n${COPY_END}\n\n## After\n`, plain)).toBe(
+      `# Widget\n\nIntro.\n${plainSection}\n\n## After\n`,
+    );
+    expect(withFreshCopySection(`${COPY_BEGIN}\nold\n${COPY_END}\n# Widget\n`, plain)).toBe(`${plainSection}\n# Widget\n`);
+    expect(withFreshCopySection('# Widget\n\nIntro.\n\n\n', plain)).toBe(`# Widget\n\nIntro.\n\n${plainSection}\n`);
+    expect(withFreshCopySection(`# Widget\n${COPY_END}\n${COPY_BEGIN}\n`, plain)).toBe(`# Widget\n${COPY_END}\n${COPY_BEGIN}\n\n${plainSection}\n`);
+  });
 });
