@@ -19,6 +19,8 @@ import {
   UpdateEnvironmentCommandInput,
 } from '@aws-sdk/client-elastic-beanstalk';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BEANSTALK_LAB } from '../../../labs/beanstalk/constants';
 import { appGreeting, greenConsent, steps, timing } from '../../../labs/beanstalk/exercise';
@@ -55,7 +57,8 @@ class FakeBeanstalk {
   readonly events: EventDescription[] = [];
   /** The environments' stacks by name (awseb-<id>-stack); a deleted one is found by its id only. */
   readonly stacks = new Map<string, { id: string; status: string; types: string[] }>([
-    ['awseb-e-web1-stack', { id: 'arn:stack/awseb-e-web1-stack/1', status: 'CREATE_COMPLETE', types: ['AWS::AutoScaling::AutoScalingGroup', 'AWS::EC2::EIP', 'AWS::EC2::SecurityGroup'] }],
+    // In the order and with the repeats CloudFormation lists them: the exercise prints each type once, sorted.
+    ['awseb-e-web1-stack', { id: 'arn:stack/awseb-e-web1-stack/1', status: 'CREATE_COMPLETE', types: ['AWS::EC2::SecurityGroup', 'AWS::AutoScaling::AutoScalingGroup', 'AWS::EC2::EIP', 'AWS::EC2::SecurityGroup'] }],
     ['awseb-e-worker-stack', { id: 'arn:stack/awseb-e-worker-stack/1', status: 'CREATE_COMPLETE', types: ['AWS::AutoScaling::AutoScalingGroup', 'AWS::DynamoDB::Table', 'AWS::EC2::SecurityGroup'] }],
   ]);
   readonly updates: UpdateEnvironmentCommandInput[] = [];
@@ -81,6 +84,9 @@ class FakeBeanstalk {
     restoreIgnored: false,
     workerStuck: false,
     lifecycleError: false,
+    /** Lifecycle notes at severities below WARN, which are no errors. */
+    lifecycleNotes: false,
+    fatalEvent: false,
     lifecycleIdle: false,
     stackNeverDeleted: false,
     serviceClockBehind: false,
@@ -126,6 +132,7 @@ class FakeBeanstalk {
       const event = (Message: string, Severity: EventSeverity = 'INFO') => this.events.push({ EventDate: new Date(), Severity, Message, EnvironmentName: environment.name });
       event('Environment update is starting.');
       event('Deploying new version to instance(s).');
+      if (this.faults.fatalEvent) event('Instance deployment failed.', 'FATAL');
       if (this.faults.errorEvent) event('During an aborted deployment, some instances may have deployed the new application version.', 'ERROR');
       if (!this.faults.noCompletionEvent) event('Environment update completed successfully.');
     }
@@ -183,6 +190,9 @@ class FakeBeanstalk {
       for (const label of [...this.versions.keys()]) {
         if (this.faults.lifecycleIdle || this.versions.size <= this.maxCount) break;
         if (!inUse.has(label) && label !== input.VersionLabel) this.versions.delete(label);
+      }
+      if (this.faults.lifecycleNotes) {
+        for (const Severity of ['TRACE', 'DEBUG', 'INFO'] as const) this.events.push({ EventDate: new Date(), Severity, Message: `application version lifecycle: ${Severity.toLowerCase()} note` });
       }
       if (this.faults.lifecycleError) this.events.push({ EventDate: new Date(), Severity: 'WARN', Message: 'Failed to delete application versions: the lifecycle service role is not allowed to' });
       return { ApplicationVersion: { VersionLabel: input.VersionLabel, DateCreated: new Date() } };
@@ -332,8 +342,80 @@ describe('with the web environment and the worker', () => {
       'awseb-e-worker-stack holds the cron leader table (AWS::DynamoDB::Table): the worker read cron.yaml, and its leader sends each job to the same queue',
     ]));
     expect(lines.some((l) => l.startsWith('only web-env serves web traffic: blue/green needs a second environment. Run this step with BEANSTALK_GREEN=create'))).toBe(true);
+    const event = (text: string) => expect.stringMatching(new RegExp(`^  \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z ${text}$`));
+    expect(lines).toEqual([
+      '\n== 1/6 application: the application, its versions, lifecycle policy and saved configuration',
+      'application BeanstalkLab-App: lifecycle keeps the 5 newest versions, DeleteSourceFromS3=false',
+      '2 version(s), newest first: v-stack, v-old; the stack\'s is v-stack',
+      'this account may keep 1000 versions across all its applications: the lifecycle policy keeps this one well below',
+      'saved configuration saved-config: GREETING=from the saved configuration (the bundle\'s .ebextensions say "from .ebextensions")',
+      '\n== 2/6 deploy: deploy a new version with the environment\'s deployment policy and print its events',
+      'web-env deploys with DeploymentPolicy=Immutable (set with -c beanstalk:deployment-policy=...)',
+      'created version run-test from the same bundle and validated it (Process=true)',
+      '3 version(s) after the lifecycle policy ran (it keeps 5, never one an environment runs)',
+      event('INFO Environment update is starting\\.'),
+      event('INFO Deploying new version to instance\\(s\\)\\.'),
+      event('INFO Environment update completed successfully\\.'),
+      'web-env ran run-test (Immutable)',
+      'web-env runs the stack\'s v-stack again; deleted version run-test (DeleteSourceBundle=false)',
+      '\n== 3/6 precedence: one option at three levels: applied directly > saved configuration > .ebextensions',
+      '  http://web-env.us-east-1.elasticbeanstalk.com/ answers GREETING="from the saved configuration"; the environment\'s settings list "from the saved configuration"',
+      'the saved configuration\'s "from the saved configuration" beats the bundle\'s .ebextensions ("from .ebextensions")',
+      '  http://web-env.us-east-1.elasticbeanstalk.com/ answers GREETING="applied directly"; the environment\'s settings list "applied directly"',
+      'UpdateEnvironment set it directly: "applied directly", above the saved configuration',
+      '  http://web-env.us-east-1.elasticbeanstalk.com/ answers GREETING="from .ebextensions"; the environment\'s settings list "from .ebextensions"',
+      'OptionsToRemove took it out of the environment\'s settings: the bundle\'s .ebextensions value "from .ebextensions" shows',
+      '  http://web-env.us-east-1.elasticbeanstalk.com/ answers GREETING="from the saved configuration"; the environment\'s settings list "from the saved configuration"',
+      'set back to the saved configuration\'s value "from the saved configuration", as the environment was created',
+      '\n== 4/6 environment-stack: the environment\'s own CloudFormation stack',
+      'web-env (e-web1) runs from its own stack awseb-e-web1-stack (CREATE_COMPLETE): AWS::AutoScaling::AutoScalingGroup, AWS::EC2::EIP, AWS::EC2::SecurityGroup',
+      'terminating an environment deletes that stack with everything in it (the swap step shows it on its green environment); this step only reads it',
+      '\n== 5/6 worker: the worker: a message through the SQS daemon, and the cron leader table from cron.yaml',
+      'sent message m-1 to the worker queue: the SQS daemon on worker-env POSTs it to /jobs and deletes it on the app\'s 200',
+      'the worker queue read empty 2 times in a row and its dead-letter queue is empty: the app answered 200',
+      'awseb-e-worker-stack holds the cron leader table (AWS::DynamoDB::Table): the worker read cron.yaml, and its leader sends each job to the same queue',
+      '\n== 6/6 swap: blue/green: SwapEnvironmentCNAMEs between two web environments; a green one created and terminated with its stack',
+      'only web-env serves web traffic: blue/green needs a second environment. Run this step with BEANSTALK_GREEN=create to let it create one',
+      '(a single t4g.micro, about $0.0145 an hour, for the ten minutes or so until the step terminates it), or make one yourself (eb clone web-env)',
+    ]);
     expect(beanstalkMock.commandCalls(SwapEnvironmentCNAMEsCommand)).toHaveLength(0);
     expect(beanstalkMock.commandCalls(CreateEnvironmentCommand)).toHaveLength(0);
+    expect(beanstalkMock.commandCalls(DescribeApplicationsCommand).map((c) => c.args[0].input)).toEqual([{ ApplicationNames: [APP] }]);
+    expect(beanstalkMock.commandCalls(DescribeEnvironmentsCommand).at(-1)!.args[0].input).toEqual({ ApplicationName: APP, IncludeDeleted: false });
+    expect(sqsMock.commandCalls(GetQueueAttributesCommand)[0].args[0].input).toEqual({
+      QueueUrl: OUTPUTS.WorkerQueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    });
+  });
+
+  test('deploy: a version still being processed at the first read is waited for', async () => {
+    let reads = 0;
+    beanstalkMock.on(DescribeApplicationVersionsCommand).callsFake((input: { VersionLabels?: string[] }) => {
+      if (input.VersionLabels) return { ApplicationVersions: [{ VersionLabel: 'run-test', Status: ++reads === 1 ? 'Processing' : 'Processed' }] };
+      return { ApplicationVersions: [...fake.versions.keys()].reverse().map((VersionLabel) => ({ VersionLabel, Status: 'Processed' })) };
+    });
+    await run('deploy');
+    expect(reads).toBe(2);
+    expect(lines).toContain('created version run-test from the same bundle and validated it (Process=true)');
+  });
+
+  test('deploy: as many versions as the limit allows (5 kept + the one in use) is within it', async () => {
+    for (let i = 0; i < 3; i++) fake.versions.set(`v-${i}`, 'Processed');
+    fake.faults.lifecycleIdle = true;
+    await run('deploy');
+    expect(lines).toContain('6 version(s) after the lifecycle policy ran (it keeps 5, never one an environment runs)');
+  });
+
+  test('precedence: an app still serving the old greeting after the update is asked again until the deadline', async () => {
+    let asked = 0;
+    const stale = options();
+    const served = (url: string) => (++asked === 2 ? Promise.resolve(precedence.savedConfiguration) : fake.greetingServedAt(url));
+    await runExercise(steps, {
+      ...stale,
+      provide: [provide(timing, { pollSeconds: 0.01, updateDeadlineSeconds: 0.05, appDeadlineSeconds: 5, workerDeadlineSeconds: 1, emptyReadsInARow: 2 }), provide(appGreeting, served), provide(greenConsent, false)],
+    }, 'precedence');
+    // The second answer (after setting the option directly) was still the old one: the step asked once more.
+    expect(asked).toBe(5);
+    expect(lines).toContain('UpdateEnvironment set it directly: "applied directly", above the saved configuration');
   });
 
   test('deploy creates a validated version, deploys it, prints every event oldest first, then goes back to the stack\'s version and deletes its own', async () => {
@@ -341,6 +423,8 @@ describe('with the web environment and the worker', () => {
     expect(beanstalkMock.commandCalls(CreateApplicationVersionCommand)[0].args[0].input).toMatchObject({
       ApplicationName: APP, VersionLabel: 'run-test', SourceBundle: { S3Bucket: 'cdk-assets', S3Key: 'bundle.zip' }, Process: true,
     });
+    expect(beanstalkMock.commandCalls(CreateApplicationVersionCommand)[0].args[0].input.Description).toBe('created by the beanstalk lab exercise');
+    expect(beanstalkMock.commandCalls(DescribeApplicationVersionsCommand).map((c) => c.args[0].input)).toContainEqual({ ApplicationName: APP, VersionLabels: ['run-test'] });
     expect(fake.updates).toEqual([{ EnvironmentName: 'web-env', VersionLabel: 'run-test' }, { EnvironmentName: 'web-env', VersionLabel: 'v-stack' }]);
     expect(beanstalkMock.commandCalls(DeleteApplicationVersionCommand).map((c) => c.args[0].input)).toEqual([{ ApplicationName: APP, VersionLabel: 'run-test', DeleteSourceBundle: false }]);
     expect(fake.environments[0].versionLabel).toBe('v-stack');
@@ -384,7 +468,12 @@ describe('with the web environment and the worker', () => {
       { SourceEnvironmentName: 'web-env', DestinationEnvironmentName: 'green-env' },
       { SourceEnvironmentName: 'web-env', DestinationEnvironmentName: 'green-env' },
     ]);
-    expect(lines).toContain('swap: web-env → green-env.us-east-1.elasticbeanstalk.com, green-env → web-env.us-east-1.elasticbeanstalk.com (DNS caches keep the old answer for its TTL)');
+    expect(lines).toEqual([
+      '\n== 1/1 swap: blue/green: SwapEnvironmentCNAMEs between two web environments; a green one created and terminated with its stack',
+      'blue web-env answers web-env.us-east-1.elasticbeanstalk.com, green green-env answers green-env.us-east-1.elasticbeanstalk.com',
+      'swap: web-env → green-env.us-east-1.elasticbeanstalk.com, green-env → web-env.us-east-1.elasticbeanstalk.com (DNS caches keep the old answer for its TTL)',
+      'swap back: web-env → web-env.us-east-1.elasticbeanstalk.com, green-env → green-env.us-east-1.elasticbeanstalk.com (DNS caches keep the old answer for its TTL)',
+    ]);
     expect(fake.environments[0].cname).toBe('web-env.us-east-1.elasticbeanstalk.com');
     expect(beanstalkMock.commandCalls(TerminateEnvironmentCommand)).toHaveLength(0);
   });
@@ -399,6 +488,49 @@ describe('with the web environment and the worker', () => {
     expect(beanstalkMock.commandCalls(TerminateEnvironmentCommand).map((c) => c.args[0].input)).toEqual([{ EnvironmentId: 'e-green' }]);
     expect(fake.environments[0].cname).toBe('web-env.us-east-1.elasticbeanstalk.com');
     expect(lines).toContain('terminated green-run-test: its stack awseb-e-green-stack is DELETE_COMPLETE with everything it held');
+    expect(fake.created[0]).toMatchObject({ Tags: [{ Key: 'lab', Value: 'beanstalk' }], Description: 'green environment of the beanstalk lab exercise: terminated by the swap step' });
+    expect(lines.slice(0, 3)).toEqual([
+      '\n== 1/1 swap: blue/green: SwapEnvironmentCNAMEs between two web environments; a green one created and terminated with its stack',
+      'created green-run-test (e-green): a single instance from the saved configuration and the stack\'s version, with web-env\'s instance and network options',
+      'blue web-env answers web-env.us-east-1.elasticbeanstalk.com, green green-run-test answers green.us-east-1.elasticbeanstalk.com',
+    ]);
+  });
+
+  test('swap: a second web environment that is not Ready is not taken for the green one', async () => {
+    fake.environments.push({ ...fake.environment('green-env', 'e-green', 'WebServer', 'green-env.us-east-1.elasticbeanstalk.com'), status: 'Launching' });
+    fake.faults.neverReady = true;
+    await run('swap');
+    expect(lines.at(-2)).toBe('only web-env serves web traffic: blue/green needs a second environment. Run this step with BEANSTALK_GREEN=create to let it create one');
+    expect(beanstalkMock.commandCalls(SwapEnvironmentCNAMEsCommand)).toHaveLength(0);
+  });
+
+  test('worker: a first read that shows the queue empty (the counts lag the send) is not taken for the job done', async () => {
+    const counts = [[0, 0], [1, 0], [0, 1], [0, 0], [0, 0]];
+    sqsMock.on(GetQueueAttributesCommand).callsFake((input: { QueueUrl: string }) => {
+      const [visible, inFlight] = input.QueueUrl === OUTPUTS.WorkerDlqUrl ? [0, 0] : counts.shift() ?? [0, 0];
+      return { Attributes: { ApproximateNumberOfMessages: String(visible), ApproximateNumberOfMessagesNotVisible: String(inFlight) } };
+    });
+    await run('worker');
+    expect(sqsMock.commandCalls(GetQueueAttributesCommand).map((c) => c.args[0].input.QueueUrl)).toEqual([...Array(5).fill(OUTPUTS.WorkerQueueUrl), OUTPUTS.WorkerDlqUrl]);
+  });
+
+  test('worker: a queue that reads empty at the deadline still gets its confirming reads', async () => {
+    sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } });
+    const zeroDeadline = options();
+    await runExercise(steps, { ...zeroDeadline, provide: [provide(timing, { pollSeconds: 0.01, updateDeadlineSeconds: 0.05, appDeadlineSeconds: 0, workerDeadlineSeconds: 0, emptyReadsInARow: 2 }), ...zeroDeadline.provide!.slice(1)] }, 'worker');
+    expect(lines).toContain('the worker queue read empty 2 times in a row and its dead-letter queue is empty: the app answered 200');
+  });
+
+  test('application: an account without a version quota in its attributes', async () => {
+    beanstalkMock.on(DescribeAccountAttributesCommand).resolves({});
+    await run('application');
+    expect(lines).toContain('this account may keep an unknown number of versions across all its applications: the lifecycle policy keeps this one well below');
+  });
+
+  test('deploy: lifecycle notes below WARN are no lifecycle errors', async () => {
+    fake.faults.lifecycleNotes = true;
+    await run('deploy');
+    expect(lines).toContain('web-env ran run-test (Immutable)');
   });
 
   test('worker: a message sent to the queue is taken and deleted, and nothing reaches the DLQ', async () => {
@@ -407,6 +539,22 @@ describe('with the web environment and the worker', () => {
     expect(fake.queues.jobs).toEqual({ visible: 0, inFlight: 0 });
     expect(lines).toContain('the worker queue read empty 2 times in a row and its dead-letter queue is empty: the app answered 200');
   });
+});
+
+test('the web app\'s greeting is the greeting of the JSON it answers at /; an error status fails the request', async () => {
+  const server = createServer((request, response) => {
+    if (request.url === '/') response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ greeting: 'hello from the app' }));
+    else response.writeHead(503).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const ask = await appGreeting.setUp({} as never);
+    await expect(ask(`${base}/`)).resolves.toBe('hello from the app');
+    await expect(ask(`${base}/down`)).rejects.toThrow(`${base}/down answered HTTP 503`);
+  } finally {
+    server.close();
+  }
 });
 
 describe('without the environments (the default, $0)', () => {
@@ -425,6 +573,58 @@ describe('without the environments (the default, $0)', () => {
 });
 
 describe('each check fails when the lab misbehaves', () => {
+  test('application: no lifecycle rule at all', async () => {
+    beanstalkMock.on(DescribeApplicationsCommand).resolves({ Applications: [{ ApplicationName: APP }] });
+    expect(await failureOf('application')).toBe('expected a lifecycle rule keeping 5 versions on BeanstalkLab-App, found undefined');
+    beanstalkMock.on(DescribeApplicationsCommand).resolves({ Applications: [] });
+    expect(await failureOf('application')).toBe('expected a lifecycle rule keeping 5 versions on BeanstalkLab-App, found undefined');
+  });
+
+  test('environment-stack: a stack whose update is still cleaning up is not complete', async () => {
+    fake.stacks.get('awseb-e-web1-stack')!.status = 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
+    expect(await failureOf('environment-stack')).toBe('the environment\'s stack awseb-e-web1-stack is UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
+  });
+
+  test('worker: messages in flight in the dead-letter queue count too', async () => {
+    fake.queues.dlq.visible = 1;
+    fake.queues.dlq.inFlight = 1;
+    expect(await failureOf('worker')).toBe('the worker\'s dead-letter queue holds 2 message(s): jobs failed 3 times');
+  });
+
+  test('application: a lifecycle rule with the right count that is disabled', async () => {
+    beanstalkMock.on(DescribeApplicationsCommand).resolves({
+      Applications: [{ ApplicationName: APP, ResourceLifecycleConfig: { VersionLifecycleConfig: { MaxCountRule: { Enabled: false, MaxCount: 5, DeleteSourceFromS3: false } } } }],
+    });
+    expect(await failureOf('application')).toBe('expected a lifecycle rule keeping 5 versions on BeanstalkLab-App, found {"Enabled":false,"MaxCount":5,"DeleteSourceFromS3":false}');
+  });
+
+  test('deploy: an update that never starts (the environment stays Ready as it was)', async () => {
+    beanstalkMock.on(UpdateEnvironmentCommand).callsFake((input: UpdateEnvironmentCommandInput) => {
+      fake.updates.push(input);
+      return { EnvironmentName: 'web-env', EnvironmentId: 'e-web1', Status: 'Ready', VersionLabel: 'v-stack', DateUpdated: new Date(0) };
+    });
+    expect(await failureOf('deploy')).toBe('web-env is still Ready without a finished update after 0.05 s');
+  });
+
+  test('deploy: a FATAL event', async () => {
+    fake.faults.fatalEvent = true;
+    expect(await failureOf('deploy')).toBe('the deployment logged 1 error event(s): Instance deployment failed.');
+  });
+
+  test('environment-stack: CloudFormation refusing the read for another reason fails with its error', async () => {
+    cloudFormationMock.on(DescribeStacksCommand).rejects(Object.assign(new Error('User is not authorized to perform: cloudformation:DescribeStacks'), { name: 'AccessDenied' }));
+    const error = await run('environment-stack').catch((caught: unknown) => caught);
+    expect(error).not.toBeInstanceOf(ExerciseCheckFailed);
+    expect((error as Error).message).toBe('User is not authorized to perform: cloudformation:DescribeStacks');
+  });
+
+  test('swap: a swap that fails leaves the created green environment running, and says so', async () => {
+    fake.faults.swapIgnored = true;
+    expect(await failureOf('swap', OUTPUTS, true)).toBe('0.05 s after the swap, web-env (Ready) answers web-env.us-east-1.elasticbeanstalk.com and green-run-test (Ready) green.us-east-1.elasticbeanstalk.com');
+    expect(lines.at(-1)).toBe('green-run-test is left running (it may hold web-env\'s CNAME): swap back if needed (eb swap), then eb terminate green-run-test');
+    expect(beanstalkMock.commandCalls(TerminateEnvironmentCommand)).toHaveLength(0);
+  });
+
   test('application: a lifecycle policy keeping another number of versions', async () => {
     fake.maxCount = 200;
     expect(await failureOf('application')).toMatch(/^expected a lifecycle rule keeping 5 versions on BeanstalkLab-App, found .*"MaxCount":200/);
@@ -571,6 +771,8 @@ describe('each check fails when the lab misbehaves', () => {
     fake.environments.push(fake.environment('green-env', 'e-green', 'WebServer', 'green-env.us-east-1.elasticbeanstalk.com'));
     fake.faults.swapIgnored = true;
     expect(await failureOf('swap')).toBe('0.05 s after the swap, web-env (Ready) answers web-env.us-east-1.elasticbeanstalk.com and green-env (Ready) green-env.us-east-1.elasticbeanstalk.com');
+    // Not created by the step: nothing to say about leaving it running.
+    expect(lines.at(-1)).toBe('blue web-env answers web-env.us-east-1.elasticbeanstalk.com, green green-env answers green-env.us-east-1.elasticbeanstalk.com');
   });
 
   test('swap: the blue environment\'s settings lack an option the green one copies', async () => {

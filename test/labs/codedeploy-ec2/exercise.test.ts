@@ -106,6 +106,31 @@ const failure = async (id: string, outputs: Record<string, string> = WITH_INSTAN
   return (error as Error).message;
 };
 
+/** What the push prints for each revision it uploaded: its size and the MD5 of the bytes sent, which S3 answered as ETag. */
+const pushed = () =>
+  s3.commandCalls(PutObjectCommand).map((c) => {
+    const body = c.args[0].input.Body as Buffer;
+    return `pushed s3://revisions/${c.args[0].input.Key} (${body.length} bytes, ETag ${createHash('md5').update(body).digest('hex')}) and registered it with app`;
+  });
+/** An instance's line and its lifecycle events as the steps print them, every event of the lab's outcome succeeded in 1 s. */
+const EVENT_LINES: Record<string, string> = {
+  BeforeBlockTraffic: '  BeforeBlockTraffic Succeeded  1.0 s',
+  BlockTraffic: '  BlockTraffic       Succeeded  1.0 s',
+  AfterBlockTraffic: '  AfterBlockTraffic  Succeeded  1.0 s',
+  ApplicationStop: '  ApplicationStop    Succeeded  1.0 s',
+  DownloadBundle: '  DownloadBundle     Succeeded  1.0 s',
+  BeforeInstall: '  BeforeInstall      Succeeded  1.0 s',
+  Install: '  Install            Succeeded  1.0 s',
+  AfterInstall: '  AfterInstall       Succeeded  1.0 s',
+  ApplicationStart: '  ApplicationStart   Succeeded  1.0 s',
+  ValidateService: '  ValidateService    Succeeded  1.0 s',
+  BeforeAllowTraffic: '  BeforeAllowTraffic Succeeded  1.0 s',
+  AllowTraffic: '  AllowTraffic       Succeeded  1.0 s',
+  AfterAllowTraffic: '  AfterAllowTraffic  Succeeded  1.0 s',
+};
+const printedInstance = (heading: string, names: readonly string[]) => [heading, ...names.map((name) => EVENT_LINES[name])];
+const NEEDS = 'needs instances: npx cdk deploy CodedeployEc2Lab -c codedeploy-ec2:instances=true';
+
 /** The lab as its README describes it. */
 function labOutcome(input: CreateDeploymentCommandInput, id: string): { info: DeploymentInfo; targets: InstanceTarget[] } {
   const key = input.revision?.s3Location?.key ?? '';
@@ -180,9 +205,15 @@ beforeEach(() => {
     // Two pages, as ListDeploymentTargets pages its answers.
     return nextToken ? { targetIds: ids.slice(1) } : { targetIds: ids.slice(0, 1), nextToken: ids.length > 1 ? 'page-2' : undefined };
   });
-  codedeploy.on(BatchGetDeploymentTargetsCommand).callsFake(({ deploymentId, targetIds }) => ({
-    deploymentTargets: world.deployments.get(deploymentId)!.targets.filter((t) => targetIds.includes(t.targetId!)).map((instanceTarget) => ({ deploymentTargetType: 'InstanceTarget', instanceTarget })),
-  }));
+  codedeploy.on(BatchGetDeploymentTargetsCommand).callsFake(({ deploymentId, targetIds }: { deploymentId: string; targetIds: string[] }) => {
+    // As CodeDeploy answers: 1 to 25 ids, each one a target of the deployment.
+    const targets = world.deployments.get(deploymentId)!.targets;
+    if (targetIds.length === 0) throw Object.assign(new Error('A deployment target ID must be specified.'), { name: 'DeploymentTargetIdRequiredException' });
+    if (targetIds.length > 25) throw Object.assign(new Error('The maximum number of targets that can be specified is 25.'), { name: 'DeploymentTargetListSizeExceededException' });
+    const unknown = targetIds.find((id) => !targets.some((t) => t.targetId === id));
+    if (unknown) throw Object.assign(new Error(`The deployment target ${unknown} does not exist.`), { name: 'DeploymentTargetDoesNotExistException' });
+    return { deploymentTargets: targets.filter((t) => targetIds.includes(t.targetId!)).map((instanceTarget) => ({ deploymentTargetType: 'InstanceTarget', instanceTarget })) };
+  });
   codedeploy.on(GetDeploymentGroupCommand).callsFake(({ deploymentGroupName }) => ({
     deploymentGroupInfo: deploymentGroupName === 'BlueGreen'
       ? { deploymentGroupName, deploymentStyle: world.blueGreenGroup?.deploymentStyle, blueGreenDeploymentConfiguration: world.blueGreenGroup?.blueGreenDeploymentConfiguration }
@@ -211,6 +242,9 @@ const runWithout = (id: string) => {
 test('maxAtOnce: how many of 2 instances each configuration takes out of service at once', () => {
   expect(Object.values(CONFIGS).map((c) => maxAtOnce(c.type, c.value, 2))).toEqual([1, 1, 2, 1]);
   expect(maxAtOnce('FLEET_PERCENT', 95, 10)).toBe(0); // the docs' example: 95 % of 10 rounds up to 10, nothing can go
+  expect(maxAtOnce('MOST_CONCURRENCY', 3, 10)).toBe(3);
+  expect(maxAtOnce('HOST_COUNT', 3, 10)).toBe(7);
+  expect(maxAtOnce('HOST_COUNT', 12, 10)).toBe(0);
 });
 
 describe('push', () => {
@@ -220,6 +254,26 @@ describe('push', () => {
     expect(keys).toEqual(['revisions/run-t/sample.zip', 'revisions/run-t/broken-validate-service.zip']);
     const registered = codedeploy.commandCalls(RegisterApplicationRevisionCommand).map((c) => c.args[0].input.revision?.s3Location);
     expect(registered.map((l) => [l?.bundleType, l?.key])).toEqual([['zip', keys[0]], ['zip', keys[1]]]);
+    const bodies = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    // The broken revision is the sample with the break marker added (a zip lists its names uncompressed).
+    expect((bodies[0].Body as Buffer).includes('app/www/BREAK_VALIDATE_SERVICE')).toBe(false);
+    expect((bodies[1].Body as Buffer).includes('app/www/BREAK_VALIDATE_SERVICE')).toBe(true);
+    expect((bodies[1].Body as Buffer).length).toBeGreaterThan((bodies[0].Body as Buffer).length);
+    expect(codedeploy.commandCalls(GetApplicationRevisionCommand).map((c) => c.args[0].input)).toEqual(
+      codedeploy.commandCalls(RegisterApplicationRevisionCommand).map((c) => ({ applicationName: 'app', revision: c.args[0].input.revision })),
+    );
+    expect(bodies.map((b) => [b.Bucket, b.ContentType])).toEqual([['revisions', 'application/zip'], ['revisions', 'application/zip']]);
+    expect(codedeploy.commandCalls(RegisterApplicationRevisionCommand).map((c) => c.args[0].input)).toEqual([
+      { applicationName: 'app', description: 'sample (run-t)', revision: { revisionType: 'S3', s3Location: { bucket: 'revisions', key: keys[0], bundleType: 'zip', eTag: createHash('md5').update(bodies[0].Body as Buffer).digest('hex') } } },
+      { applicationName: 'app', description: 'broken-validate-service (run-t)', revision: { revisionType: 'S3', s3Location: { bucket: 'revisions', key: keys[1], bundleType: 'zip', eTag: createHash('md5').update(bodies[1].Body as Buffer).digest('hex') } } },
+    ]);
+    expect(lines).toEqual([
+      '\n== 1/1 push: check appspec.yml, zip the revision, upload it to S3 and register it (aws deploy push)',
+      ...pushed(),
+      'revision for the deployments: revisions/run-t/sample.zip; the same with BREAK_VALIDATE_SERVICE: revisions/run-t/broken-validate-service.zip',
+      'appspec.yml was checked first: hooks CodeDeploy runs on EC2, scripts present, permissions syntax, timeouts',
+    ]);
+    expect(lines[1]).toMatch(/^pushed s3:\/\/revisions\/revisions\/run-t\/sample\.zip \(\d+ bytes, ETag [0-9a-f]{32}\) and registered it with app$/);
   });
 
   test('fails when S3 stored other bytes than the bundle sent', async () => {
@@ -240,6 +294,11 @@ describe('push', () => {
     }
   });
 
+  test('fails when CodeDeploy knows no such revision', async () => {
+    codedeploy.on(GetApplicationRevisionCommand).resolves({});
+    expect(await failure('push')).toMatch(/^s3:\/\/revisions\/revisions\/run-[0-9a-z]+\/sample\.zip is not registered as a revision of app$/);
+  });
+
   test('fails when the revision is not registered', async () => {
     codedeploy.on(GetApplicationRevisionCommand).resolves({ revisionInfo: {} });
     expect(await failure('push')).toMatch(/is not registered as a revision of app/);
@@ -253,6 +312,25 @@ describe('configs', () => {
     expect(lines).toContain('  ValidateService    Succeeded  1.0 s');
     expect(lines).toContain('d-1: Succeeded, one instance after the other (at most 1 out of service)');
     expect(lines).toContain('d-3: Succeeded, 2 instances out of service at the same time: behind the load balancer, downtime');
+    expect(codedeploy.commandCalls(CreateDeploymentCommand).map((c) => c.args[0].input.fileExistsBehavior)).toEqual(['OVERWRITE', 'OVERWRITE', 'OVERWRITE', 'OVERWRITE', 'OVERWRITE']);
+    const bothInstances = [...printedInstance('i-1: Succeeded', ALL), ...printedInstance('i-2: Succeeded', ALL)];
+    expect(lines).toEqual([
+      '\n== 1/1 configs: one in-place deployment per configuration: lifecycle events per instance, in order, with durations',
+      ...pushed(),
+      '\nCodeDeployDefault.OneAtATime: minimum healthy hosts MOST_CONCURRENCY 1',
+      ...bothInstances,
+      'd-1: Succeeded, one instance after the other (at most 1 out of service)',
+      '\nCodeDeployDefault.HalfAtATime: minimum healthy hosts FLEET_PERCENT 50',
+      ...bothInstances,
+      'd-2: Succeeded, one instance after the other (at most 1 out of service)',
+      '\nCodeDeployDefault.AllAtOnce: minimum healthy hosts HOST_COUNT 0',
+      ...bothInstances,
+      'd-3: Succeeded, 2 instances out of service at the same time: behind the load balancer, downtime',
+      '\ncustom-one-healthy: minimum healthy hosts HOST_COUNT 1',
+      ...bothInstances,
+      'd-4: Succeeded, one instance after the other (at most 1 out of service)',
+      '\ncustom-three-quarters (FLEET_PERCENT 75 of 2 rounds up to 2 healthy): Failed (HEALTH_CONSTRAINTS_INVALID)',
+    ]);
   });
 
   test('a configuration 2 instances cannot meet fails at once with HEALTH_CONSTRAINTS_INVALID, without a rollback', async () => {
@@ -264,10 +342,24 @@ describe('configs', () => {
   test('without instances, shows the deployment to the empty group failing with NO_INSTANCES', async () => {
     await runWithout('configs');
     expect(lines.at(-1)).toMatch(/^the Auto Scaling group is at capacity 0; .* -c codedeploy-ec2:instances=true/);
+    expect(lines.slice(-2)).toEqual([
+      'deployment d-1 to the empty group: Failed (NO_INSTANCES: no instances found)',
+      `the Auto Scaling group is at capacity 0; the configurations' effect ${NEEDS}`,
+    ]);
   });
 
   test.each<[string, () => void, string]>([
     ['an empty group that does not report NO_INSTANCES', () => (world.outcome = (_i, id) => ({ info: { deploymentId: id, status: 'Succeeded' }, targets: [] })), 'not Failed with NO_INSTANCES'],
+    [
+      'an empty group failing for another reason',
+      () => (world.outcome = (_i, id) => ({ info: { deploymentId: id, status: 'Failed', errorInformation: { code: 'HEALTH_CONSTRAINTS' } }, targets: [] })),
+      'a deployment to a group without instances ended Failed (HEALTH_CONSTRAINTS), not Failed with NO_INSTANCES',
+    ],
+    [
+      'an empty group failing without error information',
+      () => (world.outcome = (_i, id) => ({ info: { deploymentId: id, status: 'Failed' }, targets: [] })),
+      'a deployment to a group without instances ended Failed (undefined), not Failed with NO_INSTANCES',
+    ],
   ])('without instances, fails on %s', async (_name, breakIt, message) => {
     breakIt();
     codedeploy.on(CreateDeploymentCommand).callsFake((input: CreateDeploymentCommandInput) => {
@@ -285,6 +377,17 @@ describe('configs', () => {
     ['one instance missing', () => (world.outcome = succeeded([target('i-1', 'Succeeded', events(ALL, 0))])), /reached 1 instances, expected 2/],
     ['events out of order', () => (world.outcome = succeeded([target('i-1', 'Succeeded', events(['ApplicationStart', 'BeforeInstall'], 0)), target('i-2', 'Succeeded', events(ALL, 20))])), /ran its lifecycle events as ApplicationStart → BeforeInstall/],
     ['an unknown event', () => (world.outcome = succeeded([target('i-1', 'Succeeded', events(['ApplicationStop', 'Reboot'], 0)), target('i-2', 'Succeeded', events(ALL, 20))])), /ran its lifecycle events as ApplicationStop → Reboot/],
+    [
+      'an unknown event first',
+      () => (world.outcome = succeeded([target('i-1', 'Succeeded', events(['Reboot', 'ApplicationStop'], 0)), target('i-2', 'Succeeded', events(ALL, 20))])),
+      /^i-1 ran its lifecycle events as Reboot → ApplicationStop, not in the documented order BeforeBlockTraffic → BlockTraffic → AfterBlockTraffic → ApplicationStop → DownloadBundle → BeforeInstall → Install → AfterInstall → ApplicationStart → ValidateService → BeforeAllowTraffic → AllowTraffic → AfterAllowTraffic$/,
+    ],
+    ['an event run twice', () => (world.outcome = succeeded([target('i-1', 'Succeeded', events(['Install', 'Install'], 0)), target('i-2', 'Succeeded', events(ALL, 20))])), /^i-1 ran its lifecycle events as Install → Install, not in the documented order/],
+    [
+      'an unmeetable configuration failing without error information',
+      () => (world.outcome = (input, id) => (input.deploymentConfigName === 'custom-three-quarters' ? { info: { deploymentId: id, status: 'Failed' }, targets: [] } : labOutcome(input, id))),
+      /^deployment d-5 with custom-three-quarters ended Failed \(undefined\), not Failed with HEALTH_CONSTRAINTS_INVALID$/,
+    ],
     ['one at a time, overlapping', () => (world.outcome = succeeded([target('i-1', 'Succeeded', events(ALL, 0)), target('i-2', 'Succeeded', events(ALL, 3))])), /allows one instance at a time, but the instances' deployments overlapped/],
     ['all at once, one after the other', () => (world.outcome = succeeded([target('i-1', 'Succeeded', events(ALL, 0)), target('i-2', 'Succeeded', events(ALL, 20))])), /AllAtOnce lets 2 instances go at once, but the instances' deployments did not overlap/],
     ['an unmeetable configuration that succeeds', () => (world.outcome = (input, id) => (input.deploymentConfigName === 'custom-three-quarters' ? succeeded([])(input, id) : labOutcome(input, id))), /custom-three-quarters ended Succeeded \(undefined\), not Failed with HEALTH_CONSTRAINTS_INVALID/],
@@ -308,13 +411,74 @@ describe('configs', () => {
     const error = await run('configs', WITH_INSTANCES, { ...SHORT, deploymentDeadlineSeconds: 0 }).catch((e: unknown) => e);
     expect((error as Error).message).toBe('deployment d-1 is still InProgress after 0 s');
   });
+
+  test('judges one at a time by when each instance started, whatever order the answer lists them in', async () => {
+    world.outcome = (input, id) => {
+      const result = labOutcome(input, id);
+      result.targets.reverse();
+      return result;
+    };
+    await run('configs');
+    expect(lines).toContain('d-1: Succeeded, one instance after the other (at most 1 out of service)');
+    expect(lines).toContain('d-4: Succeeded, one instance after the other (at most 1 out of service)');
+  });
+
+  test('judges the overlap by the events that ran: skipped ones (no load balancer) have no times', async () => {
+    world.outcome = (input, id) => {
+      const result = labOutcome(input, id);
+      for (const t of result.targets) t.lifecycleEvents = t.lifecycleEvents?.map((e) => (e.lifecycleEventName?.includes('Traffic') ? { lifecycleEventName: e.lifecycleEventName, status: 'Skipped' } : e));
+      return result;
+    };
+    await run('configs');
+    expect(lines).toContain('  BlockTraffic       Skipped    -');
+    expect(lines).toContain('d-3: Succeeded, 2 instances out of service at the same time: behind the load balancer, downtime');
+  });
+
+  test('fails when CreateDeployment answers without a deployment id', async () => {
+    codedeploy.on(CreateDeploymentCommand).resolves({});
+    expect(await failure('configs')).toBe('CreateDeployment on in-place returned no deployment id');
+  });
+
+  test('fails when GetDeployment answers without the deployment', async () => {
+    codedeploy.on(GetDeploymentCommand).resolves({});
+    expect(await failure('configs')).toBe('GetDeployment d-1 returned nothing');
+  });
 });
 
 describe('rollback', () => {
   test('shows the failed ValidateService log with the IMDSv2 identity, then the automatic rollback', async () => {
     await learnerRun('rollback');
     expect(codedeploy.commandCalls(CreateDeploymentCommand).map((c) => c.args[0].input.revision?.s3Location?.key)).toEqual(['revisions/run-t/broken-validate-service.zip']);
+    expect(codedeploy.commandCalls(GetDeploymentGroupCommand).map((c) => c.args[0].input)).toEqual([{ applicationName: 'app', deploymentGroupName: 'in-place' }]);
     expect(lines).toContain('read with IMDSv2 in the hook: instance i-0aaa1111bbb22222c in us-east-1a, role lab-InstanceRole, its credentials expire 2026-12-03T18:00:00Z');
+    expect(lines.at(-1)).toBe('automatic rollback d-1-rollback (creator codeDeployRollback) redeployed revisions/earlier/sample.zip: Succeeded');
+    expect(lines).toEqual([
+      '\n== 1/1 rollback: a revision whose ValidateService fails: the hook log with IMDSv2 output, and the automatic rollback',
+      'in-place last succeeded with d-0: a rollback has a revision to go back to',
+      ...pushed(),
+      'deployment d-1 of the broken revision: Failed (HEALTH_CONSTRAINTS)',
+      ...printedInstance('i-1: Failed', ALL.slice(0, 9)),
+      '  ValidateService    Failed     1.0 s',
+      '  BeforeAllowTraffic Skipped    -',
+      '  AllowTraffic       Skipped    -',
+      '  AfterAllowTraffic  Skipped    -',
+      `ValidateService on i-1 (ScriptFailed), the tail of the script's log:\n[stdout]${IDENTITY}\n[stderr]ValidateService: this revision carries BREAK_VALIDATE_SERVICE, failing on purpose`,
+      'read with IMDSv2 in the hook: instance i-0aaa1111bbb22222c in us-east-1a, role lab-InstanceRole, its credentials expire 2026-12-03T18:00:00Z',
+      'automatic rollback d-1-rollback (creator codeDeployRollback) redeployed revisions/earlier/sample.zip: Succeeded',
+    ]);
+  });
+
+  test('waits for the rollback CodeDeploy records only after the failed deployment\'s end was read', async () => {
+    broken(() => undefined)();
+    codedeploy.on(GetDeploymentCommand).callsFake(({ deploymentId }) => {
+      const deployment = world.deployments.get(deploymentId)!;
+      deployment.reads += 1;
+      // Read 1: running; read 2: failed, no rollback yet; read 3 on: the rollback.
+      const info = deployment.reads === 1 ? { ...deployment.info, status: 'InProgress' } : deployment.info;
+      return { deploymentInfo: deployment.reads <= 2 ? { ...info, rollbackInfo: undefined } : info };
+    });
+    await run('rollback');
+    expect(codedeploy.commandCalls(GetDeploymentCommand).map((c) => c.args[0].input.deploymentId)).toEqual(['d-1', 'd-1', 'd-1', 'd-1-rollback', 'd-1-rollback']);
     expect(lines.at(-1)).toBe('automatic rollback d-1-rollback (creator codeDeployRollback) redeployed revisions/earlier/sample.zip: Succeeded');
   });
 
@@ -335,7 +499,7 @@ describe('rollback', () => {
 
   test('without instances, says what it needs', async () => {
     await runWithout('rollback');
-    expect(lines.at(-1)).toMatch(/^a failed ValidateService and the automatic rollback needs instances/);
+    expect(lines.at(-1)).toBe(`a failed ValidateService and the automatic rollback ${NEEDS}`);
     expect(codedeploy.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
   });
 
@@ -349,6 +513,8 @@ describe('rollback', () => {
   const failedEvent = (result: ReturnType<typeof labOutcome>) => result.targets[0].lifecycleEvents!.find((e) => e.status === 'Failed')!;
   test.each<[string, () => void, RegExp]>([
     ['a broken revision that succeeds', broken((r) => (r.info.status = 'Succeeded')), /ended Succeeded, not Failed/],
+    ['a broken revision that succeeds, without error information', broken((r) => (r.info = { deploymentId: r.info.deploymentId, status: 'Succeeded' })), /^the broken revision's deployment d-1 ended Succeeded, not Failed$/],
+    ['a failed hook without diagnostics', broken((r) => (failedEvent(r).diagnostics = undefined)), /^the ValidateService log of i-1 does not say why it failed$/],
     ['a failure outside ValidateService', broken((r) => (r.targets[0].lifecycleEvents = events(ALL, 0, 'AfterInstall', IDENTITY))), /no instance of d-1 failed in ValidateService/],
     ['a log that does not say why', broken((r) => (failedEvent(r).diagnostics = { logTail: IDENTITY })), /does not say why it failed/],
     ['a log without the instance metadata', broken((r) => (failedEvent(r).diagnostics = { logTail: 'BREAK_VALIDATE_SERVICE' })), /does not show the instance metadata read with IMDSv2/],
@@ -376,11 +542,27 @@ describe('alarm-rollback', () => {
     expect(alarmStates()).toEqual(['lab-5xx=ALARM', 'lab-5xx=ALARM', 'lab-5xx=OK']);
     expect(lines).toContain('deployment d-1 with lab-5xx in ALARM: Stopped (ALARM_ACTIVE: lab-5xx is in ALARM)');
     expect(lines.at(-1)).toBe('automatic rollback d-1-rollback (creator codeDeployRollback) redeployed revisions/run-t/sample.zip: Succeeded');
+    expect(cloudWatch.commandCalls(SetAlarmStateCommand).map((c) => c.args[0].input.StateReason)).toEqual([
+      'lab exercise run-t: stop deployment d-1', 'lab exercise run-t: stop deployment d-1', 'lab exercise run-t: deployment d-1 ended',
+    ]);
+    expect(lines).toEqual([
+      '\n== 1/1 alarm-rollback: the 5XX alarm in ALARM stops a deployment, and CodeDeploy rolls it back',
+      'in-place last succeeded with d-0: a rollback has a revision to go back to',
+      ...pushed(),
+      'deployment d-1 with lab-5xx in ALARM: Stopped (ALARM_ACTIVE: lab-5xx is in ALARM)',
+      'automatic rollback d-1-rollback (creator codeDeployRollback) redeployed revisions/run-t/sample.zip: Succeeded',
+    ]);
+  });
+
+  test('fails when GetDeployment answers without the deployment, and still sets the alarm back to OK', async () => {
+    codedeploy.on(GetDeploymentCommand).resolves({});
+    expect(await failure('alarm-rollback')).toBe('GetDeployment d-1 returned nothing');
+    expect(alarmStates()).toEqual(['lab-5xx=ALARM', 'lab-5xx=OK']);
   });
 
   test('without instances, says what it needs', async () => {
     await runWithout('alarm-rollback');
-    expect(lines.at(-1)).toMatch(/^a deployment stopped by its alarm needs instances/);
+    expect(lines.at(-1)).toBe(`a deployment stopped by its alarm ${NEEDS}`);
     expect(alarmStates()).toEqual([]);
   });
 
@@ -388,6 +570,14 @@ describe('alarm-rollback', () => {
     cloudWatch.on(SetAlarmStateCommand).resolves({});
     expect(await failure('alarm-rollback')).toBe('deployment d-1 ended Succeeded (undefined), not stopped by its alarm (ALARM_ACTIVE)');
     expect(alarmStates().at(-1)).toBe('lab-5xx=OK');
+  });
+
+  test('fails when the deployment stopped without saying why', async () => {
+    codedeploy.on(GetDeploymentCommand).callsFake(({ deploymentId }) => {
+      world.deployments.get(deploymentId)!.reads += 1;
+      return { deploymentInfo: { deploymentId, status: 'Stopped' } };
+    });
+    expect(await failure('alarm-rollback')).toBe('deployment d-1 ended Stopped (undefined), not stopped by its alarm (ALARM_ACTIVE)');
   });
 
   test('fails when the deployment stopped for another reason', async () => {
@@ -418,11 +608,40 @@ describe('redeploy-failed', () => {
     await learnerRun('redeploy-failed');
     expect(codedeploy.commandCalls(CreateDeploymentCommand)[0].args[0].input.autoRollbackConfiguration).toEqual({ enabled: false });
     expect(lines.at(-1)).toBe('d-2: deployed to the failed instance(s) first (i-1), then to i-2');
+    expect(lines).toEqual([
+      '\n== 1/1 redeploy-failed: a failed deployment without rollback, then a redeployment that goes to the failed instance first',
+      ...pushed(),
+      'd-1: Failed without rollback; failed instances: i-1',
+      ...printedInstance('i-1: Succeeded', ALL),
+      ...printedInstance('i-2: Succeeded', ALL),
+      'd-2: deployed to the failed instance(s) first (i-1), then to i-2',
+    ]);
+  });
+
+  test('when every instance failed, the redeployment has no other to go to after them', async () => {
+    world.outcome = (input, id) => {
+      const result = labOutcome(input, id);
+      if (result.info.status === 'Failed') result.targets = [target('i-1', 'Failed', []), target('i-2', 'Failed', [])];
+      return result;
+    };
+    await run('redeploy-failed');
+    expect(lines.at(-1)).toBe('d-2: deployed to the failed instance(s) first (i-1, i-2), then to no other');
+    expect(lines).toContain('d-1: Failed without rollback; failed instances: i-1, i-2');
+  });
+
+  test('fails when the broken revision\'s deployment succeeds', async () => {
+    world.outcome = (input, id) => ({ ...labOutcome(input, id), info: { deploymentId: id, status: 'Succeeded' } });
+    expect(await failure('redeploy-failed')).toBe('the broken revision\'s deployment d-1 ended Succeeded, not Failed');
+  });
+
+  test('fails when the redeployment fails', async () => {
+    world.outcome = (input, id) => (id === 'd-2' ? { info: { deploymentId: id, status: 'Failed', errorInformation: { message: 'agent down' } }, targets: [] } : labOutcome(input, id));
+    expect(await failure('redeploy-failed')).toBe('the redeployment d-2 ended Failed: agent down');
   });
 
   test('without instances, says what it needs', async () => {
     await runWithout('redeploy-failed');
-    expect(lines.at(-1)).toMatch(/^redeploying to failed instances needs instances/);
+    expect(lines.at(-1)).toBe(`redeploying to failed instances ${NEEDS}`);
   });
 
   test('fails when no instance is marked Failed', async () => {
@@ -432,6 +651,28 @@ describe('redeploy-failed', () => {
       return result;
     };
     expect(await failure('redeploy-failed')).toMatch(/failed, but no instance is marked Failed/);
+  });
+
+  test('an instance the redeployment skipped is not counted among those it deployed to', async () => {
+    world.outcome = (input, id) => {
+      const result = labOutcome(input, id);
+      if (result.info.status === 'Succeeded') result.targets.push(target('i-3', 'Skipped', []));
+      return result;
+    };
+    await run('redeploy-failed');
+    expect(codedeploy.commandCalls(CreateDeploymentCommand)[1].args[0].input).toEqual({ applicationName: 'app', fileExistsBehavior: 'OVERWRITE', deploymentGroupName: 'in-place', revision: codedeploy.commandCalls(RegisterApplicationRevisionCommand)[0].args[0].input.revision });
+    expect(lines.at(-1)).toBe('d-2: deployed to the failed instance(s) first (i-1), then to i-2');
+  });
+
+  test('fails when only some of the failed instances went first', async () => {
+    world.outcome = (input, id) => {
+      const result = labOutcome(input, id);
+      result.targets = result.info.status === 'Failed'
+        ? [target('i-1', 'Failed', []), target('i-2', 'Succeeded', []), target('i-3', 'Failed', [])]
+        : [target('i-1', 'Succeeded', events(ALL, 0)), target('i-2', 'Succeeded', events(ALL, 20)), target('i-3', 'Succeeded', events(ALL, 40))];
+      return result;
+    };
+    expect(await failure('redeploy-failed')).toBe('d-2 deployed to i-1, i-2, i-3 in that order: the failed instances i-1, i-3 were not first');
   });
 
   test('fails when the redeployment starts with the healthy instance', async () => {
@@ -464,7 +705,43 @@ describe('blue-green', () => {
       alarmConfiguration: { enabled: true, alarms: [{ name: 'lab-5xx' }] },
       autoRollbackConfiguration: { enabled: true, events: expect.arrayContaining(['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM']) },
     });
+    expect(created[0].deploymentConfigName).toBe('CodeDeployDefault.AllAtOnce');
+    expect(created[0].autoRollbackConfiguration?.events).toEqual(['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM']);
     expect(codedeploy.commandCalls(CreateDeploymentCommand)[0].args[0].input.deploymentGroupName).toBe('BlueGreen');
+    expect(lines).toEqual([
+      '\n== 1/1 blue-green: blue/green: create the group with the SDK; a copy of the Auto Scaling group gets the revision and the traffic',
+      'created the blue/green group BlueGreen with CreateDeploymentGroup (CloudFormation cannot, for EC2)',
+      ...pushed(),
+      'blue/green deployment d-1: CodeDeploy copies the Auto Scaling group, deploys to the copy, moves the traffic, then terminates the original instances',
+      ...printedInstance('i-3 (Green): Succeeded', REPLACE),
+      ...printedInstance('i-4 (Green): Succeeded', REPLACE),
+      ...printedInstance('i-1 (Blue): Succeeded', BLOCK),
+      ...printedInstance('i-2 (Blue): Succeeded', BLOCK),
+      'traffic now goes to CodeDeploy_BlueGreen_d-1 (2 instances), which CloudFormation does not know about;',
+      'the stack\'s own group is deleted with the originals after 5 minutes: run clean-up, then cdk destroy (README, "Destroy")',
+    ]);
+  });
+
+  test('reads the targets of a large deployment 25 at a time', async () => {
+    world.outcome = (input, id) => ({
+      ...labOutcome(input, id),
+      targets: [...Array.from({ length: 26 }, (_, i) => target(`i-g${i}`, 'Succeeded', events(REPLACE, 0), 'Green')), target('i-1', 'Succeeded', events(BLOCK, 20), 'Blue')],
+    });
+    await run('blue-green');
+    expect(codedeploy.commandCalls(BatchGetDeploymentTargetsCommand).map((c) => c.args[0].input.targetIds?.length)).toEqual([25, 2]);
+  });
+
+  test('says how many instances the copy has, none when it lists none', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).callsFake(({ AutoScalingGroupNames }) => ({ AutoScalingGroups: AutoScalingGroupNames.map((name: string) => ({ AutoScalingGroupName: name })) }));
+    await run('blue-green');
+    expect(lines.at(-2)).toBe('traffic now goes to CodeDeploy_BlueGreen_d-1 (0 instances), which CloudFormation does not know about;');
+  });
+
+  test('fails with CodeDeploy\'s own error when it refuses to create the group for another reason', async () => {
+    codedeploy.on(CreateDeploymentGroupCommand).rejects(Object.assign(new Error('the service role cannot be assumed'), { name: 'InvalidRoleException' }));
+    const error = await run('blue-green').catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(ExerciseCheckFailed);
+    expect((error as Error).message).toBe('the service role cannot be assumed');
   });
 
   test('replacement instances get the revision and the traffic; the copy of the group is found', async () => {
@@ -482,7 +759,7 @@ describe('blue-green', () => {
 
   test('without instances, says what it needs and creates nothing', async () => {
     await runWithout('blue-green');
-    expect(lines.at(-1)).toMatch(/^the blue\/green group needs instances/);
+    expect(lines.at(-1)).toBe(`the blue/green group ${NEEDS}`);
     expect(codedeploy.commandCalls(CreateDeploymentGroupCommand)).toHaveLength(0);
   });
 
@@ -495,7 +772,27 @@ describe('blue-green', () => {
   test.each<[string, () => void, RegExp]>([
     ['an existing group of the same name that is in place', () => (world.blueGreenGroup = { applicationName: 'app', deploymentGroupName: 'BlueGreen', serviceRoleArn: 'r', deploymentStyle: { deploymentType: 'IN_PLACE' } }), /BlueGreen is IN_PLACE without COPY_AUTO_SCALING_GROUP/],
     ['no replacement instance', only(['Blue']), /no replacement \(Green\) instance of d-1 was registered/],
+    [
+      'an existing blue/green group that does not copy the Auto Scaling group',
+      () => (world.blueGreenGroup = { ...blueGreenGroupInput(WITH_INSTANCES), blueGreenDeploymentConfiguration: { greenFleetProvisioningOption: { action: 'DISCOVER_EXISTING' } } }),
+      /^BlueGreen is BLUE_GREEN without COPY_AUTO_SCALING_GROUP, not a blue\/green group copying the Auto Scaling group: delete it \(clean-up\) and run again$/,
+    ],
+    [
+      'a failed blue/green deployment',
+      () => (world.outcome = (input, id) => ({ ...labOutcome(input, id), info: { deploymentId: id, status: 'Failed', errorInformation: { message: 'the replacement instances failed ValidateService' } } })),
+      /^blue\/green deployment d-1 ended Failed: the replacement instances failed ValidateService$/,
+    ],
+    [
+      'replacement instances whose AllowTraffic failed',
+      () => (world.outcome = (input, id) => {
+        const result = labOutcome(input, id);
+        for (const t of result.targets) if (t.instanceLabel === 'Green') t.lifecycleEvents = events(REPLACE, 0, 'AllowTraffic');
+        return result;
+      }),
+      /^no replacement \(Green\) instance of d-1 was registered with the target group$/,
+    ],
     ['no original instance deregistered', only(['Green']), /no original \(Blue\) instance of d-1 was deregistered/],
+    ['only the original instances, deployed in place', () => (world.outcome = (input, id) => ({ ...labOutcome(input, id), targets: [target('i-1', 'Succeeded', events(ALL, 0), 'Blue')] })), /^no replacement \(Green\) instance of d-1 was registered with the target group$/],
     ['no copy of the group', () => autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] }), /the copy CodeDeploy_BlueGreen_d-1 of the Auto Scaling group is not there/],
   ])('fails on %s', async (_name, breakIt, message) => {
     breakIt();
@@ -529,6 +826,21 @@ describe('clean-up', () => {
     ]);
     expect(waiterReads().map((c) => c.args[0].input.AutoScalingGroupNames)).toEqual([['CodeDeploy_BlueGreen_d-1', 'CodeDeploy_BlueGreen_d-3'], ['CodeDeploy_BlueGreen_d-1', 'CodeDeploy_BlueGreen_d-3']]);
     expect(lines.at(-1)).toBe('CodeDeploy_BlueGreen_d-1, CodeDeploy_BlueGreen_d-3 and their instances are gone: cdk destroy can delete the stack');
+    expect(lines).toEqual([
+      '\n== 1/1 clean-up: delete the blue/green group and the Auto Scaling groups it created, and wait until they are gone, before cdk destroy',
+      'deleted the blue/green group BlueGreen',
+      'deleting CodeDeploy_BlueGreen_d-1 and its instances',
+      'deleting CodeDeploy_BlueGreen_d-3 and its instances',
+      'CodeDeploy_BlueGreen_d-1, CodeDeploy_BlueGreen_d-3 and their instances are gone: cdk destroy can delete the stack',
+    ]);
+  });
+
+  test('fails with CodeDeploy\'s own error when it refuses to delete the group for another reason', async () => {
+    codedeploy.on(DeleteDeploymentGroupCommand).rejects(Object.assign(new Error('not authorized to delete the group'), { name: 'AccessDeniedException' }));
+    const error = await run('clean-up').catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(ExerciseCheckFailed);
+    expect((error as Error).message).toBe('not authorized to delete the group');
+    expect(autoScaling.commandCalls(DeleteAutoScalingGroupCommand)).toHaveLength(0);
   });
 
   test('says which lifecycle hooks CodeDeploy could not remove', async () => {
@@ -542,6 +854,8 @@ describe('clean-up', () => {
     copiesThenGone(Number.MAX_SAFE_INTEGER);
     codedeploy.on(DeleteDeploymentGroupCommand).resolves({});
     const error = await run('clean-up', WITH_INSTANCES, { ...SHORT, groupDeletionDeadlineSeconds: 0.02 }).catch((e: unknown) => e);
+    // No hooksNotCleanedUp in the answer: nothing to say about hooks.
+    expect(lines.slice(1, 3)).toEqual(['deleted the blue/green group BlueGreen', 'deleting CodeDeploy_BlueGreen_d-1 and its instances']);
     expect((error as Error).message).toBe('CodeDeploy_BlueGreen_d-1, CodeDeploy_BlueGreen_d-3 still exist after 0.02 s: wait, then run clean-up again before cdk destroy');
   });
 

@@ -1,4 +1,4 @@
-import { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, Message, SQSClient } from '@aws-sdk/client-sqs';
 import {
   ListSubscriptionsByTopicCommand,
   PublishCommand,
@@ -185,6 +185,20 @@ test('the fan-out step fails when a deployed filter policy differs from the READ
   }
 });
 
+test('the fan-out step fails when a deployed filter policy selects none of the orders', async () => {
+  const SubscriptionArn = await subscriptionArnOf('HighValueQueueUrl');
+  const set = (policy: object) =>
+    sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn, AttributeName: 'FilterPolicy', AttributeValue: JSON.stringify(policy) }));
+  await set({ eventType: ['order.shipped'] });
+  try {
+    const failure = await failureOf(runExercise(step('fan-out'), context()));
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect(failure?.message).toBe('the deployed filter policy of HighValue selects nothing, not o2 as the README says');
+  } finally {
+    await set(SNS_FANOUT_POLICIES.highValue);
+  }
+});
+
 test('the subscription-dlq step fails when SNS can deliver to the Warehouse queue', async () => {
   const warehouse = Object.values(queues.queues).find((q) => q.url === queues.outputs.WarehouseQueueUrl)!;
   const { SubscriptionArn } = await sns.send(
@@ -247,6 +261,48 @@ describe('each check of the steps fails when the one fact it checks is changed',
       receivesFrom('HighValueQueueUrl', (messages) => messages.map((m) => (ofRun(m) ? { ...m, MessageAttributes: {} } : m)));
       await stepFails('fan-out', 'HighValue: with raw delivery the SNS message attributes should arrive as SQS attributes, got {}');
     });
+    test('a queue SNS delivers nothing to', async () => {
+      // Received and deleted before the step sees them: as if SNS never delivered them.
+      alter(SQSClient, async (command, send) => {
+        const answer = await send();
+        if (!is(command, 'ReceiveMessage') || command.input.QueueUrl !== queues.outputs.AllOrdersQueueUrl) return answer;
+        for (const m of (answer.Messages ?? []).filter(ofRun)) await sqs.client.send(new DeleteMessageCommand({ QueueUrl: queues.outputs.AllOrdersQueueUrl, ReceiptHandle: m.ReceiptHandle }));
+        return { ...answer, Messages: (answer.Messages ?? []).filter((m) => !ofRun(m)) };
+      });
+      await stepFails(
+        'fan-out',
+        'AllOrders received nothing but its filter policy selects o1, o2, o3, o4, o5. SNS applies new or changed filter policies within up to 15 minutes: right after a deploy, wait and run the step again.',
+        { deliveryDeadlineSeconds: 1 },
+      );
+    });
+    test('raw delivery with the eventType attribute but without total', async () => {
+      receivesFrom('HighValueQueueUrl', (messages) => messages.map((m) => (ofRun(m) ? { ...m, MessageAttributes: { eventType: m.MessageAttributes!.eventType } } : m)));
+      await stepFails('fan-out', 'HighValue: with raw delivery the SNS message attributes should arrive as SQS attributes, got {"eventType":{"DataType":"String","StringValue":"order.placed"}}');
+    });
+    test('raw delivery with total as a String attribute', async () => {
+      receivesFrom('HighValueQueueUrl', (messages) =>
+        messages.map((m) => (ofRun(m) ? { ...m, MessageAttributes: { ...m.MessageAttributes, total: { DataType: 'String', StringValue: '250' } } } : m)),
+      );
+      await stepFails('fan-out', 'HighValue: with raw delivery the SNS message attributes should arrive as SQS attributes, got {"eventType":{"DataType":"String","StringValue":"order.placed"},"total":{"DataType":"String","StringValue":"250"}}');
+    });
+    test('raw delivery with no message attributes at all', async () => {
+      receivesFrom('HighValueQueueUrl', (messages) => messages.map((m) => (ofRun(m) ? { ...m, MessageAttributes: undefined } : m)));
+      await stepFails('fan-out', 'HighValue: with raw delivery the SNS message attributes should arrive as SQS attributes, got {}');
+    });
+    test('the published JSON although raw delivery is off', async () => {
+      receivesFrom('AllOrdersQueueUrl', (messages) => messages.map((m) => (ofRun(m) ? editBody(m, (body) => JSON.parse(body.Message as string)) : m)));
+      await stepFails('fan-out', "AllOrders has raw delivery off but its message is not SNS's envelope with the topic ARN and the attributes");
+    });
+    test('an envelope without the message attributes', async () => {
+      receivesFrom('AllOrdersQueueUrl', (messages) => messages.map((m) => (ofRun(m) ? editBody(m, (body) => ({ ...body, MessageAttributes: undefined })) : m)));
+      await stepFails('fan-out', "AllOrders has raw delivery off but its message is not SNS's envelope with the topic ARN and the attributes");
+    });
+    test('an envelope whose total is a String attribute', async () => {
+      receivesFrom('AllOrdersQueueUrl', (messages) =>
+        messages.map((m) => (ofRun(m) ? editBody(m, (body) => ({ ...body, MessageAttributes: { ...(body.MessageAttributes as object), total: { Type: 'String', Value: '25' } } })) : m)),
+      );
+      await stepFails('fan-out', "AllOrders has raw delivery off but its message is not SNS's envelope with the topic ARN and the attributes");
+    });
     test('an envelope from another topic', async () => {
       receivesFrom('AllOrdersQueueUrl', (messages) => messages.map((m) => (ofRun(m) ? editBody(m, (body) => ({ ...body, TopicArn: `${topics.outputs.OrdersTopicArn}-other` })) : m)));
       await stepFails('fan-out', "AllOrders has raw delivery off but its message is not SNS's envelope with the topic ARN and the attributes");
@@ -267,6 +323,10 @@ describe('each check of the steps fails when the one fact it checks is changed',
       receivesFrom('AuditSucceededQueueUrl', (messages) => messages.map((m) => (ofOrder(m, 'l1') ? editBody(m, (r) => ({ ...r, requestContext: { condition: 'RetriesExhausted' } })) : m)));
       await stepFails('lambda', 'the on-success record of l1 is not a success returning it: {"condition":"RetriesExhausted"}');
     });
+    test('an on-success record without the function\'s answer', async () => {
+      receivesFrom('AuditSucceededQueueUrl', (messages) => messages.map((m) => (ofOrder(m, 'l1') ? editBody(m, (r) => ({ ...r, requestContext: { condition: 'Success' }, responsePayload: undefined })) : m)));
+      await stepFails('lambda', 'the on-success record of l1 is not a success returning it: {"condition":"Success"} undefined');
+    });
     test('no on-failure record', async () => {
       receivesFrom('AuditFailedQueueUrl', () => []);
       await stepFails('lambda', 'no on-failure record for l2 within 1 s', { onFailureRecordDeadlineSeconds: 1 });
@@ -274,6 +334,10 @@ describe('each check of the steps fails when the one fact it checks is changed',
     test("an on-failure record without the function's error", async () => {
       receivesFrom('AuditFailedQueueUrl', (messages) => messages.map((m) => (ofOrder(m, 'l2') ? editBody(m, (r) => ({ ...r, responsePayload: { errorType: 'Error', errorMessage: 'timeout' } })) : m)));
       await stepFails('lambda', 'the on-failure record of l2 does not carry the function\'s error: {"errorType":"Error","errorMessage":"timeout"}');
+    });
+    test('an on-failure record with the error type but no message', async () => {
+      receivesFrom('AuditFailedQueueUrl', (messages) => messages.map((m) => (ofOrder(m, 'l2') ? editBody(m, (r) => ({ ...r, responsePayload: { errorType: 'OrderRejected' } })) : m)));
+      await stepFails('lambda', 'the on-failure record of l2 does not carry the function\'s error: {"errorType":"OrderRejected"}');
     });
     test('the failed order in the subscription DLQ', async () => {
       receivesFrom('AuditSubscriptionDlqUrl', (messages) => [...messages, madeUp({ orderId: 'l2' })]);
@@ -301,5 +365,113 @@ describe('each check of the steps fails when the one fact it checks is changed',
       return fifoPublishes === 3 ? (sns.send(new PublishCommand({ ...command.input, MessageGroupId: 'customer-b' } as unknown as PublishCommandInput)) as never) : send();
     });
     await stepFails('fifo', 'Billing: group customer-a arrived as ["a1","a3"], expected a1, a2, a3 once each, in order');
+  });
+});
+
+describe('a step passes, printing the same, when the engines answer in other ways the real services may', () => {
+  type Answer = AnyAnswer & { Messages?: Message[]; Subscriptions?: { SubscriptionArn?: string; Endpoint?: string }[] };
+  const alter = alterAnswers<Answer>;
+  /** Runs the step with its own run id, no listening for late deliveries, and returns what it printed. */
+  const passes = async (id: string, runId: string) => {
+    const lines: string[] = [];
+    const options = context(lines, runId);
+    const figures = { ...(options.provide![0].value as object), settleSeconds: 0 };
+    await runExercise(step(id), { ...options, provide: [provide(timing, figures as never)] });
+    return lines.map(printedShape);
+  };
+  /** SQS as fauxqs answers, with `extra` messages (never deleted: their receipts are made up) after each answer from the queue of `output`. */
+  const alsoReceives = (output: string, extra: Message[], reorder = (messages: Message[]) => messages) =>
+    alter(SQSClient, async (command, send) => {
+      if (is(command, 'DeleteMessage') && command.input.ReceiptHandle === 'made-up') return {};
+      const answer = await send();
+      return is(command, 'ReceiveMessage') && command.input.QueueUrl === queues.outputs[output] ? { ...answer, Messages: [...reorder(answer.Messages ?? []), ...extra] } : answer;
+    });
+  const message = (Body: string): Message => ({ MessageId: 'made-up', ReceiptHandle: 'made-up', Body });
+  afterEach(() => jest.restoreAllMocks());
+
+  test('fan-out: subscriptions over two pages with one pending confirmation; other runs\' and unreadable messages in a queue', async () => {
+    alter(SNSClient, async (command, send) => {
+      if (!is(command, 'ListSubscriptionsByTopic') || command.input.TopicArn !== topics.outputs.OrdersTopicArn) return send();
+      // SNS pages its answer: the first two, then the rest, with a subscription still waiting for its confirmation.
+      const page = command.input.NextToken;
+      command.input.NextToken = undefined;
+      const { Subscriptions = [], ...answer } = await send();
+      if (page === 'page-2') return { ...answer, Subscriptions: Subscriptions.slice(2) };
+      const pending = { SubscriptionArn: 'PendingConfirmation', Endpoint: Subscriptions[0].Endpoint, Protocol: 'sqs', TopicArn: command.input.TopicArn };
+      return { ...answer, Subscriptions: [...Subscriptions.slice(0, 2), pending], NextToken: 'page-2' };
+    });
+    const published: string[] = [];
+    alter(SNSClient, async (command, send) => {
+      if (is(command, 'Publish')) published.push(command.input.Message as string);
+      return send();
+    });
+    // A standard queue keeps no order: the orders arrive last published first.
+    alsoReceives('AllOrdersQueueUrl', [
+      message('not JSON'),
+      message('null'),
+      message(JSON.stringify({ runId: 'run-other', orderId: 'o9' })),
+      message(JSON.stringify({ Type: 'Notification', TopicArn: topics.outputs.OrdersTopicArn, Message: JSON.stringify({ runId: 'run-other', orderId: 'o1' }) })),
+    ], (messages) => [...messages].reverse());
+    expect(await passes('fan-out', 'run-pages')).toEqual(PRINTED['fan-out']);
+    expect(published.map((body) => JSON.parse(body))).toEqual([
+      { runId: 'run-pages', orderId: 'o1', total: 25, status: 'placed', shipping: { method: 'standard', country: 'DE' } },
+      { runId: 'run-pages', orderId: 'o2', total: 250, status: 'placed', shipping: { method: 'standard', country: 'DE' } },
+      { runId: 'run-pages', orderId: 'o3', total: 40, status: 'placed', shipping: { method: 'express', country: 'DE' } },
+      { runId: 'run-pages', orderId: 'o4', total: 500, status: 'cancelled', shipping: { method: 'express', country: 'DE' } },
+      { runId: 'run-pages', orderId: 'o5', total: 300, status: 'refunded', shipping: { method: 'standard', country: 'DE' } },
+    ]);
+  });
+
+  test('lambda: destination records of other runs, of another order of the run, and unreadable ones are not taken for l1\'s', async () => {
+    const record = (runId: string, orderId: string, condition: string, processed: string[]) =>
+      message(JSON.stringify({
+        requestContext: { condition, approximateInvokeCount: 1 },
+        requestPayload: { Records: [{ Sns: { Message: JSON.stringify({ runId, orderId }) } }] },
+        responsePayload: { processed },
+      }));
+    alsoReceives('AuditSucceededQueueUrl', [
+      message('not JSON'),
+      message(JSON.stringify({ requestContext: { condition: 'Success' } })),
+      record('run-other', 'l1', 'RetriesExhausted', []),
+      record('run-records', 'l0', 'Success', ['l0']),
+    ]);
+    // The first long poll of the on-success queue ends empty: the step polls again until its deadline.
+    let firstPoll = true;
+    alter(SQSClient, async (command, send) => {
+      if (!firstPoll || !is(command, 'ReceiveMessage') || command.input.QueueUrl !== queues.outputs.AuditSucceededQueueUrl) return send();
+      firstPoll = false;
+      return { Messages: [] };
+    });
+    const lines = await passes('lambda', 'run-records');
+    expect(lines.slice(0, 5)).toEqual(PRINTED.lambda.slice(0, 5));
+  });
+
+  test('subscription-dlq: the message in the DLQ shows the attributes it was published with', async () => {
+    alter(SQSClient, async (command, send) => {
+      const answer = await send();
+      if (!is(command, 'ReceiveMessage') || command.input.QueueUrl !== queues.outputs.WarehouseSubscriptionDlqUrl) return answer;
+      return {
+        ...answer,
+        Messages: (answer.Messages ?? []).map((m) => ({
+          ...m,
+          MessageAttributes: { eventType: { DataType: 'String', StringValue: 'stock.reserved' }, warehouse: { DataType: 'String', StringValue: 'berlin' } },
+        })),
+      };
+    });
+    const lines = await passes('subscription-dlq', 'run-dlq-attributes');
+    expect(lines[3]).toBe('after N s w1 is in the Warehouse subscription DLQ (attributes: eventType=stock.reserved, warehouse=berlin)');
+  });
+
+  test('fifo: the sequence numbers SNS gives FIFO publishes are printed', async () => {
+    let sequence = 10_000_000_000_000_000_000n;
+    alter(SNSClient, async (command, send) => {
+      const answer = await send();
+      if (!is(command, 'Publish') || command.input.TopicArn !== topics.outputs.FifoTopicArn) return answer;
+      sequence += 1n;
+      return { ...answer, SequenceNumber: String(sequence) };
+    });
+    const lines = await passes('fifo', 'run-sequence');
+    expect(lines.slice(1, 3)).toEqual(['published a1 to group customer-a (sequence number 10000000000000000001)', 'published b1 to group customer-b (sequence number 10000000000000000002)']);
+    expect(lines.slice(3)).toEqual(PRINTED.fifo.slice(3).map((l) => (l.startsWith('published') ? expect.stringMatching(/^published .+ \(sequence number \d{20}\)$/) : l)));
   });
 });
