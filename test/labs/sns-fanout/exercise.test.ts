@@ -171,29 +171,18 @@ async function subscriptionArnOf(output: string): Promise<string> {
   return Subscriptions.find((s) => s.Endpoint === queue.arn)!.SubscriptionArn!;
 }
 
-test('the fan-out step fails when a deployed filter policy differs from the README', async () => {
+test.each<[string, object, string]>([
+  ['differs from the README', { total: [{ numeric: ['>=', 10] }] }, 'selects o1, o2, o3, o4, o5, not o2 as the README says'],
+  ['selects none of the orders', { eventType: ['order.shipped'] }, 'selects nothing, not o2 as the README says'],
+])('the fan-out step fails when a deployed filter policy %s', async (_, policy, message) => {
   const SubscriptionArn = await subscriptionArnOf('HighValueQueueUrl');
-  const set = (policy: object) =>
-    sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn, AttributeName: 'FilterPolicy', AttributeValue: JSON.stringify(policy) }));
-  await set({ total: [{ numeric: ['>=', 10] }] });
+  const set = (filterPolicy: object) =>
+    sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn, AttributeName: 'FilterPolicy', AttributeValue: JSON.stringify(filterPolicy) }));
+  await set(policy);
   try {
     const failure = await failureOf(runExercise(step('fan-out'), context()));
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
-    expect(failure?.message).toBe('the deployed filter policy of HighValue selects o1, o2, o3, o4, o5, not o2 as the README says');
-  } finally {
-    await set(SNS_FANOUT_POLICIES.highValue);
-  }
-});
-
-test('the fan-out step fails when a deployed filter policy selects none of the orders', async () => {
-  const SubscriptionArn = await subscriptionArnOf('HighValueQueueUrl');
-  const set = (policy: object) =>
-    sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn, AttributeName: 'FilterPolicy', AttributeValue: JSON.stringify(policy) }));
-  await set({ eventType: ['order.shipped'] });
-  try {
-    const failure = await failureOf(runExercise(step('fan-out'), context()));
-    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
-    expect(failure?.message).toBe('the deployed filter policy of HighValue selects nothing, not o2 as the README says');
+    expect(failure?.message).toBe(`the deployed filter policy of HighValue ${message}`);
   } finally {
     await set(SNS_FANOUT_POLICIES.highValue);
   }
