@@ -27,6 +27,8 @@ export interface LocalSearchOptions {
    * so a reader must poll. Default 50 ms.
    */
   readonly refreshIntervalMs?: number;
+  /** Called before a search is answered: where a test's Firehose stand-in delivers what it has buffered. */
+  readonly beforeSearch?: () => Promise<void>;
 }
 
 type Query = Record<string, unknown>;
@@ -81,15 +83,18 @@ export class LocalSearchDomain {
     );
   }
 
-  /** A bulk write of `writer` (the Firehose role): indexed when FGAC allows it, otherwise refused. */
-  index(writer: string, index: string, document: Record<string, unknown>): boolean {
+  /**
+   * A bulk write of `writer` (the Firehose role): indexed when FGAC allows it, otherwise refused; the documents of one
+   * bulk become searchable at the same refresh.
+   */
+  bulk(writer: string, index: string, documents: readonly Record<string, unknown>[]): void {
     if (!this.mayWrite(writer, index)) {
-      this.refused.push({ writer, document });
-      return false;
+      this.refused.push(...documents.map((document) => ({ writer, document })));
+      return;
     }
-    this.documents.set(index, [...(this.documents.get(index) ?? []), document]);
-    this.searchableAt.set(document, Date.now() + (this.options.refreshIntervalMs ?? 50));
-    return true;
+    const searchableAt = Date.now() + (this.options.refreshIntervalMs ?? 50);
+    for (const document of documents) this.searchableAt.set(document, searchableAt);
+    this.documents.set(index, [...(this.documents.get(index) ?? []), ...documents]);
   }
 
   private async handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
@@ -111,6 +116,7 @@ export class LocalSearchDomain {
     }
     const search = /^\/([^/_][^/]*)\/_search$/.exec(path);
     if (search && req.method === 'POST') {
+      await this.options.beforeSearch?.();
       const refreshed = (this.documents.get(search[1]) ?? []).filter((doc) => (this.searchableAt.get(doc) ?? 0) <= Date.now());
       const hits = refreshed.filter((doc) => this.matches(doc, (body.query as Query) ?? { match_all: {} }));
       return { status: 200, body: { hits: { total: { value: hits.length }, hits: hits.slice(0, Number(body.size ?? 10)).map((_source) => ({ _source })) } } };

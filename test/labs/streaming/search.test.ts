@@ -106,17 +106,27 @@ describe('the opensearch step against a local stand-in of the domain, fed by the
   let search: LocalSearchDomain;
   let applyTransform = true;
 
-  /** The second Firehose stream, at once: each record through the lab's transform, then a write as the Firehose role. */
-  const feed = async (data: Uint8Array, partitionKey: string) => {
-    const event = {
-      records: [{ recordId: '1', approximateArrivalTimestamp: Date.now(), data: Buffer.from(data).toString('base64'), kinesisRecordMetadata: { partitionKey } }],
-    } as unknown as FirehoseTransformationEvent;
-    const [result] = applyTransform ? (await transform(event)).records : [{ result: 'Ok', data: event.records[0].data }];
-    if (result.result === 'Ok') search.index(firehoseRoleArn, SEARCH_LAB.indexName, JSON.parse(Buffer.from(result.data ?? '', 'base64').toString('utf8')));
+  /**
+   * The second Firehose stream: records wait in its buffer until the buffering interval ends, then go through the lab's
+   * transform as one batch and are written as the Firehose role in one bulk. The interval here ends when the step first
+   * searches, so a search sees a buffer whole or not at all, as Firehose delivers it.
+   */
+  const buffered: { data: Uint8Array; partitionKey: string }[] = [];
+  const deliver = async () => {
+    const records = buffered.splice(0).map(({ data, partitionKey }, i) => ({
+      recordId: String(i + 1),
+      approximateArrivalTimestamp: Date.now(),
+      data: Buffer.from(data).toString('base64'),
+      kinesisRecordMetadata: { partitionKey },
+    }));
+    if (records.length === 0) return;
+    const results = applyTransform ? (await transform({ records } as unknown as FirehoseTransformationEvent)).records : records.map(({ data }) => ({ result: 'Ok', data }));
+    const documents = results.filter((r) => r.result === 'Ok').map((r) => JSON.parse(Buffer.from(r.data ?? '', 'base64').toString('utf8')) as Record<string, unknown>);
+    search.bulk(firehoseRoleArn, SEARCH_LAB.indexName, documents);
   };
 
   const start = async (options: Partial<LocalSearchOptions> = {}) => {
-    search = await new LocalSearchDomain({ masterRoleArn: adminRoleArn, sessions: [adminSession], region: 'us-east-1', ...options }).start();
+    search = await new LocalSearchDomain({ masterRoleArn: adminRoleArn, sessions: [adminSession], region: 'us-east-1', beforeSearch: deliver, ...options }).start();
   };
   const run = (runId?: string) =>
     runExercise(
@@ -140,10 +150,11 @@ describe('the opensearch step against a local stand-in of the domain, fed by the
   });
   beforeEach(() => {
     lines.length = 0;
+    buffered.length = 0;
     applyTransform = true;
     kinesis.reset();
-    kinesis.on(PutRecordCommand).callsFake(async (input: { Data: Uint8Array; PartitionKey: string }) => {
-      await feed(input.Data, input.PartitionKey);
+    kinesis.on(PutRecordCommand).callsFake((input: { Data: Uint8Array; PartitionKey: string }) => {
+      buffered.push({ data: input.Data, partitionKey: input.PartitionKey });
       return { ShardId: 'shardId-000000000000', SequenceNumber: '1' };
     });
     sts.reset();
@@ -194,12 +205,7 @@ describe('the opensearch step against a local stand-in of the domain, fed by the
   test('counts the clicks of its own partition key: a click the consumer step of the same run put is indexed too, neither counted nor matched by the partial search', async () => {
     await start();
     const earlierStep = { key: 'run-t-consumer-alice', seq: 1, page: '/Basket/Products/1', runId: 'run-t' };
-    let puts = 0;
-    kinesis.on(PutRecordCommand).callsFake(async (input: { Data: Uint8Array; PartitionKey: string }) => {
-      if (puts++ === 0) await feed(Buffer.from(JSON.stringify(earlierStep)), earlierStep.key);
-      await feed(input.Data, input.PartitionKey);
-      return { ShardId: 'shardId-000000000000', SequenceNumber: '1' };
-    });
+    buffered.push({ data: Buffer.from(JSON.stringify(earlierStep)), partitionKey: earlierStep.key });
     await run('run-t');
     expect(search.documents.get('clicks')?.map((doc) => doc.page)).toEqual(['/basket/products/1', '/basket', '/basket/checkout', '/home']);
   });
