@@ -79,9 +79,10 @@ export interface LocallyDeployedQueues {
 
 /**
  * "Deploys" the SQS queues of a synthesized template to the local engine with their real attributes
- * (visibility timeout, delay, FIFO, redrive policy), so tests exercise what the lab declares.
+ * (visibility timeout, delay, FIFO, redrive policy), so tests exercise what the lab declares. Each queue is named
+ * after its logical id and `nameSuffix`: tests that run at once deploy the template each with its own suffix.
  */
-export async function deployQueuesLocally(template: Template, client: SQSClient): Promise<LocallyDeployedQueues> {
+export async function deployQueuesLocally(template: Template, client: SQSClient, nameSuffix = ''): Promise<LocallyDeployedQueues> {
   const declared = template.findResources('AWS::SQS::Queue') as Record<string, CfnQueue>;
   const queues: Record<string, { url: string; arn: string }> = {};
   const arnOf = (ref: unknown): string => {
@@ -108,7 +109,7 @@ export async function deployQueuesLocally(template: Template, client: SQSClient)
       } else if (key === 'RedriveAllowPolicy') attributes.RedriveAllowPolicy = JSON.stringify(value);
       else if (!IGNORED_PROPERTIES.has(key)) throw new Error(`${logicalId}: queue property ${key} has no local equivalent`);
     }
-    const name = `${logicalId.slice(0, 70)}${properties.FifoQueue ? '.fifo' : ''}`;
+    const name = `${logicalId.slice(0, 70)}${nameSuffix}${properties.FifoQueue ? '.fifo' : ''}`;
     const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
     const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
     queues[logicalId] = { url: QueueUrl ?? '', arn: Attributes?.QueueArn ?? '' };

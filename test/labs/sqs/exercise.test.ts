@@ -6,6 +6,7 @@ import { steps, timing } from '../../../labs/sqs/exercise';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '../../../labs/support/exercise';
 import { deployQueuesLocally, LocallyDeployedQueues, LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { LocalEventSource, SqsMappingSettings, sqsMappingSettings, startLocalSqsEventSource } from '../../support/local-sqs-event-source';
+import { concurrentTest } from '../../support/concurrent-test';
 import { labTemplate } from '../../support/lab-template';
 
 // The steps check the same timings as against AWS, shortened: 1 s polls and windows, a 1 s delay queue.
@@ -18,8 +19,6 @@ const template = labTemplate(lab);
 const workQueueId = (template.toJSON().Outputs.WorkQueueUrl.Value as { Ref: string }).Ref;
 
 let sqs: LocalSqs;
-let deployed: LocallyDeployedQueues;
-const lines: string[] = [];
 const SHORT_TIMING = {
   emptyPollSeconds: 1,
   noRedeliveryWindowSeconds: 1,
@@ -30,31 +29,61 @@ const SHORT_TIMING = {
   reappearDeadlineSeconds: DEADLINE_SECONDS,
   delayedArrivalMarginSeconds: DEADLINE_SECONDS,
 };
-const context = (timingFigures = SHORT_TIMING): ExerciseRunOptions => ({
-  outputs: deployed.outputs,
-  log: (line) => lines.push(line),
-  provide: [provide(timing, timingFigures)],
-});
 
 /** The lab's consumer mapping as deployed: its batch size and response types come from the template. */
 const deployedMapping = sqsMappingSettings(template, workQueueId);
 
-function consume(
-  consumer: (event: SQSEvent) => Promise<SQSBatchResponse>,
-  settings: SqsMappingSettings = deployedMapping,
-): LocalEventSource {
-  const work = deployed.queues[workQueueId];
-  return startLocalSqsEventSource({ ...settings, client: sqs.client, queueUrl: work.url, queueArn: work.arn, handler: consumer });
+type AnyCommand = { constructor: { name: string }; input: Record<string, unknown> };
+type Answer = Record<string, unknown> & { Messages?: Message[]; Successful?: { MD5OfMessageBody?: string }[] };
+type Alteration = (command: AnyCommand, send: () => Promise<Answer>) => Promise<Answer>;
+/** What each test's alteration does to the calls on its own queues, by queue URL. */
+const alterations = new Map<string, Alteration>();
+
+/**
+ * The lab's queues deployed for one test alone, with what the test reads of them. The tests wait on SQS timings (1 s
+ * long polls, windows and delays) far more than they compute: they run at once (`concurrentTest`), each against its
+ * own queues, printing to its own lines.
+ */
+interface Deployment extends LocallyDeployedQueues {
+  readonly lines: string[];
+  context(timingFigures?: typeof SHORT_TIMING): ExerciseRunOptions;
+  /** Answers each SQS call on this deployment's queues as `alter` says, given the call and a way to make it against the local engine. */
+  alter(alteration: Alteration): void;
+  /** The lab's consumer on this deployment's work queue, with the mapping's settings. */
+  consume(consumer: (event: SQSEvent) => Promise<SQSBatchResponse>, settings?: SqsMappingSettings): LocalEventSource;
+}
+
+let deployments = 0;
+async function deploy(): Promise<Deployment> {
+  const deployed = await deployQueuesLocally(template, sqs.client, `-${(deployments += 1)}`);
+  // The delay step reads the queue's DelaySeconds: 1 s shows the same as the lab's 5 s.
+  await sqs.client.send(new SetQueueAttributesCommand({ QueueUrl: deployed.outputs.DelayQueueUrl, Attributes: { DelaySeconds: '1' } }));
+  const lines: string[] = [];
+  return {
+    ...deployed,
+    lines,
+    context: (timingFigures = SHORT_TIMING) => ({ outputs: deployed.outputs, log: (line) => lines.push(line), provide: [provide(timing, timingFigures)] }),
+    alter: (alteration) => Object.values(deployed.queues).forEach(({ url }) => alterations.set(url, alteration)),
+    consume: (consumer, settings = deployedMapping) => {
+      const work = deployed.queues[workQueueId];
+      return startLocalSqsEventSource({ ...settings, client: sqs.client, queueUrl: work.url, queueArn: work.arn, handler: consumer });
+    },
+  };
 }
 
 beforeAll(async () => {
   sqs = await startLocalSqs();
-  deployed = await deployQueuesLocally(template, sqs.client);
-  // The delay step reads the queue's DelaySeconds: 1 s shows the same as the lab's 5 s.
-  await sqs.client.send(new SetQueueAttributesCommand({ QueueUrl: deployed.outputs.DelayQueueUrl, Attributes: { DelaySeconds: '1' } }));
+  const send = SQSClient.prototype.send as unknown as (this: SQSClient, command: AnyCommand, ...rest: unknown[]) => Promise<Answer>;
+  jest.spyOn(SQSClient.prototype, 'send').mockImplementation(function (this: SQSClient, command: AnyCommand, ...rest: unknown[]) {
+    const sendAsIs = () => send.call(this, command, ...rest);
+    const alteration = alterations.get(command.input.QueueUrl as string);
+    return alteration ? alteration(command, sendAsIs) : sendAsIs();
+  } as never);
 });
-afterAll(() => sqs.stop());
-beforeEach(() => (lines.length = 0));
+afterAll(async () => {
+  jest.restoreAllMocks();
+  await sqs.stop();
+});
 
 // What each step prints, line by line (its title first; printedShape says what varies: message ids, times, and how
 // often the DLQ was polled): the lab's lesson is in these lines.
@@ -112,17 +141,34 @@ const printedShape = (line: string) =>
     .replace(/in the DLQ \(ApproximateReceiveCount=\d+\)/, 'in the DLQ (ApproximateReceiveCount=N)')
     .replace(/received \d+ times/, 'received N times');
 
-describe('against the lab\'s queues on a local SQS engine', () => {
-  let consumer: LocalEventSource;
-  beforeAll(() => (consumer = consume((event) => handler(event, {} as never))));
-  afterAll(() => consumer.stop());
+const stepsOf = (...ids: string[]) => steps.filter((s) => ids.includes(s.id));
+/** Runs the step `id` on a deployment and expects it to fail with `message`. */
+async function stepFails(deployment: Deployment, id: string, message: string, timingFigures = SHORT_TIMING): Promise<void> {
+  const failure = await runExercise(stepsOf(id), deployment.context(timingFigures)).catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+  expect((failure as Error).message).toContain(message);
+}
+const is = (command: AnyCommand, name: string) => command.constructor.name === `${name}Command`;
+/** A SendMessage with other input, in place of the step's (it passes through the deployment's alteration again). */
+const resend = (input: Record<string, unknown>) => sqs.client.send(new SendMessageCommand(input as unknown as SendMessageCommandInput)) as unknown as Promise<Answer>;
+const quick = { ...SHORT_TIMING, arrivalDeadlineSeconds: 1, playgroundDlqDeadlineSeconds: 1, reappearDeadlineSeconds: 1, delayedArrivalMarginSeconds: 1 };
 
-  test.each(steps.map((s) => [s.id, s] as const))('step %s passes its own checks', async (id, step) => {
-    await runExercise([step], { ...context(), runId: 'run-t' });
-    expect(lines.map(printedShape)).toEqual(PRINTED[id]);
+describe('against the lab\'s queues on a local SQS engine', () => {
+  concurrentTest.each(steps.filter((s) => s.id !== 'poison').map((s) => [s.id, s] as const))('step %s passes its own checks', async (id, step) => {
+    const deployment = await deploy();
+    await runExercise([step], { ...deployment.context(), runId: 'run-t' });
+    expect(deployment.lines.map(printedShape)).toEqual(PRINTED[id]);
   });
 
-  test('the poison step saw the consumer fail the poison order on every receive', () => {
+  concurrentTest('step poison passes its own checks: the consumer failed the poison order on every receive', async () => {
+    const deployment = await deploy();
+    const consumer = deployment.consume((event) => handler(event, {} as never));
+    try {
+      await runExercise(stepsOf('poison'), { ...deployment.context(), runId: 'run-t' });
+    } finally {
+      await consumer.stop();
+    }
+    expect(deployment.lines.map(printedShape)).toEqual(PRINTED.poison);
     const poisonReceives = consumer.invocations
       .flatMap((event) => event.Records)
       .filter((r) => r.body.includes('"orderId":"poison-1"'))
@@ -131,13 +177,13 @@ describe('against the lab\'s queues on a local SQS engine', () => {
   });
 });
 
-test('the poison step fails when the consumer sends good orders to the DLQ too', async () => {
-  const failEverything = consume(async (event) => ({
+concurrentTest('the poison step fails when the consumer sends good orders to the DLQ too', async () => {
+  const deployment = await deploy();
+  const failEverything = deployment.consume(async (event) => ({
     batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),
   }));
   try {
-    const poison = steps.find((s) => s.id === 'poison')!;
-    const failure = await runExercise([poison], context()).catch((error: unknown) => error);
+    const failure = await runExercise(stepsOf('poison'), deployment.context()).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toMatch(/^good orders \(good-\d(, good-\d)?\) reached the DLQ: partial batch failure is off$/);
   } finally {
@@ -145,14 +191,14 @@ test('the poison step fails when the consumer sends good orders to the DLQ too',
   }
 });
 
-test('the poison step fails when the consumer mapping stops reporting partial batch failures', async () => {
+concurrentTest('the poison step fails when the consumer mapping stops reporting partial batch failures', async () => {
   expect(deployedMapping).toEqual({ batchSize: 10, reportBatchItemFailures: true });
+  const deployment = await deploy();
   // What Lambda does when FunctionResponseTypes loses ReportBatchItemFailures: the handler's answer is ignored and the
   // whole batch deleted, the poison order with it.
-  const withoutPartialFailures = consume((event) => handler(event, {} as never), { ...deployedMapping, reportBatchItemFailures: false });
+  const withoutPartialFailures = deployment.consume((event) => handler(event, {} as never), { ...deployedMapping, reportBatchItemFailures: false });
   try {
-    const poison = steps.find((s) => s.id === 'poison')!;
-    const failure = await runExercise([poison], context({ ...SHORT_TIMING, poisonDlqDeadlineSeconds: 3 })).catch((error: unknown) => error);
+    const failure = await runExercise(stepsOf('poison'), deployment.context({ ...SHORT_TIMING, poisonDlqDeadlineSeconds: 3 })).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toBe('no message of this run reached the DLQ within 3 s');
   } finally {
@@ -161,221 +207,210 @@ test('the poison step fails when the consumer mapping stops reporting partial ba
 });
 
 describe('each check of the steps fails when the one fact it checks is changed', () => {
-  type AnyCommand = { constructor: { name: string }; input: Record<string, unknown> };
-  type Answer = Record<string, unknown> & { Messages?: Message[]; Successful?: { MD5OfMessageBody?: string }[] };
-  /** Answers each SQS call as `alter` says, given the call and a way to make it against the local engine. */
-  function alterSqs(alter: (command: AnyCommand, send: () => Promise<Answer>) => Promise<Answer>) {
-    const send = SQSClient.prototype.send;
-    jest.spyOn(SQSClient.prototype, 'send').mockImplementation(function (this: SQSClient, command: AnyCommand, ...rest: unknown[]) {
-      return alter(command, () => (send as (...args: unknown[]) => Promise<Answer>).call(this, command, ...rest));
-    } as never);
-  }
-  const is = (command: AnyCommand, name: string) => command.constructor.name === `${name}Command`;
-  /** A SendMessage with other input, in place of the step's (it passes through `alterSqs` again). */
-  const resend = (input: Record<string, unknown>) => sqs.client.send(new SendMessageCommand(input as unknown as SendMessageCommandInput)) as unknown as Promise<Answer>;
-  const stepFails = async (id: string, message: string, timingFigures = SHORT_TIMING) => {
-    const failure = await runExercise(steps.filter((s) => s.id === id), context(timingFigures)).catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
-    expect((failure as Error).message).toContain(message);
-  };
-  const quick = { ...SHORT_TIMING, arrivalDeadlineSeconds: 1, playgroundDlqDeadlineSeconds: 1, reappearDeadlineSeconds: 1, delayedArrivalMarginSeconds: 1 };
-  afterEach(() => jest.restoreAllMocks());
-
   describe('send-receive', () => {
-    /** Every DeleteMessage made so far: after the third, the step polls the empty queue. */
-    let deletes = 0;
-    beforeEach(() => (deletes = 0));
-    const afterDeletes = (answer: (command: AnyCommand, send: () => Promise<Answer>) => Promise<Answer>) =>
-      alterSqs(async (command, send) => {
+    /** Answers the receives made after the step's third DeleteMessage (the poll of the emptied queue) as `answer` says. */
+    const afterDeletes = (deployment: Deployment, answer: Alteration) => {
+      let deletes = 0;
+      deployment.alter(async (command, send) => {
         if (is(command, 'DeleteMessage')) deletes += 1;
         return is(command, 'ReceiveMessage') && deletes === 3 ? answer(command, send) : send();
       });
+    };
 
-    test('a batch entry SQS rejected', async () => {
-      alterSqs(async (command, send) => (is(command, 'SendMessageBatch') ? { ...(await send()), Failed: [{ Id: 'm2', Code: 'InternalError', SenderFault: false }] } : send()));
-      await stepFails('send-receive', 'SendMessageBatch rejected [{"Id":"m2"');
+    concurrentTest('a batch entry SQS rejected', async () => {
+      const deployment = await deploy();
+      deployment.alter(async (command, send) => (is(command, 'SendMessageBatch') ? { ...(await send()), Failed: [{ Id: 'm2', Code: 'InternalError', SenderFault: false }] } : send()));
+      await stepFails(deployment, 'send-receive', 'SendMessageBatch rejected [{"Id":"m2"');
     });
-    test('a body stored differently (MD5)', async () => {
-      alterSqs(async (command, send) => {
+    concurrentTest('a body stored differently (MD5)', async () => {
+      const deployment = await deploy();
+      deployment.alter(async (command, send) => {
         const answer = await send();
         return is(command, 'SendMessageBatch') ? { ...answer, Successful: answer.Successful?.map((r, i) => (i === 0 ? { ...r, MD5OfMessageBody: '0'.repeat(32) } : r)) } : answer;
       });
-      await stepFails('send-receive', 'SQS stored a different body for m1');
+      await stepFails(deployment, 'send-receive', 'SQS stored a different body for m1');
     });
-    test('messages that never arrive', async () => {
-      alterSqs(async (command, send) => (is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send()));
-      await stepFails('send-receive', 'received 0 of 3 messages within 1 s', quick);
+    concurrentTest('messages that never arrive', async () => {
+      const deployment = await deploy();
+      deployment.alter(async (command, send) => (is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send()));
+      await stepFails(deployment, 'send-receive', 'received 0 of 3 messages within 1 s', quick);
     });
-    test('a message attribute lost on the way', async () => {
-      alterSqs(async (command, send) => {
+    concurrentTest('a message attribute lost on the way', async () => {
+      const deployment = await deploy();
+      deployment.alter(async (command, send) => {
         const answer = await send();
         if (!is(command, 'ReceiveMessage')) return answer;
         return { ...answer, Messages: answer.Messages?.map((m) => ({ ...m, MessageAttributes: { priority: m.MessageAttributes!.priority } })) };
       });
-      await stepFails('send-receive', 'did not survive the round trip: {"priority":');
+      await stepFails(deployment, 'send-receive', 'did not survive the round trip: {"priority":');
     });
-    test('a Number attribute that comes back as a String', async () => {
-      alterSqs(async (command, send) => {
+    concurrentTest('a Number attribute that comes back as a String', async () => {
+      const deployment = await deploy();
+      deployment.alter(async (command, send) => {
         const answer = await send();
         if (!is(command, 'ReceiveMessage')) return answer;
         return { ...answer, Messages: answer.Messages?.map((m) => ({ ...m, MessageAttributes: { ...m.MessageAttributes, priority: { DataType: 'String', StringValue: '1' } } })) };
       });
-      await stepFails('send-receive', 'message attributes of order-1 did not survive the round trip: {"eventType":{"DataType":"String","StringValue":"order.created"},"priority":{"DataType":"String","StringValue":"1"}}');
+      await stepFails(deployment, 'send-receive', 'message attributes of order-1 did not survive the round trip: {"eventType":{"DataType":"String","StringValue":"order.created"},"priority":{"DataType":"String","StringValue":"1"}}');
     });
-    test('a deleted message returned again', async () => {
+    concurrentTest('a deleted message returned again', async () => {
+      const deployment = await deploy();
       const body = JSON.stringify({ runId: 'run-deleted', orderId: 'order-1' });
-      afterDeletes(async () => ({ Messages: [{ MessageId: 'm', ReceiptHandle: 'r', Body: body }] }));
-      const failure = await runExercise(steps.filter((s) => s.id === 'send-receive'), { ...context(), runId: 'run-deleted' }).catch((error: unknown) => error);
+      afterDeletes(deployment, async () => ({ Messages: [{ MessageId: 'm', ReceiptHandle: 'r', Body: body }] }));
+      const failure = await runExercise(stepsOf('send-receive'), { ...deployment.context(), runId: 'run-deleted' }).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(ExerciseCheckFailed);
       expect((failure as Error).message).toBe('the queue still returned messages of this run after they were deleted');
     });
-    test('a long poll of the empty queue that returns at once', async () => {
-      afterDeletes(async () => ({ Messages: [] }));
-      await stepFails('send-receive', 'ReceiveMessage with WaitTimeSeconds=1 returned at once on an empty queue');
+    concurrentTest('a long poll of the empty queue that returns at once', async () => {
+      const deployment = await deploy();
+      afterDeletes(deployment, async () => ({ Messages: [] }));
+      await stepFails(deployment, 'send-receive', 'ReceiveMessage with WaitTimeSeconds=1 returned at once on an empty queue');
     });
   });
 
-  test('the steps look only at messages of their own run: another run\'s order in every receive is left alone', async () => {
+  concurrentTest('the steps look only at messages of their own run: another run\'s order in every receive is left alone', async () => {
+    const deployment = await deploy();
     const stray: Message = { MessageId: 'stray', ReceiptHandle: 'stray-receipt', Body: JSON.stringify({ runId: 'run-other', orderId: 'stray', quantity: 1 }), Attributes: { ApproximateReceiveCount: '1' } };
     const touched: string[] = [];
-    alterSqs(async (command, send) => {
+    deployment.alter(async (command, send) => {
       if (command.input.ReceiptHandle === 'stray-receipt') touched.push(command.constructor.name);
       if (!is(command, 'ReceiveMessage')) return send();
       const answer = await send();
       return { ...answer, Messages: [stray, ...(answer.Messages ?? [])] };
     });
-    await runExercise(steps.filter((s) => ['send-receive', 'visibility', 'delay'].includes(s.id)), { ...context(), runId: 'run-t' });
+    await runExercise(stepsOf('send-receive', 'visibility', 'delay'), { ...deployment.context(), runId: 'run-t' });
     expect(touched).toEqual([]);
-    expect(lines.filter((line) => line.includes('stray'))).toEqual([]);
-    expect(lines.map(printedShape).filter((line) => !line.startsWith('\n=='))).toEqual(
+    expect(deployment.lines.filter((line) => line.includes('stray'))).toEqual([]);
+    expect(deployment.lines.map(printedShape).filter((line) => !line.startsWith('\n=='))).toEqual(
       [...PRINTED['send-receive'], ...PRINTED.visibility, ...PRINTED.delay].filter((line) => !line.startsWith('\n==')),
     );
   });
 
   describe('visibility', () => {
-    /** The order this step sends, once SendMessage names it. */
-    let body: string | undefined;
-    /** The calls made so far that changed the message's visibility, by the timeout they set. */
-    let changes: number[] = [];
-    beforeEach(() => {
-      body = undefined;
-      changes = [];
-    });
-    const track = (command: AnyCommand) => {
-      if (is(command, 'SendMessage')) body = command.input.MessageBody as string;
-      if (is(command, 'ChangeMessageVisibility')) changes.push(command.input.VisibilityTimeout as number);
+    /**
+     * The step's order, once SendMessage names it, and the timeouts of the calls that changed its visibility so far;
+     * `firstCopy` is the message as SQS gave it the first time, kept to be handed out again.
+     */
+    const tracked = (deployment: Deployment) => {
+      const seen = { body: undefined as string | undefined, changes: [] as number[], firstCopy: undefined as Message | undefined };
+      const track = (command: AnyCommand) => {
+        if (is(command, 'SendMessage')) seen.body = command.input.MessageBody as string;
+        if (is(command, 'ChangeMessageVisibility')) seen.changes.push(command.input.VisibilityTimeout as number);
+      };
+      return { deployment, seen, track };
     };
-    /** The message as SQS gave it the first time, kept to be handed out again. */
-    let firstCopy: Message | undefined;
 
-    test('a queue that redrives after 3 receives', async () => {
-      alterSqs(async (command, send) => {
+    concurrentTest('a queue that redrives after 3 receives', async () => {
+      const deployment = await deploy();
+      deployment.alter(async (command, send) => {
         const answer = await send();
         return is(command, 'GetQueueAttributes') ? { ...answer, Attributes: { ...(answer.Attributes as object), RedrivePolicy: JSON.stringify({ maxReceiveCount: 3 }) } } : answer;
       });
-      await stepFails('visibility', 'expected maxReceiveCount 2 on the playground queue, found 3');
+      await stepFails(deployment, 'visibility', 'expected maxReceiveCount 2 on the playground queue, found 3');
     });
-    test('a message that never arrives', async () => {
-      alterSqs(async (command, send) => {
-        track(command);
-        return is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send();
-      });
-      await stepFails('visibility', 'the message sent did not arrive within 1 s', quick);
+    concurrentTest('a message that never arrives', async () => {
+      const deployment = await deploy();
+      deployment.alter(async (command, send) => (is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send()));
+      await stepFails(deployment, 'visibility', 'the message sent did not arrive within 1 s', quick);
     });
-    test('a message delivered again while in flight', async () => {
-      firstCopy = undefined;
-      alterSqs(async (command, send) => {
+    concurrentTest('a message delivered again while in flight', async () => {
+      const { deployment, seen, track } = tracked(await deploy());
+      deployment.alter(async (command, send) => {
         track(command);
         const answer = await send();
         if (!is(command, 'ReceiveMessage')) return answer;
-        const ours = answer.Messages?.find((m) => m.Body === body);
-        if (ours && !firstCopy) firstCopy = ours;
-        else if (firstCopy && changes.length === 0) return { Messages: [firstCopy] };
+        const ours = answer.Messages?.find((m) => m.Body === seen.body);
+        if (ours && !seen.firstCopy) seen.firstCopy = ours;
+        else if (seen.firstCopy && seen.changes.length === 0) return { Messages: [seen.firstCopy] };
         return answer;
       });
-      await stepFails('visibility', 'the message was delivered again while its visibility timeout was running');
+      await stepFails(deployment, 'visibility', 'the message was delivered again while its visibility timeout was running');
     });
     /**
-     * The engine until the first receive of the order; then ChangeMessageVisibility is only recorded, and the receives
-     * after the first and the second change answer `afterChanges[n - 1]` (a copy of the order, or undefined for the
-     * engine's own answer), so that no check waits for a visibility timeout to end.
+     * A deployment whose engine answers until the first receive of the order; then ChangeMessageVisibility is only
+     * recorded, and the receives after the first and the second change answer `afterChanges[n - 1]` (a copy of the
+     * order, or undefined for the engine's own answer), so that no check waits for a visibility timeout to end.
      */
-    const scripted = (afterChanges: ((copy: Message) => Answer | undefined)[], dlq: (send: () => Promise<Answer>) => Promise<Answer> = (send) => send()) =>
-      alterSqs(async (command, send) => {
+    const scripted = async (afterChanges: ((copy: Message) => Answer | undefined)[], dlq: (send: () => Promise<Answer>) => Promise<Answer> = (send) => send()) => {
+      const { deployment, seen, track } = tracked(await deploy());
+      deployment.alter(async (command, send) => {
         track(command);
         if (is(command, 'ChangeMessageVisibility')) return {};
         if (!is(command, 'ReceiveMessage')) return send();
-        if (command.input.QueueUrl === deployed.outputs.PlaygroundDlqUrl) return dlq(send);
-        const scriptedAnswer = firstCopy && changes.length > 0 ? afterChanges[changes.length - 1]?.(firstCopy) : undefined;
+        if (command.input.QueueUrl === deployment.outputs.PlaygroundDlqUrl) return dlq(send);
+        const scriptedAnswer = seen.firstCopy && seen.changes.length > 0 ? afterChanges[seen.changes.length - 1]?.(seen.firstCopy) : undefined;
         if (scriptedAnswer) return scriptedAnswer;
         const answer = await send();
-        firstCopy ??= answer.Messages?.find((m) => m.Body === body);
+        seen.firstCopy ??= answer.Messages?.find((m) => m.Body === seen.body);
         return answer;
       });
+      return deployment;
+    };
     const received = (copy: Message, count: string): Answer => ({ Messages: [{ ...copy, Attributes: { ...copy.Attributes, ApproximateReceiveCount: count } }] });
 
-    test('a message that does not reappear after the visibility change', async () => {
-      firstCopy = undefined;
-      scripted([() => ({ Messages: [] })]);
-      await stepFails('visibility', 'the message did not reappear within 1 s after ChangeMessageVisibility(1 s)', quick);
+    concurrentTest('a message that does not reappear after the visibility change', async () => {
+      const deployment = await scripted([() => ({ Messages: [] })]);
+      await stepFails(deployment, 'visibility', 'the message did not reappear within 1 s after ChangeMessageVisibility(1 s)', quick);
     });
-    test('a receive count other than 2 after the visibility change', async () => {
-      firstCopy = undefined;
-      scripted([(copy) => received(copy, '3')]);
-      await stepFails('visibility', 'expected ApproximateReceiveCount 2, got 3');
+    concurrentTest('a receive count other than 2 after the visibility change', async () => {
+      const deployment = await scripted([(copy) => received(copy, '3')]);
+      await stepFails(deployment, 'visibility', 'expected ApproximateReceiveCount 2, got 3');
     });
-    test('a third delivery past maxReceiveCount', async () => {
-      firstCopy = undefined;
-      scripted([(copy) => received(copy, '2'), (copy) => received(copy, '3')]);
-      await stepFails('visibility', 'the message was delivered a third time although maxReceiveCount is 2');
+    concurrentTest('a third delivery past maxReceiveCount', async () => {
+      const deployment = await scripted([(copy) => received(copy, '2'), (copy) => received(copy, '3')]);
+      await stepFails(deployment, 'visibility', 'the message was delivered a third time although maxReceiveCount is 2');
     });
-    test('a message missing from the DLQ', async () => {
-      firstCopy = undefined;
-      scripted([(copy) => received(copy, '2')], async (send) => ({ ...(await send()), Messages: [] }));
-      await stepFails('visibility', 'the message is not in the playground DLQ 1 s after exceeding maxReceiveCount', quick);
+    concurrentTest('a message missing from the DLQ', async () => {
+      const deployment = await scripted([(copy) => received(copy, '2')], async (send) => ({ ...(await send()), Messages: [] }));
+      await stepFails(deployment, 'visibility', 'the message is not in the playground DLQ 1 s after exceeding maxReceiveCount', quick);
     });
   });
 
   describe('delay', () => {
-    const delaySecondsRead = (value: string) =>
-      alterSqs(async (command, send) => {
+    const delaySecondsRead = (deployment: Deployment, value: string) =>
+      deployment.alter(async (command, send) => {
         const answer = await send();
         return is(command, 'GetQueueAttributes') ? { ...answer, Attributes: { DelaySeconds: value } } : answer;
       });
-    test('a queue without a delay', async () => {
-      delaySecondsRead('0');
-      await stepFails('delay', 'the delay queue has DelaySeconds=0');
+    concurrentTest('a queue without a delay', async () => {
+      const deployment = await deploy();
+      delaySecondsRead(deployment, '0');
+      await stepFails(deployment, 'delay', 'the delay queue has DelaySeconds=0');
     });
-    test('the per-message delay not overriding the queue\'s', async () => {
+    concurrentTest('the per-message delay not overriding the queue\'s', async () => {
+      const deployment = await deploy();
       // The "immediate" message held back longer than the queue's 1 s: the delayed one arrives first.
-      alterSqs((command, send) =>
+      deployment.alter((command, send) =>
         is(command, 'SendMessage') && command.input.DelaySeconds === 0 ? resend({ ...command.input, DelaySeconds: 2 }) : send(),
       );
-      await stepFails('delay', 'the message sent with DelaySeconds=0 was not the first to arrive');
+      await stepFails(deployment, 'delay', 'the message sent with DelaySeconds=0 was not the first to arrive');
     });
-    test('a delayed message that never arrives', async () => {
-      alterSqs(async (command, send) => {
+    concurrentTest('a delayed message that never arrives', async () => {
+      const deployment = await deploy();
+      deployment.alter(async (command, send) => {
         const answer = await send();
         return is(command, 'ReceiveMessage') ? { ...answer, Messages: answer.Messages?.filter((m) => !m.Body?.includes('"orderId":"delayed"')) } : answer;
       });
-      // The queue's delay is 1 s here (see beforeAll), and no margin.
-      await stepFails('delay', 'the delayed message did not arrive within 1 s', { ...quick, delayedArrivalMarginSeconds: 0 });
+      // The queue's delay is 1 s here (see deploy), and no margin.
+      await stepFails(deployment, 'delay', 'the delayed message did not arrive within 1 s', { ...quick, delayedArrivalMarginSeconds: 0 });
     });
-    test('a delayed message that arrives before its delay', async () => {
+    concurrentTest('a delayed message that arrives before its delay', async () => {
+      const deployment = await deploy();
       // The queue says 3 s; the local queue delays by 1 s.
-      delaySecondsRead('3');
-      await stepFails('delay', 'before its 3 s delay');
+      delaySecondsRead(deployment, '3');
+      await stepFails(deployment, 'delay', 'before its 3 s delay');
     });
   });
 
-  test('fifo: a message in the wrong group breaks the order of its own', async () => {
+  concurrentTest('fifo: a message in the wrong group breaks the order of its own', async () => {
+    const deployment = await deploy();
     let fifoSends = 0;
-    alterSqs(async (command, send) => {
-      if (!is(command, 'SendMessage') || command.input.QueueUrl !== deployed.outputs.FifoQueueUrl) return send();
+    deployment.alter(async (command, send) => {
+      if (!is(command, 'SendMessage') || command.input.QueueUrl !== deployment.outputs.FifoQueueUrl) return send();
       fifoSends += 1;
       // a2 (the third send) into customer-b's group.
       return fifoSends === 3 ? resend({ ...command.input, MessageGroupId: 'customer-b' }) : send();
     });
-    await stepFails('fifo', 'group customer-a arrived as ["a1","a3"], expected a1, a2, a3 once each, in order');
+    await stepFails(deployment, 'fifo', 'group customer-a arrived as ["a1","a3"], expected a1, a2, a3 once each, in order');
   });
 });
