@@ -68,12 +68,14 @@ function queuesDenyingSns(resources: Record<string, CfnResource>): Set<string> {
 
 /**
  * "Deploys" the topics and subscriptions of a synthesized template to fauxqs, after deployQueuesLocally created
- * its queues: topic attributes (FIFO, content-based deduplication), raw delivery, filter policy and scope.
+ * its queues: topic attributes (FIFO, content-based deduplication), raw delivery, filter policy and scope. Topics and
+ * stand-in queues are named after their logical id and `nameSuffix`, as deployQueuesLocally names the queues.
  */
 export async function deployTopicsLocally(
   template: Template,
   clients: { sns: SNSClient; sqs: SQSClient },
   queues: LocallyDeployedQueues,
+  nameSuffix = '',
 ): Promise<LocallyDeployedTopics> {
   const resources = template.toJSON().Resources as Record<string, CfnResource>;
   const byType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -89,7 +91,7 @@ export async function deployTopicsLocally(
     const Attributes: Record<string, string> = {};
     if (fifo) Attributes.FifoTopic = 'true';
     if (Properties.ContentBasedDeduplication !== undefined) Attributes.ContentBasedDeduplication = String(Properties.ContentBasedDeduplication);
-    const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: `${id.slice(0, 200)}${fifo ? '.fifo' : ''}`, Attributes }));
+    const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: `${id.slice(0, 200)}${nameSuffix}${fifo ? '.fifo' : ''}`, Attributes }));
     topics[id] = TopicArn ?? '';
   }
 
@@ -118,7 +120,7 @@ export async function deployTopicsLocally(
       await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint, Attributes }));
     } else if (Properties.Protocol === 'lambda') {
       const functionId = refId(Properties.Endpoint);
-      const { QueueUrl = '' } = await clients.sqs.send(new CreateQueueCommand({ QueueName: `${id.slice(0, 60)}-lambda` }));
+      const { QueueUrl = '' } = await clients.sqs.send(new CreateQueueCommand({ QueueName: `${id.slice(0, 60)}${nameSuffix}-lambda` }));
       const { Attributes: standIn } = await clients.sqs.send(
         new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
       );

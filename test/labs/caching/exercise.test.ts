@@ -8,6 +8,7 @@ import { ExerciseCheckFailed, provide, runExercise } from '../../../labs/support
 import { LocalLambdaInvoke, startLocalLambdaInvoke } from '../../support/local-lambda-invoke';
 import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
 import { labTemplate } from '../../support/lab-template';
+import { concurrentTest } from '../../support/concurrent-test';
 import { closedPort, LocalCacheServer, startLocalMemcached, startLocalRedis } from './local-cache-servers';
 
 // DynamoDB Local's JVM may take most of its 30 s start deadline on a loaded machine.
@@ -41,6 +42,14 @@ const LOCK_SECONDS_ON_A_BUSY_MACHINE = 15;
 
 /** What runs behind each function name; a test swaps them. */
 const behind: { products?: ProductHandler; probe?: (request: { id: string }) => Promise<unknown> } = {};
+/**
+ * The functions the local Invoke API runs, by name. It looks a name up on each call: a test that runs beside the others
+ * adds a function of its own (see the end of the file) instead of swapping `behind`.
+ */
+const functions: Record<string, (event: unknown) => Promise<unknown>> = {
+  [FUNCTION]: (event) => (behind.products as ProductHandler)(event as ProductRequest),
+  [PROBE]: (event) => (behind.probe as (request: { id: string }) => Promise<unknown>)(event as { id: string }),
+};
 
 /** The environment the stack gives the function, pointing at the local servers; the stale-window tests shorten the TTL. */
 function functionEnvironment(caches: { valkeyPort?: number; memcachedPort?: number }, extra: Record<string, string> = {}): Record<string, string | undefined> {
@@ -116,10 +125,10 @@ const outputsFor = (caches: { valkey?: boolean; memcached?: boolean; dax?: boole
   ...(caches.dax ? { DaxClusterEndpoint: 'daxs://local', DaxProbeFunctionName: PROBE } : {}),
 });
 
-async function run(stepId: string, outputs: Record<string, string>, runId?: string): Promise<void> {
+async function run(stepId: string, outputs: Record<string, string>, runId?: string, printedTo = lines): Promise<void> {
   const step = steps.filter((s) => s.id === stepId);
   expect(step).toHaveLength(1);
-  await runExercise(step, { outputs, log: (line) => lines.push(line), provide: [provide(timing, SHORT_TIMING)], runId });
+  await runExercise(step, { outputs, log: (line) => printedTo.push(line), provide: [provide(timing, SHORT_TIMING)], runId });
 }
 
 beforeAll(async () => {
@@ -130,10 +139,7 @@ beforeAll(async () => {
   // wait: made here, so that the steps measure the cache, not the JVM's warm-up.
   const warmUp = DynamoDBDocument.from(dynamo.client);
   for (let i = 0; i < 20; i++) await warmUp.get({ TableName: tableName, Key: { id: `warm-up-${i}` }, ConsistentRead: true });
-  lambda = await startLocalLambdaInvoke({
-    [FUNCTION]: (event) => (behind.products as ProductHandler)(event as ProductRequest),
-    [PROBE]: (event) => (behind.probe as (request: { id: string }) => Promise<unknown>)(event as { id: string }),
-  });
+  lambda = await startLocalLambdaInvoke(functions);
 }, SERVERS_START_TIMEOUT_MS);
 afterAll(async () => {
   for (const environment of environments) environment.close();
@@ -143,22 +149,12 @@ afterAll(async () => {
 beforeEach(() => (lines.length = 0));
 
 describe('with Valkey and Memcached (redis-server and memcached on loopback)', () => {
-  let labTtl: ProductHandler;
-  let shortTtl: ProductHandler;
-  beforeAll(() => {
-    labTtl = lambdaPool(functionEnvironment({ valkeyPort: redis.port, memcachedPort: memcached.port }));
-    shortTtl = lambdaPool(functionEnvironment({ valkeyPort: redis.port, memcachedPort: memcached.port }, SHORT_TTL));
-  });
-  // The lab's 10 s TTL, but a short one for the stale window, which lasts as long as the TTL.
-  beforeEach(() => (behind.products = expect.getState().currentTestName?.includes('stale-window') ? shortTtl : labTtl));
+  // The lab's 10 s TTL; the stale window, which lasts as long as the TTL, is tested with a short one at the end of the file.
+  beforeAll(() => (behind.products = lambdaPool(functionEnvironment({ valkeyPort: redis.port, memcachedPort: memcached.port }))));
 
   /** What each step prints for one engine; times vary, the rest does not. */
   const printedPerEngine: Record<string, (engine: string) => (string | RegExp)[]> = {
     'lazy-loading': (engine) => [`${engine}: 9 reads, 6 hits, 3 from DynamoDB: hit ratio 67%`, new RegExp(`^${engine}: median latency in the function, cache hit [\\d.]+ ms, DynamoDB [\\d.]+ ms$`)],
-    'stale-window': (engine) => [
-      `${engine}: wrote price 1100 to DynamoDB only; the next read still returns 100 from the cache`,
-      new RegExp(`^${engine}: the new price appeared after \\d+\\.\\d s \\(TTL ${SHORT_TTL_SECONDS} s\\): that is the stale read window lazy loading costs$`),
-    ],
     'write-through': (engine) => [new RegExp(`^${engine}: write-through took [\\d.]+ ms \\(DynamoDB only: [\\d.]+ ms\\); the next read returns the new price from cache$`)],
     stampede: (engine) => [
       `${engine}: ${SHORT_TIMING.stampedeReaders} concurrent reads of a product not yet cached: 1 loaded it from DynamoDB`,
@@ -166,8 +162,9 @@ describe('with Valkey and Memcached (redis-server and memcached on loopback)', (
     ],
   };
 
-  // The steps in order with one run id, as in a learner's run: each step must read only the products it seeded.
-  test.each(['lazy-loading', 'stale-window', 'write-through', 'stampede'])('step %s passes its checks for both engines', async (stepId) => {
+  // The steps in order with one run id, as in a learner's run: each step must read only the products it seeded. The
+  // stale-window step of this run is at the end of the file.
+  test.each(['lazy-loading', 'write-through', 'stampede'])('step %s passes its checks for both engines', async (stepId) => {
     await run(stepId, outputsFor({ valkey: true, memcached: true }), 'run-t');
     expect(lines).toEqual(printed(stepId, ...printedPerEngine[stepId]('valkey'), ...printedPerEngine[stepId]('memcached')));
   });
@@ -175,13 +172,6 @@ describe('with Valkey and Memcached (redis-server and memcached on loopback)', (
   test('lazy-loading measures the hit ratio: one miss per product, then hits', async () => {
     await run('lazy-loading', outputsFor({ valkey: true }));
     expect(lines).toContain('valkey: 9 reads, 6 hits, 3 from DynamoDB: hit ratio 67%');
-  });
-
-  test('stale-window measures a window no longer than the TTL and its slack', async () => {
-    await run('stale-window', outputsFor({ memcached: true }));
-    const window = Number(/appeared after ([\d.]+) s/.exec(lines.join('\n'))?.[1]);
-    expect(window).toBeGreaterThan(0);
-    expect(window).toBeLessThanOrEqual(SHORT_TTL_SECONDS + SHORT_TIMING.staleSlackSeconds);
   });
 });
 
@@ -228,19 +218,6 @@ describe('the checks fail when the lab misbehaves', () => {
     const pool = lambdaPool(functionEnvironment({ valkeyPort: redis.port }));
     behind.products = (request) => pool(request.action === 'write' ? { ...request, strategy: 'write-through' } : request);
     await fails('stale-window', outputsFor({ valkey: true }), /served the new price at once/);
-  });
-
-  test('stale-window: a value that outlives the TTL the function states is reported after that TTL and its slack', async () => {
-    // The cache keeps values 60 s while the function says 1 s.
-    const pool = lambdaPool(functionEnvironment({ valkeyPort: redis.port }, { CACHE_TTL_SECONDS: '60' }));
-    behind.products = async (request) => ({ ...(await pool(request)), ttlSeconds: 1 });
-    await expect(
-      runExercise(steps.filter((s) => s.id === 'stale-window'), {
-        outputs: outputsFor({ valkey: true }),
-        log: (line) => lines.push(line),
-        provide: [provide(timing, { ...SHORT_TIMING, staleSlackSeconds: 1 })],
-      }),
-    ).rejects.toThrow(new ExerciseCheckFailed('valkey: the old price was still served 2 s after the write (TTL 1 s)'));
   });
 
   test('write-through: a write that leaves the cache alone serves the old price', async () => {
@@ -442,5 +419,57 @@ describe('dax, against a DAX double over DynamoDB Local', () => {
   ])('fails when DAX misbehaves: %j', async (broken, message) => {
     probeWith(broken);
     await expect(run('dax', outputsFor({ dax: true }))).rejects.toThrow(message);
+  });
+});
+
+/**
+ * The stale read window lasts as long as the cache TTL: these tests wait for real TTLs, seconds each. They run at once
+ * (`concurrentTest`), beside the tests above, each through a function of its own and printing to lines of its own.
+ * Declared last, since jest waits for a concurrent test where it is declared.
+ */
+describe('the stale read window, on real TTLs, beside the other tests', () => {
+  let ownFunctions = 0;
+  /** The outputs of a stack with `caches` whose products function, of this test alone, is `handler`. */
+  const deployedWith = (handler: ProductHandler, caches: Parameters<typeof outputsFor>[0]) => {
+    const name = `${FUNCTION}-${(ownFunctions += 1)}`;
+    functions[name] = (event) => handler(event as ProductRequest);
+    return { ...outputsFor(caches), ProductsFunctionName: name };
+  };
+  /** A run id no other test has: the time, as runExercise's, so that values an earlier run left in the worker's cache servers are never read. */
+  const ownRunId = (name: string) => `run-${Date.now().toString(36)}-${name}`;
+  const shortTtl = () => lambdaPool(functionEnvironment({ valkeyPort: redis.port, memcachedPort: memcached.port }, SHORT_TTL));
+  /** What the stale-window step prints for one engine; the window's length varies. */
+  const printedStaleWindow = (engine: string) => [
+    `${engine}: wrote price 1100 to DynamoDB only; the next read still returns 100 from the cache`,
+    new RegExp(`^${engine}: the new price appeared after \\d+\\.\\d s \\(TTL ${SHORT_TTL_SECONDS} s\\): that is the stale read window lazy loading costs$`),
+  ];
+
+  // The stale-window step of run `run-t` (see above): the products it seeds are still its own.
+  concurrentTest('step stale-window passes its checks for both engines', async () => {
+    const ownLines: string[] = [];
+    await run('stale-window', deployedWith(shortTtl(), { valkey: true, memcached: true }), 'run-t', ownLines);
+    expect(ownLines).toEqual(printed('stale-window', ...printedStaleWindow('valkey'), ...printedStaleWindow('memcached')));
+  });
+
+  concurrentTest('stale-window measures a window no longer than the TTL and its slack', async () => {
+    const ownLines: string[] = [];
+    await run('stale-window', deployedWith(shortTtl(), { memcached: true }), ownRunId('window'), ownLines);
+    const window = Number(/appeared after ([\d.]+) s/.exec(ownLines.join('\n'))?.[1]);
+    expect(window).toBeGreaterThan(0);
+    expect(window).toBeLessThanOrEqual(SHORT_TTL_SECONDS + SHORT_TIMING.staleSlackSeconds);
+  });
+
+  concurrentTest('stale-window: a value that outlives the TTL the function states is reported after that TTL and its slack', async () => {
+    // The cache keeps values 60 s while the function says 1 s.
+    const pool = lambdaPool(functionEnvironment({ valkeyPort: redis.port }, { CACHE_TTL_SECONDS: '60' }));
+    const ownLines: string[] = [];
+    await expect(
+      runExercise(steps.filter((s) => s.id === 'stale-window'), {
+        outputs: deployedWith(async (request) => ({ ...(await pool(request)), ttlSeconds: 1 }), { valkey: true }),
+        log: (line) => ownLines.push(line),
+        provide: [provide(timing, { ...SHORT_TIMING, staleSlackSeconds: 1 })],
+        runId: ownRunId('outlived'),
+      }),
+    ).rejects.toThrow(new ExerciseCheckFailed('valkey: the old price was still served 2 s after the write (TTL 1 s)'));
   });
 });

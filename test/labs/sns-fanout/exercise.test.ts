@@ -16,7 +16,8 @@ import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise } from '.
 import { deployTopicsLocally, LocallyDeployedTopics, LocalLambdaSubscriber, startLocalLambdaSubscriber } from '../../support/local-sns';
 import { deployQueuesLocally, LocallyDeployedQueues, LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { labTemplate } from '../../support/lab-template';
-import { alter as alterAnswers, Answer as AnyAnswer, is } from '../../support/altered-answers';
+import { alter as alterAnswers, Answer as AnyAnswer, AnyCommand, is } from '../../support/altered-answers';
+import { concurrentTest } from '../../support/concurrent-test';
 
 // The steps wait for SNS deliveries, then listen 1 s (3 s against AWS) for unexpected ones.
 jest.setTimeout(30_000);
@@ -28,12 +29,13 @@ const template = labTemplate(lab);
 
 let sqs: LocalSqs;
 let sns: SNSClient;
+// The deployment the sequential tests share.
 let queues: LocallyDeployedQueues;
 let topics: LocallyDeployedTopics;
 let audit: LocalLambdaSubscriber;
 const printed = new Map<string, string[]>();
-const context = (lines: string[] = [], runId?: string): ExerciseRunOptions => ({
-  outputs: { ...queues.outputs, ...topics.outputs },
+const context = (lines: string[] = [], runId?: string, deployment: Pick<Deployment, 'queues' | 'topics'> = { queues, topics }): ExerciseRunOptions => ({
+  outputs: { ...deployment.queues.outputs, ...deployment.topics.outputs },
   log: (line) => lines.push(line),
   runId,
   provide: [
@@ -49,15 +51,41 @@ const context = (lines: string[] = [], runId?: string): ExerciseRunOptions => ({
 const step = (id: string) => steps.filter((s) => s.id === id);
 const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as Error);
 
+type SqsAnswer = AnyAnswer & { Messages?: Message[] };
+type Alteration = (command: AnyCommand, send: () => Promise<SqsAnswer>) => Promise<SqsAnswer>;
+
+/**
+ * The lab's queues, topics and Lambda stand-in, deployed once for the sequential tests and once for each concurrent
+ * one. The steps wait for deliveries (a deadline, then 1 s of listening) far more than they compute: the tests that
+ * wait run at once (`concurrentTest`), each against its own deployment, as a message one test receives would stay
+ * hidden from another for the queue's visibility timeout. A test's alterations change its own calls only.
+ */
+interface Deployment {
+  readonly queues: LocallyDeployedQueues;
+  readonly topics: LocallyDeployedTopics;
+  readonly audit: LocalLambdaSubscriber;
+}
+const deployments: Deployment[] = [];
+let deploymentsMade = 0;
+async function deploy(nameSuffix = `-${(deploymentsMade += 1)}`): Promise<Deployment> {
+  const ownQueues = await deployQueuesLocally(template, sqs.client, nameSuffix);
+  const ownTopics = await deployTopicsLocally(template, { sns, sqs: sqs.client }, ownQueues, nameSuffix);
+  const deployment: Deployment = {
+    queues: ownQueues,
+    topics: ownTopics,
+    audit: startLocalLambdaSubscriber(sqs.client, ownTopics.lambdaSubscriptions[0], handler),
+  };
+  deployments.push(deployment);
+  return deployment;
+}
+
 beforeAll(async () => {
   sqs = await startLocalSqs();
   sns = new SNSClient({ endpoint: sqs.endpoint });
-  queues = await deployQueuesLocally(template, sqs.client);
-  topics = await deployTopicsLocally(template, { sns, sqs: sqs.client }, queues);
-  audit = startLocalLambdaSubscriber(sqs.client, topics.lambdaSubscriptions[0], handler);
+  ({ queues, topics, audit } = await deploy(''));
 });
 afterAll(async () => {
-  await audit.stop();
+  await Promise.all(deployments.map((d) => d.audit.stop()));
   sns.destroy();
   await sqs.stop();
 });
@@ -206,19 +234,29 @@ describe('each check of the steps fails when the one fact it checks is changed',
   const RUN_ID = 'run-negative';
   type Answer = AnyAnswer & { Messages?: Message[] };
   const alter = alterAnswers<Answer>;
-  /** SQS as fauxqs answers, except receives from the queue of `output`, whose messages `edit` rewrites. */
-  const receivesFrom = (output: string, edit: (messages: Message[]) => Message[]) =>
-    alter(SQSClient, async (command, send) => {
-      // A message the test made up has no receipt fauxqs knows.
-      if (is(command, 'DeleteMessage') && command.input.ReceiptHandle === 'made-up') return {};
-      const answer = await send();
-      return is(command, 'ReceiveMessage') && command.input.QueueUrl === queues.outputs[output] ? { ...answer, Messages: edit(answer.Messages ?? []) } : answer;
-    });
+  /** SQS as fauxqs answers, except receives from `queueUrl`, whose messages `edit` rewrites. */
+  const editedReceives = (queueUrl: string, edit: (messages: Message[]) => Message[]): Alteration => async (command, send) => {
+    // A message the test made up has no receipt fauxqs knows.
+    if (is(command, 'DeleteMessage') && command.input.ReceiptHandle === 'made-up') return {};
+    const answer = await send();
+    return is(command, 'ReceiveMessage') && command.input.QueueUrl === queueUrl ? { ...answer, Messages: edit(answer.Messages ?? []) } : answer;
+  };
+  /** For the sequential tests: receives from the shared queue of `output` return the messages `edit` makes of fauxqs's. */
+  const receivesFrom = (output: string, edit: (messages: Message[]) => Message[]) => alter(SQSClient, editedReceives(queues.outputs[output], edit));
+  /**
+   * For the concurrent tests, which wait out a 1 s deadline: a deployment of the test's own, where receives from the
+   * queue of `output` return the messages `edit` makes of fauxqs's.
+   */
+  const deployedWithReceivesFrom = async (output: string, edit: (messages: Message[]) => Message[]) => {
+    const deployment = await deploy();
+    alter(SQSClient, editedReceives(deployment.queues.outputs[output], edit));
+    return deployment;
+  };
   const madeUp = (body: object): Message => ({ MessageId: 'made-up', ReceiptHandle: 'made-up', Body: JSON.stringify({ runId: RUN_ID, ...body }) });
   const editBody = (message: Message, edit: (body: Record<string, unknown>) => object): Message => ({ ...message, Body: JSON.stringify(edit(JSON.parse(message.Body ?? '{}'))) });
   const ofRun = (message: Message) => message.Body?.includes(RUN_ID) ?? false;
-  const stepFails = async (id: string, message: string, deadlines: Record<string, number> = {}) => {
-    const options = context();
+  const stepFails = async (id: string, message: string, deadlines: Record<string, number> = {}, deployment?: Deployment) => {
+    const options = context([], undefined, deployment);
     // No listening for late deliveries: each change below is seen by the receives that wait for the expected ones.
     const figures = { ...(options.provide![0].value as object), settleSeconds: 0, ...deadlines };
     const failure = await failureOf(runExercise(step(id), { ...options, runId: RUN_ID, provide: [provide(timing, figures as never)] }));
@@ -250,18 +288,21 @@ describe('each check of the steps fails when the one fact it checks is changed',
       receivesFrom('HighValueQueueUrl', (messages) => messages.map((m) => (ofRun(m) ? { ...m, MessageAttributes: {} } : m)));
       await stepFails('fan-out', 'HighValue: with raw delivery the SNS message attributes should arrive as SQS attributes, got {}');
     });
-    test('a queue SNS delivers nothing to', async () => {
+    concurrentTest('a queue SNS delivers nothing to', async () => {
+      const deployment = await deploy();
+      const allOrdersUrl = deployment.queues.outputs.AllOrdersQueueUrl;
       // Received and deleted before the step sees them: as if SNS never delivered them.
       alter(SQSClient, async (command, send) => {
         const answer = await send();
-        if (!is(command, 'ReceiveMessage') || command.input.QueueUrl !== queues.outputs.AllOrdersQueueUrl) return answer;
-        for (const m of (answer.Messages ?? []).filter(ofRun)) await sqs.client.send(new DeleteMessageCommand({ QueueUrl: queues.outputs.AllOrdersQueueUrl, ReceiptHandle: m.ReceiptHandle }));
+        if (!is(command, 'ReceiveMessage') || command.input.QueueUrl !== allOrdersUrl) return answer;
+        for (const m of (answer.Messages ?? []).filter(ofRun)) await sqs.client.send(new DeleteMessageCommand({ QueueUrl: allOrdersUrl, ReceiptHandle: m.ReceiptHandle }));
         return { ...answer, Messages: (answer.Messages ?? []).filter((m) => !ofRun(m)) };
       });
       await stepFails(
         'fan-out',
         'AllOrders received nothing but its filter policy selects o1, o2, o3, o4, o5. SNS applies new or changed filter policies within up to 15 minutes: right after a deploy, wait and run the step again.',
         { deliveryDeadlineSeconds: 1 },
+        deployment,
       );
     });
     test('raw delivery with the eventType attribute but without total', async () => {
@@ -304,9 +345,9 @@ describe('each check of the steps fails when the one fact it checks is changed',
       const record = JSON.parse(message.Body ?? '{}') as Record;
       return (record.requestPayload?.Records?.[0]?.Sns?.Message ?? '').includes(`"orderId":"${orderId}"`);
     };
-    test('no on-success record', async () => {
-      receivesFrom('AuditSucceededQueueUrl', () => []);
-      await stepFails('lambda', 'no on-success record for l1 within 1 s: did SNS invoke the function?', { onSuccessRecordDeadlineSeconds: 1 });
+    concurrentTest('no on-success record', async () => {
+      const deployment = await deployedWithReceivesFrom('AuditSucceededQueueUrl', () => []);
+      await stepFails('lambda', 'no on-success record for l1 within 1 s: did SNS invoke the function?', { onSuccessRecordDeadlineSeconds: 1 }, deployment);
     });
     test('an on-success record that is not a success', async () => {
       receivesFrom('AuditSucceededQueueUrl', (messages) => messages.map((m) => (ofOrder(m, 'l1') ? editBody(m, (r) => ({ ...r, requestContext: { condition: 'RetriesExhausted' } })) : m)));
@@ -316,9 +357,9 @@ describe('each check of the steps fails when the one fact it checks is changed',
       receivesFrom('AuditSucceededQueueUrl', (messages) => messages.map((m) => (ofOrder(m, 'l1') ? editBody(m, (r) => ({ ...r, requestContext: { condition: 'Success' }, responsePayload: undefined })) : m)));
       await stepFails('lambda', 'the on-success record of l1 is not a success returning it: {"condition":"Success"} undefined');
     });
-    test('no on-failure record', async () => {
-      receivesFrom('AuditFailedQueueUrl', () => []);
-      await stepFails('lambda', 'no on-failure record for l2 within 1 s', { onFailureRecordDeadlineSeconds: 1 });
+    concurrentTest('no on-failure record', async () => {
+      const deployment = await deployedWithReceivesFrom('AuditFailedQueueUrl', () => []);
+      await stepFails('lambda', 'no on-failure record for l2 within 1 s', { onFailureRecordDeadlineSeconds: 1 }, deployment);
     });
     test("an on-failure record without the function's error", async () => {
       receivesFrom('AuditFailedQueueUrl', (messages) => messages.map((m) => (ofOrder(m, 'l2') ? editBody(m, (r) => ({ ...r, responsePayload: { errorType: 'Error', errorMessage: 'timeout' } })) : m)));
@@ -335,13 +376,13 @@ describe('each check of the steps fails when the one fact it checks is changed',
   });
 
   describe('subscription-dlq', () => {
-    test('an order missing from the subscription DLQ', async () => {
-      receivesFrom('WarehouseSubscriptionDlqUrl', () => []);
-      await stepFails('subscription-dlq', 'w1 did not reach the Warehouse subscription DLQ within 1 s', { subscriptionDlqDeadlineSeconds: 1 });
+    concurrentTest('an order missing from the subscription DLQ', async () => {
+      const deployment = await deployedWithReceivesFrom('WarehouseSubscriptionDlqUrl', () => []);
+      await stepFails('subscription-dlq', 'w1 did not reach the Warehouse subscription DLQ within 1 s', { subscriptionDlqDeadlineSeconds: 1 }, deployment);
     });
-    test('an order missing from AllOrders', async () => {
-      receivesFrom('AllOrdersQueueUrl', (messages) => messages.filter((m) => !ofRun(m)));
-      await stepFails('subscription-dlq', 'w1 did not reach AllOrders', { deliveryDeadlineSeconds: 1 });
+    concurrentTest('an order missing from AllOrders', async () => {
+      const deployment = await deployedWithReceivesFrom('AllOrdersQueueUrl', (messages) => messages.filter((m) => !ofRun(m)));
+      await stepFails('subscription-dlq', 'w1 did not reach AllOrders', { deliveryDeadlineSeconds: 1 }, deployment);
     });
   });
 

@@ -8,6 +8,7 @@ import { deployQueuesLocally, LocallyDeployedQueues, LocalSqs, startLocalSqs } f
 import { LocalEventSource, SqsMappingSettings, sqsMappingSettings, startLocalSqsEventSource } from '../../support/local-sqs-event-source';
 import { concurrentTest } from '../../support/concurrent-test';
 import { labTemplate } from '../../support/lab-template';
+import { alter, Answer as AnyAnswer, AnyCommand, is } from '../../support/altered-answers';
 
 // The steps check the same timings as against AWS, shortened: 1 s polls and windows, a 1 s delay queue.
 jest.setTimeout(30_000);
@@ -33,11 +34,8 @@ const SHORT_TIMING = {
 /** The lab's consumer mapping as deployed: its batch size and response types come from the template. */
 const deployedMapping = sqsMappingSettings(template, workQueueId);
 
-type AnyCommand = { constructor: { name: string }; input: Record<string, unknown> };
-type Answer = Record<string, unknown> & { Messages?: Message[]; Successful?: { MD5OfMessageBody?: string }[] };
+type Answer = AnyAnswer & { Messages?: Message[]; Successful?: { MD5OfMessageBody?: string }[] };
 type Alteration = (command: AnyCommand, send: () => Promise<Answer>) => Promise<Answer>;
-/** What each test's alteration does to the calls on its own queues, by queue URL. */
-const alterations = new Map<string, Alteration>();
 
 /**
  * The lab's queues deployed for one test alone, with what the test reads of them. The tests wait on SQS timings (1 s
@@ -47,8 +45,6 @@ const alterations = new Map<string, Alteration>();
 interface Deployment extends LocallyDeployedQueues {
   readonly lines: string[];
   context(timingFigures?: typeof SHORT_TIMING): ExerciseRunOptions;
-  /** Answers each SQS call on this deployment's queues as `alter` says, given the call and a way to make it against the local engine. */
-  alter(alteration: Alteration): void;
   /** The lab's consumer on this deployment's work queue, with the mapping's settings. */
   consume(consumer: (event: SQSEvent) => Promise<SQSBatchResponse>, settings?: SqsMappingSettings): LocalEventSource;
 }
@@ -63,7 +59,6 @@ async function deploy(): Promise<Deployment> {
     ...deployed,
     lines,
     context: (timingFigures = SHORT_TIMING) => ({ outputs: deployed.outputs, log: (line) => lines.push(line), provide: [provide(timing, timingFigures)] }),
-    alter: (alteration) => Object.values(deployed.queues).forEach(({ url }) => alterations.set(url, alteration)),
     consume: (consumer, settings = deployedMapping) => {
       const work = deployed.queues[workQueueId];
       return startLocalSqsEventSource({ ...settings, client: sqs.client, queueUrl: work.url, queueArn: work.arn, handler: consumer });
@@ -71,19 +66,13 @@ async function deploy(): Promise<Deployment> {
   };
 }
 
-beforeAll(async () => {
-  sqs = await startLocalSqs();
-  const send = SQSClient.prototype.send as unknown as (this: SQSClient, command: AnyCommand, ...rest: unknown[]) => Promise<Answer>;
-  jest.spyOn(SQSClient.prototype, 'send').mockImplementation(function (this: SQSClient, command: AnyCommand, ...rest: unknown[]) {
-    const sendAsIs = () => send.call(this, command, ...rest);
-    const alteration = alterations.get(command.input.QueueUrl as string);
-    return alteration ? alteration(command, sendAsIs) : sendAsIs();
-  } as never);
-});
-afterAll(async () => {
-  jest.restoreAllMocks();
-  await sqs.stop();
-});
+/** Answers each SQS call the test makes as `alteration` says, given the call and a way to make it against the local engine. */
+const alterSqs = (alteration: Alteration) => alter<Answer>(SQSClient, alteration);
+
+beforeAll(async () => (sqs = await startLocalSqs()));
+// Under Stryker the tests run one at a time, and an alteration is a spy.
+afterEach(() => jest.restoreAllMocks());
+afterAll(() => sqs.stop());
 
 // What each step prints, line by line (its title first; printedShape says what varies: message ids, times, and how
 // often the DLQ was polled): the lab's lesson is in these lines.
@@ -148,8 +137,7 @@ async function stepFails(deployment: Deployment, id: string, message: string, ti
   expect(failure).toBeInstanceOf(ExerciseCheckFailed);
   expect((failure as Error).message).toContain(message);
 }
-const is = (command: AnyCommand, name: string) => command.constructor.name === `${name}Command`;
-/** A SendMessage with other input, in place of the step's (it passes through the deployment's alteration again). */
+/** A SendMessage with other input, in place of the step's (it passes through the test's alteration again). */
 const resend = (input: Record<string, unknown>) => sqs.client.send(new SendMessageCommand(input as unknown as SendMessageCommandInput)) as unknown as Promise<Answer>;
 const quick = { ...SHORT_TIMING, arrivalDeadlineSeconds: 1, playgroundDlqDeadlineSeconds: 1, reappearDeadlineSeconds: 1, delayedArrivalMarginSeconds: 1 };
 
@@ -209,9 +197,9 @@ concurrentTest('the poison step fails when the consumer mapping stops reporting 
 describe('each check of the steps fails when the one fact it checks is changed', () => {
   describe('send-receive', () => {
     /** Answers the receives made after the step's third DeleteMessage (the poll of the emptied queue) as `answer` says. */
-    const afterDeletes = (deployment: Deployment, answer: Alteration) => {
+    const afterDeletes = (answer: Alteration) => {
       let deletes = 0;
-      deployment.alter(async (command, send) => {
+      alterSqs(async (command, send) => {
         if (is(command, 'DeleteMessage')) deletes += 1;
         return is(command, 'ReceiveMessage') && deletes === 3 ? answer(command, send) : send();
       });
@@ -219,12 +207,12 @@ describe('each check of the steps fails when the one fact it checks is changed',
 
     concurrentTest('a batch entry SQS rejected', async () => {
       const deployment = await deploy();
-      deployment.alter(async (command, send) => (is(command, 'SendMessageBatch') ? { ...(await send()), Failed: [{ Id: 'm2', Code: 'InternalError', SenderFault: false }] } : send()));
+      alterSqs(async (command, send) => (is(command, 'SendMessageBatch') ? { ...(await send()), Failed: [{ Id: 'm2', Code: 'InternalError', SenderFault: false }] } : send()));
       await stepFails(deployment, 'send-receive', 'SendMessageBatch rejected [{"Id":"m2"');
     });
     concurrentTest('a body stored differently (MD5)', async () => {
       const deployment = await deploy();
-      deployment.alter(async (command, send) => {
+      alterSqs(async (command, send) => {
         const answer = await send();
         return is(command, 'SendMessageBatch') ? { ...answer, Successful: answer.Successful?.map((r, i) => (i === 0 ? { ...r, MD5OfMessageBody: '0'.repeat(32) } : r)) } : answer;
       });
@@ -232,12 +220,12 @@ describe('each check of the steps fails when the one fact it checks is changed',
     });
     concurrentTest('messages that never arrive', async () => {
       const deployment = await deploy();
-      deployment.alter(async (command, send) => (is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send()));
+      alterSqs(async (command, send) => (is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send()));
       await stepFails(deployment, 'send-receive', 'received 0 of 3 messages within 1 s', quick);
     });
     concurrentTest('a message attribute lost on the way', async () => {
       const deployment = await deploy();
-      deployment.alter(async (command, send) => {
+      alterSqs(async (command, send) => {
         const answer = await send();
         if (!is(command, 'ReceiveMessage')) return answer;
         return { ...answer, Messages: answer.Messages?.map((m) => ({ ...m, MessageAttributes: { priority: m.MessageAttributes!.priority } })) };
@@ -246,7 +234,7 @@ describe('each check of the steps fails when the one fact it checks is changed',
     });
     concurrentTest('a Number attribute that comes back as a String', async () => {
       const deployment = await deploy();
-      deployment.alter(async (command, send) => {
+      alterSqs(async (command, send) => {
         const answer = await send();
         if (!is(command, 'ReceiveMessage')) return answer;
         return { ...answer, Messages: answer.Messages?.map((m) => ({ ...m, MessageAttributes: { ...m.MessageAttributes, priority: { DataType: 'String', StringValue: '1' } } })) };
@@ -256,14 +244,14 @@ describe('each check of the steps fails when the one fact it checks is changed',
     concurrentTest('a deleted message returned again', async () => {
       const deployment = await deploy();
       const body = JSON.stringify({ runId: 'run-deleted', orderId: 'order-1' });
-      afterDeletes(deployment, async () => ({ Messages: [{ MessageId: 'm', ReceiptHandle: 'r', Body: body }] }));
+      afterDeletes(async () => ({ Messages: [{ MessageId: 'm', ReceiptHandle: 'r', Body: body }] }));
       const failure = await runExercise(stepsOf('send-receive'), { ...deployment.context(), runId: 'run-deleted' }).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(ExerciseCheckFailed);
       expect((failure as Error).message).toBe('the queue still returned messages of this run after they were deleted');
     });
     concurrentTest('a long poll of the empty queue that returns at once', async () => {
       const deployment = await deploy();
-      afterDeletes(deployment, async () => ({ Messages: [] }));
+      afterDeletes(async () => ({ Messages: [] }));
       await stepFails(deployment, 'send-receive', 'ReceiveMessage with WaitTimeSeconds=1 returned at once on an empty queue');
     });
   });
@@ -272,7 +260,7 @@ describe('each check of the steps fails when the one fact it checks is changed',
     const deployment = await deploy();
     const stray: Message = { MessageId: 'stray', ReceiptHandle: 'stray-receipt', Body: JSON.stringify({ runId: 'run-other', orderId: 'stray', quantity: 1 }), Attributes: { ApproximateReceiveCount: '1' } };
     const touched: string[] = [];
-    deployment.alter(async (command, send) => {
+    alterSqs(async (command, send) => {
       if (command.input.ReceiptHandle === 'stray-receipt') touched.push(command.constructor.name);
       if (!is(command, 'ReceiveMessage')) return send();
       const answer = await send();
@@ -291,18 +279,18 @@ describe('each check of the steps fails when the one fact it checks is changed',
      * The step's order, once SendMessage names it, and the timeouts of the calls that changed its visibility so far;
      * `firstCopy` is the message as SQS gave it the first time, kept to be handed out again.
      */
-    const tracked = (deployment: Deployment) => {
+    const tracked = () => {
       const seen = { body: undefined as string | undefined, changes: [] as number[], firstCopy: undefined as Message | undefined };
       const track = (command: AnyCommand) => {
         if (is(command, 'SendMessage')) seen.body = command.input.MessageBody as string;
         if (is(command, 'ChangeMessageVisibility')) seen.changes.push(command.input.VisibilityTimeout as number);
       };
-      return { deployment, seen, track };
+      return { seen, track };
     };
 
     concurrentTest('a queue that redrives after 3 receives', async () => {
       const deployment = await deploy();
-      deployment.alter(async (command, send) => {
+      alterSqs(async (command, send) => {
         const answer = await send();
         return is(command, 'GetQueueAttributes') ? { ...answer, Attributes: { ...(answer.Attributes as object), RedrivePolicy: JSON.stringify({ maxReceiveCount: 3 }) } } : answer;
       });
@@ -310,12 +298,13 @@ describe('each check of the steps fails when the one fact it checks is changed',
     });
     concurrentTest('a message that never arrives', async () => {
       const deployment = await deploy();
-      deployment.alter(async (command, send) => (is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send()));
+      alterSqs(async (command, send) => (is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send()));
       await stepFails(deployment, 'visibility', 'the message sent did not arrive within 1 s', quick);
     });
     concurrentTest('a message delivered again while in flight', async () => {
-      const { deployment, seen, track } = tracked(await deploy());
-      deployment.alter(async (command, send) => {
+      const deployment = await deploy();
+      const { seen, track } = tracked();
+      alterSqs(async (command, send) => {
         track(command);
         const answer = await send();
         if (!is(command, 'ReceiveMessage')) return answer;
@@ -327,13 +316,14 @@ describe('each check of the steps fails when the one fact it checks is changed',
       await stepFails(deployment, 'visibility', 'the message was delivered again while its visibility timeout was running');
     });
     /**
-     * A deployment whose engine answers until the first receive of the order; then ChangeMessageVisibility is only
+     * A deployment whose engine answers the test until the first receive of the order; then ChangeMessageVisibility is only
      * recorded, and the receives after the first and the second change answer `afterChanges[n - 1]` (a copy of the
      * order, or undefined for the engine's own answer), so that no check waits for a visibility timeout to end.
      */
     const scripted = async (afterChanges: ((copy: Message) => Answer | undefined)[], dlq: (send: () => Promise<Answer>) => Promise<Answer> = (send) => send()) => {
-      const { deployment, seen, track } = tracked(await deploy());
-      deployment.alter(async (command, send) => {
+      const deployment = await deploy();
+      const { seen, track } = tracked();
+      alterSqs(async (command, send) => {
         track(command);
         if (is(command, 'ChangeMessageVisibility')) return {};
         if (!is(command, 'ReceiveMessage')) return send();
@@ -367,27 +357,27 @@ describe('each check of the steps fails when the one fact it checks is changed',
   });
 
   describe('delay', () => {
-    const delaySecondsRead = (deployment: Deployment, value: string) =>
-      deployment.alter(async (command, send) => {
+    const delaySecondsRead = (value: string) =>
+      alterSqs(async (command, send) => {
         const answer = await send();
         return is(command, 'GetQueueAttributes') ? { ...answer, Attributes: { DelaySeconds: value } } : answer;
       });
     concurrentTest('a queue without a delay', async () => {
       const deployment = await deploy();
-      delaySecondsRead(deployment, '0');
+      delaySecondsRead('0');
       await stepFails(deployment, 'delay', 'the delay queue has DelaySeconds=0');
     });
     concurrentTest('the per-message delay not overriding the queue\'s', async () => {
       const deployment = await deploy();
       // The "immediate" message held back longer than the queue's 1 s: the delayed one arrives first.
-      deployment.alter((command, send) =>
+      alterSqs((command, send) =>
         is(command, 'SendMessage') && command.input.DelaySeconds === 0 ? resend({ ...command.input, DelaySeconds: 2 }) : send(),
       );
       await stepFails(deployment, 'delay', 'the message sent with DelaySeconds=0 was not the first to arrive');
     });
     concurrentTest('a delayed message that never arrives', async () => {
       const deployment = await deploy();
-      deployment.alter(async (command, send) => {
+      alterSqs(async (command, send) => {
         const answer = await send();
         return is(command, 'ReceiveMessage') ? { ...answer, Messages: answer.Messages?.filter((m) => !m.Body?.includes('"orderId":"delayed"')) } : answer;
       });
@@ -397,7 +387,7 @@ describe('each check of the steps fails when the one fact it checks is changed',
     concurrentTest('a delayed message that arrives before its delay', async () => {
       const deployment = await deploy();
       // The queue says 3 s; the local queue delays by 1 s.
-      delaySecondsRead(deployment, '3');
+      delaySecondsRead('3');
       await stepFails(deployment, 'delay', 'before its 3 s delay');
     });
   });
@@ -405,7 +395,7 @@ describe('each check of the steps fails when the one fact it checks is changed',
   concurrentTest('fifo: a message in the wrong group breaks the order of its own', async () => {
     const deployment = await deploy();
     let fifoSends = 0;
-    deployment.alter(async (command, send) => {
+    alterSqs(async (command, send) => {
       if (!is(command, 'SendMessage') || command.input.QueueUrl !== deployment.outputs.FifoQueueUrl) return send();
       fifoSends += 1;
       // a2 (the third send) into customer-b's group.
