@@ -60,5 +60,12 @@ export function alter<A extends Answer = Answer>(client: SdkClientClass, change:
   } as never);
 }
 
+/** Ends the running test's alterations: a concurrent test's own, or every jest spy (`jest.restoreAllMocks()`) for another. */
+export function restoreAlterations(): void {
+  const test = runningConcurrentTest();
+  if (test === undefined) jest.restoreAllMocks();
+  else for (const byTest of concurrentChanges.values()) byTest.delete(test);
+}
+
 /** Whether `command` is the SDK's `<name>Command`. */
 export const is = (command: AnyCommand, name: string) => command.constructor.name === `${name}Command`;

@@ -17,7 +17,8 @@ import { deployTablesLocally, LocalDynamoDb, LocallyDeployedTables, startLocalDy
 import { LocalDynamoDbIam, LocalRoleDefinition, startLocalDynamoDbIam } from '../../support/local-dynamodb-iam';
 import { LOCAL_ACCOUNT, PolicyDocument, resolveValue, TemplateEnvironment } from '../../support/local-iam';
 import { labTemplate } from '../../support/lab-template';
-import { alter, AnyCommand, Answer, is } from '../../support/altered-answers';
+import { alter, AnyCommand, Answer, is, restoreAlterations } from '../../support/altered-answers';
+import { concurrentTest } from '../../support/concurrent-test';
 
 jest.setTimeout(30_000);
 
@@ -445,7 +446,8 @@ describe('each check of the local steps fails when the one fact it checks is cha
   const table = (answer: Answer) => answer.Table as TableDescription;
   afterEach(() => jest.restoreAllMocks());
 
-  test.each<[string, string, () => void, string]>([
+  /** Per step, how each of its checks is made to fail, and the message it must fail with. */
+  const CHECK_FAILURES: [string, string, () => void, string][] = [
     ['get', 'a projection that returns the note', () => docs('Get', (a) => ({ ...a, Item: { ...(a.Item as object), note: 'n' } })), 'GetItem did not return the projected attributes only'],
     ['get', 'a missing item counted as found', () => docs('BatchGet', (a) => ({ ...a, Responses: { [outputs.OrdersTableName]: [...items({ Items: (a.Responses as Record<string, Answer[]>)[outputs.OrdersTableName] }), { orderId: 'none' }] } })), 'BatchGetItem returned 4 items, expected the 3 that exist'],
     ['get', 'another item in place of one asked for', () => docs('BatchGet', (a) => ({ ...a, Responses: { [outputs.OrdersTableName]: (a.Responses as Record<string, Answer[]>)[outputs.OrdersTableName].map((i, n) => (n === 0 ? { ...i, orderId: 'other' } : i)) } })), 'BatchGetItem did not return every existing item asked for'],
@@ -540,21 +542,25 @@ describe('each check of the local steps fails when the one fact it checks is cha
     ['table-settings', 'Products described without provisioned throughput', () => raw('DescribeTable', (a, c) => ({ ...a, Table: c.input.TableName === outputs.ProductsTableName ? { ...table(a), ProvisionedThroughput: undefined } : table(a) })), 'the Products table has no provisioned capacity'],
     ['cleanup', 'an order left behind', () => docs('Query', (a) => ({ ...a, Count: 1 })), 'some orders of this run are still there'],
     ['cleanup', 'an order of one customer left behind', () => docs('Query', (a) => ({ ...a, Count: 1 }), (c) => c.input.Select === 'COUNT' && String((c.input.ExpressionAttributeValues as Answer)[':c']).endsWith('-bob')), 'some orders of this run are still there'],
-  ])('%s fails on %s', async (id, _name, breakIt, message) => {
+  ];
+  const failsOn = async (id: string, _name: string, breakIt: () => void, message: string) => {
     // Each case gets a run of its own (its own customers and product, seeded when the step needs them), as a step run alone does.
     // One read of the GSI: the case that hides an order from it fails at once.
     const own = startExerciseRun({ outputs, log: () => undefined, provide: [provide(timing, { gsiReadAttempts: 1, gsiRetryPauseSeconds: 0 })] });
+    let failure: unknown;
     try {
       breakIt();
-      const failure = await runSteps(steps.filter((s) => s.id === id), own.context).catch((error: unknown) => error);
-      jest.restoreAllMocks();
-      expect(failure).toBeInstanceOf(ExerciseCheckFailed);
-      expect((failure as Error).message).toContain(message);
+      failure = await runSteps(steps.filter((s) => s.id === id), own.context).catch((error: unknown) => error);
     } finally {
-      jest.restoreAllMocks();
+      restoreAlterations();
       await own.close();
     }
-  });
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toContain(message);
+  };
+  // The retries cases wait for the SDK's real backoff (about 1 s each): they run beside the others, at the end of this block.
+  const isRetries = ([id]: (typeof CHECK_FAILURES)[number]) => id === 'retries';
+  test.each(CHECK_FAILURES.filter((c) => !isRetries(c)))('%s fails on %s', failsOn);
 
   /** A run of its own, printing into `lines`, reading the GSI as `timing` says. */
   const ownRun = (gsiReadAttempts = 1, gsiRetryPauseSeconds = 0) =>
@@ -718,6 +724,9 @@ describe('each check of the local steps fails when the one fact it checks is cha
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toBe('the calculator got the exam question wrong');
   });
+
+  // Last in the block: jest waits for a concurrent test where it is declared, so the tests above run while these wait.
+  concurrentTest.each(CHECK_FAILURES.filter(isRetries))('%s fails on %s', failsOn);
 });
 
 describe('what the steps share', () => {
