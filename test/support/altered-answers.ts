@@ -48,7 +48,8 @@ export function alter<A extends Answer = Answer>(client: SdkClientClass, change:
     const byTest = concurrentChanges.get(client) ?? (spied ? undefined : wrapForConcurrentTests(client));
     if (!byTest) throw new Error(`a concurrent test alters ${(client as { name?: string }).name} while another test's spy on its send, made without alter(), is on`);
     const before = byTest.get(test) as Change<A> | undefined;
-    byTest.set(test, (before ? (command, send) => change(command, () => before(command, send)) : change) as Change<Answer>);
+    const stacked: Change<A> = before ? (command, send) => change(command, () => before(command, send)) : change;
+    byTest.set(test, stacked as unknown as Change<Answer>);
     return;
   }
   if (!spied && !concurrentChanges.has(client)) wrapForConcurrentTests(client);
