@@ -7,7 +7,8 @@
  * Usage: npm test [-- <jest arguments>]
  */
 import { spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { setPriority, tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..');
@@ -55,20 +56,27 @@ export function testPhases(jestArgs: readonly string[], live = true): Phase[] {
 function runPhase(phase: Phase, cwd: string): Promise<PhaseResult> {
   const started = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
+  // A kept phase writes stdout and stderr to one file: the order of its writes is kept exactly, as two pipes read by a
+  // busy process would not keep it.
+  const outputDir = phase.live ? undefined : mkdtempSync(path.join(tmpdir(), 'npm-test-phase-'));
+  const outputFd = outputDir ? openSync(path.join(outputDir, 'output'), 'w+') : undefined;
   return new Promise((resolve) => {
-    const child = spawn(phase.command, phase.args, { cwd, stdio: phase.live ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(phase.command, phase.args, { cwd, stdio: outputFd === undefined ? 'inherit' : ['ignore', outputFd, outputFd] });
     // Before the child's own children start (npm takes longer than this to run its script): they inherit it.
     if (phase.niceness !== 0 && child.pid !== undefined) setPriority(child.pid, phase.niceness);
-    const chunks: Buffer[] = [];
-    child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
     let startFailure: string | undefined;
     child.on('error', (error: NodeJS.ErrnoException) => {
       startFailure = error.code === 'ENOENT' ? `${phase.command} was not found on PATH` : error.message;
     });
     child.on('close', (code, signal) => {
       const failure = startFailure ?? (signal ? `signal ${signal}` : code !== 0 ? `exit ${code}` : undefined);
-      resolve({ phase, ok: failure === undefined, failure, ms: elapsed(), output: Buffer.concat(chunks).toString('utf8') });
+      let output = '';
+      if (outputDir && outputFd !== undefined) {
+        closeSync(outputFd);
+        output = readFileSync(path.join(outputDir, 'output'), 'utf8');
+        rmSync(outputDir, { recursive: true, force: true });
+      }
+      resolve({ phase, ok: failure === undefined, failure, ms: elapsed(), output });
     });
   });
 }
