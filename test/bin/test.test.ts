@@ -23,7 +23,7 @@ describe('npm test: jest in the foreground, the other phases beside it', () => {
     expect(phases[0].args.slice(1)).toEqual(['test/lib', '--silent']);
     expect(path.relative(path.join(__dirname, '..', '..'), phases[0].args[0])).toBe(path.join('node_modules', 'jest', 'bin', 'jest.js'));
     expect(phases.slice(1).map((p) => p.args)).toEqual([
-      ['run', '--silent', 'build'],
+      ['run', '--silent', 'build', '--', '--singleThreaded'],
       ['run', '--silent', 'lint'],
       ['run', '--silent', 'synth', '--', '--no-validation'],
     ]);
