@@ -384,6 +384,11 @@ describe('each check of the steps fails when the one fact it checks is changed',
       const deployment = await deployedWithReceivesFrom('AllOrdersQueueUrl', (messages) => messages.filter((m) => !ofRun(m)));
       await stepFails('subscription-dlq', 'w1 did not reach AllOrders', { deliveryDeadlineSeconds: 1 }, deployment);
     });
+    concurrentTest('another order of this run in AllOrders in place of w1 (as an earlier step of the run leaves one)', async () => {
+      const asO1 = (envelope: Record<string, unknown>) => ({ ...envelope, Message: JSON.stringify({ ...JSON.parse(envelope.Message as string), orderId: 'o1' }) });
+      const deployment = await deployedWithReceivesFrom('AllOrdersQueueUrl', (messages) => messages.map((m) => (ofRun(m) ? editBody(m, asO1) : m)));
+      await stepFails('subscription-dlq', 'w1 did not reach AllOrders', { deliveryDeadlineSeconds: 1 }, deployment);
+    });
   });
 
   test('fifo: a message published to the wrong group breaks the order of its own', async () => {
