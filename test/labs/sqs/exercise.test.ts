@@ -139,6 +139,8 @@ async function stepFails(deployment: Deployment, id: string, message: string, ti
 }
 /** A SendMessage with other input, in place of the step's (it passes through the test's alteration again). */
 const resend = (input: Record<string, unknown>) => sqs.client.send(new SendMessageCommand(input as unknown as SendMessageCommandInput)) as unknown as Promise<Answer>;
+/** Every receive of the test comes back empty. */
+const nothingReceived: Alteration = async (command, send) => (is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send());
 const quick = { ...SHORT_TIMING, arrivalDeadlineSeconds: 1, playgroundDlqDeadlineSeconds: 1, reappearDeadlineSeconds: 1, delayedArrivalMarginSeconds: 1 };
 
 describe('against the lab\'s queues on a local SQS engine', () => {
@@ -220,7 +222,7 @@ describe('each check of the steps fails when the one fact it checks is changed',
     });
     concurrentTest('messages that never arrive', async () => {
       const deployment = await deploy();
-      alterSqs(async (command, send) => (is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send()));
+      alterSqs(nothingReceived);
       await stepFails(deployment, 'send-receive', 'received 0 of 3 messages within 1 s', quick);
     });
     concurrentTest('a message attribute lost on the way', async () => {
@@ -298,7 +300,7 @@ describe('each check of the steps fails when the one fact it checks is changed',
     });
     concurrentTest('a message that never arrives', async () => {
       const deployment = await deploy();
-      alterSqs(async (command, send) => (is(command, 'ReceiveMessage') ? { ...(await send()), Messages: [] } : send()));
+      alterSqs(nothingReceived);
       await stepFails(deployment, 'visibility', 'the message sent did not arrive within 1 s', quick);
     });
     concurrentTest('a message delivered again while in flight', async () => {
