@@ -65,3 +65,30 @@ test('one BatchGetItem per 100 distinct authors, not one read per note; unproces
     mock.restore();
   }
 });
+
+test('keys still unprocessed after 3 retries, 20, 40 then 80 ms apart, resolve to null', async () => {
+  const mock = mockClient(DynamoDBDocumentClient);
+  const table = process.env.AUTHORS_TABLE_NAME!;
+  // DynamoDB keeps throttling a2: it is left unprocessed on every call.
+  mock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { id: string }[] }> }) => {
+    const keys = input.RequestItems[table].Keys;
+    return {
+      Responses: { [table]: keys.filter((k) => k.id === 'a1').map((k) => ({ id: k.id, name: 'Ada' })) },
+      UnprocessedKeys: { [table]: { Keys: keys.filter((k) => k.id === 'a2') } },
+    };
+  });
+  const timers = jest.spyOn(global, 'setTimeout');
+  try {
+    await expect(handler(batch(['a1', 'a2']))).resolves.toEqual([{ id: 'a1', name: 'Ada' }, null]);
+    expect(mock.commandCalls(BatchGetCommand).map((call) => call.args[0].input.RequestItems![table].Keys)).toEqual([
+      [{ id: 'a1' }, { id: 'a2' }],
+      [{ id: 'a2' }],
+      [{ id: 'a2' }],
+      [{ id: 'a2' }],
+    ]);
+    expect(timers.mock.calls.map(([, ms]) => ms)).toEqual([RETRY_BASE_DELAY_MS, 2 * RETRY_BASE_DELAY_MS, 4 * RETRY_BASE_DELAY_MS]);
+  } finally {
+    timers.mockRestore();
+    mock.restore();
+  }
+});

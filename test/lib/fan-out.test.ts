@@ -1,5 +1,6 @@
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -217,6 +218,17 @@ describe('defaults and options', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::SQS::Queue', 2);
     template.resourcePropertiesCountIs('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: Match.arrayWith([snsMaySend]) } }, 2);
+  });
+
+  test('grantPublish lets a principal publish to the topic, and only that', () => {
+    const stack = newStack();
+    const fanOut = new FanOut(stack, 'Fan', { subscribers: { All: Subscriber.queue() } });
+    const publisher = new iam.Role(stack, 'Publisher', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    expect(fanOut.grantPublish(publisher).success).toBe(true);
+    const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: expect.stringMatching(/^FanTopic/) } },
+    ]);
   });
 });
 
