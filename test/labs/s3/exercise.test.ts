@@ -1,6 +1,6 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
-import { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, Message, PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { s3Lab } from '../../../labs/s3/lab';
 import { steps, timing } from '../../../labs/s3/exercise';
 import { S3_LAB } from '../../../labs/s3/constants';
@@ -50,7 +50,8 @@ beforeAll(async () => {
   });
   process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
   cdn = await startLocalCdn(sqs.endpoint, deployed.outputs.SiteBucketName, ttl);
-  outputs = { ...deployed.outputs, ...queues.outputs, DistributionUrl: cdn.url };
+  // As the stack's output (PrivateBucketDistribution.url): https://<domain>/, with its slash.
+  outputs = { ...deployed.outputs, ...queues.outputs, DistributionUrl: `${cdn.url}/` };
 });
 afterAll(async () => {
   await cdn?.stop();
@@ -133,6 +134,29 @@ const stepPasses = async (id: string, step: (typeof steps)[number]) => {
 
 describe(STEPS_TITLE, () => {
   test.each(LOCAL_STEPS.filter((s) => !CONCURRENT_STEPS.includes(s.id)).map((s) => [s.id, s] as const))('step %s passes its own checks', stepPasses);
+
+  test('the notifications step deletes its own event and S3\'s test event, and leaves other runs\' events on the queue', async () => {
+    const queueUrl = outputs.NotificationQueueUrl;
+    const bucket = outputs.DataBucketName;
+    // Waiting on the queue before this run's event: S3's test event (sent when notifications are configured), then two uploads of other runs.
+    const testEvent = { Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2026-01-01T00:00:00.000Z', Bucket: bucket, RequestId: 'TESTREQUEST', HostId: 'TESTHOST' };
+    const otherRun = (key: string) => ({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key, size: 3 } } }] });
+    for (const body of [testEvent, otherRun('uploads/run-other.csv'), otherRun('uploads/run-another.csv')]) {
+      await sqs.client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }));
+    }
+    try {
+      const printed: string[] = [];
+      await runExercise(steps.filter((s) => s.id === 'notifications'), context(SHORT_TIMING, 'run-q', printed));
+      expect(printed.at(-1)).toBe(`SQS received ObjectCreated:Put for uploads/run-q.csv (15 bytes) from bucket ${bucket}`);
+      const { Attributes } = await sqs.client.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      );
+      // Only the other runs' events are left: received, so in flight until their visibility timeout ends.
+      expect(Attributes).toEqual({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '2' });
+    } finally {
+      await sqs.client.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+    }
+  });
 });
 
 test('the encryption step fails when the bucket policy accepts uploads without the SSE header', async () => {
@@ -144,6 +168,20 @@ test('the encryption step fails when the bucket policy accepts uploads without t
     const failure = await runExercise(steps.filter((s) => s.id === 'encryption'), context()).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toBe('PutObject without the header succeeded, but it should have been refused');
+  } finally {
+    s3.setPolicy(bucket, policy);
+  }
+});
+
+test('the encryption step fails when the bucket policy accepts uploads asking for SSE-S3', async () => {
+  const bucket = outputs.DataBucketName;
+  const policy = s3.policy(bucket)!;
+  const statements = policy.Statement as PolicyStatement[];
+  s3.setPolicy(bucket, { ...policy, Statement: statements.filter((s) => s.Sid !== 'DenyPutWithOtherEncryption') });
+  try {
+    const failure = await runExercise(steps.filter((s) => s.id === 'encryption'), context()).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
+    expect((failure as Error).message).toBe('PutObject asking for SSE-S3 succeeded, but it should have been refused');
   } finally {
     s3.setPolicy(bucket, policy);
   }
@@ -199,6 +237,7 @@ describe('each check of the steps fails when the one answer it checks is changed
   test.each<[string, string, () => void, string]>([
     ['encryption', 'an accepted object encrypted otherwise', s3Answers('PutObject', (a) => ({ ...a, ServerSideEncryption: 'AES256' })), 'the accepted object is encrypted with AES256'],
     ['encryption', 'an object without the bucket key', s3Answers('HeadObject', (a) => ({ ...a, BucketKeyEnabled: false })), 'HeadObject: aws:kms, bucket key false'],
+    ['encryption', 'an object HeadObject reports encrypted otherwise', s3Answers('HeadObject', (a) => ({ ...a, ServerSideEncryption: 'AES256' })), 'HeadObject: AES256, bucket key true'],
     ['tls', 'a presigned GET refused over the secure protocol', httpAnswers(toS3, { status: 403 }, 1), 'a presigned GET over https: returned 403'],
     ['presigned', 'a presigner that moves the SSE header into the query string', () => {
       const presign = S3RequestPresigner.prototype.presign;
@@ -211,13 +250,23 @@ describe('each check of the steps fails when the one answer it checks is changed
     ['presigned', 'a fresh presigned GET refused', httpAnswers((url, init) => toS3(url) && init.method === undefined, { status: 403 }, 1), 'the presigned GET returned 403'],
     ['presigned', 'a presigned GET still valid after its expiry', httpAnswers((url, init) => toS3(url) && init.method === undefined, { status: 200 }, 2), 'the presigned GET still worked after its 2 s expiry (200)'],
     ['configuration', 'default encryption without the bucket key', s3Answers('GetBucketEncryption', (a) => ({ ServerSideEncryptionConfiguration: { Rules: [{ ...(a.ServerSideEncryptionConfiguration as { Rules: object[] }).Rules[0], BucketKeyEnabled: false }] } })), 'default encryption: {"ApplyServerSideEncryptionByDefault"'],
+    ['configuration', 'no default encryption', s3Answers('GetBucketEncryption', () => ({})), 'default encryption: undefined'],
+    ['configuration', 'a default encryption without rules', s3Answers('GetBucketEncryption', () => ({ ServerSideEncryptionConfiguration: {} })), 'default encryption: undefined'],
+    ['configuration', 'a rule with a bucket key but no default encryption', s3Answers('GetBucketEncryption', () => ({ ServerSideEncryptionConfiguration: { Rules: [{ BucketKeyEnabled: true }] } })), 'default encryption: {"BucketKeyEnabled":true}'],
+    ['configuration', 'no inventory configuration', s3Answers('GetBucketInventoryConfiguration', () => ({})), 'inventory: undefined'],
+    ['configuration', 'a disabled inventory', s3Answers('GetBucketInventoryConfiguration', (a) => ({ InventoryConfiguration: { ...(a.InventoryConfiguration as object), IsEnabled: false } })), 'inventory: {'],
     ['configuration', 'a weekly inventory', s3Answers('GetBucketInventoryConfiguration', (a) => ({ InventoryConfiguration: { ...(a.InventoryConfiguration as object), Schedule: { Frequency: 'Weekly' } } })), 'inventory: {'],
     ['configuration', 'an inventory delivered elsewhere', s3Answers('GetBucketInventoryConfiguration', (a) => {
       const inventory = a.InventoryConfiguration as { Destination: { S3BucketDestination: object } };
       return { InventoryConfiguration: { ...inventory, Destination: { S3BucketDestination: { ...inventory.Destination.S3BucketDestination, Bucket: 'arn:aws:s3:::another-bucket' } } } };
     }), 'the inventory is not delivered to the reports bucket'],
+    ['configuration', 'an inventory without a schedule', s3Answers('GetBucketInventoryConfiguration', (a) => ({ InventoryConfiguration: { ...(a.InventoryConfiguration as object), Schedule: undefined } })), 'inventory: {'],
+    ['configuration', 'an inventory delivered to no bucket', s3Answers('GetBucketInventoryConfiguration', (a) => ({ InventoryConfiguration: { ...(a.InventoryConfiguration as object), Destination: {} } })), 'the inventory is not delivered to the reports bucket'],
+    ['configuration', 'an inventory without a destination', s3Answers('GetBucketInventoryConfiguration', (a) => ({ InventoryConfiguration: { ...(a.InventoryConfiguration as object), Destination: undefined } })), 'the inventory is not delivered to the reports bucket'],
     ['configuration', 'one lifecycle rule missing', s3Answers('GetBucketLifecycleConfiguration', (a) => ({ ...a, Rules: (a.Rules as object[]).slice(0, 1) })), 'expected 2 lifecycle rules, found 1'],
+    ['configuration', 'no lifecycle rules', s3Answers('GetBucketLifecycleConfiguration', (a) => ({ ...a, Rules: undefined })), 'expected 2 lifecycle rules, found undefined'],
     ['cloudfront', 'a first GET already cached', httpAnswers(toCdn('short.txt'), { headers: { 'x-cache': 'Hit from cloudfront' } }, 1), 'short.txt: 200 Hit from cloudfront'],
+    ['cloudfront', 'a first GET refused', httpAnswers(toCdn('short.txt'), { status: 403 }, 1), 'short.txt: 403 Miss from cloudfront'],
     ['cloudfront', 'a cached copy without its age', httpAnswers(toCdn('short.txt'), { headers: { age: '0' } }), 'the cached copy reports Age 0, expected about 0'],
     ['cloudfront', 'objects without max-age or with a long one not cached', httpAnswers(toCdn('none.txt'), { headers: { 'x-cache': 'Miss from cloudfront' } }, undefined, agedShortCopy), 'none.txt was not cached (Miss from cloudfront, then Miss from cloudfront)'],
     ['cloudfront', 'a bucket readable without the distribution', httpAnswers(toS3, { status: 200 }, undefined, agedShortCopy), 'an anonymous GET straight from the bucket returned 200, expected 403'],
@@ -228,6 +277,24 @@ describe('each check of the steps fails when the one answer it checks is changed
     const failure = await runExercise(steps.filter((s) => s.id === id), options).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toContain(message);
+  });
+
+  test('presigned names no reason when the expired GET is refused without "Request has expired"', async () => {
+    const realFetch = globalThis.fetch;
+    let gets = 0;
+    jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init = {}) =>
+      !inConcurrentTest() && toS3(String(input)) && init.method === undefined && ++gets === 2
+        ? new Response('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>', { status: 403 })
+        : realFetch(input, init),
+    );
+    await runExercise(steps.filter((s) => s.id === 'presigned'), context(fastTiming));
+    expect(lines.at(-1)).toBe('presigned GET (X-Amz-Expires=2): at once → 200; after 0 s → 403');
+  });
+
+  test('cloudfront passes with a cached copy exactly as old as its max-age', async () => {
+    httpAnswers(toCdn('short.txt'), { headers: { age: '1' } }, 2)();
+    await runExercise(steps.filter((s) => s.id === 'cloudfront'), context(fastTiming));
+    expect(lines).toContain('0 s later → Hit from cloudfront, Age 1: max-age=1 is raised to the minimum TTL (10 s)');
   });
 
   describe('multipart, with the 12 MiB upload answered by the test (2 s each on the local S3, and no check reads its bytes)', () => {
@@ -246,9 +313,17 @@ describe('each check of the steps fails when the one answer it checks is changed
       expect(failure).toBeInstanceOf(ExerciseCheckFailed);
       expect((failure as Error).message).toContain(message);
     };
-    test('passes with the upload answered by the test, so the cases below change one answer each', async () => {
+    test('passes with the upload answered by the test, so the cases below change one answer each; it aborts the abandoned upload', async () => {
       largeObject();
-      await runExercise(steps.filter((s) => s.id === 'multipart'), context());
+      await runExercise(steps.filter((s) => s.id === 'multipart'), context(SHORT_TIMING, 'run-mp'));
+      const s3Client = new S3Client({ region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      try {
+        // (The large object's upload stays open: the test answers its parts and its completion.)
+        const { Uploads } = await s3Client.send(new ListMultipartUploadsCommand({ Bucket: outputs.DataBucketName, Prefix: 'run-mp/abandoned.bin' }));
+        expect(Uploads ?? []).toEqual([]);
+      } finally {
+        s3Client.destroy();
+      }
     });
     test('a single-part ETag', async () => {
       largeObject({ complete: { ETag: '"0123456789abcdef0123456789abcdef"' } });
@@ -263,7 +338,8 @@ describe('each check of the steps fails when the one answer it checks is changed
       await multipartFails('the multipart object is encrypted with AES256');
     });
     test('an abandoned upload not listed', async () => {
-      largeObject({}, (command, answer) => (is(command, 'ListMultipartUploads') ? { ...answer, Uploads: [] } : answer));
+      // S3 leaves out Uploads when it lists none.
+      largeObject({}, (command, answer) => (is(command, 'ListMultipartUploads') ? { ...answer, Uploads: undefined } : answer));
       await multipartFails('the abandoned multipart upload is not listed');
     });
     test('no rule aborting incomplete uploads', async () => {
@@ -314,12 +390,16 @@ describe('versioning, against an S3 double that keeps object versions as the tem
    * delete marker. `edit` rewrites the answer to one kind of call: the one fact a case changes.
    */
   const versionedBucket = (status = resources[dataBucketId].Properties.VersioningConfiguration?.Status, edit: (command: AnyCommand, answer: Answer) => Answer = (_c, a) => a) => {
+    calledWith.length = 0;
     const versions: Version[] = [];
     const deleteMarkers: Version[] = [];
     const versionId = () => `v${versions.length + deleteMarkers.length + 1}`;
     const answer = (command: AnyCommand): Answer => {
       const key = String(command.input.Key ?? command.input.Prefix);
+      calledWith.push(`${command.constructor.name.replace(/Command$/, '')} ${String(command.input.Bucket)}${command.input.Key ?? command.input.Prefix ? ` ${key}` : ''}`);
       if (is(command, 'GetBucketVersioning')) return { Status: status };
+      // The bucket policy (DenyPutWithoutEncryptionHeader, DenyPutWithOtherEncryption).
+      if (is(command, 'PutObject') && command.input.ServerSideEncryption !== 'aws:kms') throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
       if (is(command, 'PutObject')) {
         const version = { key, versionId: versionId(), body: String(command.input.Body) };
         versions.push(version);
@@ -338,18 +418,32 @@ describe('versioning, against an S3 double that keeps object versions as the tem
     };
     alter(S3Client, async (command) => edit(command, answer(command)));
   };
+  /** What the step asked the double: each call's name, bucket and key. */
+  const calledWith: string[] = [];
   const versioningStep = steps.filter((s) => s.id === 'versioning');
   afterEach(() => jest.restoreAllMocks());
 
   test('passes its own checks', async () => {
     versionedBucket();
-    await runExercise(versioningStep, context());
-    expect(lines.at(-2)).toMatch(/^two PUTs and a DELETE → 2 versions \+ 1 delete marker; GET \?versionId=v1 still returns "version 1"$/);
+    await runExercise(versioningStep, context(SHORT_TIMING, 'run-t'));
+    expect(lines).toEqual([
+      '\n== 1/1 versioning: versions and delete markers',
+      'two PUTs and a DELETE → 2 versions + 1 delete marker; GET ?versionId=v1 still returns "version 1"',
+      'noncurrent versions expire after 7 days (lifecycle); millions of versions of one key slow it down (503 Slow Down)',
+    ]);
+    const bucket = outputs.DataBucketName;
+    expect(calledWith).toEqual([
+      `GetBucketVersioning ${bucket}`,
+      ...['PutObject', 'PutObject', 'DeleteObject', 'ListObjectVersions', 'GetObject'].map((call) => `${call} ${bucket} run-t/versioned.txt`),
+    ]);
   });
 
   test.each<[string, () => void, string]>([
     ['a bucket whose versioning is suspended', () => versionedBucket('Suspended'), 'versioning is Suspended'],
-    ['a DELETE that leaves no delete marker', () => versionedBucket(undefined, (command, answer) => (is(command, 'ListObjectVersions') ? { ...answer, DeleteMarkers: [] } : answer)), 'found 2 versions and 0 delete markers'],
+    // S3 leaves out the list of versions or of delete markers when it has none.
+    ['a DELETE that leaves no delete marker', () => versionedBucket(undefined, (command, answer) => (is(command, 'ListObjectVersions') ? { ...answer, DeleteMarkers: undefined } : answer)), 'found 2 versions and undefined delete markers'],
+    ['PUTs that keep no versions', () => versionedBucket(undefined, (command, answer) => (is(command, 'ListObjectVersions') ? { ...answer, Versions: undefined } : answer)), 'found undefined versions and 1 delete markers'],
+    ['a GET of the first version without a body', () => versionedBucket(undefined, (command, answer) => (is(command, 'GetObject') ? {} : answer)), 'the first version did not come back'],
     ['a GET of the first version that returns the current one', () => versionedBucket(undefined, (command, answer) => (is(command, 'GetObject') ? { Body: { transformToString: async () => 'version 2' } } : answer)), 'the first version did not come back'],
   ])('fails on %s', async (_name, breakIt, message) => {
     breakIt();
@@ -368,7 +462,7 @@ describe(STEPS_TITLE, () => {
 concurrentTest('the cloudfront step fails when nothing is cached', async () => {
   const uncached = await startLocalCdn(sqs.endpoint, deployed.outputs.SiteBucketName, { min: 0, default: 0, max: 0 });
   try {
-    const failure = await runExercise(steps.filter((s) => s.id === 'cloudfront'), { outputs: { ...outputs, DistributionUrl: uncached.url }, log: () => undefined, provide: [provide(timing, SHORT_TIMING)] }).catch((e: unknown) => e);
+    const failure = await runExercise(steps.filter((s) => s.id === 'cloudfront'), { outputs: { ...outputs, DistributionUrl: `${uncached.url}/` }, log: () => undefined, provide: [provide(timing, SHORT_TIMING)] }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect((failure as Error).message).toMatch(/^1\.5 s later \(max-age=1 but min TTL 10 s\) GET returned Miss from cloudfront$/);
   } finally {
