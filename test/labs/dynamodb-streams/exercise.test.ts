@@ -1,6 +1,6 @@
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { applyRecord, handler } from '../../../lambda/orders-view';
 import { dynamodbStreamsLab } from '../../../labs/dynamodb-streams/lab';
@@ -162,6 +162,9 @@ describe('against the lab\'s tables on DynamoDB Local, its queue on fauxqs, the 
 
   test('step ttl, when TTL has not deleted the expired order within the wait: it says what will happen, and passes', async () => {
     keepExpiredOrderReadable();
+    const orders: Answer[] = [];
+    alter(DynamoDBDocumentClient, async (command, send) => (is(command, 'Put') && orders.push(command.input.Item as Answer), send()));
+    const now = Math.floor(Date.now() / 1000);
     answers(DynamoDBDocumentClient, 'Get', (a) => ({ ...a, Item: a.Item && { ...(a.Item as object), expiredCount: 0 } }));
     await runExercise(steps.filter((s) => s.id === 'ttl'), { ...context('run-v'), provide: [provide(timing, { ...SHORT, ttlDeleteWaitSeconds: 0.3 })] });
     expect(lines.slice(3)).toEqual([
@@ -169,6 +172,15 @@ describe('against the lab\'s tables on DynamoDB Local, its queue on fauxqs, the 
       STILL_READABLE,
       viewOf('run-v-ttl', '{"orderCount":2,"totalCents":1000,"cancelledCount":0,"expiredCount":0}'),
       'TTL has not deleted it within 0.3 s. When it does, the stream carries a REMOVE with userIdentity {type: Service, principalId: dynamodb.amazonaws.com}: the function counts it in expiredCount and keeps it in the totals (an archived order is not a cancelled one).',
+    ]);
+    // Expired a day before the step, and expiring a year after it (epoch seconds).
+    const expired = orders[0]?.expiresAt as number;
+    expect(lines[2]).toBe(`put order "old" that expired a day ago (expiresAt=${expired}, epoch seconds) and order "new" expiring in a year`);
+    expect(expired).toBeGreaterThanOrEqual(now - 24 * 3600);
+    expect(expired).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) - 24 * 3600);
+    expect(orders).toEqual([
+      { customerId: 'run-v-ttl', sk: 'ORDER#old', amountCents: 300, expiresAt: expired },
+      { customerId: 'run-v-ttl', sk: 'ORDER#new', amountCents: 700, expiresAt: expired + 366 * 24 * 3600 },
     ]);
   });
 
@@ -189,6 +201,13 @@ describe('against the lab\'s tables on DynamoDB Local, its queue on fauxqs, the 
     const withBad = source.invocations.filter((i) => i.sequenceNumbers.includes(bad));
     expect(withBad.length).toBeGreaterThanOrEqual(settings.retryAttempts + 1);
     expect(withBad[withBad.length - 1]).toEqual({ sequenceNumbers: [bad], outcome: 'error' });
+  });
+
+  test('the poison step deleted the failure record it read from the on-failure queue', async () => {
+    const { Attributes } = await sqs.client.send(
+      new GetQueueAttributesCommand({ QueueUrl: outputs.OnFailureQueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    expect(Attributes).toEqual({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
   });
 
   test('the replay step invoked the function twice with a record it had applied already', () => {
@@ -217,6 +236,24 @@ describe('each check of the steps fails when the one fact it checks is changed',
       ...answer,
       Messages: ((answer.Messages ?? []) as { Body?: string }[]).map((m) => ({ ...m, Body: JSON.stringify(edit(JSON.parse(m.Body ?? '{}'))) })),
     }), (command) => command.input.QueueUrl === outputs.OnFailureQueueUrl);
+  /**
+   * Each failure record received from the on-failure queue, as three messages the poison step must pass over: the
+   * record of another stream, the record as an earlier run's (its first record arrived an hour before the step), and a
+   * message that is no failure record.
+   */
+  const notOurs = () =>
+    answers(SQSClient, 'ReceiveMessage', (answer) => ({
+      ...answer,
+      Messages: ((answer.Messages ?? []) as { Body?: string }[]).flatMap((m) => {
+        const record = JSON.parse(m.Body ?? '{}') as { DDBStreamBatchInfo: Answer };
+        const info = (edit: Answer) => ({ ...m, Body: JSON.stringify({ ...record, DDBStreamBatchInfo: { ...record.DDBStreamBatchInfo, ...edit } }) });
+        return [
+          info({ streamArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/other/stream/x' }),
+          info({ approximateArrivalOfFirstRecord: new Date(Date.now() - 3_600_000).toISOString() }),
+          { ...m, Body: '{"note":"not a failure record"}' },
+        ];
+      }),
+    }), (command) => command.input.QueueUrl === outputs.OnFailureQueueUrl);
   /** The stream record the exercise reads back, passed through `edit`. */
   const streamRecord = (edit: (record: DynamoDBRecord) => DynamoDBRecord) => {
     const recordAt = DynamoDbStreamsApi.prototype.recordAt;
@@ -236,6 +273,8 @@ describe('each check of the steps fails when the one fact it checks is changed',
   test.each<[string, string, () => void, string]>([
     ['view', 'a view that never reaches the totals', () => answers(DynamoDBDocumentClient, 'Get', (a) => ({ ...a, Item: a.Item && { ...(a.Item as object), totalCents: 1 } })), 'did not reach {"orderCount":3,"totalCents":6149} within 0.3 s; it is {'],
     ['ttl', 'TTL off', () => answers(DynamoDBClient, 'DescribeTimeToLive', () => ({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } })), 'expected TTL ENABLED on expiresAt, found {"TimeToLiveStatus":"DISABLED"}'],
+    ['ttl', 'TTL on another attribute', () => answers(DynamoDBClient, 'DescribeTimeToLive', () => ({ TimeToLiveDescription: { TimeToLiveStatus: 'ENABLED', AttributeName: 'ttl' } })), 'expected TTL ENABLED on expiresAt, found {"TimeToLiveStatus":"ENABLED","AttributeName":"ttl"}'],
+    ['ttl', 'no TTL description', () => answers(DynamoDBClient, 'DescribeTimeToLive', () => ({})), 'expected TTL ENABLED on expiresAt, found undefined'],
     ['ttl', 'a view that never counts the TTL delete it shows', () => {
       unfilteredOrderQuery((items) => items.filter((item) => item.sk !== 'ORDER#old'));
       answers(DynamoDBDocumentClient, 'Get', (a) => ({ ...a, Item: a.Item && { ...(a.Item as object), expiredCount: 0 } }));
@@ -245,20 +284,27 @@ describe('each check of the steps fails when the one fact it checks is changed',
       answers(DynamoDBDocumentClient, 'Get', (a) => ({ ...a, Item: a.Item && { ...(a.Item as object), orderCount: 1 } }));
     }, 'did not reach {"orderCount":2,"totalCents":1000} within 0.3 s; it is {"orderCount":1,'],
     ['ttl', 'a filter that keeps the expired order', () => answers(DynamoDBDocumentClient, 'Query', (a) => ({ ...a, Items: [...(a.Items as object[]), { sk: 'ORDER#old' }] }), (c) => c.input.FilterExpression !== undefined), 'the filtered query returned ["new","old"], expected only "new"'],
-    ['poison', 'a failure record of another stream', () => failureRecords((r) => ({ ...r, DDBStreamBatchInfo: { ...r.DDBStreamBatchInfo, streamArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/other/stream/x' } })), 'no failure record of this run reached the on-failure queue within 1 s'],
+    ['poison', 'failure records of another stream or of an earlier run, and a message that is none', () => notOurs(), 'no failure record of this run reached the on-failure queue within 1 s'],
     ['poison', 'a record of another condition', () => failureRecords((r) => ({ ...r, requestContext: { ...r.requestContext, condition: 'RecordAgeExceeded' } })), 'unexpected condition RecordAgeExceeded'],
     ['poison', 'a failed batch of 3 records', () => failureRecords((r) => ({ ...r, DDBStreamBatchInfo: { ...r.DDBStreamBatchInfo, batchSize: 3 } })), 'the failed batch holds 3 records: bisect did not isolate the bad one'],
     ['poison', 'a record gone from the stream', () => failureRecords((r) => ({ ...r, DDBStreamBatchInfo: { ...r.DDBStreamBatchInfo, startSequenceNumber: NO_RECORD } })), `the stream no longer has record ${NO_RECORD}`],
     ['poison', 'a record of another order', () => streamRecord((r) => ({ ...r, dynamodb: { ...r.dynamodb, Keys: { ...r.dynamodb?.Keys, sk: { S: 'ORDER#good-1' } } } })), 'the failure record points at ORDER#good-1, not at the bad order'],
     ['replay', 'no applied-record marker', () => answers(DynamoDBClient, 'Query', (a) => ({ ...a, Items: [] })), 'expected one applied-record marker for'],
+    ['replay', 'a marker without a sequence number', () => answers(DynamoDBClient, 'Query', (a) => ({ ...a, Items: (a.Items as Answer[]).map((i) => ({ ...i, sequenceNumber: undefined })) })), 'the stream no longer has record '],
     ['replay', 'a marker of a record gone from the stream', () => answers(DynamoDBClient, 'Query', (a) => ({ ...a, Items: (a.Items as Answer[]).map((i) => ({ ...i, sequenceNumber: { S: NO_RECORD } })) })), `the stream no longer has record ${NO_RECORD}`],
   ])('%s fails on %s', async (id, _name, breakIt, message) => {
     breakIt();
     await stepFails(id, message, id === 'poison' && message.startsWith('no failure record') ? { ...SHORT, failureRecordDeadlineSeconds: 1 } : SHORT);
   });
 
+  test('poison fails on a view that never shows the good orders', async () => {
+    answers(DynamoDBDocumentClient, 'Get', (a) => ({ ...a, Item: a.Item && { ...(a.Item as object), totalCents: 1 } }));
+    await stepFails('poison', 'did not reach {"orderCount":2,"totalCents":3000} within 0.3 s; it is {', { ...SHORT, poisonViewDeadlineSeconds: 0.3 });
+  });
+
   test.each<[string, (event: DynamoDBStreamEvent) => Promise<unknown>, string]>([
     ['a function that fails', async () => { throw new Error('boom'); }, 'replay 1: the function failed: {"errorType":"Error","errorMessage":"boom"}'],
+    ['a function that answers without batchItemFailures', async () => ({}), 'replay 1: the function reported {}'],
     ['a function that reports the record failed', async (event) => ({ batchItemFailures: [{ itemIdentifier: event.Records[0].dynamodb?.SequenceNumber }] }), 'replay 1: the function reported {"batchItemFailures":[{"itemIdentifier":'],
   ])('replay fails on %s', async (_name, updater, message) => {
     invokeHandler = updater;
