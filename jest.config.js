@@ -9,10 +9,6 @@ module.exports = {
   // One CloudFormation validation engine and one of each local server per worker, not per test file (the file says why).
   // An absolute path, not <rootDir>: Stryker's jest runner (npm run mutate) wraps the environment and does not expand it.
   testEnvironment: require('node:path').join(__dirname, 'test', 'support', 'worker-environment.js'),
-  // Each module compiled once per worker and per source change, not once per test file (the file says how).
-  runtime: require('node:path').join(__dirname, 'test', 'support', 'code-cache-runtime.js'),
-  // With the project's other caches (README.md, "Kept per machine"): the transformed files and the compiled code.
-  cacheDirectory: require('node:path').join(__dirname, 'node_modules', '.cache', 'jest'),
   moduleNameMapper: { '^@aws/cloudformation-validate$': '<rootDir>/test/support/shared-cloudformation-validate.js' },
   roots: ['<rootDir>/test'],
   // `npm run mutate -- <folder>` runs only the test files that mirror the folder, for every mutant (bin/mutate.ts).
