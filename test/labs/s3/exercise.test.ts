@@ -159,29 +159,18 @@ describe(STEPS_TITLE, () => {
   });
 });
 
-test('the encryption step fails when the bucket policy accepts uploads without the SSE header', async () => {
+test.each([
+  ['without the SSE header', 'DenyPutWithoutEncryptionHeader', 'PutObject without the header succeeded, but it should have been refused'],
+  ['asking for SSE-S3', 'DenyPutWithOtherEncryption', 'PutObject asking for SSE-S3 succeeded, but it should have been refused'],
+])('the encryption step fails when the bucket policy accepts uploads %s', async (_case, sid, message) => {
   const bucket = outputs.DataBucketName;
   const policy = s3.policy(bucket)!;
   const statements = policy.Statement as PolicyStatement[];
-  s3.setPolicy(bucket, { ...policy, Statement: statements.filter((s) => s.Sid !== 'DenyPutWithoutEncryptionHeader') });
+  s3.setPolicy(bucket, { ...policy, Statement: statements.filter((s) => s.Sid !== sid) });
   try {
     const failure = await runExercise(steps.filter((s) => s.id === 'encryption'), context()).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
-    expect((failure as Error).message).toBe('PutObject without the header succeeded, but it should have been refused');
-  } finally {
-    s3.setPolicy(bucket, policy);
-  }
-});
-
-test('the encryption step fails when the bucket policy accepts uploads asking for SSE-S3', async () => {
-  const bucket = outputs.DataBucketName;
-  const policy = s3.policy(bucket)!;
-  const statements = policy.Statement as PolicyStatement[];
-  s3.setPolicy(bucket, { ...policy, Statement: statements.filter((s) => s.Sid !== 'DenyPutWithOtherEncryption') });
-  try {
-    const failure = await runExercise(steps.filter((s) => s.id === 'encryption'), context()).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(ExerciseCheckFailed);
-    expect((failure as Error).message).toBe('PutObject asking for SSE-S3 succeeded, but it should have been refused');
+    expect((failure as Error).message).toBe(message);
   } finally {
     s3.setPolicy(bucket, policy);
   }
