@@ -44,10 +44,14 @@ describe('npm test: jest in the foreground, the other phases beside it', () => {
 
   test('side by side: the total is the longest phase, not the sum', async () => {
     const wait = (ms: number) => `setTimeout(() => {}, ${ms})`;
+    const started = Date.now();
     const results = await runPhases([node('short', wait(300)), node('long', wait(600)), node('middle', wait(450))]);
+    const elapsed = Date.now() - started;
     const longest = Math.max(...results.map((r) => r.ms));
     expect(results.map((r) => r.phase.name)).toEqual(['short', 'long', 'middle']);
-    expect(results[1].ms).toBe(longest);
+    // Side by side: the run took less than the phases one after another (which phase is longest depends on how fast
+    // each node starts on a loaded machine: CI once saw 'middle' end last).
+    expect(elapsed).toBeLessThan(results.reduce((sum, r) => sum + r.ms, 0));
     expect(summary(results).split('\n').pop()).toBe(`  total${' '.repeat(10)}${`${(longest / 1000).toFixed(1)} s`.padStart(8)}`);
   });
 
