@@ -12,13 +12,13 @@ const node = (name: string, script: string, options: Partial<Phase> = {}): Phase
 });
 
 describe('npm test: jest in the foreground, the other phases beside it', () => {
-  test('jest gets the arguments and keeps its priority; build, lint and synth run at niceness 10, through package.json', () => {
+  test('jest gets the arguments and keeps its priority; build, lint and synth run at niceness 19, through package.json', () => {
     const phases = testPhases(['test/lib', '--silent']);
     expect(phases.map((p) => [p.name, p.live, p.niceness])).toEqual([
       ['jest', true, 0],
-      ['tsc --noEmit', false, 10],
-      ['eslint', false, 10],
-      ['cdk synth --no-validation', false, 10],
+      ['tsc --noEmit', false, 19],
+      ['eslint', false, 19],
+      ['cdk synth --no-validation', false, 19],
     ]);
     expect(phases[0].args.slice(1)).toEqual(['test/lib', '--silent']);
     expect(path.relative(path.join(__dirname, '..', '..'), phases[0].args[0])).toBe(path.join('node_modules', 'jest', 'bin', 'jest.js'));
