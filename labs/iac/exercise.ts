@@ -35,9 +35,9 @@ import {
   parametersOf,
   resourcesOf,
   summarizeChanges,
-} from './stack-operations';
+} from './exercise/stack-operations';
 
-export { timing } from './stack-operations';
+export { timing } from './exercise/stack-operations';
 
 const LAB_STACK = IAC_LAB.stackName;
 const { stage, archive, signingSecret } = IAC_LAB.parameters;

@@ -2,7 +2,7 @@ import { CloudFormationClient, CreateStackCommand, DetectStackResourceDriftComma
 import { steps, timing } from '../../../labs/iac/exercise';
 import { FAILING_UPDATE_TEMPLATE } from '../../../labs/iac/playground-templates';
 import { IAC_LAB } from '../../../labs/iac/constants';
-import { summarizeChanges } from '../../../labs/iac/stack-operations';
+import { summarizeChanges } from '../../../labs/iac/exercise/stack-operations';
 import { ExerciseCheckFailed, provide, runExercise } from '../../../labs/support/exercise';
 import { CFN_INIT_INSTANCE, FakeCloudFormation, LAB_OUTPUTS, Misbehaviour, PREFIX } from './fake-cloudformation';
 

@@ -11,8 +11,8 @@ import { handler as windowCounter } from '../../../lambda/kinesis-window';
 import { streamingLab } from '../../../labs/streaming/lab';
 import { STREAMING_LAB } from '../../../labs/streaming/constants';
 import { hashKeyOf, shardFor, steps, timing } from '../../../labs/streaming/exercise';
-import { windowTiming } from '../../../labs/streaming/windows';
-import { kafkaTiming } from '../../../labs/streaming/msk-producer';
+import { windowTiming } from '../../../labs/streaming/exercise/windows';
+import { kafkaTiming } from '../../../labs/streaming/exercise/msk-producer';
 import { handler as kafkaConsumer } from '../../../lambda/kafka-consumer';
 import { KafkaProducerPort, produce, ProduceRequest } from '../../../lambda/kafka-producer';
 import { GetEventSourceMappingCommand, InvokeCommand, InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
@@ -25,7 +25,7 @@ import {
   StartApplicationCommand,
   StopApplicationCommand,
 } from '@aws-sdk/client-kinesis-analytics-v2';
-import { flinkTiming } from '../../../labs/streaming/flink-notebook';
+import { flinkTiming } from '../../../labs/streaming/exercise/flink-notebook';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise, TimingFigures } from '../../../labs/support/exercise';
 import { alter, is } from '../../support/altered-answers';
 import { KINESIS_LIMITS } from '../../../lib/kinesis-data-stream';

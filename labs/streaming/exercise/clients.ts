@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KinesisClient, _Record as KinesisRecord } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { createClient, defineFixture, ExerciseContext } from '../support/exercise';
+import { createClient, defineFixture, ExerciseContext } from '../../support/exercise';
 
 /**
  * The run's Kinesis client, over HTTP/1.1: the SDK's Kinesis client defaults to HTTP/2 (for SubscribeToShard), which

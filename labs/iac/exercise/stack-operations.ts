@@ -18,8 +18,8 @@ import {
   StackResourceSummary,
   UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
-import { check, defineTiming, ExerciseContext } from '../support/exercise';
-import { IAC_LAB } from './constants';
+import { check, defineTiming, ExerciseContext } from '../../support/exercise';
+import { IAC_LAB } from '../constants';
 
 export const timing = defineTiming(IAC_LAB.exerciseTiming);
 

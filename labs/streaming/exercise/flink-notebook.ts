@@ -6,8 +6,8 @@ import {
   StartApplicationCommand,
   StopApplicationCommand,
 } from '@aws-sdk/client-kinesis-analytics-v2';
-import { check, defineTiming, elapsedSeconds, ExerciseContext, requireOutput } from '../support/exercise';
-import { FLINK_LAB, FLINK_PRICES, flinkRunningHourUsd } from './constants';
+import { check, defineTiming, elapsedSeconds, ExerciseContext, requireOutput } from '../../support/exercise';
+import { FLINK_LAB, FLINK_PRICES, flinkRunningHourUsd } from '../constants';
 
 export const flinkTiming = defineTiming(FLINK_LAB.exerciseTiming);
 

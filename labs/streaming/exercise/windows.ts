@@ -1,10 +1,10 @@
 /** The exercise's windows step: the second mapping's tumbling window, seen through the totals it writes. */
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { windowItemKey } from '../../lambda/kinesis-window';
-import { check, defineTiming, elapsedSeconds, ExerciseContext, requireOutput } from '../support/exercise';
+import { windowItemKey } from '../../../lambda/kinesis-window';
+import { check, defineTiming, elapsedSeconds, ExerciseContext, requireOutput } from '../../support/exercise';
 import { documentClient, encode, kinesisOf, runKey } from './clients';
-import { STREAMING_LAB, WINDOW_TIMING } from './constants';
+import { STREAMING_LAB, WINDOW_TIMING } from '../constants';
 
 export const windowTiming = defineTiming(WINDOW_TIMING);
 

@@ -5,12 +5,12 @@
 import { DescribeClusterV2Command, GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { GetEventSourceMappingCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { kafkaItemKey } from '../../lambda/kafka-consumer';
-import type { ProduceRequest, ProduceResponse } from '../../lambda/kafka-producer';
-import { check, defineTiming, elapsedSeconds, ExerciseContext, requireOutput } from '../support/exercise';
+import { kafkaItemKey } from '../../../lambda/kafka-consumer';
+import type { ProduceRequest, ProduceResponse } from '../../../lambda/kafka-producer';
+import { check, defineTiming, elapsedSeconds, ExerciseContext, requireOutput } from '../../support/exercise';
 import { documentClient, runKey } from './clients';
-import { KAFKA_LAB, STREAMING_LAB } from './constants';
-import { streamingLab } from './lab';
+import { KAFKA_LAB, STREAMING_LAB } from '../constants';
+import { streamingLab } from '../lab';
 
 export const kafkaTiming = defineTiming(KAFKA_LAB.exerciseTiming);
 
