@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { findLab, LabDefinition, LABS } from '../labs/catalogue';
 import { labFeatureTemplates, loadLabs } from '../labs/support/app';
@@ -42,4 +42,28 @@ test('README.md gives the set-up and test commands that .ci/run runs, Node.js 24
 
 test('a README without the table markers gets a message saying what is missing', () => {
   expect(() => withFreshLabTable('# no table')).toThrow('README.md lacks the lab table markers');
+});
+
+/** The relative link targets of a Markdown page, outside code (a regex in a code block is not a link). */
+function relativeLinks(markdown: string): string[] {
+  const prose = markdown.replace(/^```[\s\S]*?^```/gm, '').replace(/`[^`\n]*`/g, '');
+  return [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map(([, target]) => target).filter((target) => !/^([a-z]+:|#)/.test(target));
+}
+
+test('relative links are read outside code, without web addresses and anchors', () => {
+  const page = ['[`stack.ts`](stack.ts), [docs](https://docs.aws.amazon.com/x), [below](#cost), [page](../x/README.md#cost)', '```', "'([0-9]*)'", '```', '`a](b)`'].join('\n');
+  expect(relativeLinks(page)).toEqual(['stack.ts', '../x/README.md#cost']);
+});
+
+test('every relative link of README.md and of each lab and construct README names a file that exists', () => {
+  const pages = ['README.md', ...['labs', 'lib'].flatMap((root) => readdirSync(path.join(REPO_ROOT, root)).map((dir) => path.join(root, dir, 'README.md')))].filter(
+    (page) => existsSync(path.join(REPO_ROOT, page)),
+  );
+  const broken = pages.flatMap((page) =>
+    relativeLinks(readFileSync(path.join(REPO_ROOT, page), 'utf8'))
+      .filter((target) => !existsSync(path.join(REPO_ROOT, path.dirname(page), decodeURI(target.split('#')[0]))))
+      .map((target) => `${page} → ${target}`),
+  );
+  expect(pages.length).toBeGreaterThan(LABS.length);
+  expect(broken).toEqual([]);
 });
