@@ -81,8 +81,13 @@ export async function describeCredentialChain(env: Record<string, string | undef
   ];
 }
 
-/** The SDK tags resolved credentials with where they came from (`$source`), named here like the chain's links. */
-export function credentialSourceName(credentials: object): string {
+/**
+ * Where credentials the default chain (`fromNodeProviderChain`) resolved came from, named like the chain's links. The
+ * SDK tags them with their source (`$source`), except its last link's container and instance metadata providers
+ * (@smithy/credential-provider-imds): untagged credentials came from that link, which reads the container endpoint
+ * when AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI is set, and EC2 instance metadata otherwise.
+ */
+export function credentialSourceName(credentials: object, env: Record<string, string | undefined> = process.env): string {
   const features = Object.keys((credentials as { $source?: Record<string, string> }).$source ?? {});
   const known: [RegExp, string][] = [
     [/STS_WEB_ID_TOKEN|WEB_ID/, 'web-identity'],
@@ -94,7 +99,8 @@ export function credentialSourceName(credentials: object): string {
     [/PROFILE/, 'ini'],
   ];
   for (const [pattern, name] of known) if (features.some((f) => pattern.test(f))) return name;
-  return features.length ? features.join('+') : 'unknown';
+  if (features.length > 0) return features.join('+');
+  return env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI ? 'container' : 'instance-metadata';
 }
 
 export class MfaInputError extends Error {

@@ -68,7 +68,13 @@ test('names the source the SDK tagged resolved credentials with', () => {
   expect(credentialSourceName({ $source: { CREDENTIALS_PROFILE: 'n', CREDENTIALS_SSO: 's' } })).toBe('sso');
   expect(credentialSourceName({ $source: { CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN: 'h' } })).toBe('web-identity');
   expect(credentialSourceName({ $source: { CREDENTIALS_IMDS: '0' } })).toBe('instance-metadata');
-  expect(credentialSourceName({})).toBe('unknown');
+  expect(credentialSourceName({ $source: { CREDENTIALS_CODE: 'e' } })).toBe('CREDENTIALS_CODE');
+});
+
+test('untagged credentials came from the last link: the container endpoint when its variable is set, else instance metadata', () => {
+  expect(credentialSourceName({}, {})).toBe('instance-metadata');
+  expect(credentialSourceName({ $source: {} }, { AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials/abc' })).toBe('container');
+  expect(credentialSourceName({}, { AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials' })).toBe('container');
 });
 
 describe('MFA parameters', () => {

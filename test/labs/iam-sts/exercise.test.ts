@@ -450,7 +450,7 @@ describe('each check of the steps fails when the one fact it checks is changed',
       // SDK does not tag the credentials it gets from the instance metadata with their source.
       ['an EC2 instance profile only', (imds) => ({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_EC2_METADATA_DISABLED: undefined, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds }), [
         'first configured link: none',
-        'resolved: unknown (access key loca…, expires 2030-01-02T03:04:05.000Z) → arn:aws:iam::123456789012:user/learner',
+        'resolved: instance-metadata (access key loca…, expires 2030-01-02T03:04:05.000Z) → arn:aws:iam::123456789012:user/learner',
       ]],
     ])('credential-chain names what answered, from %s', async (_name, env, expected) => {
       const folder = mkdtempSync(join(tmpdir(), 'iam-sts-chain-'));
