@@ -8,6 +8,7 @@ import {
   StartDeploymentCommand,
   ValidateConfigurationCommand,
 } from '@aws-sdk/client-appconfig';
+import { AppConfigDataClient, GetLatestConfigurationCommand, StartConfigurationSessionCommand } from '@aws-sdk/client-appconfigdata';
 import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { FlagReaderResponse } from '../../lambda/appconfig-flag-reader';
@@ -74,14 +75,22 @@ async function createVersion(context: ExerciseContext, profileOutput: string, do
   return created.VersionNumber ?? 0;
 }
 
-function startDeployment(context: ExerciseContext, profileOutput: string, version: number) {
+/** Where a deployment goes and how: live with the lab's linear strategy, unless told otherwise. */
+interface DeploymentTarget {
+  readonly environmentOutput: 'EnvironmentId' | 'DevEnvironmentId';
+  readonly strategyOutput: 'DeploymentStrategyId' | 'ImmediateStrategyId';
+}
+const LIVE: DeploymentTarget = { environmentOutput: 'EnvironmentId', strategyOutput: 'DeploymentStrategyId' };
+const DEV: DeploymentTarget = { environmentOutput: 'DevEnvironmentId', strategyOutput: 'ImmediateStrategyId' };
+
+function startDeployment(context: ExerciseContext, profileOutput: string, version: number, target = LIVE) {
   const { outputs } = context;
   return appconfigOf(context).send(
     new StartDeploymentCommand({
       ApplicationId: requireOutput(outputs, 'ApplicationId'),
-      EnvironmentId: requireOutput(outputs, 'EnvironmentId'),
+      EnvironmentId: requireOutput(outputs, target.environmentOutput),
       ConfigurationProfileId: requireOutput(outputs, profileOutput),
-      DeploymentStrategyId: requireOutput(outputs, 'DeploymentStrategyId'),
+      DeploymentStrategyId: requireOutput(outputs, target.strategyOutput),
       ConfigurationVersion: String(version),
       Description: `appconfig lab exercise ${context.runId}`,
     }),
@@ -95,6 +104,7 @@ async function followDeployment(
   context: ExerciseContext,
   deploymentNumber: number,
   onLook: (deployment: GetDeploymentCommandOutput) => Promise<void>,
+  target = LIVE,
 ): Promise<GetDeploymentCommandOutput> {
   const { outputs } = context;
   const { deploymentPollSeconds, deploymentDeadlineSeconds } = await context.use(timing);
@@ -104,7 +114,7 @@ async function followDeployment(
     const deployment = await appconfigOf(context).send(
       new GetDeploymentCommand({
         ApplicationId: requireOutput(outputs, 'ApplicationId'),
-        EnvironmentId: requireOutput(outputs, 'EnvironmentId'),
+        EnvironmentId: requireOutput(outputs, target.environmentOutput),
         DeploymentNumber: deploymentNumber,
       }),
     );
@@ -154,6 +164,45 @@ async function readBothWays(context: ExerciseContext): Promise<void> {
   }
   log(`data plane, read 3 after ${second.nextPollInSeconds + sessionPollMarginSeconds} s: empty body = unchanged, cached configuration kept;`);
   log(`  token ${third.tokens.spent} spent, ${third.tokens.next} to use next (a token is good for one call)`);
+}
+
+/** The beta-search flag dev serves, read as a client in dev reads it: a data-plane session of the exercise's own. */
+async function readDevFlag(context: ExerciseContext): Promise<{ version?: string; enabled?: boolean }> {
+  const { outputs } = context;
+  const data = context.client(AppConfigDataClient, 'APPCONFIGDATA');
+  const { InitialConfigurationToken } = await data.send(
+    new StartConfigurationSessionCommand({
+      ApplicationIdentifier: requireOutput(outputs, 'ApplicationId'),
+      EnvironmentIdentifier: requireOutput(outputs, 'DevEnvironmentId'),
+      ConfigurationProfileIdentifier: requireOutput(outputs, 'FlagsProfileId'),
+    }),
+  );
+  const latest = await data.send(new GetLatestConfigurationCommand({ ConfigurationToken: InitialConfigurationToken }));
+  // A feature-flag profile's data plane answer: each flag's values, without the definitions.
+  const values = JSON.parse(Buffer.from(latest.Configuration ?? new Uint8Array()).toString('utf8') || '{}') as Record<string, { enabled?: boolean }>;
+  return { version: latest.VersionLabel, enabled: values[BETA_SEARCH]?.enabled };
+}
+
+async function environments(context: ExerciseContext): Promise<void> {
+  const { log } = context;
+  const before = await readFlag(context);
+  const version = await createVersion(context, 'FlagsProfileId', betaSearchFlags(APPCONFIG_LAB.rolledOutFlags));
+  const { DeploymentNumber: deploymentNumber = 0 } = await startDeployment(context, 'FlagsProfileId', version, DEV);
+  log(`created flags version ${version} (beta search on for the allow list); deployment ${deploymentNumber} to dev started with the immediate strategy`);
+  const done = await followDeployment(context, deploymentNumber, async (deployment) => log(`  dev: ${deployment.State} ${deployment.PercentageComplete ?? 0} %`), DEV);
+  check(done.State === 'COMPLETE', `the deployment to dev ended ${done.State}, not COMPLETE`);
+
+  const dev = await readDevFlag(context);
+  log(`dev, through a data-plane session: version ${dev.version}, ${BETA_SEARCH} ${dev.enabled ? 'on' : 'off'}`);
+  check(dev.version === String(version), `dev serves version ${dev.version}, not version ${version} deployed there`);
+  check(dev.enabled === APPCONFIG_LAB.rolledOutFlags.enabled, `dev serves ${BETA_SEARCH} ${dev.enabled ? 'on' : 'off'}, not what version ${version} says`);
+  const live = await readFlag(context);
+  log(`live, through the function: version ${live.configurationVersion}: ${describeDecisions(live)}`);
+  check(
+    live.configurationVersion === before.configurationVersion,
+    `live serves version ${live.configurationVersion} after a deployment to dev only; it served version ${before.configurationVersion}`,
+  );
+  log(`one profile, a version per environment: dev has version ${version}, live keeps version ${before.configurationVersion} until a deployment to live (step rollout) takes a version there`);
 }
 
 async function rollOut(context: ExerciseContext): Promise<void> {
@@ -272,6 +321,7 @@ async function rollback(context: ExerciseContext): Promise<void> {
 
 export const steps: readonly ExerciseStep[] = [
   { id: 'read', title: 'read the flag through the agent extension and through the data-plane session', run: readBothWays },
+  { id: 'environments', title: 'a version tried in dev, deployed at once, while live keeps the version it has', run: environments },
   { id: 'rollout', title: 'deploy a flag change gradually and watch it reach the function (allow and block lists)', run: rollOut },
   { id: 'validators', title: 'the JSON Schema and the Lambda validator refuse bad checkout settings', run: validators },
   { id: 'rollback', title: 'an alarm in ALARM during a deployment rolls it back (-c appconfig:rollback-alarm=true)', run: rollback },

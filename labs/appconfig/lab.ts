@@ -3,7 +3,7 @@ import { defineLab, LabExercise, LabStackClass } from '../support/define-lab';
 /** The appconfig lab as the catalogue, the app, the lab CLI, the docs and the tests see it; loads no CDK. */
 export const appconfigLab = defineLab({
   id: 'appconfig',
-  title: 'AppConfig: feature flags and validated configuration rolled out gradually, with alarm rollback',
+  title: 'AppConfig: feature flags and validated configuration, tried in dev, rolled out gradually to live, with alarm rollback',
   stackName: 'AppconfigLab',
   seedTopics: ['000: AWS AppConfig'],
   idleCostUsdPerMonth: 0,

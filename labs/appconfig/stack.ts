@@ -30,9 +30,10 @@ function agentLayerArn(scope: Construct): string {
 }
 
 /**
- * AppConfig lab: an application with one environment, a feature-flag profile and a freeform profile guarded by a JSON
- * Schema and a Lambda validator, a custom linear deployment strategy, a function reading the flag through the agent
- * extension and one reading it through the data-plane API; with `rollback-alarm`, an alarm that rolls deployments back.
+ * AppConfig lab: an application with two environments (dev, where a version is tried at once, and live, which takes it
+ * gradually), a feature-flag profile and a freeform profile guarded by a JSON Schema and a Lambda validator, a custom
+ * linear deployment strategy, a function reading the flag through the agent extension and one reading it through the
+ * data-plane API; with `rollback-alarm`, an alarm that rolls deployments back.
  */
 export class AppconfigLabStack extends LabStack<typeof appconfigLab> {
   constructor(scope: Construct, props: LabStackProps) {
@@ -76,7 +77,15 @@ export class AppconfigLabStack extends LabStack<typeof appconfigLab> {
       // The readers poll the environment: without this, deletion protection could refuse `cdk destroy` for an hour.
       deletionProtectionCheck: appconfig.DeletionProtectionCheck.BYPASS,
     });
-    // What the stack itself deploys (version 1 of each profile) goes out at once; the lab's strategy is for the exercise.
+    // Where a version is tried before live: no monitor, deployed at once.
+    const dev = new appconfig.Environment(this, 'DevEnvironment', {
+      application,
+      environmentName: named('dev'),
+      description: 'Where a configuration version is tried first, deployed at once, before live takes it gradually',
+      deletionProtectionCheck: appconfig.DeletionProtectionCheck.BYPASS,
+    });
+    // What the stack itself deploys (version 1 of each profile) goes out at once, and so does what the exercise tries in
+    // dev; the lab's linear strategy is for live.
     const immediately = new appconfig.DeploymentStrategy(this, 'Immediately', {
       deploymentStrategyName: named('immediately'),
       rolloutStrategy: appconfig.RolloutStrategy.linear({
@@ -118,22 +127,21 @@ export class AppconfigLabStack extends LabStack<typeof appconfigLab> {
       deletionProtectionCheck: appconfig.DeletionProtectionCheck.BYPASS,
     });
 
-    // Version 1 of each profile goes out with the stack, at once. Not through `deployTo`: it names the deployment after
-    // a hash of the environment's name, which here is a token whose text changes between synths, so every
-    // `cdk deploy` would replace the deployment and send version 1 out again over what the exercise deployed.
-    const deployVersionOne = (id: string, configuration: appconfig.HostedConfiguration) =>
-      new appconfig.CfnDeployment(this, id, {
-        applicationId: application.applicationId,
-        environmentId: rollout.environment.environmentId,
-        configurationProfileId: configuration.configurationProfileId,
-        configurationVersion: String(configuration.versionNumber),
-        deploymentStrategyId: immediately.deploymentStrategyId,
-        description: 'Version 1, deployed with the stack',
-      });
-    deployVersionOne('CheckoutVersionOne', checkout).addResourceDependency(
-      deployVersionOne('FlagsVersionOne', flags),
-      'an environment takes one deployment at a time',
-    );
+    // Version 1 of each profile goes out with the stack, at once, to each environment. Not through `deployTo`: it names
+    // the deployment after a hash of the environment's name, which here is a token whose text changes between synths,
+    // so every `cdk deploy` would replace the deployment and send version 1 out again over what the exercise deployed.
+    for (const [prefix, environment] of [['', rollout.environment], ['Dev', dev]] as const) {
+      const deployVersionOne = (configuration: appconfig.HostedConfiguration, id: string) =>
+        new appconfig.CfnDeployment(this, `${prefix}${id}VersionOne`, {
+          applicationId: application.applicationId,
+          environmentId: environment.environmentId,
+          configurationProfileId: configuration.configurationProfileId,
+          configurationVersion: String(configuration.versionNumber),
+          deploymentStrategyId: immediately.deploymentStrategyId,
+          description: 'Version 1, deployed with the stack',
+        });
+      deployVersionOne(checkout, 'Checkout').addResourceDependency(deployVersionOne(flags, 'Flags'), 'an environment takes one deployment at a time');
+    }
 
     // Deleted before the profiles: removes the versions the exercise created, which would block their deletion.
     new HostedVersionSweeper(this, 'ExerciseVersions', { application, profiles: [flags, checkout] });
@@ -172,9 +180,11 @@ export class AppconfigLabStack extends LabStack<typeof appconfigLab> {
     const outputs: Record<string, string> = {
       ApplicationId: application.applicationId,
       EnvironmentId: rollout.environment.environmentId,
+      DevEnvironmentId: dev.environmentId,
       FlagsProfileId: flags.configurationProfileId,
       CheckoutProfileId: checkout.configurationProfileId,
       DeploymentStrategyId: rollout.deploymentStrategy.deploymentStrategyId,
+      ImmediateStrategyId: immediately.deploymentStrategyId,
       FlagReaderFunctionName: flagReader.functionName,
       SessionReaderFunctionName: sessionReader.functionName,
     };

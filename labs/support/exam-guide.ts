@@ -371,8 +371,7 @@ export const REVISED_GUIDE: Revision = {
   addedSkills: [
     {
       task: '3.1',
-      // The appconfig lab validates and rolls out a configuration, but to one environment: none per environment yet.
-      skill: skill('Prepare application configurations for specific environments (for example, by using AWS AppConfig)'),
+      skill: skill('Prepare application configurations for specific environments (for example, by using AWS AppConfig)', at('appconfig', 'environments', 'rollout')),
     },
   ],
 };

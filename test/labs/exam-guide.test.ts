@@ -134,6 +134,14 @@ test('the revised guide is the one read at docs.aws.amazon.com, with the skill i
   expect(REVISED_GUIDE).toEqual({
     source: 'https://docs.aws.amazon.com/aws-certification/latest/developer-associate-02/developer-associate-02-domain3.md',
     readable: "the top of domain 3's page (task 3.1)",
-    addedSkills: [{ task: '3.1', skill: { text: 'Prepare application configurations for specific environments (for example, by using AWS AppConfig)', practisedBy: [] } }],
+    addedSkills: [
+      {
+        task: '3.1',
+        skill: {
+          text: 'Prepare application configurations for specific environments (for example, by using AWS AppConfig)',
+          practisedBy: [{ lab: 'appconfig', steps: ['environments', 'rollout'] }],
+        },
+      },
+    ],
   });
 });

@@ -8,6 +8,7 @@ import {
   StartDeploymentCommand,
   ValidateConfigurationCommand,
 } from '@aws-sdk/client-appconfig';
+import { AppConfigDataClient, GetLatestConfigurationCommand, StartConfigurationSessionCommand } from '@aws-sdk/client-appconfigdata';
 import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -20,15 +21,18 @@ import { DataPlaneFaults, DataPlaneStandIn } from './data-plane-stand-in';
 import { FakeAppConfig, FakeFaults, IDS } from './fake-appconfig';
 
 const appconfig = mockClient(AppConfigClient);
+const appconfigData = mockClient(AppConfigDataClient);
 const lambda = mockClient(LambdaClient);
 const cloudwatch = mockClient(CloudWatchClient);
 
 const OUTPUTS = {
   ApplicationId: IDS.application,
   EnvironmentId: IDS.environment,
+  DevEnvironmentId: IDS.devEnvironment,
   FlagsProfileId: IDS.flags,
   CheckoutProfileId: IDS.checkout,
   DeploymentStrategyId: IDS.strategy,
+  ImmediateStrategyId: IDS.immediateStrategy,
   FlagReaderFunctionName: 'flag-reader',
   SessionReaderFunctionName: 'session-reader',
   RollbackAlarmName: 'rollback-alarm',
@@ -67,8 +71,8 @@ function agentAnswer(): { version: number; body: string } {
 function wire(faults: FakeFaults = {}, pollSeconds = SESSION_POLL_SECONDS, dataPlaneFaults: DataPlaneFaults = {}): void {
   virtualNow = Date.parse('2026-01-01T00:00:00Z');
   fake = new FakeAppConfig(faults);
-  fake.deployed.set(IDS.flags, fake.createVersion(IDS.flags, JSON.stringify(betaSearchFlags(APPCONFIG_LAB.initialFlags))));
-  fake.deployed.set(IDS.checkout, fake.createVersion(IDS.checkout, JSON.stringify(APPCONFIG_LAB.initialCheckout)));
+  fake.deployEverywhere(IDS.flags, fake.createVersion(IDS.flags, JSON.stringify(betaSearchFlags(APPCONFIG_LAB.initialFlags))));
+  fake.deployEverywhere(IDS.checkout, fake.createVersion(IDS.checkout, JSON.stringify(APPCONFIG_LAB.initialCheckout)));
   agentServes = 'deployed';
   dataPlane = new DataPlaneStandIn(pollSeconds, dataPlaneFaults);
   appconfig.reset();
@@ -80,9 +84,24 @@ function wire(faults: FakeFaults = {}, pollSeconds = SESSION_POLL_SECONDS, dataP
     .on(ValidateConfigurationCommand)
     .callsFake(async (input) => fake.validate(input.ConfigurationProfileId, Number(input.ConfigurationVersion)).then(() => ({})))
     .on(StartDeploymentCommand)
-    .callsFake(async (input) => ({ DeploymentNumber: await fake.startDeployment(input.ConfigurationProfileId, Number(input.ConfigurationVersion)) }))
+    .callsFake(async (input) => ({
+      DeploymentNumber: await fake.startDeployment(input.EnvironmentId, input.ConfigurationProfileId, Number(input.ConfigurationVersion), input.DeploymentStrategyId),
+    }))
     .on(GetDeploymentCommand)
-    .callsFake((input) => fake.look(input.DeploymentNumber));
+    .callsFake((input) => fake.look(input.EnvironmentId, input.DeploymentNumber));
+  // The exercise's own data-plane session reads dev: the flags' values of the version dev has.
+  const devDataPlane = new DataPlaneStandIn(pollSeconds);
+  const servedInDev = <C>(command: C) => {
+    const { version, content } = fake.served(IDS.flags, IDS.devEnvironment);
+    devDataPlane.deployed = { version: String(version), content: JSON.stringify(JSON.parse(content).values) };
+    return devDataPlane.send(command);
+  };
+  appconfigData.reset();
+  appconfigData
+    .on(StartConfigurationSessionCommand)
+    .callsFake((input) => servedInDev(new StartConfigurationSessionCommand(input)))
+    .on(GetLatestConfigurationCommand)
+    .callsFake((input) => servedInDev(new GetLatestConfigurationCommand(input)));
   cloudwatch.reset();
   cloudwatch.on(SetAlarmStateCommand).callsFake((input) => void fake.setAlarm(input.StateValue));
   // The data plane serves what the fake deployed, as the agent does.
@@ -144,43 +163,51 @@ beforeEach(() => (lines.length = 0));
 test('every step passes its own checks against the doubles, in order', async () => {
   wire();
   await runExercise(steps, options());
-  // rollout: version 2 reached every target; rollback: version 3 was rolled back, version 2 still served.
-  expect(fake.deployments.map((d) => [d.version, d.state])).toEqual([
-    [2, 'COMPLETE'],
-    [3, 'ROLLED_BACK'],
+  // environments: version 2 in dev only; rollout: version 3 reached live; rollback: version 4 rolled back, 3 still served.
+  expect(fake.deployments.map((d) => [d.environment, d.number, d.version, d.state])).toEqual([
+    [IDS.devEnvironment, 1, 2, 'COMPLETE'],
+    [IDS.environment, 1, 3, 'COMPLETE'],
+    [IDS.environment, 2, 4, 'ROLLED_BACK'],
   ]);
-  expect(fake.served(IDS.flags).version).toBe(2);
+  expect(fake.served(IDS.flags).version).toBe(3);
+  expect(fake.served(IDS.flags, IDS.devEnvironment).version).toBe(2);
   expect(fake.alarm).toBe('OK');
   // validators: the three checkout versions the step created were deleted.
   expect([...(fake.versions.get(IDS.checkout)?.keys() ?? [])]).toEqual([1]);
   expect(lines).toEqual([
-    '\n== 1/4 read: read the flag through the agent extension and through the data-plane session',
+    '\n== 1/5 read: read the flag through the agent extension and through the data-plane session',
     'through the agent extension (version 1): alice=off (flag off), carol=off (flag off), mallory=off (flag off)',
     'data plane, read 1: first, version 1, next poll in 15 s',
     'data plane, read 2 at once: cached, no call (AppConfig asked for 15 s between polls)',
     'data plane, read 3 after 16 s: empty body = unchanged, cached configuration kept;',
     '  token …00000002 spent, …00000003 to use next (a token is good for one call)',
-    '\n== 2/4 rollout: deploy a flag change gradually and watch it reach the function (allow and block lists)',
-    'created flags version 2 (allowList alice, mallory; blockList mallory)',
+    '\n== 2/5 environments: a version tried in dev, deployed at once, while live keeps the version it has',
+    'created flags version 2 (beta search on for the allow list); deployment 1 to dev started with the immediate strategy',
+    '  dev: COMPLETE 100 %',
+    'dev, through a data-plane session: version 2, beta-search on',
+    'live, through the function: version 1: alice=off (flag off), carol=off (flag off), mallory=off (flag off)',
+    'one profile, a version per environment: dev has version 2, live keeps version 1 until a deployment to live (step rollout) takes a version there',
+    '\n== 3/5 rollout: deploy a flag change gradually and watch it reach the function (allow and block lists)',
+    'created flags version 3 (allowList alice, mallory; blockList mallory)',
     'deployment 1 started with the lab\'s strategy (linear, 50 % per step, 2 min, bake 2 min)',
     '  0.0 s: DEPLOYING 50 %; the function serves version 1',
-    '  10.0 s: BAKING 100 %; the function serves version 2',
-    '  20.0 s: COMPLETE 100 %; the function serves version 2',
-    'version 2 reached the function without a code deployment: alice=on (on the allow list), carol=off (not on the allow list), mallory=off (on the block list)',
-    '\n== 3/4 validators: the JSON Schema and the Lambda validator refuse bad checkout settings',
+    '  10.0 s: BAKING 100 %; the function serves version 3',
+    '  20.0 s: COMPLETE 100 %; the function serves version 3',
+    'version 3 reached the function without a code deployment: alice=on (on the allow list), carol=off (not on the allow list), mallory=off (on the block list)',
+    '\n== 4/5 validators: the JSON Schema and the Lambda validator refuse bad checkout settings',
     'version 2 (discount 15 %) passes both validators (ValidateConfiguration)',
     'version 2 (discount 80 %): StartDeployment refused by the JSON Schema (maximum 50): {"message":"Validation failed for the configuration","details":{"InvalidConfiguration":[{"Type":"JSON_SCHEMA","Location":"/discountPercent","Constraint":"maximum","Reason":"must be <= 50"}]}}',
     'version 2 (window 04:00–03:00, valid for the schema): refused by the Lambda validator: {"message":"Validation failed for the configuration","details":{"InvalidConfiguration":[{"Type":"LAMBDA","Reason":"maintenanceWindow.start (04:00) must be before maintenanceWindow.end (03:00) on the same day"}]}}',
     'the refused versions were deleted; nothing reached the environment',
-    '\n== 4/4 rollback: an alarm in ALARM during a deployment rolls it back (-c appconfig:rollback-alarm=true)',
-    'deployment 2 of version 3 (beta search for everyone) started; the function serves version 2',
+    '\n== 5/5 rollback: an alarm in ALARM during a deployment rolls it back (-c appconfig:rollback-alarm=true)',
+    'deployment 2 of version 4 (beta search for everyone) started; the function serves version 3',
     '  0.0 s: DEPLOYING 50 %',
     '  set rollback-alarm to ALARM while the deployment runs',
     '  10.0 s: BAKING 100 %',
     '  set rollback-alarm to ALARM again (CloudWatch may have put it back to OK)',
     '  20.0 s: ROLLED_BACK 0 %',
     'rolled back: "Rollback initiated"',
-    'the function serves version 2 again: alice=on (on the allow list), carol=off (not on the allow list), mallory=off (on the block list)',
+    'the function serves version 3 again: alice=on (on the allow list), carol=off (not on the allow list), mallory=off (on the block list)',
   ]);
 });
 
@@ -194,7 +221,12 @@ test('rollback: CloudWatch puts the alarm back to OK before AppConfig looks; the
 
 test('the steps create, deploy and alarm in the name of the run, each client at its own service\'s endpoint', async () => {
   wire();
-  const endpoints = { AWS_ENDPOINT_URL_APPCONFIG: 'http://appconfig.test', AWS_ENDPOINT_URL_LAMBDA: 'http://lambda.test', AWS_ENDPOINT_URL_CLOUDWATCH: 'http://monitoring.test' };
+  const endpoints = {
+    AWS_ENDPOINT_URL_APPCONFIG: 'http://appconfig.test',
+    AWS_ENDPOINT_URL_APPCONFIGDATA: 'http://appconfigdata.test',
+    AWS_ENDPOINT_URL_LAMBDA: 'http://lambda.test',
+    AWS_ENDPOINT_URL_CLOUDWATCH: 'http://monitoring.test',
+  };
   Object.assign(process.env, endpoints);
   try {
     await runExercise(steps, options(OUTPUTS, 'run-t'));
@@ -202,8 +234,16 @@ test('the steps create, deploy and alarm in the name of the run, each client at 
     for (const name of Object.keys(endpoints)) delete process.env[name];
   }
   const created = appconfig.commandCalls(CreateHostedConfigurationVersionCommand).map((c) => c.args[0].input);
-  expect(created.map(({ ContentType, Description }) => [ContentType, Description])).toEqual(Array(5).fill(['application/json', 'appconfig lab exercise run-t']));
-  expect(appconfig.commandCalls(StartDeploymentCommand).map((c) => c.args[0].input.Description)).toEqual(Array(4).fill('appconfig lab exercise run-t'));
+  expect(created.map(({ ContentType, Description }) => [ContentType, Description])).toEqual(Array(6).fill(['application/json', 'appconfig lab exercise run-t']));
+  expect(appconfig.commandCalls(StartDeploymentCommand).map((c) => c.args[0].input.Description)).toEqual(Array(5).fill('appconfig lab exercise run-t'));
+  // Dev at once, live with the lab's strategy.
+  expect(appconfig.commandCalls(StartDeploymentCommand).map((c) => [c.args[0].input.EnvironmentId, c.args[0].input.DeploymentStrategyId]).slice(0, 2)).toEqual([
+    [IDS.devEnvironment, IDS.immediateStrategy],
+    [IDS.environment, IDS.strategy],
+  ]);
+  expect(appconfigData.commandCalls(StartConfigurationSessionCommand).map((c) => c.args[0].input)).toEqual([
+    { ApplicationIdentifier: IDS.application, EnvironmentIdentifier: IDS.devEnvironment, ConfigurationProfileIdentifier: IDS.flags },
+  ]);
   expect(appconfig.commandCalls(ValidateConfigurationCommand).map((c) => c.args[0].input)).toEqual([{ ApplicationId: IDS.application, ConfigurationProfileId: IDS.checkout, ConfigurationVersion: '2' }]);
   expect(cloudwatch.commandCalls(SetAlarmStateCommand).map((c) => [c.args[0].input.StateValue, c.args[0].input.StateReason])).toEqual([
     ['ALARM', 'appconfig lab exercise run-t'],
@@ -212,6 +252,7 @@ test('the steps create, deploy and alarm in the name of the run, each client at 
   ]);
   const hostOf = async (call: { thisValue: unknown }) => (await (call.thisValue as AppConfigClient).config.endpoint!()).hostname;
   expect(await hostOf(appconfig.commandCalls(StartDeploymentCommand)[0])).toBe('appconfig.test');
+  expect(await hostOf(appconfigData.commandCalls(StartConfigurationSessionCommand)[0])).toBe('appconfigdata.test');
   expect(await hostOf(lambda.commandCalls(InvokeCommand)[0])).toBe('lambda.test');
   expect(await hostOf(cloudwatch.commandCalls(SetAlarmStateCommand)[0])).toBe('monitoring.test');
 });
@@ -229,7 +270,7 @@ describe('each check fails when the lab misbehaves', () => {
   /** GetDeployment answers as the fake looks, with the n-th look's fields replaced by `looks[n]` (the last one repeats). */
   function looks(...replaced: object[]): void {
     let nth = 0;
-    appconfig.on(GetDeploymentCommand).callsFake((input) => ({ ...fake.look(input.DeploymentNumber), ...replaced[Math.min(nth++, replaced.length - 1)] }));
+    appconfig.on(GetDeploymentCommand).callsFake((input) => ({ ...fake.look(input.EnvironmentId, input.DeploymentNumber), ...replaced[Math.min(nth++, replaced.length - 1)] }));
   }
   const refusal = (message: string) => Object.assign(new Error(message), { name: 'BadRequestException' });
   const flagReaderCalls = () => lambda.commandCalls(InvokeCommand).filter((c) => c.args[0].input.FunctionName === 'flag-reader').length;
@@ -243,6 +284,10 @@ describe('each check fails when the lab misbehaves', () => {
     ['read', 'a cached read of another configuration', () => answersOf('session-reader', (a, nth) => (nth === 2 ? { ...a, configuration: { other: true } } : a)), 'the cached read returned another configuration'],
     ['read', 'a third read without tokens', () => answersOf('session-reader', (a, nth) => (nth === 3 ? { ...a, tokens: undefined } : a)), 'GetLatestConfiguration did not hand out a new token'],
     ['read', 'a third read spending another token than read 1 received', () => answersOf('session-reader', (a, nth) => (nth === 3 ? { ...a, tokens: { ...a.tokens, spent: '…99999999' } } : a)), 'read 3 spent …99999999, not the token read 1 received (…00000002)'],
+    ['environments', 'a deployment to dev rolled back', () => looks({ State: 'ROLLED_BACK', PercentageComplete: 0 }), 'the deployment to dev ended ROLLED_BACK, not COMPLETE'],
+    ['environments', 'dev serving the version it had', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ VersionLabel: '1', Configuration: Buffer.from('{"beta-search":{"enabled":false}}') as never }), 'dev serves version 1, not version 2 deployed there'],
+    ['environments', 'dev serving the flag off under the new version', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ VersionLabel: '2', Configuration: Buffer.from('{"beta-search":{"enabled":false}}') as never }), 'dev serves beta-search off, not what version 2 says'],
+    ['environments', 'dev serving no flags at all', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ VersionLabel: '2' }), 'dev serves beta-search off, not what version 2 says'],
     ['rollout', 'a deployment rolled back', () => looks({ State: 'DEPLOYING', PercentageComplete: 50 }, { State: 'ROLLED_BACK', PercentageComplete: 0 }), 'deployment 1 ended ROLLED_BACK, not COMPLETE'],
     ['rollout', 'a deployment reverted', () => looks({ State: 'DEPLOYING', PercentageComplete: 50 }, { State: 'REVERTED', PercentageComplete: 50 }), 'deployment 1 ended REVERTED, not COMPLETE'],
     ['rollout', 'a deployment jumping from 0 to 100 %', () => looks({ State: 'DEPLOYING', PercentageComplete: 0 }, { State: 'BAKING', PercentageComplete: 100 }, { State: 'COMPLETE', PercentageComplete: 100 }), 'the deployment never showed a step between 0 and 100 % (saw 0, 100, 100): not gradual'],
@@ -252,7 +297,7 @@ describe('each check fails when the lab misbehaves', () => {
     ['rollout', 'no decision for carol', () => answersOf('flag-reader', (a) => (a.configurationVersion === '2' ? { ...a, decisions: { ...a.decisions, carol: undefined } } : a)), 'carol should be off, the function says undefined'],
     ['validators', 'a refusal that does not name the field', () => appconfig.on(StartDeploymentCommand).rejects(refusal('refused')), 'the refusal does not name discountPercent: {"message":"refused","details":null}'],
     ['validators', 'a window refused by something else than the Lambda validator', () => appconfig.on(StartDeploymentCommand).rejects(refusal('refused: discountPercent')), 'the refusal is not the Lambda validator\'s: {"message":"refused: discountPercent","details":null}'],
-    ['rollback', 'an alarm-triggered event that is not a rollback start', () => appconfig.on(GetDeploymentCommand).callsFake((input) => { const look = fake.look(input.DeploymentNumber); return look.State === 'ROLLED_BACK' ? { ...look, EventLog: [{ EventType: 'ROLLBACK_COMPLETED', TriggeredBy: 'CLOUDWATCH_ALARM' }] } : look; }), 'the event log shows no rollback started by the alarm: [{"EventType":"ROLLBACK_COMPLETED","TriggeredBy":"CLOUDWATCH_ALARM"}]'],
+    ['rollback', 'an alarm-triggered event that is not a rollback start', () => appconfig.on(GetDeploymentCommand).callsFake((input) => { const look = fake.look(input.EnvironmentId, input.DeploymentNumber); return look.State === 'ROLLED_BACK' ? { ...look, EventLog: [{ EventType: 'ROLLBACK_COMPLETED', TriggeredBy: 'CLOUDWATCH_ALARM' }] } : look; }), 'the event log shows no rollback started by the alarm: [{"EventType":"ROLLBACK_COMPLETED","TriggeredBy":"CLOUDWATCH_ALARM"}]'],
   ])('%s: %s', async (id, _name, breakIt, message) => {
     wire();
     breakIt();
@@ -309,6 +354,11 @@ describe('each check fails when the lab misbehaves', () => {
     const failure = await failureOf('rollout');
     expect(failure).toBeInstanceOf(ExerciseCheckFailed);
     expect(failure?.message).toBe('the deployment never showed a step between 0 and 100 % (saw 100, 100): not gradual');
+  });
+
+  test('environments: environments that share their targets let a deployment to dev reach live', async () => {
+    wire({ sharedTargets: true });
+    expect((await failureOf('environments'))?.message).toBe('live serves version 2 after a deployment to dev only; it served version 1');
   });
 
   test('rollout: a function whose agent keeps serving the old version', async () => {

@@ -1,9 +1,17 @@
-import { BadRequestException, DeploymentEvent, GetDeploymentCommandOutput, InvalidConfigurationDetail } from '@aws-sdk/client-appconfig';
+import { BadRequestException, DeploymentEvent, GetDeploymentCommandOutput, InvalidConfigurationDetail, ResourceNotFoundException } from '@aws-sdk/client-appconfig';
 import Ajv from 'ajv-draft-04';
 import { handler as lambdaValidator } from '../../../lambda/appconfig-validator';
 import { CHECKOUT_SCHEMA } from '../../../labs/appconfig/constants';
 
-export const IDS = { application: 'app1', environment: 'env1', flags: 'flagsprofile', checkout: 'checkoutprofile', strategy: 'strat1' };
+export const IDS = {
+  application: 'app1',
+  environment: 'env1',
+  devEnvironment: 'env2',
+  flags: 'flagsprofile',
+  checkout: 'checkoutprofile',
+  strategy: 'strat1',
+  immediateStrategy: 'strat0',
+};
 
 /** How the double departs from AppConfig, for the negative tests: each one a lab that misbehaves. */
 export interface FakeFaults {
@@ -15,10 +23,16 @@ export interface FakeFaults {
   readonly validators?: 'none' | 'schema only';
   /** Who the event log says started a rollback. @default 'CLOUDWATCH_ALARM' */
   readonly rollbackTrigger?: 'CLOUDWATCH_ALARM' | 'USER';
+  /** The environments share their targets: a deployment to one reaches the other too. */
+  readonly sharedTargets?: boolean;
 }
 
 interface Deployment {
+  readonly environment: string;
+  /** Numbered per environment, from 1, as AppConfig numbers them. */
   readonly number: number;
+  /** The immediate strategy: 100 % at the first look, no bake. */
+  readonly immediate: boolean;
   readonly profile: string;
   readonly version: number;
   /** The version the targets had before: what a rollback puts back. */
@@ -32,7 +46,9 @@ const validateSchema = new Ajv({ allErrors: true }).compile(CHECKOUT_SCHEMA);
 
 /**
  * A double of the AppConfig control plane for the lab's exercise: hosted versions, validators (the lab's own schema
- * with ajv-draft-04, the lab's own Lambda validator), deployments that grow 50 % per look and bake one look, rollback
+ * with ajv-draft-04, the lab's own Lambda validator), the lab's two environments, each with its own deployments and
+ * what its targets have, deployments that grow 50 % per look and bake one look (the immediate strategy: done at the
+ * first look), rollback
  * when the alarm is in ALARM during a deployment, and profiles that cannot be deleted while they hold versions. Its
  * CloudWatch alarm, like the lab's (1-minute period, missing data not breaching), is put back to OK by the first
  * evaluation after it was set to ALARM, which comes before AppConfig's next look; later ALARMs last until a look.
@@ -42,8 +58,11 @@ export class FakeAppConfig {
     [IDS.flags, new Map()],
     [IDS.checkout, new Map()],
   ]);
-  /** The version each profile's targets have. */
-  readonly deployed = new Map<string, number>();
+  /** The version each profile's targets have, by environment. */
+  readonly deployed = new Map<string, Map<string, number>>([
+    [IDS.environment, new Map()],
+    [IDS.devEnvironment, new Map()],
+  ]);
   readonly deployments: Deployment[] = [];
   alarm: 'OK' | 'ALARM' = 'OK';
   /** How many times the alarm was set to ALARM. */
@@ -86,9 +105,25 @@ export class FakeAppConfig {
     this.versions.delete(profile);
   }
 
-  /** The content the environment serves for a profile, and its version. */
-  served(profile: string): { version: number; content: string } {
-    const version = this.deployed.get(profile) ?? 0;
+  private targets(environment: string): Map<string, number> {
+    const targets = this.deployed.get(environment);
+    if (!targets) throw new ResourceNotFoundException({ message: `Environment ${environment} not found`, $metadata: {} });
+    return targets;
+  }
+
+  /** Sends a version to the targets of `environment`, or of every environment when they share their targets. */
+  private deliver(environment: string, profile: string, version: number): void {
+    for (const targets of this.faults.sharedTargets ? this.deployed.values() : [this.targets(environment)]) targets.set(profile, version);
+  }
+
+  /** What the stack's own deployments do: version `version` of the profile in every environment. */
+  deployEverywhere(profile: string, version: number): void {
+    for (const targets of this.deployed.values()) targets.set(profile, version);
+  }
+
+  /** The content an environment (live by default) serves for a profile, and its version. */
+  served(profile: string, environment = IDS.environment): { version: number; content: string } {
+    const version = this.targets(environment).get(profile) ?? 0;
     return { version, content: this.versions.get(profile)?.get(version) ?? '{}' };
   }
 
@@ -113,34 +148,39 @@ export class FakeAppConfig {
     }
   }
 
-  async startDeployment(profile: string, version: number): Promise<number> {
+  async startDeployment(environment: string, profile: string, version: number, strategy: string): Promise<number> {
     await this.validate(profile, version);
-    const previous = this.deployed.get(profile) ?? 0;
-    const deployment = { number: this.deployments.length + 1, profile, version, previous, percentage: 0, state: 'DEPLOYING', events: [{ EventType: 'DEPLOYMENT_STARTED' as const, TriggeredBy: 'USER' as const }] };
-    this.deployments.push(deployment);
-    return deployment.number;
+    const previous = this.targets(environment).get(profile) ?? 0;
+    const number = this.deployments.filter((d) => d.environment === environment).length + 1;
+    const events = [{ EventType: 'DEPLOYMENT_STARTED' as const, TriggeredBy: 'USER' as const }];
+    this.deployments.push({ environment, number, immediate: strategy === IDS.immediateStrategy, profile, version, previous, percentage: 0, state: 'DEPLOYING', events });
+    return number;
   }
 
-  /** One look at a deployment: it moves one step first. */
-  look(number: number): GetDeploymentCommandOutput {
-    const d = this.deployments[number - 1];
+  /** One look at a deployment of an environment: it moves one step first. */
+  look(environment: string, number: number): GetDeploymentCommandOutput {
+    const d = this.deployments.find((x) => x.environment === environment && x.number === number);
+    if (!d) throw new ResourceNotFoundException({ message: `Deployment ${number} of environment ${environment} not found`, $metadata: {} });
     if (this.alarm === 'ALARM' && !this.alarmEvaluated) {
       this.alarmEvaluated = true;
       this.alarm = 'OK';
     }
-    if (this.alarm === 'ALARM' && !this.faults.noMonitor && (d.state === 'DEPLOYING' || d.state === 'BAKING')) {
+    // Only live has the alarm as monitor.
+    const monitored = d.environment === IDS.environment && !this.faults.noMonitor;
+    if (this.alarm === 'ALARM' && monitored && (d.state === 'DEPLOYING' || d.state === 'BAKING')) {
       d.state = 'ROLLED_BACK';
       d.percentage = 0;
-      this.deployed.set(d.profile, d.previous);
+      this.deliver(d.environment, d.profile, d.previous);
       d.events.push(
         { EventType: 'ROLLBACK_STARTED', TriggeredBy: this.faults.rollbackTrigger ?? 'CLOUDWATCH_ALARM', Description: 'Rollback initiated' },
         { EventType: 'ROLLBACK_COMPLETED', TriggeredBy: 'APPCONFIG' },
       );
     } else if (d.state === 'DEPLOYING') {
-      d.percentage = this.faults.allAtOnce ? 100 : Math.min(100, d.percentage + 50);
+      d.percentage = this.faults.allAtOnce || d.immediate ? 100 : Math.min(100, d.percentage + 50);
       if (d.percentage === 100) {
-        d.state = 'BAKING';
-        this.deployed.set(d.profile, d.version);
+        d.state = d.immediate ? 'COMPLETE' : 'BAKING';
+        this.deliver(d.environment, d.profile, d.version);
+        if (d.immediate) d.events.push({ EventType: 'DEPLOYMENT_COMPLETED', TriggeredBy: 'APPCONFIG' });
       }
     } else if (d.state === 'BAKING') {
       d.state = 'COMPLETE';

@@ -19,11 +19,31 @@ test('the lab strategy grows linearly by 50 % over 2 minutes and bakes 2 minutes
   const immediate = ofType('AWS::AppConfig::DeploymentStrategy').find((s) => s.Properties.GrowthFactor === 100);
   expect(immediate?.Properties).toMatchObject({ DeploymentDurationInMinutes: 0, FinalBakeTimeInMinutes: 0 });
   const deployments = withAlarm.findResources('AWS::AppConfig::Deployment');
-  expect(Object.keys(deployments).sort()).toEqual(['CheckoutVersionOne', 'FlagsVersionOne']);
+  expect(Object.keys(deployments).sort()).toEqual(['CheckoutVersionOne', 'DevCheckoutVersionOne', 'DevFlagsVersionOne', 'FlagsVersionOne']);
   for (const d of Object.values(deployments)) expect(JSON.stringify(d.Properties.DeploymentStrategyId)).toContain('Immediately');
   // One deployment at a time per environment: the checkout waits for the flags.
   expect(deployments.CheckoutVersionOne.DependsOn).toEqual(['FlagsVersionOne']);
+  expect(deployments.DevCheckoutVersionOne.DependsOn).toEqual(['DevFlagsVersionOne']);
   withAlarm.resourceCountIs('AWS::AppConfig::DeploymentStrategy', 2);
+});
+
+test('two environments: dev, without a monitor, where the exercise deploys at once, and live; version 1 goes to both', () => {
+  const environments = withAlarm.findResources('AWS::AppConfig::Environment');
+  const dev = Object.entries(environments).find(([id]) => id.startsWith('DevEnvironment'));
+  expect(Object.keys(environments)).toHaveLength(2);
+  expect(dev?.[1].Properties).toEqual({
+    ApplicationId: { Ref: expect.stringMatching(/^Application/) },
+    Name: { 'Fn::Join': ['', [{ Ref: 'AWS::StackName' }, '-dev']] },
+    Description: 'Where a configuration version is tried first, deployed at once, before live takes it gradually',
+    DeletionProtectionCheck: 'BYPASS',
+  });
+  const deployments = withAlarm.findResources('AWS::AppConfig::Deployment');
+  expect(deployments.DevFlagsVersionOne.Properties.EnvironmentId).toEqual({ Ref: dev?.[0] });
+  expect(deployments.DevCheckoutVersionOne.Properties.EnvironmentId).toEqual({ Ref: dev?.[0] });
+  expect(JSON.stringify(deployments.FlagsVersionOne.Properties.EnvironmentId)).toContain('RolloutEnvironment');
+  const outputs = withAlarm.toJSON().Outputs;
+  expect(outputs.DevEnvironmentId.Value).toEqual({ Ref: dev?.[0] });
+  expect(JSON.stringify(outputs.ImmediateStrategyId.Value)).toContain('Immediately');
 });
 
 test('a feature-flag profile and a freeform profile guarded by a draft-04 JSON Schema and a Lambda validator', () => {
@@ -113,9 +133,11 @@ test('without the feature: no alarm, no monitor, no monitor role, nothing billed
     'ApplicationId',
     'CheckoutProfileId',
     'DeploymentStrategyId',
+    'DevEnvironmentId',
     'EnvironmentId',
     'FlagReaderFunctionName',
     'FlagsProfileId',
+    'ImmediateStrategyId',
     'SessionReaderFunctionName',
   ]);
 });
