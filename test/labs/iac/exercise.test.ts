@@ -1,9 +1,30 @@
-import { CloudFormationClient, CreateStackCommand, DetectStackResourceDriftCommand, UpdateStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import {
+  ChangeSetStatus,
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  CreateStackCommand,
+  DescribeChangeSetCommand,
+  DescribeStacksCommand,
+  DetectStackResourceDriftCommand,
+  ListStackResourcesCommand,
+  UpdateStackCommand,
+  UpdateTerminationProtectionCommand,
+} from '@aws-sdk/client-cloudformation';
 import { steps, timing } from '../../../labs/iac/exercise';
 import { FAILING_UPDATE_TEMPLATE } from '../../../labs/iac/playground-templates';
 import { IAC_LAB } from '../../../labs/iac/constants';
-import { summarizeChanges } from '../../../labs/iac/exercise/stack-operations';
-import { ExerciseCheckFailed, provide, runExercise } from '../../../labs/support/exercise';
+import {
+  cloudFormationOf,
+  describeChangeSet,
+  describeStack,
+  expectStackStatus,
+  outputsOf,
+  parametersOf,
+  resourcesOf,
+  summarizeChanges,
+  waitForStack,
+} from '../../../labs/iac/exercise/stack-operations';
+import { ExerciseCheckFailed, ExerciseContext, provide, runExercise, startExerciseRun } from '../../../labs/support/exercise';
 import { CFN_INIT_INSTANCE, FakeCloudFormation, LAB_OUTPUTS, Misbehaviour, PREFIX } from './fake-cloudformation';
 
 // CloudFormation, StackSets and drift detection have no local engine: the steps run against a stand-in that keeps
@@ -340,4 +361,147 @@ test('a protected playground left by an interrupted run is deleted before the st
   await run('drift');
   expect(lines).toContain(`created the playground stack ${leftover}`);
   expect(exerciseStacks()).toEqual([]);
+});
+
+// The stack helpers the steps share, called on their own in a run of their own (the steps' context, short timings).
+describe('stack operations', () => {
+  const inRun = async <T>(act: (context: ExerciseContext) => Promise<T>, timingFigures = SHORT_TIMING): Promise<T> => {
+    const { context, close } = startExerciseRun({ outputs: LAB_OUTPUTS, log: (line) => lines.push(line), runId: 'run-test', provide: [provide(timing, timingFigures)] });
+    try {
+      return await act(context);
+    } finally {
+      await close();
+    }
+  };
+  const failureIn = async (act: (context: ExerciseContext) => Promise<unknown>, timingFigures = SHORT_TIMING) => {
+    const error = await inRun(act, timingFigures).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ExerciseCheckFailed);
+    return (error as Error).message;
+  };
+  const describeStacksCalls = () => fake.cloudformation.commandCalls(DescribeStacksCommand).length;
+  const describeChangeSetCalls = () => fake.cloudformation.commandCalls(DescribeChangeSetCommand).length;
+  const lab = () => fake.stacks.get(IAC_LAB.stackName)!;
+  const noWait = { ...SHORT_TIMING, stackDeadlineSeconds: 0, changeSetDeadlineSeconds: 0 };
+
+  // Answers of CloudFormation the stand-in never gives, each for a stack or change set of its own name.
+  const THROTTLED_STACK = `${PREFIX}throttled`;
+  const ROLLED_BACK_STACK = `${PREFIX}rolled-back`;
+  const PAGED_STACK = `${PREFIX}paged`;
+  const PENDING_CHANGE_SET = 'iac-pending';
+  const EMPTY_CHANGE_SET = 'iac-no-changes';
+  const NO_CHANGES_REASON = 'The submitted information didn\'t contain changes. Submit different information to create a change set.';
+  const queueSummary = (id: string, type = 'AWS::SQS::Queue') => ({ LogicalResourceId: id, PhysicalResourceId: `${PAGED_STACK}-${id}`, ResourceType: type, ResourceStatus: 'CREATE_COMPLETE' as const, LastUpdatedTimestamp: new Date(0) });
+  let pendingPolls = 0;
+  beforeAll(() => {
+    fake.cloudformation.on(DescribeStacksCommand, { StackName: THROTTLED_STACK }).callsFake(() => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    });
+    fake.cloudformation.on(DescribeStacksCommand, { StackName: ROLLED_BACK_STACK }).callsFake(() => ({
+      Stacks: [{
+        StackName: ROLLED_BACK_STACK, StackId: `arn:aws:cloudformation:us-east-1:123456789012:stack/${ROLLED_BACK_STACK}/1`, CreationTime: new Date(0),
+        StackStatus: 'ROLLBACK_COMPLETE', StackStatusReason: 'The following resource(s) failed to create: [Queue]. Rollback requested by user.',
+      }],
+    }));
+    // Three pages, the second one empty.
+    fake.cloudformation.on(ListStackResourcesCommand, { StackName: PAGED_STACK }).callsFake(({ NextToken }) => {
+      if (NextToken === undefined) return { StackResourceSummaries: [queueSummary('Queue')], NextToken: 'page-2' };
+      if (NextToken === 'page-2') return { NextToken: 'page-3' };
+      return { StackResourceSummaries: [queueSummary('QueuePolicy', 'AWS::SQS::QueuePolicy')] };
+    });
+    // CREATE_PENDING first, as right after CreateChangeSet, then CREATE_IN_PROGRESS, then the change.
+    fake.cloudformation.on(DescribeChangeSetCommand, { ChangeSetName: PENDING_CHANGE_SET }).callsFake(({ StackName, ChangeSetName }) => {
+      const Status = (['CREATE_PENDING', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE'] as ChangeSetStatus[])[Math.min(pendingPolls++, 2)];
+      if (Status !== 'CREATE_COMPLETE') return { StackName, ChangeSetName, Status, ExecutionStatus: 'UNAVAILABLE' };
+      return { StackName, ChangeSetName, Status, ExecutionStatus: 'AVAILABLE', Changes: [{ Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'ArchiveQueue', ResourceType: 'AWS::SQS::Queue' } }] };
+    });
+    fake.cloudformation.on(DescribeChangeSetCommand, { ChangeSetName: EMPTY_CHANGE_SET }).callsFake(({ StackName, ChangeSetName }) => ({
+      StackName, ChangeSetName, Status: 'FAILED', ExecutionStatus: 'UNAVAILABLE', StatusReason: NO_CHANGES_REASON, Changes: [],
+    }));
+  });
+  beforeEach(() => {
+    pendingPolls = 0;
+  });
+
+  test('cloudFormationOf is the run\'s CloudFormation client, the one every step shares', async () => {
+    await inRun(async (context) => expect(cloudFormationOf(context)).toBe(context.client(CloudFormationClient, 'CLOUDFORMATION')));
+  });
+
+  test('describeStack takes a stack that does not exist for undefined, and throws any other error', async () => {
+    expect(await inRun((context) => describeStack(context, `${PREFIX}gone`))).toBeUndefined();
+    await expect(inRun((context) => describeStack(context, THROTTLED_STACK))).rejects.toMatchObject({ name: 'Throttling', message: 'Rate exceeded' });
+  });
+
+  test('waitForStack polls every pollSeconds until the stack leaves *_IN_PROGRESS', async () => {
+    jest.useFakeTimers();
+    try {
+      lab().pending = ['UPDATE_IN_PROGRESS'];
+      lab().status = 'UPDATE_COMPLETE';
+      const waiting = inRun((context) => waitForStack(context, IAC_LAB.stackName), { ...SHORT_TIMING, pollSeconds: 30, stackDeadlineSeconds: 60 });
+      await jest.advanceTimersByTimeAsync(29_999);
+      expect(describeStacksCalls()).toBe(1);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(await waiting).toBe('UPDATE_COMPLETE');
+      expect(describeStacksCalls()).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('waitForStack fails at the deadline with the status the stack is still in', async () => {
+    lab().pending = ['UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS'];
+    expect(await failureIn((context) => waitForStack(context, IAC_LAB.stackName), noWait)).toBe('stack IacLab is still UPDATE_IN_PROGRESS after 0 s');
+    expect(describeStacksCalls()).toBe(1);
+  });
+
+  test('expectStackStatus asks for no reason when the stack ends in the expected status', async () => {
+    lab().pending = ['UPDATE_IN_PROGRESS'];
+    lab().status = 'UPDATE_COMPLETE';
+    await inRun((context) => expectStackStatus(context, IAC_LAB.stackName, 'UPDATE_COMPLETE'));
+    expect(describeStacksCalls()).toBe(2);
+  });
+
+  test('expectStackStatus fails with the status the stack ended in and CloudFormation\'s reason', async () => {
+    expect(await failureIn((context) => expectStackStatus(context, ROLLED_BACK_STACK, 'CREATE_COMPLETE'))).toBe(
+      `stack ${ROLLED_BACK_STACK} ended in ROLLBACK_COMPLETE, expected CREATE_COMPLETE (The following resource(s) failed to create: [Queue]. Rollback requested by user.)`,
+    );
+    expect(await failureIn((context) => expectStackStatus(context, `${PREFIX}gone`, 'CREATE_COMPLETE'))).toBe(
+      `stack ${PREFIX}gone ended in DELETED, expected CREATE_COMPLETE (no reason given)`,
+    );
+  });
+
+  test('outputsOf and parametersOf are empty for a stack that has none, or no stack', () => {
+    const bare = { StackName: 'Bare', CreationTime: new Date(0), StackStatus: 'CREATE_COMPLETE' as const };
+    expect([outputsOf(undefined), parametersOf(undefined), outputsOf(bare), parametersOf(bare)]).toEqual([{}, {}, {}, {}]);
+  });
+
+  test('resourcesOf reads every page of ListStackResources', async () => {
+    expect(await inRun((context) => resourcesOf(context, PAGED_STACK))).toEqual({ Queue: queueSummary('Queue'), QueuePolicy: queueSummary('QueuePolicy', 'AWS::SQS::QueuePolicy') });
+    expect(fake.cloudformation.commandCalls(ListStackResourcesCommand)).toHaveLength(3);
+  });
+
+  test('describeChangeSet waits while the change set is CREATE_PENDING, then CREATE_IN_PROGRESS', async () => {
+    const described = await inRun((context) => describeChangeSet(context, IAC_LAB.stackName, PENDING_CHANGE_SET));
+    expect([described.Status, described.Changes.map((c) => c.ResourceChange?.LogicalResourceId)]).toEqual(['CREATE_COMPLETE', ['ArchiveQueue']]);
+    expect(describeChangeSetCalls()).toBe(3);
+  });
+
+  test('describeChangeSet fails at the deadline with the status the change set is still in', async () => {
+    const message = await failureIn(async (context) => {
+      await cloudFormationOf(context).send(new CreateChangeSetCommand({ StackName: IAC_LAB.stackName, ChangeSetName: 'iac-slow', UsePreviousTemplate: true }));
+      return describeChangeSet(context, IAC_LAB.stackName, 'iac-slow');
+    }, noWait);
+    expect(message).toBe('change set iac-slow is still CREATE_IN_PROGRESS after 0 s');
+    expect(describeChangeSetCalls()).toBe(1);
+  });
+
+  test('describeChangeSet fails on a change set CloudFormation could not create, with its reason', async () => {
+    expect(await failureIn((context) => describeChangeSet(context, IAC_LAB.stackName, EMPTY_CHANGE_SET))).toBe(`change set ${EMPTY_CHANGE_SET} is FAILED: ${NO_CHANGES_REASON}`);
+  });
+
+  test('summarizeChanges lists a Dynamic change under no action, with its causes', () => {
+    const summary = summarizeChanges([
+      { Type: 'Resource', ResourceChange: { Action: 'Dynamic', LogicalResourceId: 'Nested', ResourceType: 'AWS::CloudFormation::Stack', Details: [{ Target: { Attribute: 'Properties', Name: 'Parameters', RequiresRecreation: 'Never' }, Evaluation: 'Dynamic', ChangeSource: 'Automatic' }] } },
+    ]);
+    expect(summary).toEqual({ added: [], removed: [], replaced: [], mayBeReplaced: [], modifiedInPlace: [], causes: { Nested: ['Parameters (recreation: Never) ← Automatic'] } });
+  });
 });
