@@ -14,7 +14,7 @@ import * as path from 'node:path';
 const ROOT = path.join(__dirname, '..');
 /**
  * What the phases beside jest run at: the lowest priority, so the kernel gives them the CPU jest leaves idle and
- * little more (at 10 they took ~5 % of jest's time: 2 paired warm runs, wall ratio 0.95 for 19 against 10).
+ * little more (2 paired warm runs of the whole npm test: wall ratio 0.95 for 19 against 10).
  */
 const BESIDE_JEST_NICENESS = 19;
 

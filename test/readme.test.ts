@@ -55,10 +55,12 @@ test('relative links are read outside code, without web addresses and anchors', 
   expect(relativeLinks(page)).toEqual(['stack.ts', '../x/README.md#cost']);
 });
 
-test('every relative link of README.md and of each lab and construct README names a file that exists', () => {
-  const pages = ['README.md', ...['labs', 'lib'].flatMap((root) => readdirSync(path.join(REPO_ROOT, root)).map((dir) => path.join(root, dir, 'README.md')))].filter(
-    (page) => existsSync(path.join(REPO_ROOT, page)),
-  );
+test('every relative link of README.md, the docs and each lab and construct README names a file that exists', () => {
+  const pages = [
+    'README.md',
+    ...readdirSync(path.join(REPO_ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => path.join('docs', name)),
+    ...['labs', 'lib'].flatMap((root) => readdirSync(path.join(REPO_ROOT, root)).map((dir) => path.join(root, dir, 'README.md'))),
+  ].filter((page) => existsSync(path.join(REPO_ROOT, page)));
   const broken = pages.flatMap((page) =>
     relativeLinks(readFileSync(path.join(REPO_ROOT, page), 'utf8'))
       .filter((target) => !existsSync(path.join(REPO_ROOT, path.dirname(page), decodeURI(target.split('#')[0]))))

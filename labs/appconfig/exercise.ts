@@ -61,7 +61,8 @@ const describeDecisions = (answer: FlagReaderResponse) =>
     .map(([user, d]) => `${user}=${d.on ? 'on' : 'off'} (${d.reason})`)
     .join(', ');
 
-async function createVersion(context: ExerciseContext, profileOutput: string, document: object): Promise<number> {
+/** Creates a hosted version; `versionLabel` is what the data plane returns with it (the number never is). */
+async function createVersion(context: ExerciseContext, profileOutput: string, document: object, versionLabel?: string): Promise<number> {
   const { outputs } = context;
   const created = await appconfigOf(context).send(
     new CreateHostedConfigurationVersionCommand({
@@ -70,12 +71,13 @@ async function createVersion(context: ExerciseContext, profileOutput: string, do
       Content: Buffer.from(JSON.stringify(document)),
       ContentType: 'application/json',
       Description: `appconfig lab exercise ${context.runId}`,
+      VersionLabel: versionLabel,
     }),
   );
   return created.VersionNumber ?? 0;
 }
 
-/** Where a deployment goes and how: live with the lab's linear strategy, unless told otherwise. */
+/** Where a deployment goes and with which strategy. */
 interface DeploymentTarget {
   readonly environmentOutput: 'EnvironmentId' | 'DevEnvironmentId';
   readonly strategyOutput: 'DeploymentStrategyId' | 'ImmediateStrategyId';
@@ -83,6 +85,7 @@ interface DeploymentTarget {
 const LIVE: DeploymentTarget = { environmentOutput: 'EnvironmentId', strategyOutput: 'DeploymentStrategyId' };
 const DEV: DeploymentTarget = { environmentOutput: 'DevEnvironmentId', strategyOutput: 'ImmediateStrategyId' };
 
+/** Deploys a version: to live with the lab's linear strategy unless `target` says otherwise. */
 function startDeployment(context: ExerciseContext, profileOutput: string, version: number, target = LIVE) {
   const { outputs } = context;
   return appconfigOf(context).send(
@@ -147,7 +150,7 @@ async function readBothWays(context: ExerciseContext): Promise<void> {
 
   const sessionReader = requireOutput(outputs, 'SessionReaderFunctionName');
   const first = await invoke<SessionRead>(context, sessionReader, {});
-  log(`data plane, read 1: ${first.outcome}, version ${first.versionLabel ?? '?'}, next poll in ${first.nextPollInSeconds} s`);
+  log(`data plane, read 1: ${first.outcome}, label ${first.versionLabel ?? '(none)'}, next poll in ${first.nextPollInSeconds} s`);
   const second = await invoke<SessionRead>(context, sessionReader, {});
   check(second.outcome === 'cached' && second.tokens === undefined, `a read within the poll interval called AppConfig (${second.outcome})`);
   check(JSON.stringify(second.configuration) === JSON.stringify(first.configuration), 'the cached read returned another configuration');
@@ -166,43 +169,51 @@ async function readBothWays(context: ExerciseContext): Promise<void> {
   log(`  token ${third.tokens.spent} spent, ${third.tokens.next} to use next (a token is good for one call)`);
 }
 
-/** The beta-search flag dev serves, read as a client in dev reads it: a data-plane session of the exercise's own. */
-async function readDevFlag(context: ExerciseContext): Promise<{ version?: string; enabled?: boolean }> {
+/**
+ * The beta-search flag an environment serves now, read as a client there reads it, through a new data-plane session:
+ * no cache between the deployment and the read (the flag reader's agent polls every 15 s).
+ */
+async function readFlagIn(context: ExerciseContext, target: DeploymentTarget): Promise<{ versionLabel?: string; enabled?: boolean }> {
   const { outputs } = context;
   const data = context.client(AppConfigDataClient, 'APPCONFIGDATA');
   const { InitialConfigurationToken } = await data.send(
     new StartConfigurationSessionCommand({
       ApplicationIdentifier: requireOutput(outputs, 'ApplicationId'),
-      EnvironmentIdentifier: requireOutput(outputs, 'DevEnvironmentId'),
+      EnvironmentIdentifier: requireOutput(outputs, target.environmentOutput),
       ConfigurationProfileIdentifier: requireOutput(outputs, 'FlagsProfileId'),
     }),
   );
   const latest = await data.send(new GetLatestConfigurationCommand({ ConfigurationToken: InitialConfigurationToken }));
-  // A feature-flag profile's data plane answer: each flag's values, without the definitions.
+  // A feature-flag profile's data-plane answer: each flag's values, without the definitions.
   const values = JSON.parse(Buffer.from(latest.Configuration ?? new Uint8Array()).toString('utf8') || '{}') as Record<string, { enabled?: boolean }>;
-  return { version: latest.VersionLabel, enabled: values[BETA_SEARCH]?.enabled };
+  return { versionLabel: latest.VersionLabel, enabled: values[BETA_SEARCH]?.enabled };
 }
+
+const describeFlag = (read: { versionLabel?: string; enabled?: boolean }) =>
+  `label ${read.versionLabel ?? '(none)'}, ${read.enabled === undefined ? `no ${BETA_SEARCH} flag` : `${BETA_SEARCH} ${read.enabled ? 'on' : 'off'}`}`;
 
 async function environments(context: ExerciseContext): Promise<void> {
   const { log } = context;
-  const before = await readFlag(context);
-  const version = await createVersion(context, 'FlagsProfileId', betaSearchFlags(APPCONFIG_LAB.rolledOutFlags));
+  const liveBefore = await readFlagIn(context, LIVE);
+  log(`live, through a new data-plane session: ${describeFlag(liveBefore)}`);
+  const label = `dev-trial-${context.runId}`;
+  const version = await createVersion(context, 'FlagsProfileId', betaSearchFlags(APPCONFIG_LAB.rolledOutFlags), label);
   const { DeploymentNumber: deploymentNumber = 0 } = await startDeployment(context, 'FlagsProfileId', version, DEV);
-  log(`created flags version ${version} (beta search on for the allow list); deployment ${deploymentNumber} to dev started with the immediate strategy`);
+  log(`created flags version ${version}, label ${label} (beta search on for the allow list); deployment ${deploymentNumber} to dev started with the immediate strategy`);
   const done = await followDeployment(context, deploymentNumber, async (deployment) => log(`  dev: ${deployment.State} ${deployment.PercentageComplete ?? 0} %`), DEV);
   check(done.State === 'COMPLETE', `the deployment to dev ended ${done.State}, not COMPLETE`);
 
-  const dev = await readDevFlag(context);
-  log(`dev, through a data-plane session: version ${dev.version}, ${BETA_SEARCH} ${dev.enabled ? 'on' : 'off'}`);
-  check(dev.version === String(version), `dev serves version ${dev.version}, not version ${version} deployed there`);
-  check(dev.enabled === APPCONFIG_LAB.rolledOutFlags.enabled, `dev serves ${BETA_SEARCH} ${dev.enabled ? 'on' : 'off'}, not what version ${version} says`);
-  const live = await readFlag(context);
-  log(`live, through the function: version ${live.configurationVersion}: ${describeDecisions(live)}`);
+  const dev = await readFlagIn(context, DEV);
+  log(`dev, through a new data-plane session: ${describeFlag(dev)}`);
+  check(dev.versionLabel === label, `dev serves ${describeFlag(dev)}, not version ${version} (label ${label}) deployed there`);
+  check(dev.enabled === APPCONFIG_LAB.rolledOutFlags.enabled, `dev serves ${describeFlag(dev)}: version ${version} has ${BETA_SEARCH} on`);
+  const liveAfter = await readFlagIn(context, LIVE);
+  log(`live, through a new data-plane session: ${describeFlag(liveAfter)}`);
   check(
-    live.configurationVersion === before.configurationVersion,
-    `live serves version ${live.configurationVersion} after a deployment to dev only; it served version ${before.configurationVersion}`,
+    liveAfter.versionLabel === liveBefore.versionLabel && liveAfter.enabled === liveBefore.enabled,
+    `live serves ${describeFlag(liveAfter)} after a deployment to dev only; before it, ${describeFlag(liveBefore)}`,
   );
-  log(`one profile, a version per environment: dev has version ${version}, live keeps version ${before.configurationVersion} until a deployment to live (step rollout) takes a version there`);
+  log(`one profile, a version per environment: dev serves version ${version}, live what was deployed to it; a version reaches live only by a deployment to live (step rollout, gradual)`);
 }
 
 async function rollOut(context: ExerciseContext): Promise<void> {

@@ -130,9 +130,10 @@ export class AppconfigLabStack extends LabStack<typeof appconfigLab> {
     // Version 1 of each profile goes out with the stack, at once, to each environment. Not through `deployTo`: it names
     // the deployment after a hash of the environment's name, which here is a token whose text changes between synths,
     // so every `cdk deploy` would replace the deployment and send version 1 out again over what the exercise deployed.
+    // Live's keep the ids they had before dev existed: a new id would replace them and send version 1 out again.
     for (const [prefix, environment] of [['', rollout.environment], ['Dev', dev]] as const) {
-      const deployVersionOne = (configuration: appconfig.HostedConfiguration, id: string) =>
-        new appconfig.CfnDeployment(this, `${prefix}${id}VersionOne`, {
+      const deployVersionOne = (configuration: appconfig.HostedConfiguration, profileName: string) =>
+        new appconfig.CfnDeployment(this, `${prefix}${profileName}VersionOne`, {
           applicationId: application.applicationId,
           environmentId: environment.environmentId,
           configurationProfileId: configuration.configurationProfileId,

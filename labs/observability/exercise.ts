@@ -1,3 +1,7 @@
+/**
+ * The observability exercise. Steps live in ./exercise/, one file per theme; the worker's invocation they share (and
+ * the run's orders it handles) is a fixture of ./exercise/fixtures.ts, made by the first step that asks for it.
+ */
 import type { ExerciseStep } from '../support/exercise';
 import { cloudTrail, configRules } from './exercise/audit';
 import { buildEvents } from './exercise/events';
@@ -5,10 +9,6 @@ import { logs } from './exercise/logs';
 import { alarms, customMetrics, dashboard, embeddedMetrics } from './exercise/metrics';
 import { xray } from './exercise/tracing';
 
-/**
- * The observability exercise. Steps live in ./exercise/, one file per theme; the worker's invocation they share (and
- * the run's orders it handles) is a fixture of ./exercise/fixtures.ts, made by the first step that asks for it.
- */
 export { runOrders, timing } from './exercise/fixtures';
 
 export const steps: readonly ExerciseStep[] = [

@@ -1,3 +1,7 @@
+/**
+ * The streaming exercise. Steps live in ./exercise/, one file per theme; what several share is in ./exercise/reading.ts
+ * (reading a shard, numbered puts, the timing) and ./exercise/clients.ts (the run's clients and keys).
+ */
 import type { ExerciseStep } from '../support/exercise';
 import { lambdaConsumer, poisonRecord } from './exercise/consumers';
 import { firehoseToS3 } from './exercise/delivery';
@@ -8,10 +12,6 @@ import { throttling } from './exercise/producers';
 import { iteratorTypes, ordering, shardAssignment, theStream } from './exercise/shards';
 import { windowedTotals } from './exercise/windows';
 
-/**
- * The streaming exercise. Steps live in ./exercise/, one file per theme; what several share is in ./exercise/reading.ts
- * (reading a shard, numbered puts, the timing) and ./exercise/clients.ts (the run's clients and keys).
- */
 export { hashKeyOf, shardFor, timing } from './exercise/reading';
 export { searchTiming } from './exercise/opensearch';
 

@@ -17,11 +17,12 @@ export interface DataPlaneFaults {
 /**
  * A stand-in of the AppConfig data plane's contract: a session hands out a token; each GetLatestConfiguration spends
  * one (a spent or unknown token is a BadRequestException), returns the next, the poll interval, and the configuration
- * only when the session has not received that version yet (an empty body otherwise).
+ * with its version's label (if it has one) only when the session has not received that version yet (an empty body
+ * otherwise).
  */
 export class DataPlaneStandIn {
-  /** What the environment serves now. */
-  deployed = { version: '1', content: '{}' };
+  /** What the environment serves now: the version, its content and its label (the number is never sent). */
+  deployed: { version: string; content: string; label?: string } = { version: '1', content: '{}' };
   readonly calls: string[] = [];
   private readonly live = new Map<string, { session: number }>();
   private readonly seen = new Map<number, string>();
@@ -64,7 +65,7 @@ export class DataPlaneStandIn {
         NextPollIntervalInSeconds: this.pollIntervalSeconds,
         Configuration: changed ? Buffer.from(this.deployed.content) : new Uint8Array(),
         ContentType: 'application/json',
-        VersionLabel: changed ? this.deployed.version : undefined,
+        VersionLabel: changed ? this.deployed.label : undefined,
         $metadata: {},
       } as GetLatestConfigurationCommandOutput;
     }

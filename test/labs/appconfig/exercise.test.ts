@@ -27,7 +27,7 @@ const cloudwatch = mockClient(CloudWatchClient);
 
 const OUTPUTS = {
   ApplicationId: IDS.application,
-  EnvironmentId: IDS.environment,
+  EnvironmentId: IDS.liveEnvironment,
   DevEnvironmentId: IDS.devEnvironment,
   FlagsProfileId: IDS.flags,
   CheckoutProfileId: IDS.checkout,
@@ -60,11 +60,11 @@ let session: ConfigurationSession;
 const lines: string[] = [];
 
 /** What the agent serves for the feature-flag profile: the flags' values, without their definitions. */
-function agentAnswer(): { version: number; body: string } {
+function agentAnswer(): { version: number; body: string; label?: string } {
   const created = fake.listVersions(IDS.flags);
   const version = agentServes === 'deployed' ? fake.served(IDS.flags).version : agentServes === 'last created' ? Math.max(...created) : agentServes;
   const content = fake.versions.get(IDS.flags)?.get(version) ?? '{"values":{}}';
-  return { version, body: JSON.stringify(JSON.parse(content).values) };
+  return { version, body: JSON.stringify(JSON.parse(content).values), label: fake.labelOf(IDS.flags, version) };
 }
 
 /** Wires the SDK doubles to a fresh fake AppConfig with `faults`, and the data plane to a stand-in polling every `pollSeconds`. */
@@ -78,7 +78,7 @@ function wire(faults: FakeFaults = {}, pollSeconds = SESSION_POLL_SECONDS, dataP
   appconfig.reset();
   appconfig
     .on(CreateHostedConfigurationVersionCommand)
-    .callsFake((input) => ({ VersionNumber: fake.createVersion(input.ConfigurationProfileId, Buffer.from(input.Content).toString('utf8')) }))
+    .callsFake((input) => ({ VersionNumber: fake.createVersion(input.ConfigurationProfileId, Buffer.from(input.Content).toString('utf8'), input.VersionLabel) }))
     .on(DeleteHostedConfigurationVersionCommand)
     .callsFake((input) => void fake.deleteVersion(input.ConfigurationProfileId, input.VersionNumber))
     .on(ValidateConfigurationCommand)
@@ -89,26 +89,33 @@ function wire(faults: FakeFaults = {}, pollSeconds = SESSION_POLL_SECONDS, dataP
     }))
     .on(GetDeploymentCommand)
     .callsFake((input) => fake.look(input.EnvironmentId, input.DeploymentNumber));
-  // The exercise's own data-plane session reads dev: the flags' values of the version dev has.
-  const devDataPlane = new DataPlaneStandIn(pollSeconds);
-  const servedInDev = <C>(command: C) => {
-    const { version, content } = fake.served(IDS.flags, IDS.devEnvironment);
-    devDataPlane.deployed = { version: String(version), content: JSON.stringify(JSON.parse(content).values) };
-    return devDataPlane.send(command);
-  };
+  // The exercise's own data-plane sessions: each token serves the flags of the environment its session named.
+  const sessionsDataPlane = new DataPlaneStandIn(pollSeconds);
+  const environmentOfToken = new Map<string, string>();
   appconfigData.reset();
   appconfigData
     .on(StartConfigurationSessionCommand)
-    .callsFake((input) => servedInDev(new StartConfigurationSessionCommand(input)))
+    .callsFake(async (input) => {
+      const started = (await sessionsDataPlane.send(new StartConfigurationSessionCommand(input))) as { InitialConfigurationToken: string };
+      environmentOfToken.set(started.InitialConfigurationToken, input.EnvironmentIdentifier);
+      return started;
+    })
     .on(GetLatestConfigurationCommand)
-    .callsFake((input) => servedInDev(new GetLatestConfigurationCommand(input)));
+    .callsFake(async (input) => {
+      const environment = environmentOfToken.get(input.ConfigurationToken) ?? '';
+      const { version, content, label } = fake.served(IDS.flags, environment);
+      sessionsDataPlane.deployed = { version: String(version), content: JSON.stringify(JSON.parse(content).values), label };
+      const latest = (await sessionsDataPlane.send(new GetLatestConfigurationCommand(input))) as { NextPollConfigurationToken: string };
+      environmentOfToken.set(latest.NextPollConfigurationToken, environment);
+      return latest;
+    });
   cloudwatch.reset();
   cloudwatch.on(SetAlarmStateCommand).callsFake((input) => void fake.setAlarm(input.StateValue));
   // The data plane serves what the fake deployed, as the agent does.
   const servedByDataPlane = {
     send: (command: unknown) => {
-      const { version, body } = agentAnswer();
-      dataPlane.deployed = { version: String(version), content: body };
+      const { version, body, label } = agentAnswer();
+      dataPlane.deployed = { version: String(version), content: body, label };
       return dataPlane.send(command);
     },
   };
@@ -135,7 +142,9 @@ const options = (outputs: Record<string, string> = OUTPUTS, runId?: string): Exe
   provide: [provide(timing, APPCONFIG_LAB.exerciseTiming), provide(clock, virtualClock)],
 });
 const step = (id: string) => steps.filter((s) => s.id === id);
-const failureOf = (id: string, outputs?: Record<string, string>) => runExercise(step(id), options(outputs)).then(() => undefined, (error: unknown) => error as Error);
+const failureOf = (id: string, outputs?: Record<string, string>) => runExercise(step(id), options(outputs, 'run-x')).then(() => undefined, (error: unknown) => error as Error);
+/** The deployments the exercise started: after the stack's own (version 1 of each profile to each environment). */
+const exerciseDeployments = () => fake.deployments.slice(4);
 
 beforeAll(async () => {
   agent = createServer((_request, response) => {
@@ -162,12 +171,13 @@ beforeEach(() => (lines.length = 0));
 
 test('every step passes its own checks against the doubles, in order', async () => {
   wire();
-  await runExercise(steps, options());
+  await runExercise(steps, options(OUTPUTS, 'run-a'));
   // environments: version 2 in dev only; rollout: version 3 reached live; rollback: version 4 rolled back, 3 still served.
-  expect(fake.deployments.map((d) => [d.environment, d.number, d.version, d.state])).toEqual([
-    [IDS.devEnvironment, 1, 2, 'COMPLETE'],
-    [IDS.environment, 1, 3, 'COMPLETE'],
-    [IDS.environment, 2, 4, 'ROLLED_BACK'],
+  // Numbered per environment, after the stack's two in each.
+  expect(exerciseDeployments().map((d) => [d.environment, d.number, d.version, d.state])).toEqual([
+    [IDS.devEnvironment, 3, 2, 'COMPLETE'],
+    [IDS.liveEnvironment, 3, 3, 'COMPLETE'],
+    [IDS.liveEnvironment, 4, 4, 'ROLLED_BACK'],
   ]);
   expect(fake.served(IDS.flags).version).toBe(3);
   expect(fake.served(IDS.flags, IDS.devEnvironment).version).toBe(2);
@@ -177,19 +187,20 @@ test('every step passes its own checks against the doubles, in order', async () 
   expect(lines).toEqual([
     '\n== 1/5 read: read the flag through the agent extension and through the data-plane session',
     'through the agent extension (version 1): alice=off (flag off), carol=off (flag off), mallory=off (flag off)',
-    'data plane, read 1: first, version 1, next poll in 15 s',
+    'data plane, read 1: first, label (none), next poll in 15 s',
     'data plane, read 2 at once: cached, no call (AppConfig asked for 15 s between polls)',
     'data plane, read 3 after 16 s: empty body = unchanged, cached configuration kept;',
     '  token …00000002 spent, …00000003 to use next (a token is good for one call)',
     '\n== 2/5 environments: a version tried in dev, deployed at once, while live keeps the version it has',
-    'created flags version 2 (beta search on for the allow list); deployment 1 to dev started with the immediate strategy',
+    'live, through a new data-plane session: label (none), beta-search off',
+    'created flags version 2, label dev-trial-run-a (beta search on for the allow list); deployment 3 to dev started with the immediate strategy',
     '  dev: COMPLETE 100 %',
-    'dev, through a data-plane session: version 2, beta-search on',
-    'live, through the function: version 1: alice=off (flag off), carol=off (flag off), mallory=off (flag off)',
-    'one profile, a version per environment: dev has version 2, live keeps version 1 until a deployment to live (step rollout) takes a version there',
+    'dev, through a new data-plane session: label dev-trial-run-a, beta-search on',
+    'live, through a new data-plane session: label (none), beta-search off',
+    'one profile, a version per environment: dev serves version 2, live what was deployed to it; a version reaches live only by a deployment to live (step rollout, gradual)',
     '\n== 3/5 rollout: deploy a flag change gradually and watch it reach the function (allow and block lists)',
     'created flags version 3 (allowList alice, mallory; blockList mallory)',
-    'deployment 1 started with the lab\'s strategy (linear, 50 % per step, 2 min, bake 2 min)',
+    'deployment 3 started with the lab\'s strategy (linear, 50 % per step, 2 min, bake 2 min)',
     '  0.0 s: DEPLOYING 50 %; the function serves version 1',
     '  10.0 s: BAKING 100 %; the function serves version 3',
     '  20.0 s: COMPLETE 100 %; the function serves version 3',
@@ -200,7 +211,7 @@ test('every step passes its own checks against the doubles, in order', async () 
     'version 2 (window 04:00–03:00, valid for the schema): refused by the Lambda validator: {"message":"Validation failed for the configuration","details":{"InvalidConfiguration":[{"Type":"LAMBDA","Reason":"maintenanceWindow.start (04:00) must be before maintenanceWindow.end (03:00) on the same day"}]}}',
     'the refused versions were deleted; nothing reached the environment',
     '\n== 5/5 rollback: an alarm in ALARM during a deployment rolls it back (-c appconfig:rollback-alarm=true)',
-    'deployment 2 of version 4 (beta search for everyone) started; the function serves version 3',
+    'deployment 4 of version 4 (beta search for everyone) started; the function serves version 3',
     '  0.0 s: DEPLOYING 50 %',
     '  set rollback-alarm to ALARM while the deployment runs',
     '  10.0 s: BAKING 100 %',
@@ -215,7 +226,7 @@ test('rollback: CloudWatch puts the alarm back to OK before AppConfig looks; the
   wire();
   await runExercise(step('rollback'), options());
   expect(fake.alarmsSet).toBe(2);
-  expect(fake.deployments.map((d) => [d.version, d.state])).toEqual([[2, 'ROLLED_BACK']]);
+  expect(exerciseDeployments().map((d) => [d.version, d.state])).toEqual([[2, 'ROLLED_BACK']]);
   expect(lines).toContainEqual(expect.stringContaining('set rollback-alarm to ALARM again (CloudWatch may have put it back to OK)'));
 });
 
@@ -235,15 +246,22 @@ test('the steps create, deploy and alarm in the name of the run, each client at 
   }
   const created = appconfig.commandCalls(CreateHostedConfigurationVersionCommand).map((c) => c.args[0].input);
   expect(created.map(({ ContentType, Description }) => [ContentType, Description])).toEqual(Array(6).fill(['application/json', 'appconfig lab exercise run-t']));
+  // Only the version tried in dev is labelled: the data plane names it by its label, never by its number.
+  expect(created.map(({ VersionLabel }) => VersionLabel)).toEqual(['dev-trial-run-t', undefined, undefined, undefined, undefined, undefined]);
   expect(appconfig.commandCalls(StartDeploymentCommand).map((c) => c.args[0].input.Description)).toEqual(Array(5).fill('appconfig lab exercise run-t'));
   // Dev at once, live with the lab's strategy.
   expect(appconfig.commandCalls(StartDeploymentCommand).map((c) => [c.args[0].input.EnvironmentId, c.args[0].input.DeploymentStrategyId]).slice(0, 2)).toEqual([
     [IDS.devEnvironment, IDS.immediateStrategy],
-    [IDS.environment, IDS.strategy],
+    [IDS.liveEnvironment, IDS.strategy],
   ]);
-  expect(appconfigData.commandCalls(StartConfigurationSessionCommand).map((c) => c.args[0].input)).toEqual([
-    { ApplicationIdentifier: IDS.application, EnvironmentIdentifier: IDS.devEnvironment, ConfigurationProfileIdentifier: IDS.flags },
-  ]);
+  // Live before, dev, live after: a new session each.
+  expect(appconfigData.commandCalls(StartConfigurationSessionCommand).map((c) => c.args[0].input)).toEqual(
+    [IDS.liveEnvironment, IDS.devEnvironment, IDS.liveEnvironment].map((environment) => ({
+      ApplicationIdentifier: IDS.application,
+      EnvironmentIdentifier: environment,
+      ConfigurationProfileIdentifier: IDS.flags,
+    })),
+  );
   expect(appconfig.commandCalls(ValidateConfigurationCommand).map((c) => c.args[0].input)).toEqual([{ ApplicationId: IDS.application, ConfigurationProfileId: IDS.checkout, ConfigurationVersion: '2' }]);
   expect(cloudwatch.commandCalls(SetAlarmStateCommand).map((c) => [c.args[0].input.StateValue, c.args[0].input.StateReason])).toEqual([
     ['ALARM', 'appconfig lab exercise run-t'],
@@ -285,11 +303,11 @@ describe('each check fails when the lab misbehaves', () => {
     ['read', 'a third read without tokens', () => answersOf('session-reader', (a, nth) => (nth === 3 ? { ...a, tokens: undefined } : a)), 'GetLatestConfiguration did not hand out a new token'],
     ['read', 'a third read spending another token than read 1 received', () => answersOf('session-reader', (a, nth) => (nth === 3 ? { ...a, tokens: { ...a.tokens, spent: '…99999999' } } : a)), 'read 3 spent …99999999, not the token read 1 received (…00000002)'],
     ['environments', 'a deployment to dev rolled back', () => looks({ State: 'ROLLED_BACK', PercentageComplete: 0 }), 'the deployment to dev ended ROLLED_BACK, not COMPLETE'],
-    ['environments', 'dev serving the version it had', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ VersionLabel: '1', Configuration: Buffer.from('{"beta-search":{"enabled":false}}') as never }), 'dev serves version 1, not version 2 deployed there'],
-    ['environments', 'dev serving the flag off under the new version', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ VersionLabel: '2', Configuration: Buffer.from('{"beta-search":{"enabled":false}}') as never }), 'dev serves beta-search off, not what version 2 says'],
-    ['environments', 'dev serving no flags at all', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ VersionLabel: '2' }), 'dev serves beta-search off, not what version 2 says'],
-    ['rollout', 'a deployment rolled back', () => looks({ State: 'DEPLOYING', PercentageComplete: 50 }, { State: 'ROLLED_BACK', PercentageComplete: 0 }), 'deployment 1 ended ROLLED_BACK, not COMPLETE'],
-    ['rollout', 'a deployment reverted', () => looks({ State: 'DEPLOYING', PercentageComplete: 50 }, { State: 'REVERTED', PercentageComplete: 50 }), 'deployment 1 ended REVERTED, not COMPLETE'],
+    ['environments', 'dev serving the version it had', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ Configuration: Buffer.from('{"beta-search":{"enabled":false}}') as never }), 'dev serves label (none), beta-search off, not version 2 (label dev-trial-run-x) deployed there'],
+    ['environments', 'dev serving the flag off under the new version', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ VersionLabel: 'dev-trial-run-x', Configuration: Buffer.from('{"beta-search":{"enabled":false}}') as never }), 'dev serves label dev-trial-run-x, beta-search off: version 2 has beta-search on'],
+    ['environments', 'dev serving no flags at all', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ VersionLabel: 'dev-trial-run-x' }), 'dev serves label dev-trial-run-x, no beta-search flag: version 2 has beta-search on'],
+    ['rollout', 'a deployment rolled back', () => looks({ State: 'DEPLOYING', PercentageComplete: 50 }, { State: 'ROLLED_BACK', PercentageComplete: 0 }), 'deployment 3 ended ROLLED_BACK, not COMPLETE'],
+    ['rollout', 'a deployment reverted', () => looks({ State: 'DEPLOYING', PercentageComplete: 50 }, { State: 'REVERTED', PercentageComplete: 50 }), 'deployment 3 ended REVERTED, not COMPLETE'],
     ['rollout', 'a deployment jumping from 0 to 100 %', () => looks({ State: 'DEPLOYING', PercentageComplete: 0 }, { State: 'BAKING', PercentageComplete: 100 }, { State: 'COMPLETE', PercentageComplete: 100 }), 'the deployment never showed a step between 0 and 100 % (saw 0, 100, 100): not gradual'],
     ['rollout', 'a percentage going back', () => looks({ State: 'DEPLOYING', PercentageComplete: 50 }, { State: 'DEPLOYING', PercentageComplete: 40 }, { State: 'COMPLETE', PercentageComplete: 100 }), 'the percentage went back during the rollout: 50, 40, 100'],
     ['rollout', 'mallory switched on', () => answersOf('flag-reader', (a) => (a.configurationVersion === '2' ? { ...a, decisions: { ...a.decisions, mallory: { on: true, reason: 'made up' } } } : a)), 'mallory should be off, the function says {"on":true,"reason":"made up"}'],
@@ -323,7 +341,7 @@ describe('each check fails when the lab misbehaves', () => {
     looks({ State: 'DEPLOYING', PercentageComplete: 50 });
     const shortDeadline = { ...options(), provide: [provide(timing, { ...APPCONFIG_LAB.exerciseTiming, deploymentPollSeconds: 10, deploymentDeadlineSeconds: 30 }), provide(clock, virtualClock)] };
     const failure = await runExercise(step('rollout'), shortDeadline).catch((error: unknown) => error);
-    expect((failure as Error).message).toBe('deployment 1 is still DEPLOYING after 30 s');
+    expect((failure as Error).message).toBe('deployment 3 is still DEPLOYING after 30 s');
     // At 0, 10, 20 and 30 s: the look at the deadline is the last.
     expect(appconfig.commandCalls(GetDeploymentCommand)).toHaveLength(4);
   });
@@ -331,7 +349,7 @@ describe('each check fails when the lab misbehaves', () => {
   test('rollback: a deployment that ends before the alarm could be set leaves the alarm alone', async () => {
     wire();
     looks({ State: 'COMPLETE', PercentageComplete: 100 });
-    expect((await failureOf('rollback'))?.message).toBe('deployment 1 ended COMPLETE before the exercise could set the alarm');
+    expect((await failureOf('rollback'))?.message).toBe('deployment 3 ended COMPLETE before the exercise could set the alarm');
     expect(cloudwatch.commandCalls(SetAlarmStateCommand)).toEqual([]);
   });
   test('read: a reader that calls AppConfig on every read instead of caching within the poll interval', async () => {
@@ -356,9 +374,11 @@ describe('each check fails when the lab misbehaves', () => {
     expect(failure?.message).toBe('the deployment never showed a step between 0 and 100 % (saw 100, 100): not gradual');
   });
 
-  test('environments: environments that share their targets let a deployment to dev reach live', async () => {
-    wire({ sharedTargets: true });
-    expect((await failureOf('environments'))?.message).toBe('live serves version 2 after a deployment to dev only; it served version 1');
+  test('environments: a stack whose DevEnvironmentId names live lets the deployment "to dev" reach live', async () => {
+    wire();
+    expect((await failureOf('environments', { ...OUTPUTS, DevEnvironmentId: IDS.liveEnvironment }))?.message).toBe(
+      'live serves label dev-trial-run-x, beta-search on after a deployment to dev only; before it, label (none), beta-search off',
+    );
   });
 
   test('rollout: a function whose agent keeps serving the old version', async () => {
@@ -382,7 +402,7 @@ describe('each check fails when the lab misbehaves', () => {
 
   test('rollback: an environment without the alarm as monitor completes the deployment', async () => {
     wire({ noMonitor: true });
-    expect((await failureOf('rollback'))?.message).toBe('deployment 1 ended COMPLETE, not ROLLED_BACK, with its alarm in ALARM');
+    expect((await failureOf('rollback'))?.message).toBe('deployment 3 ended COMPLETE, not ROLLED_BACK, with its alarm in ALARM');
     expect(fake.alarm).toBe('OK');
   });
 
@@ -395,7 +415,7 @@ describe('each check fails when the lab misbehaves', () => {
     wire();
     agentServes = 'last created';
     expect((await failureOf('rollback'))?.message).toBe('after the rollback the function does not serve version 1 again');
-    expect(fake.deployments.map((d) => d.state)).toEqual(['ROLLED_BACK']);
+    expect(exerciseDeployments().map((d) => d.state)).toEqual(['ROLLED_BACK']);
   });
 
   test('rollback: without the feature, the step says how to deploy the alarm', async () => {

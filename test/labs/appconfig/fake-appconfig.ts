@@ -5,7 +5,7 @@ import { CHECKOUT_SCHEMA } from '../../../labs/appconfig/constants';
 
 export const IDS = {
   application: 'app1',
-  environment: 'env1',
+  liveEnvironment: 'env1',
   devEnvironment: 'env2',
   flags: 'flagsprofile',
   checkout: 'checkoutprofile',
@@ -23,8 +23,6 @@ export interface FakeFaults {
   readonly validators?: 'none' | 'schema only';
   /** Who the event log says started a rollback. @default 'CLOUDWATCH_ALARM' */
   readonly rollbackTrigger?: 'CLOUDWATCH_ALARM' | 'USER';
-  /** The environments share their targets: a deployment to one reaches the other too. */
-  readonly sharedTargets?: boolean;
 }
 
 interface Deployment {
@@ -58,9 +56,11 @@ export class FakeAppConfig {
     [IDS.flags, new Map()],
     [IDS.checkout, new Map()],
   ]);
+  /** The label of each version that was given one, by `profile/version`. */
+  private readonly labels = new Map<string, string>();
   /** The version each profile's targets have, by environment. */
   readonly deployed = new Map<string, Map<string, number>>([
-    [IDS.environment, new Map()],
+    [IDS.liveEnvironment, new Map()],
     [IDS.devEnvironment, new Map()],
   ]);
   readonly deployments: Deployment[] = [];
@@ -72,12 +72,17 @@ export class FakeAppConfig {
 
   constructor(private readonly faults: FakeFaults = {}) {}
 
-  createVersion(profile: string, content: string): number {
+  createVersion(profile: string, content: string, label?: string): number {
     const versions = this.versions.get(profile) ?? new Map<number, string>();
     const number = Math.max(0, ...versions.keys()) + 1;
     versions.set(number, content);
+    if (label !== undefined) this.labels.set(`${profile}/${number}`, label);
     this.versions.set(profile, versions);
     return number;
+  }
+
+  labelOf(profile: string, version: number): string | undefined {
+    return this.labels.get(`${profile}/${version}`);
   }
 
   setAlarm(state: 'OK' | 'ALARM'): void {
@@ -111,20 +116,24 @@ export class FakeAppConfig {
     return targets;
   }
 
-  /** Sends a version to the targets of `environment`, or of every environment when they share their targets. */
   private deliver(environment: string, profile: string, version: number): void {
-    for (const targets of this.faults.sharedTargets ? this.deployed.values() : [this.targets(environment)]) targets.set(profile, version);
+    this.targets(environment).set(profile, version);
   }
 
-  /** What the stack's own deployments do: version `version` of the profile in every environment. */
+  /** What the stack's own deployments do: version `version` of the profile to every environment, at once. */
   deployEverywhere(profile: string, version: number): void {
-    for (const targets of this.deployed.values()) targets.set(profile, version);
+    for (const environment of this.deployed.keys()) {
+      const number = this.deployments.filter((d) => d.environment === environment).length + 1;
+      const events: DeploymentEvent[] = [{ EventType: 'DEPLOYMENT_STARTED', TriggeredBy: 'USER' }, { EventType: 'DEPLOYMENT_COMPLETED', TriggeredBy: 'APPCONFIG' }];
+      this.deployments.push({ environment, number, immediate: true, profile, version, previous: 0, percentage: 100, state: 'COMPLETE', events });
+      this.deliver(environment, profile, version);
+    }
   }
 
-  /** The content an environment (live by default) serves for a profile, and its version. */
-  served(profile: string, environment = IDS.environment): { version: number; content: string } {
+  /** The content an environment (live by default) serves for a profile, its version and the version's label. */
+  served(profile: string, environment = IDS.liveEnvironment): { version: number; content: string; label?: string } {
     const version = this.targets(environment).get(profile) ?? 0;
-    return { version, content: this.versions.get(profile)?.get(version) ?? '{}' };
+    return { version, content: this.versions.get(profile)?.get(version) ?? '{}', label: this.labelOf(profile, version) };
   }
 
   async validate(profile: string, version: number): Promise<void> {
@@ -166,7 +175,7 @@ export class FakeAppConfig {
       this.alarm = 'OK';
     }
     // Only live has the alarm as monitor.
-    const monitored = d.environment === IDS.environment && !this.faults.noMonitor;
+    const monitored = d.environment === IDS.liveEnvironment && !this.faults.noMonitor;
     if (this.alarm === 'ALARM' && monitored && (d.state === 'DEPLOYING' || d.state === 'BAKING')) {
       d.state = 'ROLLED_BACK';
       d.percentage = 0;
