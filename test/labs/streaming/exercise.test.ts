@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient, ListShardsCommand, Shard } from '@aws-sdk/client-kinesis';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteStreamCommand, KinesisClient, ListShardsCommand, Shard } from '@aws-sdk/client-kinesis';
+import { DynamoDBDocumentClient, GetCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
@@ -11,9 +11,9 @@ import { handler as windowCounter } from '../../../lambda/kinesis-window';
 import { streamingLab } from '../../../labs/streaming/lab';
 import { STREAMING_LAB } from '../../../labs/streaming/constants';
 import { hashKeyOf, shardFor, steps, timing } from '../../../labs/streaming/exercise';
-import { windowTiming } from '../../../labs/streaming/exercise/windows';
+import { parseWindows, windowTiming } from '../../../labs/streaming/exercise/windows';
 import { kafkaTiming } from '../../../labs/streaming/exercise/msk-producer';
-import { handler as kafkaConsumer } from '../../../lambda/kafka-consumer';
+import { handler as kafkaConsumer, kafkaItemKey } from '../../../lambda/kafka-consumer';
 import { KafkaProducerPort, produce, ProduceRequest } from '../../../lambda/kafka-producer';
 import { GetEventSourceMappingCommand, InvokeCommand, InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeClusterV2Command, GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-kinesis-analytics-v2';
 import { flinkTiming } from '../../../labs/streaming/exercise/flink-notebook';
 import { ExerciseCheckFailed, ExerciseRunOptions, provide, runExercise, TimingFigures } from '../../../labs/support/exercise';
-import { alter, is } from '../../support/altered-answers';
+import { AnyCommand, alter, is } from '../../support/altered-answers';
 import { KINESIS_LIMITS } from '../../../lib/kinesis-data-stream';
 import { deployTablesLocally, LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
 import { deployQueuesLocally, LocalSqs, startLocalSqs } from '../../support/local-sqs';
@@ -52,6 +52,8 @@ beforeAll(() => {
   jest.spyOn(console, 'warn').mockImplementation(() => undefined);
 });
 
+/** Ends a test's alterations of `client` alone (jest.restoreAllMocks() would end the console's silence too). */
+const unalter = (client: { prototype: { send: unknown } }) => (client.prototype.send as jest.SpyInstance).mockRestore();
 const lab = streamingLab;
 const template = labTemplate(lab);
 const FAST: TimingFigures<typeof STREAMING_LAB.exerciseTiming> = { ...STREAMING_LAB.exerciseTiming, retryBaseMs: 20, getRecordsPauseMs: 0 };
@@ -74,7 +76,14 @@ beforeAll(async () => {
   proxy = await startLocalKinesisProxy(kinesalite.endpoint, { budget, encryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' } });
   Object.assign(process.env, { AWS_ENDPOINT_URL_KINESIS: proxy.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
 });
-afterAll(() => proxy?.stop());
+// The worker's kinesalite outlives this file (and serves every run of it under Stryker, up to its limit of 100 shards):
+// the file deletes the streams it made.
+afterAll(async () => {
+  await proxy?.stop();
+  const client = kinesisClient((await startKinesalite()).endpoint);
+  if (outputs) await client.send(new DeleteStreamCommand({ StreamName: outputs.StreamName }));
+  client.destroy();
+});
 beforeEach(() => (lines.length = 0));
 
 // What each step prints, line by line (its title first; printedShape says what varies: the stream's name, sequence
@@ -330,8 +339,24 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
     await source?.stop();
     await windows?.stop();
     await delivery?.stop();
+    if (pipelineOutputs) await kinesis.send(new DeleteStreamCommand({ StreamName: pipelineOutputs.StreamName }));
     kinesis?.destroy();
     await Promise.all([ddb?.stop(), sqs?.stop()]);
+  });
+
+  test('parseWindows reads each total\'s shard, window and first sequence number from its key, and its count as a number', () => {
+    expect(parseWindows(undefined)).toEqual([]);
+    expect(
+      parseWindows({
+        'shardId-000000000001@2026-12-04T21:00:00.000Z/2026-12-04T21:00:30.000Z#49650': 3,
+        'shardId-000000000000@2026-12-04T21:00:30.000Z/2026-12-04T21:01:00.000Z': '2',
+        'shardId-000000000002': 1,
+      }),
+    ).toEqual([
+      { shardId: 'shardId-000000000001', start: '2026-12-04T21:00:00.000Z', end: '2026-12-04T21:00:30.000Z', firstSequenceNumber: '49650', count: 3 },
+      { shardId: 'shardId-000000000000', start: '2026-12-04T21:00:30.000Z', end: '2026-12-04T21:01:00.000Z', firstSequenceNumber: '', count: 2 },
+      { shardId: 'shardId-000000000002', start: '', end: undefined, firstSequenceNumber: '', count: 1 },
+    ]);
   });
 
   test('the local mapping runs with the lab\'s settings: batches of 100, 2 retries, bisect', () => {
@@ -428,16 +453,62 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
     }
   });
 
-  test('the windows step fails when a total names a window longer than the mapping\'s', async () => {
+  test('the windows step fails when a total names a window longer than the mapping\'s, after reading the totals until they added up', async () => {
     windowHandler = async (event) => {
       const start = Date.parse(event.window.start);
       return windowCounter({ ...event, window: { start: event.window.start, end: new Date(start + 60_000).toISOString() } });
     };
+    // The step's reads of the totals: when, what was asked, how many clicks the answer held.
+    const reads: { at: number; input: AnyCommand['input']; clicks: number }[] = [];
+    alter<GetCommandOutput>(DynamoDBDocumentClient, async (command, send) => {
+      const answer = await send();
+      if (is(command, 'Get')) reads.push({ at: Date.now(), input: command.input, clicks: parseWindows(answer.Item?.windows).reduce((sum, w) => sum + w.count, 0) });
+      return answer;
+    });
     try {
-      await expect(runExercise(step('windows'), pipelineOptions())).rejects.toThrow(/^window \S+–\S+ of shardId-\d+ lasts 60 s, not the mapping's 30 s$/);
+      await expect(runExercise(step('windows'), { ...pipelineOptions(), runId: 'run-w60' })).rejects.toThrow(/^window \S+–\S+ of shardId-\d+ lasts 60 s, not the mapping's 30 s$/);
     } finally {
       windowHandler = windowCounter;
+      unalter(DynamoDBDocumentClient);
     }
+    expect(reads[0].input).toEqual({ TableName: pipelineOutputs.ProgressTableName, Key: { partitionKey: 'window#run-w60-windows' }, ConsistentRead: true });
+    // Read every totalsPollSeconds (0.05 s) until the totals held the 8 clicks, then no more.
+    expect(reads.map((r) => r.clicks === 8)).toEqual([...reads.slice(1).map(() => false), true]);
+    for (let i = 1; i < reads.length; i++) expect(reads[i].at - reads[i - 1].at).toBeGreaterThanOrEqual(45);
+    // A line each time more windows are seen: each window of each shard with its clicks.
+    const seen = lines.filter((line) => line.startsWith('  after '));
+    expect(seen.length).toBeGreaterThan(0);
+    const window = 'shardId-\\d+ \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z–\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: \\d+';
+    for (const line of seen) expect(line).toMatch(new RegExp(`^  after \\d+\\.\\d s: ${window}(; ${window})*$`));
+    const windowCounts = seen.map((line) => line.split('; ').length);
+    expect(windowCounts).toEqual([...windowCounts].sort((a, b) => a - b));
+    expect(new Set(windowCounts).size).toBe(windowCounts.length);
+    expect(seen.at(-1)?.match(/: (\d+)(?=;|$)/g)?.reduce((sum, count) => sum + Number(count.slice(2)), 0)).toBe(8);
+  });
+
+  test('the windows step fails when the stream refuses some of its clicks, which it put over the 4 keys with the step\'s own run id', async () => {
+    let put: AnyCommand['input'] | undefined;
+    alter(KinesisClient, async (command, send) => {
+      if (!is(command, 'PutRecords')) return send();
+      put = command.input;
+      const refused = { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000000' };
+      return { FailedRecordCount: 3, Records: (command.input.Records as unknown[]).map((_, i) => (i < 3 ? refused : { ShardId: 'shardId-000000000000', SequenceNumber: String(i) })) };
+    });
+    try {
+      await expect(runExercise(step('windows'), { ...pipelineOptions(), runId: 'run-wr' })).rejects.toThrow(
+        new ExerciseCheckFailed('3 of the step\'s 8 clicks were refused: run the step again'),
+      );
+    } finally {
+      unalter(KinesisClient);
+    }
+    expect(put?.StreamName).toBe(pipelineOutputs.StreamName);
+    const records = put?.Records as { PartitionKey: string; Data: Uint8Array }[];
+    expect(records.map((r) => [r.PartitionKey, JSON.parse(Buffer.from(r.Data).toString())])).toEqual(
+      ['alice', 'bob', 'carol', 'dave', 'alice', 'bob', 'carol', 'dave'].map((name, i) => [
+        `run-wr-window-${name}`,
+        { key: `run-wr-window-${name}`, page: `/window/${i + 1}`, runId: 'run-wr-windows' },
+      ]),
+    );
   });
 
   test('the windows step fails when no window total is ever written (state returned, never acted on)', async () => {
@@ -452,6 +523,16 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
     }
   });
 
+  /** What the msk step prints for run-msk, with the double's partitioner (the key's character sum, mod 2). */
+  const MSK_PRINTED = [
+    '\n== 1/1 msk: MSK Serverless: a topic created, messages produced with IAM authentication, consumed by Lambda (with -c streaming:msk=true)',
+    'cluster clicks-kafka-1a2b3c4d: ACTIVE, SERVERLESS, IAM authentication on',
+    'bootstrap brokers (SASL/IAM, port 9098): boot-a.kafka-serverless.us-east-1.amazonaws.com:9098,boot-b.kafka-serverless.us-east-1.amazonaws.com:9098',
+    'the producer function, in the cluster\'s subnets: topic clicks created with 2 partitions',
+    'produced 6 messages: alice → partition 1 offset 0, a-bob → partition 0 offset 0, carol → partition 0 offset 1, -dave → partition 1 offset 1, alice → partition 1 offset 2, a-bob → partition 0 offset 2',
+    'the Lambda consumer recorded after N s: ["0:0","0:1","0:2","1:0","1:1","1:2"]',
+    'every message reached the consumer through the event source mapping, which polls the topic as consumer group streaming-lab-consumer',
+  ];
   describe('the msk step, with a double of the producer function (its own code over a Kafka double) whose messages reach the lab\'s consumer handler', () => {
     const clusterArn = 'arn:aws:kafka:us-east-1:123456789012:cluster/clicks-kafka-1a2b3c4d/8f0e-uuid-2';
     const producerName = 'StreamingLab-KafkaProducer';
@@ -520,7 +601,17 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
     });
 
     test('passes its own checks: the cluster checked, the producer function invoked, the topic created, 6 messages produced and recorded', async () => {
-      await runExercise(step('msk'), mskOptions('run-msk'));
+      seen.topics.length = 0;
+      const reads: AnyCommand['input'][] = [];
+      alter(DynamoDBDocumentClient, async (command, send) => (is(command, 'Get') && reads.push(command.input), send()));
+      try {
+        await runExercise(step('msk'), mskOptions('run-msk'));
+      } finally {
+        unalter(DynamoDBDocumentClient);
+      }
+      // Everything was recorded by the time the function answered: one read, then no more polling.
+      expect(reads).toEqual([{ TableName: pipelineOutputs.ProgressTableName, Key: { partitionKey: kafkaItemKey('run-msk') }, ConsistentRead: true }]);
+      expect(lines.map((line) => line.replace(/after \d+\.\d s/, 'after N s'))).toEqual(MSK_PRINTED);
       expect(lambdaApi.commandCalls(GetEventSourceMappingCommand)).toHaveLength(0);
       expect(kafkaApi.commandCalls(DescribeClusterV2Command)[0].args[0].input).toEqual({ ClusterArn: clusterArn });
       const [invoke] = lambdaApi.commandCalls(InvokeCommand);
@@ -541,19 +632,34 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
       );
     });
 
-    test('fails when the function reports fewer messages than were sent', async () => {
+    test.each([
+      ['fewer messages than were sent', 'run-msk-short', (produced: readonly unknown[]) => produced.slice(0, -1), ['alice', 'bob', 'carol', 'dave', 'alice']],
+      ['the messages in another order', 'run-msk-order', (produced: readonly unknown[]) => [...produced].reverse(), ['bob', 'alice', 'dave', 'carol', 'bob', 'alice']],
+    ])('fails when the function reports %s', async (_, runId, report, names) => {
       lambdaApi.on(InvokeCommand).callsFake(async (input: { Payload?: Uint8Array }) => {
         const response = await producedFor(input.Payload);
-        return { StatusCode: 200, Payload: payloadOf({ ...response, produced: response.produced.slice(1) }) };
+        return { StatusCode: 200, Payload: payloadOf({ ...response, produced: report(response.produced) }) };
       });
-      await expect(runExercise(step('msk'), mskOptions('run-msk-short'))).rejects.toThrow(/^the producer function reported \[.*\], not the 6 messages sent$/);
+      await expect(runExercise(step('msk'), mskOptions(runId))).rejects.toThrow(
+        new ExerciseCheckFailed(`the producer function reported ${JSON.stringify(names.map((name) => `${runId}-kafka-${name}`))}, not the 6 messages sent`),
+      );
+    });
+
+    test('fails when a partition gives a key\'s later message the same offset', async () => {
+      nextOffset = (last) => last ?? 7;
+      await expect(runExercise(step('msk'), mskOptions('run-msk-same'))).rejects.toThrow(
+        /^the messages of key run-msk-same-kafka-alice got offsets 7, 7: a partition appends in the order sent$/,
+      );
     });
 
     test('fails when a partition gives a key\'s later message a lower offset', async () => {
+      // The topic is there from an earlier run: the function says so.
+      seen.topics.splice(0, seen.topics.length, ['clicks', 2]);
       nextOffset = (last) => (last === undefined ? 10 : last - 1);
       await expect(runExercise(step('msk'), mskOptions('run-msk-offsets'))).rejects.toThrow(
         /^the messages of key run-msk-offsets-kafka-alice got offsets 10, [0-9]: a partition appends in the order sent$/,
       );
+      expect(lines).toContain('the producer function, in the cluster\'s subnets: topic clicks already there');
     });
 
     test('says how to deploy it when the flag is off, and calls nothing', async () => {
@@ -566,6 +672,7 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
     test('fails on a cluster that does not authenticate with IAM', async () => {
       kafkaApi.on(DescribeClusterV2Command).resolves(cluster(false));
       await expect(runExercise(step('msk'), mskOptions('run-msk-noiam'))).rejects.toThrow(new ExerciseCheckFailed('the cluster does not authenticate clients with IAM'));
+      expect(lines.at(-1)).toBe('cluster clicks-kafka-1a2b3c4d: ACTIVE, SERVERLESS, IAM authentication off');
     });
 
     test('fails when the messages of a key are spread over partitions', async () => {
@@ -576,14 +683,35 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
     test('fails on a cluster without SASL/IAM brokers', async () => {
       kafkaApi.on(GetBootstrapBrokersCommand).resolves({ BootstrapBrokerString: 'b-1:9092' });
       await expect(runExercise(step('msk'), mskOptions('run-msk-brokers'))).rejects.toThrow(new ExerciseCheckFailed('the cluster has no SASL/IAM bootstrap brokers'));
+      kafkaApi.on(GetBootstrapBrokersCommand).resolves({ BootstrapBrokerString: 'b-1:9092', BootstrapBrokerStringSaslIam: '' });
+      await expect(runExercise(step('msk'), mskOptions('run-msk-brokers'))).rejects.toThrow(new ExerciseCheckFailed('the cluster has no SASL/IAM bootstrap brokers'));
     });
 
     test('fails when the consumer misses a message', async () => {
       let delivered = 0;
       deliver = (records) => (++delivered === 3 ? {} : records);
-      await expect(runExercise(step('msk'), mskOptions('run-msk-lost'))).rejects.toThrow(
-        /^the consumer recorded 5 of the 6 messages within 0.3 s; missing \d:\d+; the mapping is Enabled, last processing result: PROBLEM: Cluster failed to authorize Lambda\.$/,
+      let reads = 0;
+      alter(DynamoDBDocumentClient, async (command, send) => (is(command, 'Get') && reads++, send()));
+      try {
+        await expect(runExercise(step('msk'), mskOptions('run-msk-lost'))).rejects.toThrow(
+          /^the consumer recorded 5 of the 6 messages within 0.3 s; missing \d:\d+; the mapping is Enabled, last processing result: PROBLEM: Cluster failed to authorize Lambda\.$/,
+        );
+      } finally {
+        unalter(DynamoDBDocumentClient);
+      }
+      // Read every consumerPollSeconds (0.05 s) until the deadline (0.3 s): at most 7 reads.
+      expect(reads).toBeGreaterThan(1);
+      expect(reads).toBeLessThanOrEqual(7);
+    });
+
+    test('fails when the mapping delivers nothing, and says what the mapping last reported', async () => {
+      deliver = () => ({});
+      await expect(runExercise(step('msk'), mskOptions('run-msk-none'))).rejects.toThrow(
+        new ExerciseCheckFailed(
+          'the consumer recorded 0 of the 6 messages within 0.3 s; missing 0:0, 0:1, 0:2, 1:0, 1:1, 1:2; the mapping is Enabled, last processing result: PROBLEM: Cluster failed to authorize Lambda.',
+        ),
       );
+      expect(lines.at(-1)?.replace(/after \d+\.\d s/, 'after N s')).toBe('the Lambda consumer recorded after N s: []');
     });
 
     test('fails when the consumer recorded a message of this run that the step never produced', async () => {
@@ -619,6 +747,19 @@ describe('the consumer, poison and firehose steps: the lab\'s handlers behind lo
   });
 });
 
+/** What the flink step prints, its title first (times of the waits as N). */
+const FLINK_PRINTED = [
+  '\n== 1/1 flink: Flink Studio: READY (free) as deployed, started, its URL and Flink SQL, stopped again (with -c streaming:flink=true)',
+  'notebook clicks-notebook-1a2b3c4d: READY, mode INTERACTIVE, runtime ZEPPELIN-FLINK-3_0',
+  'starting it: from now on it bills $0.33 per hour (1 KPU + the Studio\'s 2, $0.11 each) until stopped',
+  '  RUNNING after N s',
+  'notebook UI (30 minutes): https://zeppelin.example/notebook?token=x',
+  "  %flink.ssql CREATE TABLE clicks (key STRING, page STRING, arrival TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL, WATERMARK FOR arrival AS arrival - INTERVAL '5' SECOND) WITH ('connector' = 'kinesis', 'stream' = 'clicks', 'aws.region' = 'eu-west-1', 'scan.stream.initpos' = 'LATEST', 'format' = 'json');",
+  "  %flink.ssql(type=update) SELECT key, COUNT(*) AS clicks FROM clicks GROUP BY TUMBLE(arrival, INTERVAL '1' MINUTE), key;",
+  'stopping it',
+  '  READY after N s',
+  'READY again: a stopped notebook keeps its notes and its Glue tables and bills nothing',
+];
 describe('the flink step, against a double of the Managed Flink API that moves through its states', () => {
   const analytics = mockClient(KinesisAnalyticsV2Client);
   let status = 'READY';
@@ -651,15 +792,48 @@ describe('the flink step, against a double of the Managed Flink API that moves t
     });
     analytics.on(CreateApplicationPresignedUrlCommand).resolves({ AuthorizedUrl: 'https://zeppelin.example/notebook?token=x' });
   });
-  afterAll(() => analytics.restore());
+  beforeAll(() => (process.env.AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2 = 'http://flink.local:4566'));
+  afterAll(() => {
+    analytics.restore();
+    delete process.env.AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2;
+  });
 
   test('passes its own checks: READY, started, the URL printed, stopped, READY again', async () => {
     await runExercise(step('flink'), flinkOptions());
+    // READY once, STARTING then RUNNING, STOPPING then READY: no status read after the one waited for.
+    expect(analytics.commandCalls(DescribeApplicationCommand).map((call) => call.args[0].input)).toEqual(Array(5).fill({ ApplicationName: 'clicks-notebook-1a2b3c4d' }));
+    expect(analytics.commandCalls(StartApplicationCommand).map((call) => call.args[0].input)).toEqual([{ ApplicationName: 'clicks-notebook-1a2b3c4d' }]);
+    // Every call went to Managed Flink's own endpoint (AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2).
+    const endpoints = await Promise.all(
+      analytics.calls().map(async (call) => {
+        const { hostname, port } = await (call.thisValue as KinesisAnalyticsV2Client).config.endpoint!();
+        return `${hostname}:${port}`;
+      }),
+    );
+    expect(new Set(endpoints)).toEqual(new Set(['flink.local:4566']));
+    expect(analytics.commandCalls(CreateApplicationPresignedUrlCommand)[0].args[0].input).toEqual({
+      ApplicationName: 'clicks-notebook-1a2b3c4d',
+      UrlType: 'ZEPPELIN_UI_URL',
+      SessionExpirationDurationInSeconds: 1800,
+    });
+    expect(lines.map((line) => line.replace(/after \d+\.\d s/, 'after N s'))).toEqual(FLINK_PRINTED);
     const sent = analytics.calls().map((call) => call.args[0].constructor.name);
     expect(sent.filter((name) => name !== 'DescribeApplicationCommand')).toEqual(['StartApplicationCommand', 'CreateApplicationPresignedUrlCommand', 'StopApplicationCommand']);
     expect(analytics.commandCalls(StopApplicationCommand)[0].args[0].input).toEqual({ ApplicationName: 'clicks-notebook-1a2b3c4d', Force: false });
     expect(lines.join('\n')).toContain("'stream' = 'clicks', 'aws.region' = 'eu-west-1'");
     expect(lines.join('\n')).toMatch(/bills \$0\.33 per hour \(1 KPU \+ the Studio's 2, \$0\.11 each\)[\s\S]*notebook UI \(30 minutes\): https:\/\/zeppelin\.example[\s\S]*READY again/);
+  });
+
+  test('says how to deploy it when the flag is off, and calls nothing', async () => {
+    await runExercise(step('flink'), { ...flinkOptions(), outputs: { StreamName: 'clicks', StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks' } });
+    expect(lines.at(-1)).toBe('the Flink part is not deployed: npx cdk deploy StreamingLab -c streaming:flink=true ($0 while stopped)');
+    expect(analytics.calls()).toHaveLength(0);
+  });
+
+  test('fails when no notebook URL is returned, and stops the running notebook', async () => {
+    analytics.on(CreateApplicationPresignedUrlCommand).resolves({});
+    await expect(runExercise(step('flink'), flinkOptions())).rejects.toThrow(new ExerciseCheckFailed('no notebook URL was returned'));
+    expect(analytics.commandCalls(StopApplicationCommand).map((call) => call.args[0].input)).toEqual([{ ApplicationName: 'clicks-notebook-1a2b3c4d', Force: false }]);
   });
 
   test('refuses an application that is not a Studio notebook', async () => {
@@ -676,6 +850,9 @@ describe('the flink step, against a double of the Managed Flink API that moves t
   test('stops the notebook even when it never reached RUNNING (forced: a plain stop is refused while STARTING), and fails', async () => {
     afterStart = ['STARTING'];
     await expect(runExercise(step('flink'), flinkOptions())).rejects.toThrow(new ExerciseCheckFailed('the notebook did not reach RUNNING: STARTING'));
+    // Polled every statusPollSeconds (0.01 s) until the deadline (0.2 s): at most 20 reads while starting.
+    expect(analytics.commandCalls(DescribeApplicationCommand).length).toBeLessThanOrEqual(1 + 20);
+    expect(lines.filter((line) => line.startsWith('  STARTING')).map((line) => line.replace(/after \d+\.\d s/, 'after N s'))).toEqual(['  STARTING after N s']);
     expect(analytics.commandCalls(StopApplicationCommand).map((call) => call.args[0].input)).toEqual([{ ApplicationName: 'clicks-notebook-1a2b3c4d', Force: true }]);
   });
 
