@@ -13,10 +13,10 @@ function session(standIn: DataPlaneStandIn) {
 
 test('first read starts a session and returns the configuration; a read within the interval calls nothing', async () => {
   const standIn = new DataPlaneStandIn(15);
-  standIn.deployed = { version: '1', content: '{"beta-search":{"enabled":false}}' };
+  standIn.deployed = { version: '1', content: '{"beta-search":{"enabled":false}}', label: 'v1' };
   const { reader, advance } = session(standIn);
   const first = await reader.read();
-  expect(first).toMatchObject({ outcome: 'first', configuration: { 'beta-search': { enabled: false } }, versionLabel: '1', nextPollInSeconds: 15, sessionsStarted: 1 });
+  expect(first).toMatchObject({ outcome: 'first', configuration: { 'beta-search': { enabled: false } }, versionLabel: 'v1', nextPollInSeconds: 15, sessionsStarted: 1 });
   advance(14);
   const second = await reader.read();
   expect(second).toMatchObject({ outcome: 'cached', tokens: undefined, nextPollInSeconds: 1 });
@@ -25,14 +25,14 @@ test('first read starts a session and returns the configuration; a read within t
 
 test('each poll spends the token the last one received; an empty body keeps the cached configuration', async () => {
   const standIn = new DataPlaneStandIn(15);
-  standIn.deployed = { version: '1', content: '{"a":1}' };
+  standIn.deployed = { version: '1', content: '{"a":1}', label: 'v1' };
   const { reader, advance } = session(standIn);
   const first = await reader.read();
   advance(15);
   const second = await reader.read();
   expect(second.outcome).toBe('unchanged');
   expect(second.configuration).toEqual({ a: 1 });
-  expect(second.versionLabel).toBe('1');
+  expect(second.versionLabel).toBe('v1');
   expect(second.tokens?.spent).toBe(first.tokens?.next);
   expect(second.tokens?.next).not.toBe(second.tokens?.spent);
   expect(standIn.calls.filter((c) => c === 'StartConfigurationSession')).toHaveLength(1);
@@ -40,18 +40,18 @@ test('each poll spends the token the last one received; an empty body keeps the 
 
 test('a new version arrives as a non-empty body at the next poll', async () => {
   const standIn = new DataPlaneStandIn(15);
-  standIn.deployed = { version: '1', content: '{"a":1}' };
+  standIn.deployed = { version: '1', content: '{"a":1}', label: 'v1' };
   const { reader, advance } = session(standIn);
   await reader.read();
-  standIn.deployed = { version: '2', content: '{"a":2}' };
+  standIn.deployed = { version: '2', content: '{"a":2}', label: 'v2' };
   expect((await reader.read()).configuration).toEqual({ a: 1 }); // still inside the interval: cached
   advance(15);
-  expect(await reader.read()).toMatchObject({ outcome: 'changed', configuration: { a: 2 }, versionLabel: '2' });
+  expect(await reader.read()).toMatchObject({ outcome: 'changed', configuration: { a: 2 }, versionLabel: 'v2' });
 });
 
 test('an expired token starts a new session, which returns the configuration again', async () => {
   const standIn = new DataPlaneStandIn(15);
-  standIn.deployed = { version: '1', content: '{"a":1}' };
+  standIn.deployed = { version: '1', content: '{"a":1}', label: 'v1' };
   const { reader, advance } = session(standIn);
   await reader.read();
   standIn.expireTokens();
