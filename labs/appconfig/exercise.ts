@@ -8,11 +8,11 @@ import {
   StartDeploymentCommand,
   ValidateConfigurationCommand,
 } from '@aws-sdk/client-appconfig';
-import { AppConfigDataClient, GetLatestConfigurationCommand, StartConfigurationSessionCommand } from '@aws-sdk/client-appconfigdata';
+import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { FlagReaderResponse } from '../../lambda/appconfig-flag-reader';
-import type { SessionRead } from '../../lambda/appconfig-session-reader';
+import { ConfigurationSession, SessionRead } from '../../lambda/appconfig-session-reader';
 import {
   check,
   defineFixture,
@@ -170,23 +170,20 @@ async function readBothWays(context: ExerciseContext): Promise<void> {
 }
 
 /**
- * The beta-search flag an environment serves now, read as a client there reads it, through a new data-plane session:
- * no cache between the deployment and the read (the flag reader's agent polls every 15 s).
+ * The beta-search flag an environment serves now, read as a client there reads it: the session reader's own session
+ * class, new for each read, so nothing is cached between the deployment and the read (the agent polls every 15 s).
  */
 async function readFlagIn(context: ExerciseContext, target: DeploymentTarget): Promise<{ versionLabel?: string; enabled?: boolean }> {
   const { outputs } = context;
-  const data = context.client(AppConfigDataClient, 'APPCONFIGDATA');
-  const { InitialConfigurationToken } = await data.send(
-    new StartConfigurationSessionCommand({
-      ApplicationIdentifier: requireOutput(outputs, 'ApplicationId'),
-      EnvironmentIdentifier: requireOutput(outputs, target.environmentOutput),
-      ConfigurationProfileIdentifier: requireOutput(outputs, 'FlagsProfileId'),
-    }),
-  );
-  const latest = await data.send(new GetLatestConfigurationCommand({ ConfigurationToken: InitialConfigurationToken }));
+  const session = new ConfigurationSession(context.client(AppConfigDataClient, 'APPCONFIGDATA'), {
+    application: requireOutput(outputs, 'ApplicationId'),
+    environment: requireOutput(outputs, target.environmentOutput),
+    profile: requireOutput(outputs, 'FlagsProfileId'),
+    minimumPollIntervalSeconds: APPCONFIG_LAB.extensionPollIntervalSeconds,
+  });
   // A feature-flag profile's data-plane answer: each flag's values, without the definitions.
-  const values = JSON.parse(Buffer.from(latest.Configuration ?? new Uint8Array()).toString('utf8') || '{}') as Record<string, { enabled?: boolean }>;
-  return { versionLabel: latest.VersionLabel, enabled: values[BETA_SEARCH]?.enabled };
+  const { configuration, versionLabel } = await session.read();
+  return { versionLabel, enabled: (configuration as Record<string, { enabled?: boolean }> | undefined)?.[BETA_SEARCH]?.enabled };
 }
 
 const describeFlag = (read: { versionLabel?: string; enabled?: boolean }) =>

@@ -260,6 +260,7 @@ test('the steps create, deploy and alarm in the name of the run, each client at 
       ApplicationIdentifier: IDS.application,
       EnvironmentIdentifier: environment,
       ConfigurationProfileIdentifier: IDS.flags,
+      RequiredMinimumPollIntervalInSeconds: SESSION_POLL_SECONDS,
     })),
   );
   expect(appconfig.commandCalls(ValidateConfigurationCommand).map((c) => c.args[0].input)).toEqual([{ ApplicationId: IDS.application, ConfigurationProfileId: IDS.checkout, ConfigurationVersion: '2' }]);
@@ -305,7 +306,7 @@ describe('each check fails when the lab misbehaves', () => {
     ['environments', 'a deployment to dev rolled back', () => looks({ State: 'ROLLED_BACK', PercentageComplete: 0 }), 'the deployment to dev ended ROLLED_BACK, not COMPLETE'],
     ['environments', 'dev serving the version it had', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ Configuration: Buffer.from('{"beta-search":{"enabled":false}}') as never }), 'dev serves label (none), beta-search off, not version 2 (label dev-trial-run-x) deployed there'],
     ['environments', 'dev serving the flag off under the new version', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ VersionLabel: 'dev-trial-run-x', Configuration: Buffer.from('{"beta-search":{"enabled":false}}') as never }), 'dev serves label dev-trial-run-x, beta-search off: version 2 has beta-search on'],
-    ['environments', 'dev serving no flags at all', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ VersionLabel: 'dev-trial-run-x' }), 'dev serves label dev-trial-run-x, no beta-search flag: version 2 has beta-search on'],
+    ['environments', 'dev serving no flags at all', () => appconfigData.on(GetLatestConfigurationCommand).resolves({ VersionLabel: 'dev-trial-run-x', Configuration: Buffer.from('{}') as never }), 'dev serves label dev-trial-run-x, no beta-search flag: version 2 has beta-search on'],
     ['rollout', 'a deployment rolled back', () => looks({ State: 'DEPLOYING', PercentageComplete: 50 }, { State: 'ROLLED_BACK', PercentageComplete: 0 }), 'deployment 3 ended ROLLED_BACK, not COMPLETE'],
     ['rollout', 'a deployment reverted', () => looks({ State: 'DEPLOYING', PercentageComplete: 50 }, { State: 'REVERTED', PercentageComplete: 50 }), 'deployment 3 ended REVERTED, not COMPLETE'],
     ['rollout', 'a deployment jumping from 0 to 100 %', () => looks({ State: 'DEPLOYING', PercentageComplete: 0 }, { State: 'BAKING', PercentageComplete: 100 }, { State: 'COMPLETE', PercentageComplete: 100 }), 'the deployment never showed a step between 0 and 100 % (saw 0, 100, 100): not gradual'],
